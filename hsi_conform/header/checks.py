@@ -1,0 +1,158 @@
+"""The syntax judgements of spec/header-syntax.md, applied while parsing.
+
+Each function records deviations in the parser's collector with the code of a row of
+:data:`hsi_conform.header.diagnostics.DIAGNOSTICS`; none of them changes what was parsed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hsi_conform.header.lists import SplitList, item_bounds
+from hsi_conform.header.model import Entry, Junk, Line
+
+if TYPE_CHECKING:
+    from hsi_conform.header.parse import Collector
+
+#: GDAL reads header lines with a 10,000-byte buffer and silently drops everything after a longer line.
+GDAL_LINE_LIMIT = 10_000
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KEY_BAD = re.compile(r"[{}\x00-\x08\x0a-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LONG_LINE = re.compile(rf"[^\r\n]{{{GDAL_LINE_LIMIT // 4},}}")
+_SEMICOLON_COMMENT = re.compile(r"[ \t];")
+
+
+def check_magic(line: str, start: int, out: Collector) -> None:
+    """Judge the first line: exactly ``ENVI``."""
+    body = line.rstrip("\r\n")
+    stop = start + len(body)
+    if body[:1] in (" ", "\t"):
+        out.add("magic-indented", "'ENVI' does not start in column 1", start, stop)
+    rest = body.lstrip(" \t")[4:]
+    if rest.strip(" \t"):
+        out.add("magic-trailing-text", "text follows 'ENVI' on the first line", stop - len(rest), stop)
+    elif rest:
+        out.add("magic-trailing-blanks", "blanks follow 'ENVI' on the first line", stop - len(rest), stop)
+
+
+def check_entry_head(text: str, line_start: int, key_start: int, key_raw: str, eq: int, value_start: int,
+                     out: Collector) -> None:
+    """Judge the key and the separator of an entry."""
+    key_end = key_start + len(key_raw)
+    if key_start > line_start:
+        out.add("indented-entry", "blanks before the key (GDAL then misses the key)", line_start, key_start)
+    key = key_raw.lower()
+    if _KEY_BAD.search(key_raw):
+        out.add("key-charset", "key contains a brace or a control character", key_start, key_end, key=key)
+    if key_raw != key:
+        out.add("key-case", "key is not written in lower case", key_start, key_end, key=key)
+    if "  " in key_raw or "\t" in key_raw:
+        out.add("key-blanks", "words of the key are not separated by one space", key_start, key_end, key=key)
+    separator = text[key_end:value_start]
+    at_end = value_start >= len(text) or text[value_start] in "\r\n"
+    if separator != " = " and not (at_end and separator in (" =", " = ")):
+        out.add("separator-spacing", "key and value are not separated by ' = '", key_end, value_start,
+                key=key)
+
+
+def check_scalar(value: str, start: int, key: str, out: Collector) -> None:
+    """Judge a scalar value."""
+    end = start + len(value)
+    if not value:
+        out.add("empty-value", "the value is empty", start, end, key=key)
+        return
+    if "{" in value or "}" in value:
+        out.add("brace-in-scalar", "a scalar value contains a brace", start, end, key=key)
+    m = _SEMICOLON_COMMENT.search(value)
+    if m:
+        out.add("semicolon-in-scalar", "';' in the value may be read as a comment", start + m.start() + 1,
+                end, key=key)
+
+
+def check_items(inner: str, inner_start: int, split: SplitList, key: str, out: Collector) -> None:
+    """Judge the items of a list whose inner text (between the outer braces) starts at ``inner_start``."""
+    if split.trailing_comma:
+        comma = inner_start + inner.rfind(",")
+        out.add("trailing-comma", "the list ends with a comma", comma, comma + 1, key=key,
+                item=len(split.items))
+    broken = [i for i, t in enumerate(split.items) if "\n" in t or "\r" in t]
+    if not (split.empty_items or broken):
+        return
+    bounds = item_bounds(inner)
+    for index in split.empty_items:
+        a, b = bounds[index]
+        out.add("empty-item", "the list has an empty item", inner_start + a, inner_start + b, key=key,
+                item=index)
+    for index in broken:
+        a, b = bounds[index]
+        out.add("line-break-in-item", "a line break inside an item (GDAL glues the lines together)",
+                inner_start + a, inner_start + b, key=key, item=index)
+
+
+def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
+    """Judge what concerns the whole text: encoding, characters, line ends, long lines, keys."""
+    for m in _NOT_UTF8.finditer(text):
+        out.add("not-utf8", "bytes that are not UTF-8", m.start(), m.end())
+    for m in re.finditer("\x00", text):
+        out.add("nul", "NUL character", m.start(), m.end())
+    for m in _CONTROL.finditer(text):
+        out.add("control-character", "control character", m.start(), m.end())
+    _check_line_ends(text, out)
+    _check_long_lines(text, out)
+    _check_keys(lines, out)
+    _check_value_on_next_line(lines, out)
+
+
+def _check_line_ends(text: str, out: Collector) -> None:
+    first: dict[str, int] = {}
+    for m in _LINE_BREAK.finditer(text):
+        first.setdefault(m.group(), m.start())
+        if len(first) == 3:
+            break
+    if len(first) > 1:
+        kind, pos = max(first.items(), key=lambda kv: kv[1])
+        out.add("line-ending-mixed", "lines end in different ways", pos, pos + len(kind))
+    elif "\r" in first:
+        out.add("line-ending-cr", "lines end with a bare CR", first["\r"], first["\r"] + 1)
+    elif "\r\n" in first:
+        out.add("line-ending-crlf", "lines end with CRLF", first["\r\n"], first["\r\n"] + 2)
+    if text and text[-1] not in "\r\n":
+        out.add("no-final-newline", "the last line has no line break", len(text), len(text))
+
+
+def _check_long_lines(text: str, out: Collector) -> None:
+    for m in _LONG_LINE.finditer(text):
+        if len(m.group().encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
+            out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", m.start(), m.end())
+
+
+def _check_keys(lines: Sequence[Line], out: Collector) -> None:
+    seen: dict[str, Entry] = {}
+    loose: dict[str, str] = {}
+    for entry in (ln for ln in lines if isinstance(ln, Entry)):
+        span = entry.key_span
+        if entry.key in seen:
+            out.add("duplicate-key", f"key {entry.key!r} appears again", span.start, span.end, key=entry.key)
+            continue
+        seen[entry.key] = entry
+        folded = entry.key.replace("_", " ")
+        other = loose.setdefault(folded, entry.key)
+        if other != entry.key:
+            out.add("near-duplicate-key", f"key {entry.key!r} differs from {other!r} only by '_'",
+                    span.start, span.end, key=entry.key)
+
+
+def _check_value_on_next_line(lines: Sequence[Line], out: Collector) -> None:
+    for previous, line in itertools.pairwise(lines):
+        if not (isinstance(line, Junk) and isinstance(previous, Entry) and previous.value_raw == ""):
+            continue
+        if line.text.lstrip(" \t").startswith("{"):
+            body = line.text.rstrip("\r\n")
+            out.add("value-on-next-line", "the list starts on the line after its key", line.span.start,
+                    line.span.start + len(body), key=previous.key)

@@ -1,0 +1,129 @@
+"""Strict typed value parsers (one ``parse_<kind>`` per value kind of :mod:`hsi_conform.fields`).
+
+Numbers are ASCII only: Python's ``int('٤')`` is 4, ``int('1_0')`` is 10 and ``float('nan')`` is NaN, and none
+of that is an ENVI number (spec/header-syntax.md#numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from hsi_conform.errors import FieldValueError
+from hsi_conform.fields import ByteOrder, DataType, FieldSpec, Interleave, Kind
+from hsi_conform.header.model import Entry
+
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+_YMD = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_HMS = r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_ZONE = r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)"
+# The spec's third form, `YYYY-MM-DDTHH:MM:SS:Dooo:mm`, copied from NV5: decimal after a colon, then offset.
+_SPEC_OFFSET = r":[0-9]+[+-]?[0-9]{2,3}(?::[0-9]{2})?"
+#: The forms of spec 2.7 (spec/fields.md#acquisition-time): a date, or a date-time with optional decimal
+#: seconds and an optional zone (``Z`` or an offset), or the spec's literal third form.
+DATE = re.compile(rf"{_YMD}(?:{_HMS}(?:(?:\.[0-9]+)?{_ZONE}?|{_SPEC_OFFSET}))?", re.ASCII)
+
+
+def parse_int(text: str, *, field: str = "", item: int | None = None) -> int:
+    """Parse an ASCII decimal integer (blanks around it allowed).
+
+    Raises:
+        FieldValueError: anything else, including ``2.0``, ``1_0``, ``٤`` and the empty string.
+    """
+    t = text.strip(" \t")
+    if not INTEGER.fullmatch(t):
+        raise FieldValueError(field, item, f"{text!r} is not a decimal integer")
+    return int(t)
+
+
+def parse_float(text: str, *, field: str = "", item: int | None = None, nonfinite: bool = False) -> float:
+    """Parse an ASCII decimal number; NaN and infinities only when ``nonfinite`` is set.
+
+    Raises:
+        FieldValueError: not a decimal number, or not finite when that is not allowed (``1e999``).
+    """
+    t = text.strip(" \t")
+    if FLOAT.fullmatch(t):
+        value = float(t)
+        if math.isfinite(value) or nonfinite:
+            return value
+        raise FieldValueError(field, item, f"{text!r} overflows a double")
+    if nonfinite and NONFINITE.fullmatch(t):
+        return float(t)
+    raise FieldValueError(field, item, f"{text!r} is not a decimal number")
+
+
+def parse_date(text: str, *, field: str = "acquisition time") -> str:
+    """Check an ``acquisition time`` against the forms of spec 2.7 and return it (blanks trimmed).
+
+    Raises:
+        FieldValueError: the text is not one of the forms.
+    """
+    t = text.strip(" \t")
+    if not DATE.fullmatch(t):
+        raise FieldValueError(field, None, f"{text!r} is not YYYY-MM-DD[THH:MM:SS...]")
+    return t
+
+
+def parse_enum(text: str, spec: FieldSpec) -> DataType | Interleave | ByteOrder | str:
+    """Parse an enumerated field (``data type``, ``byte order`` exactly; ``interleave`` case-insensitively).
+
+    Raises:
+        FieldValueError: the value is not allowed.
+    """
+    t = text.strip(" \t")
+    if spec.key == "interleave":
+        t = t.lower()
+    if t not in spec.allowed:
+        raise FieldValueError(spec.key, None, f"{text!r} is not one of {', '.join(spec.allowed)}")
+    if spec.key == "data type":
+        return DataType(int(t))
+    if spec.key == "byte order":
+        return ByteOrder(int(t))
+    if spec.key == "interleave":
+        return Interleave(t)
+    return t
+
+
+def typed_value(entry: Entry, spec: FieldSpec) -> Any:
+    """Return the typed value of an entry according to its field spec.
+
+    Raises:
+        FieldValueError: the value does not have the field's kind (a list where a scalar is expected, a
+            non-number, an unknown enumeration value, ...).
+    """
+    kind = spec.kind
+    if kind is Kind.ANY:
+        return entry.value
+    if kind is Kind.TEXT:
+        return entry.items[0] if entry.items else entry.value_raw
+    if spec.is_list:
+        return _typed_list(entry, spec)
+    if entry.is_list:
+        raise FieldValueError(spec.key, None, "a brace list where a single value is expected")
+    raw = entry.value_raw
+    if kind is Kind.INT:
+        return parse_int(raw, field=spec.key)
+    if kind is Kind.FLOAT:
+        return parse_float(raw, field=spec.key, nonfinite=spec.nonfinite)
+    if kind is Kind.ENUM:
+        return parse_enum(raw, spec)
+    if kind is Kind.DATE:
+        return parse_date(raw, field=spec.key)
+    return raw
+
+
+def _typed_list(entry: Entry, spec: FieldSpec) -> tuple[Any, ...]:
+    if entry.items is None:
+        raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
+    if not entry.closed:
+        raise FieldValueError(spec.key, None, "the list is not closed")
+    if spec.kind is Kind.INT_LIST:
+        return tuple(parse_int(t, field=spec.key, item=i) for i, t in enumerate(entry.items))
+    if spec.kind is Kind.FLOAT_LIST:
+        return tuple(parse_float(t, field=spec.key, item=i, nonfinite=spec.nonfinite)
+                     for i, t in enumerate(entry.items))
+    return entry.items
