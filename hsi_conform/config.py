@@ -1,0 +1,206 @@
+"""Validator configuration: ``[tool.hsi-conform]`` in ``pyproject.toml`` or an ``hsi-conform.toml``.
+
+The nearest configuration found upward from the input wins (``hsi-conform.toml`` before ``pyproject.toml``
+in the same directory; a ``pyproject.toml`` without the table is passed over). Command-line values override
+the file. Recognised keys::
+
+    [tool.hsi-conform]
+    profile = "exchange"           # exchange | reader | strict
+    select = ["ZIP", "LAY"]        # ids, id prefixes or rule names
+    ignore = ["LAY010"]
+    fail-on = "error"
+    severity = { LAY011 = "warning", "zip-name-case" = "error" }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hsi_conform.engine import Policy
+from hsi_conform.errors import ConfigError
+from hsi_conform.finding import Severity
+
+__all__ = [
+    "CONFIG_FILENAMES",
+    "ConfigFile",
+    "find_config",
+    "load_policy",
+    "parse_severity_assignment",
+    "read_config",
+]
+
+CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
+"""Searched in this order in each directory."""
+
+_TABLE = "hsi-conform"
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigFile:
+    """The validated settings of one configuration file.
+
+    Attributes:
+        path: The file they come from (None for an empty configuration).
+        profile: Profile, if set.
+        select: Selectors, if set.
+        ignore: Selectors, if set.
+        severity: Per-selector severity overrides.
+        fail_on: Verdict threshold, if set.
+    """
+
+    path: Path | None = None
+    profile: str | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    fail_on: Severity | None = None
+
+
+def _table(path: Path) -> dict[str, Any] | None:
+    """Return the hsi-conform settings of a file, or None when a pyproject.toml has none."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", str(path)) from exc
+    tool = data.get("tool")
+    table = tool.get(_TABLE) if isinstance(tool, dict) else None
+    if table is None and path.name != "pyproject.toml":
+        table = {k: v for k, v in data.items() if k != "tool"}
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"[tool.{_TABLE}] must be a table", str(path))
+    return table
+
+
+def find_config(start: Path) -> Path | None:
+    """Return the nearest configuration file at or above ``start`` (a file or a directory).
+
+    A ``pyproject.toml`` without a ``[tool.hsi-conform]`` table does not count.
+    """
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for directory in (here, *here.parents):
+        for name in CONFIG_FILENAMES:
+            candidate = directory / name
+            if candidate.is_file() and (name != "pyproject.toml" or _table(candidate) is not None):
+                return candidate
+    return None
+
+
+def _strings(value: object, key: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key!r} must be a list of strings", source)
+    return tuple(value)
+
+
+def _severity(value: object, key: str, source: str | None) -> Severity:
+    if isinstance(value, Severity):
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{key!r} must be a severity name", source)
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise ConfigError(f"{key!r}: {exc}", source) from None
+
+
+def _severities(value: object, source: str) -> Mapping[str, Severity]:
+    if not isinstance(value, dict):
+        raise ConfigError("'severity' must be a table of ID = \"level\"", source)
+    return {k: _severity(v, f"severity.{k}", source) for k, v in value.items()}
+
+
+def read_config(path: Path) -> ConfigFile:
+    """Read and validate one configuration file.
+
+    Raises:
+        ConfigError: If the file cannot be parsed or holds unknown keys or ill-typed values.
+    """
+    source = str(path)
+    table = _table(path) or {}
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} (expected {sorted(_KEYS)})", source)
+    profile = table.get("profile")
+    if profile is not None and not isinstance(profile, str):
+        raise ConfigError("'profile' must be a string", source)
+    settings = ConfigFile(
+        path=path,
+        profile=profile,
+        select=_strings(table["select"], "select", source) if "select" in table else None,
+        ignore=_strings(table["ignore"], "ignore", source) if "ignore" in table else None,
+        severity=_severities(table.get("severity", {}), source),
+        fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
+    )
+    try:  # validate profile and selectors now, so the error names this file
+        Policy(
+            profile=settings.profile or "exchange",
+            select=settings.select or (),
+            ignore=settings.ignore or (),
+            severity_overrides=settings.severity,
+        )
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, source) from None
+    return settings
+
+
+def parse_severity_assignment(text: str) -> tuple[str, Severity]:
+    """Parse a command-line ``ID=LEVEL`` re-grade, e.g. ``"LAY011=warning"``.
+
+    Raises:
+        ConfigError: If the text is not ``selector=severity``.
+    """
+    selector, sep, level = text.partition("=")
+    if not sep or not selector.strip():
+        raise ConfigError(f"expected ID=LEVEL, got {text!r}")
+    return selector.strip(), _severity(level, selector.strip(), None)
+
+
+def load_policy(
+    start: Path,
+    *,
+    config: Path | None = None,
+    isolated: bool = False,
+    profile: str | None = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    severity: Mapping[str, Severity | str] | None = None,
+    fail_on: Severity | str | None = None,
+) -> Policy:
+    """Build the policy for validating ``start``: its configuration file, overridden by the CLI values.
+
+    Args:
+        start: The input path; the configuration is searched from there upward.
+        config: An explicit configuration file (skips the search).
+        isolated: Ignore every configuration file.
+        profile: Profile from the command line.
+        select: Selectors from the command line (replace the file's).
+        ignore: Selectors from the command line (replace the file's).
+        severity: Per-selector re-grades from the command line (merged over the file's).
+        fail_on: Verdict threshold from the command line.
+
+    Returns:
+        The policy.
+
+    Raises:
+        ConfigError: If the configuration or an override is invalid.
+    """
+    found = None if isolated else (config or find_config(start))
+    file = read_config(found) if found is not None else ConfigFile()
+    overrides = dict(file.severity)
+    overrides.update({k: _severity(v, k, None) for k, v in (severity or {}).items()})
+    threshold = fail_on if fail_on is not None else file.fail_on
+    return Policy(
+        profile=profile or file.profile or "exchange",
+        select=tuple(select) if select is not None else file.select or (),
+        ignore=tuple(ignore) if ignore is not None else file.ignore or (),
+        severity_overrides=overrides,
+        fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
+    )

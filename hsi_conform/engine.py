@@ -1,0 +1,249 @@
+"""The rule engine: runs the levels in order, grades problems into findings and builds the report.
+
+Detection and grading are separate: a rule check only yields problems; the :class:`Policy` (profile,
+selection, per-rule overrides) decides which rules run and how severe their findings are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from hsi_conform.errors import ConfigError
+from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
+from hsi_conform.rules import PROFILES, RuleSpec, SkipRule, load_builtin_rules
+
+__all__ = [
+    "MAX_EXCERPT",
+    "MAX_OTHER_LOCATIONS",
+    "Gate",
+    "Policy",
+    "effective_severity",
+    "exit_code",
+    "is_selected",
+    "run_rules",
+    "unknown_selectors",
+]
+
+MAX_OTHER_LOCATIONS = 5
+"""How many locations of aggregated identical findings are kept besides the first."""
+
+MAX_EXCERPT = 240
+"""Longest excerpt kept in a finding (characters); longer source lines are cut around the column."""
+
+Gate = Callable[[], "str | None"]
+"""Called before a level runs; a returned reason skips the level."""
+
+_SELECTOR = re.compile(r"^(?:(?:ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$")
+# A name match is as specific as it gets; longer id prefixes beat shorter ones.
+_NAME_SPECIFICITY = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """How rules are selected and graded for one run.
+
+    Attributes:
+        profile: ``exchange`` (default), ``reader`` or ``strict``.
+        select: Ids, id prefixes (``"ZIP"``, ``"FLD01"``) or names to run; empty means all.
+        ignore: Ids, id prefixes or names not to run; the more specific of select/ignore wins.
+        severity_overrides: Per id, id prefix or name: the severity to report instead.
+        fail_on: Lowest severity that makes a file nonconformant.
+
+    Raises:
+        ConfigError: If the profile is unknown or a selector is malformed.
+    """
+
+    profile: str = "exchange"
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    # A plain dict (not a mappingproxy) so that the policy pickles for parallel batch workers.
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
+        if self.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {self.profile!r} (expected one of {', '.join(PROFILES)})")
+        for selector in (*self.select, *self.ignore, *self.severity_overrides):
+            if not _SELECTOR.match(_normalise(selector)):
+                raise ConfigError(f"{selector!r} is neither a rule id, an id prefix nor a rule name")
+
+
+def _normalise(selector: str) -> str:
+    """Upper-case id-like selectors so ``zip004`` and ``ZIP004`` mean the same rule."""
+    upper = selector.upper()
+    return upper if re.match(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}$", upper) else selector
+
+
+def _specificity(selector: str, rule: RuleSpec) -> int:
+    """How specifically ``selector`` names ``rule`` (-1 when it does not)."""
+    if selector == rule.name:
+        return _NAME_SPECIFICITY
+    normal = _normalise(selector)
+    return len(normal) if rule.id.startswith(normal) and normal.isupper() else -1
+
+
+def _best_match(selectors: Iterable[str], rule: RuleSpec) -> int:
+    return max((_specificity(s, rule) for s in selectors), default=-1)
+
+
+def is_selected(rule: RuleSpec, policy: Policy) -> bool:
+    """Return whether the policy runs ``rule``: the most specific matching select/ignore entry decides."""
+    selected = _best_match(policy.select, rule) if policy.select else 0
+    return selected >= 0 and selected > _best_match(policy.ignore, rule)
+
+
+def effective_severity(rule: RuleSpec, policy: Policy) -> Severity:
+    """Grade a rule: default, then the profile's re-grade, then the most specific user override.
+
+    Args:
+        rule: The rule.
+        policy: Profile and overrides.
+
+    Returns:
+        The severity its findings get.
+    """
+    severity = rule.severity
+    if policy.profile in rule.profile_severity:
+        severity = rule.profile_severity[policy.profile]
+    elif policy.profile == "strict" and severity == Severity.WARNING:
+        severity = Severity.ERROR
+    best, override = -1, None
+    for selector, value in policy.severity_overrides.items():
+        score = _specificity(selector, rule)
+        if score > best:
+            best, override = score, value
+    return severity if override is None else override
+
+
+def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, ...]:
+    """Return the selectors and override keys of ``policy`` that match none of ``rules`` (likely typos)."""
+    keys = (*policy.select, *policy.ignore, *policy.severity_overrides)
+    return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
+
+
+@dataclass(slots=True)
+class _Run:
+    """Mutable state of one engine run."""
+
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+
+
+def _stamp(rule: RuleSpec, severity: Severity, problem: Problem) -> Finding:
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        severity=severity,
+        level=rule.level,
+        spec=rule.spec,
+        message=problem.message,
+        location=problem.location.trimmed(MAX_EXCERPT),
+        details=problem.details,
+    )
+
+
+def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str | None:
+    """Run one rule into ``run``; return a cascade reason when it found something FATAL."""
+    try:
+        problems = list(rule.check(context))
+    except SkipRule as skip:
+        run.skipped.append(Skipped(rule.id, skip.reason))
+        return None
+    except Exception as exc:  # a crashing rule is a bug in the tool, never a reason to abort the run
+        detail = f"{type(exc).__name__}: {exc}"
+        run.internal_errors.append(f"{rule.id} [{rule.name}]: {detail}")
+        run.skipped.append(Skipped(rule.id, f"{INTERNAL_ERROR}: {detail}"))
+        return None
+    run.rules_run.append(rule.id)
+    severity = effective_severity(rule, policy)
+    run.findings.extend(_stamp(rule, severity, p) for p in problems)
+    # A re-graded FATAL rule still means the input cannot feed the later levels.
+    if problems and Severity.FATAL in (severity, rule.severity):
+        return f"{rule.id} [{rule.name}] found a fatal problem at level {rule.level.value}"
+    return None
+
+
+def _aggregate(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Merge identical findings (same rule, message and member) into one with a count."""
+    groups: dict[tuple[str, str, str | None], list[Finding]] = {}
+    for finding in sorted(findings, key=Finding.sort_key):
+        groups.setdefault((finding.rule, finding.message, finding.location.member), []).append(finding)
+    merged = []
+    for first, *rest in groups.values():
+        if rest:
+            others = tuple(f.location for f in rest[:MAX_OTHER_LOCATIONS])
+            first = replace(first, count=1 + len(rest), other_locations=others)
+        merged.append(first)
+    return tuple(sorted(merged, key=Finding.sort_key))
+
+
+def run_rules(
+    context: object,
+    *,
+    rules: Iterable[RuleSpec] | None = None,
+    policy: Policy,
+    path: str,
+    content: str = "none",
+    gates: Mapping[Level, Gate] | None = None,
+) -> Report:
+    """Run the selected rules level by level and return the graded report.
+
+    Args:
+        context: The validation context handed to every check.
+        rules: Rules to consider (default: every registered rule, built-ins loaded).
+        policy: Selection and grading.
+        path: The input path, recorded in the report.
+        content: Content tier, recorded in the report.
+        gates: Per level, a callable returning a reason to skip that level (or None to run it).
+
+    Returns:
+        The report; a crashing rule is recorded in ``internal_errors`` instead of raising.
+    """
+    candidates = load_builtin_rules() if rules is None else tuple(rules)
+    selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
+    run, cascade = _Run(), None
+    for level in Level:
+        reason = cascade or _gate_reason(gates, level, run)
+        if reason is not None:
+            run.skipped.append(Skipped(level.value, reason))
+            continue
+        for rule in (r for r in selected if r.level is level):
+            cascade = _run_rule(rule, context, policy, run) or cascade
+    return Report(
+        path=path,
+        profile=policy.profile,
+        findings=_aggregate(run.findings),
+        skipped=tuple(run.skipped),
+        content=content,
+        fail_on=policy.fail_on,
+        rules_run=tuple(run.rules_run),
+        internal_errors=tuple(run.internal_errors),
+    )
+
+
+def _gate_reason(gates: Mapping[Level, Gate] | None, level: Level, run: _Run) -> str | None:
+    gate = (gates or {}).get(level)
+    if gate is None:
+        return None
+    try:
+        return gate()
+    except Exception as exc:  # same contract as a rule: a broken gate is a bug, not a crash
+        detail = f"{type(exc).__name__}: {exc}"
+        run.internal_errors.append(f"gate {level.value}: {detail}")
+        return f"{INTERNAL_ERROR}: {detail}"
+
+
+def exit_code(reports: Iterable[Report]) -> int:
+    """Map reports to the CLI exit code: 4 any internal error, 1 any nonconformant, else 0.
+
+    Codes 2 (usage or configuration) and 3 (unreadable input) are decided by the CLI before any report exists.
+    """
+    reports = tuple(reports)
+    if any(r.internal_errors for r in reports):
+        return 4
+    return 0 if all(r.conformant for r in reports) else 1

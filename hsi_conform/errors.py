@@ -1,0 +1,205 @@
+"""Exception hierarchy of hsi-conform.
+
+Exceptions are for the tool failing and for :func:`hsi_conform.validate`; nonconformance found by a check is
+data (a :class:`~hsi_conform.finding.Finding`), never an exception. Every class keeps its parts as keyword
+attributes and builds ``str()`` from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hsi_conform.finding import Report
+
+__all__ = [
+    "ConfigError",
+    "ConformanceError",
+    "ContainerError",
+    "ConverterNotFoundError",
+    "ConverterUnavailableError",
+    "FieldValueError",
+    "HeaderSyntaxError",
+    "HsiConformError",
+    "InputUnreadableError",
+    "NotAnEnviHeaderError",
+]
+
+
+class HsiConformError(Exception):
+    """Base class of every exception raised by hsi-conform.
+
+    Subclasses pass their constructor arguments to ``Exception`` so that instances pickle (batch workers
+    send them between processes) and override ``__str__``.
+    """
+
+
+class NotAnEnviHeaderError(HsiConformError):
+    """The text is not an ENVI header at all (e.g. the first line is not ``ENVI``).
+
+    Attributes:
+        reason: What is wrong.
+        offset: Byte offset of the problem in the header text.
+    """
+
+    def __init__(self, reason: str, offset: int = 0) -> None:
+        self.reason = reason
+        self.offset = offset
+        super().__init__(reason, offset)
+
+    def __str__(self) -> str:
+        return f"not an ENVI header at byte {self.offset}: {self.reason}"
+
+
+class HeaderSyntaxError(HsiConformError):
+    """The strict header reader met a syntax error.
+
+    Attributes:
+        line: 1-based line of the error.
+        column: 1-based column of the error.
+        context: What was expected or found there.
+    """
+
+    def __init__(self, line: int, column: int, context: str) -> None:
+        self.line = line
+        self.column = column
+        self.context = context
+        super().__init__(line, column, context)
+
+    def __str__(self) -> str:
+        return f"header syntax error at line {self.line}, column {self.column}: {self.context}"
+
+
+class FieldValueError(HsiConformError):
+    """A header field value cannot be interpreted as its kind.
+
+    Attributes:
+        field: Normalised header key.
+        item: 0-based list item index, or None for the whole value.
+        reason: What is wrong with the value.
+    """
+
+    def __init__(self, field: str, item: int | None, reason: str) -> None:
+        self.field = field
+        self.item = item
+        self.reason = reason
+        super().__init__(field, item, reason)
+
+    def __str__(self) -> str:
+        where = self.field if self.item is None else f"{self.field}[{self.item}]"
+        return f"invalid value for {where!r}: {self.reason}"
+
+
+class ContainerError(HsiConformError):
+    """The container (or one member of it) cannot be used as required.
+
+    Attributes:
+        member: Member path inside the container, or None for the archive itself.
+        reason: What is wrong.
+    """
+
+    def __init__(self, member: str | None, reason: str) -> None:
+        self.member = member
+        self.reason = reason
+        super().__init__(member, reason)
+
+    def __str__(self) -> str:
+        if self.member is None:
+            return f"container error: {self.reason}"
+        return f"container error in member {self.member!r}: {self.reason}"
+
+
+class InputUnreadableError(HsiConformError):
+    """The input cannot be read at all (missing, not a file, I/O error): exit code 3.
+
+    Attributes:
+        path: The input path as given.
+        reason: Why it cannot be read.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(path, reason)
+
+    def __str__(self) -> str:
+        return f"cannot read {self.path!r}: {self.reason}"
+
+
+class ConfigError(HsiConformError):
+    """Invalid configuration or command-line policy: exit code 2.
+
+    Attributes:
+        reason: What is wrong.
+        source: The configuration file, when the problem comes from one.
+    """
+
+    def __init__(self, reason: str, source: str | None = None) -> None:
+        self.reason = reason
+        self.source = source
+        super().__init__(reason, source)
+
+    def __str__(self) -> str:
+        if self.source is None:
+            return f"configuration error: {self.reason}"
+        return f"configuration error in {self.source}: {self.reason}"
+
+
+class ConverterNotFoundError(HsiConformError):
+    """No installed converter accepts the source.
+
+    Attributes:
+        source: The input that no converter accepted.
+        candidates: Names of the installed converters that were tried.
+    """
+
+    def __init__(self, source: str, candidates: Sequence[str] = ()) -> None:
+        self.source = source
+        self.candidates = tuple(candidates)
+        super().__init__(source, candidates)
+
+    def __str__(self) -> str:
+        tried = ", ".join(self.candidates) if self.candidates else "none installed"
+        return f"no converter accepts {self.source!r} (tried: {tried})"
+
+
+class ConverterUnavailableError(HsiConformError):
+    """A converter matches but its optional dependencies are not installed.
+
+    Attributes:
+        name: Converter name, also the name of the pip extra (e.g. ``"hdf5"``).
+        requires: Distribution names the converter needs.
+    """
+
+    def __init__(self, name: str, requires: Sequence[str] = ()) -> None:
+        self.name = name
+        self.requires = tuple(requires)
+        super().__init__(name, requires)
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs the missing dependencies."""
+        return f"pip install 'hsi-conform[{self.name}]'"
+
+    def __str__(self) -> str:
+        needs = f" (needs {', '.join(self.requires)})" if self.requires else ""
+        return f"converter {self.name!r} is unavailable{needs}; install it with: {self.install_command}"
+
+
+class ConformanceError(HsiConformError):
+    """Raised by ``validate()`` when the input does not conform; ``str()`` is the best match.
+
+    Attributes:
+        report: The full report.
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(report)
+
+    def __str__(self) -> str:
+        best = self.report.best_match()
+        if best is None:
+            return f"{self.report.path}: not conformant"
+        return f"{self.report.path}: {best}"

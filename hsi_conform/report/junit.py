@@ -1,0 +1,115 @@
+"""JUnit XML report for CI: a test suite per file, a test case per rule that ran or was skipped."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from hsi_conform import __version__
+from hsi_conform.finding import Finding, Report, Skipped
+from hsi_conform.rules import RuleSpec
+
+__all__ = ["render_junit"]
+
+# XML 1.0 cannot carry these even as character references; hostile member names may contain them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml(text: str) -> str:
+    return _XML_INVALID.sub(lambda m: f"\\x{{{ord(m.group()):x}}}", text)
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _xml(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _xml(text)
+    return element
+
+
+def _rule_case(suite: ET.Element, report: Report, rule_id: str, rules: dict[str, RuleSpec]) -> int:
+    """Add the test case of a rule that ran; return 1 when it failed."""
+    findings = [f for f in report.findings if f.rule == rule_id]
+    spec = rules.get(rule_id)
+    name = spec.name if spec else (findings[0].name if findings else "")
+    level = spec.level.value if spec else (findings[0].level.value if findings else "rules")
+    case = _element(suite, "testcase", classname=f"hsi-conform.{level}", name=f"{rule_id} {name}".strip())
+    failing = [f for f in findings if f.severity >= report.fail_on]
+    passing = [f for f in findings if f.severity < report.fail_on]
+    if failing:
+        _element(
+            case,
+            "failure",
+            "\n".join(_line(f) for f in failing),
+            type=rule_id,
+            message=failing[0].message,
+        )
+    if passing:
+        _element(case, "system-out", "\n".join(_line(f) for f in passing))
+    return 1 if failing else 0
+
+
+def _line(finding: Finding) -> str:
+    more = f" (x{finding.count})" if finding.count > 1 else ""
+    return f"{finding}{more}"
+
+
+def _suite(root: ET.Element, report: Report, rules: dict[str, RuleSpec], tool_version: str) -> dict[str, int]:
+    suite = _element(root, "testsuite", name=report.path)
+    properties = _element(suite, "properties")
+    values = {
+        "tool_version": tool_version,
+        "profile": report.profile,
+        "content": report.content,
+        "fail_on": report.fail_on.label,
+        "conformant": str(report.conformant).lower(),
+    }
+    for key, value in values.items():
+        _element(properties, "property", name=key, value=value)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for rule_id in report.rules_run:
+        totals["failures"] += _rule_case(suite, report, rule_id, rules)
+        totals["tests"] += 1
+    for skipped in report.skipped:
+        name = skipped.target if skipped.kind == "rule" else f"level {skipped.target}"
+        kind = _skipped_case(suite, name, skipped)
+        totals[kind] += 1
+        totals["tests"] += 1
+    for key, count in totals.items():
+        suite.set(key, str(count))
+    return totals
+
+
+def _skipped_case(suite: ET.Element, name: str, skipped: Skipped) -> str:
+    """Add a test case for a skipped level or rule; return the counter it adds to."""
+    case = _element(suite, "testcase", classname="hsi-conform.skipped", name=name)
+    _element(case, "error" if skipped.internal else "skipped", message=skipped.reason)
+    return "errors" if skipped.internal else "skipped"
+
+
+def render_junit(
+    reports: Sequence[Report], rules: Sequence[RuleSpec] = (), *, tool_version: str = __version__
+) -> str:
+    """Render reports as JUnit XML.
+
+    A rule's test case fails when it has a finding at or above the report's ``fail_on``; lower findings go
+    to its ``system-out``. Skipped levels and rules are skipped test cases; crashed rules are errors.
+
+    Args:
+        reports: One report per input file.
+        rules: Rule metadata used for test case names and class names (optional).
+        tool_version: Version recorded as a suite property.
+
+    Returns:
+        The XML document text.
+    """
+    by_id = {rule.id: rule for rule in rules}
+    root = ET.Element("testsuites", {"name": "hsi-conform"})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for report in reports:
+        for key, value in _suite(root, report, by_id, tool_version).items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,128 @@
+"""Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from hsi_conform.finding import Finding, Location, Report, Severity
+
+__all__ = ["clean", "render_text"]
+
+_EXCERPT_WIDTH = 120
+_SHOWN_OTHERS = 3
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_GREEN = "\x1b[32m"
+_COLORS = {
+    Severity.FATAL: "\x1b[1;35m",
+    Severity.ERROR: "\x1b[1;31m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.INFO: "\x1b[36m",
+}
+# Control, format (bidi overrides), surrogate, private and unassigned characters come from hostile input
+# and must not reach a terminal raw.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def clean(text: str, *, keep: str = "") -> str:
+    r"""Return ``text`` with terminal-unsafe characters escaped (``\x1b``), except those in ``keep``."""
+    if text.isprintable() and not keep:
+        return text
+    return "".join(
+        c if c in keep or unicodedata.category(c) not in _UNSAFE_CATEGORIES else _escape(c) for c in text
+    )
+
+
+class _Style:
+    """Applies ANSI colour only when asked."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+
+def _window(location: Location, excerpt: str) -> tuple[str, int, str]:
+    """Cut a long line around the column: (text, 0-based caret index, left marker)."""
+    first = (location.excerpt_start or 1) - 1
+    index = max((location.column or 1) - 1 - first, 0)
+    cut = Location(column=index + 1, excerpt=excerpt).trimmed(_EXCERPT_WIDTH)
+    start = (cut.excerpt_start or 1) - 1
+    text = cut.excerpt or ""
+    return text, index - start, "…" if first + start else ""
+
+
+def _excerpt_lines(location: Location, style: _Style) -> list[str]:
+    if location.excerpt is None:
+        return []
+    gutter = f"{location.line:>5} | " if location.line is not None else "      | "
+    text, index, left = _window(location, location.excerpt.rstrip("\r\n"))
+    lines = [f"{gutter}{left}{clean(text, keep=chr(9))}"]
+    if location.column is None:
+        return lines
+    prefix = clean(text[:index], keep="\t")
+    width = 1
+    if location.end_line in (None, location.line) and location.end_column:
+        width = max(1, min(location.end_column - location.column, len(text) - index))
+    pad = "".join("\t" if c == "\t" else " " for c in left + prefix)
+    lines.append("      | " + pad + style("^" + "~" * (width - 1), _GREEN))
+    return lines
+
+
+def _finding_lines(report: Report, finding: Finding, style: _Style) -> list[str]:
+    where = clean(str(finding.location))
+    head = clean(report.path) + (f":{where}" if where else "")
+    severity = style(finding.severity.label, _COLORS[finding.severity])
+    lines = [f"{head}: {severity} {style(finding.rule, _BOLD)} [{finding.name}] {clean(finding.message)}"]
+    lines.extend(_excerpt_lines(finding.location, style))
+    lines.extend(f"      = {clean(detail)}" for detail in finding.details)
+    if finding.count > 1:
+        shown = ", ".join(clean(str(loc)) or "<archive>" for loc in finding.other_locations[:_SHOWN_OTHERS])
+        lines.append(f"      = {finding.count} occurrences; also at {shown}")
+    return lines
+
+
+def _summary_lines(report: Report, style: _Style) -> list[str]:
+    bad = style("NONCONFORMANT", _COLORS[Severity.ERROR])
+    verdict = style("conformant", _GREEN) if report.conformant else bad
+    counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
+    lines = [
+        f"{clean(report.path)}: {verdict} (profile {report.profile}, fail-on {report.fail_on.label}, "
+        f"content {report.content}): {counts}"
+    ]
+    for skipped in report.skipped:
+        lines.append(f"  skipped {skipped.kind} {skipped.target}: {clean(skipped.reason)}")
+    for error in report.internal_errors:
+        lines.append(f"  internal error (please report this bug): {clean(error)}")
+    return lines
+
+
+def render_text(reports: Sequence[Report], *, color: bool = False) -> str:
+    """Render reports for a human.
+
+    Args:
+        reports: One report per input file.
+        color: Emit ANSI colour codes (only when writing to a terminal).
+
+    Returns:
+        The text, ending with a newline.
+    """
+    style = _Style(color)
+    lines: list[str] = []
+    for report in reports:
+        for finding in report.findings:
+            lines.extend(_finding_lines(report, finding, style))
+        lines.extend(_summary_lines(report, style))
+    if len(reports) > 1:
+        good = sum(r.conformant for r in reports)
+        lines.append(f"{len(reports)} files: {good} conformant, {len(reports) - good} nonconformant")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,252 @@
+"""The rule registry: every rule is declared once, with the :func:`rule` decorator.
+
+A rule check takes the validation context and yields :class:`~hsi_conform.finding.Problem` objects; the engine
+stamps the metadata declared here onto them. ``hsi-conform rules``, ``spec/rules.md`` and the SARIF rule
+metadata are all generated from this registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from hsi_conform.finding import Level, Problem, Severity
+from hsi_conform.rules import _retired
+from hsi_conform.rules._retired import RetiredRule
+
+__all__ = [
+    "AREAS",
+    "BUILTIN_RULE_MODULES",
+    "ID_PATTERN",
+    "NAME_PATTERN",
+    "PROFILES",
+    "Check",
+    "Registry",
+    "RuleSpec",
+    "SkipRule",
+    "all_rules",
+    "get_rule",
+    "isolated_registry",
+    "load_builtin_rules",
+    "rule",
+]
+
+Check = Callable[[Any], Iterable[Problem]]
+"""A rule check: takes the validation context, yields problems."""
+
+CheckT = TypeVar("CheckT", bound=Check)
+
+ID_PATTERN = re.compile(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
+AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
+"""Id prefixes, in the order their rules run within a level (archive structure before layout)."""
+
+# Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
+BUILTIN_RULE_MODULES: tuple[str, ...] = ()
+
+
+class SkipRule(Exception):
+    """Raised by a check whose prerequisites are missing; the engine records the rule as skipped.
+
+    Attributes:
+        reason: Why the rule cannot run, e.g. ``"data type is invalid"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """Metadata of one registered rule.
+
+    Attributes:
+        id: Stable id, ``<AREA><NNN>`` (e.g. ``"ZIP004"``).
+        name: Kebab-case name (e.g. ``"zip-name-traversal"``).
+        severity: Default severity.
+        level: Level at which the rule runs.
+        spec: Spec anchor relative to ``spec/`` (e.g. ``"container.md#stored-members"``).
+        summary: First line of the check's docstring.
+        check: The check function.
+        profile_severity: Default re-grades per profile (e.g. ``{"reader": Severity.WARNING}``).
+
+    Raises:
+        ValueError: If the id, name, summary, spec anchor or profile names are malformed.
+    """
+
+    id: str
+    name: str
+    severity: Severity
+    level: Level
+    spec: str
+    summary: str
+    check: Check = field(repr=False)
+    profile_severity: Mapping[str, Severity] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Run order: by level, then area (``ZIP`` before ``LAY``), then id."""
+        return (self.level.rank, AREAS.index(self.id[:3]), self.id)
+
+    @property
+    def doc(self) -> str:
+        """The full docstring of the check (summary, then valid/error fixtures)."""
+        return (self.check.__doc__ or "").strip()
+
+
+class Registry:
+    """A set of rules with unique ids and names.
+
+    Args:
+        retired: Tombstones whose ids and names may not be registered.
+    """
+
+    def __init__(self, retired: Mapping[str, RetiredRule] | None = None) -> None:
+        self._retired = _retired.RETIRED if retired is None else retired
+        self._by_id: dict[str, RuleSpec] = {}
+        self._by_name: dict[str, RuleSpec] = {}
+
+    def add(self, spec: RuleSpec) -> None:
+        """Register a rule.
+
+        Raises:
+            ValueError: If the id or name is taken or retired.
+        """
+        retired_names = {r.name for r in self._retired.values()}
+        if spec.id in self._retired or spec.name in retired_names:
+            raise ValueError(f"rule {spec.id} [{spec.name}] reuses a retired id or name")
+        if spec.id in self._by_id:
+            raise ValueError(f"duplicate rule id {spec.id}")
+        if spec.name in self._by_name:
+            raise ValueError(f"duplicate rule name {spec.name!r}")
+        self._by_id[spec.id] = spec
+        self._by_name[spec.name] = spec
+
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """Return all rules, in run order: by level, area, then id."""
+        return tuple(sorted(self._by_id.values(), key=lambda r: r.order))
+
+    def get(self, id_or_name: str) -> RuleSpec:
+        """Return the rule with this id (case-insensitive) or kebab name.
+
+        Raises:
+            KeyError: If there is no such rule.
+        """
+        found = self._by_id.get(id_or_name.upper()) or self._by_name.get(id_or_name)
+        if found is None:
+            raise KeyError(f"no rule {id_or_name!r}")
+        return found
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+def _validate(spec: RuleSpec) -> None:
+    if not ID_PATTERN.match(spec.id):
+        raise ValueError(f"rule id {spec.id!r} does not match {ID_PATTERN.pattern}")
+    if not NAME_PATTERN.match(spec.name):
+        raise ValueError(f"rule name {spec.name!r} is not kebab-case")
+    if not spec.summary:
+        raise ValueError(f"rule {spec.id} has no docstring (its first line is the summary)")
+    if "#" not in spec.spec:
+        raise ValueError(f"rule {spec.id} spec {spec.spec!r} is not a 'file.md#anchor' reference")
+    unknown = set(spec.profile_severity) - set(PROFILES)
+    if unknown:
+        raise ValueError(f"rule {spec.id} re-grades unknown profiles {sorted(unknown)}")
+
+
+_current = Registry()
+
+
+def rule(
+    id: str,
+    name: str,
+    *,
+    severity: Severity,
+    level: Level,
+    spec: str,
+    profiles: Mapping[str, Severity] | None = None,
+) -> Callable[[CheckT], CheckT]:
+    r"""Register the decorated check as a rule and return it unchanged.
+
+    Args:
+        id: Stable id matching ``^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$``.
+        name: Unique kebab-case name.
+        severity: Default severity (spec "must" → ERROR, "should" → WARNING, advice → INFO).
+        level: Level at which the rule runs.
+        spec: Spec anchor relative to ``spec/``.
+        profiles: Default re-grades per profile, e.g. ``{"reader": Severity.WARNING}``.
+
+    Returns:
+        A decorator.
+
+    Raises:
+        ValueError: At decoration time, if the metadata is invalid or the id/name is taken or retired.
+    """
+
+    def register(check: CheckT) -> CheckT:
+        doc = (check.__doc__ or "").strip()
+        _current.add(
+            RuleSpec(
+                id=id,
+                name=name,
+                severity=severity,
+                level=level,
+                spec=spec,
+                summary=doc.splitlines()[0].strip() if doc else "",
+                check=check,
+                profile_severity=dict(profiles or {}),
+            )
+        )
+        return check
+
+    return register
+
+
+def all_rules() -> tuple[RuleSpec, ...]:
+    """Return all registered rules in run order: by level, area (``ZIP`` before ``LAY``), then id."""
+    return _current.rules()
+
+
+def get_rule(id_or_name: str) -> RuleSpec:
+    """Return the registered rule with this id or name.
+
+    Raises:
+        KeyError: If there is no such rule.
+    """
+    return _current.get(id_or_name)
+
+
+def load_builtin_rules() -> tuple[RuleSpec, ...]:
+    """Import the built-in rule modules (registering their rules once) and return all rules."""
+    for module in BUILTIN_RULE_MODULES:
+        importlib.import_module(module)
+    return all_rules()
+
+
+@contextmanager
+def isolated_registry(retired: Mapping[str, RetiredRule] | None = None) -> Iterator[Registry]:
+    """Swap in an empty registry for the duration of the block (for tests).
+
+    Args:
+        retired: Tombstones for the temporary registry (default: the real ones).
+
+    Yields:
+        The temporary registry; rules declared inside the block go there.
+    """
+    global _current
+    saved = _current
+    _current = Registry(retired)
+    try:
+        yield _current
+    finally:
+        _current = saved

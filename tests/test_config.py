@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hsi_conform.config import find_config, load_policy, parse_severity_assignment, read_config
+from hsi_conform.errors import ConfigError
+from hsi_conform.finding import Severity
+
+PYPROJECT = """
+[project]
+name = "x"
+
+[tool.hsi-conform]
+profile = "reader"
+select = ["ZIP", "HDR"]
+ignore = ["HDR002"]
+fail-on = "warning"
+severity = { ZIP004 = "info", "hdr-key-case" = "fatal" }
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """tmp/project/pyproject.toml, tmp/project/data/sub/x.hsi."""
+    project = tmp_path / "project"
+    sub = project / "data" / "sub"
+    sub.mkdir(parents=True)
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    (sub / "x.hsi").write_bytes(b"PK")
+    return project
+
+
+def test_config_is_found_upward_from_the_input(tree: Path) -> None:
+    assert find_config(tree / "data" / "sub" / "x.hsi") == (tree / "pyproject.toml").resolve()
+    assert find_config(tree / "data" / "sub") == (tree / "pyproject.toml").resolve()
+    policy = load_policy(tree / "data" / "sub" / "x.hsi")
+    assert policy.profile == "reader"
+    assert policy.select == ("ZIP", "HDR")
+    assert policy.ignore == ("HDR002",)
+    assert policy.fail_on is Severity.WARNING
+    assert dict(policy.severity_overrides) == {"ZIP004": Severity.INFO, "hdr-key-case": Severity.FATAL}
+
+
+def test_nearest_config_wins(tree: Path) -> None:
+    (tree / "data" / "hsi-conform.toml").write_text('profile = "strict"\n')
+    policy = load_policy(tree / "data" / "sub" / "x.hsi")
+    assert policy.profile == "strict"
+    assert policy.select == ()  # nothing merged from the farther pyproject.toml
+
+
+def test_hsi_conform_toml_beats_pyproject_in_the_same_directory(tree: Path) -> None:
+    (tree / "hsi-conform.toml").write_text('[tool.hsi-conform]\nprofile = "strict"\n')
+    assert find_config(tree / "data") == (tree / "hsi-conform.toml").resolve()
+    assert load_policy(tree / "data").profile == "strict"
+
+
+def test_pyproject_without_the_table_is_passed_over(tree: Path) -> None:
+    (tree / "data" / "pyproject.toml").write_text('[project]\nname = "inner"\n')
+    assert find_config(tree / "data" / "sub") == (tree / "pyproject.toml").resolve()
+
+
+def test_no_config_gives_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "x.hsi").write_bytes(b"")
+    policy = load_policy(tmp_path / "x.hsi", isolated=True)
+    assert (policy.profile, policy.select, policy.ignore, policy.fail_on) == (
+        "exchange",
+        (),
+        (),
+        Severity.ERROR,
+    )
+    assert dict(policy.severity_overrides) == {}
+
+
+def test_isolated_ignores_files(tree: Path) -> None:
+    assert load_policy(tree / "data", isolated=True).profile == "exchange"
+
+
+def test_explicit_config_file(tree: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere.toml"
+    other.write_text('fail-on = "info"\n')
+    assert load_policy(tree / "data", config=other).fail_on is Severity.INFO
+
+
+def test_cli_values_override_the_file(tree: Path) -> None:
+    policy = load_policy(
+        tree / "data",
+        profile="strict",
+        select=["FLD"],
+        ignore=[],
+        severity={"ZIP004": "error", "XRF001": Severity.WARNING},
+        fail_on="fatal",
+    )
+    assert policy.profile == "strict"
+    assert policy.select == ("FLD",)
+    assert policy.ignore == ()
+    assert policy.fail_on is Severity.FATAL
+    # CLI re-grades merge over the file's, per key
+    assert dict(policy.severity_overrides) == {
+        "ZIP004": Severity.ERROR,
+        "hdr-key-case": Severity.FATAL,
+        "XRF001": Severity.WARNING,
+    }
+
+
+def test_comma_separated_strings_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "hsi-conform.toml").write_text('select = "ZIP, LAY"\n')
+    assert read_config(tmp_path / "hsi-conform.toml").select == ("ZIP", "LAY")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "profile = 'writer'\n",
+        "profile = 3\n",
+        "select = [1, 2]\n",
+        "ignore = ['not a rule']\n",
+        "severity = { ZIP001 = 'hint' }\n",
+        "severity = 'error'\n",
+        "fail-on = 'never'\n",
+        "colour = true\n",
+        "select = [\n",
+        "[tool]\nhsi-conform = 3\n",
+    ],
+)
+def test_invalid_config_raises_config_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_policy(tmp_path)
+    assert info.value.source == str(path)
+
+
+def test_undecodable_config_raises_config_error(tmp_path: Path) -> None:
+    (tmp_path / "hsi-conform.toml").write_bytes(b"profile = '\xff'\n")
+    with pytest.raises(ConfigError):
+        load_policy(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"profile": "writer"}, {"fail_on": "loud"}, {"severity": {"X": "error"}}, {"select": ["bad selector"]}],
+)
+def test_invalid_cli_values_raise_config_error(tmp_path: Path, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        load_policy(tmp_path, isolated=True, **kwargs)  # type: ignore[arg-type]
+
+
+def test_parse_severity_assignment() -> None:
+    assert parse_severity_assignment("LAY011=warning") == ("LAY011", Severity.WARNING)
+    assert parse_severity_assignment(" hdr-key-case = Error ") == ("hdr-key-case", Severity.ERROR)
+    for bad in ("LAY011", "=error", "LAY011=often"):
+        with pytest.raises(ConfigError):
+            parse_severity_assignment(bad)
