@@ -3,12 +3,20 @@
 The public API::
 
     header = hsi_conform.parse_header(data)      # lossless header model + syntax diagnostics
+    with hsi_conform.open("x.hsi") as c:         # strict ZIP reader, zero-copy cube memmap
+        c.cube, c.header.value("wavelength")
+    report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
 """
 
 from __future__ import annotations
 
-from hsi_conform.header import Header, parse_header
-
 __version__ = "0.1.0"
 
-__all__ = ["Header", "__version__", "parse_header"]
+from hsi_conform.container.container import Container, CubeLayout
+from hsi_conform.container.container import open_container as open
+from hsi_conform.container.write import write_container
+from hsi_conform.header import Header, parse_header
+from hsi_conform.validate import check, validate
+
+__all__ = ["Container", "CubeLayout", "Header", "__version__", "check", "open", "parse_header", "validate",
+           "write_container"]

@@ -1,8 +1,170 @@
-"""Command-line interface (placeholder until the subcommands land)."""
+"""The ``hsi-conform`` command line.
+
+Exit codes (DECISIONS.md 5): 0 conformant, 1 nonconformant, 2 usage or configuration error, 3 input unreadable,
+4 internal error (a bug: please report it).
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``hsi-conform`` command line and return the exit code."""
-    return 0
+from hsi_conform import __version__
+from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from hsi_conform.finding import Report
+
+EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("validate", help="check containers against the spec",
+                       description="Validate .hsi files, expanded container folders, or directories of them.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--content", choices=("none", "crc", "full"), default="none",
+                   help="none: metadata only; crc: verify every member's CRC; full: also check the data")
+    p.add_argument("--profile", choices=("exchange", "reader", "strict"), default=None)
+    p.add_argument("--select", action="append", default=None, metavar="RULE",
+                   help="run only these rules (id, id prefix or name; repeatable, comma-separated)")
+    p.add_argument("--ignore", action="append", default=None, metavar="RULE")
+    p.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+                   help="re-grade a rule: fatal, error, warning or info")
+    p.add_argument("--fail-on", default=None, metavar="LEVEL",
+                   help="lowest severity that makes a file nonconformant (default error)")
+    p.add_argument("--format", action="append", default=None, dest="formats",
+                   choices=("text", "json", "sarif", "junit"), help="repeatable; pairs with -o in order")
+    p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
+    p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
+    p.add_argument("--isolated", action="store_true", help="ignore configuration files")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(run=_cmd_validate)
+
+
+def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("rules", help="list the rule catalogue")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.set_defaults(run=_cmd_rules)
+
+
+def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("demo", help="write the embedded sample container, open it and validate it")
+    p.add_argument("directory", nargs="?", type=Path, default=None,
+                   help="where to write sample.hsi (default: a temporary directory)")
+    p.set_defaults(run=_cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``hsi-conform`` command."""
+    parser = _Parser(prog="hsi-conform", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"hsi-conform {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in _SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def _split(values: Sequence[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from hsi_conform.config import load_policy, parse_severity_assignment
+    from hsi_conform.engine import exit_code
+    from hsi_conform.validate import CheckOptions, Content, check, expand_inputs
+
+    severity = dict(parse_severity_assignment(s) for s in args.severity)
+    paths = list(expand_inputs(args.paths))
+    if not paths:
+        raise InputUnreadableError(", ".join(args.paths), "no containers found")
+    options = CheckOptions(content=Content(args.content))
+    reports = []
+    for path in paths:
+        policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
+                             select=_split(args.select), ignore=_split(args.ignore), severity=severity,
+                             fail_on=args.fail_on)
+        reports.append(check(path, policy=policy, options=options))
+    _emit(args, reports)
+    return exit_code(reports)
+
+
+def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
+    from hsi_conform.report import render
+
+    formats = args.formats or ["text"]
+    outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
+    if len(args.output) > len(formats):
+        raise ConfigError("more -o files than --format options")
+    for fmt, out in zip(formats, outputs, strict=True):
+        color = out is None and fmt == "text" and (args.color == "always" or
+                                                     (args.color == "auto" and sys.stdout.isatty()))
+        text = render(fmt, reports, color=color)
+        if out is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            _publish_text(Path(out), text)
+
+
+def _publish_text(path: Path, text: str) -> None:
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from hsi_conform.rules import load_builtin_rules
+    from hsi_conform.rules.catalogue import render_rules_json, render_rules_markdown, render_rules_text
+
+    rules = load_builtin_rules()
+    render = {"text": render_rules_text, "json": render_rules_json, "markdown": render_rules_markdown}
+    sys.stdout.write(render[args.format](rules))
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from hsi_conform.demo import run_demo
+
+    if args.directory is not None:
+        args.directory.mkdir(parents=True, exist_ok=True)
+        return run_demo(args.directory)
+    with tempfile.TemporaryDirectory(prefix="hsi-conform-demo-") as tmp:
+        return run_demo(Path(tmp))
+
+
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_validate, _add_rules, _add_demo]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code (never raises, except SystemExit from --help)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"hsi-conform: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputUnreadableError as exc:
+        print(f"hsi-conform: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except HsiConformError as exc:
+        print(f"hsi-conform: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("hsi-conform: internal error (a bug); please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_INTERNAL

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hsi_conform.header.lists import SplitList, item_bounds
-from hsi_conform.header.model import Entry, Junk, Line
+from hsi_conform.header.model import Entry, Junk, Line, normalize_key
 
 if TYPE_CHECKING:
     from hsi_conform.header.parse import Collector
@@ -45,12 +45,13 @@ def check_entry_head(text: str, line_start: int, key_start: int, key_raw: str, e
                      out: Collector) -> None:
     """Judge the key and the separator of an entry."""
     key_end = key_start + len(key_raw)
+    key = normalize_key(key_raw)
     if key_start > line_start:
-        out.add("indented-entry", "blanks before the key (GDAL then misses the key)", line_start, key_start)
-    key = key_raw.lower()
+        out.add("indented-entry", "blanks before the key (GDAL then misses the key)", line_start, key_start,
+                key=key)
     if _KEY_BAD.search(key_raw):
         out.add("key-charset", "key contains a brace or a control character", key_start, key_end, key=key)
-    if key_raw != key:
+    if key_raw != key_raw.lower():
         out.add("key-case", "key is not written in lower case", key_start, key_end, key=key)
     if "  " in key_raw or "\t" in key_raw:
         out.add("key-blanks", "words of the key are not separated by one space", key_start, key_end, key=key)

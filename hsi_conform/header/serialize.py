@@ -29,9 +29,11 @@ _CORE_ORDER = ("description", "samples", "lines", "bands", "header offset", "fil
 def format_scalar(value: object) -> str:
     """Return the header text of one value: numbers in shortest round-trip form, strings verbatim.
 
+    Non-finite floats are written ``nan``, ``inf`` and ``-inf`` (only fields that allow them, such as
+    ``data ignore value``, read them back as numbers).
+
     Raises:
-        ValueError: for strings with line breaks (they need a brace value) and non-finite floats, which
-            would not read back as numbers.
+        ValueError: for strings with line breaks (they need a brace value).
     """
     if isinstance(value, bool | np.bool_):
         return str(int(value))
@@ -86,13 +88,18 @@ def canonical_bytes(header: Header) -> bytes:
     for entry in header.entries():
         last[entry.key] = entry
     out = ["ENVI"]
+    unclosed = None
     for line in header.lines:
         if isinstance(line, Comment):
             out.append(line.text.strip(" \t\r\n"))
         elif isinstance(line, Entry) and last.get(line.key) is line:
+            if not line.closed:
+                unclosed = len(out)
             out.append(_canonical_entry(line))
     if "header offset" not in last:
-        out.insert(_offset_position(out), "header offset = 0")
+        # An unclosed list runs to the end of the header: a line written after it would become part of it.
+        position = _offset_position(out)
+        out.insert(position if unclosed is None else min(position, unclosed), "header offset = 0")
     return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 
 
@@ -113,6 +120,10 @@ def _canonical_entry(entry: Entry) -> str:
     if entry.items is not None and entry.closed:
         # Items may be nested (read procedures): keep them verbatim, only collapse their blanks.
         return f"{key} = " + _wrap([" ".join(i.split()) for i in entry.items], len(key) + 3)
+    if not entry.closed:
+        # Kept verbatim (it swallowed the rest of the header), with LF line ends and no trailing line breaks.
+        value = entry.value_raw.replace("\r\n", "\n").replace("\r", "\n").rstrip(" \t\n")
+        return f"{key} = {value}"
     return f"{key} = {entry.value_raw}"
 
 

@@ -47,7 +47,7 @@ AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
 """Id prefixes, in the order their rules run within a level (archive structure before layout)."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
-BUILTIN_RULE_MODULES: tuple[str, ...] = ()
+BUILTIN_RULE_MODULES: tuple[str, ...] = ("hsi_conform.rules.syntax",)
 
 
 class SkipRule(Exception):

@@ -1,0 +1,118 @@
+"""Generate the parts of ``spec/`` that come from a single source of truth.
+
+- ``spec/header-syntax.md``: the block between the ``generated:grammar`` markers is the grammar file;
+- ``spec/fields.md``: the field table (:mod:`hsi_conform.fields`);
+- ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`).
+
+``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from hsi_conform.fields import FIELDS, FieldSpec, Scope
+from hsi_conform.grammar import grammar_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec"
+_BLOCK = re.compile(r"(<!-- generated:(\w+):begin -->\n).*?(<!-- generated:\2:end -->)", re.DOTALL)
+
+
+def _fill_blocks(text: str, blocks: dict[str, str]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        body = blocks.get(m.group(2))
+        return m.group(0) if body is None else m.group(1) + body + m.group(3)
+
+    return _BLOCK.sub(repl, text)
+
+
+def header_syntax(current: str) -> str:
+    """Return ``spec/header-syntax.md`` with the grammar block regenerated."""
+    return _fill_blocks(current, {"grammar": "```lark\n" + grammar_text() + "```\n"})
+
+
+def _scopes(scopes: frozenset[Scope]) -> str:
+    if scopes == frozenset(Scope):
+        return "all"
+    return ", ".join(s.value for s in Scope if s in scopes) or "-"
+
+
+def _field_row(f: FieldSpec) -> str:
+    extra = []
+    if f.allowed:
+        extra.append("one of " + ", ".join(f"`{a}`" for a in f.allowed))
+    if f.minimum is not None:
+        extra.append(f">= {f.minimum:g}")
+    if f.positive:
+        extra.append("> 0")
+    if f.nonfinite:
+        extra.append("NaN/Inf allowed")
+    anchor = f.anchor.split("#", 1)[1]
+    return (f"| <a id=\"{anchor}\"></a>`{f.key}` | {f.section} | {f.kind.value} | {_scopes(f.required_in)} | "
+            f"{_scopes(f.recommended_in)} | {f.count or '-'} | {'; '.join(extra) or '-'} | {f.summary} |")
+
+
+def fields_md() -> str:
+    """Return ``spec/fields.md``, generated from the field table."""
+    head = [
+        "# Header fields (generated from `hsi_conform/fields.py`; do not edit)",
+        "",
+        "Regenerate with `python -m hsi_conform._docs`. Scopes: `root` = `data.hdr`, `preview` = `preview*.hdr`,",
+        "`reference` = `Reference/*.hdr`, `exploration` = ENVI headers under `Exploration/`. Counts: `bands` = one",
+        "value per band, `classes` = one per class, `3*classes` = an RGB triple per class, `1|3` = one or three.",
+        "Keys the table does not know are kept verbatim (D4.1 §2.8 allows any further field).",
+        "",
+        "| field | D4.1 | kind | mandatory in | should be in | count | values | summary |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    return "\n".join([*head, *(_field_row(f) for f in FIELDS)]) + "\n"
+
+
+def rules_md() -> str:
+    """Return ``spec/rules.md``, generated from the rule registry."""
+    from hsi_conform.rules import load_builtin_rules
+    from hsi_conform.rules.catalogue import render_rules_markdown
+
+    load_builtin_rules()
+    return render_rules_markdown()
+
+
+def documents() -> dict[Path, Callable[[str], str]]:
+    """Return each generated document with the function that computes it from its current text."""
+    return {
+        SPEC / "header-syntax.md": header_syntax,
+        SPEC / "fields.md": lambda _current: fields_md(),
+        SPEC / "rules.md": lambda _current: rules_md(),
+    }
+
+
+def stale() -> list[Path]:
+    """Return the generated documents whose committed text differs from what the sources give."""
+    out = []
+    for path, make in documents().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if make(current) != current:
+            out.append(path)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the generated documents, or with ``--check`` report the stale ones (exit 1)."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--check" in args:
+        paths = stale()
+        for p in paths:
+            print(f"stale: {p.relative_to(ROOT)} (run python -m hsi_conform._docs)")
+        return 1 if paths else 0
+    for path, make in documents().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.write_text(make(current), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""The container layer: strict ZIP structure reader, atomic aligned writer, zero-copy container access."""
+
+from __future__ import annotations
+
+from hsi_conform.container.container import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.write import write_container
+
+__all__ = ["Container", "CubeLayout", "MemberInfo", "open_container", "write_container"]

@@ -1,0 +1,192 @@
+"""End-record discovery for the strict ZIP reader: EOCD scan, ZIP64 locator and record, comment.
+
+Private helper of :mod:`hsi_conform.container.zipread`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+
+from ._zipmember import U16_MAX, U32_MAX
+from ._zipmodel import ZipIssue, ZipLimits
+from ._zipnames import Problem
+
+__all__ = ["LFH_SIG", "BaseParser", "End", "Source"]
+
+LFH_SIG = b"PK\x03\x04"
+EOCD_SIG = b"PK\x05\x06"
+LOC64_SIG = b"PK\x06\x07"
+EOCD64_SIG = b"PK\x06\x06"
+
+_EOCD = struct.Struct("<4s4H2LH")
+_LOC64 = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_TAIL = _EOCD.size + U16_MAX  # an EOCD plus the longest possible comment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class End:
+    """The end-record values the central directory is read with."""
+
+    offset: int
+    cd_offset: int
+    cd_size: int
+    entries: int
+    cd_end: int  # where the central directory must end: the ZIP64 record or the EOCD
+    comment: bytes
+    zip64: bool
+    regions: tuple[tuple[int, int], ...]
+    located: bool = True  # False when ZIP64 sentinels could not be resolved: the directory is nowhere
+
+
+class Source:
+    """Bounded random access; reads past the end return short data instead of failing."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self.size = f.seek(0, os.SEEK_END)
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        if offset < 0 or n <= 0 or offset >= self.size:
+            return b""
+        self._f.seek(offset)
+        want = min(n, self.size - offset)
+        parts: list[bytes] = []
+        while want > 0:
+            got = self._f.read(want)
+            if not got:
+                break
+            parts.append(got)
+            want -= len(got)
+        return b"".join(parts)
+
+
+class BaseParser:
+    """Issue collection plus end-record parsing; the reader subclasses it."""
+
+    def __init__(self, src: Source, limits: ZipLimits) -> None:
+        self.src = src
+        self.size = src.size
+        self.limits = limits
+        self.issues: list[ZipIssue] = []
+        self.eocd_sigs: list[int] = []
+
+    def add(self, code: str, message: str, *, member: str | None = None, offset: int | None = None) -> None:
+        self.issues.append(ZipIssue(code=code, message=message, member=member, offset=offset))
+
+    def add_all(self, problems: Iterable[Problem], *, member: str, offset: int) -> None:
+        for code, message in problems:
+            self.add(code, message, member=member, offset=offset)
+
+    # -- end records ------------------------------------------------------------------------------------
+
+    def find_eocd(self) -> tuple[int, tuple[int, ...]] | None:
+        start = max(0, self.size - _TAIL)
+        tail = self.src.read_at(start, self.size - start)
+        pos = tail.find(EOCD_SIG)
+        while pos >= 0:
+            self.eocd_sigs.append(start + pos)
+            pos = tail.find(EOCD_SIG, pos + 1)
+        complete = [
+            (start + p, cast(tuple[int, ...], _EOCD.unpack_from(tail, p)))
+            for p in (s - start for s in self.eocd_sigs)
+            if p + _EOCD.size <= len(tail)
+        ]
+        if not complete:
+            self._no_eocd(tail)
+            return None
+        return max(complete, key=lambda c: self._eocd_rank(c[0], c[1], tail, start))
+
+    def _eocd_rank(self, pos: int, rec: tuple[int, ...], tail: bytes, start: int) -> tuple[bool, bool, int]:
+        exact = pos + _EOCD.size + rec[7] == self.size
+        loc = pos - start - _LOC64.size
+        consistent = rec[6] + rec[5] == pos or (loc >= 0 and tail[loc : loc + 4] == LOC64_SIG)
+        # Among records ending the file exactly, the earliest holds any later one in its comment.
+        return exact, consistent, -pos if exact else pos
+
+    def _no_eocd(self, tail: bytes) -> None:
+        if self.eocd_sigs:
+            self.add("truncated", "the end-of-central-directory record is cut off", offset=self.eocd_sigs[-1])
+        elif self.src.read_at(0, 4) == LFH_SIG:
+            self.add("no-eocd", "no end-of-central-directory record in the last 65,557 bytes")
+        else:
+            self.add("not-a-zip", "the file is not a ZIP archive", offset=0)
+
+    def read_end(self, pos: int, rec: tuple[int, ...]) -> End | None:
+        _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, clen = rec
+        comment = self.src.read_at(pos + _EOCD.size, clen)
+        if len(comment) < clen:
+            self.add("comment-length", "the comment length runs past the end of the file", offset=pos + 20)
+        if comment:
+            self.add("comment-present", "the archive has a comment", offset=pos + _EOCD.size)
+        eocd_region = (pos, pos + _EOCD.size + len(comment))
+        loc_pos = pos - _LOC64.size
+        if self.src.read_at(loc_pos, 4) == LOC64_SIG:
+            z = self._read_zip64(loc_pos, rec)
+            if z is not None:
+                z_off, n_total, cd_size, cd_offset = z
+                regions = ((z_off, loc_pos + _LOC64.size), eocd_region)
+                return End(
+                    offset=pos,
+                    cd_offset=cd_offset,
+                    cd_size=cd_size,
+                    entries=n_total,
+                    cd_end=z_off,
+                    comment=comment,
+                    zip64=True,
+                    regions=regions,
+                )
+        elif U16_MAX in (n_disk, n_total) or U32_MAX in (cd_size, cd_offset):
+            self.add(
+                "zip64-locator",
+                "the end record uses ZIP64 sentinels but there is no ZIP64 locator",
+                offset=pos,
+            )
+        if disk or cd_disk:
+            self.add("multidisk", "the end record has non-zero disk numbers", offset=pos + 4)
+        if n_disk != n_total:
+            self.add("count-mismatch", "entries on this disk differ from the total entries", offset=pos + 8)
+        return End(
+            offset=pos,
+            cd_offset=cd_offset,
+            cd_size=cd_size,
+            entries=n_total,
+            cd_end=pos,
+            comment=comment,
+            zip64=False,
+            regions=(eocd_region,),
+            located=U32_MAX not in (cd_size, cd_offset),
+        )
+
+    def _read_zip64(self, loc_pos: int, rec: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+        _, z_disk, z_off, disks = _LOC64.unpack(self.src.read_at(loc_pos, _LOC64.size))
+        if z_disk or disks > 1:
+            self.add("multidisk", "the ZIP64 locator names another disk", offset=loc_pos + 4)
+        raw = self.src.read_at(z_off, _EOCD64.size)
+        if z_off + _EOCD64.size > loc_pos or len(raw) < _EOCD64.size or raw[:4] != EOCD64_SIG:
+            self.add("zip64-locator", "the ZIP64 locator points to no ZIP64 end record", offset=loc_pos)
+            return None
+        _, rec_size, _, _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset = _EOCD64.unpack(raw)
+        if rec_size < _EOCD64.size - 12 or z_off + 12 + rec_size != loc_pos:
+            self.add(
+                "zip64-eocd", "the ZIP64 end record size does not reach the locator exactly", offset=z_off
+            )
+        if disk or cd_disk:
+            self.add("multidisk", "the ZIP64 end record has non-zero disk numbers", offset=z_off + 16)
+        if n_disk != n_total:
+            self.add("count-mismatch", "ZIP64 entries on this disk differ from the total", offset=z_off + 24)
+        pairs = (
+            (rec[3], n_disk, U16_MAX),
+            (rec[4], n_total, U16_MAX),
+            (rec[5], cd_size, U32_MAX),
+            (rec[6], cd_offset, U32_MAX),
+            (rec[1], disk, U16_MAX),
+            (rec[2], cd_disk, U16_MAX),
+        )
+        if any(classic not in (wide, sentinel) for classic, wide, sentinel in pairs):
+            self.add("zip64-eocd", "the classic end record disagrees with the ZIP64 end record", offset=z_off)
+        return z_off, n_total, cd_size, cd_offset

@@ -1,0 +1,224 @@
+"""Member-name policy shared by the strict reader and the container writer.
+
+Names are judged twice: each name on its own (:func:`decode_name`, :func:`check_name`) and each name
+against the names before it (:class:`NameIndex`). Every problem is a ``(code, message)`` pair; codes are keys
+of ``ISSUE_CODES``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["FLAG_UTF8", "NameIndex", "Problem", "check_name", "decode_name", "name_problems"]
+
+#: General-purpose flag bit 11: the name (and comment) are UTF-8.
+FLAG_UTF8 = 0x800
+
+Problem = tuple[str, str]
+
+_DRIVE = re.compile(r"[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
+_NONPORTABLE = frozenset(':<>|"?*')
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def decode_name(raw: bytes, flags: int) -> tuple[str, list[Problem]]:
+    """Decode a raw member name the way a careful reader must.
+
+    Args:
+        raw: Name bytes as stored in the central directory.
+        flags: General-purpose bit flags of the entry.
+
+    Returns:
+        The decoded name (ASCII, UTF-8 when bit 11 is set, otherwise cp437 like stdlib ``zipfile``; invalid
+        UTF-8 becomes U+FFFD) and the encoding problems found.
+    """
+    if raw.isascii():
+        return raw.decode("ascii"), []
+    if flags & FLAG_UTF8:
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # U+FFFD rather than escapes: an escape would invent backslashes the name policy then flags.
+            return raw.decode("utf-8", "replace"), [
+                ("name-encoding", "the UTF-8 flag is set but the name is not valid UTF-8")
+            ]
+        if not unicodedata.is_normalized("NFC", name):
+            return name, [("name-not-nfc", "the name is not in Unicode normalization form C")]
+        return name, []
+    return raw.decode("cp437"), [
+        ("name-nonascii-noflag", "non-ASCII name without the UTF-8 flag; readers decode it as cp437")
+    ]
+
+
+def _is_reserved(component: str) -> bool:
+    # Windows ignores extensions and trailing spaces when matching device names ("con .txt" is CON).
+    stem = component.split(".", 1)[0].rstrip(" ").upper()
+    return stem in _RESERVED
+
+
+def _component_problems(components: list[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for comp in components:
+        if comp == "..":
+            out.append(("name-traversal", "a path component is '..'"))
+        elif comp in ("", "."):
+            out.append(("name-empty", "the name has an empty or '.' component"))
+        elif _is_reserved(comp) or comp.endswith((".", " ")):
+            out.append(
+                ("name-reserved", f"component {comp!r} is reserved or ends in a dot or space on Windows")
+            )
+    return out
+
+
+def _prefix_problems(name: str) -> tuple[list[Problem], str]:
+    out: list[Problem] = []
+    body = name
+    if name.startswith(("\\\\", "//")):
+        out.append(("name-drive", "the name starts with a UNC prefix"))
+    elif _DRIVE.match(name):
+        out.append(("name-drive", "the name starts with a drive letter"))
+        body = name[2:]
+    if name.startswith("/"):
+        out.append(("name-absolute", "the name starts with '/'"))
+    if "\\" in name:
+        out.append(("name-backslash", "the name contains a backslash"))
+    return out, body
+
+
+def check_name(
+    name: str, raw: bytes, *, max_name_bytes: int = 1024, max_component_bytes: int = 255
+) -> list[Problem]:
+    """Judge one member name against the portable-path policy.
+
+    Args:
+        name: Decoded name.
+        raw: Encoded name bytes (lengths are measured on these).
+        max_name_bytes: Maximum total length in bytes.
+        max_component_bytes: Maximum length of one component in bytes.
+
+    Returns:
+        The problems, at most one per code, in a stable order.
+    """
+    if not raw:
+        return [("name-empty", "the name is empty")]
+    out: list[Problem] = []
+    if len(raw) > max_name_bytes:
+        out.append(("name-too-long", f"the name is {len(raw)} bytes long (limit {max_name_bytes})"))
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+        out.append(("name-control", "the name contains a NUL or control character"))
+    prefix, body = _prefix_problems(name)
+    out.extend(prefix)
+    if _NONPORTABLE.intersection(body):
+        out.append(("name-nonportable", 'the name contains one of : < > | " ? *'))
+    stripped = body.lstrip("/\\")
+    if stripped.endswith("/"):
+        stripped = stripped[:-1]
+    out.extend(_component_problems(_SEPARATORS.split(stripped)))
+    longest = max(len(part) for part in raw.split(b"/"))
+    if longest > max_component_bytes:
+        out.append(
+            ("name-component-too-long", f"a component is {longest} bytes long (limit {max_component_bytes})")
+        )
+    return _dedupe(out)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for p in problems:
+        seen.setdefault(p[0], p)
+    return list(seen.values())
+
+
+def name_problems(name: str, *, max_name_bytes: int = 1024, max_component_bytes: int = 255) -> list[Problem]:
+    """Judge a name a writer is about to store (UTF-8, bit 11 when non-ASCII).
+
+    Args:
+        name: The member name.
+        max_name_bytes: Maximum total length in bytes.
+        max_component_bytes: Maximum length of one component in bytes.
+
+    Returns:
+        Every problem a strict reader would report for this name on its own.
+    """
+    try:
+        raw = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return [("name-encoding", "the name contains lone surrogates and cannot be encoded as UTF-8")]
+    _, problems = decode_name(raw, FLAG_UTF8)
+    problems += check_name(name, raw, max_name_bytes=max_name_bytes, max_component_bytes=max_component_bytes)
+    return _dedupe(problems)
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+class NameIndex:
+    """Names seen so far, for duplicate, collision and file/directory checks in archive order."""
+
+    __slots__ = ("_ascii", "_dirs", "_exact", "_files", "_fold")
+
+    def __init__(self) -> None:
+        self._exact: set[str] = set()
+        self._ascii: dict[str, str] = {}
+        self._fold: dict[str, str] = {}
+        self._files: set[str] = set()
+        self._dirs: set[str] = set()
+
+    def check(self, name: str) -> list[Problem]:
+        """Return the problems ``name`` has with the names already added.
+
+        Args:
+            name: Decoded member name.
+
+        Returns:
+            Duplicate, collision and file/directory problems (empty when none).
+        """
+        out: list[Problem] = []
+        if name in self._exact:
+            out.append(("duplicate-name", f"the name {name!r} occurs more than once"))
+        elif (other := self._ascii.get(name.translate(_ASCII_LOWER))) is not None:
+            out.append(("name-case-collision", f"the name differs from {other!r} only in letter case"))
+        elif (other := self._fold.get(_fold(name))) is not None:
+            out.append(
+                ("name-unicode-collision", f"the name collides with {other!r} after NFC and case folding")
+            )
+        is_dir = name.endswith("/")
+        path = name[:-1] if is_dir else name
+        if (path in self._files if is_dir else path in self._dirs) or any(
+            p in self._files for p in _parents(path)
+        ):
+            out.append(("file-dir-conflict", f"{path!r} is used both as a file and as a directory"))
+        return out
+
+    def add(self, name: str) -> list[Problem]:
+        """Check ``name`` against the names so far, then record it.
+
+        Args:
+            name: Decoded member name.
+
+        Returns:
+            The problems found by :meth:`check`.
+        """
+        out = self.check(name)
+        self._exact.add(name)
+        self._ascii.setdefault(name.translate(_ASCII_LOWER), name)
+        self._fold.setdefault(_fold(name), name)
+        if name.endswith("/"):
+            self._dirs.add(name[:-1])
+            self._dirs.update(_parents(name[:-1]))
+        else:
+            self._files.add(name)
+            self._dirs.update(_parents(name))
+        return out
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]

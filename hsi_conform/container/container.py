@@ -1,0 +1,279 @@
+"""Open a ``.hsi`` container (or an expanded folder with the same layout) without copying the cube.
+
+The cube is a read-only ``numpy.memmap`` of the stored ``data.envi`` at its exact byte offset inside the ZIP
+file: the offset is computed from the member's *local* header by the strict reader, and the size is checked
+against the header with Python integers before anything is mapped (spec/container.md#zero-copy).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from hsi_conform.container.zipread import read_zip_structure
+from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
+from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.header import Header, parse_header
+
+#: Headers larger than this are not read into memory (real headers stay far below).
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+CUBE = "data.envi"
+HEADER = "data.hdr"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberInfo:
+    """Where the bytes of one member live.
+
+    Attributes:
+        name: POSIX path inside the container.
+        file: the file holding the bytes (the ``.hsi`` itself, or the file inside an expanded folder).
+        offset: first byte of the member's data in ``file``.
+        size: stored size in bytes.
+        stored: the bytes are stored uncompressed and unencrypted (they can be mapped).
+    """
+
+    name: str
+    file: Path
+    offset: int
+    size: int
+    stored: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CubeLayout:
+    """What an ENVI header says about its data file.
+
+    Attributes:
+        lines, samples, bands: dimensions.
+        data_type: ENVI data type.
+        byte_order: 0 little endian, 1 big endian.
+        interleave: bsq, bil or bip.
+        header_offset: bytes to skip at the start of the data file.
+    """
+
+    lines: int
+    samples: int
+    bands: int
+    data_type: DataType
+    byte_order: ByteOrder
+    interleave: Interleave
+    header_offset: int
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Array shape in storage order."""
+        return self.interleave.shape(self.lines, self.samples, self.bands)
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        """Numpy dtype with explicit byte order."""
+        return self.data_type.dtype(int(self.byte_order))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of cube data (exact, Python integers: numpy products overflow)."""
+        return self.lines * self.samples * self.bands * self.data_type.itemsize
+
+    @classmethod
+    def from_header(cls, header: Header) -> CubeLayout:
+        """Read the layout fields of a header (``header offset`` defaults to 0).
+
+        Raises:
+            FieldValueError: a layout field is missing or invalid.
+        """
+        values = {}
+        for key in ("lines", "samples", "bands", "data type", "byte order", "interleave"):
+            value = header.value(key)
+            if value is None:
+                raise FieldValueError(key, None, "mandatory field is missing")
+            values[key] = value
+        offset = header.value("header offset") or 0
+        for key in ("lines", "samples", "bands"):
+            if values[key] <= 0:
+                raise FieldValueError(key, None, "must be a positive integer")
+        if offset < 0:
+            raise FieldValueError("header offset", None, "must not be negative")
+        return cls(lines=values["lines"], samples=values["samples"], bands=values["bands"],
+                   data_type=values["data type"], byte_order=values["byte order"],
+                   interleave=values["interleave"], header_offset=offset)
+
+
+class Container:
+    """A ``.hsi`` container or an expanded container folder, opened read-only.
+
+    Use :func:`hsi_conform.open`. Members are read on demand; nothing is extracted or modified.
+    """
+
+    def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool) -> None:
+        self.path = path
+        self.is_zip = is_zip
+        self._members = members
+        self._header: Header | None = None
+        self._cube: np.memmap[tuple[int, ...], np.dtype[np.generic]] | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the cube mapping (other arrays handed out stay valid until they are released)."""
+        self._cube = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Member names in container order (directories end with ``/``)."""
+        return tuple(self._members)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._members
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members)
+
+    def info(self, name: str) -> MemberInfo:
+        """Return where a member's bytes are.
+
+        Raises:
+            ContainerError: no such member.
+        """
+        try:
+            return self._members[name]
+        except KeyError:
+            raise ContainerError(name, "no such member") from None
+
+    def read_bytes(self, name: str, *, limit: int | None = None) -> bytes:
+        """Return a member's bytes (for small members: headers, CSV, JPEG).
+
+        Raises:
+            ContainerError: no such member, compressed member, or larger than ``limit``.
+        """
+        info = self._readable(name)
+        if limit is not None and info.size > limit:
+            raise ContainerError(name, f"member is larger than {limit} bytes")
+        with open(info.file, "rb") as f:
+            f.seek(info.offset)
+            data = f.read(info.size)
+        if len(data) != info.size:
+            raise ContainerError(name, "member data is truncated")
+        return data
+
+    def read_header(self, name: str = HEADER) -> Header:
+        """Parse an ENVI header member.
+
+        Raises:
+            ContainerError: missing, compressed, too large, or not an ENVI header.
+        """
+        try:
+            return parse_header(self.read_bytes(name, limit=MAX_HEADER_BYTES))
+        except NotAnEnviHeaderError as exc:
+            raise ContainerError(name, str(exc)) from exc
+
+    @property
+    def header(self) -> Header:
+        """The parsed ``data.hdr`` (the metadata hub)."""
+        if self._header is None:
+            self._header = self.read_header(HEADER)
+        return self._header
+
+    def open_array(self, data: str = CUBE, header: Header | str | None = None
+                   ) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+        """Map an ENVI data member read-only, in its storage order and byte order.
+
+        Args:
+            data: the data member (``data.envi``, ``preview.envi``, ``Reference/white.envi``, ...).
+            header: its header, or the header member's name; default: ``data`` with ``.hdr``.
+
+        Raises:
+            ContainerError: the member is missing, compressed or smaller than the header says, or the header's
+                layout fields are invalid.
+        """
+        if not isinstance(header, Header):
+            header = self.read_header(header or str(PurePosixPath(data).with_suffix(".hdr")))
+        try:
+            layout = CubeLayout.from_header(header)
+        except FieldValueError as exc:
+            raise ContainerError(data, f"header layout is invalid: {exc}") from exc
+        info = self._readable(data)
+        need = layout.header_offset + layout.nbytes
+        if info.size < need:
+            raise ContainerError(data, f"member has {info.size} bytes, the header needs {need}")
+        return np.memmap(info.file, dtype=layout.dtype, mode="r", offset=info.offset + layout.header_offset,
+                         shape=layout.shape)
+
+    @property
+    def cube(self) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+        """The hypercube (``data.envi``) as a read-only memmap in storage order (see :class:`CubeLayout`)."""
+        if self._cube is None:
+            self._cube = self.open_array(CUBE, self.header)
+        return self._cube
+
+    @property
+    def layout(self) -> CubeLayout:
+        """The layout of ``data.envi`` according to ``data.hdr``."""
+        return CubeLayout.from_header(self.header)
+
+    def _readable(self, name: str) -> MemberInfo:
+        info = self.info(name)
+        if not info.stored:
+            raise ContainerError(name, "member is compressed or encrypted; it cannot be read in place")
+        return info
+
+
+def open_container(path: str | os.PathLike[str]) -> Container:
+    """Open a ``.hsi`` file or an expanded container folder read-only.
+
+    Raises:
+        InputUnreadableError: the path is missing or cannot be read.
+        ContainerError: the file is not a readable ZIP archive.
+    """
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except OSError as exc:
+        raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
+    if stat.S_ISDIR(mode):
+        return Container(p, _folder_members(p), is_zip=False)
+    if not stat.S_ISREG(mode):
+        raise InputUnreadableError(str(p), "not a regular file or directory")
+    try:
+        structure = read_zip_structure(p)
+    except OSError as exc:
+        raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
+    if structure.fatal:
+        codes = ", ".join(sorted(structure.codes))
+        raise ContainerError(None, f"not a readable ZIP archive ({codes})")
+    members: dict[str, MemberInfo] = {}
+    for m in structure.members:
+        if m.name in members or m.data_offset is None:
+            continue  # duplicates and unreadable members are for the validator to report
+        stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
+        members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
+                                     stored=stored)
+    return Container(p, members, is_zip=True)
+
+
+def _folder_members(root: Path) -> dict[str, MemberInfo]:
+    members: dict[str, MemberInfo] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        base = Path(dirpath)
+        rel = base.relative_to(root).as_posix()
+        if rel != ".":
+            members[rel + "/"] = MemberInfo(name=rel + "/", file=base, offset=0, size=0)
+        for fname in sorted(filenames):
+            full = base / fname
+            if full.is_symlink() or not full.is_file():
+                continue  # never follow links out of the folder
+            name = fname if rel == "." else f"{rel}/{fname}"
+            members[name] = MemberInfo(name=name, file=full, offset=0, size=full.stat().st_size)
+    return members

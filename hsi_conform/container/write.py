@@ -1,0 +1,119 @@
+"""Write a ``.hsi`` container from an array (or a memmap) plus header fields and further members.
+
+The cube is streamed into ``data.envi`` in slabs along its first storage axis, so anonymous memory stays bounded
+whatever the cube size; the header is written in canonical form (spec/header-syntax.md#canonical-form); the
+container is published atomically by :class:`~hsi_conform.container.zipwrite.ContainerWriter`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.header import build_header_text
+from hsi_conform.header.model import normalize_key
+
+#: Bytes per slab copied from the array into the container.
+SLAB_BYTES = 8 << 20
+_CORE = ("samples", "lines", "bands", "header offset", "data type", "interleave", "byte order")
+
+
+def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
+                       fields: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Return the header fields of a cube: the layout from the array, everything else from ``fields``.
+
+    Raises:
+        ValueError: the array is not 3-D, its dtype has no ENVI code, or ``fields`` contradicts the layout.
+    """
+    if cube.ndim != 3:
+        raise ValueError(f"a cube has 3 dimensions, this array has {cube.ndim}")
+    il = Interleave(str(interleave).lower())
+    lines, samples, bands = _dimensions(cube.shape, il)
+    order = ByteOrder.BIG if _is_big_endian(cube.dtype) else ByteOrder.LITTLE
+    layout: dict[str, object] = {
+        "samples": samples, "lines": lines, "bands": bands, "header offset": 0,
+        "file type": "ENVI Standard", "data type": DataType.from_dtype(cube.dtype),
+        "interleave": il, "byte order": order,
+    }
+    merged = dict(layout)
+    for key, value in (fields or {}).items():
+        k = normalize_key(key)
+        if k in _CORE and str(_plain(value)) != str(_plain(layout[k])):
+            raise ValueError(f"field {k!r} = {value!r} contradicts the array ({layout[k]!r})")
+        merged.setdefault(k, value)
+    return merged
+
+
+def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
+                    interleave: Interleave | str = Interleave.BSQ,
+                    fields: Mapping[str, object] | None = None,
+                    members: Mapping[str, bytes | os.PathLike[str] | str] | None = None) -> Path:
+    """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned) and further members.
+
+    Args:
+        path: destination ``.hsi`` (replaced atomically; never left half-written).
+        cube: the cube in storage order of ``interleave`` (BSQ: bands, lines, samples; BIL: lines, bands,
+            samples; BIP: lines, samples, bands). Its byte order is kept (``byte order`` follows it).
+        interleave: the storage order of ``cube``.
+        fields: further header fields (``wavelength``, ``description``, ...), in the order to write them.
+        members: further members by container path: bytes, or the path of a file to copy.
+
+    Returns:
+        The destination path.
+
+    Raises:
+        ValueError: invalid cube, fields or member names (nothing is written).
+    """
+    header = build_header_text(cube_header_fields(cube, interleave, fields)).encode("utf-8")
+    with ContainerWriter(path) as zw:
+        zw.add_bytes("data.hdr", header)
+        zw.add_stream("data.envi", iter_slabs(cube), cube.nbytes)
+        for name, content in (members or {}).items():
+            if isinstance(content, bytes | bytearray | memoryview):
+                zw.add_bytes(name, content)
+            else:
+                zw.add_file(name, content)
+    return Path(path)
+
+
+def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:
+    """Yield the bytes of ``array`` in C order, in slabs of about ``slab_bytes`` along the first axis.
+
+    Only one slab is ever copied into memory (memmaps stay lazy; non-contiguous views are copied slab by slab).
+    """
+    if array.ndim == 0 or array.shape[0] == 0:
+        return
+    row = max(1, array.nbytes // array.shape[0])
+    step = max(1, slab_bytes // row)
+    for start in range(0, array.shape[0], step):
+        slab = np.ascontiguousarray(array[start : start + step])
+        yield memoryview(slab).cast("B")  # type: ignore[arg-type]
+
+
+def _dimensions(shape: tuple[int, ...], il: Interleave) -> tuple[int, int, int]:
+    a, b, c = shape
+    if il is Interleave.BSQ:
+        return b, c, a
+    if il is Interleave.BIL:
+        return a, c, b
+    return a, b, c
+
+
+def _is_big_endian(dtype: np.dtype[Any]) -> bool:
+    order = dtype.byteorder
+    return order == ">" or (order == "=" and sys.byteorder == "big")
+
+
+def _plain(value: object) -> object:
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

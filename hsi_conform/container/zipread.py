@@ -1,0 +1,424 @@
+"""Strict, stdlib-only structural ZIP reader.
+
+Stdlib :mod:`zipfile` is a reader, not a validator: it accepts prefixes, trailing bytes, lying sizes,
+local/central disagreement and duplicates (ZIP-AND-SAFETY.md §0). :func:`read_zip_structure` parses the end
+records, the central directory and every local header itself, accounts for every byte of the file and turns
+each deviation into a :class:`ZipIssue` with a stable code from :data:`ISSUE_CODES`. It never raises on
+malformed bytes; only real I/O errors (:class:`OSError`) escape. :func:`iter_member_crc` then streams each
+member's stored bytes once for CRC-32 verification, which memory-mapping readers skip.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, cast
+
+from ._zipend import LFH_SIG, BaseParser, End, Source
+from ._zipmember import (
+    U16_MAX,
+    U32_MAX,
+    ZIP64_EXTRA,
+    member_problems,
+    parse_extra,
+    resolve_zip64,
+    unicode_path_problem,
+)
+from ._zipmodel import ISSUE_CODES, ZipIssue, ZipLimits, ZipMember, ZipStructure
+from ._zipnames import NameIndex, check_name, decode_name
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ISSUE_CODES",
+    "ZipIssue",
+    "ZipLimits",
+    "ZipMember",
+    "ZipStructure",
+    "iter_member_crc",
+    "read_zip_structure",
+]
+
+CD_SIG = b"PK\x01\x02"
+DD_SIG = b"PK\x07\x08"
+
+_CDH = struct.Struct("<4s6H3L5H2L")
+_LFH = struct.Struct("<4s5H3L2H")
+_FLAG_DESCRIPTOR = 0x0008
+#: The default policy limits of :func:`read_zip_structure`.
+DEFAULT_LIMITS = ZipLimits()
+_LFH_COMPARED_FLAGS = 0x0009  # encryption and data-descriptor bits must agree
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Region:
+    start: int
+    end: int
+    kind: str  # "member", "cd" or "end"
+    member: ZipMember | None = None
+
+
+class _Parser(BaseParser):
+    # -- central directory ------------------------------------------------------------------------------
+
+    def read_cd(self, end: End) -> list[tuple[int, tuple[int, ...], bytes, bytes]] | None:
+        if end.cd_size > self.limits.max_cd_size:
+            self.add(
+                "cd-too-large", f"the central directory is {end.cd_size} bytes long", offset=end.cd_offset
+            )
+            return None
+        if end.cd_offset > self.size or end.cd_offset + end.cd_size > end.cd_end:
+            self.add("cd-bounds", "the central directory runs past the end records", offset=end.offset)
+        cd = self.src.read_at(end.cd_offset, end.cd_size)
+        entries: list[tuple[int, tuple[int, ...], bytes, bytes]] = []
+        pos = 0
+        while pos < len(cd) and len(entries) < self.limits.max_entries:
+            head, rec_end = self._cd_record(cd, pos, end.cd_offset)
+            if head is None:
+                break
+            name_end = pos + _CDH.size + head[10]
+            entries.append(
+                (
+                    end.cd_offset + pos,
+                    head,
+                    cd[pos + _CDH.size : name_end],
+                    cd[name_end : name_end + head[11]],
+                )
+            )
+            pos = rec_end
+        if not entries and (end.cd_size or end.entries):
+            if pos >= len(cd):
+                self.add("cd-bounds", "no central directory at the declared offset", offset=end.cd_offset)
+            return None
+        # Judge the directory actually present, not the (possibly lying) declared count.
+        if pos < len(cd) and len(entries) == self.limits.max_entries:
+            self.add("too-many-entries", f"more than {self.limits.max_entries} entries", offset=end.cd_offset)
+        elif len(entries) != end.entries:
+            self.add(
+                "count-mismatch",
+                f"the end record counts {end.entries} entries, the directory has {len(entries)}",
+                offset=end.offset,
+            )
+        return entries
+
+    def _cd_record(self, cd: bytes, pos: int, base: int) -> tuple[tuple[int, ...] | None, int]:
+        if pos + _CDH.size > len(cd) or cd[pos : pos + 4] != CD_SIG:
+            self.add("cd-bounds", "no central-directory record where one is expected", offset=base + pos)
+            return None, pos
+        head = cast(tuple[int, ...], _CDH.unpack_from(cd, pos))
+        rec_end = pos + _CDH.size + head[10] + head[11] + head[12]
+        if rec_end > len(cd):
+            self.add("cd-bounds", "a central-directory record runs past the directory", offset=base + pos)
+            return None, pos
+        return head, rec_end
+
+    # -- members ----------------------------------------------------------------------------------------
+
+    def build_member(
+        self, index: int, central: int, head: tuple[int, ...], name_raw: bytes, extra: bytes, end: End
+    ) -> ZipMember:
+        _, made, needed, flags, method, _, _, crc, csize, usize, _, _, _, disk, _, attr, lho = head
+        name, problems = decode_name(name_raw, flags)
+        self.add_all(problems, member=name, offset=central)
+        blocks, ok = parse_extra(extra)
+        (usize, csize, lho, disk), z_ok = resolve_zip64(
+            blocks, [usize, csize, lho, disk], [U32_MAX, U32_MAX, U32_MAX, U16_MAX]
+        )
+        if not (ok and z_ok):
+            self.add(
+                "extra-corrupt", "the central-directory extra field is malformed", member=name, offset=central
+            )
+        if disk:
+            self.add("multidisk", "the member starts on another disk", member=name, offset=central)
+        data_offset, local_extra = self._read_local(name, name_raw, head, (crc, csize, usize), lho)
+        member = ZipMember(
+            index=index,
+            name=name,
+            name_bytes=name_raw,
+            method=method,
+            flags=flags,
+            crc=crc,
+            compressed_size=csize,
+            uncompressed_size=usize,
+            version_made_by=made,
+            version_needed=needed,
+            external_attr=attr,
+            central_offset=central,
+            local_header_offset=lho,
+            data_offset=data_offset,
+            extra=extra,
+            local_extra=local_extra,
+        )
+        self.add_all(member_problems(member), member=name, offset=central)
+        upath = unicode_path_problem(blocks, name) or unicode_path_problem(
+            parse_extra(local_extra or b"")[0], name
+        )
+        if upath is not None:
+            self.add_all([upath], member=name, offset=central)
+        limit = min(end.cd_offset, self.size)
+        if data_offset is not None and data_offset + csize > limit:
+            self.add(
+                "data-bounds",
+                "the member data runs past the central directory or the file",
+                member=name,
+                offset=data_offset,
+            )
+        return member
+
+    def _read_local(
+        self, name: str, name_raw: bytes, head: tuple[int, ...], cd_vals: tuple[int, int, int], lho: int
+    ) -> tuple[int | None, bytes | None]:
+        raw = self.src.read_at(lho, _LFH.size)
+        if len(raw) < _LFH.size or raw[:4] != LFH_SIG:
+            self.add("lfh-missing", "no local file header at the declared offset", member=name, offset=lho)
+            return None, None
+        _, _, lflags, lmethod, _, _, lcrc, lcsize, lusize, nlen, xlen = _LFH.unpack(raw)
+        lname = self.src.read_at(lho + _LFH.size, nlen)
+        lextra = self.src.read_at(lho + _LFH.size + nlen, xlen)
+        if len(lname) < nlen or len(lextra) < xlen:
+            self.add(
+                "lfh-missing",
+                "the local file header is cut off by the end of the file",
+                member=name,
+                offset=lho,
+            )
+            return None, None
+        if lname != name_raw:
+            self.add("lfh-name-mismatch", "the local header names another member", member=name, offset=lho)
+        blocks, ok = parse_extra(lextra)
+        (lusize, lcsize), z_ok = resolve_zip64(blocks, [lusize, lcsize], [U32_MAX, U32_MAX])
+        if not (ok and z_ok):
+            self.add("extra-corrupt", "the local extra field is malformed", member=name, offset=lho)
+        flags, method = head[3], head[4]
+        differs = lmethod != method or (lflags ^ flags) & _LFH_COMPARED_FLAGS
+        if not (flags | lflags) & _FLAG_DESCRIPTOR and (lcrc, lcsize, lusize) != cd_vals:
+            differs = True
+        if differs:
+            self.add(
+                "lfh-mismatch",
+                "the local header disagrees with the central directory",
+                member=name,
+                offset=lho,
+            )
+        return lho + _LFH.size + nlen + xlen, lextra
+
+    def descriptor_length(self, member: ZipMember) -> int:
+        """Length of the data descriptor after a bit-3 member (checked against the directory)."""
+        if not member.flags & _FLAG_DESCRIPTOR or member.data_end is None:
+            return 0
+        wide = ZIP64_EXTRA in parse_extra(member.local_extra or b"")[0]
+        width = 8 if wide else 4
+        raw = self.src.read_at(member.data_end, 4 + 4 + 2 * width)
+        skip = 4 if raw[:4] == DD_SIG else 0
+        if len(raw) < skip + 4 + 2 * width:
+            self.add(
+                "data-bounds",
+                "the data descriptor runs past the end of the file",
+                member=member.name,
+                offset=member.data_end,
+            )
+            return 0
+        crc = int.from_bytes(raw[skip : skip + 4], "little")
+        csize = int.from_bytes(raw[skip + 4 : skip + 4 + width], "little")
+        usize = int.from_bytes(raw[skip + 4 + width : skip + 4 + 2 * width], "little")
+        if (crc, csize, usize) != (member.crc, member.compressed_size, member.uncompressed_size):
+            self.add(
+                "lfh-mismatch",
+                "the data descriptor disagrees with the central directory",
+                member=member.name,
+                offset=member.data_end,
+            )
+        return skip + 4 + 2 * width
+
+    # -- archive-level accounting ------------------------------------------------------------------------
+
+    def coverage(self, members: list[ZipMember], end: End) -> None:
+        limit = min(end.cd_offset, self.size)
+        regions = [_Region(start=s, end=e, kind="end") for s, e in end.regions]
+        regions.append(_Region(start=end.cd_offset, end=end.cd_offset + end.cd_size, kind="cd"))
+        for m in members:
+            if m.data_end is not None and m.local_header_offset < limit:
+                stop = min(m.data_end + self.descriptor_length(m), limit)
+                regions.append(_Region(start=m.local_header_offset, end=stop, kind="member", member=m))
+        regions.sort(key=lambda r: (r.start, r.end))
+        cursor = 0
+        previous: _Region | None = None
+        for r in regions:
+            if r.start > cursor:
+                self._hole(cursor, previous, r)
+            elif r.start < cursor and r.member is not None:
+                self.add(
+                    "overlap",
+                    "the member shares bytes with an earlier record",
+                    member=r.member.name,
+                    offset=r.start,
+                )
+            cursor = max(cursor, r.end)
+            previous = r
+        if cursor < self.size:
+            self.add("trailing-data", f"{self.size - cursor} bytes after the end record", offset=cursor)
+
+    def _hole(self, cursor: int, previous: _Region | None, region: _Region) -> None:
+        if previous is None:
+            self.add("prefix-data", f"{region.start} bytes before the first record", offset=0)
+        elif previous.kind == "cd" and region.kind == "end":
+            self.add(
+                "cd-bounds", "stray bytes between the central directory and the end records", offset=cursor
+            )
+        else:
+            self.add("gap", f"{region.start - cursor} bytes belong to no record", offset=cursor)
+
+    def stray_eocds(self, members: list[ZipMember], chosen: int) -> None:
+        spans = [
+            (m.data_offset, m.data_end)
+            for m in members
+            if m.data_offset is not None and m.data_end is not None
+        ]
+        for sig in self.eocd_sigs:
+            # A nested ZIP stored as a member is not ambiguous: no reader looks for end records inside data.
+            if sig != chosen and not any(s <= sig and sig + 4 <= e <= self.size for s, e in spans):
+                self.add("multiple-eocd", "another end-of-central-directory signature", offset=sig)
+
+    def names(self, members: list[ZipMember]) -> None:
+        index = NameIndex()
+        for m in members:
+            problems = check_name(
+                m.name,
+                m.name_bytes,
+                max_name_bytes=self.limits.max_name_bytes,
+                max_component_bytes=self.limits.max_component_bytes,
+            )
+            self.add_all(problems + index.add(m.name), member=m.name, offset=m.central_offset)
+
+
+def _parse(src: Source, limits: ZipLimits) -> ZipStructure:
+    p = _Parser(src, limits)
+    found = p.find_eocd()
+    end = p.read_end(*found) if found is not None else None
+    entries = p.read_cd(end) if end is not None and end.located else None
+    if end is None or entries is None:
+        if end is not None:
+            p.stray_eocds([], end.offset)
+        return ZipStructure(
+            size=src.size,
+            members=(),
+            issues=tuple(p.issues),
+            comment=end.comment if end else b"",
+            zip64=bool(end and end.zip64),
+            eocd_offset=end.offset if end else None,
+            cd_offset=end.cd_offset if end else None,
+            cd_size=end.cd_size if end else None,
+            fatal=True,
+        )
+    members = [
+        p.build_member(i, off, head, name, extra, end) for i, (off, head, name, extra) in enumerate(entries)
+    ]
+    p.names(members)
+    if not any(i.code == "too-many-entries" for i in p.issues):
+        p.coverage(members, end)
+    p.stray_eocds(members, end.offset)
+    return ZipStructure(
+        size=src.size,
+        members=tuple(members),
+        issues=tuple(p.issues),
+        comment=end.comment,
+        zip64=end.zip64,
+        eocd_offset=end.offset,
+        cd_offset=end.cd_offset,
+        cd_size=end.cd_size,
+        fatal=False,
+    )
+
+
+def read_zip_structure(
+    source: str | os.PathLike[str] | BinaryIO, *, limits: ZipLimits = DEFAULT_LIMITS
+) -> ZipStructure:
+    """Read the structure of a ZIP archive strictly, reporting every deviation as an issue.
+
+    Args:
+        source: A path, or a seekable binary file object (left open, position changed).
+        limits: Policy limits (entries, name lengths, central-directory size).
+
+    Returns:
+        The structure. ``fatal`` is set when no usable central directory could be read.
+
+    Raises:
+        OSError: On a real I/O error (missing, unreadable or unseekable source). Malformed bytes never raise.
+    """
+    with ExitStack() as stack:
+        if isinstance(source, str | os.PathLike):
+            f: BinaryIO = stack.enter_context(open(source, "rb"))
+        else:
+            f = source
+        return _parse(Source(f), limits)
+
+
+class _ReadInto(Protocol):
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def _crc_range(f: BinaryIO, view: memoryview, start: int, length: int) -> int:
+    reader = cast(_ReadInto, f) if hasattr(f, "readinto") else None
+    f.seek(start)
+    crc = 0
+    remaining = length
+    while remaining > 0:
+        n = min(remaining, len(view))
+        with view[:n] as part:
+            if reader is not None:
+                got = reader.readinto(part) or 0
+            else:
+                data = f.read(n)
+                got = len(data)
+                part[:got] = data
+            if got <= 0:
+                break  # the file shrank since it was parsed; the partial CRC will not match
+            with part[:got] as filled:
+                crc = zlib.crc32(filled, crc)
+        remaining -= got
+    return crc
+
+
+def iter_member_crc(
+    path_or_file: str | os.PathLike[str] | BinaryIO,
+    structure: ZipStructure,
+    members: Iterable[ZipMember] | None = None,
+    *,
+    chunk: int = 8 << 20,
+) -> Iterator[tuple[ZipMember, int]]:
+    """Stream each member's stored bytes once and yield its computed CRC-32.
+
+    Members whose data offset is unknown or whose data lies outside the file are skipped (they already carry
+    ``lfh-missing`` or ``data-bounds`` issues). Reads go into one reusable page-aligned anonymous mapping.
+
+    Args:
+        path_or_file: The archive the structure was read from (a path or a seekable binary file object).
+        structure: Its structure from :func:`read_zip_structure`.
+        members: Members to check, in this order; all members by default.
+        chunk: Read size in bytes.
+
+    Yields:
+        ``(member, crc32 of its stored bytes)``; compare with ``member.crc``.
+
+    Raises:
+        ValueError: If ``chunk`` is not positive.
+        OSError: On an I/O error.
+    """
+    if chunk <= 0:
+        raise ValueError("chunk must be positive")
+    todo = list(structure.members if members is None else members)
+    with ExitStack() as stack:
+        if isinstance(path_or_file, str | os.PathLike):
+            f: BinaryIO = stack.enter_context(open(path_or_file, "rb", buffering=0))
+        else:
+            f = path_or_file
+        buf = stack.enter_context(mmap.mmap(-1, chunk))
+        view = stack.enter_context(memoryview(buf))
+        for m in todo:
+            if m.data_offset is None or m.data_end is None or m.data_end > structure.size:
+                continue
+            yield m, _crc_range(f, view, m.data_offset, m.compressed_size)

@@ -1,0 +1,430 @@
+"""The container writer every hsi-conform writer uses: stored, aligned, verified, published atomically.
+
+Members are STORED with fixed timestamps, so identical input gives identical bytes. Data of members whose
+name ends with an align suffix (``.envi`` by default) starts at a multiple of ``align``, padded with a 0xA11E
+extra field in the local header only (as Android zipalign and commons-compress do). ZIP64 records appear only
+when sizes, offsets or counts need them; data descriptors never.
+
+Everything is written to a temp file next to the destination. :meth:`ContainerWriter.close` verifies it with
+the strict reader and only then ``os.replace``s it onto the destination (ZIP-AND-SAFETY.md §4.1); an exception
+inside the ``with`` block removes the temp file and leaves the destination untouched, because an interrupted
+ZIP is still a *valid* ZIP with a truncated member.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap
+import os
+import secrets
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import BinaryIO, Self
+
+from ._zipnames import FLAG_UTF8, NameIndex, name_problems
+from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
+
+__all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember"]
+
+#: Header id of the alignment padding extra field (commons-compress ResourceAlignmentExtraField).
+ALIGN_EXTRA_ID = 0xA11E
+_MAX_ALIGN = 0x8000  # the 0xA11E alignment field has 15 bits; the top bit is a flag
+_COPY_CHUNK = 8 << 20
+_U16 = 0xFFFF
+_ZIP64_COUNT = 0xFFFF  # entry count from which the ZIP64 end records are needed
+_U32 = 0xFFFFFFFF
+_LFH = struct.Struct("<4s5H3L2H")
+_CDH = struct.Struct("<4s6H3L5H2L")
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_LOC64 = struct.Struct("<4sLQL")
+_CRC_FIELD = 14  # offset of the CRC inside a local header
+_FILE_ATTR = 0o100644 << 16
+_DIR_ATTR = (0o040755 << 16) | 0x10  # Unix directory mode plus the MS-DOS directory bit
+
+
+class ContainerVerifyError(Exception):
+    """The written temp file failed strict verification; nothing was published.
+
+    Attributes:
+        issues: The issues the strict reader reported (may be empty for a value mismatch).
+    """
+
+    def __init__(self, message: str, issues: tuple[ZipIssue, ...] = ()) -> None:
+        super().__init__(message)
+        self.issues = issues
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrittenMember:
+    """Where a member landed in the container.
+
+    Attributes:
+        name: Member name.
+        local_header_offset: Offset of its local file header.
+        data_offset: Offset of its first data byte.
+        size: Stored size in bytes.
+        crc: CRC-32 of its data.
+    """
+
+    name: str
+    local_header_offset: int
+    data_offset: int
+    size: int
+    crc: int
+
+
+def _dos_datetime(mtime: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = mtime
+    if not (1980 <= year <= 2107 and 1 <= month <= 12 and 1 <= day <= 31):
+        raise ValueError("mtime date must lie between 1980-01-01 and 2107-12-31")
+    if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
+        raise ValueError("mtime time of day is out of range")
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+def _create_temp(directory: str, base: str) -> tuple[str, int]:
+    while True:
+        tmp = os.path.join(directory, f".{base}.tmp-{secrets.token_hex(4)}")
+        try:
+            # 0o666 lets the umask decide the final mode, as for any newly created file.
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+
+
+def _fsync_dir(directory: str) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return  # Windows cannot open directories; NTFS journals the rename itself
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ContainerWriter:
+    """Write a STORED ZIP container atomically (a context manager).
+
+    Args:
+        path: Destination; replaced only after a successful, verified :meth:`close`.
+        align: Data alignment in bytes for members with an align suffix (a power of two ≤ 32768; 1 disables).
+        align_suffixes: Name endings whose data is aligned.
+        mtime: Timestamp written for every member (year, month, day, hour, minute, second).
+
+    Raises:
+        ValueError: If ``align`` or ``mtime`` is invalid.
+        OSError: If the temp file cannot be created.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        align: int = 4096,
+        align_suffixes: tuple[str, ...] = (".envi",),
+        mtime: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0),
+    ) -> None:
+        if not (1 <= align <= _MAX_ALIGN and align & (align - 1) == 0):
+            raise ValueError("align must be a power of two between 1 and 32768")
+        self._time, self._date = _dos_datetime(mtime)
+        self._align = align
+        self._suffixes = tuple(align_suffixes)
+        self._path = os.path.abspath(os.fspath(path))
+        self._dir = os.path.dirname(self._path)
+        self._tmp, fd = _create_temp(self._dir, os.path.basename(self._path))
+        self._f: BinaryIO = os.fdopen(fd, "wb")
+        self._pos = 0
+        self._records: list[tuple[bytes, WrittenMember, bool]] = []
+        self._names = NameIndex()
+        self._open = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
+
+    @property
+    def temp_path(self) -> str:
+        """The temp file being written (gone after :meth:`close` or :meth:`abort`)."""
+        return self._tmp
+
+    # -- members ----------------------------------------------------------------------------------------
+
+    def add_bytes(self, name: str, data: bytes | bytearray | memoryview) -> WrittenMember:
+        """Add a member from a C-contiguous bytes-like object.
+
+        Args:
+            name: Member name (validated with the strict name policy).
+            data: The content.
+
+        Returns:
+            Where the member landed.
+
+        Raises:
+            ValueError: For an illegal, duplicate or colliding name (nothing is written; the writer stays
+                usable) or a directory name with data.
+            RuntimeError: If the writer is closed.
+        """
+        view = memoryview(data).cast("B")
+        return self._add(name, view.nbytes, iter((view,)), zlib.crc32(view))
+
+    def add_file(self, name: str, source: str | os.PathLike[str]) -> WrittenMember:
+        """Add a member by copying a file in 8 MiB chunks, computing the CRC while copying.
+
+        Args:
+            name: Member name.
+            source: File to copy.
+
+        Returns:
+            Where the member landed.
+
+        Raises:
+            ValueError: For an illegal name, or if the source changed size while being copied (the writer is
+                then aborted).
+            OSError: If the source cannot be read (the writer is aborted if writing had begun).
+            RuntimeError: If the writer is closed.
+        """
+        self._check_name(name)
+        with open(source, "rb", buffering=0) as src:
+            size = os.fstat(src.fileno()).st_size
+            return self._add(name, size, _read_chunks(src, size), None)
+
+    def add_stream(
+        self, name: str, chunks: Iterable[bytes | bytearray | memoryview], size: int
+    ) -> WrittenMember:
+        """Add a member from chunks whose total size is known up front.
+
+        Args:
+            name: Member name.
+            chunks: The content, in order.
+            size: Total size in bytes; a different total aborts the writer.
+
+        Returns:
+            Where the member landed.
+
+        Raises:
+            ValueError: For an illegal name or a wrong total size.
+            RuntimeError: If the writer is closed.
+        """
+        if size < 0:
+            raise ValueError("size must not be negative")
+        return self._add(name, size, (memoryview(c).cast("B") for c in chunks), None)
+
+    def add_directory(self, name: str) -> None:
+        """Add an explicit directory entry (a trailing ``/`` is added when missing).
+
+        Args:
+            name: Directory name.
+
+        Raises:
+            ValueError: For an illegal or conflicting name.
+            RuntimeError: If the writer is closed.
+        """
+        self._add(name if name.endswith("/") else name + "/", 0, iter(()), 0)
+
+    def _check_name(self, name: str) -> None:
+        if not self._open:
+            raise RuntimeError("the container writer is closed")
+        problems = name_problems(
+            name,
+            max_name_bytes=DEFAULT_LIMITS.max_name_bytes,
+            max_component_bytes=DEFAULT_LIMITS.max_component_bytes,
+        )
+        problems += self._names.check(name)
+        if problems:
+            raise ValueError(f"illegal member name {name!r}: " + ", ".join(code for code, _ in problems))
+
+    def _add(self, name: str, size: int, chunks: Iterator[memoryview], crc: int | None) -> WrittenMember:
+        self._check_name(name)
+        if name.endswith("/") and size:
+            raise ValueError("a directory entry cannot carry data")
+        raw = name.encode("utf-8")
+        flags = 0 if raw.isascii() else FLAG_UTF8
+        lho = self._pos
+        header = self._local_header(raw, flags, crc or 0, size, lho, aligned=name.endswith(self._suffixes))
+        try:
+            self._write(header)
+            computed = self._copy(chunks, size, compute=crc is None)
+            if crc is None:
+                self._patch_crc(lho, computed)
+            else:
+                computed = crc
+        except BaseException:
+            self.abort()
+            raise
+        member = WrittenMember(
+            name=name, local_header_offset=lho, data_offset=lho + len(header), size=size, crc=computed
+        )
+        self._records.append((raw, member, name.endswith("/")))
+        self._names.add(name)
+        return member
+
+    def _local_header(self, raw: bytes, flags: int, crc: int, size: int, lho: int, *, aligned: bool) -> bytes:
+        wide = size >= _U32
+        extra = struct.pack("<HHQQ", 1, 16, size, size) if wide else b""
+        if aligned and self._align > 1:
+            pad = -(lho + _LFH.size + len(raw) + len(extra) + 6) % self._align
+            extra += struct.pack("<HHH", ALIGN_EXTRA_ID, 2 + pad, self._align) + bytes(pad)
+        stored = _U32 if wide else size
+        head = _LFH.pack(
+            b"PK\x03\x04",
+            45 if wide else 20,
+            flags,
+            0,
+            self._time,
+            self._date,
+            crc,
+            stored,
+            stored,
+            len(raw),
+            len(extra),
+        )
+        return head + raw + extra
+
+    def _write(self, data: bytes | memoryview) -> None:
+        self._f.write(data)
+        self._pos += len(data)
+
+    def _copy(self, chunks: Iterator[memoryview], size: int, *, compute: bool) -> int:
+        crc = 0
+        written = 0
+        for view in chunks:
+            if written + view.nbytes > size:
+                raise ValueError("the member data is longer than its declared size")
+            if compute:
+                crc = zlib.crc32(view, crc)
+            self._write(view)
+            written += view.nbytes
+        if written != size:
+            raise ValueError("the member data is shorter than its declared size")
+        return crc
+
+    def _patch_crc(self, lho: int, crc: int) -> None:
+        self._f.seek(lho + _CRC_FIELD)
+        self._f.write(struct.pack("<L", crc))
+        self._f.seek(self._pos)
+
+    # -- finishing --------------------------------------------------------------------------------------
+
+    def _central_directory(self) -> bytes:
+        out = bytearray()
+        for raw, m, is_dir in self._records:
+            wide = [m.size, m.size] if m.size >= _U32 else []
+            if m.local_header_offset >= _U32:
+                wide.append(m.local_header_offset)
+            extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) if wide else b""
+            version = 45 if wide else 20
+            stored = _U32 if m.size >= _U32 else m.size
+            offset = min(m.local_header_offset, _U32)
+            flags = 0 if raw.isascii() else FLAG_UTF8
+            out += _CDH.pack(
+                b"PK\x01\x02",
+                (3 << 8) | version,
+                version,
+                flags,
+                0,
+                self._time,
+                self._date,
+                m.crc,
+                stored,
+                stored,
+                len(raw),
+                len(extra),
+                0,
+                0,
+                0,
+                _DIR_ATTR if is_dir else _FILE_ATTR,
+                offset,
+            )
+            out += raw + extra
+        return bytes(out)
+
+    def _end_records(self, cd_start: int, cd_size: int) -> bytes:
+        count = len(self._records)
+        out = b""
+        if count >= _ZIP64_COUNT or cd_start >= _U32 or cd_size >= _U32:
+            z_off = cd_start + cd_size
+            out += _EOCD64.pack(b"PK\x06\x06", 44, (3 << 8) | 45, 45, 0, 0, count, count, cd_size, cd_start)
+            out += _LOC64.pack(b"PK\x06\x07", 0, z_off, 1)
+        n16 = count if count < _ZIP64_COUNT else _U16
+        return out + _EOCD.pack(b"PK\x05\x06", 0, 0, n16, n16, min(cd_size, _U32), min(cd_start, _U32), 0)
+
+    def close(self) -> None:
+        """Finish the archive, verify it strictly and publish it atomically (idempotent).
+
+        Raises:
+            ContainerVerifyError: If verification fails (the temp file is removed, nothing is published).
+            OSError: On an I/O error (the temp file is removed).
+        """
+        if not self._open:
+            return
+        try:
+            cd_start = self._pos
+            cd = self._central_directory()
+            self._write(cd)
+            self._write(self._end_records(cd_start, len(cd)))
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self._f.close()
+            self._verify(len(cd))
+            os.replace(self._tmp, self._path)
+        except BaseException:
+            self.abort()
+            raise
+        self._open = False
+        _fsync_dir(self._dir)
+
+    def _verify(self, cd_size: int) -> None:
+        limits = ZipLimits(
+            max_entries=max(len(self._records), DEFAULT_LIMITS.max_entries),
+            max_cd_size=max(cd_size, DEFAULT_LIMITS.max_cd_size),
+        )
+        structure = read_zip_structure(self._tmp, limits=limits)
+        if structure.fatal or structure.issues:
+            raise ContainerVerifyError("the written container failed strict verification", structure.issues)
+        if not _matches(structure, [m for _, m, _ in self._records]):
+            raise ContainerVerifyError("the written container does not hold what was written")
+
+    def abort(self) -> None:
+        """Discard everything written so far: close and remove the temp file (idempotent)."""
+        self._open = False
+        # The write error that brought us here is the one worth reporting, not a failing close.
+        with contextlib.suppress(OSError):
+            self._f.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
+
+
+def _matches(structure: ZipStructure, written: list[WrittenMember]) -> bool:
+    if len(structure.members) != len(written):
+        return False
+    return all(
+        (m.name, m.crc, m.compressed_size, m.data_offset) == (w.name, w.crc, w.size, w.data_offset)
+        for m, w in zip(structure.members, written, strict=True)
+    )
+
+
+def _read_chunks(src: io.FileIO, size: int) -> Iterator[memoryview]:
+    with mmap.mmap(-1, min(max(size, 1), _COPY_CHUNK)) as buf, memoryview(buf) as view:
+        remaining = size
+        while remaining > 0:
+            with view[: min(remaining, len(view))] as part:
+                got = src.readinto(part) or 0
+                if got <= 0:
+                    raise ValueError("the source file shrank while being copied")
+                with part[:got] as filled:
+                    yield filled
+            remaining -= got
+        if src.read(1):
+            raise ValueError("the source file grew while being copied")

@@ -1,0 +1,44 @@
+"""``HDR`` rules: the header-syntax decisions of spec/header-syntax.md.
+
+One rule per row of :data:`hsi_conform.header.diagnostics.DIAGNOSTICS` (registered from that table, so the
+table stays the single source), plus ``HDR000`` for a header member that is not an ENVI header at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.header.diagnostics import DIAGNOSTICS, SyntaxDecision
+from hsi_conform.rules import rule
+from hsi_conform.validate.context import CheckContext, diagnostic_location
+
+
+@rule("HDR000", "not-an-envi-header", severity=Severity.FATAL, level=Level.SYNTAX,
+      spec="header-syntax.md#magic")
+def not_an_envi_header(ctx: CheckContext) -> Iterator[Problem]:
+    """Every ENVI header member of the container starts with the ``ENVI`` magic."""
+    for pair in ctx.envi_pairs():
+        if ctx.header(pair.header) is None and pair.header in ctx.header_errors:
+            yield Problem(ctx.header_errors[pair.header], Location(member=pair.header, line=1, column=1,
+                                                                    offset=0))
+
+
+def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iterator[Problem]]:
+    def check(ctx: CheckContext) -> Iterator[Problem]:
+        for pair in ctx.envi_pairs():
+            header = ctx.header(pair.header)
+            if header is None:
+                continue
+            for d in header.diagnostics:
+                if d.code == decision.code:
+                    yield Problem(d.message, diagnostic_location(pair.header, header, d))
+
+    check.__name__ = decision.code.replace("-", "_")
+    check.__doc__ = decision.summary
+    return check
+
+
+for _decision in DIAGNOSTICS:
+    rule(_decision.id, _decision.code, severity=_decision.severity, level=Level.SYNTAX,
+         spec=_decision.anchor, profiles={"reader": _decision.reader})(_diagnostic_check(_decision))

@@ -1,0 +1,1 @@
+"""Test-support tools shipped with hsi-conform (hostile-archive builders, strategies, corpora)."""

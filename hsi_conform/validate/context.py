@@ -1,0 +1,184 @@
+"""The validation context: everything a rule may look at, computed once and lazily.
+
+Rules receive a :class:`CheckContext`. It never raises for content problems: a member that is missing,
+compressed or not an ENVI header simply yields ``None`` from the accessors (the rule that owns that problem
+reports it; the others skip).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from hsi_conform.container.container import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.zipread import ZipLimits, ZipStructure, read_zip_structure
+from hsi_conform.errors import ContainerError, FieldValueError, HsiConformError
+from hsi_conform.fields import Scope
+from hsi_conform.finding import Location
+from hsi_conform.header import Header
+from hsi_conform.header.model import Diagnostic, Entry, Span
+
+_PREVIEW = re.compile(r"preview(?:_[^/]+)?\.hdr")
+
+
+class Content(StrEnum):
+    """How much of the member data validation reads."""
+
+    NONE = "none"
+    """Metadata only: never reads cube bytes (constant time in the cube size)."""
+    CRC = "crc"
+    """Also streams every member once to verify its CRC-32."""
+    FULL = "full"
+    """Also reads the data for the ``DAT`` rules (NaN/Inf, dead bands, references)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOptions:
+    """Options of one validation run.
+
+    Attributes:
+        content: the content tier.
+        limits: ZIP policy limits (entries, name lengths, central directory size).
+    """
+
+    content: Content = Content.NONE
+    limits: ZipLimits = field(default_factory=ZipLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class EnviPair:
+    """An ENVI header of the container with its data member and scope."""
+
+    header: str
+    data: str
+    scope: Scope
+
+
+class CheckContext:
+    """What the rules of one input share (see the module docstring)."""
+
+    def __init__(self, path: Path, options: CheckOptions | None = None) -> None:
+        self.path = path
+        self.options = options or CheckOptions()
+        self.structure: ZipStructure | None = None
+        self.container: Container | None = None
+        self.open_error: str | None = None
+        self._headers: dict[str, Header | None] = {}
+        self.header_errors: dict[str, str] = {}
+        self._open()
+
+    def _open(self) -> None:
+        if self.path.is_file():
+            self.structure = read_zip_structure(self.path, limits=self.options.limits)
+            if self.structure.fatal:
+                self.open_error = "not a readable ZIP archive"
+                return
+        try:
+            self.container = open_container(self.path)
+        except HsiConformError as exc:
+            self.open_error = str(exc)
+
+    # -- members -------------------------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Member names (empty when the container could not be opened)."""
+        return self.container.names if self.container else ()
+
+    def has(self, name: str) -> bool:
+        """Whether the container has a member of that exact name."""
+        return self.container is not None and name in self.container
+
+    def info(self, name: str) -> MemberInfo | None:
+        """Where a member's bytes are, or None."""
+        return self.container.info(name) if self.has(name) and self.container else None
+
+    def read(self, name: str, limit: int = 16 << 20) -> bytes | None:
+        """Return a member's bytes, or None when missing, compressed or larger than ``limit``."""
+        if not self.has(name) or self.container is None:
+            return None
+        try:
+            return self.container.read_bytes(name, limit=limit)
+        except ContainerError:
+            return None
+
+    # -- headers -------------------------------------------------------------------------------------------
+    def header(self, name: str) -> Header | None:
+        """Return the parsed ENVI header member, or None (missing, unreadable or not an ENVI header)."""
+        if name not in self._headers:
+            self._headers[name] = self._parse(name)
+        return self._headers[name]
+
+    def _parse(self, name: str) -> Header | None:
+        if self.container is None or not self.has(name):
+            return None
+        try:
+            return self.container.read_header(name)
+        except ContainerError as exc:
+            self.header_errors[name] = exc.reason
+            return None
+
+    def envi_pairs(self) -> list[EnviPair]:
+        """Every ENVI header of the container with its data member and scope, root first."""
+        pairs = []
+        for name in self.names:
+            scope = scope_of(name)
+            if scope is not None:
+                pairs.append(EnviPair(name, str(PurePosixPath(name).with_suffix(".envi")), scope))
+        return sorted(pairs, key=lambda p: (list(Scope).index(p.scope), p.header))
+
+    def layout(self, header_name: str) -> CubeLayout | None:
+        """Return the data layout a header declares, or None when a layout field is missing or invalid."""
+        header = self.header(header_name)
+        if header is None:
+            return None
+        try:
+            return CubeLayout.from_header(header)
+        except FieldValueError:
+            return None
+
+
+def scope_of(name: str) -> Scope | None:
+    """Return the scope of an ENVI header member by its path, or None for other members."""
+    if not name.endswith(".hdr"):
+        return None
+    if name == "data.hdr":
+        return Scope.ROOT
+    if "/" not in name and _PREVIEW.fullmatch(name):
+        return Scope.PREVIEW
+    if name.startswith("Reference/") and name.count("/") == 1:
+        return Scope.REFERENCE
+    if name.startswith("Exploration/"):
+        return Scope.EXPLORATION
+    return None
+
+
+# -- locations -------------------------------------------------------------------------------------------------
+
+def span_location(member: str, header: Header, span: Span, *, field: str | None = None,
+                  item: int | None = None) -> Location:
+    """Return the location of a span of a header member: line, column, end, byte offset and excerpt."""
+    line, column = header.position(span.start)
+    end_line, end_column = header.position(span.end)
+    return Location(member=member, line=line, column=column, end_line=end_line, end_column=end_column,
+                    offset=header.byte_offset(span.start), field=field, item=item,
+                    excerpt=header.source_line(line))
+
+
+def entry_location(member: str, header: Header, entry: Entry, *, item: int | None = None) -> Location:
+    """Return the location of an entry's value, or of one of its list items."""
+    span = entry.value_span
+    if item is not None:
+        spans = entry.item_spans()
+        if 0 <= item < len(spans):
+            span = spans[item]
+    if span.start == span.end:
+        span = entry.key_span
+    return span_location(member, header, span, field=entry.key, item=item)
+
+
+def diagnostic_location(member: str, header: Header, d: Diagnostic) -> Location:
+    """Return the location of a parser diagnostic."""
+    return Location(member=member, line=d.line, column=d.column, end_line=d.end_line, end_column=d.end_column,
+                    offset=d.offset, field=d.key, item=d.item, excerpt=header.source_line(d.line))
