@@ -8,20 +8,22 @@ against the header with Python integers before anything is mapped (spec/containe
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
-from hsi_conform.container.zipread import read_zip_structure
+from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
 
+_PREVIEW = re.compile(r"preview(?:_([^/]+))?\.envi")
 #: Headers larger than this are not read into memory (real headers stay far below).
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 CUBE = "data.envi"
@@ -112,9 +114,12 @@ class Container:
     Use :func:`hsi_conform.open`. Members are read on demand; nothing is extracted or modified.
     """
 
-    def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool) -> None:
+    def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool,
+                 structure: ZipStructure | None = None) -> None:
         self.path = path
         self.is_zip = is_zip
+        #: The strict reader's view of the archive (None for an expanded folder).
+        self.structure = structure
         self._members = members
         self._header: Header | None = None
         self._cube: np.memmap[tuple[int, ...], np.dtype[np.generic]] | None = None
@@ -222,6 +227,51 @@ class Container:
         """The layout of ``data.envi`` according to ``data.hdr``."""
         return CubeLayout.from_header(self.header)
 
+    def bsq(self) -> np.ndarray[Any, Any]:
+        """Return the cube as a (bands, lines, samples) view (no copy)."""
+        return as_interleave(self.cube, self.layout.interleave, Interleave.BSQ)
+
+    def bil(self) -> np.ndarray[Any, Any]:
+        """Return the cube as a (lines, bands, samples) view (no copy)."""
+        return as_interleave(self.cube, self.layout.interleave, Interleave.BIL)
+
+    def bip(self) -> np.ndarray[Any, Any]:
+        """Return the cube as a (lines, samples, bands) view (no copy)."""
+        return as_interleave(self.cube, self.layout.interleave, Interleave.BIP)
+
+    @property
+    def previews(self) -> tuple[str, ...]:
+        """Preview levels present: ``""`` for ``preview.envi``, else the ``<lod>`` of ``preview_<lod>.envi``."""
+        found = []
+        for name in self._members:
+            m = _PREVIEW.fullmatch(name)
+            if m and name[:-5] + ".hdr" in self._members:
+                found.append(m.group(1) or "")
+        return tuple(sorted(found))
+
+    def preview(self, lod: str = "") -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+        """Map a preview level (``preview.envi``, or ``preview_<lod>.envi``) read-only.
+
+        Raises:
+            ContainerError: the level is missing or invalid.
+        """
+        return self.open_array(f"preview_{lod}.envi" if lod else "preview.envi")
+
+    def reference(self, which: str) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+        """Map ``Reference/white.envi`` or ``Reference/black.envi`` read-only.
+
+        Raises:
+            ContainerError: ``which`` is not white/black, or the reference is missing or invalid.
+        """
+        if which not in ("white", "black"):
+            raise ContainerError(None, f"unknown reference {which!r} (white or black)")
+        return self.open_array(f"Reference/{which}.envi")
+
+    @property
+    def members(self) -> tuple[MemberInfo, ...]:
+        """Where each member's bytes are (see :attr:`structure` for the full ZIP records)."""
+        return tuple(self._members.values())
+
     def _readable(self, name: str) -> MemberInfo:
         info = self.info(name)
         if not info.stored:
@@ -259,7 +309,7 @@ def open_container(path: str | os.PathLike[str]) -> Container:
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return Container(p, members, is_zip=True)
+    return Container(p, members, is_zip=True, structure=structure)
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:
@@ -277,3 +327,12 @@ def _folder_members(root: Path) -> dict[str, MemberInfo]:
             name = fname if rel == "." else f"{rel}/{fname}"
             members[name] = MemberInfo(name=name, file=full, offset=0, size=full.stat().st_size)
     return members
+
+
+_AXES = {Interleave.BSQ: "bls", Interleave.BIL: "lbs", Interleave.BIP: "lsb"}
+
+
+def as_interleave(array: np.ndarray[Any, Any], stored: Interleave, wanted: Interleave) -> np.ndarray[Any, Any]:
+    """Return a view of a cube stored as ``stored`` with the axes of ``wanted`` (a transpose, never a copy)."""
+    src, dst = _AXES[stored], _AXES[wanted]
+    return array.transpose(tuple(src.index(axis) for axis in dst))

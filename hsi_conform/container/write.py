@@ -22,6 +22,7 @@ from hsi_conform.header.model import normalize_key
 
 #: Bytes per slab copied from the array into the container.
 SLAB_BYTES = 8 << 20
+_SPECTRAL = frozenset({"wavelength", "wavelength units", "fwhm"})
 _CORE = ("samples", "lines", "bands", "header offset", "data type", "interleave", "byte order")
 
 
@@ -54,33 +55,56 @@ def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
 def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
                     interleave: Interleave | str = Interleave.BSQ,
                     fields: Mapping[str, object] | None = None,
+                    references: Mapping[str, np.ndarray[Any, Any]] | None = None,
+                    previews: Mapping[str, np.ndarray[Any, Any]] | None = None,
                     members: Mapping[str, bytes | os.PathLike[str] | str] | None = None) -> Path:
-    """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned) and further members.
+    """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned), references, previews and further members.
 
     Args:
-        path: destination ``.hsi`` (replaced atomically; never left half-written).
+        path: destination ``.hsi`` (replaced atomically; never left half-written; never one of the inputs).
         cube: the cube in storage order of ``interleave`` (BSQ: bands, lines, samples; BIL: lines, bands,
-            samples; BIP: lines, samples, bands). Its byte order is kept (``byte order`` follows it).
-        interleave: the storage order of ``cube``.
+            samples; BIP: lines, samples, bands). Its byte order is kept (``byte order`` follows it). A memmap
+            is streamed in slabs, so cubes larger than RAM are fine.
+        interleave: the storage order of ``cube`` and of the reference and preview arrays.
         fields: further header fields (``wavelength``, ``description``, ...), in the order to write them.
+        references: ``{"white": array, "black": array}`` written as ``Reference/<name>.envi/.hdr``.
+        previews: ``{"": array}`` for ``preview.envi``, ``{"<lod>": array}`` for ``preview_<lod>.envi``.
         members: further members by container path: bytes, or the path of a file to copy.
 
     Returns:
         The destination path.
 
     Raises:
-        ValueError: invalid cube, fields or member names (nothing is written).
+        ValueError: invalid cube, fields or member names, or the destination is one of the inputs (nothing is
+            written then).
     """
+    _refuse_own_input(Path(path), cube, *(references or {}).values(), *(previews or {}).values(),
+                      sources=[c for c in (members or {}).values() if not isinstance(c, bytes | bytearray)])
     header = build_header_text(cube_header_fields(cube, interleave, fields)).encode("utf-8")
+    spectral = {k: v for k, v in (fields or {}).items() if normalize_key(k) in _SPECTRAL}
+    arrays = [(f"Reference/{n}", a) for n, a in (references or {}).items()]
+    arrays += [(f"preview_{lod}" if lod else "preview", a) for lod, a in (previews or {}).items()]
     with ContainerWriter(path) as zw:
         zw.add_bytes("data.hdr", header)
         zw.add_stream("data.envi", iter_slabs(cube), cube.nbytes)
+        for base, array in arrays:
+            zw.add_bytes(base + ".hdr", build_header_text(cube_header_fields(array, interleave, spectral)).encode())
+            zw.add_stream(base + ".envi", iter_slabs(array), array.nbytes)
         for name, content in (members or {}).items():
             if isinstance(content, bytes | bytearray | memoryview):
                 zw.add_bytes(name, content)
             else:
                 zw.add_file(name, content)
     return Path(path)
+
+
+def _refuse_own_input(dest: Path, *arrays: np.ndarray[Any, Any], sources: list[Any]) -> None:
+    target = dest.resolve()
+    files = [Path(a.filename) for a in arrays if isinstance(a, np.memmap) and a.filename]
+    files += [Path(os.fspath(s)) for s in sources]
+    for f in files:
+        if f.resolve() == target:
+            raise ValueError(f"refusing to write {dest} over one of its own inputs")
 
 
 def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:
