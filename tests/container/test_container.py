@@ -124,7 +124,7 @@ def test_truncated_cube_is_refused_before_mapping(tmp_path: Path) -> None:
     members["data.envi"] = members["data.envi"][:-2]
     with hsi_conform.open(write_members(tmp_path / "t.hsi", members)) as c:
         with pytest.raises(ContainerError):
-            c.cube
+            _ = c.cube
         assert c.header.value("bands") == 10
 
 
@@ -134,9 +134,8 @@ def test_compressed_member_cannot_be_mapped(tmp_path: Path) -> None:
     entries.append(zipcraft.Entry(b"data.envi", members["data.envi"], method=8))
     path = tmp_path / "deflated.hsi"
     path.write_bytes(zipcraft.build(entries))
-    with hsi_conform.open(path) as c:
-        with pytest.raises(ContainerError):
-            c.cube
+    with hsi_conform.open(path) as c, pytest.raises(ContainerError):
+        _ = c.cube
 
 
 class _CountingFile(io.FileIO):
@@ -196,9 +195,8 @@ def test_failure_while_writing_leaves_target_untouched(tmp_path: Path, monkeypat
 
 def test_writer_refuses_its_own_input(tmp_path: Path) -> None:
     path = write_sample_container(tmp_path / "s.hsi")
-    with hsi_conform.open(path) as c:
-        with pytest.raises(ValueError):
-            write_container(path, c.cube, interleave="bil")
+    with hsi_conform.open(path) as c, pytest.raises(ValueError):
+        write_container(path, c.cube, interleave="bil")
     with pytest.raises(ValueError):
         write_container(tmp_path / "x.hsi", np.zeros((2, 2, 2), "<u2"), members={"Metadata/x": tmp_path / "x.hsi"})
 
