@@ -168,19 +168,21 @@ class ConverterUnavailableError(HsiConformError):
     """A converter matches but its optional dependencies are not installed.
 
     Attributes:
-        name: Converter name, also the name of the pip extra (e.g. ``"hdf5"``).
-        requires: Distribution names the converter needs.
+        name: Converter name.
+        requires: Distribution or import names the converter needs.
+        extra: The pip extra that installs them (defaults to the converter name).
     """
 
-    def __init__(self, name: str, requires: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, requires: Sequence[str] = (), extra: str | None = None) -> None:
         self.name = name
         self.requires = tuple(requires)
-        super().__init__(name, requires)
+        self.extra = extra or name
+        super().__init__(name, requires, extra)
 
     @property
     def install_command(self) -> str:
         """The pip command that installs the missing dependencies."""
-        return f"pip install 'hsi-conform[{self.name}]'"
+        return f"pip install 'hsi-conform[{self.extra}]'"
 
     def __str__(self) -> str:
         needs = f" (needs {', '.join(self.requires)})" if self.requires else ""

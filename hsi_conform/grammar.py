@@ -12,11 +12,11 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.resources import files
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 from lark import Lark
+
+from hsi_conform._resources import data_file
 
 GRAMMAR_FILE = "envi_header.lark"
 
@@ -30,13 +30,7 @@ def grammar_path(name: str = GRAMMAR_FILE) -> Traversable:
     Raises:
         FileNotFoundError: when the grammar is in neither place (a broken installation).
     """
-    packaged = files("hsi_conform").joinpath("_grammar", name)
-    if packaged.is_file():
-        return packaged
-    checkout = Path(__file__).resolve().parent.parent / "grammar" / name
-    if checkout.is_file():
-        return checkout
-    raise FileNotFoundError(f"grammar file {name!r} is in neither the package nor the source tree")
+    return data_file("grammar", name)
 
 
 def grammar_text(name: str = GRAMMAR_FILE) -> str:

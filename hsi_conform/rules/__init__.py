@@ -47,7 +47,7 @@ AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
 """Id prefixes, in the order their rules run within a level (archive structure before layout)."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
-BUILTIN_RULE_MODULES: tuple[str, ...] = ("hsi_conform.rules.syntax",)
+BUILTIN_RULE_MODULES: tuple[str, ...] = ("hsi_conform.rules.syntax", "hsi_conform.rules.fields")
 
 
 class SkipRule(Exception):
@@ -164,7 +164,8 @@ def _validate(spec: RuleSpec) -> None:
         raise ValueError(f"rule {spec.id} re-grades unknown profiles {sorted(unknown)}")
 
 
-_current = Registry()
+_GLOBAL = Registry()
+_current = _GLOBAL
 
 
 def rule(
@@ -227,9 +228,19 @@ def get_rule(id_or_name: str) -> RuleSpec:
 
 
 def load_builtin_rules() -> tuple[RuleSpec, ...]:
-    """Import the built-in rule modules (registering their rules once) and return all rules."""
-    for module in BUILTIN_RULE_MODULES:
-        importlib.import_module(module)
+    """Import the built-in rule modules (registering their rules once) and return all rules.
+
+    The modules always register into the global registry, also when called inside :func:`isolated_registry`
+    (which then keeps returning only its own rules).
+    """
+    global _current
+    saved = _current
+    _current = _GLOBAL
+    try:
+        for module in BUILTIN_RULE_MODULES:
+            importlib.import_module(module)
+    finally:
+        _current = saved
     return all_rules()
 
 

@@ -148,9 +148,15 @@ def test_load_builtin_rules_imports_listed_modules(monkeypatch: pytest.MonkeyPat
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(rules_module, "BUILTIN_RULE_MODULES", ("hsi_fake_rules_mod",))
     monkeypatch.delitem(sys.modules, "hsi_fake_rules_mod", raising=False)
+    fresh_global = rules_module.Registry()
+    monkeypatch.setattr(rules_module, "_GLOBAL", fresh_global)
+    monkeypatch.setattr(rules_module, "_current", fresh_global)
+    assert [r.id for r in load_builtin_rules()] == ["DAT001"]
+    assert [r.id for r in load_builtin_rules()] == ["DAT001"]  # idempotent
     with isolated_registry():
-        assert [r.id for r in load_builtin_rules()] == ["DAT001"]
-        assert [r.id for r in load_builtin_rules()] == ["DAT001"]  # idempotent
+        # Built-ins always register globally; an isolated registry keeps only its own rules.
+        assert load_builtin_rules() == ()
+    assert [r.id for r in fresh_global.rules()] == ["DAT001"]
     monkeypatch.delitem(sys.modules, "hsi_fake_rules_mod", raising=False)
 
 

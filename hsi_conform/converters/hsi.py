@@ -1,0 +1,118 @@
+"""The ``hsi`` converter: the container itself (a ``.hsi`` file or an expanded container folder).
+
+Reading maps the arrays lazily and keeps every other member as a lazy byte range; writing streams everything
+into a new container (members in the source order, ``.envi`` data 4096-aligned, published atomically). Every
+member's bytes round-trip unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hsi_conform.container.container import Container, CubeLayout, open_container
+from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, payload_chunks, payload_size
+from hsi_conform.errors import ContainerError
+
+
+class HsiConverter:
+    """HyperImage ``.hsi`` container (or an expanded container folder)."""
+
+    name: ClassVar[str] = "hsi"
+    description: ClassVar[str] = "HyperImage .hsi container, or an expanded container folder"
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+    suffixes: ClassVar[tuple[str, ...]] = (".hsi",)
+
+    def can_read(self, source: Path) -> bool:
+        """Return whether ``source`` is a ZIP file named ``*.hsi`` or a folder holding ``data.hdr``."""
+        if source.is_dir():
+            return (source / "data.hdr").is_file()
+        if source.suffix.lower() != ".hsi" or not source.is_file():
+            return False
+        with open(source, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+
+    def read(self, source: Path) -> HsiDataset:
+        """Read a container into the neutral dataset (nothing is loaded into memory).
+
+        Raises:
+            ContainerError: the container cannot be opened or ``data.hdr`` is missing or not ENVI.
+        """
+        return read_container(open_container(source))
+
+    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+        """Write the dataset as a ``.hsi`` container (options: none)."""
+        if options:
+            raise TypeError(f"the hsi writer takes no options (got {', '.join(options)})")
+        return write_dataset(dataset, dest)
+
+
+def read_container(container: Container) -> HsiDataset:
+    """Return the neutral dataset of an open container."""
+    header = container.header
+    cube, cube_raw = _array(container, "data.envi", header)
+    dataset = HsiDataset(header=header, cube=cube, cube_raw=cube_raw, order=list(container.names))
+    for which in ("white", "black"):
+        if f"Reference/{which}.envi" in container and f"Reference/{which}.hdr" in container:
+            dataset.references[which] = _envi_array(container, f"Reference/{which}")
+    for lod in container.previews:
+        dataset.previews[lod] = _envi_array(container, f"preview_{lod}" if lod else "preview")
+    taken = set(dataset.member_names())
+    for info in container.members:
+        if info.name not in taken and not info.name.endswith("/"):
+            dataset.members[info.name] = Blob(info.file, info.offset, info.size)
+    return dataset
+
+
+def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
+    """Write a dataset into a new container at ``dest`` (atomically)."""
+    payloads = dataset_members(dataset)
+    with ContainerWriter(dest) as zw:
+        for name in dataset.member_names():
+            content = payloads[name]
+            if isinstance(content, np.ndarray):
+                zw.add_stream(name, iter_slabs(content), content.nbytes)
+            else:
+                zw.add_stream(name, payload_chunks(content), payload_size(content))
+    return dest
+
+
+def dataset_members(dataset: HsiDataset) -> dict[str, Payload | np.ndarray[Any, Any]]:
+    """Return every member of the dataset by container path: bytes, lazy ranges or arrays to stream."""
+    out: dict[str, Payload | np.ndarray[Any, Any]] = {
+        "data.hdr": dataset.header.to_bytes(),
+        "data.envi": dataset.cube_raw if dataset.cube_raw is not None else dataset.cube,
+    }
+    arrays = [(f"Reference/{k}", v) for k, v in dataset.references.items()]
+    arrays += [(f"preview_{k}" if k else "preview", v) for k, v in dataset.previews.items()]
+    for base, item in arrays:
+        out[base + ".hdr"] = item.header.to_bytes()
+        out[base + ".envi"] = item.raw if item.raw is not None else item.array
+    out.update(dataset.members)
+    return out
+
+
+def _envi_array(container: Container, base: str) -> EnviArray:
+    header = container.read_header(base + ".hdr")
+    array, raw = _array(container, base + ".envi", header)
+    return EnviArray(header=header, array=array, raw=raw)
+
+
+def _array(container: Container, data: str, header: Any) -> tuple[np.ndarray[Any, Any], Blob | None]:
+    """Map a data member; keep its raw bytes too when they are more than the array (or unmappable)."""
+    info = container.info(data)
+    blob = Blob(info.file, info.offset, info.size)
+    try:
+        array = container.open_array(data, header)
+    except ContainerError:
+        if not info.stored:
+            raise
+        return np.empty((0, 0, 0), dtype=np.uint8), blob
+    exact = info.size == array.nbytes and CubeLayout.from_header(header).header_offset == 0
+    return array, None if exact else blob
+
