@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 #: GDAL reads header lines with a 10,000-byte buffer and silently drops everything after a longer line.
 GDAL_LINE_LIMIT = 10_000
 
-_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Runs of undecodable bytes (surrogate escapes), single NULs and single other control characters.
+_ODD_CHARACTERS = re.compile("[\udc80-\udcff]+|\x00|[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _KEY_BAD = re.compile(r"[{}\x00-\x08\x0a-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LONG_LINE = re.compile(rf"[^\r\n]{{{GDAL_LINE_LIMIT // 4},}}")
+# A line of more than GDAL_LINE_LIMIT bytes has at least a quarter as many characters (UTF-8: <= 4 bytes each).
+_LONG_CANDIDATE = GDAL_LINE_LIMIT // 4
+_LINE_BREAK_SPLIT = re.compile(r"\r\n|\r|\n")
+_LINE_END_KINDS = {"\r\n": re.compile(r"\r\n"), "\r": re.compile(r"\r(?!\n)"), "\n": re.compile(r"(?<!\r)\n")}
 _SEMICOLON_COMMENT = re.compile(r"[ \t];")
 
 
@@ -82,7 +85,9 @@ def check_items(inner: str, inner_start: int, split: SplitList, key: str, out: C
         comma = inner_start + inner.rfind(",")
         out.add("trailing-comma", "the list ends with a comma", comma, comma + 1, key=key,
                 item=len(split.items))
-    broken = [i for i, t in enumerate(split.items) if "\n" in t or "\r" in t]
+    joined = "\x00".join(split.items)  # one C-level scan instead of a Python loop over every item
+    has_break = "\n" in joined or "\r" in joined
+    broken = [i for i, t in enumerate(split.items) if "\n" in t or "\r" in t] if has_break else []
     if not (split.empty_items or broken):
         return
     bounds = item_bounds(inner)
@@ -98,12 +103,14 @@ def check_items(inner: str, inner_start: int, split: SplitList, key: str, out: C
 
 def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
     """Judge what concerns the whole text: encoding, characters, line ends, long lines, keys."""
-    for m in _NOT_UTF8.finditer(text):
-        out.add("not-utf8", "bytes that are not UTF-8", m.start(), m.end())
-    for m in re.finditer("\x00", text):
-        out.add("nul", "NUL character", m.start(), m.end())
-    for m in _CONTROL.finditer(text):
-        out.add("control-character", "control character", m.start(), m.end())
+    for m in _ODD_CHARACTERS.finditer(text):  # one scan for all three kinds
+        first = m.group()[0]
+        if first == "\x00":
+            out.add("nul", "NUL character", m.start(), m.end())
+        elif "\udc80" <= first <= "\udcff":
+            out.add("not-utf8", "bytes that are not UTF-8", m.start(), m.end())
+        else:
+            out.add("control-character", "control character", m.start(), m.end())
     _check_line_ends(text, out)
     _check_long_lines(text, out)
     _check_keys(lines, out)
@@ -111,11 +118,8 @@ def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
 
 
 def _check_line_ends(text: str, out: Collector) -> None:
-    first: dict[str, int] = {}
-    for m in _LINE_BREAK.finditer(text):
-        first.setdefault(m.group(), m.start())
-        if len(first) == 3:
-            break
+    # C-level searches only: a header can have 100,000 lines.
+    first = {kind: m.start() for kind, rx in _LINE_END_KINDS.items() if (m := rx.search(text))}
     if len(first) > 1:
         kind, pos = max(first.items(), key=lambda kv: kv[1])
         out.add("line-ending-mixed", "lines end in different ways", pos, pos + len(kind))
@@ -128,9 +132,18 @@ def _check_line_ends(text: str, out: Collector) -> None:
 
 
 def _check_long_lines(text: str, out: Collector) -> None:
-    for m in _LONG_LINE.finditer(text):
-        if len(m.group().encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
-            out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", m.start(), m.end())
+    # Every physical line lies within a run between two LFs: if no such run is long, no line is (C-level check).
+    if len(text) <= _LONG_CANDIDATE or max(map(len, text.split("\n"))) <= _LONG_CANDIDATE:
+        return
+    start = 0
+    for line in _LINE_BREAK_SPLIT.split(text):
+        if len(line) > _LONG_CANDIDATE and len(line.encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
+            out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", start, start + len(line))
+        start += len(line)
+        if text.startswith("\r\n", start):
+            start += 2
+        elif start < len(text):
+            start += 1
 
 
 def _check_keys(lines: Sequence[Line], out: Collector) -> None:

@@ -248,11 +248,13 @@ class Header:
         from hsi_conform.header.serialize import format_entry
 
         existing = self.get(key)
+        eol = _dominant_eol(self.to_text())
         if existing is None:
-            self._append(format_entry(normalize_key(key), value))
+            self._append(format_entry(normalize_key(key), value).replace("\n", eol))
             return
         index = next(i for i, line in enumerate(self.lines) if line is existing)
-        text = format_entry(existing.key_raw, value) + existing.eol
+        # A wrapped list or multi-line text keeps the header's own line ending inside the entry too.
+        text = format_entry(existing.key_raw, value).replace("\n", existing.eol or eol) + existing.eol
         self._replace(index, text)
 
     def remove(self, key: str) -> int:

@@ -250,6 +250,9 @@ def _line_end(text: str, pos: int) -> int:
 
 
 def _matching_brace(text: str, open_pos: int) -> int:
+    first_close = text.find("}", open_pos)
+    if text.find("{", open_pos + 1, first_close) < 0:  # no nesting: the first '}' closes (C-level, no scan loop)
+        return first_close
     close = _balance(text, open_pos, len(text))
     if close is None:  # pragma: no cover - ENTRY_LINE only matches balanced lists
         raise AssertionError("grammar matched an unbalanced list")
@@ -277,6 +280,9 @@ def _resolve(header: Header, out: Collector) -> list[Diagnostic]:
 
 
 def _diagnostic(header: Header, p: Pending) -> Diagnostic:
+    if p.code == "bom":  # the only diagnostic about bytes before the text: they are bytes 0..3
+        return Diagnostic(code=p.code, message=p.message, line=1, column=1, end_line=1, end_column=1, offset=0,
+                          end_offset=3)
     line, column = header.position(p.start)
     end_line, end_column = header.position(p.end)
     return Diagnostic(code=p.code, message=p.message, line=line, column=column, end_line=end_line,

@@ -6,6 +6,7 @@ of that is an ENVI number (spec/header-syntax.md#numbers).
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from typing import Any
@@ -65,6 +66,10 @@ def parse_date(text: str, *, field: str = "acquisition time") -> str:
     t = text.strip(" \t")
     if not DATE.fullmatch(t):
         raise FieldValueError(field, None, f"{text!r} is not YYYY-MM-DD[THH:MM:SS...]")
+    try:
+        datetime.date(int(t[0:4]), int(t[5:7]), int(t[8:10]))
+    except ValueError:
+        raise FieldValueError(field, None, f"{text!r} is not a calendar date") from None
     return t
 
 

@@ -1,0 +1,75 @@
+"""Open + one band / one spectrum / whole cube: hsi-conform vs SPy, GDAL (/vsizip/) and a plain numpy memmap."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import spectral.io.envi as envi
+
+import hsi_conform
+from benchmarks import data
+from benchmarks._harness import Run, median_time, ratio_row
+
+
+def _ours_band(path: str, band: int) -> None:
+    with hsi_conform.open(path) as c:
+        np.asarray(c.cube[:, band, :]).sum()
+
+
+def _ours_spectrum(path: str, line: int, sample: int) -> None:
+    with hsi_conform.open(path) as c:
+        np.asarray(c.cube[line, :, sample]).sum()
+
+
+def _ours_all(path: str) -> None:
+    with hsi_conform.open(path) as c:
+        c.cube.sum(dtype=np.uint64)
+
+
+def run(r: Run) -> None:
+    """Add the open/read rows to the run."""
+    path = str(data.container(r.size))
+    img, hdr = data.raw_cube(r.size)
+    lines, samples, bands = data.dimensions(r.size)
+    band, line, sample = bands // 2, lines // 2, samples // 2
+    raw = np.memmap(img, dtype="<u2", mode="r", shape=(lines, bands, samples))
+
+    ours = median_time(lambda: _ours_band(path, band), min_time=0.05)
+    spy = median_time(lambda: envi.open(str(hdr), str(img)).read_band(band).sum(), min_time=0.05)
+    memmap = median_time(lambda: np.asarray(raw[:, band, :]).sum(), min_time=0.05)
+    r.add(ratio_row("open", "open + one band", ours, "SPy envi.open memmap", spy, max_ratio=1.0))
+    r.add(ratio_row("open", "open + one band", ours, "numpy memmap (no open)", memmap))
+
+    ours = median_time(lambda: _ours_spectrum(path, line, sample), min_time=0.05)
+    spy = median_time(lambda: envi.open(str(hdr), str(img)).read_pixel(line, sample).sum(), min_time=0.05)
+    r.add(ratio_row("open", "open + one spectrum", ours, "SPy envi.open memmap", spy, max_ratio=1.0))
+    gdal = _gdal(path, band, line, sample)
+    if gdal is not None:
+        r.add(ratio_row("open", "open + one band", median_time(lambda: _ours_band(path, band)),
+                        "GDAL /vsizip/", gdal[0], max_ratio=0.05))
+        r.add(ratio_row("open", "open + one spectrum", median_time(lambda: _ours_spectrum(path, line, sample)),
+                        "GDAL /vsizip/", gdal[1], max_ratio=0.05))
+
+    ours = median_time(lambda: _ours_all(path), repeat=3)
+    memmap = median_time(lambda: raw.sum(dtype=np.uint64), repeat=3)
+    r.add(ratio_row("open", "open + sum of whole cube", ours, "numpy memmap of the raw file", memmap, max_ratio=1.2))
+
+
+def _gdal(path: str, band: int, line: int, sample: int) -> tuple[float, float] | None:
+    try:
+        import rasterio
+    except ImportError:
+        return None
+    warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
+    url = f"/vsizip/{{{path}}}/data.envi"
+
+    def band_read() -> None:
+        with rasterio.open(url) as d:
+            d.read(band + 1).sum()
+
+    def spectrum_read() -> None:
+        with rasterio.open(url) as d:
+            d.read(window=((line, line + 1), (sample, sample + 1))).sum()
+
+    return median_time(band_read, repeat=3), median_time(spectrum_read, repeat=3)

@@ -1,0 +1,51 @@
+"""Validation: metadata tier constant in cube size; CRC tier vs zlib.crc32 and zipfile.testzip; batch rate."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import data
+from benchmarks._harness import Row, Run, median_time, ratio_row
+from hsi_conform.header import build_header_text
+from hsi_conform.testing import zipcraft
+from hsi_conform.testing.samples import write_sample_container
+from hsi_conform.validate import CheckOptions, Content, check
+
+NONE, CRC = CheckOptions(content=Content.NONE), CheckOptions(content=Content.CRC)
+
+
+def _sparse_4gib(directory: Path) -> Path:
+    lines, samples, bands = 65_536, 16_384, 2
+    header = build_header_text({**data.header_fields(lines, samples, bands), "interleave": "bsq"}).encode()
+    path = directory / "sparse-4gib.hsi"
+    zipcraft.write(path, [zipcraft.Entry(b"data.hdr", header),
+                          zipcraft.Entry(b"data.envi", sparse=lines * samples * bands * 2, zip64=True)])
+    return path
+
+
+def run(r: Run) -> None:
+    """Add the validation rows to the run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        small = write_sample_container(Path(tmp) / "small.hsi")
+        big = _sparse_4gib(Path(tmp))
+        t_small = median_time(lambda: check(small, options=NONE), min_time=0.2)
+        t_big = median_time(lambda: check(big, options=NONE), min_time=0.2)
+        r.add(ratio_row("validate", "--content none, 4 GiB sparse container", t_big, "same on a 21 kB container",
+                        t_small, max_ratio=2.0, note="constant in cube size"))
+        rate = 1.0 / t_small
+        r.add(Row("validate", "batch throughput, small containers", rate, "target", 300.0, ">= 300/s per core",
+                  rate >= 300.0, unit="containers/s"))
+    path = data.container(r.size)
+    img, _ = data.raw_cube(r.size)
+    ours = median_time(lambda: check(path, options=CRC), repeat=3)
+    raw = np.memmap(img, dtype=np.uint8, mode="r")
+    crc = median_time(lambda: zlib.crc32(raw), repeat=3)
+    r.add(ratio_row("validate", "--content crc", ours, "zlib.crc32 over a memmap", crc, max_ratio=1.25,
+                    note="target: >= 0.8x crc32 speed"))
+    testzip = median_time(lambda: zipfile.ZipFile(path).testzip(), repeat=3)
+    r.add(ratio_row("validate", "--content crc", ours, "zipfile testzip()", testzip))
