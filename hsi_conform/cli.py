@@ -63,6 +63,43 @@ def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(run=_cmd_demo)
 
 
+def _add_sample(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("sample", help="write a deterministic synthetic container",
+                       description="Write a synthetic scene (soil, a leaf, a white panel) with realistic spectra and "
+                       "every optional member: thumbnail, preview, references, Exploration/ classification file, masks "
+                       "and bounding boxes, Metadata/.")
+    p.add_argument("output", type=Path, metavar="OUT.hsi")
+    p.add_argument("--lines", type=int, default=64)
+    p.add_argument("--samples", type=int, default=48)
+    p.add_argument("--bands", type=int, default=32)
+    p.add_argument("--dtype", type=int, default=12, choices=[int(d) for d in _data_types()],
+                   help="ENVI data type code (default 12 = uint16)")
+    p.add_argument("--interleave", choices=("bsq", "bil", "bip"), default="bil")
+    p.add_argument("--byte-order", type=int, choices=(0, 1), default=0)
+    p.add_argument("--minimal", action="store_true", help="only data.hdr and data.envi")
+    p.set_defaults(run=_cmd_sample)
+
+
+def _data_types() -> list[int]:
+    from hsi_conform.fields import DataType
+
+    return [int(d) for d in DataType]
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from hsi_conform.fields import ByteOrder, DataType, Interleave
+    from hsi_conform.testing.scene import SceneSpec, write_scene
+
+    if min(args.lines, args.samples, args.bands) < 2:
+        raise ConfigError("--lines, --samples and --bands must be at least 2")
+    spec = SceneSpec(lines=args.lines, samples=args.samples, bands=args.bands, data_type=DataType(args.dtype),
+                     interleave=Interleave(args.interleave), byte_order=ByteOrder(args.byte_order),
+                     minimal=args.minimal)
+    path = write_scene(args.output, spec)
+    print(f"wrote {path} ({path.stat().st_size} bytes)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``hsi-conform`` command."""
     parser = _Parser(prog="hsi-conform", description=__doc__.splitlines()[0] if __doc__ else None)
@@ -144,7 +181,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return run_demo(Path(tmp))
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_validate, _add_rules, _add_demo]
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
+    _add_validate, _add_rules, _add_sample, _add_demo,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

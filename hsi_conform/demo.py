@@ -1,4 +1,4 @@
-"""``hsi-conform demo``: write the embedded sample container, open it zero-copy and validate it."""
+"""``hsi-conform demo``: write the synthetic sample scene, open it zero-copy and validate it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 import hsi_conform
 from hsi_conform.engine import exit_code
 from hsi_conform.report import render
-from hsi_conform.testing.samples import write_sample_container
+from hsi_conform.testing.scene import write_scene
 from hsi_conform.validate import CheckOptions, Content, check
 
 
 def run_demo(directory: Path) -> int:
     """Run the demo in ``directory`` and return the validation exit code (0 when the sample conforms)."""
-    path = write_sample_container(directory / "sample.hsi")
+    path = write_scene(directory / "sample.hsi")
     print(f"wrote {path} ({path.stat().st_size} bytes)")
     with hsi_conform.open(path) as container:
         layout = container.layout

@@ -48,7 +48,8 @@ def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
         k = normalize_key(key)
         if k in _CORE and str(_plain(value)) != str(_plain(layout[k])):
             raise ValueError(f"field {k!r} = {value!r} contradicts the array ({layout[k]!r})")
-        merged.setdefault(k, value)
+        if k not in _CORE:
+            merged[k] = value  # e.g. `file type = ENVI Classification` replaces the default
     return merged
 
 

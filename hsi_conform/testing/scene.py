@@ -1,0 +1,191 @@
+"""A deterministic synthetic scene with realistic spectra and every optional member of a container.
+
+``hsi-conform sample`` writes it. The scene is soil (background) with a leaf and a white plastic panel; raw
+counts follow ``black + reflectance * (white - black)`` plus seeded noise, so the white and black references
+calibrate it. Exploration data follows spec/consistency.md: a classification file, one binary mask per class
+and ``bounding boxes.csv``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hsi_conform.container.container import as_interleave
+from hsi_conform.container.write import cube_header_fields, iter_slabs
+from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.header import build_header_text
+from hsi_conform.testing.samples import gray_jpeg, wavelengths
+
+CLASSES = ("background", "leaf", "panel")
+LOOKUP = (0, 0, 0, 40, 160, 40, 230, 230, 230)
+FULL_SCALE = 4095.0  # a 12-bit sensor stored as 16 bits
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SceneSpec:
+    """The shape and encoding of a synthetic scene."""
+
+    lines: int = 64
+    samples: int = 48
+    bands: int = 32
+    data_type: DataType = DataType.UINT16
+    interleave: Interleave = Interleave.BIL
+    byte_order: ByteOrder = ByteOrder.LITTLE
+    minimal: bool = False
+
+
+def reflectance(waves: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
+    """Return the reflectance spectrum (0-1) of each class at the given wavelengths (nm)."""
+    soil = 0.08 + 0.22 * (waves - 400) / 600
+    green = 0.10 * np.exp(-(((waves - 550) / 35) ** 2))
+    red_edge = 0.45 / (1 + np.exp(-(waves - 715) / 12))
+    leaf = 0.04 + green + red_edge
+    panel = 0.85 - 0.2 * np.exp(-(((waves - 930) / 25) ** 2))
+    return {"background": soil, "leaf": leaf, "panel": panel}
+
+
+def label_image(lines: int, samples: int) -> np.ndarray[Any, Any]:
+    """Return the class index of every pixel (0 background, 1 leaf, 2 panel)."""
+    y, x = np.mgrid[0:lines, 0:samples]
+    labels = np.zeros((lines, samples), dtype=np.uint8)
+    leaf = ((y - lines * 0.6) / (lines * 0.25)) ** 2 + ((x - samples * 0.35) / (samples * 0.2)) ** 2 <= 1
+    labels[leaf] = 1
+    labels[int(lines * 0.1) : int(lines * 0.35), int(samples * 0.6) : int(samples * 0.9)] = 2
+    return labels
+
+
+def _references(waves: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    black = 90 + 0.02 * (waves - 400)
+    response = 0.55 + 0.45 * np.exp(-(((waves - 650) / 260) ** 2))
+    return black, black + 3800 * response
+
+
+def _encode(values: np.ndarray[Any, Any], spec: SceneSpec) -> np.ndarray[Any, Any]:
+    dtype = spec.data_type.dtype(int(spec.byte_order))
+    if dtype.kind in "ui":
+        scale = 1 / 16 if dtype.itemsize == 1 else 1.0
+        info = np.iinfo(dtype)  # type: ignore[type-var]
+        values = np.clip(np.rint(values * scale), max(info.min, 0), info.max)
+    out: np.ndarray[Any, Any] = values.astype(dtype)
+    return out
+
+
+def scene_arrays(spec: SceneSpec) -> dict[str, np.ndarray[Any, Any]]:
+    """Return the cube, references, preview and labels of a scene, arrays in the spec's interleave."""
+    waves = np.asarray(wavelengths(spec.bands))
+    labels = label_image(spec.lines, spec.samples)
+    spectra = np.stack([reflectance(waves)[c] for c in CLASSES])  # (classes, bands)
+    black, white = _references(waves)
+    rng = np.random.default_rng(20250630)
+    refl = spectra[labels]  # (lines, samples, bands)
+    counts = black + refl * (white - black) + rng.normal(0, 6, refl.shape)
+    bip = np.clip(counts, 0, FULL_SCALE)
+
+    def stored(array_bip: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return np.ascontiguousarray(as_interleave(_encode(array_bip, spec), Interleave.BIP, spec.interleave))
+
+    one_line = (1, spec.samples, spec.bands)
+    return {
+        "cube": stored(bip),
+        "white": stored(np.broadcast_to(white, one_line) + rng.normal(0, 2, one_line)),
+        "black": stored(np.broadcast_to(black, one_line) + rng.normal(0, 1, one_line)),
+        "preview": stored(bip[::2, ::2]),
+        "labels": labels,
+    }
+
+
+def scene_members(spec: SceneSpec = SceneSpec()) -> dict[str, bytes | np.ndarray[Any, Any]]:
+    """Return every member of the scene's container, in writing order (arrays are streamed)."""
+    arrays = scene_arrays(spec)
+    waves = wavelengths(spec.bands)
+    fwhm = [round(600 / spec.bands * 1.2, 3)] * spec.bands
+    spectral: dict[str, object] = {"wavelength units": "nm", "wavelength": waves, "fwhm": fwhm}
+    fields = _root_fields(spec, waves) | spectral
+    il = spec.interleave
+    members: dict[str, bytes | np.ndarray[Any, Any]] = {
+        "data.hdr": _header(arrays["cube"], il, fields),
+        "data.envi": arrays["cube"],
+    }
+    if spec.minimal:
+        members["data.hdr"] = _header(arrays["cube"], il, spectral)
+        return members
+    members |= {
+        "thumbnail.jpg": gray_jpeg(spec.samples, spec.lines),
+        "preview.hdr": _header(arrays["preview"], il, spectral),
+        "preview.envi": arrays["preview"],
+        "Reference/white.hdr": _header(arrays["white"], il, spectral),
+        "Reference/white.envi": arrays["white"],
+        "Reference/black.hdr": _header(arrays["black"], il, spectral),
+        "Reference/black.envi": arrays["black"],
+        "Metadata/sample-camera.txt": b"Synthetic push-broom camera (12-bit, 400-1000 nm) of hsi-conform.\n",
+    }
+    members |= _exploration(arrays["labels"])
+    return members
+
+
+def _root_fields(spec: SceneSpec, waves: list[float]) -> dict[str, object]:
+    def band_near(nm: float) -> int:
+        return int(np.argmin(np.abs(np.asarray(waves) - nm))) + 1  # default bands are 1-based
+
+    return {
+        "description": f"hsi-conform synthetic scene: soil, a leaf and a white panel; {spec.lines} lines, "
+                       f"{spec.samples} samples, raw 12-bit counts",
+        "default bands": [band_near(640), band_near(550), band_near(460)],
+        "acquisition time": "2025-06-30T12:00:00Z",
+        "problem": ["demo", "crop-disease"],
+        "series": "hsi-conform-samples",
+        "target": "synthetic-leaf",
+        "target info": ["synthetic", "generated by hsi-conform"],
+        "measurement": f"scene-{spec.lines}x{spec.samples}x{spec.bands}",
+        "sensor type": "sample-camera.txt",
+        "device": "hsi-conform synthetic push-broom camera",
+        "optics": ["macro"],
+        "temperature": 21.5,
+        "classification file": "classification.envi",
+        "classes": len(CLASSES),
+        "class names": list(CLASSES),
+        "class lookup": list(LOOKUP),
+        "bounding boxes": "bounding boxes.csv",
+    }
+
+
+def _exploration(labels: np.ndarray[Any, Any]) -> dict[str, bytes | np.ndarray[Any, Any]]:
+    plane = labels[:, None, :]  # one band, BIL
+    out: dict[str, bytes | np.ndarray[Any, Any]] = {
+        "Exploration/classification.hdr": _header(plane, Interleave.BIL, {
+            "file type": "ENVI Classification", "classes": len(CLASSES), "class names": list(CLASSES),
+            "class lookup": list(LOOKUP)}),
+        "Exploration/classification.envi": np.ascontiguousarray(plane),
+    }
+    rows = ["name,left,top,width,height"]
+    for index, name in enumerate(CLASSES):
+        mask = (labels == index).astype(np.uint8)[:, None, :]
+        out[f"Exploration/{name}.hdr"] = _header(mask, Interleave.BIL, {})
+        out[f"Exploration/{name}.envi"] = np.ascontiguousarray(mask)
+        if index:
+            ys, xs = np.nonzero(labels == index)
+            rows.append(f"{name},{xs.min()},{ys.min()},{xs.max() - xs.min() + 1},{ys.max() - ys.min() + 1}")
+    out["Exploration/bounding boxes.csv"] = ("\n".join(rows) + "\n").encode()
+    return out
+
+
+def _header(array: np.ndarray[Any, Any], il: Interleave, fields: Mapping[str, object]) -> bytes:
+    return build_header_text(cube_header_fields(array, il, fields)).encode()
+
+
+def write_scene(path: str | os.PathLike[str], spec: SceneSpec = SceneSpec()) -> Path:
+    """Write the scene's container (atomically; arrays streamed; ``.envi`` data 4096-aligned)."""
+    with ContainerWriter(path) as zw:
+        for name, content in scene_members(spec).items():
+            if isinstance(content, np.ndarray):
+                zw.add_stream(name, iter_slabs(content), content.nbytes)
+            else:
+                zw.add_bytes(name, content)
+    return Path(path)
