@@ -1,0 +1,24 @@
+"""Generated documents are current, and the spec keeps its anchors and register of decisions."""
+
+from __future__ import annotations
+
+from hsi_conform import _docs
+from hsi_conform.header.diagnostics import DIAGNOSTICS
+
+
+def test_generated_documents_are_current() -> None:
+    assert _docs.stale() == [], "run: python -m hsi_conform._docs"
+
+
+def test_every_syntax_decision_has_its_anchor() -> None:
+    text = (_docs.SPEC / "header-syntax.md").read_text(encoding="utf-8")
+    for decision in DIAGNOSTICS:
+        assert f'id="{decision.code}"' in text, decision.code
+        assert decision.id in text, decision.id
+
+
+def test_header_syntax_quotes_the_grammar_file_exactly() -> None:
+    from hsi_conform.grammar import grammar_text
+
+    text = (_docs.SPEC / "header-syntax.md").read_text(encoding="utf-8")
+    assert "```lark\n" + grammar_text() + "```\n" in text
