@@ -1,0 +1,198 @@
+"""``FLD`` rules (level SEMANTICS): the fields of D4.1 sections 2.4-2.9, driven by :data:`hsi_conform.fields.FIELDS`.
+
+Every rule walks every ENVI header of the container (``data.hdr``, previews, references, exploration files) and
+judges it by the scope of that header. This module holds the table-driven rules (presence, kinds, enumerations,
+counts, ranges); :mod:`hsi_conform.rules.fields_values` the rules on particular fields and
+:mod:`hsi_conform.rules.fields_refs` the ``read procedures`` and file-name rules. Decisions: spec/semantics.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hsi_conform.errors import FieldValueError
+from hsi_conform.fields import EXPLORATION_FILE_TYPES, FIELDS, ROOT_FILE_TYPES, DataType, FieldSpec, Kind, Scope
+from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.header import Header
+from hsi_conform.header.values import parse_enum, parse_float, parse_int
+from hsi_conform.rules import fields_refs, fields_values, rule
+from hsi_conform.rules.fields_common import ENVI_DEFAULTS, Field, capped, fields, headers, positive_int
+from hsi_conform.validate.context import CheckContext, entry_location
+
+__all__ = ["fields_refs", "fields_values"]  # importing this module registers all FLD rules
+
+_SCALARS = frozenset({Kind.INT, Kind.FLOAT, Kind.STRING, Kind.ENUM, Kind.DATE, Kind.FILENAME})
+_LISTS = frozenset({Kind.INT_LIST, Kind.FLOAT_LIST, Kind.STRING_LIST})
+#: Shapes that D4.1 and real headers disagree on, reported by their own rules (FLD014, FLD015), not as kinds.
+_TOLERATED_LIST = frozenset({"temperature"})
+_TOLERATED_SCALAR = frozenset({"data offset values"})
+_UNDEFINED_TYPES = frozenset({"7", "8", "10", "11"})
+_NON_PORTABLE = {DataType.COMPLEX64: "complex", DataType.COMPLEX128: "complex",
+                 DataType.INT64: "64-bit integer", DataType.UINT64: "64-bit integer"}
+#: Upper bounds the field table does not carry (spec/semantics.md#ranges).
+_MAXIMUM = {"class lookup": 255.0, "bbl": 1.0}
+
+
+def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Problem]:
+    for member, header, scope in headers(ctx):
+        for spec in FIELDS:
+            if scope not in getattr(spec, wanted) or (spec.key in ENVI_DEFAULTS) != defaultable:
+                continue
+            entry = header.get(spec.key)
+            if entry is None:
+                yield Problem(f"{spec.key} is missing ({scope.value} header)", Location(member=member,
+                                                                                    field=spec.key))
+            elif entry.items is None and not entry.value_raw.strip(" \t"):
+                yield Problem(f"{spec.key} is empty ({scope.value} header)",
+                              entry_location(member, header, entry))
+
+
+@rule("FLD001", "mandatory-field-missing", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#mandatory-fields")
+def mandatory_field_missing(ctx: CheckContext) -> Iterator[Problem]:
+    """Every ENVI header has the fields mandatory in its scope (bands, lines, samples, data type, ...)."""
+    yield from _missing(ctx, "required_in", defaultable=False)
+
+
+@rule("FLD002", "defaultable-field-missing", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#envi-defaults", profiles={"reader": Severity.WARNING})
+def defaultable_field_missing(ctx: CheckContext) -> Iterator[Problem]:
+    """Every ENVI header has `byte order` and `file type` (mandatory in D4.1, though ENVI has defaults)."""
+    yield from _missing(ctx, "required_in", defaultable=True)
+
+
+@rule("FLD003", "recommended-field-missing", severity=Severity.WARNING, level=Level.SEMANTICS,
+      spec="semantics.md#recommended-fields")
+def recommended_field_missing(ctx: CheckContext) -> Iterator[Problem]:
+    """Headers have the fields recommended in their scope (wavelength in previews and references, units)."""
+    yield from _missing(ctx, "recommended_in", defaultable=False)
+    yield from _missing(ctx, "recommended_in", defaultable=True)
+
+
+def _kind_problems(f: Field) -> Iterator[Problem]:
+    kind = f.spec.kind
+    if kind in _SCALARS and f.entry.is_list and f.key not in _TOLERATED_LIST:
+        yield f.problem("a brace list where a single value is expected")
+    elif kind in _LISTS and not f.entry.is_list and f.key not in _TOLERATED_SCALAR:
+        yield f.problem("a single value where a brace list is expected")
+    elif kind in (Kind.INT, Kind.FLOAT) and not f.entry.is_list:
+        try:
+            f.typed_or_raise()
+        except FieldValueError as exc:
+            yield f.problem(exc.reason)
+    elif kind in (Kind.INT_LIST, Kind.FLOAT_LIST) and f.entry.is_list and not f.nested:
+        yield from capped(_item_problems(f))
+
+
+def _item_problems(f: Field) -> Iterator[Problem]:
+    for index, text in enumerate(f.entry.items or ()):
+        try:
+            if f.spec.kind is Kind.INT_LIST:
+                parse_int(text, field=f.key, item=index)
+            else:
+                parse_float(text, field=f.key, item=index, nonfinite=f.spec.nonfinite)
+        except FieldValueError as exc:
+            yield f.problem(f"item {index}: {exc.reason}", index)
+
+
+@rule("FLD004", "value-kind-mismatch", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#value-kinds")
+def value_kind_mismatch(ctx: CheckContext) -> Iterator[Problem]:
+    """Values have their field's kind: numbers where numbers are expected, lists only where lists are."""
+    for f in fields(ctx):
+        yield from _kind_problems(f)
+
+
+@rule("FLD005", "enum-value-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#enumerations")
+def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
+    """Every enumerated field (`data type`, `interleave`, `byte order`) holds an allowed value."""
+    for f in fields(ctx, kinds=[Kind.ENUM]):
+        if f.entry.is_list:
+            continue  # FLD004
+        try:
+            parse_enum(f.entry.value_raw, f.spec)
+        except FieldValueError as exc:
+            undefined = f.key == "data type" and f.entry.value_raw.strip(" \t") in _UNDEFINED_TYPES
+            yield f.problem("code is not defined by ENVI" if undefined else exc.reason)
+
+
+@rule("FLD006", "file-type-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#file-type", profiles={"reader": Severity.WARNING})
+def file_type_invalid(ctx: CheckContext) -> Iterator[Problem]:
+    """`file type` is `ENVI Standard` in the root, previews and references, an allowed type in Exploration/."""
+    for f in fields(ctx, keys=["file type"]):
+        if f.entry.is_list:
+            continue  # FLD004
+        allowed = EXPLORATION_FILE_TYPES if f.scope is Scope.EXPLORATION else ROOT_FILE_TYPES
+        value = f.entry.value_raw.strip(" \t")
+        if value not in allowed:
+            names = ", ".join(repr(a) for a in allowed)
+            yield f.problem(f"{value!r} in a {f.scope.value} header; expected {names} (case-sensitive)")
+
+
+@rule("FLD007", "data-type-non-portable", severity=Severity.INFO, level=Level.SEMANTICS,
+      spec="semantics.md#non-portable-data-types")
+def data_type_non_portable(ctx: CheckContext) -> Iterator[Problem]:
+    """Cube data types are readable everywhere (not complex 6/9 nor 64-bit integer 14/15)."""
+    for f in fields(ctx, keys=["data type"]):
+        value = f.typed()
+        if value in _NON_PORTABLE:
+            yield f.problem(f"{int(value)} ({_NON_PORTABLE[value]}) is not supported by many readers")
+
+
+def _expected_count(header: Header, rule_text: str) -> tuple[int, ...] | None:
+    if rule_text in ("1|3", "2", "3"):
+        return tuple(int(n) for n in rule_text.split("|"))
+    base = positive_int(header, "bands" if rule_text == "bands" else "classes")
+    if base is None:
+        return None
+    return (3 * base,) if rule_text == "3*classes" else (base,)
+
+
+@rule("FLD008", "list-count-mismatch", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#counts")
+def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
+    """Per-band lists have `bands` values, class lists `classes` (3 x for `class lookup`), `default bands` 1 or 3."""
+    for f in fields(ctx, kinds=_LISTS):
+        if f.spec.count is None or not f.entry.is_list or f.nested:
+            continue
+        expected = _expected_count(f.header, f.spec.count)
+        got = len(f.entry.items or ())
+        if expected is not None and got not in expected:
+            want = " or ".join(map(str, expected))
+            yield f.problem(f"{got} values, expected {want} ({f.spec.count})")
+
+
+def _numbers(f: Field) -> Iterator[tuple[int | None, float]]:
+    texts = [(None, f.entry.value_raw)] if not f.entry.is_list else list(enumerate(f.entry.items or ()))
+    for index, text in texts:
+        try:
+            yield index, parse_float(text, nonfinite=f.spec.nonfinite)
+        except FieldValueError:
+            continue  # FLD004
+
+
+def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | None:
+    if spec.positive and not value > 0:
+        return f"{value:g} is not > 0"
+    if spec.minimum is not None and value < spec.minimum:
+        return f"{value:g} is below {spec.minimum:g}"
+    if maximum is not None and value > maximum:
+        return f"{value:g} is above {maximum:g}"
+    if spec.key == "bbl" and value not in (0.0, 1.0):
+        return f"{value:g} is neither 0 (bad band) nor 1 (good band)"
+    return None
+
+
+@rule("FLD009", "value-out-of-range", severity=Severity.ERROR, level=Level.SEMANTICS,
+      spec="semantics.md#ranges")
+def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
+    """Numbers are within their field's range (dimensions > 0, wavelength > 0, default bands in 1..bands, ...)."""
+    numeric = (Kind.INT, Kind.FLOAT, Kind.INT_LIST, Kind.FLOAT_LIST)
+    for f in fields(ctx, kinds=numeric):
+        if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED_LIST | _TOLERATED_SCALAR):
+            continue
+        maximum = positive_int(f.header, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
+        problems = ((i, _range_error(f.spec, v, maximum)) for i, v in _numbers(f))
+        yield from capped(f.problem(msg if i is None else f"item {i}: {msg}", i) for i, msg in problems if msg)

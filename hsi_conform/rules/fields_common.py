@@ -1,0 +1,139 @@
+"""Shared helpers of the ``FLD`` rules: walk the known fields of every ENVI header, type values, locate findings.
+
+Decisions that apply to every ``FLD`` rule (spec/semantics.md#scope-of-field-rules):
+
+- only fields of the table (:data:`hsi_conform.fields.FIELDS`) are judged; D4.1 §2.8 allows any other field;
+- the last entry of a duplicated key is judged (as SPy and GDAL read it; ``HDR017`` reports the duplicate);
+- an empty value means "unknown" (``HDR032``): it is judged as absent;
+- a list whose braces never close is reported by ``HDR024`` and not judged again here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from hsi_conform.errors import FieldValueError
+from hsi_conform.fields import BY_KEY, FieldSpec, Kind, Scope
+from hsi_conform.finding import Location, Problem
+from hsi_conform.header import Header
+from hsi_conform.header.model import Entry, Span
+from hsi_conform.header.values import typed_value
+from hsi_conform.validate.context import CheckContext, entry_location, span_location
+
+#: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
+MAX_ITEM_FINDINGS = 20
+
+#: ENVI's defaults for mandatory fields a reader can do without (HEADER-EDGE-CASES 65, 69, 70; the field table
+#: has no ``default`` property yet): spec/semantics.md#envi-defaults.
+ENVI_DEFAULTS: dict[str, str] = {"byte order": "0", "file type": "ENVI Standard", "header offset": "0"}
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Field:
+    """A known field of one ENVI header of the container."""
+
+    member: str
+    header: Header
+    entry: Entry
+    spec: FieldSpec
+    scope: Scope
+    _spans: list[Span] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The normalised key."""
+        return self.spec.key
+
+    def at(self, item: int | None = None) -> Location:
+        """Return the location of the value, or of one of its list items (item spans computed once)."""
+        if item is None:
+            return entry_location(self.member, self.header, self.entry)
+        if self._spans is None:
+            self._spans = self.entry.item_spans()
+        span = self._spans[item] if 0 <= item < len(self._spans) else self.entry.value_span
+        if span.start == span.end:
+            span = self.entry.key_span
+        return span_location(self.member, self.header, span, field=self.entry.key, item=item)
+
+    def problem(self, message: str, item: int | None = None) -> Problem:
+        """Return a problem located at the value (or item), its message prefixed with the field name."""
+        return Problem(f"{self.key}: {message}", self.at(item))
+
+    @property
+    def nested(self) -> bool:
+        """Whether a list item holds braces (a nested list)."""
+        items = self.entry.items
+        return bool(items) and not self.entry.opaque and any("{" in t or "}" in t for t in items or ())
+
+    def typed_or_raise(self) -> Any:
+        """Return the typed value.
+
+        Raises:
+            FieldValueError: the value does not have the field's kind.
+        """
+        return typed_value(self.entry, self.spec)
+
+    def typed(self) -> Any:
+        """Return the typed value, or None when it does not have the field's kind."""
+        try:
+            return typed_value(self.entry, self.spec)
+        except (FieldValueError, ValueError):
+            return None
+
+
+def is_unknown(entry: Entry) -> bool:
+    """Whether an entry's value is empty (``key =``), which means "unknown"."""
+    return entry.items is None and entry.value_raw.strip(" \t") == ""
+
+
+def headers(ctx: CheckContext) -> Iterator[tuple[str, Header, Scope]]:
+    """Yield ``(member, header, scope)`` for every ENVI header of the container that parsed."""
+    for pair in ctx.envi_pairs():
+        header = ctx.header(pair.header)
+        if header is not None:
+            yield pair.header, header, pair.scope
+
+
+def present(header: Header, key: str) -> Entry | None:
+    """Return the judged entry of a key: the last one, or None when absent or empty."""
+    entry = header.get(key)
+    return None if entry is None or is_unknown(entry) else entry
+
+
+def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterable[str] | None = None
+           ) -> Iterator[Field]:
+    """Yield every judged known field of every header, optionally only of some kinds or keys."""
+    wanted_kinds = None if kinds is None else frozenset(kinds)
+    wanted_keys = None if keys is None else frozenset(keys)
+    for member, header, scope in headers(ctx):
+        for key in dict.fromkeys(e.key for e in header.entries()):
+            spec = BY_KEY.get(key)
+            if spec is None or (wanted_kinds is not None and spec.kind not in wanted_kinds):
+                continue
+            if wanted_keys is not None and key not in wanted_keys:
+                continue
+            entry = present(header, key)
+            if entry is not None and entry.closed:
+                yield Field(member, header, entry, spec, scope)
+
+
+def positive_int(header: Header, key: str) -> int | None:
+    """Return a field's value when it is a valid positive integer, else None (its own rules report it)."""
+    entry = present(header, key)
+    if entry is None:
+        return None
+    try:
+        value = typed_value(entry, BY_KEY[key])
+    except (FieldValueError, ValueError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def capped(problems: Iterable[T]) -> Iterator[T]:
+    """Yield at most :data:`MAX_ITEM_FINDINGS` problems of one entry."""
+    return itertools.islice(problems, MAX_ITEM_FINDINGS)
