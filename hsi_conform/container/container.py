@@ -279,8 +279,10 @@ class Container:
         return info
 
 
-def open_container(path: str | os.PathLike[str]) -> Container:
+def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None) -> Container:
     """Open a ``.hsi`` file or an expanded container folder read-only.
+
+    ``structure`` reuses a strict read of the same file (the validator has one already).
 
     Raises:
         InputUnreadableError: the path is missing or cannot be read.
@@ -296,7 +298,7 @@ def open_container(path: str | os.PathLike[str]) -> Container:
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
-        structure = read_zip_structure(p)
+        structure = structure or read_zip_structure(p)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if structure.fatal:

@@ -153,6 +153,7 @@ class Header:
     had_bytes: bool = True
     _line_starts: list[int] | None = None
     _text: str | None = None
+    _index: dict[str, Entry] | None = None
 
     # -- source text ------------------------------------------------------------------------------------
     def to_text(self) -> str:
@@ -200,17 +201,17 @@ class Header:
         return (line for line in self.lines if isinstance(line, Entry))
 
     def keys(self) -> list[str]:
-        """Return the normalised keys in file order, each once."""
-        return list(dict.fromkeys(e.key for e in self.entries()))
+        """Return the normalised keys in file order (of first appearance), each once."""
+        self.get("")  # builds the index
+        assert self._index is not None
+        return list(self._index)
 
     def get(self, key: str) -> Entry | None:
         """Return the entry of a key (case- and blank-insensitive); the last one wins, as in SPy and GDAL."""
-        wanted = normalize_key(key)
-        found = None
-        for entry in self.entries():
-            if entry.key == wanted:
-                found = entry
-        return found
+        if self._index is None:
+            self._index = {entry.key: entry for entry in self.entries()}  # later entries overwrite: last wins
+        found = self._index.get(key)
+        return found if found is not None else self._index.get(normalize_key(key))
 
     def get_all(self, key: str) -> list[Entry]:
         """Return every entry of a key, in file order."""
@@ -285,6 +286,7 @@ class Header:
         self.lines, self.diagnostics = fresh.lines, fresh.diagnostics
         self._line_starts = None
         self._text = None
+        self._index = None
 
 
 def _dominant_eol(text: str) -> str:

@@ -111,7 +111,7 @@ def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterabl
     wanted_kinds = None if kinds is None else frozenset(kinds)
     wanted_keys = None if keys is None else frozenset(keys)
     for member, header, scope in headers(ctx):
-        for key in dict.fromkeys(e.key for e in header.entries()):
+        for key in header.keys() if wanted_keys is None else [k for k in wanted_keys if k in header]:
             spec = BY_KEY.get(key)
             if spec is None or (wanted_kinds is not None and spec.kind not in wanted_kinds):
                 continue

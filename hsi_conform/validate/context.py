@@ -66,6 +66,8 @@ class CheckContext:
         self.container: Container | None = None
         self.open_error: str | None = None
         self._headers: dict[str, Header | None] = {}
+        self._layouts: dict[str, CubeLayout | None] = {}
+        self._pairs: list[EnviPair] | None = None
         self.header_errors: dict[str, str] = {}
         self._open()
 
@@ -76,7 +78,7 @@ class CheckContext:
                 self.open_error = "not a readable ZIP archive"
                 return
         try:
-            self.container = open_container(self.path)
+            self.container = open_container(self.path, structure=self.structure)
         except HsiConformError as exc:
             self.open_error = str(exc)
 
@@ -121,6 +123,11 @@ class CheckContext:
 
     def envi_pairs(self) -> list[EnviPair]:
         """Every ENVI header of the container with its data member and scope, root first."""
+        if self._pairs is None:
+            self._pairs = self._find_pairs()
+        return list(self._pairs)
+
+    def _find_pairs(self) -> list[EnviPair]:
         pairs = []
         for name in self.names:
             scope = scope_of(name)
@@ -130,13 +137,13 @@ class CheckContext:
 
     def layout(self, header_name: str) -> CubeLayout | None:
         """Return the data layout a header declares, or None when a layout field is missing or invalid."""
-        header = self.header(header_name)
-        if header is None:
-            return None
-        try:
-            return CubeLayout.from_header(header)
-        except FieldValueError:
-            return None
+        if header_name not in self._layouts:
+            header = self.header(header_name)
+            try:
+                self._layouts[header_name] = None if header is None else CubeLayout.from_header(header)
+            except FieldValueError:
+                self._layouts[header_name] = None
+        return self._layouts[header_name]
 
 
 def scope_of(name: str) -> Scope | None:
