@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hsi_conform import __version__
+from hsi_conform.cli_convert import add_convert, add_formats, add_migrate
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
 from hsi_conform.finding import Report
 
@@ -47,6 +48,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="validate N files in parallel")
     p.set_defaults(run=_cmd_validate)
 
 
@@ -54,6 +56,22 @@ def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.set_defaults(run=_cmd_rules)
+
+
+def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("explain", help="explain a rule: spec text, a failing and a valid example")
+    p.add_argument("rule", metavar="ID", help="rule id (HDR015) or name (key-case)")
+    p.set_defaults(run=_cmd_explain)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from hsi_conform.explain import explain
+
+    try:
+        sys.stdout.write(explain(args.rule))
+    except KeyError:
+        raise ConfigError(f"no rule {args.rule!r} (see: hsi-conform rules)") from None
+    return EXIT_OK
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -119,19 +137,20 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from hsi_conform.config import load_policy, parse_severity_assignment
     from hsi_conform.engine import exit_code
-    from hsi_conform.validate import CheckOptions, Content, check, expand_inputs
+    from hsi_conform.validate import CheckOptions, Content, expand_inputs
+    from hsi_conform.validate.batch import check_many
 
     severity = dict(parse_severity_assignment(s) for s in args.severity)
     paths = list(expand_inputs(args.paths))
     if not paths:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
     options = CheckOptions(content=Content(args.content))
-    reports = []
-    for path in paths:
-        policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
-                             select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                             fail_on=args.fail_on)
-        reports.append(check(path, policy=policy, options=options))
+    jobs = [(path, load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
+                               select=_split(args.select), ignore=_split(args.ignore), severity=severity,
+                               fail_on=args.fail_on)) for path in paths]
+    if args.jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
     _emit(args, reports)
     return exit_code(reports)
 
@@ -147,6 +166,10 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
         color = out is None and fmt == "text" and (args.color == "always" or
                                                      (args.color == "auto" and sys.stdout.isatty()))
         text = render(fmt, reports, color=color)
+        if fmt == "text" and len(reports) > 1:
+            from hsi_conform.validate.batch import summary_table
+
+            text = text.rstrip("\n") + "\n\n" + summary_table(reports)
         if out is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
@@ -182,7 +205,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
-    _add_validate, _add_rules, _add_sample, _add_demo,
+    _add_validate, _add_rules, _add_explain, _add_sample, _add_demo,
+    add_convert, add_formats, add_migrate,
 ]
 
 
@@ -192,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.run(args))
     except ConfigError as exc:
-        print(f"hsi-conform: configuration error: {exc}", file=sys.stderr)
+        print(f"hsi-conform: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InputUnreadableError as exc:
         print(f"hsi-conform: {exc}", file=sys.stderr)

@@ -1,18 +1,38 @@
-"""``hsi-conform demo``: write the synthetic sample scene, open it zero-copy and validate it."""
+"""``hsi-conform demo``: write the synthetic sample, open it zero-copy, validate it, then break a copy."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import hsi_conform
-from hsi_conform.engine import exit_code
+from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.finding import Report
 from hsi_conform.report import render
 from hsi_conform.testing.scene import write_scene
 from hsi_conform.validate import CheckOptions, Content, check
 
+FULL = CheckOptions(content=Content.FULL)
+
+
+def break_copy(source: Path, dest: Path) -> Path:
+    """Write a copy of a container whose header has three typical mistakes and whose cube lost a line."""
+    with hsi_conform.open(source) as c:
+        members = {name: c.read_bytes(name) for name in c.names if not name.endswith("/")}
+        line_bytes = c.layout.samples * c.layout.bands * c.layout.data_type.itemsize
+    header = members["data.hdr"].decode()
+    header = header.replace("samples = ", "Samples = ", 1)  # keys are written in lower case
+    header = header.replace("fwhm = {", "fwhm = {1.0, ", 1)  # one fwhm too many
+    header = header.replace("default bands = {", "default bands = {0, ", 1)  # 1-based, and one or three
+    members["data.hdr"] = header.encode()
+    members["data.envi"] = members["data.envi"][:-line_bytes]  # a truncated transfer
+    with ContainerWriter(dest) as zw:
+        for name, data in members.items():
+            zw.add_bytes(name, data)
+    return dest
+
 
 def run_demo(directory: Path) -> int:
-    """Run the demo in ``directory`` and return the validation exit code (0 when the sample conforms)."""
+    """Run the demo in ``directory``; return 0 when the sample conforms and its broken copy does not."""
     path = write_scene(directory / "sample.hsi")
     print(f"wrote {path} ({path.stat().st_size} bytes)")
     with hsi_conform.open(path) as container:
@@ -23,7 +43,11 @@ def run_demo(directory: Path) -> int:
         print(f"cube: {layout.lines} lines x {layout.samples} samples x {layout.bands} bands, "
               f"{layout.interleave.value}, {cube.dtype}, memmap at byte {container.info('data.envi').offset}")
         print(f"wavelengths: {waves[0]:g} .. {waves[-1]:g} nm; spectrum of pixel (0, 0): "
-              f"{[int(v) for v in cube[0, :, 0]]}")
-    report = check(path, options=CheckOptions(content=Content.FULL))
+              f"{[int(v) for v in container.bip()[0, 0]]}")
+    report = check(path, options=FULL)
     print(render("text", [report]))
-    return exit_code([report])
+    broken = break_copy(path, directory / "broken.hsi")
+    print(f"\nwrote {broken}: the same container with three header mistakes and a truncated cube")
+    broken_report: Report = check(broken, options=FULL)
+    print(render("text", [broken_report]))
+    return 0 if report.conformant and not broken_report.conformant else 1

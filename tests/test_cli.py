@@ -98,3 +98,22 @@ def test_not_a_zip_is_a_finding_not_a_crash(tmp_path: Path, capsys: pytest.Captu
     assert main(["validate", "--format", "json", str(junk)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["fatal"] >= 1
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "HDR026"]) == 0
+    out = capsys.readouterr().out
+    assert "trailing-comma" in out and "Failing example" in out and "Valid example" in out
+    assert main(["explain", "key-case"]) == 0
+    assert main(["explain", "NOPE999"]) == 2
+    capsys.readouterr()
+
+
+def test_parallel_batch_gives_the_same_reports(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", str(good), str(bad)]) == 1
+    serial = json.loads(capsys.readouterr().out)
+    assert main(["validate", "-j", "2", "--format", "json", str(good), str(bad)]) == 1
+    parallel = json.loads(capsys.readouterr().out)
+    assert serial["files"] == parallel["files"]
+    assert main(["validate", "-j", "2", str(good), str(bad)]) == 1
+    assert "1 of 2 conformant" in capsys.readouterr().out

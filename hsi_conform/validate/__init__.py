@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from hsi_conform.engine import Policy, run_rules
@@ -19,13 +20,24 @@ __all__ = ["CheckContext", "CheckOptions", "Content", "check", "expand_inputs", 
            "validate"]
 
 
-def check(path: str | os.PathLike[str], *, policy: Policy | None = None,
-          options: CheckOptions | None = None) -> Report:
-    """Validate one ``.hsi`` file or expanded container folder.
+def check(path: str | os.PathLike[str], *, policy: Policy | None = None, options: CheckOptions | None = None,
+          profile: str | None = None, content: str | Content | None = None) -> Report:
+    """Validate one ``.hsi`` file or expanded container folder; never raises for content problems.
+
+    Args:
+        path: the container.
+        policy: rule selection and grading (default: profile ``exchange``, fail on ERROR).
+        options: content tier and ZIP limits.
+        profile: shorthand for ``Policy(profile=...)``.
+        content: shorthand for ``CheckOptions(content=...)``: ``none``, ``crc`` or ``full``.
 
     Raises:
         InputUnreadableError: the path does not exist or cannot be read (exit code 3 at the CLI).
     """
+    if profile is not None:
+        policy = replace(policy or Policy(), profile=profile)
+    if content is not None:
+        options = replace(options or CheckOptions(), content=Content(content))
     p = Path(path)
     if not p.exists():
         raise InputUnreadableError(str(p), "no such file or directory")
@@ -36,15 +48,15 @@ def check(path: str | os.PathLike[str], *, policy: Policy | None = None,
     return run_rules(context, policy=policy or Policy(), path=str(p), content=options.content.value)
 
 
-def validate(path: str | os.PathLike[str], *, policy: Policy | None = None,
-             options: CheckOptions | None = None) -> Report:
+def validate(path: str | os.PathLike[str], *, policy: Policy | None = None, options: CheckOptions | None = None,
+             profile: str | None = None, content: str | Content | None = None) -> Report:
     """Like :func:`check`, but raise when the container does not conform.
 
     Raises:
         ConformanceError: a finding at or above the policy's ``fail_on`` severity.
         InputUnreadableError: the path does not exist or cannot be read.
     """
-    report = check(path, policy=policy, options=options)
+    report = check(path, policy=policy, options=options, profile=profile, content=content)
     if not report.conformant:
         raise ConformanceError(report)
     return report

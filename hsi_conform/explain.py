@@ -1,0 +1,79 @@
+"""``hsi-conform explain ID``: a rule's metadata, its spec text and a failing and a valid corpus example."""
+
+from __future__ import annotations
+
+import re
+
+from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
+from hsi_conform.testing.corpus import FIXTURES, Case, load_cases
+
+SPEC = FIXTURES.parent / "spec"
+_HEADING = re.compile(r"^#{1,6} ")
+
+
+def spec_excerpt(anchor: str, *, max_lines: int = 14) -> str | None:
+    """Return the spec text at an anchor (``page.md#name``): its line and the paragraph that follows."""
+    page, _, name = anchor.partition("#")
+    path = SPEC / page
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if f'id="{name}"' in line), None)
+    if start is None:
+        return None
+    out = [lines[start]]
+    for line in lines[start + 1 : start + max_lines]:
+        if _HEADING.match(line) or 'id="' in line or (not line.strip() and len(out) > 1):
+            break
+        out.append(line)
+    return "\n".join(out).strip()
+
+
+def _examples(rule: RuleSpec) -> tuple[Case | None, Case | None]:
+    cases = [c for c in load_cases() if c.path.parent.name.split("-", 1)[0] == rule.id]
+    failing = next((c for c in cases if c.verdict != "valid"), None)
+    valid = next((c for c in cases if c.verdict == "valid"), None)
+    return failing, valid
+
+
+def _describe(case: Case) -> list[str]:
+    out = [f"  {case.id}", f"    {case.data['description']}"]
+    expanded = case.path / "expanded"
+    if expanded.is_dir():
+        files = sorted(p.relative_to(expanded).as_posix() for p in expanded.rglob("*") if p.is_file())
+        out.append(f"    input: the sample container with {', '.join(files)} replaced"
+                   if case.data.get("input", "sample") == "sample" else f"    input: {', '.join(files)}")
+    for e in case.expect:
+        where = ":".join(str(e[k]) for k in ("member", "line", "column") if k in e)
+        out.append(f"    expects {e['rule']} {e.get('severity', '')} at {where or 'the archive'}".rstrip())
+        if "member" in e and "line" in e and expanded.joinpath(e["member"]).is_file():
+            text = expanded.joinpath(e["member"]).read_bytes().decode("utf-8", "replace").splitlines()
+            if 0 < e["line"] <= len(text):
+                out.append(f"      | {text[e['line'] - 1][:200]}")
+    return out
+
+
+def explain(rule_id: str) -> str:
+    """Return the explanation of a rule (id or name).
+
+    Raises:
+        KeyError: no such rule.
+    """
+    load_builtin_rules()
+    rule = get_rule(rule_id)
+    regrades = ", ".join(f"{p}: {s.label}" for p, s in rule.profile_severity.items())
+    lines = [f"{rule.id} {rule.name}", f"  {rule.summary}",
+             f"  level {rule.level.value}; default severity {rule.severity.label}"
+             + (f" ({regrades})" if regrades else ""), f"  spec: spec/{rule.spec}"]
+    excerpt = spec_excerpt(rule.spec)
+    if excerpt:
+        lines += ["", *("  " + line for line in excerpt.splitlines())]
+    if not FIXTURES.is_dir():
+        lines += ["", "  (corpus examples are in the source distribution's fixtures/ folder)"]
+        return "\n".join(lines) + "\n"
+    failing, valid = _examples(rule)
+    for title, case in (("Failing example", failing), ("Valid example", valid)):
+        if case is not None:
+            lines += ["", f"{title}:", *_describe(case)]
+    return "\n".join(lines) + "\n"
+
