@@ -22,3 +22,15 @@ def test_header_syntax_quotes_the_grammar_file_exactly() -> None:
 
     text = (_docs.SPEC / "header-syntax.md").read_text(encoding="utf-8")
     assert "```lark\n" + grammar_text() + "```\n" in text
+
+
+def test_every_anchor_link_in_the_docs_resolves() -> None:
+    import re
+
+    root = _docs.SPEC.parent
+    link = re.compile(r"\]\(((?:\.\./)?(?:spec/)?[a-z0-9-]+\.md)#([A-Za-z0-9_-]+)\)")
+    for doc in [root / "README.md", *sorted(_docs.SPEC.glob("*.md"))]:
+        for target, anchor in link.findall(doc.read_text(encoding="utf-8")):
+            page = (doc.parent / target).resolve()
+            assert page.is_file(), f"{doc.name}: {target}"
+            assert f'id="{anchor}"' in page.read_text(encoding="utf-8"), f"{doc.name}: {target}#{anchor}"
