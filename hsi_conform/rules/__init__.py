@@ -47,7 +47,14 @@ AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
 """Id prefixes, in the order their rules run within a level (archive structure before layout)."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
-BUILTIN_RULE_MODULES: tuple[str, ...] = ("hsi_conform.rules.syntax", "hsi_conform.rules.fields")
+BUILTIN_RULE_MODULES: tuple[str, ...] = (
+    "hsi_conform.rules.syntax",
+    "hsi_conform.rules.container",
+    "hsi_conform.rules.layout",
+    "hsi_conform.rules.fields",
+    "hsi_conform.rules.consistency",
+    "hsi_conform.rules.data",
+)
 
 
 class SkipRule(Exception):

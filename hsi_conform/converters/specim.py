@@ -1,0 +1,133 @@
+"""The ``specim`` converter: SPECIM IQ and Lumo Recorder/Scanner folders (FX10/FX17/FENIX/SWIR) <-> container.
+
+Import (CONVERTERS.md 2.4) is lossless by construction:
+
+* ``capture/<id>.raw`` goes into ``data.envi`` byte for byte (streamed, never rotated);
+* ``capture/<id>.hdr`` becomes ``data.hdr``, normalised to D4.1 (:mod:`~hsi_conform.converters.specim_header`);
+* ``DARKREF_``/``WHITEREF_``/``WHITEDARKREF_`` become ``Reference/black``, ``white`` and ``whitedark``; multi-line
+  references are averaged to one float32 line (:mod:`~hsi_conform.converters.specim_refs`);
+* every original file is kept under ``Metadata/specim/<relative path>``, except the recording's raw data, whose
+  bytes are ``data.envi`` already (kept once, not twice);
+* ``Metadata/specim.json`` lists every file (path, size, sha256, mtime, the member holding it) so that export
+  restores the camera folder byte for byte and verifies it.
+
+Not done: the PNG preview is not re-encoded as ``thumbnail.jpg`` (no image codec is a dependency; the PNG is kept),
+and the IQ orientation (readers transpose and flip) is not recorded as a ``read procedures`` entry.
+All vendor facts live in ``converters/specim.toml``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hsi_conform.converters.base import Blob, HsiDataset
+from hsi_conform.converters.specim_export import manifest_of, restore_folder, synthesise_folder
+from hsi_conform.converters.specim_folder import Recording, describe, locate, looks_like_specim, walk
+from hsi_conform.converters.specim_header import normalise_header
+from hsi_conform.converters.specim_refs import load_reference, open_pair
+from hsi_conform.converters.specim_table import SpecimTable, specim_table
+from hsi_conform.errors import ConfigError
+
+__all__ = ["MODES", "SpecimConverter", "read_specim", "write_specim"]
+
+#: Export modes: ``auto`` restores when the container holds the restore manifest and synthesises otherwise.
+MODES = ("auto", "restore", "synthesise")
+
+
+class SpecimConverter:
+    """SPECIM IQ and Lumo Recorder/Scanner dataset folders (FX10, FX17, FX50, AisaFENIX, SWIR)."""
+
+    name: ClassVar[str] = "specim"
+    description: ClassVar[str] = "SPECIM IQ and Lumo Recorder/Scanner dataset folders (FX10/FX17/FENIX/SWIR)"
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+
+    def can_read(self, source: Path) -> bool:
+        """Return whether ``source`` is a SPECIM dataset folder (directory listings only, no file is read)."""
+        return looks_like_specim(Path(source), specim_table())
+
+    def source_files(self, source: Path) -> list[Path]:
+        """Return every file :meth:`read` reads for ``source`` (the whole folder, symbolic links excepted)."""
+        root = Path(source)
+        return [root / rel for rel in walk(root)[0]]
+
+    def read(self, source: Path) -> HsiDataset:
+        """Read a SPECIM folder into the neutral dataset (the cube stays a lazy memmap).
+
+        Raises:
+            InputUnreadableError: not a SPECIM folder, an unreadable header, or a data file whose size differs
+                from what its header describes (truncated or corrupt).
+        """
+        return read_specim(Path(source))
+
+    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+        """Write a SPECIM folder at ``dest`` (published atomically) and return it.
+
+        Options:
+            mode: ``auto`` (default), ``restore`` (the byte-exact original folder; fails without the manifest) or
+                ``synthesise`` (a Lumo-style ``capture/`` folder; lossy, see
+                :mod:`~hsi_conform.converters.specim_export`).
+
+        Raises:
+            ConfigError: unknown mode, ``restore`` without a manifest, or ``dest`` exists and is not empty.
+            ContainerError: a restored file differs from the original (sha256) or a member is missing.
+        """
+        mode = options.pop("mode", "auto")
+        if options:
+            raise TypeError(f"the specim writer takes only 'mode' (got {', '.join(options)})")
+        return write_specim(dataset, Path(dest), mode=str(mode))
+
+
+def read_specim(source: Path) -> HsiDataset:
+    """Return the neutral dataset of a SPECIM folder (see the module docstring)."""
+    table = specim_table()
+    rec = locate(source, table)
+    cube = open_pair(rec.capture)
+    header, notes = normalise_header(cube.vendor, table, measurement=rec.id)
+    notes = [f"{rec.capture.header.relative_to(rec.root).as_posix()}: {n}" for n in notes]
+    dataset = HsiDataset(header=header, cube=cube.array, cube_raw=cube.blob)
+    for name, pair in rec.references.items():
+        rel = pair.header.relative_to(rec.root).with_name(pair.data.name).as_posix()
+        dataset.references[name], ref_notes = load_reference(pair, rel, table)
+        notes += ref_notes
+    _keep_originals(dataset, rec, table, notes)
+    dataset.notes = notes
+    dataset.order = ["data.hdr", "data.envi"]
+    return dataset
+
+
+def _keep_originals(dataset: HsiDataset, rec: Recording, table: SpecimTable, notes: list[str]) -> None:
+    """Add every original file under ``Metadata/specim/`` and the restore manifest (which keeps the notes too)."""
+    files, dirs, skipped = walk(rec.root)
+    raw_rel = rec.capture.data.relative_to(rec.root).as_posix()
+    records = []
+    for rel in files:
+        record = describe(rec.root, rel)
+        entry: dict[str, Any] = {"path": rel, "size": record.size, "sha256": record.sha256,
+                                 "mtime_ns": record.mtime_ns}
+        if rel == raw_rel:
+            entry["member"] = "data.envi"
+        else:
+            entry["member"] = f"{table.originals}/{rel}"
+            dataset.members[entry["member"]] = Blob(rec.root / rel, 0, record.size)
+        records.append(entry)
+    notes += [f"{rel}: a symbolic link or special file, not kept" for rel in skipped]
+    manifest = {"format": table.manifest_format, "version": table.manifest_version, "layout": rec.layout,
+                "folder": rec.root.name, "id": rec.id, "dirs": dirs, "files": records, "notes": notes}
+    text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    dataset.members[table.manifest] = text.encode("utf-8")
+
+
+def write_specim(dataset: HsiDataset, dest: Path, *, mode: str = "auto") -> Path:
+    """Write a dataset as a SPECIM folder (see :meth:`SpecimConverter.write`)."""
+    if mode not in MODES:
+        raise ConfigError(f"specim export mode {mode!r} is not one of {', '.join(MODES)}")
+    table = specim_table()
+    manifest = manifest_of(dataset, table) if mode != "synthesise" else None
+    if manifest is not None:
+        return restore_folder(dataset, dest, manifest, table)
+    if mode == "restore":
+        raise ConfigError(f"the container has no {table.manifest}: the original SPECIM folder cannot be restored")
+    return synthesise_folder(dataset, dest, table)

@@ -1,0 +1,176 @@
+"""Find the parts of a SPECIM dataset folder (IQ or Lumo) and describe every file for the restore manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from hsi_conform.converters.specim_table import SpecimTable
+from hsi_conform.errors import InputUnreadableError
+
+
+@dataclass(frozen=True, slots=True)
+class EnviPair:
+    """An ENVI header and its data file inside the folder."""
+
+    header: Path
+    data: Path
+    prefix: str = ""
+
+
+@dataclass(slots=True)
+class Recording:
+    """The recording of a SPECIM folder: its id, the capture pair and the references by container name."""
+
+    root: Path
+    layout: str
+    id: str
+    capture: EnviPair
+    references: dict[str, EnviPair] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One file of the folder as the manifest records it."""
+
+    path: str
+    size: int
+    sha256: str
+    mtime_ns: int
+
+
+def child(parent: Path, name: str) -> Path | None:
+    """Return the entry of ``parent`` called ``name`` (case-insensitively; an exact match wins)."""
+    exact = parent / name
+    if exact.exists():
+        return exact
+    try:
+        with os.scandir(parent) as it:
+            for entry in it:
+                if entry.name.lower() == name.lower():
+                    return parent / entry.name
+    except OSError:
+        return None
+    return None
+
+
+def _headers(capture: Path, table: SpecimTable) -> list[Path]:
+    suffix = table.header_suffix.lower()
+    try:
+        with os.scandir(capture) as it:
+            names = sorted(e.name for e in it if e.name.lower().endswith(suffix) and e.is_file())
+    except OSError:
+        return []
+    return [capture / n for n in names]
+
+
+def data_file(header: Path, table: SpecimTable) -> Path | None:
+    """Return the data file of ``<id>.hdr`` (``<id>.raw``, ``<id>.dat``, ... in the table's order)."""
+    stem = header.name[: -len(table.header_suffix)]
+    for suffix in table.data_suffixes:
+        found = child(header.parent, stem + suffix)
+        if found is not None and found.is_file() and found != header:
+            return found
+    return None
+
+
+def looks_like_specim(source: Path, table: SpecimTable) -> bool:
+    """Return whether ``source`` is a SPECIM IQ or Lumo folder (names only: no file is opened)."""
+    if not source.is_dir():
+        return False
+    capture = child(source, table.capture_dir)
+    if capture is None or not capture.is_dir():
+        return False
+    headers = [h.name for h in _headers(capture, table)]
+    recordings = [n for n in headers if table.reference_of(n) is None and not table.is_other(n)]
+    if not recordings:
+        return False
+    has_refs = any(table.reference_of(n) is not None for n in headers)
+    return has_refs or _is_iq(source, table)
+
+
+def _is_iq(source: Path, table: SpecimTable) -> bool:
+    return all(child(source, m) is not None for m in table.iq_markers)
+
+
+def locate(source: Path, table: SpecimTable) -> Recording:
+    """Return the recording of a SPECIM folder.
+
+    Raises:
+        InputUnreadableError: not a SPECIM folder, no recording with its data file, or several recordings.
+    """
+    if not looks_like_specim(source, table):
+        raise InputUnreadableError(str(source), "not a SPECIM IQ or Lumo dataset folder (capture/<id>.hdr with "
+                                   "DARKREF_/WHITEREF_ references or an IQ manifest)")
+    capture = child(source, table.capture_dir)
+    assert capture is not None  # looks_like_specim checked it
+    headers = _headers(capture, table)
+    main = _main_header(source, headers, table)
+    data = data_file(main, table)
+    if data is None:
+        raise InputUnreadableError(str(main), "the recording has no data file (" +
+                                   ", ".join(s or "no suffix" for s in table.data_suffixes) + ")")
+    rec_id = main.name[: -len(table.header_suffix)]
+    recording = Recording(source, "iq" if _is_iq(source, table) else "lumo", rec_id, EnviPair(main, data))
+    for header in headers:
+        found = table.reference_of(header.name)
+        ref_data = data_file(header, table) if found else None
+        if found is None or ref_data is None:
+            continue
+        prefix, name = found
+        exact = header.name[len(prefix):].lower() == rec_id.lower() + table.header_suffix.lower()
+        if name not in recording.references or exact:
+            recording.references[name] = EnviPair(header, ref_data, prefix)
+    return recording
+
+
+def _main_header(source: Path, headers: list[Path], table: SpecimTable) -> Path:
+    candidates = [h for h in headers if table.reference_of(h.name) is None and not table.is_other(h.name)
+                  and data_file(h, table) is not None]
+    if len(candidates) == 1:
+        return candidates[0]
+    named = [h for h in candidates if h.name[: -len(table.header_suffix)].lower() == source.name.lower()]
+    if len(named) == 1:
+        return named[0]
+    if not candidates:
+        raise InputUnreadableError(str(source), "capture/ holds no recording header with a data file")
+    raise InputUnreadableError(str(source), "capture/ holds several recordings: " +
+                               ", ".join(h.name for h in candidates))
+
+
+def walk(root: Path) -> tuple[list[str], list[str], list[str]]:
+    """Return the relative POSIX paths of the folder's files and directories, and the entries skipped.
+
+    Symbolic links and special files are skipped (never followed), so nothing outside the folder is read.
+    """
+    files: list[str] = []
+    dirs: list[str] = []
+    skipped: list[str] = []
+    for current, subdirs, names in os.walk(root, followlinks=False):
+        base = Path(current)
+        rel = PurePosixPath(*base.relative_to(root).parts)
+        for d in sorted(subdirs):
+            (skipped if (base / d).is_symlink() else dirs).append(str(rel / d))
+        subdirs[:] = sorted(d for d in subdirs if not (base / d).is_symlink())
+        for n in sorted(names):
+            p = base / n
+            (files if p.is_file() and not p.is_symlink() else skipped).append(str(rel / n))
+    return sorted(files), sorted(dirs), sorted(skipped)
+
+
+def describe(root: Path, rel: str) -> FileRecord:
+    """Return the manifest record of one file (its sha256 is computed in a streaming pass).
+
+    Raises:
+        InputUnreadableError: the file cannot be read.
+    """
+    path = root / rel
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            stat = os.fstat(f.fileno())
+    except OSError as exc:
+        raise InputUnreadableError(str(path), exc.strerror or str(exc)) from None
+    return FileRecord(rel, stat.st_size, digest, stat.st_mtime_ns)

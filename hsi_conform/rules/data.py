@@ -1,0 +1,213 @@
+"""``DAT`` rules: the data values (spec/data.md); they run in the ``full`` content tier only.
+
+Every array is read through the container's read-only memmap in chunks of at most :data:`CHUNK_BYTES`, so
+memory does not grow with the cube. One pass per array computes everything the rules need (cached per
+validation context). Arrays whose prerequisites fail (missing, compressed or short members, invalid layout:
+the ``LAY``, ``ZIP``, ``XRF`` and ``FLD`` rules report those) are not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hsi_conform.container.container import CubeLayout
+from hsi_conform.errors import ContainerError
+from hsi_conform.fields import Interleave, Scope
+from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.rules import SkipRule, rule
+from hsi_conform.rules.consistency import memo
+from hsi_conform.validate.context import CheckContext, Content, EnviPair
+
+#: Largest block read into memory at once (temporaries are of the same order).
+CHUNK_BYTES = 8 << 20
+WHITE, BLACK = "Reference/white", "Reference/black"
+# Storage axes of (band, line, sample) per interleave.
+_AXES = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
+# Transpose of storage order to (line, sample, band).
+_LSB = {Interleave.BSQ: (1, 2, 0), Interleave.BIL: (0, 2, 1), Interleave.BIP: (0, 1, 2)}
+
+Array = np.ndarray[Any, Any]
+
+
+@dataclass(slots=True)
+class Scan:
+    """What one pass over an array found.
+
+    Attributes:
+        nonfinite: Number of NaN or infinite values (float and complex types).
+        first: ``(band, line, sample)`` of the first of them in storage order, and its byte offset.
+        zero_bands: 0-based bands whose values are all 0.
+        saturated_bands: 0-based bands whose values all equal the integer type's maximum.
+    """
+
+    nonfinite: int = 0
+    first: tuple[tuple[int, int, int], int] | None = None
+    zero_bands: list[int] = field(default_factory=list)
+    saturated_bands: list[int] = field(default_factory=list)
+
+
+def _require_full(ctx: CheckContext) -> None:
+    if ctx.options.content is not Content.FULL:
+        raise SkipRule("data content is checked in the 'full' content tier only")
+    if ctx.container is None:
+        raise SkipRule("the container could not be opened")
+
+
+def _open(ctx: CheckContext, header: str, data: str) -> tuple[Array, CubeLayout] | None:
+    """Map an ENVI pair read-only, or None when a prerequisite fails (other rules report it)."""
+    layout, parsed = ctx.layout(header), ctx.header(header)
+    if ctx.container is None or layout is None or parsed is None:
+        return None
+    try:
+        return ctx.container.open_array(data, parsed), layout
+    except (ContainerError, OSError, ValueError):
+        return None  # missing, compressed, short or beyond the archive's end: ZIP/LAY/XRF findings
+
+
+def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
+    """Yield ``((start0, start1), block)`` covering a 3-D array in blocks of at most ~:data:`CHUNK_BYTES`."""
+    n0, n1, n2 = array.shape
+    row = n1 * n2 * array.itemsize
+    if row <= CHUNK_BYTES:
+        step = max(1, CHUNK_BYTES // max(row, 1))
+        for i in range(0, n0, step):
+            yield (i, 0), np.asarray(array[i : i + step])
+        return
+    step = max(1, CHUNK_BYTES // max(n2 * array.itemsize, 1))
+    for i in range(n0):
+        for j in range(0, n1, step):
+            yield (i, j), np.asarray(array[i : i + 1, j : j + step])
+
+
+def scan_array(array: Array, layout: CubeLayout) -> Scan:
+    """Scan an array in storage order for non-finite values, all-zero and saturated bands."""
+    band_axis = _AXES[layout.interleave][0]
+    others = tuple(a for a in range(3) if a != band_axis)
+    kind = array.dtype.kind
+    top = np.iinfo(array.dtype).max if kind in "iu" else None
+    nonzero = np.zeros(layout.bands, dtype=bool)
+    below_top = np.zeros(layout.bands, dtype=bool)
+    scan = Scan()
+    for (i, j), block in chunks(array):
+        start = (i, j, 0)[band_axis]
+        count = block.shape[band_axis]
+        nonzero[start : start + count] |= np.any(block != 0, axis=others)
+        if top is not None:
+            below_top[start : start + count] |= np.any(block != top, axis=others)
+        if kind in "fc":
+            _nonfinite(scan, block, (i, j), array.shape, layout)
+    scan.zero_bands = np.flatnonzero(~nonzero).tolist()
+    scan.saturated_bands = np.flatnonzero(~below_top).tolist() if top is not None else []
+    return scan
+
+
+def _nonfinite(scan: Scan, block: Array, origin: tuple[int, int], shape: tuple[int, ...],
+               layout: CubeLayout) -> None:
+    bad = ~np.isfinite(block)
+    found = int(np.count_nonzero(bad))
+    if found and scan.first is None:
+        local = np.unravel_index(int(bad.argmax()), block.shape)
+        index = (int(local[0]) + origin[0], int(local[1]) + origin[1], int(local[2]))
+        flat = int(np.ravel_multi_index(index, shape))
+        band, line, sample = (index[a] for a in _AXES[layout.interleave])
+        scan.first = (band, line, sample), layout.header_offset + flat * layout.dtype.itemsize
+    scan.nonfinite += found
+
+
+def _scans(ctx: CheckContext, scopes: tuple[Scope, ...]) -> Iterator[tuple[EnviPair, Scan]]:
+    _require_full(ctx)
+    for pair in ctx.envi_pairs():
+        if pair.scope not in scopes:
+            continue
+
+        def compute(pair: EnviPair = pair) -> Scan | None:
+            opened = _open(ctx, pair.header, pair.data)
+            return None if opened is None else scan_array(*opened)
+
+        scan = memo(ctx, "scan:" + pair.data, compute)
+        if scan is not None:
+            yield pair, scan
+
+
+def _bands(bands: list[int]) -> str:
+    shown = ", ".join(map(str, bands[:10]))
+    return shown + (f", ... ({len(bands)} in all)" if len(bands) > 10 else "")
+
+
+@rule("DAT001", "nonfinite-values", severity=Severity.WARNING, level=Level.CONSISTENCY,
+      spec="data.md#nonfinite")
+def nonfinite_values(ctx: CheckContext) -> Iterator[Problem]:
+    """Float and complex arrays hold no NaN or infinite values."""
+    for pair, scan in _scans(ctx, tuple(Scope)):
+        if scan.nonfinite and scan.first is not None:
+            (band, line, sample), offset = scan.first
+            yield Problem(f"{scan.nonfinite} NaN/Inf values; the first at band {band}, line {line}, "
+                          f"sample {sample} (0-based)", Location(member=pair.data, offset=offset))
+
+
+@rule("DAT002", "zero-band", severity=Severity.WARNING, level=Level.CONSISTENCY, spec="data.md#zero-band")
+def zero_band(ctx: CheckContext) -> Iterator[Problem]:
+    """No band of the cube or of a preview is all zero (a dead or unwritten band)."""
+    for pair, scan in _scans(ctx, (Scope.ROOT, Scope.PREVIEW)):
+        if scan.zero_bands:
+            yield Problem(f"all-zero band(s) (0-based): {_bands(scan.zero_bands)}", Location(member=pair.data))
+
+
+@rule("DAT003", "saturated-band", severity=Severity.WARNING, level=Level.CONSISTENCY,
+      spec="data.md#saturated-band")
+def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
+    """No band of an integer cube or preview has every value at the data type's maximum."""
+    for pair, scan in _scans(ctx, (Scope.ROOT, Scope.PREVIEW)):
+        if scan.saturated_bands:
+            yield Problem(f"saturated band(s) (0-based): {_bands(scan.saturated_bands)}",
+                          Location(member=pair.data))
+
+
+def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
+    opened = _open(ctx, stem + ".hdr", stem + ".envi")
+    if opened is None:
+        return None
+    array, layout = opened
+    return array.transpose(_LSB[layout.interleave]), layout
+
+
+def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, tuple[int, int, int] | None]:
+    """Compare references in (line, sample, band) order; a 1-line reference is broadcast over the other's lines.
+
+    Returns:
+        ``(count of white <= black, values compared, first (line, sample, band) or None)``.
+    """
+    lines = max(white.shape[0], black.shape[0])
+    step = max(1, CHUNK_BYTES // max(white.shape[1] * white.shape[2] * 8, 1))
+    count, first = 0, None
+    for i in range(0, lines, step):
+        w = np.asarray(white[i : i + step] if white.shape[0] > 1 else white[:1])
+        b = np.asarray(black[i : i + step] if black.shape[0] > 1 else black[:1])
+        bad = w <= b
+        found = int(np.count_nonzero(bad))
+        if found and first is None:
+            line, sample, band = (int(x) for x in np.unravel_index(int(bad.argmax()), bad.shape))
+            first = (line + i, sample, band)
+        count += found
+    return count, lines * white.shape[1] * white.shape[2], first
+
+
+@rule("DAT004", "white-not-above-black", severity=Severity.WARNING, level=Level.CONSISTENCY,
+      spec="data.md#white-above-black")
+def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
+    """Check that the white reference is above the black one for every pixel and band."""
+    _require_full(ctx)
+    white, black = _lsb(ctx, WHITE), _lsb(ctx, BLACK)
+    if white is None or black is None:
+        return
+    (w, _), (b, _) = white, black
+    if w.shape[1:] != b.shape[1:] or (1 not in (w.shape[0], b.shape[0]) and w.shape[0] != b.shape[0]):
+        return  # incompatible shapes: XRF003 reports them against the cube
+    count, total, first = count_white_not_above_black(w, b)
+    if count and first is not None:
+        yield Problem(f"white <= black for {count} of {total} values; the first at line {first[0]}, sample "
+                      f"{first[1]}, band {first[2]} (0-based)", Location(member=WHITE + ".envi"))
