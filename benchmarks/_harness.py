@@ -104,14 +104,14 @@ def ratio_row(group: str, name: str, ours: float, anchor_name: str, anchor: floa
     return Row(group, name, ours, anchor_name, anchor, note=note)
 
 
-def peak_anon_memory(argv: list[str], *, env: dict[str, str] | None = None,
-                     interval: float = 0.005) -> tuple[int, float]:
+def peak_anon_memory(argv: list[str], *, env: dict[str, str] | None = None, interval: float = 0.005,
+                     stdout: Any = None) -> tuple[int, float]:
     """Run a command and return ``(peak RssAnon in bytes, wall seconds)``, sampled from /proc.
 
     Anonymous memory is what matters: memmapped file pages count in RSS but are not allocations.
     """
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env)
+    proc = subprocess.Popen(argv, env=env, stdout=stdout)
     peak = 0
     stop = threading.Event()
 

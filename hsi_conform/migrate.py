@@ -1,0 +1,323 @@
+"""Migrate a tree of datasets to ``.hsi`` containers, validating each one, resumably.
+
+``migrate(src, dst)`` walks ``src`` (symlinks are never followed; nothing under ``src`` is written), and
+converts every dataset a registered converter recognises into ``dst/<relative path>.hsi``:
+
+* **Discovery.** A folder is offered to every converter first (``can_read``), so a SPECIM folder is one dataset;
+  otherwise its files are offered (headers first, so an ENVI pair is one dataset), and every file a claimed
+  dataset reads (``source_files()`` when the converter has it; the file, or every file of the folder, otherwise)
+  is not offered again; sub-folders holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are
+  counted as unrecognised.
+* **Output names.** ``x.hdr`` → ``x.hsi``, folder ``d`` → ``d.hsi``, ``x.hsi`` → ``x.hsi``; when two datasets of
+  one folder would collide, the later one keeps its full name (``x.h5.hsi``).
+* **Journal.** ``dst/migrate-journal.jsonl``, one JSON object per dataset, appended and fsynced:
+  ``source`` (relative to ``src``), ``format``, ``sha256`` (over the sorted ``files`` digests), ``files``
+  (relative path → sha256), ``output`` (relative to ``dst``), ``status`` (``ok``: published and validated;
+  ``failed``: nothing published; ``skipped``: an ``ok`` line with the same ``sha256`` exists and its output is
+  still there), ``findings`` (count per severity), ``error``, ``notes``, ``tool_version``, ``time``.
+* **Resume.** Outputs are published atomically by the container writer, so a killed run leaves either the old
+  output, the new one, or a temp file; temp files (``.<name>.tmp-*``) in ``dst`` are removed at start, and a
+  dataset without an ``ok`` line is converted again.
+* **Exit code** (:attr:`Summary.exit_code`): 0 when every dataset converted and no output has an ERROR or FATAL
+  finding, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hsi_conform import __version__
+from hsi_conform._progress import Progress
+from hsi_conform.converters import Converter, get_converter, registered
+from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
+
+JOURNAL = "migrate-journal.jsonl"
+_TEMP = re.compile(r"\..+\.tmp-[0-9a-f-]+")
+_BAD = ("error", "fatal")
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dataset found in the source tree.
+
+    Attributes:
+        source: the file or folder given to the converter.
+        converter: the converter that recognised it.
+        files: every file the converter reads for it.
+    """
+
+    source: Path
+    converter: Converter
+    files: tuple[Path, ...]
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a migration did."""
+
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unrecognised: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    with_errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every dataset converted without ERROR findings, 1 otherwise."""
+        return 1 if self.failed or self.with_errors else 0
+
+    def lines(self) -> list[str]:
+        """Return the human summary."""
+        out = [f"migrated: {self.ok} ok, {self.skipped} skipped (already done), {self.failed} failed, "
+               f"{len(self.with_errors)} with ERROR findings, {len(self.unrecognised)} files not recognised"]
+        out += [f"  failed: {src}: {err}" for src, err in self.failures]
+        out += [f"  ERROR findings: {src}" for src in self.with_errors]
+        return out
+
+
+def split_options(reader: Converter, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``KEY=VALUE`` options between the reader (keywords of its ``read``) and the writer (the rest)."""
+    params = inspect.signature(reader.read).parameters
+    accepted = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return ({k: v for k, v in options.items() if k in accepted},
+            {k: v for k, v in options.items() if k not in accepted})
+
+
+def available_converters() -> list[Converter]:
+    """Return an instance of every installed, available converter (in name order)."""
+    out = []
+    for name in registered():
+        try:
+            out.append(get_converter(name))
+        except (ConverterUnavailableError, HsiConformError):
+            continue
+    return out
+
+
+def discover(root: Path, converters: list[Converter]) -> tuple[list[Dataset], list[Path]]:
+    """Return the datasets under ``root`` and the files no converter recognised."""
+    datasets: list[Dataset] = []
+    unrecognised: list[Path] = []
+    _walk(root, converters, datasets, unrecognised)
+    return datasets, unrecognised
+
+
+def _claim(path: Path, converters: list[Converter]) -> Converter | None:
+    for conv in converters:
+        try:
+            if conv.can_read(path):
+                return conv
+        except (OSError, ValueError, HsiConformError):
+            continue
+    return None
+
+
+def _files_of(conv: Converter, source: Path) -> tuple[Path, ...]:
+    listing: Callable[[Path], list[Path]] | None = getattr(conv, "source_files", None)
+    if listing is not None:
+        files = listing(source)
+    elif source.is_dir():
+        files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.is_symlink()]
+    else:
+        files = [source]
+    return tuple(dict.fromkeys([*([source] if source.is_file() else []), *files]))
+
+
+def _walk(folder: Path, converters: list[Converter], datasets: list[Dataset], unrecognised: list[Path]) -> None:
+    conv = _claim(folder, converters)
+    if conv is not None:
+        datasets.append(Dataset(folder, conv, _files_of(conv, folder)))
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    files = [Path(e.path) for e in entries if e.is_file(follow_symlinks=False)]
+    dirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    consumed: set[Path] = set()
+    for path in sorted(files, key=lambda p: (not p.name.lower().endswith(".hdr"), p.name)):
+        if path in consumed:
+            continue
+        conv = _claim(path, converters)
+        if conv is None:
+            unrecognised.append(path)
+            continue
+        found = _files_of(conv, path)
+        consumed.update(found)
+        datasets.append(Dataset(path, conv, found))
+    for sub in dirs:
+        if not any(f.is_relative_to(sub) for f in consumed):
+            _walk(sub, converters, datasets, unrecognised)
+
+
+def sha256_file(path: Path) -> str:
+    """Return the sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.name if path == root else path.relative_to(root).as_posix()
+
+
+def _output_names(datasets: list[Dataset], root: Path) -> list[str]:
+    taken: set[str] = set()
+    names = []
+    for ds in datasets:
+        rel = _rel(ds.source, root)
+        parent, _, leaf = rel.rpartition("/")
+        stem = leaf if ds.source.is_dir() else (leaf.rsplit(".", 1)[0] if "." in leaf[1:] else leaf)
+        name = f"{parent}/{stem}.hsi" if parent else f"{stem}.hsi"
+        if name in taken:
+            name = f"{parent}/{leaf}.hsi" if parent else f"{leaf}.hsi"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def read_journal(dst: Path) -> dict[str, dict[str, Any]]:
+    """Return the latest ``ok`` journal entry per source (lines that do not parse are ignored)."""
+    done: dict[str, dict[str, Any]] = {}
+    path = dst / JOURNAL
+    if not path.is_file():
+        return done
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a crash
+        if isinstance(entry, dict) and entry.get("status") == "ok" and isinstance(entry.get("source"), str):
+            done[entry["source"]] = entry
+    return done
+
+
+def _append(dst: Path, entry: dict[str, Any]) -> None:
+    with open(dst / JOURNAL, "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sweep(dst: Path) -> None:
+    for dirpath, _, filenames in os.walk(dst, followlinks=False):
+        for name in filenames:
+            if _TEMP.fullmatch(name):
+                os.unlink(os.path.join(dirpath, name))
+
+
+def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
+    if not src.is_dir():
+        raise ConfigError(f"{src} is not a folder")
+    s, d = src.resolve(), dst.resolve()
+    if s == d or d.is_relative_to(s) or s.is_relative_to(d):
+        raise ConfigError("the destination must lie outside the source tree (and the other way round)")
+    return s, d
+
+
+def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options: Mapping[str, Any] | None = None,
+            progress: Progress | None = None) -> Summary:
+    """Convert every recognised dataset under ``src`` to a validated ``.hsi`` under ``dst`` (see the module doc).
+
+    Args:
+        src: the source tree (read only).
+        dst: the destination folder (created when missing).
+        options: reader options passed to converters that accept them (e.g. ``quantize``).
+        progress: a progress display (default: on stderr when it is a terminal).
+
+    Raises:
+        ConfigError: ``src`` is not a folder, or one tree lies inside the other.
+    """
+    root, out_root = _check_roots(Path(src), Path(dst))
+    converters = available_converters()
+    _check_options(converters, options or {})
+    out_root.mkdir(parents=True, exist_ok=True)
+    _sweep(out_root)
+    datasets, unrecognised = discover(root, converters)
+    summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
+    done = read_journal(out_root)
+    bar = progress or Progress(len(datasets))
+    try:
+        for ds, name in zip(datasets, _output_names(datasets, root), strict=True):
+            entry = _migrate_one(ds, root, out_root, name, done, dict(options or {}))
+            _append(out_root, entry)
+            _tally(summary, entry)
+            bar.advance(entry["source"])
+    finally:
+        bar.close()
+    return summary
+
+
+def _check_options(converters: list[Converter], options: Mapping[str, Any]) -> None:
+    accepted = {k for conv in converters for k in split_options(conv, options)[0]}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ConfigError(f"no converter accepts the option(s) {', '.join(unknown)}")
+
+
+def _tally(summary: Summary, entry: dict[str, Any]) -> None:
+    status = entry["status"]
+    if status == "failed":
+        summary.failed += 1
+        summary.failures.append((entry["source"], entry["error"] or "unknown error"))
+        return
+    if status == "ok":
+        summary.ok += 1
+    else:
+        summary.skipped += 1
+    if any(entry["findings"].get(k, 0) for k in _BAD):
+        summary.with_errors.append(entry["source"])
+
+
+def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mapping[str, dict[str, Any]],
+                 options: dict[str, Any]) -> dict[str, Any]:
+    files = {_rel(f, root): sha256_file(f) for f in ds.files}
+    digest = hashlib.sha256("".join(f"{k}\t{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
+    entry: dict[str, Any] = {
+        "source": _rel(ds.source, root), "format": ds.converter.name, "sha256": digest, "files": files,
+        "output": name, "status": "ok", "findings": {}, "error": None, "notes": [],
+        "tool_version": __version__, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    prior = done.get(entry["source"])
+    if prior is not None and prior.get("sha256") == digest and (out_root / name).is_file():
+        entry.update(status="skipped", findings=prior.get("findings", {}), output=prior.get("output", name))
+        return entry
+    try:
+        entry["notes"], entry["findings"] = convert_and_check(ds, out_root / name, options)
+    except Exception as exc:  # one bad dataset must not stop the migration; the journal records it
+        entry.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+    return entry
+
+
+def convert_and_check(ds: Dataset, out: Path, options: dict[str, Any]) -> tuple[list[str], dict[str, int]]:
+    """Convert one dataset to ``out`` (atomically) and validate it; return its notes and finding counts."""
+    from hsi_conform.validate import check
+
+    reader_opts, _ = split_options(ds.converter, options)  # options of other converters do not apply here
+    dataset = ds.converter.read(ds.source, **reader_opts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    get_converter("hsi").write(dataset, out)
+    return list(dataset.notes), check(out).counts
+
+
+def iter_journal(dst: Path) -> Iterator[dict[str, Any]]:
+    """Yield every parseable journal line of ``dst`` (for tests and tools)."""
+    path = dst / JOURNAL
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
