@@ -1,0 +1,615 @@
+"""The ``hdf5`` converter: the container as an HDF5 file readable by GDAL, xarray and h5py (spec/hdf5-mapping.md).
+
+Every ENVI pair becomes a group holding the verbatim header text and the array as ``(band, line, sample)`` with
+dimension scales; every other member is a ``uint8`` dataset under a group that mirrors its container path. The
+reverse read restores every member byte for byte (the cube in its original interleave and byte order) and checks
+the stored SHA-256 of each. Writes stream in blocks through one page-aligned buffer, so anonymous memory stays
+bounded whatever the cube size. The paths and names are data: ``converters/hdf5.toml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.write import iter_slabs
+from hsi_conform.converters.base import (
+    Blob,
+    EnviArray,
+    HsiDataset,
+    Payload,
+    atomic_target,
+    mapping_table,
+    payload_chunks,
+    payload_size,
+)
+from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
+from hsi_conform.fields import Interleave
+from hsi_conform.header import Header, parse_header
+
+TABLE = mapping_table("hdf5")
+_P, _D, _A, _F = TABLE["paths"], TABLE["datasets"], TABLE["cube_attrs"], TABLE["file_attrs"]
+#: Axis permutation from each storage order to (band, line, sample), and back.
+TO_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
+FROM_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (1, 2, 0)}
+
+
+class Hdf5Converter:
+    """HDF5 file in the HSI-HDF5 mapping (GDAL sees the bands, xarray the wavelengths)."""
+
+    name: ClassVar[str] = "hdf5"
+    description: ClassVar[str] = "HDF5 (band, line, sample) with dimension scales; lossless (spec/hdf5-mapping.md)"
+    requires: ClassVar[tuple[str, ...]] = ("h5py",)
+    extra: ClassVar[str | None] = "hdf5"
+    suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
+
+    def can_read(self, source: Path) -> bool:
+        """Return whether ``source`` is an HDF5 file written in this mapping (signature and root attribute)."""
+        magic = TABLE["format"]["magic"].encode("latin-1")
+        if not source.is_file():
+            return False
+        with open(source, "rb") as f:
+            if f.read(len(magic)) != magic:
+                return False
+        h5py = _h5py()
+        try:
+            with h5py.File(source, "r") as h5:
+                return TABLE["root_attrs"]["mapping"] in h5.attrs
+        except OSError:
+            return False
+
+    def read(self, source: Path) -> HsiDataset:
+        """Read an HSI-HDF5 file back into the neutral dataset, checking every member's SHA-256.
+
+        Chunked or filtered arrays are decoded into a temporary file (memory-mapped, removed with the dataset);
+        contiguous unfiltered ones are mapped in place. Member datasets stay lazy byte ranges of ``source``.
+
+        Raises:
+            ContainerError: not this mapping, a missing part, or a checksum mismatch.
+            ConverterUnavailableError: a filter needs ``hdf5plugin``, which is not installed.
+        """
+        return read_file(_h5py(), source)
+
+    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+        """Write the dataset as an HSI-HDF5 file (published atomically).
+
+        Options:
+            compression: None (default), ``"gzip"`` (+shuffle; readable everywhere), ``"zstd"`` or ``"blosc"``
+                (need ``hdf5plugin``, also to read).
+            level: compression level (default from the mapping table).
+            chunks: ``"auto"`` (default: balanced band/spectrum access), None (contiguous; no compression), or a
+                ``(bands, lines, samples)`` tuple.
+            checksum: store the SHA-256 of every member (default True; hashed in a background thread).
+
+        Raises:
+            ConfigError: an unknown option or value.
+            ConverterUnavailableError: the compression needs ``hdf5plugin``.
+            ContainerError: a header of the dataset lacks a layout field.
+        """
+        opts = WriteOptions.parse(options)
+        h5py = _h5py()
+        tmp = atomic_target(dest)
+        try:
+            with h5py.File(tmp, "w") as h5:
+                write_file(h5py, h5, dataset, opts)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return dest
+
+
+class WriteOptions:
+    """Validated write options."""
+
+    def __init__(self, compression: str | None, level: int | None, chunks: Any, checksum: bool) -> None:
+        self.compression = compression
+        self.level = level
+        self.chunks = chunks
+        self.checksum = checksum
+
+    @classmethod
+    def parse(cls, options: dict[str, Any]) -> WriteOptions:
+        """Check the options given to :meth:`Hdf5Converter.write`.
+
+        Raises:
+            ConfigError: unknown option, compression or chunk value.
+            ConverterUnavailableError: a plugin compression without ``hdf5plugin``.
+        """
+        known = {"compression", "level", "chunks", "checksum"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(f"unknown hdf5 option(s): {', '.join(unknown)}")
+        compression = options.get("compression")
+        if compression is not None and compression not in TABLE["compression"]:
+            raise ConfigError(f"hdf5 compression must be one of {sorted(TABLE['compression'])}, not {compression!r}")
+        chunks = options.get("chunks", "auto")
+        if chunks is None and compression is not None:
+            raise ConfigError("hdf5 compression needs chunks (chunks=None means contiguous)")
+        if not (chunks in ("auto", None) or (isinstance(chunks, tuple | list) and len(chunks) == 3)):
+            raise ConfigError(f"hdf5 chunks must be 'auto', None or (bands, lines, samples), not {chunks!r}")
+        level = options.get("level")
+        opts = cls(compression, None if level is None else int(level), chunks, bool(options.get("checksum", True)))
+        opts.filter_kwargs()  # fail early when a plugin is missing
+        return opts
+
+    def filter_kwargs(self) -> dict[str, Any]:
+        """Return the ``create_dataset`` keyword arguments of the chosen compression."""
+        if self.compression is None:
+            return {}
+        spec = TABLE["compression"][self.compression]
+        level = spec["level"] if self.level is None else self.level
+        if "plugin" not in spec:
+            return {"compression": "gzip", "compression_opts": level, "shuffle": bool(spec.get("shuffle"))}
+        plugin = load_plugin(spec["plugin"])
+        make = getattr(plugin, spec["filter"])
+        if "cname" in spec:
+            return dict(make(cname=spec["cname"], clevel=level, shuffle=make.SHUFFLE))
+        return dict(make(clevel=level))
+
+
+def load_plugin(module: str) -> Any:
+    """Import the HDF5 filter plugin package (it registers its filters with HDF5 on import).
+
+    Raises:
+        ConverterUnavailableError: the package is not installed.
+    """
+    if importlib.util.find_spec(module) is None:
+        raise ConverterUnavailableError("hdf5", (module,), extra="hdf5-plugins")
+    return importlib.import_module(module)
+
+
+def _h5py() -> Any:
+    if importlib.util.find_spec("h5py") is None:
+        raise ConverterUnavailableError("hdf5", ("h5py",), extra="hdf5")
+    return importlib.import_module("h5py")
+
+
+# -- writing -------------------------------------------------------------------------------------------------------
+def write_file(h5py: Any, h5: Any, dataset: HsiDataset, opts: WriteOptions) -> None:
+    """Write every part of the dataset into an open, empty HDF5 file."""
+    h5.attrs[TABLE["root_attrs"]["mapping"]] = TABLE["format"]["mapping"]
+    h5.attrs[TABLE["root_attrs"]["order"]] = np.array(dataset.member_names(), dtype=h5py.string_dtype())
+    for base, header, array, raw in envi_pairs(dataset):
+        write_envi_group(h5py, h5.require_group(f"{_P['envi']}/{base}"), base, header, array, raw, opts)
+    for name, payload in dataset.members.items():
+        write_member(h5, name, payload, opts.checksum)
+    h5[_P["cube_link"]] = h5[f"{_P['envi']}/{_P['root_cube']}/{_D['cube']}"]
+
+
+def envi_pairs(dataset: HsiDataset) -> Iterator[tuple[str, Header, np.ndarray[Any, Any], Payload | None]]:
+    """Yield ``(container base name, header, array, raw bytes)`` of every ENVI pair of the dataset."""
+    yield _P["root_cube"], dataset.header, dataset.cube, dataset.cube_raw
+    for key, item in dataset.references.items():
+        yield f"{_P['references']}/{key}", item.header, item.array, item.raw
+    for lod, item in dataset.previews.items():
+        yield (f"{_P['preview']}_{lod}" if lod else _P["preview"]), item.header, item.array, item.raw
+
+
+def write_envi_group(h5py: Any, group: Any, base: str, header: Header, array: np.ndarray[Any, Any],
+                     raw: Payload | None, opts: WriteOptions) -> None:
+    """Write one ENVI pair: verbatim header, cube with scales and attributes, bytes that are not the array."""
+    text = header.to_bytes()
+    if text.count(b"\0") == 0 and _is_utf8(text):
+        group.create_dataset(_D["header"], data=text.decode("utf-8"), dtype=h5py.string_dtype("utf-8"))
+    else:
+        group.create_dataset(_D["header"], data=np.frombuffer(text, dtype=np.uint8))
+    layout = _layout(base, header)
+    digest = _Digest(raw if raw is not None else array, enabled=opts.checksum)
+    mapped = array.size > 0 and array.shape == layout.shape
+    if raw is not None:
+        _write_raw_parts(group, raw, layout, array if mapped else None)
+    if mapped:
+        cube = write_cube(group, array, layout.interleave, opts)
+    else:
+        cube = group.create_dataset(_D["cube"], shape=(0, 0, 0), dtype=np.uint8)
+    attach_scales(h5py, group, cube, header)
+    _cube_attrs(cube, base, header, layout, digest.hexdigest())
+
+
+def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, opts: WriteOptions) -> Any:
+    """Create ``cube`` as (band, line, sample) and stream the array into it block by block."""
+    view = array.transpose(TO_BSQ[interleave])
+    shape = tuple(int(n) for n in view.shape)
+    chunks = chunk_shape(shape, array.dtype.itemsize) if opts.chunks == "auto" else opts.chunks
+    chunks = None if chunks is None else tuple(min(max(1, int(c)), n) for c, n in zip(chunks, shape, strict=True))
+    cube = group.create_dataset(_D["cube"], shape=shape, dtype=array.dtype, chunks=chunks, **opts.filter_kwargs())
+    unit = chunks or (1, 1, shape[2])
+    block = block_shape(shape, unit, array.dtype.itemsize, TABLE["chunking"]["block_bytes"])
+    buffer = aligned_empty(math.prod(block), array.dtype)
+    for sel in iter_blocks(shape, block):
+        part = view[sel]
+        out = buffer[: part.size].reshape(part.shape)
+        np.copyto(out, part)
+        cube.write_direct(out, dest_sel=sel)
+    return cube
+
+
+def chunk_shape(shape: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
+    """Return balanced chunks for (band, line, sample) (spec/hdf5-mapping.md#chunking).
+
+    A chunk holds about ``target_bytes``; its band depth ``cb`` makes one band read (``cb`` bands of every
+    chunk row) cost as many bytes as one spectrum read (every band of one square tile).
+    """
+    bands, lines, samples = shape
+    elements = max(1, TABLE["chunking"]["target_bytes"] // itemsize)
+    depth = round(math.sqrt(bands * elements / max(1, lines * samples)))
+    depth = min(bands, max(1, depth))
+    side = max(1, math.isqrt(max(1, elements // depth)))
+    return depth, min(lines, side), min(samples, side)
+
+
+def block_shape(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int, budget: int) -> tuple[int, int, int]:
+    """Return the block copied per write: whole chunks, grown samples first, then lines, then bands."""
+    block = [min(u, n) for u, n in zip(unit, shape, strict=True)]
+    for axis in (2, 1, 0):
+        others = itemsize * math.prod(block) // block[axis]
+        times = max(1, budget // max(1, others * block[axis]))
+        block[axis] = min(shape[axis], block[axis] * times)
+    return block[0], block[1], block[2]
+
+
+def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, slice, slice]]:
+    """Yield the selections of every block, lines outermost (sequential reads of BIL/BIP sources)."""
+    for l0 in range(0, shape[1], block[1]):
+        for b0 in range(0, shape[0], block[0]):
+            for s0 in range(0, shape[2], block[2]):
+                yield (slice(b0, min(b0 + block[0], shape[0])), slice(l0, min(l0 + block[1], shape[1])),
+                       slice(s0, min(s0 + block[2], shape[2])))
+
+
+def attach_scales(h5py: Any, group: Any, cube: Any, header: Header) -> None:
+    """Create the dimension scales (wavelength or band; line; sample) and the per-band coordinates."""
+    bands, lines, samples = cube.shape
+    fields = TABLE["header_fields"]
+    waves = _band_values(header, fields["wavelength"], bands, float)
+    if waves is not None:
+        first = group.create_dataset(_D["wavelength"], data=np.asarray(waves, dtype=np.float64))
+        units = _safe_value(header, fields["wavelength_units"])
+        if units is not None:
+            first.attrs["units"] = str(units)
+        first.make_scale(_D["wavelength"])
+    else:
+        first = _index_scale(group, _D["band"], bands, start=1)
+    scales = [first, _index_scale(group, _D["line"], lines), _index_scale(group, _D["sample"], samples)]
+    if cube.size or cube.shape == (0, 0, 0):
+        for axis, scale in enumerate(scales):
+            cube.dims[axis].attach_scale(scale)
+    coords = []
+    fwhm = _band_values(header, fields["fwhm"], bands, float)
+    if fwhm is not None:
+        coords.append(group.create_dataset(_D["fwhm"], data=np.asarray(fwhm, dtype=np.float64)))
+    names = _band_values(header, fields["band_names"], bands, str)
+    if names is not None:
+        coords.append(group.create_dataset(_D["band_names"], data=np.array(names, dtype=h5py.string_dtype())))
+    for ds in coords:
+        ds.dims[0].attach_scale(first)
+    if coords:
+        cube.attrs[_A["coordinates"]] = " ".join(ds.name.rsplit("/", 1)[-1] for ds in coords)
+
+
+def write_member(h5: Any, name: str, payload: Payload, checksum: bool) -> None:
+    """Write one member as a contiguous ``uint8`` dataset under the files group (streamed in chunks)."""
+    path = f"{_P['files']}/{name}"
+    if path in h5:
+        raise ContainerError(name, "member path collides with another member in the HDF5 mapping")
+    size = payload_size(payload)
+    ds = h5.create_dataset(path, shape=(size,), dtype=np.uint8)
+    digest = hashlib.sha256()
+    pos = 0
+    for chunk in payload_chunks(payload):
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        if data.size:
+            ds.write_direct(data, dest_sel=np.s_[pos : pos + data.size])
+        digest.update(chunk)
+        pos += data.size
+    ds.attrs[_F["member"]] = name
+    if checksum:
+        ds.attrs[_F["sha256"]] = digest.hexdigest()
+
+
+def _write_raw_parts(group: Any, raw: Payload, layout: CubeLayout, array: np.ndarray[Any, Any] | None) -> None:
+    size = payload_size(raw)
+    end = layout.header_offset + (array.nbytes if array is not None else 0)
+    if array is None or size < end:
+        _write_range(group, _D["whole"], raw, 0, size)
+        return
+    if layout.header_offset:
+        _write_range(group, _D["embedded_header"], raw, 0, layout.header_offset)
+    if size > end:
+        _write_range(group, _D["trailing"], raw, end, size - end)
+
+
+def _write_range(group: Any, name: str, raw: Payload, start: int, size: int) -> None:
+    ds = group.create_dataset(name, shape=(size,), dtype=np.uint8)
+    pos = 0
+    for chunk in payload_range(raw, start, size):
+        ds.write_direct(np.frombuffer(chunk, dtype=np.uint8), dest_sel=np.s_[pos : pos + len(chunk)])
+        pos += len(chunk)
+
+
+def _cube_attrs(cube: Any, base: str, header: Header, layout: CubeLayout, sha256: str | None) -> None:
+    attrs = {
+        "interleave": str(layout.interleave), "byte_order": int(layout.byte_order),
+        "data_type": int(layout.data_type), "header_offset": layout.header_offset,
+        "data_member": f"{base}.envi", "header_member": f"{base}.hdr",
+    }
+    for key, value in attrs.items():
+        cube.attrs[_A[key]] = value
+    file_type = _safe_value(header, TABLE["header_fields"]["file_type"])
+    if file_type is not None:
+        cube.attrs[_A["file_type"]] = str(file_type)
+    ignore = _safe_value(header, TABLE["header_fields"]["data_ignore_value"])
+    if isinstance(ignore, int | float):
+        cube.attrs[_A["ignore"]] = float(ignore)
+    if sha256 is not None:
+        cube.attrs[_A["sha256"]] = sha256
+
+
+def _index_scale(group: Any, name: str, n: int, start: int = 0) -> Any:
+    ds = group.create_dataset(name, data=np.arange(start, start + n, dtype=np.int32))
+    ds.make_scale(name)
+    return ds
+
+
+def _band_values(header: Header, key: str, bands: int, kind: type) -> list[Any] | None:
+    value = _safe_value(header, key)
+    if not isinstance(value, list | tuple) or len(value) != bands:
+        return None
+    try:
+        return [kind(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+
+
+def _safe_value(header: Header, key: str) -> Any:
+    try:
+        return header.value(key)
+    except HsiConformError:
+        return None
+
+
+def _layout(base: str, header: Header) -> CubeLayout:
+    try:
+        return CubeLayout.from_header(header)
+    except HsiConformError as exc:
+        raise ContainerError(f"{base}.hdr", str(exc)) from exc
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _Digest:
+    """SHA-256 of a member's bytes (an array in storage order, or a payload), hashed in a background thread."""
+
+    def __init__(self, source: np.ndarray[Any, Any] | Payload, *, enabled: bool) -> None:
+        self._thread = None
+        if enabled:
+            chunks = iter_slabs(source) if isinstance(source, np.ndarray) else payload_chunks(source)
+            self._thread = HashThread(chunks)
+
+    def hexdigest(self) -> str | None:
+        """Return the digest (waits for the thread), or None when disabled."""
+        return None if self._thread is None else self._thread.result()
+
+
+# -- reading -------------------------------------------------------------------------------------------------------
+#: HDF5 filters every HDF5 library has (gzip, shuffle, fletcher32, szip, n-bit, scale-offset).
+BUILTIN_FILTERS = frozenset({1, 2, 3, 4, 5, 6})
+
+
+def read_file(h5py: Any, source: Path) -> HsiDataset:
+    """Read an open-able HSI-HDF5 file into a dataset (see :meth:`Hdf5Converter.read`)."""
+    if importlib.util.find_spec("hdf5plugin") is not None:
+        importlib.import_module("hdf5plugin")
+    scratch = Scratch()
+    with h5py.File(source, "r") as h5:
+        if TABLE["root_attrs"]["mapping"] not in h5.attrs:
+            raise ContainerError(None, f"{source} is not an {TABLE['format']['mapping']} file")
+        order = [str(n) for n in h5.attrs.get(TABLE["root_attrs"]["order"], [])]
+        groups = _visit(h5[_P["envi"]], lambda o: hasattr(o, "keys") and _D["header"] in o)
+        pairs = {base: read_envi_group(source, base, g, scratch) for base, g in groups.items()}
+        members = read_members(source, h5[_P["files"]]) if _P["files"] in h5 else {}
+    root = pairs.pop(_P["root_cube"], None)
+    if root is None:
+        raise ContainerError("data.hdr", "the HDF5 file has no root ENVI group")
+    dataset = HsiDataset(header=root.header, cube=root.array, cube_raw=root.raw, members=members, order=order)
+    for base, item in pairs.items():
+        parent, _, leaf = base.rpartition("/")
+        if parent == _P["references"]:
+            dataset.references[leaf] = item
+        elif base == _P["preview"] or base.startswith(_P["preview"] + "_"):
+            dataset.previews[base[len(_P["preview"]) + 1 :]] = item
+        else:
+            dataset.notes.append(f"HDF5 group {_P['envi']}/{base} is not a container ENVI pair; skipped")
+    scratch.bind(dataset)
+    return dataset
+
+
+def read_envi_group(source: Path, base: str, group: Any, scratch: Scratch) -> EnviArray:
+    """Return one ENVI pair: its header, its array in storage order, and its raw member bytes when needed."""
+    stored = group[_D["header"]][()]
+    header = parse_header(stored if isinstance(stored, bytes) else np.asarray(stored, dtype=np.uint8).tobytes())
+    layout = _layout(base, header)
+    cube = group[_D["cube"]]
+    _check_filters(cube)
+    raw: Payload | None
+    if _D["whole"] in group:
+        raw = _dataset_payload(source, group[_D["whole"]])
+        array: np.ndarray[Any, Any] = np.empty((0, 0, 0), dtype=np.uint8)
+    else:
+        head = _small_bytes(group, _D["embedded_header"])
+        tail = _small_bytes(group, _D["trailing"])
+        array, raw = _read_cube(source, cube, layout, scratch, head, tail)
+    expected = cube.attrs.get(_A["sha256"])
+    if expected is not None:
+        actual = HashThread(payload_chunks(raw) if raw is not None else iter_slabs(array)).result()
+        if actual != expected:
+            raise ContainerError(f"{base}.envi", "SHA-256 of the restored member does not match the stored one")
+    return EnviArray(header=header, array=array, raw=raw)
+
+
+def read_members(source: Path, files: Any) -> dict[str, Payload]:
+    """Return every member dataset under the files group by container path (lazy ranges where possible)."""
+    members: dict[str, Payload] = {}
+    for rel, ds in _visit(files, lambda o: hasattr(o, "dtype")).items():
+        name = str(ds.attrs.get(_F["member"], rel))
+        _check_filters(ds)
+        payload = _dataset_payload(source, ds)
+        expected = ds.attrs.get(_F["sha256"])
+        if expected is not None and HashThread(payload_chunks(payload)).result() != expected:
+            raise ContainerError(name, "SHA-256 of the restored member does not match the stored one")
+        members[name] = payload
+    return members
+
+
+def _visit(group: Any, keep: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def visit(name: str, obj: Any) -> None:  # returning a value would stop h5py's walk
+        if keep(obj):
+            found[name] = obj
+
+    group.visititems(visit)
+    return found
+
+
+def _read_cube(source: Path, cube: Any, layout: CubeLayout, scratch: Scratch, head: bytes,
+               tail: bytes) -> tuple[np.ndarray[Any, Any], Payload | None]:
+    offset = cube.id.get_offset() if cube.chunks is None and not _filters(cube) else None
+    if offset is not None and not head and not tail and cube.dtype == layout.dtype:
+        mapped = np.memmap(source, dtype=layout.dtype, mode="r", offset=offset, shape=cube.shape)
+        return mapped.transpose(FROM_BSQ[layout.interleave]), None
+    path = scratch.new(len(head) + layout.nbytes + len(tail))
+    array = np.memmap(path, dtype=layout.dtype, mode="r+", offset=len(head), shape=layout.shape)
+    view = array.transpose(TO_BSQ[layout.interleave])
+    shape = tuple(int(n) for n in view.shape)
+    block = block_shape(shape, cube.chunks or (1, 1, shape[2]), layout.dtype.itemsize,
+                        TABLE["chunking"]["block_bytes"])
+    buffer = aligned_empty(math.prod(block), layout.dtype)
+    for sel in iter_blocks(shape, block):
+        out = buffer[: math.prod(s.stop - s.start for s in sel)].reshape([s.stop - s.start for s in sel])
+        cube.read_direct(out, source_sel=sel)
+        view[sel] = out
+    array.flush()
+    if not head and not tail:
+        return array, None
+    with open(path, "r+b") as f:
+        f.write(head)
+        f.seek(len(head) + layout.nbytes)
+        f.write(tail)
+    return array, Blob(path, 0, len(head) + layout.nbytes + len(tail))
+
+
+def _dataset_payload(source: Path, ds: Any) -> Payload:
+    offset = ds.id.get_offset() if ds.chunks is None and not _filters(ds) and ds.size else None
+    if offset is None:
+        return np.asarray(ds[()], dtype=np.uint8).tobytes() if ds.size else b""
+    return Blob(source, int(offset), int(ds.size))
+
+
+def _small_bytes(group: Any, name: str) -> bytes:
+    return np.asarray(group[name][()], dtype=np.uint8).tobytes() if name in group else b""
+
+
+def _filters(ds: Any) -> set[int]:
+    plist = ds.id.get_create_plist()
+    return {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
+
+
+def _check_filters(ds: Any) -> None:
+    foreign = _filters(ds) - BUILTIN_FILTERS
+    if foreign and importlib.util.find_spec("hdf5plugin") is None:
+        raise ConverterUnavailableError("hdf5", ("hdf5plugin",), extra="hdf5-plugins")
+
+
+# -- streaming helpers (shared with the tiff converter) -------------------------------------------------------------
+PAGE = 4096
+
+
+def aligned_empty(count: int, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    """Return an uninitialised 1-D array of ``count`` items whose data starts at a page boundary."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(count * dtype.itemsize + PAGE, dtype=np.uint8)
+    start = -raw.ctypes.data % PAGE
+    return raw[start : start + count * dtype.itemsize].view(dtype)
+
+
+def payload_range(payload: Payload, start: int, size: int) -> Iterator[bytes]:
+    """Yield ``size`` bytes of a payload from ``start``, in chunks."""
+    if isinstance(payload, bytes):
+        yield payload[start : start + size]
+        return
+    yield from Blob(payload.file, payload.offset + start, size).chunks()
+
+
+class HashThread:
+    """SHA-256 of an iterator of buffers, computed in a background thread (hashlib releases the GIL)."""
+
+    def __init__(self, chunks: Iterator[Any]) -> None:
+        import threading
+
+        self._digest = hashlib.sha256()
+        self._error: BaseException | None = None
+        self._chunks = chunks
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._chunks:
+                self._digest.update(chunk)
+        except BaseException as exc:  # re-raised in result()
+            self._error = exc
+
+    def result(self) -> str:
+        """Wait for the thread and return the hex digest (re-raising its error)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
+
+
+class Scratch:
+    """Temporary files holding decoded arrays; removed when the dataset that uses them is collected."""
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+
+    def new(self, size: int) -> Path:
+        """Create a sparse temporary file of ``size`` bytes and return its path."""
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix="hsi-conform-", suffix=".scratch")
+        os.ftruncate(fd, size)
+        os.close(fd)
+        self.paths.append(Path(name))
+        return Path(name)
+
+    def bind(self, owner: object) -> None:
+        """Remove the files when ``owner`` is garbage-collected (or at exit)."""
+        import weakref
+
+        if self.paths:
+            weakref.finalize(owner, _remove_all, list(self.paths))
+
+
+def _remove_all(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):  # still mapped on Windows: the OS temp cleaner removes it later
+            path.unlink(missing_ok=True)
