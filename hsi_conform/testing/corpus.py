@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hsi_conform.container.zipread import ZipLimits
 from hsi_conform.engine import Policy
 from hsi_conform.finding import Finding, Report
 from hsi_conform.testing.samples import sample_members, write_members
@@ -98,7 +99,8 @@ def build_input(case: Case, workdir: Path) -> Path:
 def run_case(case: Case, workdir: Path) -> Report:
     """Validate a case's input under the case's profile and content tier."""
     policy = Policy(profile=case.data.get("profile", "exchange"))
-    options = CheckOptions(content=Content(case.data.get("content", "none")))
+    options = CheckOptions(content=Content(case.data.get("content", "none")),
+                           limits=ZipLimits(**case.data.get("limits", {})))
     return check(build_input(case, workdir), policy=policy, options=options)
 
 
