@@ -9,7 +9,6 @@ bounded whatever the cube size. The paths and names are data: ``converters/hdf5.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -23,6 +22,16 @@ import numpy as np
 
 from hsi_conform.container.container import CubeLayout
 from hsi_conform.container.write import iter_slabs
+from hsi_conform.converters._stream import (
+    FROM_BSQ,
+    TO_BSQ,
+    HashThread,
+    Scratch,
+    aligned_empty,
+    block_shape,
+    iter_blocks,
+    payload_range,
+)
 from hsi_conform.converters.base import (
     Blob,
     EnviArray,
@@ -39,9 +48,6 @@ from hsi_conform.header import Header, parse_header
 
 TABLE = mapping_table("hdf5")
 _P, _D, _A, _F = TABLE["paths"], TABLE["datasets"], TABLE["cube_attrs"], TABLE["file_attrs"]
-#: Axis permutation from each storage order to (band, line, sample), and back.
-TO_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
-FROM_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (1, 2, 0)}
 
 
 class Hdf5Converter:
@@ -247,25 +253,6 @@ def chunk_shape(shape: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
     depth = min(bands, max(1, depth))
     side = max(1, math.isqrt(max(1, elements // depth)))
     return depth, min(lines, side), min(samples, side)
-
-
-def block_shape(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int, budget: int) -> tuple[int, int, int]:
-    """Return the block copied per write: whole chunks, grown samples first, then lines, then bands."""
-    block = [min(u, n) for u, n in zip(unit, shape, strict=True)]
-    for axis in (2, 1, 0):
-        others = itemsize * math.prod(block) // block[axis]
-        times = max(1, budget // max(1, others * block[axis]))
-        block[axis] = min(shape[axis], block[axis] * times)
-    return block[0], block[1], block[2]
-
-
-def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, slice, slice]]:
-    """Yield the selections of every block, lines outermost (sequential reads of BIL/BIP sources)."""
-    for l0 in range(0, shape[1], block[1]):
-        for b0 in range(0, shape[0], block[0]):
-            for s0 in range(0, shape[2], block[2]):
-                yield (slice(b0, min(b0 + block[0], shape[0])), slice(l0, min(l0 + block[1], shape[1])),
-                       slice(s0, min(s0 + block[2], shape[2])))
 
 
 def attach_scales(h5py: Any, group: Any, cube: Any, header: Header) -> None:
@@ -536,80 +523,3 @@ def _check_filters(ds: Any) -> None:
     foreign = _filters(ds) - BUILTIN_FILTERS
     if foreign and importlib.util.find_spec("hdf5plugin") is None:
         raise ConverterUnavailableError("hdf5", ("hdf5plugin",), extra="hdf5-plugins")
-
-
-# -- streaming helpers (shared with the tiff converter) -------------------------------------------------------------
-PAGE = 4096
-
-
-def aligned_empty(count: int, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
-    """Return an uninitialised 1-D array of ``count`` items whose data starts at a page boundary."""
-    dtype = np.dtype(dtype)
-    raw = np.empty(count * dtype.itemsize + PAGE, dtype=np.uint8)
-    start = -raw.ctypes.data % PAGE
-    return raw[start : start + count * dtype.itemsize].view(dtype)
-
-
-def payload_range(payload: Payload, start: int, size: int) -> Iterator[bytes]:
-    """Yield ``size`` bytes of a payload from ``start``, in chunks."""
-    if isinstance(payload, bytes):
-        yield payload[start : start + size]
-        return
-    yield from Blob(payload.file, payload.offset + start, size).chunks()
-
-
-class HashThread:
-    """SHA-256 of an iterator of buffers, computed in a background thread (hashlib releases the GIL)."""
-
-    def __init__(self, chunks: Iterator[Any]) -> None:
-        import threading
-
-        self._digest = hashlib.sha256()
-        self._error: BaseException | None = None
-        self._chunks = chunks
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for chunk in self._chunks:
-                self._digest.update(chunk)
-        except BaseException as exc:  # re-raised in result()
-            self._error = exc
-
-    def result(self) -> str:
-        """Wait for the thread and return the hex digest (re-raising its error)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._digest.hexdigest()
-
-
-class Scratch:
-    """Temporary files holding decoded arrays; removed when the dataset that uses them is collected."""
-
-    def __init__(self) -> None:
-        self.paths: list[Path] = []
-
-    def new(self, size: int) -> Path:
-        """Create a sparse temporary file of ``size`` bytes and return its path."""
-        import tempfile
-
-        fd, name = tempfile.mkstemp(prefix="hsi-conform-", suffix=".scratch")
-        os.ftruncate(fd, size)
-        os.close(fd)
-        self.paths.append(Path(name))
-        return Path(name)
-
-    def bind(self, owner: object) -> None:
-        """Remove the files when ``owner`` is garbage-collected (or at exit)."""
-        import weakref
-
-        if self.paths:
-            weakref.finalize(owner, _remove_all, list(self.paths))
-
-
-def _remove_all(paths: list[Path]) -> None:
-    for path in paths:
-        with contextlib.suppress(OSError):  # still mapped on Windows: the OS temp cleaner removes it later
-            path.unlink(missing_ok=True)

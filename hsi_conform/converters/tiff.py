@@ -26,8 +26,7 @@ import numpy as np
 
 from hsi_conform.container.container import CubeLayout
 from hsi_conform.container.write import iter_slabs
-from hsi_conform.converters.base import Blob, HsiDataset, Payload, atomic_target, mapping_table, payload_chunks
-from hsi_conform.converters.hdf5 import (
+from hsi_conform.converters._stream import (
     FROM_BSQ,
     TO_BSQ,
     HashThread,
@@ -37,6 +36,7 @@ from hsi_conform.converters.hdf5 import (
     iter_blocks,
     payload_range,
 )
+from hsi_conform.converters.base import Blob, HsiDataset, Payload, atomic_target, mapping_table, payload_chunks
 from hsi_conform.converters.hsi import dataset_members
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header

@@ -1,0 +1,115 @@
+"""Streaming helpers shared by the array converters: block iteration, aligned buffers, hashing, scratch files."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hsi_conform.converters.base import Blob, Payload
+from hsi_conform.fields import Interleave
+
+#: Axis permutation from each storage order to (band, line, sample), and back.
+TO_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
+FROM_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (1, 2, 0)}
+
+
+def block_shape(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int, budget: int) -> tuple[int, int, int]:
+    """Return the block copied per write: whole chunks, grown samples first, then lines, then bands."""
+    block = [min(u, n) for u, n in zip(unit, shape, strict=True)]
+    for axis in (2, 1, 0):
+        others = itemsize * math.prod(block) // block[axis]
+        times = max(1, budget // max(1, others * block[axis]))
+        block[axis] = min(shape[axis], block[axis] * times)
+    return block[0], block[1], block[2]
+
+
+def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, slice, slice]]:
+    """Yield the selections of every block, lines outermost (sequential reads of BIL/BIP sources)."""
+    for l0 in range(0, shape[1], block[1]):
+        for b0 in range(0, shape[0], block[0]):
+            for s0 in range(0, shape[2], block[2]):
+                yield (slice(b0, min(b0 + block[0], shape[0])), slice(l0, min(l0 + block[1], shape[1])),
+                       slice(s0, min(s0 + block[2], shape[2])))
+
+
+PAGE = 4096
+
+
+def aligned_empty(count: int, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    """Return an uninitialised 1-D array of ``count`` items whose data starts at a page boundary."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(count * dtype.itemsize + PAGE, dtype=np.uint8)
+    start = -raw.ctypes.data % PAGE
+    return raw[start : start + count * dtype.itemsize].view(dtype)
+
+
+def payload_range(payload: Payload, start: int, size: int) -> Iterator[bytes]:
+    """Yield ``size`` bytes of a payload from ``start``, in chunks."""
+    if isinstance(payload, bytes):
+        yield payload[start : start + size]
+        return
+    yield from Blob(payload.file, payload.offset + start, size).chunks()
+
+
+class HashThread:
+    """SHA-256 of an iterator of buffers, computed in a background thread (hashlib releases the GIL)."""
+
+    def __init__(self, chunks: Iterator[Any]) -> None:
+        import threading
+
+        self._digest = hashlib.sha256()
+        self._error: BaseException | None = None
+        self._chunks = chunks
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._chunks:
+                self._digest.update(chunk)
+        except BaseException as exc:  # re-raised in result()
+            self._error = exc
+
+    def result(self) -> str:
+        """Wait for the thread and return the hex digest (re-raising its error)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
+
+
+class Scratch:
+    """Temporary files holding decoded arrays; removed when the dataset that uses them is collected."""
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+
+    def new(self, size: int) -> Path:
+        """Create a sparse temporary file of ``size`` bytes and return its path."""
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix="hsi-conform-", suffix=".scratch")
+        os.ftruncate(fd, size)
+        os.close(fd)
+        self.paths.append(Path(name))
+        return Path(name)
+
+    def bind(self, owner: object) -> None:
+        """Remove the files when ``owner`` is garbage-collected (or at exit)."""
+        import weakref
+
+        if self.paths:
+            weakref.finalize(owner, _remove_all, list(self.paths))
+
+
+def _remove_all(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):  # still mapped on Windows: the OS temp cleaner removes it later
+            path.unlink(missing_ok=True)
