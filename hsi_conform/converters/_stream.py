@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform.container.container import CubeLayout
 from hsi_conform.converters.base import Blob, Payload
+from hsi_conform.errors import ContainerError, HsiConformError
 from hsi_conform.fields import Interleave
+from hsi_conform.header import Header
 
 #: Axis permutation from each storage order to (band, line, sample), and back.
 TO_BSQ = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
@@ -113,3 +116,34 @@ def _remove_all(paths: list[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):  # still mapped on Windows: the OS temp cleaner removes it later
             path.unlink(missing_ok=True)
+
+
+def safe_value(header: Header, key: str) -> Any:
+    """Return a header field's typed value, or None when it is absent or invalid."""
+    try:
+        return header.value(key)
+    except HsiConformError:
+        return None
+
+
+def band_values(header: Header, key: str, bands: int, kind: type) -> list[Any] | None:
+    """Return a per-band list converted with ``kind``, or None when it is absent, invalid or not one per band."""
+    value = safe_value(header, key)
+    if not isinstance(value, list | tuple) or len(value) != bands:
+        return None
+    try:
+        return [kind(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+
+
+def member_layout(member: str, header: Header) -> CubeLayout:
+    """Return a header's data layout.
+
+    Raises:
+        ContainerError: a layout field is missing or invalid (named after ``member``).
+    """
+    try:
+        return CubeLayout.from_header(header)
+    except HsiConformError as exc:
+        raise ContainerError(member, str(exc)) from exc

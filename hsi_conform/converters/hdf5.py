@@ -28,9 +28,12 @@ from hsi_conform.converters._stream import (
     HashThread,
     Scratch,
     aligned_empty,
+    band_values,
     block_shape,
     iter_blocks,
+    member_layout,
     payload_range,
+    safe_value,
 )
 from hsi_conform.converters.base import (
     Blob,
@@ -42,7 +45,7 @@ from hsi_conform.converters.base import (
     payload_chunks,
     payload_size,
 )
-from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
+from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 
@@ -210,7 +213,7 @@ def write_envi_group(h5py: Any, group: Any, base: str, header: Header, array: np
         group.create_dataset(_D["header"], data=text.decode("utf-8"), dtype=h5py.string_dtype("utf-8"))
     else:
         group.create_dataset(_D["header"], data=np.frombuffer(text, dtype=np.uint8))
-    layout = _layout(base, header)
+    layout = member_layout(f"{base}.hdr", header)
     digest = _Digest(raw if raw is not None else array, enabled=opts.checksum)
     mapped = array.size > 0 and array.shape == layout.shape
     if raw is not None:
@@ -259,10 +262,10 @@ def attach_scales(h5py: Any, group: Any, cube: Any, header: Header) -> None:
     """Create the dimension scales (wavelength or band; line; sample) and the per-band coordinates."""
     bands, lines, samples = cube.shape
     fields = TABLE["header_fields"]
-    waves = _band_values(header, fields["wavelength"], bands, float)
+    waves = band_values(header, fields["wavelength"], bands, float)
     if waves is not None:
         first = group.create_dataset(_D["wavelength"], data=np.asarray(waves, dtype=np.float64))
-        units = _safe_value(header, fields["wavelength_units"])
+        units = safe_value(header, fields["wavelength_units"])
         if units is not None:
             first.attrs["units"] = str(units)
         first.make_scale(_D["wavelength"])
@@ -273,10 +276,10 @@ def attach_scales(h5py: Any, group: Any, cube: Any, header: Header) -> None:
         for axis, scale in enumerate(scales):
             cube.dims[axis].attach_scale(scale)
     coords = []
-    fwhm = _band_values(header, fields["fwhm"], bands, float)
+    fwhm = band_values(header, fields["fwhm"], bands, float)
     if fwhm is not None:
         coords.append(group.create_dataset(_D["fwhm"], data=np.asarray(fwhm, dtype=np.float64)))
-    names = _band_values(header, fields["band_names"], bands, str)
+    names = band_values(header, fields["band_names"], bands, str)
     if names is not None:
         coords.append(group.create_dataset(_D["band_names"], data=np.array(names, dtype=h5py.string_dtype())))
     for ds in coords:
@@ -333,10 +336,10 @@ def _cube_attrs(cube: Any, base: str, header: Header, layout: CubeLayout, sha256
     }
     for key, value in attrs.items():
         cube.attrs[_A[key]] = value
-    file_type = _safe_value(header, TABLE["header_fields"]["file_type"])
+    file_type = safe_value(header, TABLE["header_fields"]["file_type"])
     if file_type is not None:
         cube.attrs[_A["file_type"]] = str(file_type)
-    ignore = _safe_value(header, TABLE["header_fields"]["data_ignore_value"])
+    ignore = safe_value(header, TABLE["header_fields"]["data_ignore_value"])
     if isinstance(ignore, int | float):
         cube.attrs[_A["ignore"]] = float(ignore)
     if sha256 is not None:
@@ -347,30 +350,6 @@ def _index_scale(group: Any, name: str, n: int, start: int = 0) -> Any:
     ds = group.create_dataset(name, data=np.arange(start, start + n, dtype=np.int32))
     ds.make_scale(name)
     return ds
-
-
-def _band_values(header: Header, key: str, bands: int, kind: type) -> list[Any] | None:
-    value = _safe_value(header, key)
-    if not isinstance(value, list | tuple) or len(value) != bands:
-        return None
-    try:
-        return [kind(v) for v in value]
-    except (TypeError, ValueError):
-        return None
-
-
-def _safe_value(header: Header, key: str) -> Any:
-    try:
-        return header.value(key)
-    except HsiConformError:
-        return None
-
-
-def _layout(base: str, header: Header) -> CubeLayout:
-    try:
-        return CubeLayout.from_header(header)
-    except HsiConformError as exc:
-        raise ContainerError(f"{base}.hdr", str(exc)) from exc
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -432,7 +411,7 @@ def read_envi_group(source: Path, base: str, group: Any, scratch: Scratch) -> En
     """Return one ENVI pair: its header, its array in storage order, and its raw member bytes when needed."""
     stored = group[_D["header"]][()]
     header = parse_header(stored if isinstance(stored, bytes) else np.asarray(stored, dtype=np.uint8).tobytes())
-    layout = _layout(base, header)
+    layout = member_layout(f"{base}.hdr", header)
     cube = group[_D["cube"]]
     _check_filters(cube)
     raw: Payload | None

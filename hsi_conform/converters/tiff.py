@@ -32,11 +32,22 @@ from hsi_conform.converters._stream import (
     HashThread,
     Scratch,
     aligned_empty,
+    band_values,
     block_shape,
     iter_blocks,
+    member_layout,
     payload_range,
+    safe_value,
 )
-from hsi_conform.converters.base import Blob, HsiDataset, Payload, atomic_target, mapping_table, payload_chunks
+from hsi_conform.converters.base import (
+    Blob,
+    HsiDataset,
+    Payload,
+    atomic_target,
+    mapping_table,
+    payload_bytes,
+    payload_chunks,
+)
 from hsi_conform.converters.hsi import dataset_members
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header
@@ -141,7 +152,7 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
 # -- gdal profile: writing -----------------------------------------------------------------------------------------
 def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     tifffile = _tifffile()
-    layout = _layout("data.hdr", dataset.header)
+    layout = member_layout("data.hdr", dataset.header)
     cube = dataset.cube if dataset.cube.shape == layout.shape else None
     if cube is None:
         raise ContainerError("data.envi", "the cube cannot be mapped as an array; the tiff profiles need one")
@@ -207,7 +218,7 @@ def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int
     tags = [(_T["gdal_metadata"], types["ascii"], 0, gdal_metadata(header, layout, bands), True),
             (_T["envi_header"], types["undefined"], len(text), text, True),
             (_T["manifest"], types["undefined"], len(marker), marker, True)]
-    nodata = _value(header, TABLE["header_fields"]["data_ignore_value"])
+    nodata = safe_value(header, TABLE["header_fields"]["data_ignore_value"])
     if isinstance(nodata, int | float):
         tags.append((_T["gdal_nodata"], types["ascii"], 0, repr(nodata), True))
     return tags
@@ -216,10 +227,10 @@ def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int
 def gdal_metadata(header: Header, layout: CubeLayout, bands: int) -> str:
     """Return the ``GDAL_METADATA`` XML: container items and each band's wavelength, FWHM and description."""
     fields = TABLE["header_fields"]
-    units = _value(header, fields["wavelength_units"])
-    waves = _band_list(header, fields["wavelength"], bands, float)
-    fwhm = _band_list(header, fields["fwhm"], bands, float)
-    names = _band_list(header, fields["band_names"], bands, str)
+    units = safe_value(header, fields["wavelength_units"])
+    waves = band_values(header, fields["wavelength"], bands, float)
+    fwhm = band_values(header, fields["fwhm"], bands, float)
+    names = band_values(header, fields["band_names"], bands, str)
     items: list[tuple[str, str, int | None, str | None]] = [
         (_ITEMS["interleave"], str(layout.interleave), None, _G["domain"]),
         (_ITEMS["byte_order"], str(int(layout.byte_order)), None, _G["domain"]),
@@ -308,7 +319,7 @@ def _profile(tif: Any) -> str | None:
 def _read_gdal(source: Path, tif: Any, scratch: Scratch) -> HsiDataset:
     page = tif.pages.first
     header = parse_header(bytes(page.tags[_T["envi_header"]].value))
-    layout = _layout("data.hdr", header)
+    layout = member_layout("data.hdr", header)
     members, manifest, parts = _read_zip(source)
     cube = _read_cube(source, tif, [page], layout, scratch, parts)
     raw = None
@@ -355,7 +366,7 @@ def _split_members(dataset: HsiDataset, members: dict[str, Payload]) -> None:
         kind = "ref" if base.startswith("Reference/") else "preview" if base.split("_")[0] == "preview" else None
         if kind is None or base + ".envi" not in members:
             continue
-        header = parse_header(_payload_bytes(members[base + ".hdr"]))
+        header = parse_header(payload_bytes(members[base + ".hdr"]))
         try:
             layout = CubeLayout.from_header(header)
         except HsiConformError:
@@ -409,14 +420,14 @@ def _with_parts(scratch: Scratch, cube: np.ndarray[Any, Any], parts: dict[str, b
 
 # -- imagej profile ------------------------------------------------------------------------------------------------
 def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
-    layout = _layout("data.hdr", dataset.header)
+    layout = member_layout("data.hdr", dataset.header)
     lost = imagej_losses(dataset, layout)
     if lost and not opts["lossy"]:
         raise ConfigError("the imagej profile cannot carry: " + "; ".join(lost) + " (pass lossy=True to drop them)")
     view = dataset.cube.transpose(TO_BSQ[layout.interleave])
     text = dataset.header.to_text()
-    waves = _band_list(dataset.header, TABLE["header_fields"]["wavelength"], layout.bands, float)
-    units = _value(dataset.header, TABLE["header_fields"]["wavelength_units"]) or ""
+    waves = band_values(dataset.header, TABLE["header_fields"]["wavelength"], layout.bands, float)
+    units = safe_value(dataset.header, TABLE["header_fields"]["wavelength_units"]) or ""
     labels = [TABLE["imagej"]["label_format"].format(wavelength=w, units=units).strip() for w in waves or []]
     metadata: dict[str, Any] = {"axes": TABLE["imagej"]["axes"], "Info": text}
     if labels:
@@ -445,36 +456,10 @@ def imagej_losses(dataset: HsiDataset, layout: CubeLayout) -> list[str]:
 
 def _read_imagej(tif: Any, scratch: Scratch) -> HsiDataset:
     header = parse_header(tif.imagej_metadata["Info"].encode("utf-8"))
-    layout = _layout("data.hdr", header)
+    layout = member_layout("data.hdr", header)
     cube = _read_cube(Path(tif.filehandle.path), tif, list(tif.pages), layout, scratch, {})
     return HsiDataset(header=header, cube=cube, order=["data.hdr", "data.envi"],
                       notes=["imagej profile: only data.hdr and data.envi are carried"])
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
-def _layout(member: str, header: Header) -> CubeLayout:
-    try:
-        return CubeLayout.from_header(header)
-    except HsiConformError as exc:
-        raise ContainerError(member, str(exc)) from exc
-
-
-def _value(header: Header, key: str) -> Any:
-    try:
-        return header.value(key)
-    except HsiConformError:
-        return None
-
-
-def _band_list(header: Header, key: str, bands: int, kind: type) -> list[Any] | None:
-    value = _value(header, key)
-    if not isinstance(value, list | tuple) or len(value) != bands:
-        return None
-    try:
-        return [kind(v) for v in value]
-    except (TypeError, ValueError):
-        return None
-
-
-def _payload_bytes(payload: Payload) -> bytes:
-    return payload if isinstance(payload, bytes) else payload.read()
