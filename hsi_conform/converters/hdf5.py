@@ -234,7 +234,8 @@ def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, 
     chunks = None if chunks is None else tuple(min(max(1, int(c)), n) for c, n in zip(chunks, shape, strict=True))
     cube = group.create_dataset(_D["cube"], shape=shape, dtype=array.dtype, chunks=chunks, **opts.filter_kwargs())
     unit = chunks or (1, 1, shape[2])
-    block = block_shape(shape, unit, array.dtype.itemsize, TABLE["chunking"]["block_bytes"])
+    block = _line_slab(shape, unit, array.dtype.itemsize) if unit[2] == shape[2] else block_shape(
+        shape, unit, array.dtype.itemsize, TABLE["chunking"]["block_bytes"])
     buffer = aligned_empty(math.prod(block), array.dtype)
     for sel in iter_blocks(shape, block):
         part = view[sel]
@@ -244,16 +245,29 @@ def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, 
     return cube
 
 
+def _line_slab(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
+    """Return a block of every band and sample and whole chunk rows of lines, within the block budget."""
+    bands, lines, samples = shape
+    per_row = bands * unit[1] * samples * itemsize
+    rows = max(1, TABLE["chunking"]["block_bytes"] // max(1, per_row)) * unit[1]
+    return bands, min(lines, rows), samples
+
+
 def chunk_shape(shape: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
     """Return balanced chunks for (band, line, sample) (spec/hdf5-mapping.md#chunking).
 
-    A chunk holds about ``target_bytes``; its band depth ``cb`` makes one band read (``cb`` bands of every
-    chunk row) cost as many bytes as one spectrum read (every band of one square tile).
+    A chunk holds about ``target_bytes``. Its band depth ``cb`` and line count ``cl`` make one band read
+    (``lines / cl`` chunks) cost as many chunks as one spectrum read (``bands / cb`` chunks). Chunks span whole
+    lines when a line of ``cb`` bands fits the target: the writer then streams line slabs, which are contiguous
+    in BIL and BIP sources; otherwise they are square tiles.
     """
     bands, lines, samples = shape
     elements = max(1, TABLE["chunking"]["target_bytes"] // itemsize)
     depth = round(math.sqrt(bands * elements / max(1, lines * samples)))
     depth = min(bands, max(1, depth))
+    rows = elements // (depth * samples)
+    if rows >= 1:
+        return depth, min(lines, rows), samples
     side = max(1, math.isqrt(max(1, elements // depth)))
     return depth, min(lines, side), min(samples, side)
 

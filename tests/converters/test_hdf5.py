@@ -173,11 +173,22 @@ def test_options_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert not (tmp_path / "x.h5").exists()
 
 
-def test_chunk_shape_balances_band_and_spectrum_reads() -> None:
-    assert chunk_shape((512, 1024, 1024), 2) == (16, 181, 181)
+@pytest.mark.parametrize("shape", [(512, 1024, 1024), (204, 512, 512), (64, 2048, 640), (300, 100, 4000)])
+def test_chunk_shape_balances_band_and_spectrum_reads(shape: tuple[int, int, int]) -> None:
+    cb, cl, cs = chunk_shape(shape, 2)
+    bands, lines, samples = shape
+    assert cb * cl * cs * 2 <= 1 << 20
+    assert cs == samples  # whole lines: the writer streams contiguous line slabs
+    band_read, spectrum_read = -(-lines // cl), -(-bands // cb)
+    assert max(band_read, spectrum_read) <= 1.5 * min(band_read, spectrum_read) + 1
+
+
+def test_chunk_shape_examples() -> None:
+    assert chunk_shape((512, 1024, 1024), 2) == (16, 32, 1024)
     assert chunk_shape((10, 16, 12), 2) == (10, 16, 12)
-    bands, lines, samples = chunk_shape((204, 512, 512), 2)
-    assert bands * lines * samples * 2 <= 1 << 20
+    assert chunk_shape((4, 8, 400_000), 2) == (1, 1, 400_000)  # one line of one band still fits 1 MiB
+    cb, cl, cs = chunk_shape((4, 8, 1_000_000), 2)  # it does not: square tiles
+    assert cs < 1_000_000 and cb * cl * cs * 2 <= 1 << 20
 
 
 MEMORY_SCRIPT = r"""
