@@ -74,7 +74,10 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, m
     """Return the median wall time of ``fn`` over ``repeat`` runs after ``warmup`` runs.
 
     Short functions are looped until one sample lasts at least ``min_time`` seconds; the sample is divided back.
+    ``BENCH_QUICK=1`` (the smoke test) measures once, without warm-up.
     """
+    if os.environ.get("BENCH_QUICK"):
+        repeat, warmup, min_time = 1, 0, 0.0
     for _ in range(warmup):
         fn()
     loops = 1

@@ -1,0 +1,40 @@
+"""The benchmark suite runs end to end on a tiny cube (a smoke check: no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run as bench_run
+from benchmarks._harness import RESULTS
+
+
+def test_suite_runs_on_a_tiny_cube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BENCH_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BENCH_QUICK", "1")
+    import importlib
+
+    from benchmarks import data
+
+    importlib.reload(data)
+    saved = []
+    monkeypatch.setattr(bench_run, "save", lambda run: saved.append(run) or tmp_path / "r.json")
+    assert bench_run.main(["--size", str(1 << 20), "--only", "header,open,validate,write"]) == 0
+    out = capsys.readouterr().out
+    assert "| group | measurement |" in out
+    (run,) = saved
+    groups = {row.group for row in run.rows}
+    assert groups == {"header", "open", "validate", "write"}
+    assert all(row.anchor > 0 and row.ours > 0 for row in run.rows)
+    importlib.reload(data)
+
+
+def test_committed_results_have_every_row_with_anchor_and_ratio() -> None:
+    files = sorted(RESULTS.glob("*.json"))
+    assert files, "run `make bench` and commit benchmarks/results/"
+    rows = json.loads(files[-1].read_text())["rows"]
+    assert {row["group"] for row in rows} >= {"header", "open", "validate", "write", "convert", "specim"}
+    assert all(row["anchor_name"] and row["ratio"] > 0 for row in rows)
