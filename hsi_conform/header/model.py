@@ -26,6 +26,8 @@ def normalize_key(key: str) -> str:
 
     Underscores stay distinct from spaces (ENVI treats them as different keys; spec/header-syntax.md#keys).
     """
+    if "  " not in key and "\t" not in key:  # the common case needs no regular expression
+        return key.strip(" ").lower()
     return _KEY_BLANKS.sub(" ", key.strip(" \t")).lower()
 
 

@@ -33,7 +33,6 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 MAX_PER_CODE = 100
 
 _BOM = b"\xef\xbb\xbf"
-_EOL = re.compile(r"(\r\n|\r|\n)\Z")
 _BRACES = re.compile(r"[{}]")
 
 
@@ -162,8 +161,7 @@ def _junk(text: str, start: int, end: int, out: Collector) -> Line:
 
 def _entry(text: str, start: int, end: int, out: Collector) -> Line:
     line = text[start:end]
-    m = _EOL.search(line)
-    eol = m.group(1) if m else ""
+    eol = _eol_of(line)
     body_end = end - len(eol)
     key_start, key_raw, eq = _key(text, start)
     value_start = _skip_blanks(text, eq + 1, body_end)
@@ -177,6 +175,12 @@ def _entry(text: str, start: int, end: int, out: Collector) -> Line:
     return Entry(text=line, span=Span(start, end), key_raw=key_raw, key=key,
                  key_span=Span(key_start, key_start + len(key_raw)),
                  value_raw=text[value_start:value_end], value_span=Span(value_start, value_end), eol=eol)
+
+
+def _eol_of(line: str) -> str:
+    if line.endswith("\n"):
+        return "\r\n" if line.endswith("\r\n") else "\n"
+    return "\r" if line.endswith("\r") else ""
 
 
 def _unclosed(text: str, start: int, end: int, out: Collector) -> tuple[Line, int | None]:
