@@ -2,7 +2,8 @@
 
 - ``spec/header-syntax.md``: the block between the ``generated:grammar`` markers is the grammar file;
 - ``spec/fields.md``: the field table (:mod:`hsi_conform.fields`);
-- ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`).
+- ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`);
+- ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``).
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
@@ -81,12 +82,44 @@ def rules_md() -> str:
     return render_rules_markdown()
 
 
+def coverage_md() -> str:
+    """Return ``spec/coverage.md``: for every rule, the golden cases that exercise it (from the corpus)."""
+    from collections import Counter
+
+    from hsi_conform.rules import load_builtin_rules
+    from hsi_conform.testing.corpus import load_cases
+
+    cases = load_cases()
+    folder: Counter[tuple[str, str]] = Counter()
+    expected: Counter[str] = Counter()
+    for case in cases:
+        folder[(case.path.parent.name.split("-", 1)[0], "valid" if case.verdict == "valid" else "failing")] += 1
+        for rule_id in case.rules:
+            expected[rule_id] += 1
+    lines = [
+        "# Corpus coverage (generated from the rule registry and `fixtures/`; do not edit)",
+        "",
+        "Regenerate with `python -m hsi_conform._docs`. `valid` and `failing` count the cases in the rule's own",
+        "fixture folder; `expected in` counts every case (in any folder) whose expected findings include the rule.",
+        "",
+        f"{len(cases)} cases.",
+        "",
+        "| rule | name | valid | failing | expected in |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in load_builtin_rules():
+        lines.append(f"| {rule.id} | {rule.name} | {folder[(rule.id, 'valid')]} | {folder[(rule.id, 'failing')]} "
+                     f"| {expected[rule.id]} |")
+    return "\n".join(lines) + "\n"
+
+
 def documents() -> dict[Path, Callable[[str], str]]:
     """Return each generated document with the function that computes it from its current text."""
     return {
         SPEC / "header-syntax.md": header_syntax,
         SPEC / "fields.md": lambda _current: fields_md(),
         SPEC / "rules.md": lambda _current: rules_md(),
+        SPEC / "coverage.md": lambda _current: coverage_md(),
     }
 
 
