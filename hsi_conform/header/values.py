@@ -104,7 +104,9 @@ def typed_value(entry: Entry, spec: FieldSpec) -> Any:
     if kind is Kind.ANY:
         return entry.value
     if kind is Kind.TEXT:
-        return entry.items[0] if entry.items else entry.value_raw
+        # Line ends inside free text read as LF whatever the file uses (universal newlines, as SPy reads it).
+        text = entry.items[0] if entry.items else entry.value_raw
+        return text.replace("\r\n", "\n").replace("\r", "\n")
     if spec.is_list:
         return _typed_list(entry, spec)
     if entry.is_list:
