@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hsi_conform import __version__
 from hsi_conform.cli_convert import add_convert, add_formats, add_migrate
+from hsi_conform.cli_corpus import add_corpus
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
 from hsi_conform.finding import Report
 
@@ -206,7 +207,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_validate, _add_rules, _add_explain, _add_sample, _add_demo,
-    add_convert, add_formats, add_migrate,
+    add_convert, add_formats, add_migrate, add_corpus,
 ]
 
 

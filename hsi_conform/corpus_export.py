@@ -1,0 +1,234 @@
+"""Export the golden corpus as one self-describing file per case, for third-party readers.
+
+Each file is named like a JSONTestSuite case: ``y_<RULE>_<slug>.hsi`` must be accepted, ``n_<RULE>_<slug>.hsi``
+must be rejected, ``i_<RULE>_<slug>.hsi`` is implementation-defined (the spec only warns or informs), and
+``g_<name>.hsi`` are generated cases. ``manifest.json`` carries the exact expectation of every file::
+
+    {"cases": [{"file": "n_HDR015_upper-case-samples.hsi", "expect": "reject", "rules": ["HDR015"],
+                "spec": ["header-syntax.md#key-case"], "fixtures": ["header-syntax/HDR015-key-case/..."]}]}
+
+Expectations are those of the default ``exchange`` profile with every content check. Golden cases that build the
+same bytes are merged into one file (the sample container is the valid example of many rules): the file is as
+bad as the worst of its exchange-profile cases. A case graded under another profile only says something about
+the exchange verdict when the profile is more lenient and still errs (``reader``), or stricter and still finds
+nothing (``strict``); otherwise, and for cases graded under non-default ZIP limits, its file is
+implementation-defined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from hsi_conform.testing.corpus import Case, case_members, load_cases
+from hsi_conform.testing.samples import write_members
+
+Expect = Literal["accept", "reject", "implementation-defined"]
+ACCEPT: Expect = "accept"
+REJECT: Expect = "reject"
+IMPLEMENTATION: Expect = "implementation-defined"
+PREFIX: dict[str, str] = {ACCEPT: "y", REJECT: "n", IMPLEMENTATION: "i"}
+MANIFEST = "manifest.json"
+_RANK = {ACCEPT: 0, IMPLEMENTATION: 1, REJECT: 2}
+_SLUG = re.compile(r"[^A-Za-z0-9.-]+")
+
+
+class GeneratedCase(Protocol):
+    """What :func:`hsi_conform.testing.generate.generate_cases` yields."""
+
+    @property
+    def name(self) -> str:
+        """A unique name."""
+
+    @property
+    def data(self) -> bytes:
+        """The container's bytes."""
+
+    @property
+    def expect(self) -> str:
+        """``accept`` or ``reject``."""
+
+    @property
+    def rules(self) -> Iterable[str]:
+        """The rules the case is about."""
+
+    @property
+    def spec(self) -> Iterable[str]:
+        """The spec anchors the case is about."""
+
+
+@dataclass(slots=True)
+class CorpusFile:
+    """One exported file and its manifest entry."""
+
+    file: str
+    expect: Expect
+    data: bytes
+    rules: list[str] = field(default_factory=list)
+    spec: list[str] = field(default_factory=list)
+    fixtures: list[str] = field(default_factory=list)
+
+    def entry(self) -> dict[str, Any]:
+        """Return the manifest entry (``fixtures`` only for golden cases)."""
+        out: dict[str, Any] = {"file": self.file, "expect": self.expect, "rules": self.rules, "spec": self.spec}
+        if self.fixtures:
+            out["fixtures"] = self.fixtures
+        return out
+
+
+def case_expectation(case: Case) -> Expect | None:
+    """Return what a case says about its file under the exchange profile (``None``: nothing definite)."""
+    profile = case.data.get("profile", "exchange")
+    if case.data.get("limits"):
+        return None  # graded under non-default ZIP limits: says nothing about the defaults
+    if profile == "exchange":
+        return {"valid": ACCEPT, "error": REJECT}.get(case.verdict, IMPLEMENTATION)
+    if profile == "reader":
+        return REJECT if case.verdict == "error" else None
+    if profile == "strict":
+        return ACCEPT if case.verdict == "valid" else None
+    return None
+
+
+def merged_expectation(cases: Iterable[Case]) -> Expect:
+    """Return the expectation of a file built by several cases (exchange-profile cases decide first)."""
+    cases = list(cases)
+    exchange = [e for e in (case_expectation(c) for c in cases if _is_default(c)) if e is not None]
+    if exchange:
+        return max(exchange, key=_RANK.__getitem__)
+    others = {case_expectation(c) for c in cases} - {None}
+    if len(others) == 1:
+        return others.pop()  # type: ignore[return-value]
+    return IMPLEMENTATION
+
+
+def _is_default(case: Case) -> bool:
+    return case.data.get("profile", "exchange") == "exchange" and not case.data.get("limits")
+
+
+def case_rule(case: Case) -> str:
+    """Return the rule id a case folder belongs to (``HDR015`` for ``HDR015-key-case/…``)."""
+    return case.path.parent.name.split("-", 1)[0]
+
+
+def case_slug(case: Case) -> str:
+    """Return the case folder name without its verdict prefix, made file-name safe."""
+    return slugify(case.path.name.split("-", 1)[-1])
+
+
+def slugify(text: str) -> str:
+    """Return ``text`` with every run of characters other than ASCII letters, digits, ``.`` and ``-`` as ``-``."""
+    return _SLUG.sub("-", text).strip("-.") or "case"
+
+
+def case_bytes(case: Case) -> tuple[bytes, str]:
+    """Return a case's input as one file's bytes and its suffix (``.hsi``, or ``.hdr`` for a bare header)."""
+    source = case.data.get("input", "sample")
+    if source not in ("sample", "expanded"):
+        suffix = ".hdr" if source.endswith(".hdr") else ".hsi"
+        return (case.path / source).read_bytes(), suffix
+    with tempfile.TemporaryDirectory(prefix="hsi-export-") as tmp:
+        return write_members(Path(tmp) / "case.hsi", case_members(case)).read_bytes(), ".hsi"
+
+
+def golden_files(cases: Iterable[Case] | None = None) -> list[CorpusFile]:
+    """Build one :class:`CorpusFile` per distinct input of the golden cases."""
+    groups: dict[str, tuple[bytes, str, list[Case]]] = {}
+    for case in load_cases() if cases is None else cases:
+        data, suffix = case_bytes(case)
+        key = hashlib.sha256(data).hexdigest() + suffix
+        groups.setdefault(key, (data, suffix, []))[2].append(case)
+    files = [_golden_file(data, suffix, group) for data, suffix, group in groups.values()]
+    return _unique_names(files)
+
+
+def _golden_file(data: bytes, suffix: str, cases: list[Case]) -> CorpusFile:
+    expect = merged_expectation(cases)
+    primary = min(cases, key=lambda c: (_representative(c, expect), c.id))
+    if expect == ACCEPT:
+        rules = sorted({case_rule(c) for c in cases})
+    else:
+        rules = sorted({r for c in cases for r in c.rules}) or [case_rule(primary)]
+    spec = sorted({s for c in cases for s in c.data.get("spec", [])})
+    name = f"{PREFIX[expect]}_{case_rule(primary)}_{case_slug(primary)}{suffix}"
+    return CorpusFile(name, expect, data, rules, spec, sorted(c.id for c in cases))
+
+
+def _representative(case: Case, expect: Expect) -> int:
+    """Rank cases for naming a merged file: an exchange case with the file's verdict first."""
+    return (0 if case_expectation(case) == expect else 2) + (0 if _is_default(case) else 1)
+
+
+def generated_files(n: int, seed: int) -> list[CorpusFile]:
+    """Return ``n`` generated cases (``g_…``) from :func:`hsi_conform.testing.generate.generate_cases`."""
+    from hsi_conform.testing import generate
+
+    files = []
+    for case in generate.generate_cases(n, seed):
+        expect: Expect = REJECT if case.expect == REJECT else ACCEPT
+        name = case.name.removeprefix("gen-")
+        files.append(CorpusFile(f"g_{slugify(name)}.hsi", expect, bytes(case.data), sorted(case.rules),
+                                sorted(case.spec)))
+    return _unique_names(files)
+
+
+def _unique_names(files: list[CorpusFile]) -> list[CorpusFile]:
+    seen: set[str] = set()
+    for f in sorted(files, key=lambda f: (f.file, f.fixtures)):
+        stem, dot, suffix = f.file.rpartition(".")
+        candidate, i = f.file, 1
+        while candidate in seen:
+            i += 1
+            candidate = f"{stem}-{i}{dot}{suffix}"
+        f.file = candidate
+        seen.add(candidate)
+    return sorted(files, key=lambda f: f.file)
+
+
+def export_corpus(directory: str | Path, *, generate: int = 0, seed: int = 0,
+                  cases: Iterable[Case] | None = None) -> list[CorpusFile]:
+    """Write the golden (and ``generate`` generated) cases and ``manifest.json`` into ``directory``.
+
+    The output is deterministic: the same fixtures, ``generate`` and ``seed`` give the same bytes.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    files = golden_files(cases)
+    if generate > 0:
+        files += generated_files(generate, seed)
+    for f in files:
+        (out / f.file).write_bytes(f.data)
+    manifest = {"cases": [f.entry() for f in files]}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return files
+
+
+def read_manifest(directory: str | Path) -> list[dict[str, Any]]:
+    """Return the manifest entries of an exported corpus, in file order.
+
+    Raises:
+        FileNotFoundError: the directory has no ``manifest.json``.
+        ValueError: the manifest is not an object with a ``cases`` list of entries with ``file`` and ``expect``.
+    """
+    raw = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+    cases = raw.get("cases") if isinstance(raw, dict) else None
+    if not isinstance(cases, list) or not all(_is_entry(c) for c in cases):
+        raise ValueError(f"{directory}: {MANIFEST} is not a corpus manifest")
+    return sorted(cases, key=lambda c: str(c["file"]))
+
+
+def _is_entry(entry: object) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("file"), str)
+            and entry.get("expect") in (ACCEPT, REJECT, IMPLEMENTATION))
+
+
+def iter_corpus_files(directory: str | Path) -> Iterator[Path]:
+    """Yield the files a corpus manifest lists."""
+    for entry in read_manifest(directory):
+        yield Path(directory) / entry["file"]
