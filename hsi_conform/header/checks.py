@@ -22,6 +22,8 @@ GDAL_LINE_LIMIT = 10_000
 
 # Runs of undecodable bytes (surrogate escapes), single NULs and single other control characters.
 _ODD_CHARACTERS = re.compile("[\udc80-\udcff]+|\x00|[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Printable ASCII, tab, CR and LF: deleting them from an ASCII header leaves the characters worth reporting.
+_ORDINARY_ASCII = bytes([9, 10, 13, *range(32, 127)])
 _KEY_BAD = re.compile(r"[{}\x00-\x08\x0a-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A line of more than GDAL_LINE_LIMIT bytes has at least a quarter as many characters (UTF-8: <= 4 bytes each).
@@ -103,6 +105,16 @@ def check_items(inner: str, inner_start: int, split: SplitList, key: str, out: C
 
 def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
     """Judge what concerns the whole text: encoding, characters, line ends, long lines, keys."""
+    # The common case (plain ASCII) is decided by two C-level passes instead of a regular-expression scan.
+    if not text.isascii() or text.encode("ascii").translate(None, _ORDINARY_ASCII):
+        _check_odd_characters(text, out)
+    _check_line_ends(text, out)
+    _check_long_lines(text, out)
+    _check_keys(lines, out)
+    _check_value_on_next_line(lines, out)
+
+
+def _check_odd_characters(text: str, out: Collector) -> None:
     for m in _ODD_CHARACTERS.finditer(text):  # one scan for all three kinds
         first = m.group()[0]
         if first == "\x00":
@@ -111,10 +123,6 @@ def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
             out.add("not-utf8", "bytes that are not UTF-8", m.start(), m.end())
         else:
             out.add("control-character", "control character", m.start(), m.end())
-    _check_line_ends(text, out)
-    _check_long_lines(text, out)
-    _check_keys(lines, out)
-    _check_value_on_next_line(lines, out)
 
 
 def _check_line_ends(text: str, out: Collector) -> None:

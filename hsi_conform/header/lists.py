@@ -33,7 +33,7 @@ class SplitList:
 
 def split_list(inner: str) -> SplitList:
     """Split the text between a list's outer braces into items."""
-    comments = tuple(m.span(1) for m in _COMMENT_IN_LIST.finditer(inner))
+    comments = tuple(m.span(1) for m in _COMMENT_IN_LIST.finditer(inner)) if ";" in inner else ()
     if comments or "{" in inner or "}" in inner:
         masked = _mask(inner, comments)
         texts = [masked[a:b].strip(_STRIP) for a, b in _pieces(masked)]
@@ -45,7 +45,7 @@ def split_list(inner: str) -> SplitList:
 
 def item_bounds(inner: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` of each item of ``inner`` (blanks excluded), in :func:`split_list` order."""
-    comments = tuple(m.span(1) for m in _COMMENT_IN_LIST.finditer(inner))
+    comments = tuple(m.span(1) for m in _COMMENT_IN_LIST.finditer(inner)) if ";" in inner else ()
     masked = _mask(inner, comments)
     bounds = [_stripped(masked, a, b) for a, b in _pieces(masked)]
     if len(bounds) > 1 and bounds[-1][0] == bounds[-1][1]:

@@ -7,6 +7,7 @@ metadata are all generated from this registry.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -99,7 +100,7 @@ class RuleSpec:
     def __post_init__(self) -> None:
         _validate(self)
 
-    @property
+    @functools.cached_property
     def order(self) -> tuple[int, int, str]:
         """Run order: by level, then area (``ZIP`` before ``LAY``), then id."""
         return (self.level.rank, AREAS.index(self.id[:3]), self.id)
