@@ -21,6 +21,7 @@ import secrets
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -45,6 +46,8 @@ _LOC64 = struct.Struct("<4sLQL")
 _CRC_FIELD = 14  # offset of the CRC inside a local header
 _FILE_ATTR = 0o100644 << 16
 _DIR_ATTR = (0o040755 << 16) | 0x10  # Unix directory mode plus the MS-DOS directory bit
+#: Members at least this large get their CRC computed in a worker thread, overlapped with the write.
+_OVERLAP_BYTES = 4 << 20
 
 
 class ContainerVerifyError(Exception):
@@ -297,14 +300,29 @@ class ContainerWriter:
         self._pos += len(data)
 
     def _copy(self, chunks: Iterator[memoryview], size: int, *, compute: bool) -> int:
+        if compute and size >= _OVERLAP_BYTES:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsi-crc") as pool:
+                return self._copy_chunks(chunks, size, pool)
+        return self._copy_chunks(chunks, size, None if compute else False)
+
+    def _copy_chunks(self, chunks: Iterator[memoryview], size: int, crc_in: ThreadPoolExecutor | bool | None) -> int:
+        """Write the chunks; compute their CRC inline (None), in a worker overlapping the write, or not (False).
+
+        ``zlib.crc32`` and file writes both release the GIL, so a worker thread hides the CRC behind the write.
+        """
         crc = 0
         written = 0
         for view in chunks:
             if written + view.nbytes > size:
                 raise ValueError("the member data is longer than its declared size")
-            if compute:
-                crc = zlib.crc32(view, crc)
-            self._write(view)
+            if isinstance(crc_in, ThreadPoolExecutor):
+                pending = crc_in.submit(zlib.crc32, view, crc)
+                self._write(view)
+                crc = pending.result()
+            else:
+                if crc_in is None:
+                    crc = zlib.crc32(view, crc)
+                self._write(view)
             written += view.nbytes
         if written != size:
             raise ValueError("the member data is shorter than its declared size")
