@@ -31,7 +31,9 @@ def normalize_key(key: str) -> str:
     return _KEY_BLANKS.sub(" ", key.strip(" \t")).lower()
 
 
-@dataclass(frozen=True, slots=True)
+# Spans, lines and entries are value objects that are never mutated (Header edits replace whole lines), but they
+# are not ``frozen``: a frozen dataclass costs ~4x more to build, and a header builds thousands of them.
+@dataclass(slots=True)
 class Span:
     """A half-open range ``[start, end)`` of character offsets into the header text."""
 
@@ -39,7 +41,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Line:
     """A line (or a multi-line list entry) of the header: its exact source text, line end included."""
 
@@ -47,27 +49,27 @@ class Line:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Magic(Line):
     """The first line, which must be exactly ``ENVI``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Comment(Line):
     """A comment line: ``;`` as the first non-blank character."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Blank(Line):
     """An empty or all-blank line."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Junk(Line):
     """A line that is not ``key = value``; kept verbatim and reported."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Entry(Line):
     """A ``key = value`` entry.
 
