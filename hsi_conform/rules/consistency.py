@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from hsi_conform.bboxes import BoxesResult, CsvIssue, boxes_outside, parse_bounding_boxes
 from hsi_conform.container.container import CubeLayout
@@ -34,16 +33,11 @@ MAX_THUMBNAIL_PREFIX = 16 << 20
 CLASSIFICATION_TYPE = "envi classification"
 
 T = TypeVar("T")
-_MEMO: WeakKeyDictionary[CheckContext, dict[str, Any]] = WeakKeyDictionary()
 
 
 def memo(ctx: CheckContext, key: str, compute: Callable[[], T]) -> T:
     """Compute a value once per validation context (several rules share one CSV parse or data scan)."""
-    cache = _MEMO.setdefault(ctx, {})
-    if key not in cache:
-        cache[key] = compute()
-    value: T = cache[key]
-    return value
+    return ctx.memo(key, compute)
 
 
 def safe_value(header: Header | None, key: str) -> Any:

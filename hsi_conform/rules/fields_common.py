@@ -110,15 +110,19 @@ def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterabl
     """Yield every judged known field of every header, optionally only of some kinds or keys."""
     wanted_kinds = None if kinds is None else frozenset(kinds)
     wanted_keys = None if keys is None else frozenset(keys)
+    for item in ctx.memo("fields.all", lambda: list(_all_fields(ctx))):
+        kind_ok = wanted_kinds is None or item.spec.kind in wanted_kinds
+        if kind_ok and (wanted_keys is None or item.key in wanted_keys):
+            yield item
+
+
+def _all_fields(ctx: CheckContext) -> Iterator[Field]:
     for member, header, scope in headers(ctx):
-        for key in header.keys() if wanted_keys is None else [k for k in wanted_keys if k in header]:
+        keys = header.keys()
+        for key in keys:
             spec = BY_KEY.get(key)
-            if spec is None or (wanted_kinds is not None and spec.kind not in wanted_kinds):
-                continue
-            if wanted_keys is not None and key not in wanted_keys:
-                continue
-            entry = present(header, key)
-            if entry is not None and entry.closed:
+            entry = None if spec is None else present(header, key)
+            if spec is not None and entry is not None and entry.closed:
                 yield Field(member, header, entry, spec, scope)
 
 

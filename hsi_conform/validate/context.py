@@ -8,9 +8,11 @@ reports it; the others skip).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
 
 from hsi_conform.container.container import Container, CubeLayout, MemberInfo, open_container
 from hsi_conform.container.zipread import ZipLimits, ZipStructure, read_zip_structure
@@ -20,6 +22,7 @@ from hsi_conform.finding import Location
 from hsi_conform.header import Header
 from hsi_conform.header.model import Diagnostic, Entry, Span
 
+T = TypeVar("T")
 _PREVIEW = re.compile(r"preview(?:_[^/]+)?\.hdr")
 
 
@@ -68,6 +71,7 @@ class CheckContext:
         self._headers: dict[str, Header | None] = {}
         self._layouts: dict[str, CubeLayout | None] = {}
         self._pairs: list[EnviPair] | None = None
+        self._memo: dict[str, Any] = {}
         self.header_errors: dict[str, str] = {}
         self._open()
 
@@ -81,6 +85,13 @@ class CheckContext:
             self.container = open_container(self.path, structure=self.structure)
         except HsiConformError as exc:
             self.open_error = str(exc)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Return ``compute()``, computed once per context (rules share parses, scans and field lists)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     # -- members -------------------------------------------------------------------------------------------
     @property
