@@ -225,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HsiConformError as exc:
         print(f"hsi-conform: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except OSError as exc:  # an I/O error reading or writing a file: exit 3, with the file named
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_UNREADABLE
     except KeyboardInterrupt:
         return 130
     except Exception:

@@ -88,6 +88,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     reader = _converter(args.from_format) if args.from_format else detect(args.source)
     read_opts, write_opts = split_options(reader, options)
     dataset = reader.read(args.source, **read_opts)
+    args.dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         written = writer.write(dataset, args.dest, **write_opts)
     except TypeError as exc:  # unknown writer options

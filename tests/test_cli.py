@@ -117,3 +117,13 @@ def test_parallel_batch_gives_the_same_reports(good: Path, bad: Path, capsys: py
     assert serial["files"] == parallel["files"]
     assert main(["validate", "-j", "2", str(good), str(bad)]) == 1
     assert "1 of 2 conformant" in capsys.readouterr().out
+
+
+def test_convert_creates_folders_and_reports_io_errors(good: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(good), str(tmp_path / "new" / "deeper" / "out.h5")]) == 0
+    assert (tmp_path / "new" / "deeper" / "out.h5").is_file()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["convert", str(good), str(blocker / "out.h5")]) == 3  # an I/O error, not a traceback
+    assert "Traceback" not in capsys.readouterr().err

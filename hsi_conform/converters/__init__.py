@@ -102,7 +102,7 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
 
     Args:
         source: file or folder to read.
-        dest: file or folder to write (published atomically).
+        dest: file or folder to write (published atomically; missing parent folders are created).
         from_format: converter name of the source (detected when None).
         to_format: converter name of the destination (from the destination's suffix when None: ``.hsi``,
             ``.h5``/``.hdf5``, ``.tif``/``.tiff``, ``.hdr``/``.img`` for ENVI).
@@ -116,6 +116,7 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
     reader = get_converter(from_format) if from_format else detect(src)
     writer = get_converter(to_format or _format_from_suffix(dst))
     dataset = reader.read(src)
+    dst.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
     return writer.write(dataset, dst, **options)
 
 

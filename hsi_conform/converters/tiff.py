@@ -166,6 +166,8 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     common = {"shape": shape, "dtype": cube.dtype, "byteorder": byteorder, "bigtiff": bool(bigtiff),
               "planarconfig": "separate", "photometric": "minisblack", "metadata": None,
               "extratags": _extratags(dataset.header, layout, shape[0])}
+    if shape[0] == 1:  # one band: a plain 2-D page (tifffile refuses "separate" planes of one sample)
+        common.update(shape=shape[1:], planarconfig=None)
     if opts["compression"] is None:
         written: Any = tifffile.imwrite(tmp, None, returnoffset=True, **common)
         _fill(tmp, view, int(written[0]))
@@ -204,11 +206,18 @@ def _fill(path: Path, view: np.ndarray[Any, Any], offset: int) -> None:
 
 
 def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.ndarray[Any, Any]]:
+    """Yield full-size tiles (edge tiles zero-padded: tifffile misreads a partial tile one sample wide)."""
     bands, lines, samples = view.shape
     for b in range(bands):
         for y in range(0, lines, tile[0]):
             for x in range(0, samples, tile[1]):
-                yield np.ascontiguousarray(view[b, y : y + tile[0], x : x + tile[1]])
+                part = view[b, y : y + tile[0], x : x + tile[1]]
+                if part.shape == tile:
+                    yield np.ascontiguousarray(part)
+                else:
+                    padded = np.zeros(tile, dtype=view.dtype)
+                    padded[: part.shape[0], : part.shape[1]] = part
+                    yield padded
 
 
 def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int, int, int, Any, bool]]:
