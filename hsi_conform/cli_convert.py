@@ -73,7 +73,7 @@ def _converter(name: str) -> Any:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     """Run ``convert``."""
-    from hsi_conform.converters import _format_from_suffix, detect
+    from hsi_conform.converters import detect, format_for
     from hsi_conform.errors import InputUnreadableError
     from hsi_conform.migrate import split_options
 
@@ -81,7 +81,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if not args.source.exists():
         raise InputUnreadableError(str(args.source), "no such file or directory")
     try:
-        to_format = args.to_format or _format_from_suffix(args.dest)
+        to_format = args.to_format or format_for(args.dest)
     except ConverterNotFoundError as exc:
         raise ConfigError(f"cannot tell the format of {args.dest} from its suffix: give --to") from exc
     writer = _converter(to_format)

@@ -18,7 +18,7 @@ from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
 
 GROUP = "hsi_conform.converters"
 
-__all__ = ["GROUP", "Converter", "HsiDataset", "Registered", "convert", "detect", "get_converter",
+__all__ = ["GROUP", "Converter", "HsiDataset", "Registered", "convert", "detect", "format_for", "get_converter",
            "registered"]
 
 
@@ -114,21 +114,20 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
     """
     src, dst = Path(source), Path(dest)
     reader = get_converter(from_format) if from_format else detect(src)
-    writer = get_converter(to_format or _format_from_suffix(dst))
+    writer = get_converter(to_format or format_for(dst))
     dataset = reader.read(src)
     dst.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
     return writer.write(dataset, dst, **options)
 
 
-_SUFFIX_FORMATS = {".hsi": "hsi", ".h5": "hdf5", ".hdf5": "hdf5", ".he5": "hdf5", ".tif": "tiff",
-                   ".tiff": "tiff", ".hdr": "envi", ".img": "envi", ".dat": "envi", ".raw": "envi"}
-
-
-def _format_from_suffix(dest: Path) -> str:
-    try:
-        return _SUFFIX_FORMATS[dest.suffix.lower()]
-    except KeyError:
-        raise ConverterNotFoundError(str(dest), tuple(registered())) from None
+def format_for(dest: Path) -> str:
+    """Return the converter whose ``suffixes`` ClassVar claims the destination's suffix (the first by name)."""
+    suffix = dest.suffix.lower()
+    for entry in registered().values():
+        cls = _load(entry)
+        if cls is not None and suffix and suffix in getattr(cls, "suffixes", ()):
+            return entry.name
+    raise ConverterNotFoundError(str(dest), tuple(registered()))
 
 
 def _guess_by_suffix(cls: type[Converter], source: Path) -> bool:

@@ -139,6 +139,8 @@ class Converter(Protocol):
         description: one line for ``hsi-conform formats``.
         requires: the import names the converter needs (e.g. ``("h5py",)``).
         extra: the ``pip install hsi-conform[<extra>]`` that provides them, if any.
+        suffixes: (optional) file suffixes the format owns; ``convert`` picks the writer of a destination by
+            them, and ``detect`` names a converter whose extra is missing by them.
     """
 
     name: ClassVar[str]
