@@ -95,8 +95,10 @@ def test_header_seeds_are_the_exported_headers(seed_corpus: Path) -> None:
     assert contents and any(c.startswith(b"ENVI") for c in contents)
 
 
-@pytest.mark.parametrize("path", sorted(REGRESSIONS.rglob("input.hsi")), ids=lambda p: p.parent.name)
-def test_regression_inputs_replay(path: Path) -> None:
+# Crash regressions (fixtures/regressions/) and every binary golden input go through the fuzz target itself.
+@pytest.mark.parametrize("path", sorted(REGRESSIONS.parent.rglob("input.hsi")),
+                         ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_binary_inputs_replay_through_the_fuzz_target(path: Path) -> None:
     validator_input(path.read_bytes())
 
 
