@@ -12,11 +12,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from hsi_conform.container.container import Container, CubeLayout
-from hsi_conform.container.container import open_container as open
+from hsi_conform.container.interop import to_spectral
+from hsi_conform.container.reader import Container, CubeLayout
+from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.header import Header, parse_header
-from hsi_conform.interop import to_spectral
 from hsi_conform.validate import check, validate
 
 __all__ = ["Container", "CubeLayout", "Header", "__version__", "check", "open", "parse_header", "to_spectral",

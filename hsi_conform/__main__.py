@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

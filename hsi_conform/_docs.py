@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hsi_conform.fields import FIELDS, FieldSpec, Scope
-from hsi_conform.grammar import grammar_text
+from hsi_conform.header.grammar import grammar_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
@@ -86,8 +86,8 @@ def coverage_md() -> str:
     """Return ``spec/coverage.md``: for every rule, the golden cases that exercise it (from the corpus)."""
     from collections import Counter
 
+    from hsi_conform.corpus.golden import load_cases
     from hsi_conform.rules import load_builtin_rules
-    from hsi_conform.testing.corpus import load_cases
 
     cases = load_cases()
     folder: Counter[tuple[str, str]] = Counter()

@@ -11,8 +11,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from hsi_conform.corpus_export import export_corpus
-from hsi_conform.harness import BUILTIN_READERS, Reader, render_markdown, run_corpus
+from hsi_conform.corpus.export import export_corpus
+from hsi_conform.corpus.harness import BUILTIN_READERS, Reader, render_markdown, run_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 INTRO = """# Reader matrix

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hsi_conform.bboxes import BoundingBox, BoxesResult, boxes_outside, parse_bounding_boxes
+from hsi_conform.container.bboxes import BoundingBox, BoxesResult, boxes_outside, parse_bounding_boxes
 
 
 def codes(result: BoxesResult) -> list[tuple[str, int, int | None]]:

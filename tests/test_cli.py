@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform.cli import main
-from hsi_conform.cli_convert import parse_options
+from hsi_conform.cli.convert import parse_options
+from hsi_conform.cli.main import main
 from hsi_conform.errors import ConfigError
 from hsi_conform.testing.samples import write_sample_container
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.config import find_config, load_policy, parse_severity_assignment, read_config
 from hsi_conform.errors import ConfigError
 from hsi_conform.finding import Severity
+from hsi_conform.validate.config import find_config, load_policy, parse_severity_assignment, read_config
 
 PYPROJECT = """
 [project]

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from hsi_conform.corpus.golden import FIXTURES, Case, compare, load_cases, run_case
 from hsi_conform.finding import Severity
-from hsi_conform.testing.corpus import FIXTURES, Case, compare, load_cases, run_case
 
 CASES = load_cases()
 SCHEMA = json.loads((FIXTURES / "case.schema.json").read_text(encoding="utf-8"))

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from hsi_conform import check
-from hsi_conform.cli import main
-from hsi_conform.corpus_export import (
+from hsi_conform.cli.main import main
+from hsi_conform.corpus.export import (
     ACCEPT,
     IMPLEMENTATION,
     MANIFEST,
@@ -23,7 +23,7 @@ from hsi_conform.corpus_export import (
     merged_expectation,
     read_manifest,
 )
-from hsi_conform.testing.corpus import Case, load_cases
+from hsi_conform.corpus.golden import Case, load_cases
 
 CASES = load_cases()
 NAME = re.compile(r"^(?P<prefix>[yni])_(?P<rule>[A-Z]+[0-9]+)_[A-Za-z0-9.-]+\.(hsi|hdr)$")

@@ -18,7 +18,7 @@ def test_every_syntax_decision_has_its_anchor() -> None:
 
 
 def test_header_syntax_quotes_the_grammar_file_exactly() -> None:
-    from hsi_conform.grammar import grammar_text
+    from hsi_conform.header.grammar import grammar_text
 
     text = (_docs.SPEC / "header-syntax.md").read_text(encoding="utf-8")
     assert "```lark\n" + grammar_text() + "```\n" in text

@@ -5,7 +5,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hsi_conform.engine import (
+from hsi_conform.errors import ConfigError
+from hsi_conform.finding import Level, Location, Problem, Report, Severity
+from hsi_conform.rules import RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
+from hsi_conform.validate.engine import (
     MAX_EXCERPT,
     MAX_OTHER_LOCATIONS,
     Policy,
@@ -15,9 +18,6 @@ from hsi_conform.engine import (
     run_rules,
     unknown_selectors,
 )
-from hsi_conform.errors import ConfigError
-from hsi_conform.finding import Level, Location, Problem, Report, Severity
-from hsi_conform.rules import RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
 
 W, E, F, INF = Severity.WARNING, Severity.ERROR, Severity.FATAL, Severity.INFO
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.corpus_export import export_corpus
+from hsi_conform.corpus.export import export_corpus
+from hsi_conform.corpus.golden import FIXTURES, load_cases
 from hsi_conform.fuzz import exception_signature, header_seeds, keep_going
 from hsi_conform.fuzz.header_target import test_one_input as header_input
 from hsi_conform.fuzz.validator_target import test_one_input as validator_input
-from hsi_conform.testing.corpus import FIXTURES, load_cases
 from hsi_conform.testing.samples import sample_members, write_members
 
 REGRESSIONS = FIXTURES / "regressions"

@@ -15,7 +15,7 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 from lark.exceptions import LarkError
 
-from hsi_conform.grammar import (
+from hsi_conform.header.grammar import (
     GRAMMAR_FILE,
     LINE_TERMINALS,
     grammar_path,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
+from hsi_conform.corpus.harness import Reader, Run, render_markdown, results_json, run_corpus, run_one
 from hsi_conform.errors import ConfigError
-from hsi_conform.harness import Reader, Run, render_markdown, results_json, run_corpus, run_one
 from hsi_conform.testing.samples import write_sample_container
 
 PY = sys.executable
@@ -123,7 +123,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("reader", ["gdal", "spectral", "hsi-conform"])
 def test_builtin_reader(reader: str, samples: dict[str, Path]) -> None:
     def code(path: Path) -> int:
-        return subprocess.run([PY, "-m", "hsi_conform.readers", reader, str(path)], capture_output=True,
+        return subprocess.run([PY, "-m", "hsi_conform.corpus.readers", reader, str(path)], capture_output=True,
                               timeout=60).returncode
 
     assert code(samples["valid"]) == 0
@@ -131,7 +131,7 @@ def test_builtin_reader(reader: str, samples: dict[str, Path]) -> None:
 
 
 def test_builtin_reader_usage() -> None:
-    from hsi_conform.readers import main as readers_main
+    from hsi_conform.corpus.readers import main as readers_main
 
     assert readers_main(["no-such-reader", "x.hsi"]) == 2
 
@@ -140,11 +140,11 @@ def test_cli_run_without_directory_uses_a_fresh_export(corpus: Path, by_name: st
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    import hsi_conform.corpus_export
+    import hsi_conform.corpus.export
 
     def fake_export(directory: str | Path, **_: object) -> list[object]:
         shutil.copytree(corpus, directory, dirs_exist_ok=True)
         return []
 
-    monkeypatch.setattr(hsi_conform.corpus_export, "export_corpus", fake_export)
+    monkeypatch.setattr(hsi_conform.corpus.export, "export_corpus", fake_export)
     assert main(["corpus", "run", "--reader", by_name]) == 0

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hsi_conform.jpeg import JpegError, JpegInfo, jpeg_size, read_jpeg_info
+from hsi_conform.container.jpeg import JpegError, JpegInfo, jpeg_size, read_jpeg_info
 from hsi_conform.testing.samples import gray_jpeg
 
 JPEG = gray_jpeg(12, 16)

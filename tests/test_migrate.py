@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform import migrate as migrate_module
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
+from hsi_conform.converters import migrate as migrate_module
 from hsi_conform.converters.envi import EnviConverter
 from hsi_conform.converters.hsi import HsiConverter
+from hsi_conform.converters.migrate import JOURNAL, iter_journal, migrate
 from hsi_conform.errors import ConfigError
-from hsi_conform.migrate import JOURNAL, iter_journal, migrate
 from hsi_conform.testing.samples import write_sample_container
 
 HDR = ("ENVI\nsamples = 5\nlines = 4\nbands = 3\nheader offset = 0\nfile type = ENVI Standard\n"
@@ -124,13 +124,13 @@ def test_resume_after_a_kill(tmp_path: Path) -> None:
     dst = tmp_path / "dst"
     script = textwrap.dedent(f"""
         import sys, time
-        import hsi_conform.migrate as m
+        import hsi_conform.converters.migrate as m
         real = m.convert_and_check
         def slow(ds, out, options):
             time.sleep(0.3)
             return real(ds, out, options)
         m.convert_and_check = slow
-        from hsi_conform.cli import main
+        from hsi_conform.cli.main import main
         sys.exit(main(["migrate", {str(src)!r}, {str(dst)!r}]))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

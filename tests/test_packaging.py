@@ -46,7 +46,7 @@ def test_installed_wheel_loads_the_grammar_outside_the_checkout(wheel: Path, tmp
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
     probe = (
-        "import hsi_conform, hsi_conform.grammar as g\n"
+        "import hsi_conform, hsi_conform.header.grammar as g\n"
         "assert 'site-packages' in hsi_conform.__file__, hsi_conform.__file__\n"
         "assert '_grammar' in str(g.grammar_path()), g.grammar_path()\n"
         "tree = g.parser().parse('ENVI\\nsamples = 2\\n', start='start')\n"

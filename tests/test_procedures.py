@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hsi_conform.grammar import grammar_text
-from hsi_conform.procedures import (
+from hsi_conform.header.grammar import grammar_text
+from hsi_conform.header.procedures import (
     MAX_ITEM_LENGTH,
     ROTATIONS,
     Crop,

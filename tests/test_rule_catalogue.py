@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pytest
 
+from hsi_conform.corpus.golden import FIXTURES, Case, load_cases
 from hsi_conform.rules import ID_PATTERN, NAME_PATTERN, RuleSpec, load_builtin_rules
 from hsi_conform.rules._retired import RETIRED
-from hsi_conform.testing.corpus import FIXTURES, Case, load_cases
 
 RULES = load_builtin_rules()
 CASES = load_cases()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hsi_conform.container.container import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
 from hsi_conform.container.write import write_container
 
 __all__ = ["Container", "CubeLayout", "MemberInfo", "open_container", "write_container"]

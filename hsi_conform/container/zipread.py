@@ -19,8 +19,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
-from ._zipend import LFH_SIG, BaseParser, End, Source
-from ._zipmember import (
+from ._eocd import LFH_SIG, BaseParser, End, Source
+from ._extra_field import (
     U16_MAX,
     U32_MAX,
     ZIP64_EXTRA,
@@ -29,8 +29,8 @@ from ._zipmember import (
     resolve_zip64,
     unicode_path_problem,
 )
-from ._zipmodel import ISSUE_CODES, ZipIssue, ZipLimits, ZipMember, ZipStructure
-from ._zipnames import NameIndex, check_name, decode_name
+from ._file_name import NameIndex, check_name, decode_name
+from ._records import ISSUE_CODES, ZipIssue, ZipLimits, ZipMember, ZipStructure
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Self
 
-from ._zipnames import FLAG_UTF8, NameIndex, name_problems
+from ._file_name import FLAG_UTF8, NameIndex, name_problems
 from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
 
 __all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.converters.base import Blob, Payload
 from hsi_conform.errors import ContainerError, HsiConformError
 from hsi_conform.fields import Interleave

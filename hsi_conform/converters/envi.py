@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, mapping_table, payload_chunks
 from hsi_conform.errors import (

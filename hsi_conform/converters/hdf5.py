@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hsi_conform.container.container import Container, CubeLayout, open_container
+from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, payload_chunks, payload_size

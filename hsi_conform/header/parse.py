@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from hsi_conform.errors import NotAnEnviHeaderError
-from hsi_conform.grammar import scanner
 from hsi_conform.header import checks
+from hsi_conform.header.grammar import scanner
 from hsi_conform.header.lists import split_list
 from hsi_conform.header.model import (
     Blank,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from hsi_conform import __version__
 from hsi_conform.finding import Report
-from hsi_conform.report.json_report import render_json
+from hsi_conform.report.json import render_json
 from hsi_conform.report.junit import render_junit
 from hsi_conform.report.sarif import render_sarif
 from hsi_conform.report.text import render_text

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from hsi_conform import __version__
 from hsi_conform.finding import Finding, Location, Report, Severity
-from hsi_conform.report.json_report import dump_json
+from hsi_conform.report.json import dump_json
 from hsi_conform.rules import RuleSpec
 
 __all__ = ["INFORMATION_URI", "SARIF_SCHEMA", "SARIF_VERSION", "render_sarif", "sarif_level"]

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from hsi_conform.bboxes import BoxesResult, CsvIssue, boxes_outside, parse_bounding_boxes
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.bboxes import BoxesResult, CsvIssue, boxes_outside, parse_bounding_boxes
+from hsi_conform.container.jpeg import JpegError, JpegInfo, read_jpeg_info
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
-from hsi_conform.jpeg import JpegError, JpegInfo, read_jpeg_info
 from hsi_conform.rules import SkipRule, rule
-from hsi_conform.validate.context import CheckContext, entry_location
+from hsi_conform.rules.context import CheckContext, entry_location
 
 ROOT_HEADER = "data.hdr"
 THUMBNAIL = "thumbnail.jpg"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from hsi_conform.container.zipread import ISSUE_CODES, ZipMember, iter_member_crc
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.rules import SkipRule, rule
-from hsi_conform.validate.context import CheckContext, Content
+from hsi_conform.rules.context import CheckContext, Content
 
 __all__ = ["BY_CODE", "CRC_RULE_ID", "ZIP_RULES", "ZipRule", "zip_crc_mismatch"]
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.errors import ContainerError
 from hsi_conform.fields import Interleave, Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.consistency import memo
-from hsi_conform.validate.context import CheckContext, Content, EnviPair
+from hsi_conform.rules.context import CheckContext, Content, EnviPair
 
 #: Largest block read into memory at once (temporaries are of the same order).
 CHUNK_BYTES = 8 << 20

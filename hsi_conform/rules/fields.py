@@ -16,8 +16,8 @@ from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
 from hsi_conform.header.values import parse_enum, parse_float, parse_int
 from hsi_conform.rules import fields_refs, fields_values, rule
+from hsi_conform.rules.context import CheckContext, entry_location
 from hsi_conform.rules.fields_common import ENVI_DEFAULTS, Field, capped, fields, headers, positive_int
-from hsi_conform.validate.context import CheckContext, entry_location
 
 __all__ = ["fields_refs", "fields_values"]  # importing this module registers all FLD rules
 

@@ -21,7 +21,7 @@ from hsi_conform.finding import Location, Problem
 from hsi_conform.header import Header
 from hsi_conform.header.model import Entry, Span
 from hsi_conform.header.values import typed_value
-from hsi_conform.validate.context import CheckContext, entry_location, span_location
+from hsi_conform.rules.context import CheckContext, entry_location, span_location
 
 #: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
 MAX_ITEM_FINDINGS = 20

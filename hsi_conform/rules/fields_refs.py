@@ -1,6 +1,6 @@
 """``FLD`` rules on values that point elsewhere: ``read procedures`` and file names in header values.
 
-Procedures are parsed with :mod:`hsi_conform.procedures` and never executed. File names are resolved inside the
+Procedures are parsed with :mod:`hsi_conform.header.procedures` and never executed. File names are resolved inside the
 container only. Decisions and reasons: spec/semantics.md#read-procedures and spec/semantics.md#file-references.
 """
 
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from hsi_conform.finding import Level, Problem, Severity
-from hsi_conform.procedures import (
+from hsi_conform.header.procedures import (
     Microservice,
     OtherProcedure,
     Procedure,
@@ -20,8 +20,8 @@ from hsi_conform.procedures import (
     parse_procedure,
 )
 from hsi_conform.rules import rule
+from hsi_conform.rules.context import CheckContext
 from hsi_conform.rules.fields_common import Field, capped, fields, positive_int
-from hsi_conform.validate.context import CheckContext
 
 #: Only the first procedures are parsed (bounded time on a hostile list); no real chain comes close.
 MAX_PROCEDURES = 1000

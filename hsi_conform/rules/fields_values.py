@@ -15,8 +15,8 @@ from hsi_conform.fields import BY_KEY, WAVELENGTH_UNITS, DataType, Kind
 from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.values import parse_date, parse_enum, parse_float
 from hsi_conform.rules import rule
+from hsi_conform.rules.context import CheckContext
 from hsi_conform.rules.fields_common import Field, capped, fields, present
-from hsi_conform.validate.context import CheckContext
 
 _UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
 #: Fields whose items may hold braces: the procedures of ``read procedures`` (spec/semantics.md#nesting).

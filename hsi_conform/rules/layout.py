@@ -15,7 +15,7 @@ from enum import Enum
 
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.rules import SkipRule, rule
-from hsi_conform.validate.context import CheckContext, scope_of
+from hsi_conform.rules.context import CheckContext, scope_of
 
 __all__ = ["ALIGNMENT", "DOCUMENTED_DIRS", "Placement", "classify", "documented_spelling"]
 

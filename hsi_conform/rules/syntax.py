@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header.diagnostics import DIAGNOSTICS, SyntaxDecision
 from hsi_conform.rules import rule
-from hsi_conform.validate.context import CheckContext, diagnostic_location
+from hsi_conform.rules.context import CheckContext, diagnostic_location
 
 
 @rule("HDR000", "not-an-envi-header", severity=Severity.FATAL, level=Level.SYNTAX,

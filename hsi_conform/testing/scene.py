@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.container import as_interleave
+from hsi_conform.container.reader import as_interleave
 from hsi_conform.container.write import cube_header_fields, iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.fields import ByteOrder, DataType, Interleave

@@ -32,8 +32,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from hsi_conform.fields import ByteOrder, DataType, Interleave
-from hsi_conform.grammar import parser
 from hsi_conform.header import Header, parse_header
+from hsi_conform.header.grammar import parser
 from hsi_conform.testing.generate import (
     FEATURES,
     ContainerSpec,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from hsi_conform.engine import Policy
 from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
+from hsi_conform.validate.engine import Policy
 
 
 def _check_one(job: tuple[Path, Policy, CheckOptions]) -> Report:

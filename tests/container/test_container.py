@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform.container.container import as_interleave
+from hsi_conform.container.interop import to_spectral
+from hsi_conform.container.reader import as_interleave
 from hsi_conform.container.write import iter_slabs, write_container
 from hsi_conform.errors import ContainerError, InputUnreadableError
 from hsi_conform.fields import DataType, Interleave
 from hsi_conform.header import build_header_text
-from hsi_conform.interop import to_spectral
 from hsi_conform.testing import zipcraft
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hsi_conform.container._zipnames import NameIndex, check_name, decode_name, name_problems
+from hsi_conform.container._file_name import NameIndex, check_name, decode_name, name_problems
 
 
 def codes(problems: list[tuple[str, str]]) -> set[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hsi_conform import converters
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
 from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
 
 PLUGINS = Path(__file__).parent / "plugins"

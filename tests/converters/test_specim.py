@@ -17,10 +17,10 @@ import hsi_conform
 from hsi_conform.converters import convert, detect, get_converter
 from hsi_conform.converters.base import payload_bytes
 from hsi_conform.converters.hsi import HsiConverter, write_dataset
-from hsi_conform.converters.specim import SpecimConverter, read_specim, write_specim
-from hsi_conform.converters.specim_export import SpecimExportWarning
-from hsi_conform.converters.specim_header import acquisition_time, infer_wavelength_units, normalise_header
-from hsi_conform.converters.specim_table import specim_table
+from hsi_conform.converters.specim.converter import SpecimConverter, read_specim, write_specim
+from hsi_conform.converters.specim.export import SpecimExportWarning
+from hsi_conform.converters.specim.header import acquisition_time, infer_wavelength_units, normalise_header
+from hsi_conform.converters.specim.table import specim_table
 from hsi_conform.errors import ConfigError, ContainerError, HsiConformError, InputUnreadableError
 from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
@@ -147,7 +147,7 @@ def test_lumo_multi_line_references_are_averaged(tmp_path: Path) -> None:
 
 
 def test_mean_over_lines_handles_every_interleave() -> None:
-    from hsi_conform.converters.specim_refs import mean_over_lines
+    from hsi_conform.converters.specim.refs import mean_over_lines
     from hsi_conform.fields import Interleave
 
     bil = np.arange(4 * 3 * 2, dtype="<u2").reshape(4, 3, 2)

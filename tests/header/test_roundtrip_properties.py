@@ -11,8 +11,8 @@ from hypothesis.extra.lark import from_lark
 
 from hsi_conform import parse_header
 from hsi_conform.errors import FieldValueError, NotAnEnviHeaderError
-from hsi_conform.grammar import parser
 from hsi_conform.header import Header, canonical_bytes
+from hsi_conform.header.grammar import parser
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,7 +9,7 @@ import pytest
 
 from hsi_conform import __version__
 from hsi_conform.finding import Finding, Level, Location, Report, Severity, Skipped
-from hsi_conform.report.json_report import SCHEMA_VERSION, render_json
+from hsi_conform.report.json import SCHEMA_VERSION, render_json
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "spec" / "report.schema.json"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 import hsi_conform.rules.consistency as xrf
-from hsi_conform.engine import Policy
 from hsi_conform.finding import Finding, Report, Severity
 from hsi_conform.rules import get_rule, load_builtin_rules
+from hsi_conform.rules.context import CheckContext
 from hsi_conform.testing.samples import gray_jpeg, sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
-from hsi_conform.validate.context import CheckContext
+from hsi_conform.validate.engine import Policy
 
 load_builtin_rules()
 XRF = Policy(select=("XRF",))

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.container.zipread import ISSUE_CODES, read_zip_structure
-from hsi_conform.engine import Policy, effective_severity
+from hsi_conform.corpus.zipcases import align, clean_archive, clean_entries
 from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.rules import SkipRule, get_rule, load_builtin_rules
 from hsi_conform.rules.container import BY_CODE, CRC_RULE_ID, ZIP_RULES, ZipRule
 from hsi_conform.testing.samples import sample_members
-from hsi_conform.testing.zipcases import align, clean_archive, clean_entries
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckContext, CheckOptions, Content, check
+from hsi_conform.validate.engine import Policy, effective_severity
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "container.md"
 FATAL_CODES = {"not-a-zip", "no-eocd", "truncated", "cd-bounds", "cd-too-large", "zip64-locator"}

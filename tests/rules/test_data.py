@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 import hsi_conform.rules.data as dat
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import cube_header_fields
-from hsi_conform.engine import Policy
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report
 from hsi_conform.header import build_header_text
 from hsi_conform.rules import load_builtin_rules
 from hsi_conform.testing.samples import sample_members, wavelengths, write_members
 from hsi_conform.validate import CheckOptions, Content, check
+from hsi_conform.validate.engine import Policy
 
 load_builtin_rules()
 DAT = Policy(select=("DAT",))

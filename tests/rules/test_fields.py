@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.engine import Policy
+from hsi_conform.corpus.golden import FIXTURES
 from hsi_conform.finding import Problem, Severity
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
-from hsi_conform.testing.corpus import FIXTURES
 from hsi_conform.testing.samples import sample_members
 from hsi_conform.validate import CheckContext, check
+from hsi_conform.validate.engine import Policy
 
 SPEC = FIXTURES.parent / "spec"
 BASE = sample_members()

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from hsi_conform.corpus.zipcases import clean_entries
 from hsi_conform.finding import Severity
 from hsi_conform.rules import get_rule, load_builtin_rules
 from hsi_conform.rules.layout import Placement, classify, documented_spelling
 from hsi_conform.testing.samples import sample_members, write_members
-from hsi_conform.testing.zipcases import clean_entries
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckContext, check
 

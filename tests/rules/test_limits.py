@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.cli import main
+from hsi_conform.cli.main import main
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.testing.zipcraft import Entry, build

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.engine import Policy
+from hsi_conform.corpus.golden import FIXTURES
 from hsi_conform.finding import Finding, Level, Report, Severity
 from hsi_conform.header import parse_header
 from hsi_conform.header.diagnostics import DIAGNOSTICS, SyntaxDecision
 from hsi_conform.header.parse import MAX_PER_CODE
 from hsi_conform.rules import get_rule, load_builtin_rules
-from hsi_conform.testing.corpus import FIXTURES
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import check
+from hsi_conform.validate.engine import Policy
 
 SPEC = FIXTURES.parent / "spec" / "header-syntax.md"
 SAMPLE = sample_members()

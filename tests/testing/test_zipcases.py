@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.container.zipread import read_zip_structure
+from hsi_conform.corpus.golden import FIXTURES
+from hsi_conform.corpus.zipcases import ALIGN, CASES, INPUT, ZipCase, align, clean_archive, clean_entries, main, stale
 from hsi_conform.rules import all_rules, get_rule, load_builtin_rules
-from hsi_conform.testing.corpus import FIXTURES
-from hsi_conform.testing.zipcases import ALIGN, CASES, INPUT, ZipCase, align, clean_archive, clean_entries, main, stale
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import check
 
@@ -28,7 +28,7 @@ def made(folder: str) -> bytes:
 
 
 def test_checked_in_inputs_are_up_to_date() -> None:
-    assert stale(CONTAINER) == [], "run: python -m hsi_conform.testing.zipcases fixtures/container"
+    assert stale(CONTAINER) == [], "run: python -m hsi_conform.corpus.zipcases fixtures/container"
 
 
 def test_generation_is_deterministic() -> None:

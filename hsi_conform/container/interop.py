@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hsi_conform.container.container import CUBE, Container, CubeLayout
+from hsi_conform.container.reader import CUBE, Container, CubeLayout
 from hsi_conform.errors import ContainerError, ConverterUnavailableError
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.container import CubeLayout
+from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import SLAB_BYTES
 from hsi_conform.converters.base import Blob, EnviArray
-from hsi_conform.converters.specim_folder import EnviPair
-from hsi_conform.converters.specim_header import normalise_header
-from hsi_conform.converters.specim_table import SpecimTable
+from hsi_conform.converters.specim.folder import EnviPair
+from hsi_conform.converters.specim.header import normalise_header
+from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import HsiConformError, InputUnreadableError
 from hsi_conform.fields import DataType, Interleave
 from hsi_conform.header import Header, parse_header

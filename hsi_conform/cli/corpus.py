@@ -54,7 +54,7 @@ def _add_run(actions: argparse._SubParsersAction[Any]) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the corpus and print what was written."""
-    from hsi_conform.corpus_export import export_corpus
+    from hsi_conform.corpus.export import export_corpus
 
     if args.generate < 0:
         raise ConfigError("--generate must not be negative")
@@ -67,7 +67,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the readers and print the matrix."""
-    from hsi_conform.harness import Reader
+    from hsi_conform.corpus.harness import Reader
 
     readers = [Reader.parse(spec) for spec in args.reader]
     if args.timeout <= 0:
@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--jobs must be at least 1")
     if args.directory is not None:
         return _run_in(args.directory, readers, args)
-    from hsi_conform.corpus_export import export_corpus
+    from hsi_conform.corpus.export import export_corpus
 
     with tempfile.TemporaryDirectory(prefix="hsi-corpus-") as tmp:
         export_corpus(tmp)
@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> int:
-    from hsi_conform.harness import render_markdown, results_json, run_corpus
+    from hsi_conform.corpus.harness import render_markdown, results_json, run_corpus
 
     results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs)
     sys.stdout.write(render_markdown(results))

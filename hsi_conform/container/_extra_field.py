@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from ._zipmodel import ZipMember
-from ._zipnames import Problem
+from ._file_name import Problem
+from ._records import ZipMember
 
 __all__ = [
     "U16_MAX",

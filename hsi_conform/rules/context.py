@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from hsi_conform.container.container import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
 from hsi_conform.container.zipread import ZipLimits, ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, HsiConformError
 from hsi_conform.fields import Scope

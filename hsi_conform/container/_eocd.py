@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-from ._zipmember import U16_MAX, U32_MAX
-from ._zipmodel import ZipIssue, ZipLimits
-from ._zipnames import Problem
+from ._extra_field import U16_MAX, U32_MAX
+from ._file_name import Problem
+from ._records import ZipIssue, ZipLimits
 
 __all__ = ["LFH_SIG", "BaseParser", "End", "Source"]
 

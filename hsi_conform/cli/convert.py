@@ -74,8 +74,8 @@ def _converter(name: str) -> Any:
 def cmd_convert(args: argparse.Namespace) -> int:
     """Run ``convert``."""
     from hsi_conform.converters import detect, format_for
+    from hsi_conform.converters.migrate import split_options
     from hsi_conform.errors import InputUnreadableError
-    from hsi_conform.migrate import split_options
 
     options = parse_options(args.option)
     if not args.source.exists():
@@ -130,7 +130,7 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Run ``migrate``: print the summary; exit 0 when everything converted without ERROR findings."""
-    from hsi_conform.migrate import migrate
+    from hsi_conform.converters.migrate import migrate
 
     summary = migrate(args.source, args.dest, options=parse_options(args.option))
     for line in summary.lines():

@@ -1,7 +1,7 @@
 """Run readers over an exported corpus and score them (JSONTestSuite's harness protocol).
 
 A reader is a command line with ``{file}`` where the case's path goes (appended when absent), or a built-in
-name (:mod:`hsi_conform.readers`). Per case: exit 0 = accepted, 1 = rejected, anything else (another code, a
+name (:mod:`hsi_conform.corpus.readers`). Per case: exit 0 = accepted, 1 = rejected, anything else (another code, a
 signal) = crash, no exit within the timeout = timeout (the reader's whole process group is killed).
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hsi_conform.corpus_export import ACCEPT, IMPLEMENTATION, REJECT, read_manifest
+from hsi_conform.corpus.export import ACCEPT, IMPLEMENTATION, REJECT, read_manifest
 from hsi_conform.errors import ConfigError
 
 Outcome = Literal["accepted", "rejected", "crash", "timeout"]
@@ -44,7 +44,7 @@ class Reader:
             ConfigError: an empty command, or a program that cannot be found.
         """
         if spec in BUILTIN_READERS:
-            return cls(spec, (sys.executable, "-m", "hsi_conform.readers", spec, "{file}"))
+            return cls(spec, (sys.executable, "-m", "hsi_conform.corpus.readers", spec, "{file}"))
         argv = tuple(shlex.split(spec))
         if not argv:
             raise ConfigError("--reader needs a command")

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hsi_conform import __version__
-from hsi_conform.cli_convert import add_convert, add_formats, add_migrate
-from hsi_conform.cli_corpus import add_corpus
+from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
+from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
 from hsi_conform.finding import Report
 
@@ -66,7 +66,7 @@ def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from hsi_conform.explain import explain
+    from hsi_conform.cli.explain import explain
 
     try:
         sys.stdout.write(explain(args.rule))
@@ -136,10 +136,10 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from hsi_conform.config import load_policy, parse_severity_assignment
-    from hsi_conform.engine import exit_code
     from hsi_conform.validate import CheckOptions, Content, expand_inputs
     from hsi_conform.validate.batch import check_many
+    from hsi_conform.validate.config import load_policy, parse_severity_assignment
+    from hsi_conform.validate.engine import exit_code
 
     severity = dict(parse_severity_assignment(s) for s in args.severity)
     paths = list(expand_inputs(args.paths))
@@ -196,7 +196,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from hsi_conform.demo import run_demo
+    from hsi_conform.cli.demo import run_demo
 
     if args.directory is not None:
         args.directory.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from hsi_conform.testing.corpus import Case, case_members, load_cases
+from hsi_conform.corpus.golden import Case, case_members, load_cases
 from hsi_conform.testing.samples import write_members
 
 Expect = Literal["accept", "reject", "implementation-defined"]

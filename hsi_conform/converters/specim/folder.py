@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from hsi_conform.converters.specim_table import SpecimTable
+from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import InputUnreadableError
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import EnviArray, HsiDataset, Payload, payload_bytes, payload_chunks
-from hsi_conform.converters.specim_table import SpecimTable
+from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import ConfigError, ContainerError
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

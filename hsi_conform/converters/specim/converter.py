@@ -3,9 +3,9 @@
 Import (CONVERTERS.md 2.4) is lossless by construction:
 
 * ``capture/<id>.raw`` goes into ``data.envi`` byte for byte (streamed, never rotated);
-* ``capture/<id>.hdr`` becomes ``data.hdr``, normalised to D4.1 (:mod:`~hsi_conform.converters.specim_header`);
+* ``capture/<id>.hdr`` becomes ``data.hdr``, normalised to D4.1 (:mod:`~hsi_conform.converters.specim.header`);
 * ``DARKREF_``/``WHITEREF_``/``WHITEDARKREF_`` become ``Reference/black``, ``white`` and ``whitedark``; multi-line
-  references are averaged to one float32 line (:mod:`~hsi_conform.converters.specim_refs`);
+  references are averaged to one float32 line (:mod:`~hsi_conform.converters.specim.refs`);
 * every original file is kept under ``Metadata/specim/<relative path>``, except the recording's raw data, whose
   bytes are ``data.envi`` already (kept once, not twice);
 * ``Metadata/specim.json`` lists every file (path, size, sha256, mtime, the member holding it) so that export
@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hsi_conform.converters.base import Blob, HsiDataset
-from hsi_conform.converters.specim_export import manifest_of, restore_folder, synthesise_folder
-from hsi_conform.converters.specim_folder import Recording, describe, locate, looks_like_specim, walk
-from hsi_conform.converters.specim_header import normalise_header
-from hsi_conform.converters.specim_refs import load_reference, open_pair
-from hsi_conform.converters.specim_table import SpecimTable, specim_table
+from hsi_conform.converters.specim.export import manifest_of, restore_folder, synthesise_folder
+from hsi_conform.converters.specim.folder import Recording, describe, locate, looks_like_specim, walk
+from hsi_conform.converters.specim.header import normalise_header
+from hsi_conform.converters.specim.refs import load_reference, open_pair
+from hsi_conform.converters.specim.table import SpecimTable, specim_table
 from hsi_conform.errors import ConfigError
 
 __all__ = ["MODES", "SpecimConverter", "read_specim", "write_specim"]
@@ -68,7 +68,7 @@ class SpecimConverter:
         Options:
             mode: ``auto`` (default), ``restore`` (the byte-exact original folder; fails without the manifest) or
                 ``synthesise`` (a Lumo-style ``capture/`` folder; lossy, see
-                :mod:`~hsi_conform.converters.specim_export`).
+                :mod:`~hsi_conform.converters.specim.export`).
 
         Raises:
             ConfigError: unknown mode, ``restore`` without a manifest, or ``dest`` exists and is not empty.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from hsi_conform.corpus.golden import FIXTURES, Case, load_cases
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
-from hsi_conform.testing.corpus import FIXTURES, Case, load_cases
 
 SPEC = FIXTURES.parent / "spec"
 _HEADING = re.compile(r"^#{1,6} ")

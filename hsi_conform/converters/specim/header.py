@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hsi_conform.converters.specim_table import SpecimTable, TimeForm
+from hsi_conform.converters.specim.table import SpecimTable, TimeForm
 from hsi_conform.errors import FieldValueError, HsiConformError
 from hsi_conform.fields import WAVELENGTH_UNITS
 from hsi_conform.header import Entry, Header, canonical_bytes, parse_header

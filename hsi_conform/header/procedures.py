@@ -20,7 +20,7 @@ from typing import ClassVar
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
-from hsi_conform.grammar import grammar_text
+from hsi_conform.header.grammar import grammar_text
 
 __all__ = [
     "MAX_ITEM_LENGTH",

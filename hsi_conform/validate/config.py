@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.engine import Policy
 from hsi_conform.errors import ConfigError
 from hsi_conform.finding import Severity
+from hsi_conform.validate.engine import Policy
 
 __all__ = [
     "CONFIG_FILENAMES",

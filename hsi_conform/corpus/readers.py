@@ -1,4 +1,4 @@
-"""Built-in readers for the corpus harness: ``python -m hsi_conform.readers {gdal,spectral,hsi-conform} FILE``.
+"""Built-in readers for the corpus harness: ``python -m hsi_conform.corpus.readers {gdal,spectral,hsi-conform} FILE``.
 
 Each follows the harness protocol (JSONTestSuite's): exit 0 when it reads the file, 1 when it refuses it; any
 other exit (a signal, an internal error) is a crash. ``gdal`` and ``spectral`` accept a file when their library
@@ -9,7 +9,7 @@ finds it conformant (exchange profile, every content check).
   and reads every band.
 - ``spectral``: the strict hsi-conform ZIP reader finds where ``data.hdr`` and ``data.envi`` are stored; SPy parses
   the header bytes with its own ENVI parser and reads every band of the cube in place, at the member's offset
-  (as :func:`hsi_conform.interop.to_spectral` does, but without our header parser and size checks).
+  (as :func:`hsi_conform.container.interop.to_spectral` does, but without our header parser and size checks).
 - ``hsi-conform``: :func:`hsi_conform.check` with ``content="full"``; an exception other than the documented
   ones exits 4 (a crash: a bug in hsi-conform).
 """
@@ -41,7 +41,7 @@ def read_spectral(path: Path) -> None:
     from spectral.io.bipfile import BipFile
     from spectral.io.bsqfile import BsqFile
 
-    from hsi_conform.container.container import open_container
+    from hsi_conform.container.reader import open_container
     from hsi_conform.errors import ContainerError
 
     with open_container(path) as container, tempfile.TemporaryDirectory(prefix="hsi-spy-") as tmp:
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``READER FILE`` and run the reader."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2 or args[0] not in READERS:
-        print(f"usage: python -m hsi_conform.readers {{{','.join(READERS)}}} FILE", file=sys.stderr)
+        print(f"usage: python -m hsi_conform.corpus.readers {{{','.join(READERS)}}} FILE", file=sys.stderr)
         return USAGE
     return run(args[0], Path(args[1]))
 
