@@ -10,8 +10,7 @@ The public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from hsi_conform._version import __version__
 from hsi_conform.container.interop import to_spectral
 from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open

@@ -57,3 +57,11 @@ def test_installed_wheel_loads_the_grammar_outside_the_checkout(wheel: Path, tmp
     run = subprocess.run([str(python), "-c", probe], cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_version_is_the_distribution_metadata() -> None:
+    import importlib.metadata
+
+    import hsi_conform
+
+    assert hsi_conform.__version__ == importlib.metadata.version("hsi-conform")

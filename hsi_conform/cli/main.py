@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError

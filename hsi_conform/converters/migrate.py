@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hsi_conform import __version__
 from hsi_conform._progress import Progress
+from hsi_conform._version import __version__
 from hsi_conform.converters import Converter, get_converter, registered
 from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
 

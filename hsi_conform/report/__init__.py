@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.finding import Report
 from hsi_conform.report.json import render_json
 from hsi_conform.report.junit import render_junit

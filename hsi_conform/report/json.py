@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.finding import Report, Severity
 
 __all__ = ["SCHEMA_VERSION", "dump_json", "render_json", "report_to_dict"]

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.finding import Finding, Report, Skipped
 from hsi_conform.rules import RuleSpec
 

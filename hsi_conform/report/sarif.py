@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.finding import Finding, Location, Report, Severity
 from hsi_conform.report.json import dump_json
 from hsi_conform.rules import RuleSpec

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hsi_conform import __version__
+from hsi_conform._version import __version__
 from hsi_conform.finding import Finding, Level, Location, Report, Severity, Skipped
 from hsi_conform.report.json import SCHEMA_VERSION, render_json
 
