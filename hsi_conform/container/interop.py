@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hsi_conform.container.reader import CUBE, Container, CubeLayout
+from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.errors import ContainerError, ConverterUnavailableError
+from hsi_conform.members import CUBE_DATA, DATA_SUFFIX, HEADER_SUFFIX, header_of
 
 
 def spy_header(container: Container, header_member: str) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def spy_header(container: Container, header_member: str) -> dict[str, Any]:
             for entry in header.entries()}
 
 
-def to_spectral(container: Container, data: str = CUBE) -> Any:
+def to_spectral(container: Container, data: str = CUBE_DATA) -> Any:
     """Return a SPy image (``BsqFile``/``BilFile``/``BipFile``) reading ``data`` inside the container in place.
 
     Raises:
@@ -33,7 +34,7 @@ def to_spectral(container: Container, data: str = CUBE) -> Any:
         from spectral.io.bsqfile import BsqFile
     except ImportError as exc:
         raise ConverterUnavailableError("spectral", ("spectral",)) from exc
-    header_member = data[: -len(".envi")] + ".hdr" if data.endswith(".envi") else data + ".hdr"
+    header_member = header_of(data) if data.endswith(DATA_SUFFIX) else data + HEADER_SUFFIX
     container.open_array(data)  # validates presence, storage and size before SPy sees the file
     layout = CubeLayout.from_header(container.read_header(header_member))
     h = spy_header(container, header_member)

@@ -8,7 +8,6 @@ against the header with Python integers before anything is mapped (spec/containe
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +21,21 @@ from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
+from hsi_conform.members import (
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    HEADER_SUFFIX,
+    REFERENCES,
+    MemberKind,
+    classify_member,
+    header_of,
+    preview_stem,
+    reference_stem,
+)
 
-_PREVIEW = re.compile(r"preview(?:_([^/]+))?\.envi")
 #: Headers larger than this are not read into memory (real headers stay far below).
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-CUBE = "data.envi"
-HEADER = "data.hdr"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,7 +180,7 @@ class Container:
             raise ContainerError(name, "member data is truncated")
         return data
 
-    def read_header(self, name: str = HEADER) -> Header:
+    def read_header(self, name: str = CUBE_HEADER) -> Header:
         """Parse an ENVI header member.
 
         Raises:
@@ -187,10 +195,10 @@ class Container:
     def header(self) -> Header:
         """The parsed ``data.hdr`` (the metadata hub)."""
         if self._header is None:
-            self._header = self.read_header(HEADER)
+            self._header = self.read_header(CUBE_HEADER)
         return self._header
 
-    def open_array(self, data: str = CUBE, header: Header | str | None = None
+    def open_array(self, data: str = CUBE_DATA, header: Header | str | None = None
                    ) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
         """Map an ENVI data member read-only, in its storage order and byte order.
 
@@ -203,7 +211,7 @@ class Container:
                 layout fields are invalid.
         """
         if not isinstance(header, Header):
-            header = self.read_header(header or str(PurePosixPath(data).with_suffix(".hdr")))
+            header = self.read_header(header or str(PurePosixPath(data).with_suffix(HEADER_SUFFIX)))
         try:
             layout = CubeLayout.from_header(header)
         except FieldValueError as exc:
@@ -219,7 +227,7 @@ class Container:
     def cube(self) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
         """The hypercube (``data.envi``) as a read-only memmap in storage order (see :class:`CubeLayout`)."""
         if self._cube is None:
-            self._cube = self.open_array(CUBE, self.header)
+            self._cube = self.open_array(CUBE_DATA, self.header)
         return self._cube
 
     @property
@@ -244,9 +252,9 @@ class Container:
         """Preview levels present: ``""`` for ``preview.envi``, else the ``<lod>`` of ``preview_<lod>.envi``."""
         found = []
         for name in self._members:
-            m = _PREVIEW.fullmatch(name)
-            if m and name[:-5] + ".hdr" in self._members:
-                found.append(m.group(1) or "")
+            kind = classify_member(name)
+            if kind.kind is MemberKind.PREVIEW_DATA and header_of(name) in self._members:
+                found.append(kind.lod or "")
         return tuple(sorted(found))
 
     def preview(self, lod: str = "") -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
@@ -255,7 +263,7 @@ class Container:
         Raises:
             ContainerError: the level is missing or invalid.
         """
-        return self.open_array(f"preview_{lod}.envi" if lod else "preview.envi")
+        return self.open_array(preview_stem(lod) + DATA_SUFFIX)
 
     def reference(self, which: str) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
         """Map ``Reference/white.envi`` or ``Reference/black.envi`` read-only.
@@ -263,9 +271,9 @@ class Container:
         Raises:
             ContainerError: ``which`` is not white/black, or the reference is missing or invalid.
         """
-        if which not in ("white", "black"):
+        if which not in REFERENCES:
             raise ContainerError(None, f"unknown reference {which!r} (white or black)")
-        return self.open_array(f"Reference/{which}.envi")
+        return self.open_array(reference_stem(which) + DATA_SUFFIX)
 
     @property
     def members(self) -> tuple[MemberInfo, ...]:

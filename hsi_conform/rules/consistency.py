@@ -18,14 +18,21 @@ from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
+from hsi_conform.members import (
+    BOUNDING_BOXES_FILE,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    EXPLORATION_DIR,
+    HEADER_SUFFIX,
+    REFERENCES,
+    THUMBNAIL,
+    envi_names,
+    reference_stem,
+)
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.context import CheckContext, entry_location
 
-ROOT_HEADER = "data.hdr"
-THUMBNAIL = "thumbnail.jpg"
-EXPLORATION = "Exploration/"
-DEFAULT_BBOXES = "bounding boxes.csv"
-REFERENCES = ("Reference/white.hdr", "Reference/black.hdr")
+_REFERENCE_HEADERS = tuple(reference_stem(which) + HEADER_SUFFIX for which in REFERENCES)
 #: Largest bounding-box CSV read into memory (spec/consistency.md#limits).
 MAX_CSV_BYTES = 16 << 20
 #: Prefix of the thumbnail searched for the frame header (APPn segments are at most 64 KiB each).
@@ -61,7 +68,7 @@ def root_layout(ctx: CheckContext) -> CubeLayout:
     Raises:
         SkipRule: ``data.hdr`` is missing or one of its layout fields is invalid.
     """
-    layout = layout_of(ctx, ROOT_HEADER)
+    layout = layout_of(ctx, CUBE_HEADER)
     if layout is None:
         raise SkipRule("data.hdr is missing or its layout fields are invalid")
     return layout
@@ -79,7 +86,7 @@ def _at(ctx: CheckContext, member: str, key: str, item: int | None = None) -> Lo
 def in_exploration(value: str) -> str:
     """Resolve a file name of ``data.hdr`` against ``Exploration/`` (a value may already carry the prefix)."""
     value = value.strip()
-    return value if value.startswith(EXPLORATION) else EXPLORATION + value
+    return value if value.startswith(EXPLORATION_DIR) else EXPLORATION_DIR + value
 
 
 def _stored_size(ctx: CheckContext, name: str) -> int | None:
@@ -142,7 +149,7 @@ def _differs(ctx: CheckContext, member: str, checks: list[tuple[str, bool, str]]
 def reference_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     """White and black references have the cube's samples and bands, and 1 line or the cube's lines."""
     cube = root_layout(ctx)
-    for name in REFERENCES:
+    for name in _REFERENCE_HEADERS:
         ref = layout_of(ctx, name)
         if ref is not None:
             yield from _differs(ctx, name, [
@@ -168,7 +175,7 @@ def preview_dimensions(ctx: CheckContext) -> Iterator[Problem]:
 
 def _mask_names(ctx: CheckContext) -> tuple[str, ...]:
     """Class names that link to binary masks: those of ``data.hdr`` when it names no classification file."""
-    header = ctx.header(ROOT_HEADER)
+    header = ctx.header(CUBE_HEADER)
     if header is None or "classification file" in header:
         return ()
     names = safe_value(header, "class names")
@@ -181,9 +188,9 @@ def mask_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Each ``class names`` entry of ``data.hdr`` has its mask ``Exploration/<name>.envi`` + ``.hdr``."""
     for item, name in enumerate(_mask_names(ctx)):
         # Half a pair is LAY005/LAY006's finding; only a mask with neither member is reported here.
-        if not ctx.has(f"{EXPLORATION}{name}.envi") and not ctx.has(f"{EXPLORATION}{name}.hdr"):
-            yield Problem(f"class {name!r} has no mask {EXPLORATION}{name}.envi/.hdr",
-                          _at(ctx, ROOT_HEADER, "class names", item))
+        if not any(ctx.has(member) for member in envi_names(EXPLORATION_DIR + name)):
+            yield Problem(f"class {name!r} has no mask {EXPLORATION_DIR}{name}.envi/.hdr",
+                          _at(ctx, CUBE_HEADER, "class names", item))
 
 
 @rule("XRF006", "mask-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
@@ -193,7 +200,7 @@ def mask_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     names = _mask_names(ctx)
     cube = root_layout(ctx) if names else None
     for name in names:
-        member = f"{EXPLORATION}{name}.hdr"
+        member = EXPLORATION_DIR + name + HEADER_SUFFIX
         mask = layout_of(ctx, member)
         if mask is not None and cube is not None:
             yield from _differs(ctx, member, [
@@ -205,12 +212,12 @@ def mask_dimensions(ctx: CheckContext) -> Iterator[Problem]:
 
 def _classification(ctx: CheckContext) -> tuple[str, str] | None:
     """Return ``(data member, header member)`` of the classification file, when ``data.hdr`` names one."""
-    value = safe_value(ctx.header(ROOT_HEADER), "classification file")
+    value = safe_value(ctx.header(CUBE_HEADER), "classification file")
     if not isinstance(value, str) or not value.strip():
         return None
     data = in_exploration(value)
     # Plain string surgery: pathlib's with_suffix raises on names like "/" (hostile values never raise).
-    return data, data.removesuffix(".envi") + ".hdr"
+    return data, data.removesuffix(DATA_SUFFIX) + HEADER_SUFFIX
 
 
 @rule("XRF007", "classification-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
@@ -245,7 +252,7 @@ def classification_classes(ctx: CheckContext) -> Iterator[Problem]:
     found = _classification(ctx)
     if found is None or ctx.header(found[1]) is None:
         return
-    root, other = ctx.header(ROOT_HEADER), ctx.header(found[1])
+    root, other = ctx.header(CUBE_HEADER), ctx.header(found[1])
     mine, theirs = safe_value(root, "classes"), safe_value(other, "classes")
     if mine is not None and theirs is not None and mine != theirs:
         yield Problem(f"classes is {theirs}, data.hdr says {mine}", _at(ctx, found[1], "classes"))
@@ -259,8 +266,8 @@ def classification_classes(ctx: CheckContext) -> Iterator[Problem]:
 
 def _bboxes(ctx: CheckContext) -> tuple[str, BoxesResult | None] | None:
     """Return the CSV member and its parse (None when too large), or None when there is no CSV."""
-    value = safe_value(ctx.header(ROOT_HEADER), "bounding boxes")
-    member = in_exploration(value if isinstance(value, str) and value.strip() else DEFAULT_BBOXES)
+    value = safe_value(ctx.header(CUBE_HEADER), "bounding boxes")
+    member = in_exploration(value if isinstance(value, str) and value.strip() else BOUNDING_BOXES_FILE)
     info = ctx.info(member)
     if info is None:
         return None  # optional; a missing file named by the header is the FLD file-reference rule's

@@ -7,11 +7,10 @@ reports it; the others skip).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
@@ -21,9 +20,9 @@ from hsi_conform.fields import Scope
 from hsi_conform.finding import Location
 from hsi_conform.header import Header
 from hsi_conform.header.model import Diagnostic, Entry, Span
+from hsi_conform.members import MemberPair
 
 T = TypeVar("T")
-_PREVIEW = re.compile(r"preview(?:_[^/]+)?\.hdr")
 
 
 class Content(StrEnum):
@@ -50,15 +49,6 @@ class CheckOptions:
     limits: ZipLimits = field(default_factory=ZipLimits)
 
 
-@dataclass(frozen=True, slots=True)
-class EnviPair:
-    """An ENVI header of the container with its data member and scope."""
-
-    header: str
-    data: str
-    scope: Scope
-
-
 class CheckContext:
     """What the rules of one input share (see the module docstring)."""
 
@@ -70,7 +60,7 @@ class CheckContext:
         self.open_error: str | None = None
         self._headers: dict[str, Header | None] = {}
         self._layouts: dict[str, CubeLayout | None] = {}
-        self._pairs: list[EnviPair] | None = None
+        self._pairs: list[MemberPair] | None = None
         self._memo: dict[str, Any] = {}
         self.header_errors: dict[str, str] = {}
         self._open()
@@ -132,18 +122,14 @@ class CheckContext:
             self.header_errors[name] = exc.reason
             return None
 
-    def envi_pairs(self) -> list[EnviPair]:
+    def envi_pairs(self) -> list[MemberPair]:
         """Every ENVI header of the container with its data member and scope, root first."""
         if self._pairs is None:
             self._pairs = self._find_pairs()
         return list(self._pairs)
 
-    def _find_pairs(self) -> list[EnviPair]:
-        pairs = []
-        for name in self.names:
-            scope = scope_of(name)
-            if scope is not None:
-                pairs.append(EnviPair(name, str(PurePosixPath(name).with_suffix(".envi")), scope))
+    def _find_pairs(self) -> list[MemberPair]:
+        pairs = [p for p in map(MemberPair.of, self.names) if p is not None]
         return sorted(pairs, key=lambda p: (list(Scope).index(p.scope), p.header))
 
     def layout(self, header_name: str) -> CubeLayout | None:
@@ -155,21 +141,6 @@ class CheckContext:
             except FieldValueError:
                 self._layouts[header_name] = None
         return self._layouts[header_name]
-
-
-def scope_of(name: str) -> Scope | None:
-    """Return the scope of an ENVI header member by its path, or None for other members."""
-    if not name.endswith(".hdr"):
-        return None
-    if name == "data.hdr":
-        return Scope.ROOT
-    if "/" not in name and _PREVIEW.fullmatch(name):
-        return Scope.PREVIEW
-    if name.startswith("Reference/") and name.count("/") == 1:
-        return Scope.REFERENCE
-    if name.startswith("Exploration/"):
-        return Scope.EXPLORATION
-    return None
 
 
 # -- locations -------------------------------------------------------------------------------------------------

@@ -18,13 +18,13 @@ from hsi_conform.container.reader import CubeLayout
 from hsi_conform.errors import ContainerError
 from hsi_conform.fields import Interleave, Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.members import BLACK, DATA_SUFFIX, WHITE, MemberPair, envi_names, reference_stem
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.consistency import memo
-from hsi_conform.rules.context import CheckContext, Content, EnviPair
+from hsi_conform.rules.context import CheckContext, Content
 
 #: Largest block read into memory at once (temporaries are of the same order).
 CHUNK_BYTES = 8 << 20
-WHITE, BLACK = "Reference/white", "Reference/black"
 # Storage axes of (band, line, sample) per interleave.
 _AXES = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (2, 0, 1)}
 # Transpose of storage order to (line, sample, band).
@@ -118,13 +118,13 @@ def _nonfinite(scan: Scan, block: Array, origin: tuple[int, int], shape: tuple[i
     scan.nonfinite += found
 
 
-def _scans(ctx: CheckContext, scopes: tuple[Scope, ...]) -> Iterator[tuple[EnviPair, Scan]]:
+def _scans(ctx: CheckContext, scopes: tuple[Scope, ...]) -> Iterator[tuple[MemberPair, Scan]]:
     _require_full(ctx)
     for pair in ctx.envi_pairs():
         if pair.scope not in scopes:
             continue
 
-        def compute(pair: EnviPair = pair) -> Scan | None:
+        def compute(pair: MemberPair = pair) -> Scan | None:
             opened = _open(ctx, pair.header, pair.data)
             return None if opened is None else scan_array(*opened)
 
@@ -168,7 +168,7 @@ def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
 
 
 def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
-    opened = _open(ctx, stem + ".hdr", stem + ".envi")
+    opened = _open(ctx, *envi_names(stem))
     if opened is None:
         return None
     array, layout = opened
@@ -201,7 +201,7 @@ def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, t
 def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the white reference is above the black one for every pixel and band."""
     _require_full(ctx)
-    white, black = _lsb(ctx, WHITE), _lsb(ctx, BLACK)
+    white, black = _lsb(ctx, reference_stem(WHITE)), _lsb(ctx, reference_stem(BLACK))
     if white is None or black is None:
         return
     (w, _), (b, _) = white, black
@@ -210,4 +210,4 @@ def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
     count, total, first = count_white_not_above_black(w, b)
     if count and first is not None:
         yield Problem(f"white <= black for {count} of {total} values; the first at line {first[0]}, sample "
-                      f"{first[1]}, band {first[2]} (0-based)", Location(member=WHITE + ".envi"))
+                      f"{first[1]}, band {first[2]} (0-based)", Location(member=reference_stem(WHITE) + DATA_SUFFIX))

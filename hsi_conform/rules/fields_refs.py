@@ -19,6 +19,7 @@ from hsi_conform.header.procedures import (
     out_of_bounds,
     parse_procedure,
 )
+from hsi_conform.members import DATA_SUFFIX, EXPLORATION_DIR, METADATA_DIR
 from hsi_conform.rules import rule
 from hsi_conform.rules.context import CheckContext
 from hsi_conform.rules.fields_common import Field, capped, fields, positive_int
@@ -26,7 +27,7 @@ from hsi_conform.rules.fields_common import Field, capped, fields, positive_int
 #: Only the first procedures are parsed (bounded time on a hostile list); no real chain comes close.
 MAX_PROCEDURES = 1000
 #: Header fields whose value names a member, and the directory it lives in (not in the field table yet).
-LINKS = {"classification file": "Exploration/", "bounding boxes": "Exploration/", "sensor type": "Metadata/"}
+LINKS = {"classification file": EXPLORATION_DIR, "bounding boxes": EXPLORATION_DIR, "sensor type": METADATA_DIR}
 _MUST_EXIST = ("classification file", "bounding boxes")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -101,7 +102,7 @@ def link_problem(key: str, value: str) -> str | None:
         return "contains a '..' component"
     if _CONTROL.search(value):
         return "contains a control character"
-    if key == "classification file" and not value.endswith(".envi"):
+    if key == "classification file" and not value.endswith(DATA_SUFFIX):
         return "does not name an .envi file"
     return None
 

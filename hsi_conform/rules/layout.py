@@ -9,26 +9,33 @@ rules. They run on ``.hsi`` files and expanded folders alike; only the alignment
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator
 from enum import Enum
 
 from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.members import (
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    DOCUMENTED_DIRS,
+    MANDATORY,
+    PREVIEW_PATTERN,
+    PREVIEW_PATTERN_ANY_CASE,
+    REFERENCE_DIR,
+    REFERENCE_NAMES,
+    ROOT_NAMES,
+    THUMBNAIL,
+    header_of,
+    preview_stem,
+    scope_of,
+)
 from hsi_conform.rules import SkipRule, rule
-from hsi_conform.rules.context import CheckContext, scope_of
+from hsi_conform.rules.context import CheckContext
 
 __all__ = ["ALIGNMENT", "DOCUMENTED_DIRS", "Placement", "classify", "documented_spelling"]
 
-HEADER, CUBE, THUMBNAIL = "data.hdr", "data.envi", "thumbnail.jpg"
-MANDATORY: tuple[str, ...] = (HEADER, CUBE)
-DOCUMENTED_DIRS: tuple[str, ...] = ("Reference", "Exploration", "Metadata")
 ALIGNMENT = 4096
 """Data offset a writer should give ``.envi`` members (a page; spec/container.md#alignment)."""
-
-_PREVIEW = re.compile(r"preview(_[^/]+)?\.(hdr|envi)")
-_PREVIEW_ANY_CASE = re.compile(_PREVIEW.pattern, re.IGNORECASE)
-_ROOT_NAMES = (HEADER, CUBE, THUMBNAIL, "preview.hdr", "preview.envi")
-_REFERENCE_NAMES = ("white.hdr", "white.envi", "black.hdr", "black.envi")
 
 
 class Placement(Enum):
@@ -58,11 +65,11 @@ def documented_spelling(name: str) -> str | None:
     parts = name.split("/")
     fixed = list(parts)
     if len(parts) == 1:
-        fixed[0] = _respell(parts[0], _ROOT_NAMES) or _respell_preview(parts[0]) or parts[0]
+        fixed[0] = _respell(parts[0], ROOT_NAMES) or _respell_preview(parts[0]) or parts[0]
     else:
         fixed[0] = _respell(parts[0], DOCUMENTED_DIRS) or parts[0]
-        if fixed[0] == "Reference" and len(parts) == 2:
-            fixed[1] = _respell(parts[1], _REFERENCE_NAMES) or parts[1]
+        if fixed[0] + "/" == REFERENCE_DIR and len(parts) == 2:
+            fixed[1] = _respell(parts[1], REFERENCE_NAMES) or parts[1]
     spelled = "/".join(fixed)
     return spelled if spelled != name else None
 
@@ -74,8 +81,8 @@ def _respell(part: str, documented: tuple[str, ...]) -> str | None:
 
 def _respell_preview(part: str) -> str | None:
     # The <lod> identifier is free text, so only the fixed parts are respelled.
-    m = _PREVIEW_ANY_CASE.fullmatch(part)
-    return f"preview{m.group(1) or ''}.{m.group(2).lower()}" if m else None
+    m = PREVIEW_PATTERN_ANY_CASE.fullmatch(part)
+    return f"{preview_stem(m['lod'] or '')}.{m['ext'].lower()}" if m else None
 
 
 @functools.lru_cache(maxsize=1 << 14)  # each name is classified by four rules
@@ -97,7 +104,7 @@ def classify(name: str) -> Placement:
     top = path.split("/")[0]
     if top in DOCUMENTED_DIRS and (path != top or name.endswith("/")):
         return Placement.DOCUMENTED
-    if "/" not in name and (name in _ROOT_NAMES or _PREVIEW.fullmatch(name)):
+    if "/" not in name and (name in ROOT_NAMES or PREVIEW_PATTERN.fullmatch(name)):
         return Placement.DOCUMENTED
     return Placement.UNKNOWN
 
@@ -143,8 +150,8 @@ def data_header_missing(ctx: CheckContext) -> Iterator[Problem]:
     FATAL: every header, field and consistency rule starts from it.
     """
     _require_container(ctx)
-    if not ctx.has(HEADER):
-        yield Problem(f"the mandatory member {HEADER} is missing{_variant_hint(ctx, HEADER)}")
+    if not ctx.has(CUBE_HEADER):
+        yield Problem(f"the mandatory member {CUBE_HEADER} is missing{_variant_hint(ctx, CUBE_HEADER)}")
 
 
 @rule("LAY002", "lay-data-missing", severity=Severity.ERROR, level=Level.CONTAINER,
@@ -152,8 +159,8 @@ def data_header_missing(ctx: CheckContext) -> Iterator[Problem]:
 def data_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Every container has the hypercube `data.envi` at its root."""
     _require_container(ctx)
-    if not ctx.has(CUBE):
-        yield Problem(f"the mandatory member {CUBE} is missing{_variant_hint(ctx, CUBE)}")
+    if not ctx.has(CUBE_DATA):
+        yield Problem(f"the mandatory member {CUBE_DATA} is missing{_variant_hint(ctx, CUBE_DATA)}")
 
 
 @rule("LAY003", "lay-mandatory-name-case", severity=Severity.ERROR, level=Level.CONTAINER,
@@ -178,9 +185,9 @@ def name_case(ctx: CheckContext) -> Iterator[Problem]:
 def envi_without_header(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI data member (`.envi`) in a documented location has its `.hdr` next to it."""
     for name in _names(ctx):
-        if not name.endswith(".envi") or name == CUBE:
+        if not name.endswith(DATA_SUFFIX) or name == CUBE_DATA:
             continue  # data.envi without data.hdr is LAY001
-        header = name[: -len(".envi")] + ".hdr"
+        header = header_of(name)
         if scope_of(header) is not None and not ctx.has(header):
             yield Problem(f"{name} has no header {header}", Location(member=name))
 
@@ -191,7 +198,7 @@ def header_without_data(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI header (`.hdr`) in a documented location has its `.envi` data next to it."""
     _require_container(ctx)
     for pair in ctx.envi_pairs():
-        if pair.header != HEADER and not ctx.has(pair.data):  # data.hdr without data.envi is LAY002
+        if pair.header != CUBE_HEADER and not ctx.has(pair.data):  # data.hdr without data.envi is LAY002
             yield Problem(f"{pair.header} has no data file {pair.data}", Location(member=pair.header))
 
 
@@ -221,7 +228,7 @@ def unaligned_data(ctx: CheckContext) -> Iterator[Problem]:
     if ctx.container is None or not ctx.container.is_zip:
         return  # a folder's files start at offset 0
     for name in names:
-        info = ctx.info(name) if name.endswith(".envi") else None
+        info = ctx.info(name) if name.endswith(DATA_SUFFIX) else None
         if info is not None and info.offset % ALIGNMENT:
             yield Problem(f"the data of {name} starts at byte {info.offset}, not at a multiple of {ALIGNMENT}",
                           Location(member=name, offset=info.offset))
