@@ -19,6 +19,7 @@ from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import build_header_text
 from hsi_conform.header.model import normalize_key
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, envi_names, preview_stem, reference_stem
 
 #: Bytes per slab copied from the array into the container.
 SLAB_BYTES = 8 << 20
@@ -83,14 +84,15 @@ def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
                       sources=[c for c in (members or {}).values() if not isinstance(c, bytes | bytearray)])
     header = build_header_text(cube_header_fields(cube, interleave, fields)).encode("utf-8")
     spectral = {k: v for k, v in (fields or {}).items() if normalize_key(k) in _SPECTRAL}
-    arrays = [(f"Reference/{n}", a) for n, a in (references or {}).items()]
-    arrays += [(f"preview_{lod}" if lod else "preview", a) for lod, a in (previews or {}).items()]
+    arrays = [(reference_stem(n), a) for n, a in (references or {}).items()]
+    arrays += [(preview_stem(lod), a) for lod, a in (previews or {}).items()]
     with ContainerWriter(path) as zw:
-        zw.add_bytes("data.hdr", header)
-        zw.add_stream("data.envi", iter_slabs(cube), cube.nbytes)
+        zw.add_bytes(CUBE_HEADER, header)
+        zw.add_stream(CUBE_DATA, iter_slabs(cube), cube.nbytes)
         for base, array in arrays:
-            zw.add_bytes(base + ".hdr", build_header_text(cube_header_fields(array, interleave, spectral)).encode())
-            zw.add_stream(base + ".envi", iter_slabs(array), array.nbytes)
+            header_name, data_name = envi_names(base)
+            zw.add_bytes(header_name, build_header_text(cube_header_fields(array, interleave, spectral)).encode())
+            zw.add_stream(data_name, iter_slabs(array), array.nbytes)
         for name, content in (members or {}).items():
             if isinstance(content, bytes | bytearray | memoryview):
                 zw.add_bytes(name, content)

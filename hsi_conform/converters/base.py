@@ -18,6 +18,7 @@ import numpy as np
 
 from hsi_conform._resources import data_file
 from hsi_conform.header import Header
+from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
 
 #: Bytes per chunk when members are copied.
 CHUNK = 8 << 20
@@ -119,12 +120,11 @@ class HsiDataset:
 
     def member_names(self) -> list[str]:
         """Return every container member name this dataset writes, in container order."""
-        names = ["data.hdr", "data.envi"]
+        names = list(MANDATORY)
         for key in self.references:
-            names += [f"Reference/{key}.hdr", f"Reference/{key}.envi"]
+            names += envi_names(reference_stem(key))
         for lod in self.previews:
-            base = f"preview_{lod}" if lod else "preview"
-            names += [f"{base}.hdr", f"{base}.envi"]
+            names += envi_names(preview_stem(lod))
         names += list(self.members)
         rank = {n: i for i, n in enumerate(self.order)}
         return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))

@@ -53,10 +53,22 @@ from hsi_conform.errors import (
 from hsi_conform.finding import Severity
 from hsi_conform.header import Header, canonical_bytes, parse_header
 from hsi_conform.header.diagnostics import BY_CODE
+from hsi_conform.members import (
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    MANDATORY,
+    REFERENCE_DIR,
+    REFERENCES,
+    MemberKind,
+    classify_member,
+    envi_names,
+    reference_stem,
+)
 
 #: Largest header file read (real headers stay far below).
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-_REFERENCE_OR_PREVIEW = ("Reference/white", "Reference/black")
+_REFERENCE_OR_PREVIEW = tuple(reference_stem(which) for which in REFERENCES)
 
 
 @functools.cache
@@ -71,8 +83,12 @@ def data_extensions() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class EnviPair:
-    """A header and its data file (and the sidecar folder of an exported container, if present)."""
+class EnviFiles:
+    """A header file and its data file on disk (and the sidecar folder of an exported container, if present).
+
+    Files, not container members (that pair is :class:`hsi_conform.members.MemberPair`): the data file is chosen
+    among the candidate extensions of the mapping table, and the sidecar folder is state of this format only.
+    """
 
     header: Path
     data: Path
@@ -106,7 +122,7 @@ def is_envi_header(path: Path) -> bool:
         return False
 
 
-def find_pair(source: Path) -> EnviPair | None:
+def find_pair(source: Path) -> EnviFiles | None:
     """Return the header/data pair of a header or data file, or None when there is none."""
     if not source.is_file():
         return None
@@ -120,7 +136,7 @@ def find_pair(source: Path) -> EnviPair | None:
     if header is None or data is None or not is_envi_header(header):
         return None
     sidecar = _sibling(header.parent, _base(header, suffix) + table()["files"]["sidecar_suffix"])
-    return EnviPair(header, data, sidecar if sidecar is not None and sidecar.is_dir() else None)
+    return EnviFiles(header, data, sidecar if sidecar is not None and sidecar.is_dir() else None)
 
 
 def _base(header: Path, suffix: str) -> str:
@@ -247,7 +263,7 @@ def read_header_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def read_pair(pair: EnviPair, *, original_member: str | None) -> HsiDataset:
+def read_pair(pair: EnviFiles, *, original_member: str | None) -> HsiDataset:
     """Import a plain ENVI pair: verbatim data, normalised ``data.hdr``, the original header kept.
 
     Args:
@@ -321,12 +337,12 @@ def map_cube(data: Path, header: Header) -> np.ndarray[Any, Any]:
     return np.memmap(data, dtype=layout.dtype, mode="r", offset=layout.header_offset, shape=layout.shape)
 
 
-def read_exported(pair: EnviPair) -> HsiDataset:
+def read_exported(pair: EnviFiles) -> HsiDataset:
     """Read back a container exported by :func:`write_envi` (every member verbatim)."""
     assert pair.sidecar is not None
     files = dict(walk_files(pair.sidecar))
-    header_file = files.pop("data.hdr", pair.header)
-    files.pop("data.envi", None)
+    header_file = files.pop(CUBE_HEADER, pair.header)
+    files.pop(CUBE_DATA, None)
     header = parse_header(read_header_file(header_file))
     try:
         cube = map_cube(pair.data, header)
@@ -336,28 +352,28 @@ def read_exported(pair: EnviPair) -> HsiDataset:
     for base in (*_REFERENCE_OR_PREVIEW, *_preview_bases(files)):
         item = _envi_array(files, base)
         if item is not None:
-            files.pop(base + ".hdr")
-            files.pop(base + ".envi")
-            if base.startswith("Reference/"):
-                dataset.references[base.removeprefix("Reference/")] = item
+            for name in envi_names(base):
+                files.pop(name)
+            if base.startswith(REFERENCE_DIR):
+                dataset.references[base.removeprefix(REFERENCE_DIR)] = item
             else:
-                dataset.previews[base.removeprefix("preview").removeprefix("_")] = item
+                dataset.previews[classify_member(base + DATA_SUFFIX).lod or ""] = item
     for name, path in files.items():
         dataset.members[name] = Blob(path, 0, path.stat().st_size)
     return dataset
 
 
 def _preview_bases(files: Iterable[str]) -> list[str]:
-    return [n[:-5] for n in files if "/" not in n and n.startswith("preview") and n.endswith(".envi")
-            and (n == "preview.envi" or n.startswith("preview_"))]
+    return [n.removesuffix(DATA_SUFFIX) for n in files if classify_member(n).kind is MemberKind.PREVIEW_DATA]
 
 
 def _envi_array(files: dict[str, Path], base: str) -> EnviArray | None:
-    if base + ".hdr" not in files or base + ".envi" not in files:
+    header_name, data_name = envi_names(base)
+    if header_name not in files or data_name not in files:
         return None
-    data = files[base + ".envi"]
+    data = files[data_name]
     try:
-        header = parse_header(read_header_file(files[base + ".hdr"]))
+        header = parse_header(read_header_file(files[header_name]))
         array = map_cube(data, header)
     except (HsiConformError, ValueError, OSError):  # kept as plain members when unusable
         return None
@@ -388,7 +404,7 @@ def export_header(header: Header, sidecar_name: str) -> bytes:
                 if any(len(line.encode("utf-8", "surrogateescape")) > limit for line in e.text.splitlines())]
     for key in too_long:
         canonical.remove(key)
-    comments = "".join(f"; {key}: omitted (a line over {limit} bytes); see {sidecar_name}/data.hdr\n"
+    comments = "".join(f"; {key}: omitted (a line over {limit} bytes); see {sidecar_name}/{CUBE_HEADER}\n"
                        for key in too_long)
     return canonical.to_bytes() + comments.encode("utf-8")
 
@@ -422,14 +438,14 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
     original = dataset.header.to_bytes()
     verbatim = not needs_rewrite(original, dataset.header)
     header_out = original if verbatim else export_header(dataset.header, folder.name)
-    rest = {n: c for n, c in members.items() if n not in ("data.hdr", "data.envi")}
+    rest = {n: c for n, c in members.items() if n not in MANDATORY}
     if not verbatim:
-        rest = {"data.hdr": original, **rest}
+        rest = {CUBE_HEADER: original, **rest}
     tag = f"tmp-{os.getpid()}-{secrets.token_hex(4)}"
     temps = [hdr.with_name(f".{hdr.name}.{tag}"), img.with_name(f".{img.name}.{tag}"),
              folder.with_name(f".{folder.name}.{tag}")]
     try:
-        _write_file(temps[1], _content_chunks(members["data.envi"]))
+        _write_file(temps[1], _content_chunks(members[CUBE_DATA]))
         _write_file(temps[0], [header_out])
         if sidecar:
             temps[2].mkdir()

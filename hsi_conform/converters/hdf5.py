@@ -48,6 +48,7 @@ from hsi_conform.converters.base import (
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
+from hsi_conform.members import CUBE_HEADER, DATA_SUFFIX, HEADER_SUFFIX
 
 TABLE = mapping_table("hdf5")
 _P, _D, _A, _F = TABLE["paths"], TABLE["datasets"], TABLE["cube_attrs"], TABLE["file_attrs"]
@@ -213,7 +214,7 @@ def write_envi_group(h5py: Any, group: Any, base: str, header: Header, array: np
         group.create_dataset(_D["header"], data=text.decode("utf-8"), dtype=h5py.string_dtype("utf-8"))
     else:
         group.create_dataset(_D["header"], data=np.frombuffer(text, dtype=np.uint8))
-    layout = member_layout(f"{base}.hdr", header)
+    layout = member_layout(base + HEADER_SUFFIX, header)
     digest = _Digest(raw if raw is not None else array, enabled=opts.checksum)
     mapped = array.size > 0 and array.shape == layout.shape
     if raw is not None:
@@ -346,7 +347,7 @@ def _cube_attrs(cube: Any, base: str, header: Header, layout: CubeLayout, sha256
     attrs = {
         "interleave": str(layout.interleave), "byte_order": int(layout.byte_order),
         "data_type": int(layout.data_type), "header_offset": layout.header_offset,
-        "data_member": f"{base}.envi", "header_member": f"{base}.hdr",
+        "data_member": base + DATA_SUFFIX, "header_member": base + HEADER_SUFFIX,
     }
     for key, value in attrs.items():
         cube.attrs[_A[key]] = value
@@ -407,7 +408,7 @@ def read_file(h5py: Any, source: Path) -> HsiDataset:
         members = read_members(source, h5[_P["files"]]) if _P["files"] in h5 else {}
     root = pairs.pop(_P["root_cube"], None)
     if root is None:
-        raise ContainerError("data.hdr", "the HDF5 file has no root ENVI group")
+        raise ContainerError(CUBE_HEADER, "the HDF5 file has no root ENVI group")
     dataset = HsiDataset(header=root.header, cube=root.array, cube_raw=root.raw, members=members, order=order)
     for base, item in pairs.items():
         parent, _, leaf = base.rpartition("/")
@@ -425,7 +426,7 @@ def read_envi_group(source: Path, base: str, group: Any, scratch: Scratch) -> En
     """Return one ENVI pair: its header, its array in storage order, and its raw member bytes when needed."""
     stored = group[_D["header"]][()]
     header = parse_header(stored if isinstance(stored, bytes) else np.asarray(stored, dtype=np.uint8).tobytes())
-    layout = member_layout(f"{base}.hdr", header)
+    layout = member_layout(base + HEADER_SUFFIX, header)
     cube = group[_D["cube"]]
     _check_filters(cube)
     raw: Payload | None
@@ -440,7 +441,7 @@ def read_envi_group(source: Path, base: str, group: Any, scratch: Scratch) -> En
     if expected is not None:
         actual = HashThread(payload_chunks(raw) if raw is not None else iter_slabs(array)).result()
         if actual != expected:
-            raise ContainerError(f"{base}.envi", "SHA-256 of the restored member does not match the stored one")
+            raise ContainerError(base + DATA_SUFFIX, "SHA-256 of the restored member does not match the stored one")
     return EnviArray(header=header, array=array, raw=raw)
 
 

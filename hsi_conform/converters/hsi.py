@@ -17,6 +17,7 @@ from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, payload_chunks, payload_size
 from hsi_conform.errors import ContainerError
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, REFERENCES, envi_names, preview_stem, reference_stem
 
 
 class HsiConverter:
@@ -31,7 +32,7 @@ class HsiConverter:
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a ZIP file named ``*.hsi`` or a folder holding ``data.hdr``."""
         if source.is_dir():
-            return (source / "data.hdr").is_file()
+            return (source / CUBE_HEADER).is_file()
         if source.suffix.lower() != ".hsi" or not source.is_file():
             return False
         with open(source, "rb") as f:
@@ -55,13 +56,13 @@ class HsiConverter:
 def read_container(container: Container) -> HsiDataset:
     """Return the neutral dataset of an open container."""
     header = container.header
-    cube, cube_raw = _array(container, "data.envi", header)
+    cube, cube_raw = _array(container, CUBE_DATA, header)
     dataset = HsiDataset(header=header, cube=cube, cube_raw=cube_raw, order=list(container.names))
-    for which in ("white", "black"):
-        if f"Reference/{which}.envi" in container and f"Reference/{which}.hdr" in container:
-            dataset.references[which] = _envi_array(container, f"Reference/{which}")
+    for which in REFERENCES:
+        if all(name in container for name in envi_names(reference_stem(which))):
+            dataset.references[which] = _envi_array(container, reference_stem(which))
     for lod in container.previews:
-        dataset.previews[lod] = _envi_array(container, f"preview_{lod}" if lod else "preview")
+        dataset.previews[lod] = _envi_array(container, preview_stem(lod))
     taken = set(dataset.member_names())
     for info in container.members:
         if info.name not in taken and not info.name.endswith("/"):
@@ -85,21 +86,23 @@ def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
 def dataset_members(dataset: HsiDataset) -> dict[str, Payload | np.ndarray[Any, Any]]:
     """Return every member of the dataset by container path: bytes, lazy ranges or arrays to stream."""
     out: dict[str, Payload | np.ndarray[Any, Any]] = {
-        "data.hdr": dataset.header.to_bytes(),
-        "data.envi": dataset.cube_raw if dataset.cube_raw is not None else dataset.cube,
+        CUBE_HEADER: dataset.header.to_bytes(),
+        CUBE_DATA: dataset.cube_raw if dataset.cube_raw is not None else dataset.cube,
     }
-    arrays = [(f"Reference/{k}", v) for k, v in dataset.references.items()]
-    arrays += [(f"preview_{k}" if k else "preview", v) for k, v in dataset.previews.items()]
+    arrays = [(reference_stem(k), v) for k, v in dataset.references.items()]
+    arrays += [(preview_stem(k), v) for k, v in dataset.previews.items()]
     for base, item in arrays:
-        out[base + ".hdr"] = item.header.to_bytes()
-        out[base + ".envi"] = item.raw if item.raw is not None else item.array
+        header_name, data_name = envi_names(base)
+        out[header_name] = item.header.to_bytes()
+        out[data_name] = item.raw if item.raw is not None else item.array
     out.update(dataset.members)
     return out
 
 
 def _envi_array(container: Container, base: str) -> EnviArray:
-    header = container.read_header(base + ".hdr")
-    array, raw = _array(container, base + ".envi", header)
+    header_name, data_name = envi_names(base)
+    header = container.read_header(header_name)
+    array, raw = _array(container, data_name, header)
     return EnviArray(header=header, array=array, raw=raw)
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from hsi_conform.container.write import SLAB_BYTES
 from hsi_conform.converters.base import Blob, HsiDataset, mapping_table
 from hsi_conform.converters.envi import (
-    EnviPair,
+    EnviFiles,
     find_pair,
     read_header_file,
     read_pair,
@@ -151,7 +151,7 @@ class LegacyConverter:
         raise ConfigError("the legacy converter only reads; write with --to envi or --to hsi")
 
 
-def _folder_pair(folder: Path) -> EnviPair | None:
+def _folder_pair(folder: Path) -> EnviFiles | None:
     suffix = envi_table()["files"]["header_suffix"]
     pairs = []
     with contextlib.suppress(OSError):
@@ -170,7 +170,7 @@ def _folder_pair(folder: Path) -> EnviPair | None:
     return pairs[0] if data_type is not None and int(data_type) in legacy_table()["detect"]["data_types"] else None
 
 
-def _locate(source: Path) -> tuple[EnviPair, dict[str, Path]]:
+def _locate(source: Path) -> tuple[EnviFiles, dict[str, Path]]:
     """Return the pair and the side files (relative path → file) of a folder or a header/data file."""
     if source.is_dir():
         pair = _folder_pair(source)

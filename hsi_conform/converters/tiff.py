@@ -51,11 +51,21 @@ from hsi_conform.converters.base import (
 from hsi_conform.converters.hsi import dataset_members
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header
+from hsi_conform.members import (
+    CUBE_DATA,
+    CUBE_HEADER,
+    MANDATORY,
+    MemberKind,
+    classify_member,
+    data_of,
+)
 
 TABLE = mapping_table("tiff")
 _T, _G, _ITEMS, _BLOB = TABLE["tags"], TABLE["gdal"], TABLE["gdal"]["items"], TABLE["blob"]
 _MANIFEST = ".hsi-tiff/manifest.json"
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+#: Members read back as arrays of the dataset (references and previews); the rest stay bytes.
+_ARRAY_HEADERS = (MemberKind.REFERENCE_HEADER, MemberKind.PREVIEW_HEADER)
 
 
 class TiffConverter:
@@ -152,10 +162,10 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
 # -- gdal profile: writing -----------------------------------------------------------------------------------------
 def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     tifffile = _tifffile()
-    layout = member_layout("data.hdr", dataset.header)
+    layout = member_layout(CUBE_HEADER, dataset.header)
     cube = dataset.cube if dataset.cube.shape == layout.shape else None
     if cube is None:
-        raise ContainerError("data.envi", "the cube cannot be mapped as an array; the tiff profiles need one")
+        raise ContainerError(CUBE_DATA, "the cube cannot be mapped as an array; the tiff profiles need one")
     view = cube.transpose(TO_BSQ[layout.interleave])
     shape = tuple(int(n) for n in view.shape)
     byteorder = ">" if layout.byte_order else "<"
@@ -277,7 +287,7 @@ def gdal_metadata(header: Header, layout: CubeLayout, bands: int) -> str:
 def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_digest: HashThread) -> None:
     """Append a stored ZIP of every other member (and the manifest with every SHA-256) after the TIFF data."""
     payloads = dataset_members(dataset)
-    names = [n for n in dataset.member_names() if n not in ("data.hdr", "data.envi")]
+    names = [n for n in dataset.member_names() if n not in MANDATORY]
     sha: dict[str, str] = {}
     with open(path, "r+b") as f:
         f.seek(0, os.SEEK_END)
@@ -288,8 +298,8 @@ def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_di
                                      else payload_chunks(content))
             for name, chunks in _raw_parts(dataset.cube_raw, layout, dataset.cube.nbytes):
                 _zip_add(zf, name, chunks)
-            sha["data.envi"] = cube_digest.result()
-            sha["data.hdr"] = HashThread(iter([dataset.header.to_bytes()])).result()
+            sha[CUBE_DATA] = cube_digest.result()
+            sha[CUBE_HEADER] = HashThread(iter([dataset.header.to_bytes()])).result()
             manifest = {"mapping": TABLE["format"]["mapping"], "order": dataset.member_names(), "sha256": sha}
             zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
 
@@ -328,7 +338,7 @@ def _profile(tif: Any) -> str | None:
 def _read_gdal(source: Path, tif: Any, scratch: Scratch) -> HsiDataset:
     page = tif.pages.first
     header = parse_header(bytes(page.tags[_T["envi_header"]].value))
-    layout = member_layout("data.hdr", header)
+    layout = member_layout(CUBE_HEADER, header)
     members, manifest, parts = _read_zip(source)
     cube = _read_cube(source, tif, [page], layout, scratch, parts)
     raw = None
@@ -337,8 +347,8 @@ def _read_gdal(source: Path, tif: Any, scratch: Scratch) -> HsiDataset:
     dataset = HsiDataset(header=header, cube=cube, cube_raw=raw, order=list(manifest.get("order", [])))
     _split_members(dataset, members)
     sha = manifest.get("sha256", {})
-    checks = {"data.envi": payload_chunks(raw) if raw is not None else iter_slabs(cube),
-              "data.hdr": iter([header.to_bytes()]), **{n: payload_chunks(p) for n, p in members.items()}}
+    checks = {CUBE_DATA: payload_chunks(raw) if raw is not None else iter_slabs(cube),
+              CUBE_HEADER: iter([header.to_bytes()]), **{n: payload_chunks(p) for n, p in members.items()}}
     for name, chunks in checks.items():
         if name in sha and HashThread(chunks).result() != sha[name]:
             raise ContainerError(name, "SHA-256 of the restored member does not match the stored one")
@@ -371,25 +381,26 @@ def _split_members(dataset: HsiDataset, members: dict[str, Payload]) -> None:
     """Put references and previews back as arrays; keep every other member as bytes."""
     from hsi_conform.converters.base import EnviArray
 
-    for base in {n[:-4] for n in members if n.endswith(".hdr")}:
-        kind = "ref" if base.startswith("Reference/") else "preview" if base.split("_")[0] == "preview" else None
-        if kind is None or base + ".envi" not in members:
+    for header_name in [n for n in members if classify_member(n).kind in _ARRAY_HEADERS]:
+        data_name = data_of(header_name)
+        if data_name not in members:
             continue
-        header = parse_header(payload_bytes(members[base + ".hdr"]))
+        header = parse_header(payload_bytes(members[header_name]))
         try:
             layout = CubeLayout.from_header(header)
         except HsiConformError:
             continue
-        data = members[base + ".envi"]
+        data = members[data_name]
         if not isinstance(data, Blob) or data.size != layout.nbytes or layout.header_offset:
             continue
         array = np.memmap(data.file, dtype=layout.dtype, mode="r", offset=data.offset, shape=layout.shape)
         item = EnviArray(header=header, array=array)
-        if kind == "ref":
-            dataset.references[base.split("/", 1)[1]] = item
+        found = classify_member(header_name)
+        if found.reference is not None:
+            dataset.references[found.reference] = item
         else:
-            dataset.previews[base[len("preview_") :] if "_" in base else ""] = item
-        del members[base + ".hdr"], members[base + ".envi"]
+            dataset.previews[found.lod or ""] = item
+        del members[header_name], members[data_name]
     dataset.members.update(members)
 
 
@@ -429,7 +440,7 @@ def _with_parts(scratch: Scratch, cube: np.ndarray[Any, Any], parts: dict[str, b
 
 # -- imagej profile ------------------------------------------------------------------------------------------------
 def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
-    layout = member_layout("data.hdr", dataset.header)
+    layout = member_layout(CUBE_HEADER, dataset.header)
     lost = imagej_losses(dataset, layout)
     if lost and not opts["lossy"]:
         raise ConfigError("the imagej profile cannot carry: " + "; ".join(lost) + " (pass lossy=True to drop them)")
@@ -455,7 +466,7 @@ def imagej_losses(dataset: HsiDataset, layout: CubeLayout) -> list[str]:
         raise ConfigError("the imagej profile holds at most 4 GiB (ImageJ cannot read BigTIFF)")
     if "\0" in dataset.header.to_text() or dataset.header.bom:
         raise ConfigError("the imagej profile cannot carry this header verbatim (NUL or BOM)")
-    others = [n for n in dataset.member_names() if n not in ("data.hdr", "data.envi")]
+    others = [n for n in dataset.member_names() if n not in MANDATORY]
     if others:
         lost.append("members " + ", ".join(others))
     if dataset.cube_raw is not None:
@@ -465,9 +476,9 @@ def imagej_losses(dataset: HsiDataset, layout: CubeLayout) -> list[str]:
 
 def _read_imagej(tif: Any, scratch: Scratch) -> HsiDataset:
     header = parse_header(tif.imagej_metadata["Info"].encode("utf-8"))
-    layout = member_layout("data.hdr", header)
+    layout = member_layout(CUBE_HEADER, header)
     cube = _read_cube(Path(tif.filehandle.path), tif, list(tif.pages), layout, scratch, {})
-    return HsiDataset(header=header, cube=cube, order=["data.hdr", "data.envi"],
+    return HsiDataset(header=header, cube=cube, order=list(MANDATORY),
                       notes=["imagej profile: only data.hdr and data.envi are carried"])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hsi_conform.errors import ConformanceError, InputUnreadableError
 from hsi_conform.finding import Report
+from hsi_conform.members import MANDATORY
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
 from hsi_conform.validate.engine import Policy, run_rules
 
@@ -59,7 +60,7 @@ def validate(path: str | os.PathLike[str], *, policy: Policy | None = None, opti
 
 def is_container_folder(path: Path) -> bool:
     """Whether a directory is an expanded container (it holds ``data.hdr`` or ``data.envi``)."""
-    return (path / "data.hdr").is_file() or (path / "data.envi").is_file()
+    return any((path / name).is_file() for name in MANDATORY)
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Path]:

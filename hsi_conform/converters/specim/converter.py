@@ -29,6 +29,7 @@ from hsi_conform.converters.specim.header import normalise_header
 from hsi_conform.converters.specim.refs import load_reference, open_pair
 from hsi_conform.converters.specim.table import SpecimTable, specim_table
 from hsi_conform.errors import ConfigError
+from hsi_conform.members import CUBE_DATA, MANDATORY
 
 __all__ = ["MODES", "SpecimConverter", "read_specim", "write_specim"]
 
@@ -94,7 +95,7 @@ def read_specim(source: Path) -> HsiDataset:
         notes += ref_notes
     _keep_originals(dataset, rec, table, notes)
     dataset.notes = notes
-    dataset.order = ["data.hdr", "data.envi"]
+    dataset.order = list(MANDATORY)
     return dataset
 
 
@@ -108,7 +109,7 @@ def _keep_originals(dataset: HsiDataset, rec: Recording, table: SpecimTable, not
         entry: dict[str, Any] = {"path": rel, "size": record.size, "sha256": record.sha256,
                                  "mtime_ns": record.mtime_ns}
         if rel == raw_rel:
-            entry["member"] = "data.envi"
+            entry["member"] = CUBE_DATA
         else:
             entry["member"] = f"{table.originals}/{rel}"
             dataset.members[entry["member"]] = Blob(rec.root / rel, 0, record.size)

@@ -31,6 +31,7 @@ from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import EnviArray, HsiDataset, Payload, payload_bytes, payload_chunks
 from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import ConfigError, ContainerError
+from hsi_conform.members import CUBE_DATA, DATA_SUFFIX, preview_stem, reference_stem
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -139,10 +140,10 @@ def member_chunks(dataset: HsiDataset, member: str) -> Iterable[bytes | memoryvi
     Raises:
         ContainerError: the dataset has no such member.
     """
-    if member == "data.envi":
+    if member == CUBE_DATA:
         return _payload_or_array(dataset.cube_raw, dataset.cube)
     for name, ref in dataset.references.items():
-        if member == f"Reference/{name}.envi":
+        if member == reference_stem(name) + DATA_SUFFIX:
             return _payload_or_array(ref.raw, ref.array)
     if member in dataset.members:
         return payload_chunks(dataset.members[member])
@@ -185,11 +186,11 @@ def synthesise_folder(dataset: HsiDataset, dest: Path, table: SpecimTable) -> Pa
     rec_id = recording_id(dataset, dest)
     fmt = table.export
     refs: list[tuple[str, EnviArray]] = []
-    dropped = [f"Reference/{n}" for n in dataset.references if n not in table.export_references]
+    dropped = [reference_stem(n) for n in dataset.references if n not in table.export_references]
     for name, ref in dataset.references.items():
         if name in table.export_references:
             refs.append((table.export_references[name], ref))
-    dropped += [f"preview_{k}" if k else "preview" for k in dataset.previews]
+    dropped += [preview_stem(k) for k in dataset.previews]
     dropped += [m for m in dataset.members if m != table.manifest]
 
     def build(tmp: Path) -> None:

@@ -12,8 +12,13 @@ from hsi_conform.errors import InputUnreadableError
 
 
 @dataclass(frozen=True, slots=True)
-class EnviPair:
-    """An ENVI header and its data file inside the folder."""
+class SpecimFiles:
+    """An ENVI header file and its data file inside the SPECIM folder, with the reference prefix of its name.
+
+    Files, not container members (that pair is :class:`hsi_conform.members.MemberPair`): the data file is found
+    among the vendor's suffixes, and ``prefix`` (``DARKREF_``, ``WHITEREF_``, ...; empty for the capture) is
+    SPECIM naming that the restore manifest needs.
+    """
 
     header: Path
     data: Path
@@ -27,8 +32,8 @@ class Recording:
     root: Path
     layout: str
     id: str
-    capture: EnviPair
-    references: dict[str, EnviPair] = field(default_factory=dict)
+    capture: SpecimFiles
+    references: dict[str, SpecimFiles] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +118,7 @@ def locate(source: Path, table: SpecimTable) -> Recording:
         raise InputUnreadableError(str(main), "the recording has no data file (" +
                                    ", ".join(s or "no suffix" for s in table.data_suffixes) + ")")
     rec_id = main.name[: -len(table.header_suffix)]
-    recording = Recording(source, "iq" if _is_iq(source, table) else "lumo", rec_id, EnviPair(main, data))
+    recording = Recording(source, "iq" if _is_iq(source, table) else "lumo", rec_id, SpecimFiles(main, data))
     for header in headers:
         found = table.reference_of(header.name)
         ref_data = data_file(header, table) if found else None
@@ -122,7 +127,7 @@ def locate(source: Path, table: SpecimTable) -> Recording:
         prefix, name = found
         exact = header.name[len(prefix):].lower() == rec_id.lower() + table.header_suffix.lower()
         if name not in recording.references or exact:
-            recording.references[name] = EnviPair(header, ref_data, prefix)
+            recording.references[name] = SpecimFiles(header, ref_data, prefix)
     return recording
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import SLAB_BYTES
 from hsi_conform.converters.base import Blob, EnviArray
-from hsi_conform.converters.specim.folder import EnviPair
+from hsi_conform.converters.specim.folder import SpecimFiles
 from hsi_conform.converters.specim.header import normalise_header
 from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import HsiConformError, InputUnreadableError
@@ -27,8 +27,11 @@ from hsi_conform.header import Header, parse_header
 
 
 @dataclass(slots=True)
-class OpenedPair:
-    """An ENVI pair of the folder: the vendor header, its layout, the lazily mapped array and the file range."""
+class OpenedSpecimFiles:
+    """The :class:`SpecimFiles` of the folder once opened: the vendor header, its layout, the mapped array, the range.
+
+    Not a pair of names: it holds the parsed header and a memory map of the data file, whose size was checked.
+    """
 
     vendor: Header
     layout: CubeLayout
@@ -50,7 +53,7 @@ def read_vendor_header(path: Path) -> Header:
         raise InputUnreadableError(str(path), str(exc)) from None
 
 
-def open_pair(pair: EnviPair) -> OpenedPair:
+def open_pair(pair: SpecimFiles) -> OpenedSpecimFiles:
     """Map the data of an ENVI pair after checking that its size is exactly what the header describes.
 
     Raises:
@@ -74,7 +77,7 @@ def open_pair(pair: EnviPair) -> OpenedPair:
                                    f"x {layout.data_type.itemsize} bytes + {layout.header_offset})")
     array: np.ndarray[Any, Any] = np.memmap(pair.data, dtype=layout.dtype, mode="r", offset=layout.header_offset,
                                             shape=layout.shape)
-    return OpenedPair(vendor, layout, array, Blob(pair.data, 0, size))
+    return OpenedSpecimFiles(vendor, layout, array, Blob(pair.data, 0, size))
 
 
 def mean_over_lines(array: np.ndarray[Any, Any], interleave: Interleave, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
@@ -93,7 +96,7 @@ def mean_over_lines(array: np.ndarray[Any, Any], interleave: Interleave, dtype: 
     return mean
 
 
-def load_reference(pair: EnviPair, rel_name: str, table: SpecimTable) -> tuple[EnviArray, list[str]]:
+def load_reference(pair: SpecimFiles, rel_name: str, table: SpecimTable) -> tuple[EnviArray, list[str]]:
     """Return the container reference of a SPECIM reference file and notes on what was done.
 
     Args:
