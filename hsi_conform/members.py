@@ -23,6 +23,7 @@ __all__ = [
     "BOUNDING_BOXES_FILE",
     "CUBE_DATA",
     "CUBE_HEADER",
+    "CUBE_STEM",
     "DATA_SUFFIX",
     "DOCUMENTED_DIRS",
     "EXPLORATION_DIR",
@@ -55,10 +56,12 @@ HEADER_SUFFIX = ".hdr"
 DATA_SUFFIX = ".envi"
 """Suffix of an ENVI data member (the header of ``x.envi`` is ``x.hdr``; spec/container.md#pairs)."""
 
-CUBE_HEADER = "data.hdr"
-"""The metadata hub, mandatory (spec/container.md#mandatory-members)."""
-CUBE_DATA = "data.envi"
-"""The hypercube, mandatory."""
+CUBE_STEM = "data"
+"""Stem of the cube's ENVI pair."""
+CUBE_HEADER = CUBE_STEM + HEADER_SUFFIX
+"""``data.hdr``, the metadata hub, mandatory (spec/container.md#mandatory-members)."""
+CUBE_DATA = CUBE_STEM + DATA_SUFFIX
+"""``data.envi``, the hypercube, mandatory."""
 MANDATORY: tuple[str, ...] = (CUBE_HEADER, CUBE_DATA)
 """The mandatory members, header first."""
 THUMBNAIL = "thumbnail.jpg"

@@ -7,6 +7,7 @@ from pathlib import Path
 import hsi_conform
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.finding import Report
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER
 from hsi_conform.report import render
 from hsi_conform.testing.scene import write_scene
 from hsi_conform.validate import CheckOptions, Content, check
@@ -19,12 +20,12 @@ def break_copy(source: Path, dest: Path) -> Path:
     with hsi_conform.open(source) as c:
         members = {name: c.read_bytes(name) for name in c.names if not name.endswith("/")}
         line_bytes = c.layout.samples * c.layout.bands * c.layout.data_type.itemsize
-    header = members["data.hdr"].decode()
+    header = members[CUBE_HEADER].decode()
     header = header.replace("samples = ", "Samples = ", 1)  # keys are written in lower case
     header = header.replace("fwhm = {", "fwhm = {1.0, ", 1)  # one fwhm too many
     header = header.replace("default bands = {", "default bands = {0, ", 1)  # 1-based, and one or three
-    members["data.hdr"] = header.encode()
-    members["data.envi"] = members["data.envi"][:-line_bytes]  # a truncated transfer
+    members[CUBE_HEADER] = header.encode()
+    members[CUBE_DATA] = members[CUBE_DATA][:-line_bytes]  # a truncated transfer
     with ContainerWriter(dest) as zw:
         for name, data in members.items():
             zw.add_bytes(name, data)
@@ -41,7 +42,7 @@ def run_demo(directory: Path) -> int:
         waves = container.header.value("wavelength")
         print(f"members: {', '.join(container.names)}")
         print(f"cube: {layout.lines} lines x {layout.samples} samples x {layout.bands} bands, "
-              f"{layout.interleave.value}, {cube.dtype}, memmap at byte {container.info('data.envi').offset}")
+              f"{layout.interleave.value}, {cube.dtype}, memmap at byte {container.info(CUBE_DATA).offset}")
         print(f"wavelengths: {waves[0]:g} .. {waves[-1]:g} nm; spectrum of pixel (0, 0): "
               f"{[int(v) for v in container.bip()[0, 0]]}")
     report = check(path, options=FULL)

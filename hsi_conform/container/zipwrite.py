@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from hsi_conform.members import DATA_SUFFIX
+
 from ._file_name import FLAG_UTF8, NameIndex, name_problems
 from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
 
@@ -129,7 +131,7 @@ class ContainerWriter:
         path: str | os.PathLike[str],
         *,
         align: int = 4096,
-        align_suffixes: tuple[str, ...] = (".envi",),
+        align_suffixes: tuple[str, ...] = (DATA_SUFFIX,),
         mtime: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0),
     ) -> None:
         if not (1 <= align <= _MAX_ALIGN and align & (align - 1) == 0):

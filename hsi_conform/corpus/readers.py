@@ -22,6 +22,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER
+
 ACCEPTED, REJECTED, USAGE, INTERNAL = 0, 1, 2, 4
 
 
@@ -29,7 +31,7 @@ def read_gdal(path: Path) -> None:
     """Open the cube with rasterio through ``/vsizip/`` and read every band (raises when GDAL fails)."""
     import rasterio
 
-    with rasterio.Env(CPL_DEBUG=False), rasterio.open(f"/vsizip/{{{path.resolve()}}}/data.envi") as ds:
+    with rasterio.Env(CPL_DEBUG=False), rasterio.open(f"/vsizip/{{{path.resolve()}}}/{CUBE_DATA}") as ds:
         for band in range(1, ds.count + 1):
             ds.read(band)
 
@@ -45,11 +47,11 @@ def read_spectral(path: Path) -> None:
     from hsi_conform.errors import ContainerError
 
     with open_container(path) as container, tempfile.TemporaryDirectory(prefix="hsi-spy-") as tmp:
-        cube = container.info("data.envi")
+        cube = container.info(CUBE_DATA)
         if not cube.stored:
-            raise ContainerError("data.envi", "member is not stored; SPy cannot read it in place")
-        header_file = Path(tmp) / "data.hdr"
-        header_file.write_bytes(container.read_bytes("data.hdr"))
+            raise ContainerError(CUBE_DATA, "member is not stored; SPy cannot read it in place")
+        header_file = Path(tmp) / CUBE_HEADER
+        header_file.write_bytes(container.read_bytes(CUBE_HEADER))
         header = envi.read_envi_header(str(header_file))
         params = envi.gen_params(header)
         params.filename = str(cube.file)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform.container.zipwrite import ALIGN_EXTRA_ID
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, DATA_SUFFIX, EXPLORATION_DIR, METADATA_DIR, REFERENCE_DIR
 from hsi_conform.testing.samples import gray_jpeg, sample_members
 from hsi_conform.testing.zipcraft import Entry, build
 
@@ -36,7 +37,7 @@ ALIGN = 4096
 INPUT = "input.hsi"
 """File name of a generated case input inside its case folder."""
 
-_CAMERA = "Metadata/sample-camera.txt"  # a member no other rule reads: the safest one to damage
+_CAMERA = METADATA_DIR + "sample-camera.txt"  # a member no other rule reads: the safest one to damage
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD_COUNTS, _EOCD_CD_SIZE, _EOCD_CD_OFFSET = 8, 12, 16  # field offsets inside the end record
 
@@ -55,7 +56,7 @@ class ZipCase:
 
 
 def _envi(e: Entry) -> bool:
-    return e.name_bytes.endswith(b".envi")
+    return e.name_bytes.endswith(DATA_SUFFIX.encode())
 
 
 def _record_length(e: Entry) -> int:
@@ -171,7 +172,7 @@ def _overlap() -> bytes:
 
 def _lfh_missing() -> bytes:
     entries = align(clean_entries())
-    cube = next(i for i, e in enumerate(entries) if e.name_bytes == b"data.envi")
+    cube = next(i for i, e in enumerate(entries) if e.name_bytes == CUBE_DATA.encode())
     inside = _offsets(entries)[cube] + len(entries[cube].local_header()) + 100
     return build([*entries, Entry("Metadata/ghost.txt", b"ghost", write_local=False, offset=inside)])
 
@@ -224,11 +225,11 @@ CASES: tuple[ZipCase, ...] = (
     ZipCase("ZIP013-zip-prefix-data/error-jpeg-prefix", lambda: _zip(prepend=gray_jpeg(8, 8))),
     ZipCase("ZIP014-zip-trailing-data/error-trailing-garbage", lambda: _zip(append=b"GARBAGE" * 10)),
     ZipCase("ZIP015-zip-gap/error-hidden-bytes-between-members",
-            lambda: _changed("data.hdr", data_descriptor=b"HIDDEN")),
+            lambda: _changed(CUBE_HEADER, data_descriptor=b"HIDDEN")),
     ZipCase("ZIP016-zip-overlap/error-member-inside-member", _overlap),
     ZipCase("ZIP017-zip-too-many-entries/error-over-configured-limit", _too_many_entries),
     ZipCase("ZIP018-zip-lfh-missing/error-entry-without-local-header", _lfh_missing),
-    ZipCase("ZIP019-zip-lfh-name-mismatch/error-local-name-differs", lambda: _changed("data.hdr", l_name=b"evil.hdr")),
+    ZipCase("ZIP019-zip-lfh-name-mismatch/error-local-name-differs", lambda: _changed(CUBE_HEADER, l_name=b"evil.hdr")),
     ZipCase("ZIP020-zip-lfh-mismatch/valid-local-extra-differs",
             lambda: _changed(_CAMERA, l_extra=struct.pack("<HH", 0xCAFE, 6) + bytes(6))),
     ZipCase("ZIP020-zip-lfh-mismatch/error-local-crc-differs", lambda: _changed(_CAMERA, l_crc=0xDEADBEEF)),
@@ -248,9 +249,9 @@ CASES: tuple[ZipCase, ...] = (
     ZipCase("ZIP029-zip-data-bounds/error-size-runs-into-directory",
             lambda: _changed(_CAMERA, csize=10**6, usize=10**6)),
     ZipCase("ZIP030-zip-dir-with-data/valid-explicit-directories",
-            lambda: _zip([Entry("Metadata/"), Entry("Reference/"), *clean_entries()])),
+            lambda: _zip([Entry(METADATA_DIR), Entry(REFERENCE_DIR), *clean_entries()])),
     ZipCase("ZIP030-zip-dir-with-data/error-directory-with-payload",
-            lambda: _added(Entry("Exploration/", b"hidden payload"))),
+            lambda: _added(Entry(EXPLORATION_DIR, b"hidden payload"))),
     ZipCase("ZIP031-zip-special-file/error-symlink",
             lambda: _added(Entry("Metadata/link", b"/etc/passwd", external_attr=0o120777 << 16))),
     ZipCase("ZIP032-zip-setuid/warning-setuid-script",
@@ -281,7 +282,7 @@ CASES: tuple[ZipCase, ...] = (
             lambda: _added(Entry("Metadata/STRASSE.txt", _TEXT), Entry("Metadata/straße.txt", _TEXT))),
     ZipCase("ZIP049-zip-file-dir-conflict/error-file-used-as-directory",
             lambda: _added(Entry("Metadata/notes", _TEXT), Entry("Metadata/notes/a.txt", _TEXT))),
-    ZipCase("ZIP050-zip-crc-mismatch/error-bad-cube-crc", lambda: _changed("data.envi", crc=0xDEADBEEF)),
+    ZipCase("ZIP050-zip-crc-mismatch/error-bad-cube-crc", lambda: _changed(CUBE_DATA, crc=0xDEADBEEF)),
     ZipCase("LAY009-lay-unaligned-data/info-unaligned-envi", lambda: build(clean_entries())),
 )
 

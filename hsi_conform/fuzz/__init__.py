@@ -26,6 +26,8 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform.members import CUBE_HEADER
+
 TARGETS = {"header": "hsi_conform.fuzz.header_target", "validator": "hsi_conform.fuzz.validator_target"}
 HEADER_SEEDS = "headers"
 Target = Callable[[bytes], None]
@@ -65,7 +67,7 @@ def header_seeds(corpus: Path) -> Path:
     out = corpus / HEADER_SEEDS
     out.mkdir(exist_ok=True)
     for path in sorted(corpus.glob("*.hsi")):
-        data = _member(path, "data.hdr")
+        data = _member(path, CUBE_HEADER)
         if data is not None:
             (out / (hashlib.sha1(data).hexdigest() + ".hdr")).write_bytes(data)
     for path in sorted(corpus.glob("*.hdr")):

@@ -22,6 +22,20 @@ from typing import Any, Literal
 import numpy as np
 
 from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.members import (
+    BLACK,
+    BOUNDING_BOXES,
+    BOUNDING_BOXES_FILE,
+    CUBE_STEM,
+    DATA_SUFFIX,
+    EXPLORATION_DIR,
+    METADATA_DIR,
+    THUMBNAIL,
+    WHITE,
+    envi_names,
+    preview_stem,
+    reference_stem,
+)
 from hsi_conform.testing.samples import gray_jpeg
 from hsi_conform.testing.zipcraft import Entry, build
 
@@ -157,7 +171,7 @@ def zip_entries(members: Sequence[tuple[str, bytes]], align: int, start: int = 0
     for name, content in members:
         raw = name.encode("utf-8")
         extra = b""
-        if align > 1 and name.endswith(".envi"):
+        if align > 1 and name.endswith(DATA_SUFFIX):
             pad = -(pos + _LFH_SIZE + len(raw) + 6) % align
             extra = struct.pack("<HHH", _ALIGN_ID, 2 + pad, align) + bytes(pad)
         out.append(Entry(name, content, l_extra=extra))
@@ -312,7 +326,7 @@ def _feature_fields(spec: ContainerSpec, class_names: Sequence[str], camera: str
     if spec.has("classification"):
         out.append(("classification file", "classification.envi"))
     if spec.has("bboxes"):
-        out.append(("bounding boxes", "bounding boxes.csv"))
+        out.append(("bounding boxes", BOUNDING_BOXES_FILE))
     if spec.has("metadata"):
         out.append(("sensor type", camera))
     return out
@@ -342,7 +356,8 @@ def _stored(bip: np.ndarray[Any, Any], il: Interleave) -> np.ndarray[Any, Any]:
 
 def _envi_pair(base: str, array: np.ndarray[Any, Any], fields: list[tuple[str, HeaderValue]],
                rnd: random.Random | None, prefix: bytes = b"") -> list[tuple[str, bytes]]:
-    return [(base + ".hdr", render_header(fields, rnd).encode()), (base + ".envi", prefix + array.tobytes())]
+    header, data = envi_names(base)
+    return [(header, render_header(fields, rnd).encode()), (data, prefix + array.tobytes())]
 
 
 # -- containers -----------------------------------------------------------------------------------------------
@@ -359,7 +374,7 @@ def build_valid(spec: ContainerSpec, rnd: random.Random | None = None) -> ValidC
         class_names = ()
     camera = "camera" if rnd is None else rnd.choice(("camera", "sensor-a", "cam.v2"))
     prefix = bytes(range(spec.header_offset % 256))[: spec.header_offset]
-    members = _envi_pair("data", cube, root_fields(spec, rnd, class_names, camera), rnd, prefix)
+    members = _envi_pair(CUBE_STEM, cube, root_fields(spec, rnd, class_names, camera), rnd, prefix)
     members += _optional_members(spec, bip, rng, rnd, class_names, camera)
     if rnd is not None:
         members = _shuffled_members(members, rnd)
@@ -388,16 +403,16 @@ def _optional_members(spec: ContainerSpec, bip: np.ndarray[Any, Any], rng: np.ra
     if spec.has("references"):
         shape = (spec.reference_lines, spec.samples, spec.bands)
         fields = _spectral(spec, spec.reference_lines, spec.samples, spec.bands)
-        out += _envi_pair("Reference/white", _stored(_values(spec.dtype, shape, rng, 220, 250), il), fields, rnd)
-        out += _envi_pair("Reference/black", _stored(_values(spec.dtype, shape, rng, 1, 20), il), fields, rnd)
+        out += _envi_pair(reference_stem(WHITE), _stored(_values(spec.dtype, shape, rng, 220, 250), il), fields, rnd)
+        out += _envi_pair(reference_stem(BLACK), _stored(_values(spec.dtype, shape, rng, 1, 20), il), fields, rnd)
     if spec.has("preview"):
         small = np.ascontiguousarray(bip[::2, ::2, :])
-        out += _envi_pair("preview", _stored(small, il), _spectral(spec, *small.shape), rnd)
+        out += _envi_pair(preview_stem(), _stored(small, il), _spectral(spec, *small.shape), rnd)
     if spec.has("lod"):
-        out += _envi_pair("preview_1", _stored(bip, il), _spectral(spec, *bip.shape), rnd)
+        out += _envi_pair(preview_stem("1"), _stored(bip, il), _spectral(spec, *bip.shape), rnd)
     if spec.has("thumbnail"):
         w, h = (spec.samples, spec.lines) if rnd is None else (rnd.randint(1, 16), rnd.randint(1, 16))
-        out.append(("thumbnail.jpg", gray_jpeg(w, h)))
+        out.append((THUMBNAIL, gray_jpeg(w, h)))
     labels = rng.integers(0, max(len(class_names), 1), size=(spec.lines, spec.samples)).astype(np.uint8)
     if spec.has("classification"):
         out += _classification(spec, labels, class_names, rnd)
@@ -405,12 +420,12 @@ def _optional_members(spec: ContainerSpec, bip: np.ndarray[Any, Any], rng: np.ra
         for index, name in enumerate(class_names):
             mask = (labels == index).astype(np.uint8)[None]
             fields = core_fields(spec.lines, spec.samples, 1, DataType.UINT8, Interleave.BSQ, ByteOrder.LITTLE)
-            out += _envi_pair(f"Exploration/{name}", mask, fields, rnd)
+            out += _envi_pair(EXPLORATION_DIR + name, mask, fields, rnd)
     if spec.has("bboxes"):
-        out.append(("Exploration/bounding boxes.csv", _bboxes(spec, class_names or ("object",), rnd)))
+        out.append((BOUNDING_BOXES, _bboxes(spec, class_names or ("object",), rnd)))
     if spec.has("metadata"):
-        out.append((f"Metadata/{camera}.txt", b"A synthetic camera of hsi-conform.\n"))
-        out.append(("Metadata/notes.json", b'{"operator": "generated"}\n'))
+        out.append((f"{METADATA_DIR}{camera}.txt", b"A synthetic camera of hsi-conform.\n"))
+        out.append((METADATA_DIR + "notes.json", b'{"operator": "generated"}\n'))
     return out
 
 
@@ -419,7 +434,7 @@ def _classification(spec: ContainerSpec, labels: np.ndarray[Any, Any], class_nam
     fields = core_fields(spec.lines, spec.samples, 1, DataType.UINT8, Interleave.BSQ, ByteOrder.LITTLE,
                          file_type="ENVI Classification")
     fields += [("classes", str(len(class_names))), ("class names", tuple(class_names))]
-    return _envi_pair("Exploration/classification", labels[None], fields, rnd)
+    return _envi_pair(EXPLORATION_DIR + "classification", labels[None], fields, rnd)
 
 
 def _bboxes(spec: ContainerSpec, names: Sequence[str], rnd: random.Random | None) -> bytes:

@@ -26,6 +26,21 @@ from dataclasses import dataclass, replace
 
 from hsi_conform.finding import Report, Severity
 from hsi_conform.header import Header, parse_header
+from hsi_conform.members import (
+    BLACK,
+    BOUNDING_BOXES,
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    EXPLORATION_DIR,
+    HEADER_SUFFIX,
+    METADATA_DIR,
+    PREVIEW,
+    THUMBNAIL,
+    WHITE,
+    envi_names,
+    reference_stem,
+)
 from hsi_conform.testing.generate import ContainerSpec, ValidContainer, zip_entries
 from hsi_conform.testing.zipcraft import Entry, build
 
@@ -176,7 +191,7 @@ def _deflated(name: str) -> Apply:
 Edit = Callable[[str, Header, ValidContainer], str]
 
 
-def _header_edit(edit: Edit, member: str = "data.hdr") -> Apply:
+def _header_edit(edit: Edit, member: str = CUBE_HEADER) -> Apply:
     def apply(vc: ValidContainer, rnd: random.Random) -> bytes:
         text = vc.member(member).decode("utf-8")
         new = edit(text, parse_header(text), vc)
@@ -246,7 +261,7 @@ def _comment_in_list(old: str, vc: ValidContainer) -> str:
 
 def _resized(name: str, key: str, delta: int, axis_bytes: Callable[[ValidContainer], int]) -> Apply:
     """Change a dimension of an ENVI pair (header value and data size agree, so only the dimension is wrong)."""
-    hdr = name + ".hdr"
+    hdr, dat = envi_names(name)
 
     def apply(vc: ValidContainer, rnd: random.Random) -> bytes:
         text = vc.member(hdr).decode()
@@ -255,10 +270,10 @@ def _resized(name: str, key: str, delta: int, axis_bytes: Callable[[ValidContain
         assert entry is not None
         s = entry.value_span
         text = text[: s.start] + str(int(entry.value_raw) + delta) + text[s.end :]
-        data = vc.member(name + ".envi")
+        data = vc.member(dat)
         size = len(data) + delta * axis_bytes(vc)
         data = (data * 2)[:size] if size <= 2 * len(data) else data + bytes(size - len(data))
-        members = _swap(_swap(_members(vc), hdr, text.encode()), name + ".envi", data)
+        members = _swap(_swap(_members(vc), hdr, text.encode()), dat, data)
         return vc.rebuild(members)
     return apply
 
@@ -274,7 +289,7 @@ def _line_bytes(vc: ValidContainer) -> int:
 # -- the catalogue -------------------------------------------------------------------------------------------
 
 _META = frozenset({"metadata"})
-_NOTES = "Metadata/notes.json"
+_NOTES = METADATA_DIR + "notes.json"
 _CLASSIFICATION = ("classification",)
 
 
@@ -322,17 +337,17 @@ def _zip_mutations() -> list[Mutation]:
         _m("zip-patched-data", "ZIP024", "Set the patched-data flag of a member.",
            _with_entry(_NOTES, lambda e: replace(e, flags=0x20)), _META),
         _m("zip-data-descriptor", "ZIP025", "Write data.hdr with a data descriptor.",
-           _with_entry("data.hdr", _descriptor)),
+           _with_entry(CUBE_HEADER, _descriptor)),
         _m("zip-version-needed", "ZIP026", "Need version 6.3 to extract data.hdr.",
-           _with_entry("data.hdr", lambda e: replace(e, version_needed=63, l_version_needed=63))),
+           _with_entry(CUBE_HEADER, lambda e: replace(e, version_needed=63, l_version_needed=63))),
         _m("zip-lfh-name-mismatch", "ZIP019", "Spell the local header's name differently.",
-           _with_entry("data.hdr", lambda e: replace(e, l_name=b"data.hdx"))),
+           _with_entry(CUBE_HEADER, lambda e: replace(e, l_name=b"data.hdx"))),
         _m("zip-lfh-crc-mismatch", "ZIP020", "Let the local header's CRC disagree with the directory.",
-           _with_entry("data.hdr", lambda e: replace(e, l_crc=e.real_crc ^ 1))),
+           _with_entry(CUBE_HEADER, lambda e: replace(e, l_crc=e.real_crc ^ 1))),
         _m("zip-stored-size", "ZIP022", "Give a stored member an uncompressed size that differs.",
            _with_entry(_NOTES, lambda e: replace(e, usize=e.real_csize + 7)), _META),
         _m("zip-crc-mismatch", "ZIP050", "Write a wrong CRC-32 for data.envi (directory and local header).",
-           _with_entry("data.envi", lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF))),
+           _with_entry(CUBE_DATA, lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF))),
         _m("zip-count-mismatch", "ZIP008", "Write a wrong entry count into the end record.",
            lambda vc, rnd: build(vc.entries(), eocd_count=len(vc.members) + 1)),
         _m("zip-multidisk", "ZIP009", "Write disk number 1 into the end record.", _with_build(eocd_disk=1)),
@@ -341,12 +356,12 @@ def _zip_mutations() -> list[Mutation]:
         _m("zip-cd-bounds", "ZIP004", "Put bytes between the central directory and the end record.",
            _with_build(between_cd_and_eocd=b"JUNKJUNK")),
         _m("zip-gap", "ZIP015", "Hide bytes between two members.",
-           _with_entry("data.hdr", lambda e: replace(e, data_descriptor=b"hidden bytes"))),
+           _with_entry(CUBE_HEADER, lambda e: replace(e, data_descriptor=b"hidden bytes"))),
         _m("zip-truncated-eocd", "ZIP003", "Cut the last 5 bytes of the end record.", lambda vc, rnd: vc.data[:-5]),
         _m("zip-extra-corrupt", "ZIP027", "Give data.hdr an extra field whose length overruns it.",
-           _with_entry("data.hdr", lambda e: replace(e, extra=b"\x99\x99\x64\x00ab", l_extra=None))),
+           _with_entry(CUBE_HEADER, lambda e: replace(e, extra=b"\x99\x99\x64\x00ab", l_extra=None))),
         _m("zip-unicode-path-extra", "ZIP028", "Add a Unicode Path extra (0x7075) naming another file.",
-           _with_entry("data.hdr", _unicode_path)),
+           _with_entry(CUBE_HEADER, _unicode_path)),
         _m("zip-overlap", "ZIP016 ZIP019", "Add a directory entry that points at data.hdr's local header.",
            _overlap),
     ]
@@ -374,16 +389,16 @@ def _overlap(vc: ValidContainer, rnd: random.Random) -> bytes:
 
 def _layout_mutations() -> list[Mutation]:
     return [
-        _m("lay-no-data-header", "LAY001", "Drop data.hdr.", _rebuilt(lambda m: _drop(m, "data.hdr"))),
-        _m("lay-no-data", "LAY002", "Drop data.envi.", _rebuilt(lambda m: _drop(m, "data.envi"))),
+        _m("lay-no-data-header", "LAY001", "Drop data.hdr.", _rebuilt(lambda m: _drop(m, CUBE_HEADER))),
+        _m("lay-no-data", "LAY002", "Drop data.envi.", _rebuilt(lambda m: _drop(m, CUBE_DATA))),
         _m("lay-mandatory-name-case", "LAY001 LAY003", "Rename data.hdr to Data.hdr.",
-           _rebuilt(lambda m: [("Data.hdr" if n == "data.hdr" else n, c) for n, c in m])),
+           _rebuilt(lambda m: [("Data.hdr" if n == CUBE_HEADER else n, c) for n, c in m])),
         _m("lay-reference-header-missing", "LAY005", "Drop Reference/white.hdr.",
-           _rebuilt(lambda m: _drop(m, "Reference/white.hdr")), ("references",)),
+           _rebuilt(lambda m: _drop(m, reference_stem(WHITE) + HEADER_SUFFIX)), ("references",)),
         _m("lay-reference-data-missing", "LAY006", "Drop Reference/black.envi.",
-           _rebuilt(lambda m: _drop(m, "Reference/black.envi")), ("references",)),
+           _rebuilt(lambda m: _drop(m, reference_stem(BLACK) + DATA_SUFFIX)), ("references",)),
         _m("lay-preview-data-missing", "LAY006", "Drop preview.envi.",
-           _rebuilt(lambda m: _drop(m, "preview.envi")), ("preview",)),
+           _rebuilt(lambda m: _drop(m, PREVIEW + DATA_SUFFIX)), ("preview",)),
     ]
 
 
@@ -459,27 +474,28 @@ def _field_mutations() -> list[Mutation]:
 def _xrf_mutations() -> list[Mutation]:
     return [
         _m("xrf-data-short", "XRF001", "Truncate data.envi by one line.",
-           lambda vc, rnd: vc.rebuild(_swap(_members(vc), "data.envi", vc.member("data.envi")[: -_line_bytes(vc)]))),
+           lambda vc, rnd: vc.rebuild(_swap(_members(vc), CUBE_DATA, vc.member(CUBE_DATA)[: -_line_bytes(vc)]))),
         _m("xrf-data-long", "XRF002", "Append bytes to data.envi.",
-           lambda vc, rnd: vc.rebuild(_swap(_members(vc), "data.envi", vc.member("data.envi") + b"\0" * 3))),
+           lambda vc, rnd: vc.rebuild(_swap(_members(vc), CUBE_DATA, vc.member(CUBE_DATA) + b"\0" * 3))),
         _m("xrf-reference-samples", "XRF003", "Give the white reference one sample more.",
-           _resized("Reference/white", "samples", 1, lambda vc: vc.spec.reference_lines * vc.spec.bands * _item(vc)),
+           _resized(reference_stem(WHITE), "samples", 1,
+                    lambda vc: vc.spec.reference_lines * vc.spec.bands * _item(vc)),
            ("references",)),
         _m("xrf-preview-larger", "XRF004", "Give the preview one line more than the cube.",
            _preview_larger, ("preview",)),
         _m("xrf-mask-missing", "XRF005", "Drop the mask files of the first class.",
-           lambda vc, rnd: vc.rebuild(_drop(_members(vc), *(f"Exploration/{vc.class_names[0]}.{x}"
-                                                          for x in ("hdr", "envi")))), ("masks",),
+           lambda vc, rnd: vc.rebuild(_drop(_members(vc), *envi_names(EXPLORATION_DIR + vc.class_names[0]))),
+           ("masks",),
            excludes=_CLASSIFICATION),
         _m("xrf-mask-dims", "XRF006", "Give the first mask one sample more.",
-           lambda vc, rnd: _resized(f"Exploration/{vc.class_names[0]}", "samples", 1,
+           lambda vc, rnd: _resized(EXPLORATION_DIR + vc.class_names[0], "samples", 1,
                                     lambda v: v.spec.lines)(vc, rnd), ("masks",),
            excludes=_CLASSIFICATION),
         _m("xrf-classification-dims", "XRF007", "Give the classification file one line more.",
-           _resized("Exploration/classification", "lines", 1, lambda vc: vc.spec.samples), ("classification",)),
+           _resized(EXPLORATION_DIR + "classification", "lines", 1, lambda vc: vc.spec.samples), ("classification",)),
         _m("xrf-classification-classes", "XRF009", "Rename a class in the classification file only.",
            _header_edit(_value("class names", lambda old, vc: "{" + ", ".join(["zzz", *vc.class_names[1:]]) + "}"),
-                        "Exploration/classification.hdr"), ("classification", "masks")),
+                        EXPLORATION_DIR + "classification" + HEADER_SUFFIX), ("classification", "masks")),
         _m("xrf-bbox-encoding", "XRF010", "Write a bounding-box CSV that is not UTF-8.",
            _bbox(lambda csv: csv + b"caf\xe9,0,0,1,1\n"), ("bboxes",)),
         _m("xrf-bbox-row", "XRF011", "Add a bounding box row with four cells.",
@@ -488,12 +504,12 @@ def _xrf_mutations() -> list[Mutation]:
            lambda vc, rnd: _bbox(lambda csv: csv + f"object,{vc.spec.samples},0,1,1\n".encode())(vc, rnd),
            ("bboxes",)),
         _m("xrf-thumbnail-not-jpeg", "XRF014", "Replace the thumbnail by PNG bytes.",
-           _rebuilt(lambda m: _swap(m, "thumbnail.jpg", b"\x89PNG\r\n\x1a\n not a jpeg")), ("thumbnail",)),
+           _rebuilt(lambda m: _swap(m, THUMBNAIL, b"\x89PNG\r\n\x1a\n not a jpeg")), ("thumbnail",)),
     ]
 
 
 def _bbox(change: Callable[[bytes], bytes]) -> Apply:
-    name = "Exploration/bounding boxes.csv"
+    name = BOUNDING_BOXES
 
     def apply(vc: ValidContainer, rnd: random.Random) -> bytes:
         csv = vc.member(name)
@@ -504,10 +520,10 @@ def _bbox(change: Callable[[bytes], bytes]) -> Apply:
 
 
 def _preview_larger(vc: ValidContainer, rnd: random.Random) -> bytes:
-    text = vc.member("preview.hdr").decode()
+    text = vc.member(PREVIEW + HEADER_SUFFIX).decode()
     rows = -(-vc.spec.lines // 2)
     extra = vc.spec.lines + 1 - rows
-    return _resized("preview", "lines", extra, lambda v: -(-v.spec.samples // 2) * v.spec.bands * _item(v))(
+    return _resized(PREVIEW, "lines", extra, lambda v: -(-v.spec.samples // 2) * v.spec.bands * _item(v))(
         vc, rnd) if text else vc.data
 
 

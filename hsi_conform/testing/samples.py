@@ -16,6 +16,18 @@ import numpy as np
 from hsi_conform.container.write import cube_header_fields
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.header import build_header_text
+from hsi_conform.members import (
+    BLACK,
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    HEADER_SUFFIX,
+    METADATA_DIR,
+    PREVIEW,
+    THUMBNAIL,
+    WHITE,
+    reference_stem,
+)
 
 
 def gray_jpeg(width: int, height: int) -> bytes:
@@ -77,16 +89,16 @@ def sample_members(*, lines: int = 16, samples: int = 12, bands: int = 10) -> di
         "measurement": "sample-0001",
     }
     return {
-        "data.hdr": build_header_text(cube_header_fields(cube, "bil", fields)).encode(),
-        "data.envi": cube.tobytes(),
-        "thumbnail.jpg": gray_jpeg(samples, lines),
-        "preview.hdr": _envi_header(preview, waves),
-        "preview.envi": preview.tobytes(),
-        "Reference/white.hdr": _envi_header(white, waves),
-        "Reference/white.envi": white.tobytes(),
-        "Reference/black.hdr": _envi_header(black, waves),
-        "Reference/black.envi": black.tobytes(),
-        "Metadata/sample-camera.txt": b"Synthetic push-broom camera used by the hsi-conform sample.\n",
+        CUBE_HEADER: build_header_text(cube_header_fields(cube, "bil", fields)).encode(),
+        CUBE_DATA: cube.tobytes(),
+        THUMBNAIL: gray_jpeg(samples, lines),
+        PREVIEW + HEADER_SUFFIX: _envi_header(preview, waves),
+        PREVIEW + DATA_SUFFIX: preview.tobytes(),
+        reference_stem(WHITE) + HEADER_SUFFIX: _envi_header(white, waves),
+        reference_stem(WHITE) + DATA_SUFFIX: white.tobytes(),
+        reference_stem(BLACK) + HEADER_SUFFIX: _envi_header(black, waves),
+        reference_stem(BLACK) + DATA_SUFFIX: black.tobytes(),
+        METADATA_DIR + "sample-camera.txt": b"Synthetic push-broom camera used by the hsi-conform sample.\n",
     }
 
 

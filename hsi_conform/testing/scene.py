@@ -21,6 +21,22 @@ from hsi_conform.container.write import cube_header_fields, iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import build_header_text
+from hsi_conform.members import (
+    BLACK,
+    BOUNDING_BOXES,
+    BOUNDING_BOXES_FILE,
+    CUBE_DATA,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    EXPLORATION_DIR,
+    HEADER_SUFFIX,
+    METADATA_DIR,
+    PREVIEW,
+    THUMBNAIL,
+    WHITE,
+    envi_names,
+    reference_stem,
+)
 from hsi_conform.testing.samples import gray_jpeg, wavelengths
 
 CLASSES = ("background", "leaf", "panel")
@@ -110,21 +126,21 @@ def scene_members(spec: SceneSpec = SceneSpec()) -> dict[str, bytes | np.ndarray
     fields = _root_fields(spec, waves) | spectral
     il = spec.interleave
     members: dict[str, bytes | np.ndarray[Any, Any]] = {
-        "data.hdr": _header(arrays["cube"], il, fields),
-        "data.envi": arrays["cube"],
+        CUBE_HEADER: _header(arrays["cube"], il, fields),
+        CUBE_DATA: arrays["cube"],
     }
     if spec.minimal:
-        members["data.hdr"] = _header(arrays["cube"], il, spectral)
+        members[CUBE_HEADER] = _header(arrays["cube"], il, spectral)
         return members
     members |= {
-        "thumbnail.jpg": gray_jpeg(spec.samples, spec.lines),
-        "preview.hdr": _header(arrays["preview"], il, spectral),
-        "preview.envi": arrays["preview"],
-        "Reference/white.hdr": _header(arrays["white"], il, spectral),
-        "Reference/white.envi": arrays["white"],
-        "Reference/black.hdr": _header(arrays["black"], il, spectral),
-        "Reference/black.envi": arrays["black"],
-        "Metadata/sample-camera.txt": b"Synthetic push-broom camera (12-bit, 400-1000 nm) of hsi-conform.\n",
+        THUMBNAIL: gray_jpeg(spec.samples, spec.lines),
+        PREVIEW + HEADER_SUFFIX: _header(arrays["preview"], il, spectral),
+        PREVIEW + DATA_SUFFIX: arrays["preview"],
+        reference_stem(WHITE) + HEADER_SUFFIX: _header(arrays["white"], il, spectral),
+        reference_stem(WHITE) + DATA_SUFFIX: arrays["white"],
+        reference_stem(BLACK) + HEADER_SUFFIX: _header(arrays["black"], il, spectral),
+        reference_stem(BLACK) + DATA_SUFFIX: arrays["black"],
+        METADATA_DIR + "sample-camera.txt": b"Synthetic push-broom camera (12-bit, 400-1000 nm) of hsi-conform.\n",
     }
     members |= _exploration(arrays["labels"])
     return members
@@ -152,27 +168,29 @@ def _root_fields(spec: SceneSpec, waves: list[float]) -> dict[str, object]:
         "classes": len(CLASSES),
         "class names": list(CLASSES),
         "class lookup": list(LOOKUP),
-        "bounding boxes": "bounding boxes.csv",
+        "bounding boxes": BOUNDING_BOXES_FILE,
     }
 
 
 def _exploration(labels: np.ndarray[Any, Any]) -> dict[str, bytes | np.ndarray[Any, Any]]:
     plane = labels[:, None, :]  # one band, BIL
+    header, data = envi_names(EXPLORATION_DIR + "classification")
     out: dict[str, bytes | np.ndarray[Any, Any]] = {
-        "Exploration/classification.hdr": _header(plane, Interleave.BIL, {
+        header: _header(plane, Interleave.BIL, {
             "file type": "ENVI Classification", "classes": len(CLASSES), "class names": list(CLASSES),
             "class lookup": list(LOOKUP)}),
-        "Exploration/classification.envi": np.ascontiguousarray(plane),
+        data: np.ascontiguousarray(plane),
     }
     rows = ["name,left,top,width,height"]
     for index, name in enumerate(CLASSES):
         mask = (labels == index).astype(np.uint8)[:, None, :]
-        out[f"Exploration/{name}.hdr"] = _header(mask, Interleave.BIL, {})
-        out[f"Exploration/{name}.envi"] = np.ascontiguousarray(mask)
+        header, data = envi_names(EXPLORATION_DIR + name)
+        out[header] = _header(mask, Interleave.BIL, {})
+        out[data] = np.ascontiguousarray(mask)
         if index:
             ys, xs = np.nonzero(labels == index)
             rows.append(f"{name},{xs.min()},{ys.min()},{xs.max() - xs.min() + 1},{ys.max() - ys.min() + 1}")
-    out["Exploration/bounding boxes.csv"] = ("\n".join(rows) + "\n").encode()
+    out[BOUNDING_BOXES] = ("\n".join(rows) + "\n").encode()
     return out
 
 
