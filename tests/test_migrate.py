@@ -15,6 +15,7 @@ import pytest
 import hsi_conform
 from hsi_conform.cli.main import main
 from hsi_conform.converters import migrate as migrate_module
+from hsi_conform.converters.base import UnknownOptionError
 from hsi_conform.converters.envi import EnviConverter
 from hsi_conform.converters.hsi import HsiConverter
 from hsi_conform.converters.migrate import JOURNAL, iter_journal, migrate
@@ -183,3 +184,13 @@ def test_quantize_option_reaches_the_legacy_reader(tmp_path: Path) -> None:
     assert summary.exit_code == 0
     assert int(hsi_conform.open(tmp_path / "dst" / "run.hsi").header.value("data type")) == 2
     assert int(hsi_conform.open(tmp_path / "dst" / "plain.hsi").header.value("data type")) == 12
+
+
+def test_options_are_checked_against_the_declared_tables_before_converting(tmp_path: Path) -> None:
+    pair(tmp_path / "src", "plain")
+    with pytest.raises(UnknownOptionError) as info:
+        migrate(tmp_path / "src", tmp_path / "dst", options={"no_such_option": "1"})
+    assert info.value.accepted["legacy reader"] == ("quantize",)
+    with pytest.raises(ConfigError):
+        migrate(tmp_path / "src", tmp_path / "dst", options={"quantize": "int8"})
+    assert not (tmp_path / "dst" / JOURNAL).exists()

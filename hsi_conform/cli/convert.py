@@ -1,9 +1,10 @@
 """The ``convert``, ``formats`` and ``migrate`` subcommands of ``hsi-conform``.
 
-``--option KEY=VALUE`` options go to the source converter when its ``read`` takes that keyword (e.g. the legacy
-reader's ``quantize``), otherwise to the destination converter's ``write``. ``convert`` prints what the reader
-noted (inferred values, quantisation error) and validates ``.hsi`` outputs: exit 0 when the output has no ERROR
-finding, 1 otherwise.
+``--option KEY=VALUE`` options go to the converter that declares them: the source's ``read_options`` (e.g. the
+legacy reader's ``quantize``), the destination's ``write_options``, or both; an option neither declares exits 2
+naming what each accepts (``hsi-conform formats`` lists them all). ``convert`` runs the one pipeline,
+:func:`hsi_conform.converters.run_conversion`, prints what the reader noted (inferred values, quantisation error)
+and validates ``.hsi`` outputs: exit 0 when the output has no ERROR finding, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsi_conform.errors import ConfigError, ConverterNotFoundError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from hsi_conform.converters.base import OptionSpec
 
 
 def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
@@ -25,7 +31,8 @@ def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--from", dest="from_format", default=None, metavar="FMT", help="source format (default: detected)")
     p.add_argument("--to", dest="to_format", default=None, metavar="FMT",
                    help="destination format: hsi, envi, specim, hdf5, tiff, ... (default: from DST's suffix)")
-    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="format option (repeatable)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="reader or writer option (repeatable; hsi-conform formats lists them)")
     p.set_defaults(run=cmd_convert)
 
 
@@ -62,70 +69,77 @@ def parse_options(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _converter(name: str) -> Any:
-    from hsi_conform.converters import get_converter
-
-    try:
-        return get_converter(name)
-    except ConverterNotFoundError as exc:
-        raise ConfigError(f"unknown format {name!r} (installed: {', '.join(exc.candidates)})") from exc
-
-
 def cmd_convert(args: argparse.Namespace) -> int:
     """Run ``convert``."""
-    from hsi_conform.converters import detect, format_for
-    from hsi_conform.converters.migrate import split_options
+    from hsi_conform.converters import run_conversion
     from hsi_conform.errors import InputUnreadableError
 
     options = parse_options(args.option)
     if not args.source.exists():
         raise InputUnreadableError(str(args.source), "no such file or directory")
     try:
-        to_format = args.to_format or format_for(args.dest)
+        done = run_conversion(args.source, args.dest, options, from_format=args.from_format, to_format=args.to_format)
     except ConverterNotFoundError as exc:
-        raise ConfigError(f"cannot tell the format of {args.dest} from its suffix: give --to") from exc
-    writer = _converter(to_format)
-    reader = _converter(args.from_format) if args.from_format else detect(args.source)
-    read_opts, write_opts = split_options(reader, options)
-    dataset = reader.read(args.source, **read_opts)
-    args.dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        written = writer.write(dataset, args.dest, **write_opts)
-    except TypeError as exc:  # unknown writer options
-        raise ConfigError(str(exc)) from exc
-    print(f"converted {args.source} ({reader.name}) -> {written} ({writer.name})")
-    for note in dataset.notes:
+        usage = _usage_error(exc, args)
+        if usage is None:
+            raise  # no converter reads the source: exit 3, as for any unreadable input
+        raise usage from exc
+    print(f"converted {args.source} ({done.reader}) -> {done.written} ({done.writer})")
+    for note in done.notes:
         print(f"  note: {note}")
-    if writer.name != "hsi":
+    if done.writer != "hsi":
         return 0
     from hsi_conform.validate import check
 
-    report = check(written)
+    report = check(done.written)
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
     print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
     return 0 if report.conformant else 1
 
 
+def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> ConfigError | None:
+    """Return the usage error (exit 2) a failed lookup means, or None when the source is what no converter reads."""
+    if exc.source in (args.from_format, args.to_format):
+        return ConfigError(f"unknown format {exc.source!r} (installed: {', '.join(exc.candidates)})")
+    if exc.source == str(args.dest):
+        return ConfigError(f"cannot tell the format of {args.dest} from its suffix: give --to")
+    return None
+
+
 def cmd_formats(args: argparse.Namespace) -> int:
-    """Run ``formats``: name, availability (or the pip command) and description of every converter."""
+    """Run ``formats``: name, availability (or the pip command) and description of every converter, then its options."""
     from hsi_conform.converters import missing_requirements, registered
     from hsi_conform.errors import ConverterUnavailableError
 
-    rows = []
+    rows: list[tuple[str, str, str, list[str]]] = []
     for name, entry in registered().items():
         try:
             cls = entry.load()
-        except Exception as exc:  # a broken plugin is listed, not fatal
-            rows.append((name, "broken", f"failed to load: {exc}"))
+        except Exception as exc:  # a broken or non-conforming plugin is listed, not fatal
+            rows.append((name, "broken", f"failed to load: {exc}", []))
             continue
         missing = missing_requirements(cls)
         state = ConverterUnavailableError(name, missing, cls.extra).install_command if missing else "available"
-        rows.append((name, state, cls.description))
+        options = _option_lines("read", cls.read_options) + _option_lines("write", cls.write_options)
+        rows.append((name, state, cls.description, options))
     width = max((len(r[0]) for r in rows), default=4)
     state_width = max((len(r[1]) for r in rows), default=9)
-    for name, state, description in rows:
+    for name, state, description, options in rows:
         sys.stdout.write(f"{name:<{width}}  {state:<{state_width}}  {description}\n")
+        for line in options:
+            sys.stdout.write(f"{'':<{width + state_width + 4}}{line}\n")
     return 0
+
+
+def _option_lines(role: str, table: Mapping[str, OptionSpec]) -> list[str]:
+    """Return one line per option: role, ``name=default`` as typed on the command line, choices, help."""
+    from hsi_conform.converters.base import option_text
+
+    lines = []
+    for name, spec in table.items():
+        choices = f" [{'|'.join(option_text(c) for c in spec.choices)}]" if spec.choices else ""
+        lines.append(f"{role} {name}={option_text(spec.default)}{choices}  {spec.help}")
+    return lines
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from hsi_conform._resources import data_file
+from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
 from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
 
@@ -130,35 +132,196 @@ class HsiDataset:
         return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
 
 
+#: The empty option mapping (read-only, so one instance can be the default of every ``read`` and ``write``).
+NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+_NONE_WORDS = ("", "none", "null")
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def parse_flag(text: str) -> bool:
+    """Parse a command-line boolean (``true``/``false``, ``yes``/``no``, ``on``/``off``, ``1``/``0``).
+
+    Raises:
+        ValueError: any other word.
+    """
+    word = text.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError(f"expected a boolean ({'/'.join(_TRUE_WORDS)} or {'/'.join(_FALSE_WORDS)}), got {text!r}")
+
+
+def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Return a parser that reads ``none`` (or an empty value) as None and anything else with ``parse``."""
+
+    def parse_optional(text: str) -> Any:
+        return None if text.strip().lower() in _NONE_WORDS else parse(text)
+
+    return parse_optional
+
+
+def option_text(value: Any) -> str:
+    """Return how a typed option value is written on the command line (``none``, ``true``, ``2,4,4``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(option_text(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionSpec:
+    """One option a converter's ``read`` or ``write`` accepts (declared in its ``read_options``/``write_options``).
+
+    Attributes:
+        help: one line for ``hsi-conform formats``.
+        default: the value when the option is not given.
+        parse: turns the command line's string (``--option KEY=VALUE``) into the typed value (raising ValueError
+            when it cannot); values that are not strings (from Python callers) are taken as they are.
+        choices: the allowed values after parsing, when not empty (the default is always allowed).
+    """
+
+    help: str
+    default: Any = None
+    parse: Callable[[str], Any] = str
+    choices: tuple[Any, ...] = ()
+
+    def value(self, name: str, given: Any) -> Any:
+        """Return the typed value of option ``name`` given as ``given``.
+
+        Raises:
+            ConfigError: the string does not parse, or the value is not one of the choices.
+        """
+        value = given
+        if isinstance(given, str):
+            try:
+                value = self.parse(given)
+            except ValueError as exc:
+                raise ConfigError(f"option {name}={given}: {exc}") from exc
+        if self.choices and value != self.default and value not in self.choices:
+            allowed = ", ".join(option_text(c) for c in self.choices)
+            raise ConfigError(f"option {name} must be one of {allowed}, not {option_text(value)}")
+        return value
+
+
+class UnknownOptionError(ConfigError):
+    """Options that neither converter of a conversion declares (exit code 2, like every ConfigError).
+
+    Attributes:
+        unknown: the options nobody accepts.
+        accepted: what each converter accepts, by role (``"envi writer"`` -> ``("sidecar",)``).
+    """
+
+    def __init__(self, unknown: Sequence[str], accepted: Mapping[str, Sequence[str]]) -> None:
+        self.unknown = tuple(unknown)
+        self.accepted = {role: tuple(names) for role, names in accepted.items()}
+        offers = "; ".join(f"the {role} accepts {', '.join(names) if names else 'no options'}"
+                           for role, names in self.accepted.items())
+        super().__init__(f"unknown option(s) {', '.join(self.unknown)}: {offers}")
+        self.args = (self.unknown, self.accepted)  # the constructor's arguments, so the error pickles
+
+
+def resolve_options(table: Mapping[str, OptionSpec], given: Mapping[str, Any], role: str) -> dict[str, Any]:
+    """Return every option of ``table``: the given ones parsed and checked, the others at their default.
+
+    Args:
+        table: a converter's ``read_options`` or ``write_options``.
+        given: the options passed (strings from the command line, or typed values); already parsed values
+            parse to themselves.
+        role: who takes them, for messages (``"envi writer"``).
+
+    Raises:
+        UnknownOptionError: an option the table does not declare.
+        ConfigError: a value that does not parse or is not allowed.
+    """
+    unknown = sorted(set(given) - set(table))
+    if unknown:
+        raise UnknownOptionError(unknown, {role: tuple(table)})
+    return {name: spec.value(name, given[name]) if name in given else spec.default for name, spec in table.items()}
+
+
 @runtime_checkable
 class Converter(Protocol):
     """A format plugin (registered in the ``hsi_conform.converters`` entry-point group).
 
+    The registry checks every plugin against this protocol when it loads it (and skips, with a warning, one that
+    does not satisfy it). :class:`ConverterBase` supplies the defaults of the optional parts.
+
     Class attributes:
         name: the entry-point name, used by ``--from``/``--to``.
         description: one line for ``hsi-conform formats``.
+        suffixes: file suffixes the format owns (may be empty); ``convert`` picks the writer of a destination by
+            them, and ``detect`` names a converter whose extra is missing by them.
         requires: the import names the converter needs (e.g. ``("h5py",)``).
         extra: the ``pip install hsi-conform[<extra>]`` that provides them, if any.
-        suffixes: (optional) file suffixes the format owns; ``convert`` picks the writer of a destination by
-            them, and ``detect`` names a converter whose extra is missing by them.
+        read_options: the options ``read`` accepts, by name.
+        write_options: the options ``write`` accepts, by name.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
     requires: ClassVar[tuple[str, ...]]
     extra: ClassVar[str | None]
+    read_options: ClassVar[Mapping[str, OptionSpec]]
+    write_options: ClassVar[Mapping[str, OptionSpec]]
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` looks like this format (cheap: names and magic bytes only)."""
         ...
 
-    def read(self, source: Path) -> HsiDataset:
-        """Read ``source`` into the neutral dataset (arrays stay lazy where the format allows)."""
+    def source_files(self, source: Path) -> list[Path]:
+        """Return every file :meth:`read` reads for ``source`` (for migration journals and checksums)."""
         ...
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
-        """Write the dataset to ``dest`` (published atomically) and return the path written."""
+    def read(self, source: Path, options: Mapping[str, Any]) -> HsiDataset:
+        """Read ``source`` into the neutral dataset (arrays stay lazy where the format allows).
+
+        ``options`` holds values of ``read_options`` (parsed by the registry; a converter may parse them again
+        with :func:`resolve_options`, which leaves typed values as they are).
+        """
         ...
+
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any]) -> Path:
+        """Write the dataset to ``dest`` (published atomically) and return the path written.
+
+        ``options`` holds values of ``write_options``, as for :meth:`read`.
+        """
+        ...
+
+
+class ConverterBase:
+    """Defaults for the optional parts of :class:`Converter`; built-ins and plugins may subclass it.
+
+    A subclass still declares ``name`` and ``description`` and implements ``can_read``, ``read`` and ``write``.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+    read_options: ClassVar[Mapping[str, OptionSpec]] = NO_OPTIONS
+    write_options: ClassVar[Mapping[str, OptionSpec]] = NO_OPTIONS
+
+    def source_files(self, source: Path) -> list[Path]:
+        """Return ``source`` itself, or every regular file of a folder (symbolic links excepted)."""
+        if source.is_dir():
+            return [p for p in sorted(source.rglob("*")) if p.is_file() and not p.is_symlink()]
+        return [source]
+
+    def parsed_read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Return every read option (given ones checked, the others at their default); see :func:`resolve_options`."""
+        return resolve_options(self.read_options, options, f"{self.name} reader")
+
+    def parsed_write_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Return every write option (given ones checked, the others at their default); see :func:`resolve_options`."""
+        return resolve_options(self.write_options, options, f"{self.name} writer")
 
 
 def mapping_table(name: str) -> dict[str, Any]:

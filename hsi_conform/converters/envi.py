@@ -32,7 +32,7 @@ import functools
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -41,7 +41,18 @@ import numpy as np
 
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
-from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, mapping_table, payload_chunks
+from hsi_conform.converters.base import (
+    NO_OPTIONS,
+    Blob,
+    ConverterBase,
+    EnviArray,
+    HsiDataset,
+    OptionSpec,
+    Payload,
+    mapping_table,
+    parse_flag,
+    payload_chunks,
+)
 from hsi_conform.errors import (
     ConfigError,
     ContainerError,
@@ -198,7 +209,7 @@ def _listing(directory: Path, mtime: int) -> dict[str, Path]:
     return out
 
 
-class EnviConverter:
+class EnviConverter(ConverterBase):
     """Plain ENVI pair (``x.hdr`` + ``x.img``/``.dat``/``.raw``/...) ⇄ container."""
 
     name: ClassVar[str] = "envi"
@@ -206,6 +217,10 @@ class EnviConverter:
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     suffixes: ClassVar[tuple[str, ...]] = (".hdr", *(e for e in data_extensions() if e))
+    write_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "sidecar": OptionSpec(help="write the other members into <name>.hsi.d/ (false: the pair only, lossy)",
+                              default=True, parse=parse_flag),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is an ENVI header or data file with its partner present."""
@@ -216,12 +231,14 @@ class EnviConverter:
         pair = find_pair(source)
         return [] if pair is None else pair.files()
 
-    def read(self, source: Path) -> HsiDataset:
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
         """Read an ENVI pair (or an exported container: the pair plus ``<name>.hsi.d/``).
 
         Raises:
             InputUnreadableError: no pair, not ENVI, a refused file type, or a data file that is too short.
+            ConfigError: an option (the reader has none).
         """
+        self.parsed_read_options(options)
         pair = find_pair(source)
         if pair is None:
             raise InputUnreadableError(str(source), "not an ENVI header or data file with its partner file")
@@ -230,27 +247,16 @@ class EnviConverter:
         folder = table()["files"]["original_header_folder"]
         return read_pair(pair, original_member=f"{folder}/{pair.header.name}")
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Write ``<name>.img`` + ``<name>.hdr`` (+ ``<name>.hsi.d/``); return the header path.
 
-        Options:
+        Options (:attr:`write_options`):
             sidecar: write the other members into ``<name>.hsi.d/`` (default true; false is lossy).
+
+        Raises:
+            ConfigError: an unknown option or a value that is not a boolean.
         """
-        sidecar = _flag(options.pop("sidecar", True))
-        if options:
-            raise TypeError(f"the envi writer takes only 'sidecar' (got {', '.join(options)})")
-        return write_envi(dataset, dest, sidecar=sidecar)
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"expected a boolean, got {value!r}")
-    return bool(value)
+        return write_envi(dataset, dest, sidecar=bool(self.parsed_write_options(options)["sidecar"]))
 
 
 # -- import -------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,14 +36,20 @@ from hsi_conform.converters._stream import (
     safe_value,
 )
 from hsi_conform.converters.base import (
+    NO_OPTIONS,
     Blob,
+    ConverterBase,
     EnviArray,
     HsiDataset,
+    OptionSpec,
     Payload,
     atomic_target,
     mapping_table,
+    optional,
+    parse_flag,
     payload_chunks,
     payload_size,
+    resolve_options,
 )
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.fields import Interleave
@@ -54,7 +60,23 @@ TABLE = mapping_table("hdf5")
 _P, _D, _A, _F = TABLE["paths"], TABLE["datasets"], TABLE["cube_attrs"], TABLE["file_attrs"]
 
 
-class Hdf5Converter:
+def parse_chunks(text: str) -> str | tuple[int, int, int]:
+    """Parse the ``chunks`` option (``none`` is handled by :func:`optional`): ``auto`` or ``BANDS,LINES,SAMPLES``.
+
+    Raises:
+        ValueError: anything else.
+    """
+    word = text.strip().lower()
+    if word == "auto":
+        return "auto"
+    parts = word.split(",")
+    if len(parts) != 3:
+        raise ValueError(f"expected auto, none or BANDS,LINES,SAMPLES, got {text!r}")
+    bands, lines, samples = (int(p) for p in parts)
+    return bands, lines, samples
+
+
+class Hdf5Converter(ConverterBase):
     """HDF5 file in the HSI-HDF5 mapping (GDAL sees the bands, xarray the wavelengths)."""
 
     name: ClassVar[str] = "hdf5"
@@ -62,6 +84,16 @@ class Hdf5Converter:
     requires: ClassVar[tuple[str, ...]] = ("h5py",)
     extra: ClassVar[str | None] = "hdf5"
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
+    write_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "compression": OptionSpec(help="gzip adds shuffle, readable everywhere; zstd and blosc need hdf5plugin "
+                                       "(also to read)", parse=optional(str), choices=tuple(TABLE["compression"])),
+        "level": OptionSpec(help="compression level (none: the mapping table's for the compression)",
+                            parse=optional(int)),
+        "chunks": OptionSpec(help="auto: balanced band/spectrum access; none: contiguous, no compression; or "
+                                  "BANDS,LINES,SAMPLES", default="auto", parse=optional(parse_chunks)),
+        "checksum": OptionSpec(help="store the SHA-256 of every member",
+                               default=True, parse=parse_flag),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is an HDF5 file written in this mapping (signature and root attribute)."""
@@ -78,8 +110,8 @@ class Hdf5Converter:
         except OSError:
             return False
 
-    def read(self, source: Path) -> HsiDataset:
-        """Read an HSI-HDF5 file back into the neutral dataset, checking every member's SHA-256.
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
+        """Read an HSI-HDF5 file back into the neutral dataset, checking every member's SHA-256 (options: none).
 
         Chunked or filtered arrays are decoded into a temporary file (memory-mapped, removed with the dataset);
         contiguous unfiltered ones are mapped in place. Member datasets stay lazy byte ranges of ``source``.
@@ -87,13 +119,15 @@ class Hdf5Converter:
         Raises:
             ContainerError: not this mapping, a missing part, or a checksum mismatch.
             ConverterUnavailableError: a filter needs ``hdf5plugin``, which is not installed.
+            ConfigError: an option.
         """
+        self.parsed_read_options(options)
         return read_file(_h5py(), source)
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Write the dataset as an HSI-HDF5 file (published atomically).
 
-        Options:
+        Options (:attr:`write_options`; strings are parsed as on the command line):
             compression: None (default), ``"gzip"`` (+shuffle; readable everywhere), ``"zstd"`` or ``"blosc"``
                 (need ``hdf5plugin``, also to read).
             level: compression level (default from the mapping table).
@@ -129,27 +163,20 @@ class WriteOptions:
         self.checksum = checksum
 
     @classmethod
-    def parse(cls, options: dict[str, Any]) -> WriteOptions:
-        """Check the options given to :meth:`Hdf5Converter.write`.
+    def parse(cls, options: Mapping[str, Any]) -> WriteOptions:
+        """Check the options given to :meth:`Hdf5Converter.write` (declared in its ``write_options``).
 
         Raises:
             ConfigError: unknown option, compression or chunk value.
             ConverterUnavailableError: a plugin compression without ``hdf5plugin``.
         """
-        known = {"compression", "level", "chunks", "checksum"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigError(f"unknown hdf5 option(s): {', '.join(unknown)}")
-        compression = options.get("compression")
-        if compression is not None and compression not in TABLE["compression"]:
-            raise ConfigError(f"hdf5 compression must be one of {sorted(TABLE['compression'])}, not {compression!r}")
-        chunks = options.get("chunks", "auto")
+        given = resolve_options(Hdf5Converter.write_options, options, "hdf5 writer")
+        compression, chunks, level = given["compression"], given["chunks"], given["level"]
         if chunks is None and compression is not None:
             raise ConfigError("hdf5 compression needs chunks (chunks=None means contiguous)")
         if not (chunks in ("auto", None) or (isinstance(chunks, tuple | list) and len(chunks) == 3)):
             raise ConfigError(f"hdf5 chunks must be 'auto', None or (bands, lines, samples), not {chunks!r}")
-        level = options.get("level")
-        opts = cls(compression, None if level is None else int(level), chunks, bool(options.get("checksum", True)))
+        opts = cls(compression, None if level is None else int(level), chunks, bool(given["checksum"]))
         opts.filter_kwargs()  # fail early when a plugin is missing
         return opts
 

@@ -7,6 +7,7 @@ member's bytes round-trip unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,12 +16,21 @@ import numpy as np
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
-from hsi_conform.converters.base import Blob, EnviArray, HsiDataset, Payload, payload_chunks, payload_size
+from hsi_conform.converters.base import (
+    NO_OPTIONS,
+    Blob,
+    ConverterBase,
+    EnviArray,
+    HsiDataset,
+    Payload,
+    payload_chunks,
+    payload_size,
+)
 from hsi_conform.errors import ContainerError
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, REFERENCES, envi_names, preview_stem, reference_stem
 
 
-class HsiConverter:
+class HsiConverter(ConverterBase):
     """HyperImage ``.hsi`` container (or an expanded container folder)."""
 
     name: ClassVar[str] = "hsi"
@@ -38,18 +48,23 @@ class HsiConverter:
         with open(source, "rb") as f:
             return f.read(4) == b"PK\x03\x04"
 
-    def read(self, source: Path) -> HsiDataset:
-        """Read a container into the neutral dataset (nothing is loaded into memory).
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
+        """Read a container into the neutral dataset (nothing is loaded into memory; options: none).
 
         Raises:
             ContainerError: the container cannot be opened or ``data.hdr`` is missing or not ENVI.
+            ConfigError: an option.
         """
+        self.parsed_read_options(options)
         return read_container(open_container(source))
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
-        """Write the dataset as a ``.hsi`` container (options: none)."""
-        if options:
-            raise TypeError(f"the hsi writer takes no options (got {', '.join(options)})")
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
+        """Write the dataset as a ``.hsi`` container (options: none).
+
+        Raises:
+            ConfigError: an option.
+        """
+        self.parsed_write_options(options)
         return write_dataset(dataset, dest)
 
 

@@ -30,7 +30,7 @@ import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hsi_conform.container.write import SLAB_BYTES
-from hsi_conform.converters.base import Blob, HsiDataset, mapping_table
+from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, HsiDataset, OptionSpec, mapping_table, optional
 from hsi_conform.converters.envi import (
     EnviFiles,
     find_pair,
@@ -106,7 +106,7 @@ def legacy_table() -> dict[str, Any]:
     return mapping_table("legacy")
 
 
-class LegacyConverter:
+class LegacyConverter(ConverterBase):
     """VEsolve / imanto pro processed float32 ENVI export folder (read only)."""
 
     name: ClassVar[str] = "legacy"
@@ -114,6 +114,10 @@ class LegacyConverter:
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     suffixes: ClassVar[tuple[str, ...]] = ()
+    read_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "quantize": OptionSpec(help="store the float cube as integers with a reflectance scale factor",
+                               parse=optional(str), choices=tuple(legacy_table()["quantize"])),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a folder holding exactly one float32 ENVI pair at its top level."""
@@ -124,14 +128,18 @@ class LegacyConverter:
         pair, side = _locate(source)
         return [pair.data, *side.values()]
 
-    def read(self, source: Path, *, quantize: str | None = None) -> HsiDataset:
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
         """Import a legacy export: verbatim float data (or quantised), every side file under ``Metadata/legacy/``.
+
+        Options (:attr:`read_options`):
+            quantize: None (default: verbatim float), ``int16`` or ``uint16``.
 
         Raises:
             InputUnreadableError: no (single) float ENVI pair, or an unreadable pair.
             ConfigError: an unknown ``quantize`` target.
             QuantizationError: the data cannot be quantised (non-finite values).
         """
+        quantize = self.parsed_read_options(options)["quantize"]
         pair, side = _locate(source)
         dataset = read_pair(pair, original_member=None)
         folder = legacy_table()["files"]["side_file_folder"]
@@ -142,7 +150,7 @@ class LegacyConverter:
             dataset.notes.append(quantize_dataset(dataset, quantize).note())
         return dataset
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Refuse: legacy exports are read only.
 
         Raises:

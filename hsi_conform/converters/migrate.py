@@ -5,9 +5,11 @@ converts every dataset a registered converter recognises into ``dst/<relative pa
 
 * **Discovery.** A folder is offered to every converter first (``can_read``), so a SPECIM folder is one dataset;
   otherwise its files are offered (headers first, so an ENVI pair is one dataset), and every file a claimed
-  dataset reads (``source_files()`` when the converter has it; the file, or every file of the folder, otherwise)
-  is not offered again; sub-folders holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are
-  counted as unrecognised.
+  dataset reads (the converter's ``source_files()``, plus the file itself) is not offered again; sub-folders
+  holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are counted as unrecognised.
+* **Options** are routed as ``convert`` routes them (the converters' declared ``read_options``, and the ``hsi``
+  writer's ``write_options``): each dataset's reader gets the ones it declares; an option nobody declares is
+  refused before anything is converted.
 * **Output names.** ``x.hdr`` → ``x.hsi``, folder ``d`` → ``d.hsi``, ``x.hsi`` → ``x.hsi``; when two datasets of
   one folder would collide, the later one keeps its full name (``x.h5.hsi``).
 * **Journal.** ``dst/migrate-journal.jsonl``, one JSON object per dataset, appended and fsynced:
@@ -26,18 +28,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
-from hsi_conform.converters import Converter, get_converter, registered
+from hsi_conform.converters.base import Converter, UnknownOptionError, resolve_options
+from hsi_conform.converters.registry import convert_with, get_converter, registered
 from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
 
 JOURNAL = "migrate-journal.jsonl"
@@ -85,14 +87,6 @@ class Summary:
         return out
 
 
-def split_options(reader: Converter, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split ``KEY=VALUE`` options between the reader (keywords of its ``read``) and the writer (the rest)."""
-    params = inspect.signature(reader.read).parameters
-    accepted = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    return ({k: v for k, v in options.items() if k in accepted},
-            {k: v for k, v in options.items() if k not in accepted})
-
-
 def available_converters() -> list[Converter]:
     """Return an instance of every installed, available converter (in name order)."""
     out = []
@@ -123,13 +117,7 @@ def _claim(path: Path, converters: list[Converter]) -> Converter | None:
 
 
 def _files_of(conv: Converter, source: Path) -> tuple[Path, ...]:
-    listing: Callable[[Path], list[Path]] | None = getattr(conv, "source_files", None)
-    if listing is not None:
-        files = listing(source)
-    elif source.is_dir():
-        files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.is_symlink()]
-    else:
-        files = [source]
+    files = conv.source_files(source)
     return tuple(dict.fromkeys([*([source] if source.is_file() else []), *files]))
 
 
@@ -234,15 +222,17 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     Args:
         src: the source tree (read only).
         dst: the destination folder (created when missing).
-        options: reader options passed to converters that accept them (e.g. ``quantize``).
+        options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
+            routes them; each dataset's reader gets those it declares.
         progress: a progress display (default: on stderr when it is a terminal).
 
     Raises:
         ConfigError: ``src`` is not a folder, or one tree lies inside the other.
+        UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
     """
     root, out_root = _check_roots(Path(src), Path(dst))
     converters = available_converters()
-    _check_options(converters, options or {})
+    _check_options(converters, get_converter("hsi"), options or {})
     out_root.mkdir(parents=True, exist_ok=True)
     _sweep(out_root)
     datasets, unrecognised = discover(root, converters)
@@ -260,11 +250,14 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     return summary
 
 
-def _check_options(converters: list[Converter], options: Mapping[str, Any]) -> None:
-    accepted = {k for conv in converters for k in split_options(conv, options)[0]}
-    unknown = sorted(set(options) - accepted)
+def _check_options(readers: list[Converter], writer: Converter, options: Mapping[str, Any]) -> None:
+    tables = {f"{conv.name} reader": conv.read_options for conv in readers}
+    tables[f"{writer.name} writer"] = writer.write_options
+    unknown = sorted(k for k in options if all(k not in table for table in tables.values()))
     if unknown:
-        raise ConfigError(f"no converter accepts the option(s) {', '.join(unknown)}")
+        raise UnknownOptionError(unknown, {role: tuple(table) for role, table in tables.items() if table})
+    for role, table in tables.items():  # a bad value fails now, not once per dataset
+        resolve_options(table, {k: v for k, v in options.items() if k in table}, role)
 
 
 def _tally(summary: Summary, entry: dict[str, Any]) -> None:
@@ -305,11 +298,9 @@ def convert_and_check(ds: Dataset, out: Path, options: dict[str, Any]) -> tuple[
     """Convert one dataset to ``out`` (atomically) and validate it; return its notes and finding counts."""
     from hsi_conform.validate import check
 
-    reader_opts, _ = split_options(ds.converter, options)  # options of other converters do not apply here
-    dataset = ds.converter.read(ds.source, **reader_opts)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    get_converter("hsi").write(dataset, out)
-    return list(dataset.notes), check(out).counts
+    # options of the other readers of the tree do not apply here (migrate checked them all at start)
+    done = convert_with(ds.converter, get_converter("hsi"), ds.source, out, options, ignore_unknown=True)
+    return list(done.notes), check(done.written).counts
 
 
 def iter_journal(dst: Path) -> Iterator[dict[str, Any]]:

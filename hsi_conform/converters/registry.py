@@ -1,21 +1,40 @@
-"""The converter registry: the ``hsi_conform.converters`` entry-point group, scanned lazily, and ``convert``."""
+"""The converter registry: the ``hsi_conform.converters`` entry-point group, scanned lazily, and ``convert``.
+
+Every plugin is checked against :class:`~hsi_conform.converters.base.Converter` when it is loaded (its ClassVars
+present and typed, an instance passing the runtime protocol check); one that fails to import or does not satisfy
+the protocol is skipped with a ``RuntimeWarning``, so it never breaks the others.
+
+Options (:func:`split_options`) are routed by the tables the converters declare (``read_options`` and
+``write_options``): an option goes to every side that declares it, so one both declare reaches both (each parses it
+with its own :class:`~hsi_conform.converters.base.OptionSpec`); an option neither declares is a
+:class:`~hsi_conform.converters.base.UnknownOptionError` naming what each side accepts.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.converters.base import Converter, HsiDataset
+from hsi_conform.converters.base import (
+    NO_OPTIONS,
+    Converter,
+    HsiDataset,
+    OptionSpec,
+    UnknownOptionError,
+    resolve_options,
+)
 from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
 
 GROUP = "hsi_conform.converters"
 
-__all__ = ["GROUP", "Converter", "HsiDataset", "Registered", "convert", "detect", "format_for", "get_converter",
-           "registered"]
+__all__ = ["GROUP", "Conversion", "Converter", "HsiDataset", "Registered", "convert", "convert_with", "detect",
+           "format_for", "get_converter", "missing_requirements", "protocol_problems", "registered", "run_conversion",
+           "split_options"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +45,63 @@ class Registered:
     entry_point: EntryPoint
 
     def load(self) -> type[Converter]:
-        """Import the converter class."""
-        cls: type[Converter] = self.entry_point.load()
-        return cls
+        """Import the converter class and check that it satisfies the protocol.
+
+        Raises:
+            TypeError: the entry point does not name a class satisfying :class:`Converter`.
+            Exception: whatever importing the plugin raises.
+        """
+        cls = self.entry_point.load()
+        problems = protocol_problems(cls)
+        if problems:
+            raise TypeError(f"{self.entry_point.value} does not satisfy the Converter protocol: {'; '.join(problems)}")
+        checked: type[Converter] = cls
+        return checked
+
+
+def _is_names(value: object) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+
+
+def _is_option_table(value: object) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, OptionSpec)
+                                              for k, v in value.items())
+
+
+#: The protocol's ClassVars and what their values must be.
+_CLASSVARS: dict[str, Callable[[object], bool]] = {
+    "name": lambda v: isinstance(v, str) and bool(v),
+    "description": lambda v: isinstance(v, str),
+    "suffixes": _is_names,
+    "requires": _is_names,
+    "extra": lambda v: v is None or isinstance(v, str),
+    "read_options": _is_option_table,
+    "write_options": _is_option_table,
+}
+_METHODS = ("can_read", "source_files", "read", "write")
+
+
+def protocol_problems(cls: object) -> list[str]:
+    """Return what keeps ``cls`` from being a converter class (empty when it satisfies :class:`Converter`).
+
+    The ClassVars must be set on the class (not only on instances) with values of the declared types, the methods
+    must be there, and an instance made without arguments must pass ``isinstance(instance, Converter)``.
+    """
+    if not isinstance(cls, type):
+        return [f"{cls!r} is not a class"]
+    attrs: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):  # the class's own attributes, as inheritance resolves them
+        attrs.update(vars(klass))
+    problems = [f"missing {name}" for name in (*_CLASSVARS, *_METHODS) if name not in attrs]
+    problems += [f"{name} has the wrong type ({type(attrs[name]).__name__})"
+                 for name, ok in _CLASSVARS.items() if name in attrs and not ok(attrs[name])]
+    if problems:
+        return problems
+    try:
+        instance = cls()
+    except Exception as exc:  # a plugin's constructor is foreign code
+        return [f"cannot be created without arguments ({type(exc).__name__}: {exc})"]
+    return [] if isinstance(instance, Converter) else ["an instance does not satisfy the protocol"]
 
 
 def registered() -> dict[str, Registered]:
@@ -52,7 +125,7 @@ def get_converter(name: str) -> Converter:
     """Return an instance of the converter called ``name``.
 
     Raises:
-        ConverterNotFoundError: no converter has that name.
+        ConverterNotFoundError: no converter has that name (or it is broken: a warning says why).
         ConverterUnavailableError: its optional dependencies are missing (the message names the pip command).
     """
     entry = registered().get(name)
@@ -80,7 +153,7 @@ def detect(source: Path) -> Converter:
         if cls is None:
             continue
         if missing_requirements(cls):
-            if _guess_by_suffix(cls, source):
+            if source.suffix.lower() in cls.suffixes:
                 unavailable.append((entry.name, missing_requirements(cls), cls.extra))
             continue
         converter = cls()
@@ -90,6 +163,96 @@ def detect(source: Path) -> Converter:
         name, missing, extra = unavailable[0]
         raise ConverterUnavailableError(name, missing, extra=extra)
     raise ConverterNotFoundError(str(source), tuple(registered()))
+
+
+def format_for(dest: Path) -> str:
+    """Return the converter whose ``suffixes`` ClassVar claims the destination's suffix (the first by name)."""
+    suffix = dest.suffix.lower()
+    for entry in registered().values():
+        cls = _load(entry)
+        if cls is not None and suffix and suffix in cls.suffixes:
+            return entry.name
+    raise ConverterNotFoundError(str(dest), tuple(registered()))
+
+
+def split_options(reader: Converter, writer: Converter, options: Mapping[str, Any], *,
+                  ignore_unknown: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parse ``options`` and split them into the reader's and the writer's, by their declared tables.
+
+    An option both declare goes to both. Every declared option is in the result (the ones not given at their
+    default), so the converters receive complete, typed mappings.
+
+    Args:
+        reader: the source converter (``read_options``).
+        writer: the destination converter (``write_options``).
+        options: strings from the command line, or typed values from Python.
+        ignore_unknown: drop options neither declares instead of raising (``migrate``: they belong to another
+            source format of the tree).
+
+    Raises:
+        UnknownOptionError: an option neither declares (unless ``ignore_unknown``); it names what each accepts.
+        ConfigError: a value that does not parse or is not one of its choices.
+    """
+    roles = {f"{reader.name} reader": reader.read_options, f"{writer.name} writer": writer.write_options}
+    unknown = sorted(k for k in options if all(k not in table for table in roles.values()))
+    if unknown and not ignore_unknown:
+        raise UnknownOptionError(unknown, {role: tuple(table) for role, table in roles.items()})
+    read, write = ({k: v for k, v in options.items() if k in table} for table in roles.values())
+    return (resolve_options(reader.read_options, read, f"{reader.name} reader"),
+            resolve_options(writer.write_options, write, f"{writer.name} writer"))
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """What one conversion did (what ``hsi-conform convert`` prints).
+
+    Attributes:
+        reader: the name of the source converter.
+        writer: the name of the destination converter.
+        written: the path the writer returned.
+        notes: what the reader inferred or could not carry.
+    """
+
+    reader: str
+    writer: str
+    written: Path
+    notes: tuple[str, ...]
+
+
+def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
+                 options: Mapping[str, Any] = NO_OPTIONS, *, ignore_unknown: bool = False) -> Conversion:
+    """Convert ``source`` to ``dest`` with the given converters (the step :func:`convert` and ``migrate`` share).
+
+    The options are split and checked before anything is read; missing parent folders of ``dest`` are created.
+
+    Raises:
+        UnknownOptionError: see :func:`split_options`.
+        ConfigError: a bad option value.
+    """
+    read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
+    dataset = reader.read(source, read_options)
+    dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
+    written = writer.write(dataset, dest, write_options)
+    return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
+
+
+def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, Any] = NO_OPTIONS, *,
+                   from_format: str | None = None, to_format: str | None = None) -> Conversion:
+    """Convert ``source`` to ``dest`` as :func:`convert` does, and return what happened (for the command line).
+
+    The writer is resolved before the reader, so a bad destination is reported before the source is probed.
+
+    Raises:
+        ConverterNotFoundError: unknown format, a destination suffix no converter claims, or an undetectable
+            source (``source`` of the error says which).
+        ConverterUnavailableError: a needed optional dependency is missing.
+        UnknownOptionError: an option neither converter declares.
+        ConfigError: a bad option value.
+    """
+    src, dst = Path(source), Path(dest)
+    writer = get_converter(to_format or format_for(dst))
+    reader = get_converter(from_format) if from_format else detect(src)
+    return convert_with(reader, writer, src, dst, options)
 
 
 def convert(source: str | Path, dest: str | Path, *, from_format: str | None = None, to_format: str | None = None,
@@ -102,38 +265,22 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
         from_format: converter name of the source (detected when None).
         to_format: converter name of the destination (from the destination's suffix when None: ``.hsi``,
             ``.h5``/``.hdf5``, ``.tif``/``.tiff``, ``.hdr``/``.img`` for ENVI).
-        options: format options passed to the destination converter's ``write``.
+        options: format options, typed values or strings as on the command line; each goes to the converter
+            that declares it (``read_options`` of the source, ``write_options`` of the destination, or both).
 
     Raises:
         ConverterNotFoundError: unknown format or undetectable source.
         ConverterUnavailableError: a needed optional dependency is missing.
+        UnknownOptionError: an option neither converter declares (a ConfigError; the message lists what each
+            accepts).
+        ConfigError: a bad option value.
     """
-    src, dst = Path(source), Path(dest)
-    reader = get_converter(from_format) if from_format else detect(src)
-    writer = get_converter(to_format or format_for(dst))
-    dataset = reader.read(src)
-    dst.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
-    return writer.write(dataset, dst, **options)
-
-
-def format_for(dest: Path) -> str:
-    """Return the converter whose ``suffixes`` ClassVar claims the destination's suffix (the first by name)."""
-    suffix = dest.suffix.lower()
-    for entry in registered().values():
-        cls = _load(entry)
-        if cls is not None and suffix and suffix in getattr(cls, "suffixes", ()):
-            return entry.name
-    raise ConverterNotFoundError(str(dest), tuple(registered()))
-
-
-def _guess_by_suffix(cls: type[Converter], source: Path) -> bool:
-    suffixes = getattr(cls, "suffixes", ())
-    return isinstance(suffixes, tuple) and source.suffix.lower() in suffixes
+    return run_conversion(source, dest, options, from_format=from_format, to_format=to_format).written
 
 
 def _load(entry: Registered) -> type[Converter] | None:
     try:
         return entry.load()
-    except Exception as exc:  # a broken plugin must not break the others
-        warnings.warn(f"converter {entry.name!r} failed to load: {exc}", RuntimeWarning, stacklevel=3)
+    except Exception as exc:  # a broken or non-conforming plugin must not break the others
+        warnings.warn(f"converter {entry.name!r} is skipped: {exc}", RuntimeWarning, stacklevel=3)
         return None

@@ -17,7 +17,7 @@ import math
 import os
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
@@ -40,13 +40,19 @@ from hsi_conform.converters._stream import (
     safe_value,
 )
 from hsi_conform.converters.base import (
+    NO_OPTIONS,
     Blob,
+    ConverterBase,
     HsiDataset,
+    OptionSpec,
     Payload,
     atomic_target,
     mapping_table,
+    optional,
+    parse_flag,
     payload_bytes,
     payload_chunks,
+    resolve_options,
 )
 from hsi_conform.converters.hsi import dataset_members
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
@@ -68,7 +74,7 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _ARRAY_HEADERS = (MemberKind.REFERENCE_HEADER, MemberKind.PREVIEW_HEADER)
 
 
-class TiffConverter:
+class TiffConverter(ConverterBase):
     """Multiband TIFF: ``gdal`` profile (lossless, default) or ``imagej`` profile (one page per band)."""
 
     name: ClassVar[str] = "tiff"
@@ -76,6 +82,18 @@ class TiffConverter:
     requires: ClassVar[tuple[str, ...]] = ("tifffile",)
     extra: ClassVar[str | None] = "tiff"
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
+    write_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "profile": OptionSpec(help="gdal: one IFD, lossless; imagej: one page per band, for ImageJ",
+                              default="gdal", choices=tuple(TABLE["format"]["profiles"])),
+        "compression": OptionSpec(help="zstd needs imagecodecs; gdal profile only", parse=optional(str),
+                                  choices=("zlib", "zstd")),
+        "level": OptionSpec(help="compression level (none: the codec's default)", parse=optional(int)),
+        "predictor": OptionSpec(help="horizontal differencing (none: on when compressed)",
+                                parse=optional(parse_flag)),
+        "bigtiff": OptionSpec(help="write BigTIFF (none: automatic above 4 GiB)", parse=optional(parse_flag)),
+        "lossy": OptionSpec(help="imagej profile: write although members would be dropped", default=False,
+                            parse=parse_flag),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a TIFF written by this converter (either profile)."""
@@ -90,13 +108,17 @@ class TiffConverter:
         except (OSError, ValueError):
             return False
 
-    def read(self, source: Path) -> HsiDataset:
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
         """Read a TIFF of either profile into the neutral dataset, checking the stored SHA-256 of every member.
+
+        Options: none.
 
         Raises:
             ContainerError: not written by this converter, or a checksum mismatch.
             ConverterUnavailableError: the compression needs ``imagecodecs``.
+            ConfigError: an option.
         """
+        self.parsed_read_options(options)
         tifffile = _tifffile()
         scratch = Scratch()
         with tifffile.TiffFile(source) as tif:
@@ -107,10 +129,10 @@ class TiffConverter:
         scratch.bind(dataset)
         return dataset
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Write the dataset as a TIFF (published atomically).
 
-        Options:
+        Options (:attr:`write_options`; strings are parsed as on the command line):
             profile: ``"gdal"`` (default) or ``"imagej"``.
             compression: None (default), ``"zlib"`` or ``"zstd"`` (needs ``imagecodecs``); ``gdal`` only.
             level: compression level; predictor: horizontal differencing (default True when compressed).
@@ -141,17 +163,8 @@ def _tifffile() -> Any:
     return importlib.import_module("tifffile")
 
 
-def _options(options: dict[str, Any]) -> dict[str, Any]:
-    known = {"profile", "compression", "level", "predictor", "bigtiff", "lossy"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(f"unknown tiff option(s): {', '.join(unknown)}")
-    opts = {"profile": "gdal", "compression": None, "level": None, "predictor": None, "bigtiff": None,
-            "lossy": False, **options}
-    if opts["profile"] not in TABLE["format"]["profiles"]:
-        raise ConfigError(f"tiff profile must be one of {TABLE['format']['profiles']}, not {opts['profile']!r}")
-    if opts["compression"] not in (None, "zlib", "zstd"):
-        raise ConfigError(f"tiff compression must be None, 'zlib' or 'zstd', not {opts['compression']!r}")
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    opts = resolve_options(TiffConverter.write_options, options, "tiff writer")
     if opts["compression"] == "zstd" and importlib.util.find_spec("imagecodecs") is None:
         raise ConverterUnavailableError("tiff", ("imagecodecs",), extra="tiff-codecs")
     if opts["profile"] == "imagej" and (opts["compression"] or opts["bigtiff"]):

@@ -107,7 +107,7 @@ def test_long_header_line_is_wrapped_on_export_and_restored_exactly(tmp_path: Pa
 
 def test_export_without_sidecar_writes_the_pair_only(tmp_path: Path) -> None:
     src = write_sample_container(tmp_path / "s.hsi")
-    EnviConverter().write(HsiConverter().read(src), tmp_path / "x.img", sidecar="false")
+    EnviConverter().write(HsiConverter().read(src), tmp_path / "x.img", {"sidecar": "false"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.hsi", "x.hdr", "x.img"]
 
 

@@ -66,7 +66,8 @@ def test_quantisation_meets_the_reported_error_bound(tmp_path: Path, target: str
     cube = np.abs(reflectance()) if target == "uint16" else reflectance()
     cube.flat[0] = -0.0
     folder = make_legacy(tmp_path / "ds", cube)
-    assert len(LegacyConverter().read(folder, quantize=target).notes) == len(LegacyConverter().read(folder).notes) + 1
+    quantised = LegacyConverter().read(folder, {"quantize": target})
+    assert len(quantised.notes) == len(LegacyConverter().read(folder).notes) + 1
     dataset = LegacyConverter().read(folder)
     result = quantize_dataset(dataset, target)
     q = np.asarray(dataset.cube)
@@ -100,7 +101,7 @@ def test_nan_and_inf_refuse_quantisation(tmp_path: Path) -> None:
         cube[1, 2, 3] = bad
         folder = make_legacy(tmp_path / f"ds{i}", cube)
         with pytest.raises(QuantizationError) as info:
-            LegacyConverter().read(folder, quantize="int16")
+            LegacyConverter().read(folder, {"quantize": "int16"})
         assert info.value.count == 1
         assert np.asarray(LegacyConverter().read(folder).cube).dtype == np.dtype("<f4")  # verbatim still works
 
@@ -109,7 +110,7 @@ def test_declared_ignore_values_map_to_the_ignore_code(tmp_path: Path) -> None:
     cube = reflectance()
     cube[0, 0, :] = np.nan
     folder = make_legacy(tmp_path / "ds", cube, HDR + "data ignore value = nan\n")
-    dataset = LegacyConverter().read(folder, quantize="int16")
+    dataset = LegacyConverter().read(folder, {"quantize": "int16"})
     q = np.asarray(dataset.cube)
     assert (q[0, 0, :] == -32768).all()
     assert int(dataset.header.value("data ignore value")) == -32768
@@ -121,12 +122,12 @@ def test_declared_ignore_values_map_to_the_ignore_code(tmp_path: Path) -> None:
 def test_existing_scale_factor_is_multiplied_and_bad_targets_refused(tmp_path: Path) -> None:
     cube = reflectance() * 10000
     folder = make_legacy(tmp_path / "ds", cube, HDR + "reflectance scale factor = 10000\n")
-    dataset = LegacyConverter().read(folder, quantize="int16")
+    dataset = LegacyConverter().read(folder, {"quantize": "int16"})
     factor = dataset.header.value("reflectance scale factor")
     reflect = np.asarray(dataset.cube).astype(np.float64) / factor
     assert np.abs(reflect - cube / 10000).max() < 1e-4
     with pytest.raises(ConfigError):
-        LegacyConverter().read(folder, quantize="int8")
+        LegacyConverter().read(folder, {"quantize": "int8"})
 
 
 def test_choose_scale_fits_the_range() -> None:
@@ -141,7 +142,7 @@ def test_the_source_folder_is_not_modified(tmp_path: Path) -> None:
     folder = make_legacy(tmp_path / "ds", reflectance())
     before = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
               for p in folder.rglob("*") if p.is_file()}
-    HsiConverter().write(LegacyConverter().read(folder, quantize="int16"), tmp_path / "x.hsi")
+    HsiConverter().write(LegacyConverter().read(folder, {"quantize": "int16"}), tmp_path / "x.hsi")
     after = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
              for p in folder.rglob("*") if p.is_file()}
     assert before == after

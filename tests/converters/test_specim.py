@@ -338,8 +338,8 @@ def test_export_options_and_destination(tmp_path: Path) -> None:
         write_specim(ds, busy)
     with pytest.raises(ConfigError):
         write_specim(ds, tmp_path / "o", mode="zip")
-    with pytest.raises(TypeError):
-        SpecimConverter().write(ds, tmp_path / "o", colour=True)
+    with pytest.raises(ConfigError):
+        SpecimConverter().write(ds, tmp_path / "o", {"colour": True})
     (tmp_path / "empty").mkdir()
     assert tree(write_specim(ds, tmp_path / "empty")) == tree(tmp_path / "in" / "2021-02-03_005")
 

@@ -19,10 +19,11 @@ All vendor facts live in ``converters/specim.toml``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hsi_conform.converters.base import Blob, HsiDataset
+from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, HsiDataset, OptionSpec
 from hsi_conform.converters.specim.export import manifest_of, restore_folder, synthesise_folder
 from hsi_conform.converters.specim.folder import Recording, describe, locate, looks_like_specim, walk
 from hsi_conform.converters.specim.header import normalise_header
@@ -37,13 +38,18 @@ __all__ = ["MODES", "SpecimConverter", "read_specim", "write_specim"]
 MODES = ("auto", "restore", "synthesise")
 
 
-class SpecimConverter:
+class SpecimConverter(ConverterBase):
     """SPECIM IQ and Lumo Recorder/Scanner dataset folders (FX10, FX17, FX50, AisaFENIX, SWIR)."""
 
     name: ClassVar[str] = "specim"
     description: ClassVar[str] = "SPECIM IQ and Lumo Recorder/Scanner dataset folders (FX10/FX17/FENIX/SWIR)"
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    write_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "mode": OptionSpec(help="restore the original folder byte for byte, or synthesise a Lumo-style one (lossy); "
+                                "auto restores when the container holds the manifest", default="auto", choices=MODES),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a SPECIM dataset folder (directory listings only, no file is read)."""
@@ -54,30 +60,31 @@ class SpecimConverter:
         root = Path(source)
         return [root / rel for rel in walk(root)[0]]
 
-    def read(self, source: Path) -> HsiDataset:
-        """Read a SPECIM folder into the neutral dataset (the cube stays a lazy memmap).
+    def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
+        """Read a SPECIM folder into the neutral dataset (the cube stays a lazy memmap; options: none).
 
         Raises:
             InputUnreadableError: not a SPECIM folder, an unreadable header, or a data file whose size differs
                 from what its header describes (truncated or corrupt).
+            ConfigError: an option.
         """
+        self.parsed_read_options(options)
         return read_specim(Path(source))
 
-    def write(self, dataset: HsiDataset, dest: Path, **options: Any) -> Path:
+    def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Write a SPECIM folder at ``dest`` (published atomically) and return it.
 
-        Options:
+        Options (:attr:`write_options`):
             mode: ``auto`` (default), ``restore`` (the byte-exact original folder; fails without the manifest) or
                 ``synthesise`` (a Lumo-style ``capture/`` folder; lossy, see
                 :mod:`~hsi_conform.converters.specim.export`).
 
         Raises:
-            ConfigError: unknown mode, ``restore`` without a manifest, or ``dest`` exists and is not empty.
+            ConfigError: an unknown option or mode, ``restore`` without a manifest, or ``dest`` exists and is not
+                empty.
             ContainerError: a restored file differs from the original (sha256) or a member is missing.
         """
-        mode = options.pop("mode", "auto")
-        if options:
-            raise TypeError(f"the specim writer takes only 'mode' (got {', '.join(options)})")
+        mode = self.parsed_write_options(options)["mode"]
         return write_specim(dataset, Path(dest), mode=str(mode))
 
 
