@@ -13,13 +13,13 @@ import hashlib
 import importlib
 import importlib.util
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
@@ -40,7 +40,6 @@ from hsi_conform.converters.base import (
     EnviArray,
     HsiDataset,
     Payload,
-    atomic_target,
     mapping_table,
     payload_chunks,
     payload_size,
@@ -107,14 +106,8 @@ class Hdf5Converter:
         """
         opts = WriteOptions.parse(options)
         h5py = _h5py()
-        tmp = atomic_target(dest)
-        try:
-            with h5py.File(tmp, "w") as h5:
-                write_file(h5py, h5, dataset, opts)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
+            write_file(h5py, h5, dataset, opts)
         return dest
 
 
