@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hsi_conform._atomic import publish_text
 from hsi_conform.fields import FIELDS, FieldSpec, Scope
 from hsi_conform.header.grammar import grammar_text
 
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if paths else 0
     for path, make in documents().items():
         current = path.read_text(encoding="utf-8") if path.exists() else ""
-        path.write_text(make(current), encoding="utf-8")
+        publish_text(path, make(current))
     return 0
 
 

@@ -68,6 +68,18 @@ def test_every_format_with_outputs(bad: Path, tmp_path: Path, capsys: pytest.Cap
     assert ET.parse(out["junit"]).getroot().tag in ("testsuites", "testsuite")
 
 
+def test_report_files_are_published_under_a_fresh_temp_name(good: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "reports" / "r.json"
+    out.parent.mkdir()
+    (out.parent / ".r.json.tmp").mkdir()  # what a fixed temp name would trip over (a concurrent run, say)
+    out.write_text("old report")
+    assert main(["validate", "--format", "json", "-o", str(out), str(good)]) == 0
+    assert json.loads(out.read_text())["conformant"] is True
+    assert sorted(p.name for p in out.parent.iterdir()) == [".r.json.tmp", "r.json"]
+    capsys.readouterr()
+
+
 def test_directories_are_searched_for_containers(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", str(good.parent)]) == 1
     report = json.loads(capsys.readouterr().out)

@@ -155,6 +155,18 @@ def test_resume_after_a_kill(tmp_path: Path) -> None:
         assert hsi_conform.check(dst / e["output"]).conformant
 
 
+def test_leftover_temp_files_and_folders_are_swept_at_start(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    pair(src, "scene")
+    dst = tmp_path / "dst"
+    (dst / "a").mkdir(parents=True)
+    (dst / "a" / f".scene.hsi.tmp-{os.getpid()}-0123456789abcdef").write_bytes(b"PK\x03\x04 cut")
+    (dst / ".x.hsi.d.tmp-1-ab" / "sub").mkdir(parents=True)  # a folder export killed before its rename
+    (dst / "a" / "notes.txt").write_text("not ours\n")
+    assert migrate(src, dst).exit_code == 0
+    assert sorted(str(p.relative_to(dst)) for p in dst.rglob("*")) == ["a", "a/notes.txt", JOURNAL, "scene.hsi"]
+
+
 def test_failures_are_journaled_and_give_exit_code_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "src"
     pair(src, "good")

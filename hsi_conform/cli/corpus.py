@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._atomic import publish_text
 from hsi_conform.errors import ConfigError
 
 
@@ -89,7 +89,5 @@ def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> in
     results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs)
     sys.stdout.write(render_markdown(results))
     if args.json is not None:
-        tmp = args.json.with_name(f".{args.json.name}.tmp")
-        tmp.write_text(json.dumps(results_json(results), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, args.json)
+        publish_text(args.json, json.dumps(results_json(results), indent=2) + "\n")
     return 0 if all(not r.failures() for r in results) else 1

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform._atomic import publish_text
 from hsi_conform._version import __version__
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
@@ -174,15 +175,7 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
         if out is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
-            _publish_text(Path(out), text)
-
-
-def _publish_text(path: Path, text: str) -> None:
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+            publish_text(Path(out), text)
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:

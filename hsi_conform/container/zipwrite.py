@@ -5,19 +5,17 @@ name ends with an align suffix (``.envi`` by default) starts at a multiple of ``
 extra field in the local header only (as Android zipalign and commons-compress do). ZIP64 records appear only
 when sizes, offsets or counts need them; data descriptors never.
 
-Everything is written to a temp file next to the destination. :meth:`ContainerWriter.close` verifies it with
-the strict reader and only then ``os.replace``s it onto the destination (ZIP-AND-SAFETY.md §4.1); an exception
-inside the ``with`` block removes the temp file and leaves the destination untouched, because an interrupted
-ZIP is still a *valid* ZIP with a truncated member.
+Everything is written to a temp file next to the destination (:class:`hsi_conform._atomic.AtomicFile`).
+:meth:`ContainerWriter.close` verifies it with the strict reader and only then publishes it onto the destination
+(spec/container.md#crash-safety); an exception inside the ``with`` block removes the temp file and leaves the
+destination untouched, because an interrupted ZIP is still a *valid* ZIP with a truncated member.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import mmap
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
@@ -26,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from hsi_conform._atomic import AtomicFile
 from hsi_conform.members import DATA_SUFFIX
 
 from ._file_name import FLAG_UTF8, NameIndex, name_problems
@@ -92,26 +91,6 @@ def _dos_datetime(mtime: tuple[int, int, int, int, int, int]) -> tuple[int, int]
     return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
 
 
-def _create_temp(directory: str, base: str) -> tuple[str, int]:
-    while True:
-        tmp = os.path.join(directory, f".{base}.tmp-{secrets.token_hex(4)}")
-        try:
-            # 0o666 lets the umask decide the final mode, as for any newly created file.
-            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-
-
-def _fsync_dir(directory: str) -> None:
-    if not hasattr(os, "O_DIRECTORY"):
-        return  # Windows cannot open directories; NTFS journals the rename itself
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class ContainerWriter:
     """Write a STORED ZIP container atomically (a context manager).
 
@@ -139,10 +118,8 @@ class ContainerWriter:
         self._time, self._date = _dos_datetime(mtime)
         self._align = align
         self._suffixes = tuple(align_suffixes)
-        self._path = os.path.abspath(os.fspath(path))
-        self._dir = os.path.dirname(self._path)
-        self._tmp, fd = _create_temp(self._dir, os.path.basename(self._path))
-        self._f: BinaryIO = os.fdopen(fd, "wb")
+        self._temp = AtomicFile(os.path.abspath(os.fspath(path)))
+        self._f: BinaryIO = self._temp.file
         self._pos = 0
         self._records: list[tuple[bytes, WrittenMember, bool]] = []
         self._names = NameIndex()
@@ -162,7 +139,7 @@ class ContainerWriter:
     @property
     def temp_path(self) -> str:
         """The temp file being written (gone after :meth:`close` or :meth:`abort`)."""
-        return self._tmp
+        return str(self._temp.path)
 
     # -- members ----------------------------------------------------------------------------------------
 
@@ -394,23 +371,20 @@ class ContainerWriter:
             cd = self._central_directory()
             self._write(cd)
             self._write(self._end_records(cd_start, len(cd)))
-            self._f.flush()
-            os.fsync(self._f.fileno())
-            self._f.close()
+            self._temp.sync()
             self._verify(len(cd))
-            os.replace(self._tmp, self._path)
+            self._temp.publish()
         except BaseException:
             self.abort()
             raise
         self._open = False
-        _fsync_dir(self._dir)
 
     def _verify(self, cd_size: int) -> None:
         limits = ZipLimits(
             max_entries=max(len(self._records), DEFAULT_LIMITS.max_entries),
             max_cd_size=max(cd_size, DEFAULT_LIMITS.max_cd_size),
         )
-        structure = read_zip_structure(self._tmp, limits=limits)
+        structure = read_zip_structure(self._temp.path, limits=limits)
         if structure.fatal or structure.issues:
             raise ContainerVerifyError("the written container failed strict verification", structure.issues)
         if not _matches(structure, [m for _, m, _ in self._records]):
@@ -419,11 +393,7 @@ class ContainerWriter:
     def abort(self) -> None:
         """Discard everything written so far: close and remove the temp file (idempotent)."""
         self._open = False
-        # The write error that brought us here is the one worth reporting, not a failing close.
-        with contextlib.suppress(OSError):
-            self._f.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._tmp)
+        self._temp.discard()
 
 
 def _matches(structure: ZipStructure, written: list[WrittenMember]) -> bool:

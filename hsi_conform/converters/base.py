@@ -7,7 +7,6 @@ N² pairwise ones (STYLE.md §8).
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
@@ -331,8 +331,12 @@ def mapping_table(name: str) -> dict[str, Any]:
 
 
 def atomic_target(dest: Path) -> Path:
-    """Return a temporary sibling path for ``dest`` (same directory, so ``os.replace`` is atomic)."""
-    return dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    """Return a fresh temp name beside ``dest`` (kept for converters written against it).
+
+    The built-in writers publish through :func:`hsi_conform._atomic.atomic_path` instead, which also creates the
+    temp exclusively, fsyncs, renames and cleans up (spec/container.md#crash-safety).
+    """
+    return temp_name(dest)
 
 
 def read_text_table(table: Mapping[str, Any], key: str) -> dict[str, str]:

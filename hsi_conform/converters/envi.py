@@ -27,18 +27,17 @@ Decisions (the patterns and value maps live in ``converters/envi.toml``):
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import secrets
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from hsi_conform._atomic import atomic_each, atomic_folder
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import (
@@ -433,7 +432,8 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
     """Export a dataset as ``<name>.img`` + ``<name>.hdr`` (+ ``<name>.hsi.d/``), atomically; return the header.
 
     Raises:
-        ConfigError: the destination is one of the dataset's own source files.
+        ConfigError: the destination is one of the dataset's own source files, or ``<name>.hsi.d`` exists and
+            is not a folder.
         ContainerError: a member name cannot be a relative file path.
     """
     from hsi_conform.converters.hsi import dataset_members
@@ -447,27 +447,16 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
     rest = {n: c for n, c in members.items() if n not in MANDATORY}
     if not verbatim:
         rest = {CUBE_HEADER: original, **rest}
-    tag = f"tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    temps = [hdr.with_name(f".{hdr.name}.{tag}"), img.with_name(f".{img.name}.{tag}"),
-             folder.with_name(f".{folder.name}.{tag}")]
-    try:
-        _write_file(temps[1], _content_chunks(members[CUBE_DATA]))
-        _write_file(temps[0], [header_out])
+    if sidecar and (folder.is_symlink() or folder.is_file()):
+        raise ConfigError(f"{folder} exists and is not a folder")
+    # Published in order: the sidecar folder, the data, the header last (readers look for it).
+    with atomic_each(img, hdr) as (tmp_img, tmp_hdr):
+        _write_file(tmp_img, _content_chunks(members[CUBE_DATA]), "wb")
+        _write_file(tmp_hdr, [header_out], "wb")
         if sidecar:
-            temps[2].mkdir()
-            for name, content in rest.items():
-                _write_file(temps[2].joinpath(*_safe_parts(name)), _content_chunks(content))
-            _replace_dir(temps[2], folder)
-        os.replace(temps[1], img)
-        os.replace(temps[0], hdr)  # the header last: readers look for it
-        _fsync_dir(hdr.parent)
-    finally:
-        for tmp in temps:
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+            with atomic_folder(folder) as tmp_folder:
+                for name, content in rest.items():
+                    _write_file(tmp_folder.joinpath(*_safe_parts(name)), _content_chunks(content))
     return hdr
 
 
@@ -484,34 +473,13 @@ def _safe_parts(name: str) -> tuple[str, ...]:
     return parts
 
 
-def _write_file(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
+def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:
+    # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
+    # members are created exclusively: two names that land on one file (a case-insensitive disk) fail.
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as f:
+    with open(path, mode) as f:
         for chunk in chunks:
             f.write(chunk)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _replace_dir(tmp: Path, target: Path) -> None:
-    if target.is_symlink() or target.is_file():
-        raise ConfigError(f"{target} exists and is not a folder")
-    if not target.exists():
-        os.rename(tmp, target)
-        return
-    trash = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-    os.rename(target, trash)
-    os.rename(tmp, target)
-    shutil.rmtree(trash, ignore_errors=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _refuse_own_input(dataset: HsiDataset, targets: tuple[Path, Path, Path]) -> None:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
@@ -43,7 +44,6 @@ from hsi_conform.converters.base import (
     HsiDataset,
     OptionSpec,
     Payload,
-    atomic_target,
     mapping_table,
     optional,
     parse_flag,
@@ -142,14 +142,8 @@ class Hdf5Converter(ConverterBase):
         """
         opts = WriteOptions.parse(options)
         h5py = _h5py()
-        tmp = atomic_target(dest)
-        try:
-            with h5py.File(tmp, "w") as h5:
-                write_file(h5py, h5, dataset, opts)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
+            write_file(h5py, h5, dataset, opts)
         return dest
 
 

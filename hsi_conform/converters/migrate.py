@@ -18,8 +18,9 @@ converts every dataset a registered converter recognises into ``dst/<relative pa
   ``failed``: nothing published; ``skipped``: an ``ok`` line with the same ``sha256`` exists and its output is
   still there), ``findings`` (count per severity), ``error``, ``notes``, ``tool_version``, ``time``.
 * **Resume.** Outputs are published atomically by the container writer, so a killed run leaves either the old
-  output, the new one, or a temp file; temp files (``.<name>.tmp-*``) in ``dst`` are removed at start, and a
-  dataset without an ``ok`` line is converted again.
+  output, the new one, or a temp file; temp files and folders (``.<name>.tmp-<pid>-<hex>``, see
+  :func:`hsi_conform._atomic.is_temp_name`) in ``dst`` are removed at start, and a dataset without an ``ok`` line
+  is converted again.
 * **Exit code** (:attr:`Summary.exit_code`): 0 when every dataset converted and no output has an ERROR or FATAL
   finding, 1 otherwise.
 """
@@ -31,11 +32,12 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._atomic import sweep_temps
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform.converters.base import Converter, UnknownOptionError, resolve_options
@@ -43,7 +45,6 @@ from hsi_conform.converters.registry import convert_with, get_converter, registe
 from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
 
 JOURNAL = "migrate-journal.jsonl"
-_TEMP = re.compile(r"\..+\.tmp-[0-9a-f-]+")
 _BAD = ("error", "fatal")
 
 
@@ -199,13 +200,6 @@ def _append(dst: Path, entry: dict[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
-def _sweep(dst: Path) -> None:
-    for dirpath, _, filenames in os.walk(dst, followlinks=False):
-        for name in filenames:
-            if _TEMP.fullmatch(name):
-                os.unlink(os.path.join(dirpath, name))
-
-
 def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
     if not src.is_dir():
         raise ConfigError(f"{src} is not a folder")
@@ -234,7 +228,7 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     converters = available_converters()
     _check_options(converters, get_converter("hsi"), options or {})
     out_root.mkdir(parents=True, exist_ok=True)
-    _sweep(out_root)
+    sweep_temps(out_root)
     datasets, unrecognised = discover(root, converters)
     summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
     done = read_journal(out_root)

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
@@ -46,7 +47,6 @@ from hsi_conform.converters.base import (
     HsiDataset,
     OptionSpec,
     Payload,
-    atomic_target,
     mapping_table,
     optional,
     parse_flag,
@@ -144,16 +144,11 @@ class TiffConverter(ConverterBase):
             ConverterUnavailableError: ``zstd`` without ``imagecodecs``.
         """
         opts = _options(options)
-        tmp = atomic_target(dest)
-        try:
+        with atomic_path(dest) as tmp:
             if opts["profile"] == "imagej":
                 _write_imagej(dataset, tmp, opts)
             else:
                 _write_gdal(dataset, tmp, opts)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return dest
 
 

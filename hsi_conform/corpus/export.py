@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from hsi_conform._atomic import atomic_each
 from hsi_conform.corpus.golden import Case, case_members, load_cases
 from hsi_conform.testing.samples import write_members
 
@@ -195,17 +196,19 @@ def export_corpus(directory: str | Path, *, generate: int = 0, seed: int = 0,
                   cases: Iterable[Case] | None = None) -> list[CorpusFile]:
     """Write the golden (and ``generate`` generated) cases and ``manifest.json`` into ``directory``.
 
-    The output is deterministic: the same fixtures, ``generate`` and ``seed`` give the same bytes.
+    The output is deterministic: the same fixtures, ``generate`` and ``seed`` give the same bytes. Every file is
+    published atomically, the manifest last, so a manifest present lists only complete files.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     files = golden_files(cases)
     if generate > 0:
         files += generated_files(generate, seed)
-    for f in files:
-        (out / f.file).write_bytes(f.data)
     manifest = {"cases": [f.entry() for f in files]}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with atomic_each(*(out / f.file for f in files), out / MANIFEST) as temps:
+        for f, temp in zip(files, temps[:-1], strict=True):
+            temp.write_bytes(f.data)
+        temps[-1].write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return files
 
 

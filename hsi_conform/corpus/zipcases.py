@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._atomic import publish_bytes
 from hsi_conform.container.zipwrite import ALIGN_EXTRA_ID
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, DATA_SUFFIX, EXPLORATION_DIR, METADATA_DIR, REFERENCE_DIR
 from hsi_conform.testing.samples import gray_jpeg, sample_members
@@ -302,7 +303,7 @@ def generate(root: str | Path) -> list[Path]:
         data = case.make()
         if not path.is_file() or path.read_bytes() != data:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            publish_bytes(path, data)
             written.append(path)
     return written
 

@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
 
+from hsi_conform._atomic import AtomicFile
+
 __all__ = ["Entry", "build", "crc32_combine", "crc32_zeros", "quoted_overlap_bomb", "write"]
 
 _LFH = struct.Struct("<4s5H3L2H")
@@ -337,7 +339,7 @@ def write(
     """Write an archive to ``path``, leaving ``sparse`` runs as holes (a 4 GiB member costs no disk).
 
     Args:
-        path: Destination file (overwritten).
+        path: Destination file (replaced atomically).
         entries: Members, as for :func:`build`.
         prepend: As for :func:`build`.
         append: As for :func:`build`.
@@ -370,7 +372,8 @@ def write(
         zip64=zip64,
         eocd_disk=eocd_disk,
     )
-    with open(path, "wb") as f:
+    with AtomicFile(path) as temp:
+        f = temp.file
         for c in chunks:
             if isinstance(c, int):
                 f.seek(c, os.SEEK_CUR)

@@ -14,7 +14,7 @@ import hsi_conform
 from hsi_conform.converters import detect, get_converter
 from hsi_conform.converters.envi import EnviConverter, find_pair
 from hsi_conform.converters.hsi import HsiConverter
-from hsi_conform.errors import ConfigError, InputUnreadableError
+from hsi_conform.errors import ConfigError, ContainerError, InputUnreadableError
 from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
@@ -125,6 +125,20 @@ def test_export_replaces_an_existing_export_and_leaves_no_temp_files(tmp_path: P
     (tmp_path / "out").mkdir()
     for _ in range(2):
         EnviConverter().write(HsiConverter().read(src), tmp_path / "out" / "x.hdr")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.hdr", "x.hsi.d", "x.img"]
+
+
+def test_a_failed_export_leaves_the_previous_export_and_no_temps(tmp_path: Path) -> None:
+    src = write_sample_container(tmp_path / "s.hsi")
+    (tmp_path / "out").mkdir()
+    EnviConverter().write(HsiConverter().read(src), tmp_path / "out" / "x.hdr")
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    dataset = HsiConverter().read(src)
+    dataset.members["Metadata/../../escape.txt"] = b"refused only after the pair is written"
+    with pytest.raises(ContainerError):
+        EnviConverter().write(dataset, tmp_path / "out" / "x.hdr")
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.hdr", "x.hsi.d", "x.img"]
 
 

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform._atomic import atomic_folder
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import EnviArray, HsiDataset, Payload, payload_bytes, payload_chunks
 from hsi_conform.converters.specim.table import SpecimTable
@@ -49,17 +49,8 @@ def publish_folder(dest: Path, build: Callable[[Path], None]) -> Path:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(f"destination {str(dest)!r} exists and is not an empty directory")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with atomic_folder(dest) as tmp:
         build(tmp)
-        if dest.is_dir():
-            dest.rmdir()
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 
@@ -165,8 +156,6 @@ def _write(target: Path, chunks: Iterable[bytes | memoryview]) -> tuple[int, str
             f.write(chunk)
             digest.update(chunk)
             size += len(chunk)
-        f.flush()
-        os.fsync(f.fileno())
     return size, digest.hexdigest()
 
 
