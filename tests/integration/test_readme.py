@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests._paths import ROOT
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PYTHON = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
-# A command marked "a few minutes" is exercised by its own tests instead (tests/test_harness.py).
+# A command marked "a few minutes" is exercised by its own tests instead (tests/unit/corpus/test_harness.py).
 COMMANDS = [line[2:] for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL)
             for line in block.splitlines() if line.startswith("$ ") and "a few minutes" not in line]
 

@@ -6,13 +6,13 @@ from collections import defaultdict
 
 import pytest
 
-from hsi_conform.corpus.golden import FIXTURES, Case, load_cases
+from hsi_conform.corpus.golden import Case, load_cases
 from hsi_conform.rules import ID_PATTERN, NAME_PATTERN, RuleSpec, load_builtin_rules
 from hsi_conform.rules._retired import RETIRED
+from tests._paths import SPEC
 
 RULES = load_builtin_rules()
 CASES = load_cases()
-SPEC = FIXTURES.parent / "spec"
 
 
 def _by_rule_folder() -> dict[str, list[Case]]:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +9,9 @@ import pytest
 from hsi_conform._version import __version__
 from hsi_conform.finding import Finding, Level, Location, Report, Severity, Skipped
 from hsi_conform.report.json import SCHEMA_VERSION, render_json
+from tests._paths import SPEC
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "spec" / "report.schema.json"
+SCHEMA_PATH = SPEC / "report.schema.json"
 
 
 def validate(instance: Any, schema: dict[str, Any], root: dict[str, Any], path: str = "$") -> list[str]:

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.corpus.export import export_corpus
-from hsi_conform.corpus.golden import FIXTURES, load_cases
+from hsi_conform.corpus.golden import load_cases
 from hsi_conform.fuzz import exception_signature, header_seeds, keep_going
 from hsi_conform.fuzz.header_target import test_one_input as header_input
 from hsi_conform.fuzz.validator_target import test_one_input as validator_input
 from hsi_conform.testing.samples import sample_members, write_members
+from tests._paths import FIXTURES, ROOT
 
 REGRESSIONS = FIXTURES / "regressions"
-DICTIONARY = Path(__file__).resolve().parent.parent / "hsi_conform" / "fuzz" / "validator.dict"
+DICTIONARY = ROOT / "hsi_conform" / "fuzz" / "validator.dict"
 HEADERS = [b"", b"ENVI", b"ENVI\n", b"\xef\xbb\xbfENVI\r\nsamples = 3\r\n", b"ENVI\nwavelength = {1,\n",
            b"ENVI\nsamples = {\x00\xff}\n", b"envi\n", b"ENVI\n" + b"{" * 500, b"ENVI\nband names = {a, {b}, c\n"]
 

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.corpus.golden import FIXTURES
 from hsi_conform.finding import Problem, Severity
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
 from hsi_conform.testing.samples import sample_members
 from hsi_conform.validate import CheckContext, check
 from hsi_conform.validate.engine import Policy
+from tests._paths import FIXTURES, SPEC
 
-SPEC = FIXTURES.parent / "spec"
 BASE = sample_members()
 FLD_RULES = [r for r in load_builtin_rules() if r.id.startswith("FLD")]
 CLASS_HDR = ("ENVI\nsamples = 12\nlines = 16\nbands = 1\nfile type = {ftype}\ndata type = 1\ninterleave = bsq\n"

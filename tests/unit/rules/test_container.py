@@ -18,8 +18,9 @@ from hsi_conform.testing.samples import sample_members
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckContext, CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy, effective_severity
+from tests._paths import SPEC
 
-SPEC = Path(__file__).resolve().parents[2] / "spec" / "container.md"
+CONTAINER_SPEC = SPEC / "container.md"
 FATAL_CODES = {"not-a-zip", "no-eocd", "truncated", "cd-bounds", "cd-too-large", "zip64-locator"}
 WARNING_CODES = {"comment-present", "setuid", "name-not-nfc", "name-unicode-collision"}
 CAMERA = "Metadata/sample-camera.txt"
@@ -83,7 +84,7 @@ def test_reader_profile_only_downgrades() -> None:
 
 
 def test_every_anchor_exists_on_the_spec_page() -> None:
-    text = SPEC.read_text(encoding="utf-8")
+    text = CONTAINER_SPEC.read_text(encoding="utf-8")
     for rule in (get_rule(r.id) for r in [*ZIP_RULES]):
         page, _, anchor = rule.spec.partition("#")
         assert page == "container.md" and f'id="{anchor}"' in text

@@ -11,11 +11,7 @@ from hsi_conform import parse_header
 from hsi_conform.errors import NotAnEnviHeaderError
 from hsi_conform.header import DEFAULT_MAX_BYTES, Blank, Comment, Entry, Junk, Magic
 from hsi_conform.header.parse import MAX_PER_CODE
-
-try:  # tests/header is on sys.path (pytest's default import mode, no __init__.py files)
-    from test_edge_cases import BASE, FIRST, codes, hdr, only, where
-except ImportError:  # the test directories are packages
-    from tests.header.test_edge_cases import BASE, FIRST, codes, hdr, only, where
+from tests.unit.header.test_edge_cases import BASE, FIRST, codes, hdr, only, where
 
 # -- positions ---------------------------------------------------------------------------------------------
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,22 +20,10 @@ from hsi_conform.header.grammar import (
     parser,
     scanner,
 )
+from tests._paths import ROOT
+from tests.unit.header.test_edge_cases import CASES as EDGE_CASES
 
-ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _edge_cases() -> ModuleType:
-    """Load tests/header/test_edge_cases.py (the edge-case table) whether or not pytest imported it already."""
-    name = "test_edge_cases"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "header" / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 def _decode(data: bytes) -> str:
@@ -163,8 +148,7 @@ def test_line_terminals(line: str, terminal: str) -> None:
 
 
 def _edge_case_texts() -> list[tuple[str, str]]:
-    cases = _edge_cases().CASES
-    return [(c.id, _decode(c.data)) for c in cases if not c.not_header]
+    return [(c.id, _decode(c.data)) for c in EDGE_CASES if not c.not_header]
 
 
 @pytest.mark.parametrize(("case_id", "text"), _edge_case_texts(), ids=[i for i, _ in _edge_case_texts()])

@@ -18,9 +18,10 @@ from hsi_conform.converters.hdf5 import chunk_shape
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._paths import FIXTURES
 
 h5py = pytest.importorskip("h5py")
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "convert" / "hdf5-sample" / "expected" / "layout.json"
+GOLDEN = FIXTURES / "convert" / "hdf5-sample" / "expected" / "layout.json"
 DTYPES = ["u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8", "c8", "c16"]
 
 

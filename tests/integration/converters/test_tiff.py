@@ -16,10 +16,11 @@ from hsi_conform.converters import convert, detect
 from hsi_conform.errors import ConfigError, ConverterUnavailableError
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
-from tests.converters.test_hdf5 import DTYPES, MEMORY_SCRIPT, cube, digests
+from tests._paths import FIXTURES
+from tests.integration.converters.test_hdf5 import DTYPES, MEMORY_SCRIPT, cube, digests
 
 tifffile = pytest.importorskip("tifffile")
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "convert" / "tiff-sample" / "expected" / "tags.json"
+GOLDEN = FIXTURES / "convert" / "tiff-sample" / "expected" / "tags.json"
 
 
 def roundtrip(src: Path, tmp_path: Path, **options: Any) -> Path:

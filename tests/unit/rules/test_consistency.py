@@ -13,6 +13,7 @@ from hsi_conform.rules.context import CheckContext
 from hsi_conform.testing.samples import gray_jpeg, sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
+from tests._paths import SPEC
 
 load_builtin_rules()
 XRF = Policy(select=("XRF",))
@@ -61,11 +62,10 @@ def test_sample_is_clean(tmp_path: Path, folder: bool, content: str) -> None:
 
 
 def test_rules_are_registered_with_spec_anchors() -> None:
-    spec = Path(__file__).resolve().parents[2] / "spec"
     for number in range(1, 17):
         rule = get_rule(f"XRF{number:03d}")
         page, _, anchor = rule.spec.partition("#")
-        assert f'id="{anchor}"' in (spec / page).read_text(encoding="utf-8"), rule.id
+        assert f'id="{anchor}"' in (SPEC / page).read_text(encoding="utf-8"), rule.id
     assert get_rule("XRF002").profile_severity == {"reader": Severity.WARNING}
 
 

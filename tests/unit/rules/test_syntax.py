@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.corpus.golden import FIXTURES
 from hsi_conform.finding import Finding, Level, Report, Severity
 from hsi_conform.header import parse_header
 from hsi_conform.header.diagnostics import DIAGNOSTICS, SyntaxDecision
@@ -21,8 +20,9 @@ from hsi_conform.rules import get_rule, load_builtin_rules
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import check
 from hsi_conform.validate.engine import Policy
+from tests._paths import FIXTURES, SPEC
 
-SPEC = FIXTURES.parent / "spec" / "header-syntax.md"
+SYNTAX_SPEC = SPEC / "header-syntax.md"
 SAMPLE = sample_members()
 LINES = SAMPLE["data.hdr"].decode().splitlines()
 HDR_ONLY = ("HDR",)
@@ -263,7 +263,7 @@ def test_other_headers_are_still_judged_next_to_a_non_envi_one(tmp_path: Path) -
 
 def test_rules_are_registered_from_the_table() -> None:
     load_builtin_rules()
-    spec = SPEC.read_text(encoding="utf-8")
+    spec = SYNTAX_SPEC.read_text(encoding="utf-8")
     for decision in DIAGNOSTICS:
         r = get_rule(decision.id)
         assert (r.name, r.severity, r.level) == (decision.code, decision.severity, Level.SYNTAX)

@@ -13,11 +13,7 @@ from hsi_conform import parse_header
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import ByteOrder, DataType, Interleave, field_spec
 from hsi_conform.header.values import parse_date, parse_enum, parse_float, parse_int
-
-try:  # tests/header is on sys.path (pytest's default import mode, no __init__.py files)
-    from test_edge_cases import hdr, value_error
-except ImportError:  # the test directories are packages
-    from tests.header.test_edge_cases import hdr, value_error
+from tests.unit.header.test_edge_cases import hdr, value_error
 
 # -- integers ----------------------------------------------------------------------------------------------
 

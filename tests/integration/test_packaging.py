@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests._paths import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hsi_conform.corpus.golden import FIXTURES, Case, compare, load_cases, run_case
+from hsi_conform.corpus.golden import Case, compare, load_cases, run_case
 from hsi_conform.finding import Severity
+from tests._paths import FIXTURES, SPEC
 
 CASES = load_cases()
 SCHEMA = json.loads((FIXTURES / "case.schema.json").read_text(encoding="utf-8"))
-SPEC = FIXTURES.parent / "spec"
 
 
 def _anchor_exists(anchor: str) -> bool:

@@ -26,8 +26,9 @@ from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import write_sample_container
 from hsi_conform.testing.specim_samples import CAMERAS, write_iq_folder, write_lumo_folder
+from tests._paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "convert"
+CONVERT = FIXTURES / "convert"
 MANIFEST = "Metadata/specim.json"
 
 
@@ -389,7 +390,7 @@ def _golden_members(case: Path, tmp: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
 def test_golden_fixture(tmp_path: Path, name: str) -> None:
-    case = FIXTURES / name
+    case = CONVERT / name
     if os.environ.get("HSI_REGENERATE_FIXTURES"):
         shutil.rmtree(case / "input", ignore_errors=True)
         GOLDENS[name](case / "input")

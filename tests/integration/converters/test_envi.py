@@ -18,8 +18,9 @@ from hsi_conform.errors import ConfigError, InputUnreadableError
 from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._paths import FIXTURES
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "convert" / "envi-basic"
+GOLDEN = FIXTURES / "convert" / "envi-basic"
 HDR = b"ENVI\nsamples = 5\nlines = 4\nbands = 3\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\n" \
       b"interleave = bil\nbyte order = 0\nwavelength units = nm\nwavelength = {400, 500, 600}\n"
 

@@ -18,11 +18,7 @@ from hsi_conform import parse_header
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import build_header_text, canonical_bytes
 from hsi_conform.header.serialize import MAX_LINE, format_entry, format_list, format_scalar, format_text
-
-try:  # tests/header is on sys.path (pytest's default import mode, no __init__.py files)
-    from test_edge_cases import CASES, codes, hdr
-except ImportError:  # the test directories are packages
-    from tests.header.test_edge_cases import CASES, codes, hdr
+from tests.unit.header.test_edge_cases import CASES, codes, hdr
 
 # Diagnostics that the canonical form cannot remove, because they are about a value or a key itself.
 PERSISTENT_CODES = {

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.container.zipread import read_zip_structure
-from hsi_conform.corpus.golden import FIXTURES
 from hsi_conform.corpus.zipcases import ALIGN, CASES, INPUT, ZipCase, align, clean_archive, clean_entries, main, stale
 from hsi_conform.rules import all_rules, get_rule, load_builtin_rules
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import check
+from tests._paths import FIXTURES
 
 CONTAINER = FIXTURES / "container"
 BINARY = [c for c in CASES if c.folder.split("/")[1].startswith(("error-", "warning-", "info-"))]
