@@ -8,6 +8,7 @@ import pytest
 
 from hsi_conform.cli.main import main
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._support import write_tree
 
 
 @pytest.fixture
@@ -75,9 +76,7 @@ def test_directories_are_searched_for_containers(good: Path, bad: Path, capsys: 
 
 
 def test_expanded_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name, data in sample_members().items():
-        (tmp_path / "c" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "c" / name).write_bytes(data)
+    write_tree(tmp_path / "c", sample_members())
     assert main(["validate", str(tmp_path / "c")]) == 0
     capsys.readouterr()
 

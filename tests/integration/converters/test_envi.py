@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,29 +14,14 @@ from hsi_conform.converters import detect, get_converter
 from hsi_conform.converters.envi import EnviConverter, find_pair
 from hsi_conform.converters.hsi import HsiConverter
 from hsi_conform.errors import ConfigError, InputUnreadableError
-from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 from tests._paths import FIXTURES
+from tests._support import assert_no_errors, member_digests
 
 GOLDEN = FIXTURES / "convert" / "envi-basic"
 HDR = b"ENVI\nsamples = 5\nlines = 4\nbands = 3\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\n" \
       b"interleave = bil\nbyte order = 0\nwavelength units = nm\nwavelength = {400, 500, 600}\n"
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def member_sums(path: Path) -> dict[str, str]:
-    c = hsi_conform.open(path)
-    return {n: sha(c.read_bytes(n)) for n in c.names if not n.endswith("/")}
-
-
-def assert_no_errors(path: Path) -> None:
-    report = hsi_conform.check(path)
-    bad = [f for f in report.findings if f.severity >= Severity.ERROR]
-    assert not bad, bad
 
 
 def to_hsi(source: Path, dest: Path) -> Path:
@@ -63,7 +47,7 @@ def test_container_to_envi_and_back_is_byte_identical(tmp_path: Path) -> None:
     assert (side / "Reference" / "white.envi").read_bytes() == c.read_bytes("Reference/white.envi")
     assert not (side / "data.hdr").exists()
     back = to_hsi(hdr, tmp_path / "back.hsi")
-    assert member_sums(back) == member_sums(src)
+    assert member_digests(back, directories=False) == member_digests(src, directories=False)
     assert_no_errors(back)
 
 
@@ -103,7 +87,7 @@ def test_long_header_line_is_wrapped_on_export_and_restored_exactly(tmp_path: Pa
     with rasterio.open(tmp_path / "x.img") as r:
         assert float(r.tags(1)["wavelength"]) == pytest.approx(waves[0])
     back = to_hsi(tmp_path / "x.img", tmp_path / "back.hsi")
-    assert member_sums(back) == member_sums(src)
+    assert member_digests(back, directories=False) == member_digests(src, directories=False)
 
 
 def test_export_without_sidecar_writes_the_pair_only(tmp_path: Path) -> None:
@@ -234,13 +218,13 @@ def test_import_export_round_trip_over_types_and_interleaves(tmp_path: Path, dty
     EnviConverter().write(HsiConverter().read(out), tmp_path / "e" / "y.hdr")
     assert (tmp_path / "e" / "y.img").read_bytes() == raw
     back = to_hsi(tmp_path / "e" / "y.hdr", tmp_path / "back.hsi")
-    assert member_sums(back) == member_sums(out)
+    assert member_digests(back, directories=False) == member_digests(out, directories=False)
 
 
 def test_goldens(tmp_path: Path) -> None:
     dataset = get_converter("envi").read(GOLDEN / "input" / "scene.hdr")
     out = HsiConverter().write(dataset, tmp_path / "scene.hsi")
-    manifest = {"members": member_sums(out), "notes": dataset.notes}
+    manifest = {"members": member_digests(out, directories=False), "notes": dataset.notes}
     expected_file = GOLDEN / "container.expected" / "manifest.json"
     if os.environ.get("HSI_REGEN_GOLDENS"):
         expected_file.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -19,15 +18,11 @@ from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailable
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 from tests._paths import FIXTURES
+from tests._support import member_digests
 
 h5py = pytest.importorskip("h5py")
 GOLDEN = FIXTURES / "convert" / "hdf5-sample" / "expected" / "layout.json"
 DTYPES = ["u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8", "c8", "c16"]
-
-
-def digests(path: Path) -> dict[str, str]:
-    with hsi_conform.open(path) as c:
-        return {n: hashlib.sha256(c.read_bytes(n)).hexdigest() for n in c.names}
 
 
 def roundtrip(src: Path, tmp_path: Path, **options: Any) -> Path:
@@ -53,7 +48,7 @@ def cube(dtype: str, interleave: str, order: str) -> np.ndarray[Any, Any]:
 def test_sample_roundtrip_is_byte_identical(tmp_path: Path, options: dict[str, Any]) -> None:
     src = write_sample_container(tmp_path / "s.hsi")
     back = roundtrip(src, tmp_path, **options)
-    assert digests(back) == digests(src)
+    assert member_digests(back) == member_digests(src)
     with hsi_conform.open(back) as a, hsi_conform.open(src) as b:
         assert a.names == b.names
     report = hsi_conform.check(back)
@@ -64,7 +59,7 @@ def test_sample_roundtrip_is_byte_identical(tmp_path: Path, options: dict[str, A
 def test_plugin_compression_roundtrip(tmp_path: Path, compression: str) -> None:
     pytest.importorskip("hdf5plugin")
     src = write_sample_container(tmp_path / "s.hsi")
-    assert digests(roundtrip(src, tmp_path, compression=compression)) == digests(src)
+    assert member_digests(roundtrip(src, tmp_path, compression=compression)) == member_digests(src)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -75,7 +70,7 @@ def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interl
     src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
                                       fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
     back = roundtrip(src, tmp_path, compression="gzip")
-    assert digests(back) == digests(src)
+    assert member_digests(back) == member_digests(src)
     with h5py.File(tmp_path / "x.h5") as f:
         stored = f["hsi_cube"]
         assert stored.shape == (4, 5, 3)
@@ -90,7 +85,7 @@ def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
     members["data.envi"] = b"PREFIX!" + members["data.envi"] + b"tail bytes"
     src = write_members(tmp_path / "s.hsi", members)
     back = roundtrip(src, tmp_path)
-    assert digests(back) == digests(src)
+    assert member_digests(back) == member_digests(src)
     with h5py.File(tmp_path / "x.h5") as f:
         assert bytes(f["envi/data/raw/embedded_header_bytes"][()]) == b"PREFIX!"
         assert bytes(f["envi/data/raw/trailing_bytes"][()]) == b"tail bytes"
@@ -121,7 +116,7 @@ def test_header_text_is_verbatim(tmp_path: Path) -> None:
     with h5py.File(tmp_path / "x.h5") as f:
         assert f["envi/data/header"][()] == members["data.hdr"]
         assert f["files/Metadata/sample-camera.txt"][()].tobytes() == members["Metadata/sample-camera.txt"]
-    assert digests(convert(tmp_path / "x.h5", tmp_path / "b.hsi")) == digests(src)
+    assert member_digests(convert(tmp_path / "x.h5", tmp_path / "b.hsi")) == member_digests(src)
 
 
 def test_gdal_opens_every_band(tmp_path: Path) -> None:

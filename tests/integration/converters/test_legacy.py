@@ -10,7 +10,7 @@ import hsi_conform
 from hsi_conform.converters.hsi import HsiConverter
 from hsi_conform.converters.legacy import LegacyConverter, QuantizationError, choose_scale, quantize_dataset
 from hsi_conform.errors import ConfigError
-from hsi_conform.finding import Severity
+from tests._support import assert_no_errors
 
 HDR = ("ENVI\ndescription = {processed reflectance}\nsamples = 6\nlines = 5\nbands = 4\nheader offset = 0\n"
        "file type = ENVI Standard\ndata type = 4\ninterleave = bsq\nbyte order = 0\nwavelength units = nm\n"
@@ -30,10 +30,6 @@ def make_legacy(folder: Path, cube: np.ndarray, header: str = HDR) -> Path:
     (folder / "settings").mkdir()
     (folder / "settings" / "calibration.xml").write_bytes(b"<cal gain='1.0'/>\n")
     return folder
-
-
-def no_errors(path: Path) -> bool:
-    return not [f for f in hsi_conform.check(path).findings if f.severity >= Severity.ERROR]
 
 
 def test_detects_a_folder_with_one_float_pair_only(tmp_path: Path) -> None:
@@ -56,7 +52,7 @@ def test_float_data_verbatim_and_every_side_file_kept(tmp_path: Path) -> None:
     for rel in ("scan.hdr", "scan.log", "settings/calibration.xml"):
         assert c.read_bytes(f"Metadata/legacy/{rel}") == (folder / rel).read_bytes()
     assert "Metadata/legacy/scan.dat" not in c
-    assert no_errors(out)
+    assert_no_errors(out)
     assert sorted(p.name for p in LegacyConverter().source_files(folder)) == [
         "calibration.xml", "scan.dat", "scan.hdr", "scan.log"]
 
@@ -79,7 +75,7 @@ def test_quantisation_meets_the_reported_error_bound(tmp_path: Path, target: str
     assert result.clipped == 0
     assert int(dataset.header.value("data type")) == (2 if target == "int16" else 12)
     out = HsiConverter().write(dataset, tmp_path / "q.hsi")
-    assert no_errors(out)
+    assert_no_errors(out)
     assert np.array_equal(np.asarray(hsi_conform.open(out).cube), q)
 
 

@@ -22,11 +22,11 @@ from hsi_conform.converters.specim.export import SpecimExportWarning
 from hsi_conform.converters.specim.header import acquisition_time, infer_wavelength_units, normalise_header
 from hsi_conform.converters.specim.table import specim_table
 from hsi_conform.errors import ConfigError, ContainerError, HsiConformError, InputUnreadableError
-from hsi_conform.finding import Severity
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import write_sample_container
 from hsi_conform.testing.specim_samples import CAMERAS, write_iq_folder, write_lumo_folder
 from tests._paths import FIXTURES
+from tests._support import assert_no_errors
 
 CONVERT = FIXTURES / "convert"
 MANIFEST = "Metadata/specim.json"
@@ -44,12 +44,6 @@ def tree(root: Path) -> dict[str, str]:
 def members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
-
-
-def assert_no_errors(path: Path) -> None:
-    report = hsi_conform.check(path)
-    bad = [f for f in report.findings if f.severity >= Severity.ERROR]
-    assert not bad, bad
 
 
 def to_container(folder: Path, dest: Path) -> Path:

@@ -17,7 +17,8 @@ from hsi_conform.errors import ConfigError, ConverterUnavailableError
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 from tests._paths import FIXTURES
-from tests.integration.converters.test_hdf5 import DTYPES, MEMORY_SCRIPT, cube, digests
+from tests._support import member_digests
+from tests.integration.converters.test_hdf5 import DTYPES, MEMORY_SCRIPT, cube
 
 tifffile = pytest.importorskip("tifffile")
 GOLDEN = FIXTURES / "convert" / "tiff-sample" / "expected" / "tags.json"
@@ -34,7 +35,7 @@ def roundtrip(src: Path, tmp_path: Path, **options: Any) -> Path:
 def test_gdal_profile_roundtrip_is_byte_identical(tmp_path: Path, options: dict[str, Any]) -> None:
     src = write_sample_container(tmp_path / "s.hsi")
     back = roundtrip(src, tmp_path, **options)
-    assert digests(back) == digests(src)
+    assert member_digests(back) == member_digests(src)
     with hsi_conform.open(back) as a, hsi_conform.open(src) as b:
         assert a.names == b.names
     assert not [f for f in hsi_conform.check(back).findings if f.severity >= Severity.ERROR]
@@ -46,7 +47,7 @@ def test_gdal_profile_roundtrip_is_byte_identical(tmp_path: Path, options: dict[
 def test_zstd_needs_imagecodecs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = write_sample_container(tmp_path / "s.hsi")
     if __import__("importlib.util").util.find_spec("imagecodecs") is not None:
-        assert digests(roundtrip(src, tmp_path, compression="zstd")) == digests(src)
+        assert member_digests(roundtrip(src, tmp_path, compression="zstd")) == member_digests(src)
     import importlib.util
 
     real = importlib.util.find_spec
@@ -63,9 +64,9 @@ def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interl
     data = cube(dtype, interleave, order)
     src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
                                       fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
-    assert digests(roundtrip(src, tmp_path)) == digests(src)
+    assert member_digests(roundtrip(src, tmp_path)) == member_digests(src)
     if dtype[0] != "c":
-        assert digests(roundtrip(src, tmp_path, compression="zlib")) == digests(src)
+        assert member_digests(roundtrip(src, tmp_path, compression="zlib")) == member_digests(src)
 
 
 def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
@@ -73,7 +74,7 @@ def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
     members["data.hdr"] = members["data.hdr"].replace(b"header offset = 0", b"header offset = 7")
     members["data.envi"] = b"PREFIX!" + members["data.envi"] + b"tail bytes"
     src = write_members(tmp_path / "s.hsi", members)
-    assert digests(roundtrip(src, tmp_path)) == digests(src)
+    assert member_digests(roundtrip(src, tmp_path)) == member_digests(src)
 
 
 def test_gdal_sees_every_band_and_its_wavelength(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_non_ascii_header_is_escaped_in_xml_and_verbatim_in_private_tag(tmp_path
     with tifffile.TiffFile(tmp_path / "x.tif") as tif:
         assert bytes(tif.pages.first.tags[65000].value) == members["data.hdr"]
         assert "&#176;C" in tif.pages.first.tags[42112].value
-    assert digests(convert(tmp_path / "x.tif", tmp_path / "b.hsi")) == digests(src)
+    assert member_digests(convert(tmp_path / "x.tif", tmp_path / "b.hsi")) == member_digests(src)
 
 
 @pytest.mark.parametrize("dtype", ["u1", "<u2", ">u2", "<i2", "<f4"])
@@ -127,7 +128,7 @@ def test_imagej_profile_carries_header_and_cube(tmp_path: Path, dtype: str, inte
         assert tif.is_imagej and len(tif.pages) == 4
         assert tif.imagej_metadata["Labels"] == ["400 nm", "500.5 nm", "600 nm", "700.25 nm"]
     assert detect(out).name == "tiff"
-    assert digests(convert(out, tmp_path / "back.hsi")) == digests(src)
+    assert member_digests(convert(out, tmp_path / "back.hsi")) == member_digests(src)
 
 
 def test_imagej_profile_refuses_what_it_cannot_carry(tmp_path: Path) -> None:
@@ -136,7 +137,7 @@ def test_imagej_profile_refuses_what_it_cannot_carry(tmp_path: Path) -> None:
         convert(src, tmp_path / "x.tif", profile="imagej")
     assert not (tmp_path / "x.tif").exists()
     back = convert(convert(src, tmp_path / "x.tif", profile="imagej", lossy=True), tmp_path / "b.hsi")
-    full, kept = digests(src), digests(back)
+    full, kept = member_digests(src), member_digests(back)
     assert kept == {n: full[n] for n in ("data.hdr", "data.envi")}
     f8 = hsi_conform.write_container(tmp_path / "f8.hsi", np.zeros((2, 3, 4)), fields={"wavelength": [1.0, 2.0]})
     for bad in ({"profile": "imagej"}, {"profile": "imagej", "compression": "zlib"}, {"profile": "ome"},

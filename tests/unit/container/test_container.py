@@ -17,6 +17,7 @@ from hsi_conform.fields import DataType, Interleave
 from hsi_conform.header import build_header_text
 from hsi_conform.testing import zipcraft
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._support import write_tree
 
 LINES, SAMPLES, BANDS = 5, 4, 3
 SHAPES = {Interleave.BSQ: (BANDS, LINES, SAMPLES), Interleave.BIL: (LINES, BANDS, SAMPLES),
@@ -101,9 +102,7 @@ def test_as_interleave_round_trip() -> None:
 
 def test_expanded_folder_opens_like_the_archive(tmp_path: Path) -> None:
     members = sample_members()
-    for name, data in members.items():
-        (tmp_path / "f" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "f" / name).write_bytes(data)
+    write_tree(tmp_path / "f", members)
     archive = write_members(tmp_path / "a.hsi", members)
     with hsi_conform.open(tmp_path / "f") as folder, hsi_conform.open(archive) as zipped:
         assert not folder.is_zip and folder.structure is None

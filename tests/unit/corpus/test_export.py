@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from hsi_conform import check
-from hsi_conform.cli.main import main
 from hsi_conform.corpus.export import (
     ACCEPT,
     IMPLEMENTATION,
@@ -24,6 +23,7 @@ from hsi_conform.corpus.export import (
     read_manifest,
 )
 from hsi_conform.corpus.golden import Case, load_cases
+from tests._support import CliRunner
 
 CASES = load_cases()
 NAME = re.compile(r"^(?P<prefix>[yni])_(?P<rule>[A-Z]+[0-9]+)_[A-Za-z0-9.-]+\.(hsi|hdr)$")
@@ -158,16 +158,16 @@ def test_generate_appends_generated_cases(tmp_path: Path, fake_generator: None) 
     assert any(manifest[f.file]["rules"] == ["ZIP021"] for f in generated)
 
 
-def test_cli_export(tmp_path: Path, fake_generator: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["corpus", "export", str(tmp_path / "out"), "--generate", "2", "--seed", "1"]) == 0
+def test_cli_export(tmp_path: Path, fake_generator: None, cli: CliRunner) -> None:
+    assert cli(["corpus", "export", tmp_path / "out", "--generate", "2", "--seed", "1"]).code == 0
     manifest = json.loads((tmp_path / "out" / MANIFEST).read_text(encoding="utf-8"))
     files = [c["file"] for c in manifest["cases"]]
     assert sum(f.startswith("g_") for f in files) == 2
     assert len(files) > 2
 
 
-def test_cli_export_rejects_negative_generate(tmp_path: Path) -> None:
-    assert main(["corpus", "export", str(tmp_path), "--generate", "-1"]) == 2
+def test_cli_export_rejects_negative_generate(tmp_path: Path, cli: CliRunner) -> None:
+    assert cli(["corpus", "export", tmp_path, "--generate", "-1"]).code == 2
 
 
 def test_real_generator_if_available(tmp_path: Path) -> None:

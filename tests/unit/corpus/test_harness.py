@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.cli.main import main
 from hsi_conform.corpus.harness import Reader, Run, render_markdown, results_json, run_corpus, run_one
 from hsi_conform.errors import ConfigError
 from hsi_conform.testing.samples import write_sample_container
+from tests._support import CliRunner
 
 PY = sys.executable
 
@@ -104,13 +104,13 @@ def test_matrix_lists_failures(corpus: Path, by_name: str, tmp_path: Path) -> No
     assert [r["counts"]["failures"] for r in data["readers"]] == [0, 1]
 
 
-def test_cli_run_writes_json_and_exit_code(corpus: Path, by_name: str, tmp_path: Path) -> None:
+def test_cli_run_writes_json_and_exit_code(corpus: Path, by_name: str, tmp_path: Path, cli: CliRunner) -> None:
     out = tmp_path / "results.json"
-    assert main(["corpus", "run", "--reader", by_name, "--json", str(out), str(corpus)]) == 0
+    assert cli(["corpus", "run", "--reader", by_name, "--json", out, corpus]).code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["readers"][0]["counts"]["failures"] == 0
     yes = _script(tmp_path, "yes.py", "import sys\nsys.exit(0)\n")
-    assert main(["corpus", "run", "--reader", yes, str(corpus)]) == 1
-    assert main(["corpus", "run", "--reader", by_name, "--timeout", "0", str(corpus)]) == 2
+    assert cli(["corpus", "run", "--reader", yes, corpus]).code == 1
+    assert cli(["corpus", "run", "--reader", by_name, "--timeout", "0", corpus]).code == 2
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +136,8 @@ def test_builtin_reader_usage() -> None:
     assert readers_main(["no-such-reader", "x.hsi"]) == 2
 
 
-def test_cli_run_without_directory_uses_a_fresh_export(corpus: Path, by_name: str,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_run_without_directory_uses_a_fresh_export(corpus: Path, by_name: str, monkeypatch: pytest.MonkeyPatch,
+                                                       cli: CliRunner) -> None:
     import shutil
 
     import hsi_conform.corpus.export
@@ -147,4 +147,4 @@ def test_cli_run_without_directory_uses_a_fresh_export(corpus: Path, by_name: st
         return []
 
     monkeypatch.setattr(hsi_conform.corpus.export, "export_corpus", fake_export)
-    assert main(["corpus", "run", "--reader", by_name]) == 0
+    assert cli(["corpus", "run", "--reader", by_name]).code == 0

@@ -13,7 +13,6 @@ from hsi_conform.corpus.golden import load_cases
 from hsi_conform.fuzz import exception_signature, header_seeds, keep_going
 from hsi_conform.fuzz.header_target import test_one_input as header_input
 from hsi_conform.fuzz.validator_target import test_one_input as validator_input
-from hsi_conform.testing.samples import sample_members, write_members
 from tests._paths import FIXTURES, ROOT
 
 REGRESSIONS = FIXTURES / "regressions"
@@ -25,11 +24,6 @@ HEADERS = [b"", b"ENVI", b"ENVI\n", b"\xef\xbb\xbfENVI\r\nsamples = 3\r\n", b"EN
 @pytest.mark.parametrize("data", HEADERS)
 def test_header_target_accepts_anything(data: bytes) -> None:
     header_input(data)
-
-
-@pytest.fixture(scope="module")
-def sample_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    return write_members(tmp_path_factory.mktemp("s") / "s.hsi", sample_members()).read_bytes()
 
 
 def test_validator_target_survives_truncation_and_corruption(sample_bytes: bytes) -> None:

@@ -14,6 +14,7 @@ from hsi_conform.testing.samples import gray_jpeg, sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
 from tests._paths import SPEC
+from tests._support import write_tree
 
 load_builtin_rules()
 XRF = Policy(select=("XRF",))
@@ -23,11 +24,7 @@ CSV = "Exploration/bounding boxes.csv"
 def run(tmp_path: Path, members: dict[str, bytes], *, policy: Policy = XRF, folder: bool = False,
         content: str = "none") -> Report:
     if folder:
-        root = tmp_path / "folder"
-        for name, data in members.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(data)
-        path = root
+        path = write_tree(tmp_path / "folder", members)
     else:
         tmp_path.mkdir(parents=True, exist_ok=True)
         path = write_members(tmp_path / "c.hsi", members)

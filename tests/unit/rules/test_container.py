@@ -19,6 +19,7 @@ from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckContext, CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy, effective_severity
 from tests._paths import SPEC
+from tests._support import write_tree
 
 CONTAINER_SPEC = SPEC / "container.md"
 FATAL_CODES = {"not-a-zip", "no-eocd", "truncated", "cd-bounds", "cd-too-large", "zip64-locator"}
@@ -136,9 +137,7 @@ def test_clean_archive_has_no_zip_finding(tmp_path: Path) -> None:
 
 
 def test_zip_rules_yield_nothing_for_a_folder(tmp_path: Path) -> None:
-    for name, data in sample_members().items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(data)
+    write_tree(tmp_path, sample_members())
     ctx = CheckContext(tmp_path, CheckOptions(content=Content.CRC))
     assert ctx.structure is None
     for rule_id in [r.id for r in ZIP_RULES] + [CRC_RULE_ID]:

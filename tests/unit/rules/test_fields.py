@@ -14,6 +14,7 @@ from hsi_conform.testing.samples import sample_members
 from hsi_conform.validate import CheckContext, check
 from hsi_conform.validate.engine import Policy
 from tests._paths import FIXTURES, SPEC
+from tests._support import write_tree
 
 BASE = sample_members()
 FLD_RULES = [r for r in load_builtin_rules() if r.id.startswith("FLD")]
@@ -35,15 +36,7 @@ def edit(member: str = "data.hdr", *, set: dict[str, str] | None = None, drop: t
 
 def folder(tmp_path: Path, members: dict[str, str | bytes | None]) -> Path:
     """Write the sample with members replaced (None removes one) as an expanded container folder."""
-    root = tmp_path / "container"
-    merged: dict[str, str | bytes | None] = {**BASE, **members}
-    for name, data in merged.items():
-        if data is None:
-            continue
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return root
+    return write_tree(tmp_path / "container", {**BASE, **members})
 
 
 def run(rule_id: str, tmp_path: Path, members: dict[str, str | bytes | None]) -> list[Problem]:

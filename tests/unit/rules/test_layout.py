@@ -14,6 +14,7 @@ from hsi_conform.rules.layout import Placement, classify, documented_spelling
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckContext, check
+from tests._support import write_tree
 
 load_builtin_rules()
 LAY_IDS = [f"LAY{i:03d}" for i in range(1, 10)]
@@ -26,12 +27,7 @@ def members(remove: tuple[str, ...] = (), add: dict[str, bytes] | None = None) -
 
 
 def folder(tmp_path: Path, content: dict[str, bytes]) -> Path:
-    root = tmp_path / "folder"
-    for name, data in content.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        if not name.endswith("/"):
-            (root / name).write_bytes(data)
-    return root
+    return write_tree(tmp_path / "folder", content)
 
 
 def hsi(tmp_path: Path, content: dict[str, bytes]) -> Path:

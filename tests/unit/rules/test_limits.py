@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.cli.main import main
 from hsi_conform.finding import Severity
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import check
+from tests._support import CliRunner
 
 
 def _rules(path: Path, **kwargs: object) -> set[str]:
@@ -45,26 +45,23 @@ def test_one_mebibyte_list_on_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_fuzzed_bytes_never_raise(tmp_path: Path, seed: int) -> None:
-    clean = write_members(tmp_path / "clean.hsi", sample_members()).read_bytes()
+def test_fuzzed_bytes_never_raise(tmp_path: Path, seed: int, sample_bytes: bytes, cli: CliRunner) -> None:
     rng = random.Random(seed)
-    data = bytearray(clean)
+    data = bytearray(sample_bytes)
     for _ in range(rng.randint(1, 40)):
         data[rng.randrange(len(data))] = rng.randrange(256)
     path = tmp_path / "fuzzed.hsi"
     path.write_bytes(bytes(data))
     report = check(path, content="full")
     assert not report.internal_errors
-    assert main(["validate", "--content", "full", str(path)]) in (0, 1)
+    assert cli(["validate", "--content", "full", path]).code in (0, 1)
 
 
 @pytest.mark.parametrize("keep", [0, 1, 21, 100, 4096, 9000, -200, -22, -5, -1])
-def test_truncated_archives(tmp_path: Path, keep: int, capsys: pytest.CaptureFixture[str]) -> None:
-    clean = write_members(tmp_path / "clean.hsi", sample_members()).read_bytes()
+def test_truncated_archives(tmp_path: Path, keep: int, sample_bytes: bytes, cli: CliRunner) -> None:
     path = tmp_path / "cut.hsi"
-    path.write_bytes(clean[:keep])
+    path.write_bytes(sample_bytes[:keep])
     report = check(path)
     assert not report.conformant and report.max_severity is not None
     assert report.max_severity >= Severity.ERROR and not report.internal_errors
-    assert main(["validate", str(path)]) == 1
-    capsys.readouterr()
+    assert cli(["validate", path]).code == 1

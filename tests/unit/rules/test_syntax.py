@@ -21,6 +21,7 @@ from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import check
 from hsi_conform.validate.engine import Policy
 from tests._paths import FIXTURES, SPEC
+from tests._support import write_tree
 
 SYNTAX_SPEC = SPEC / "header-syntax.md"
 SAMPLE = sample_members()
@@ -85,11 +86,7 @@ def _container(tmp: Path, members: dict[str, bytes], *, folder: bool = False) ->
     merged = SAMPLE | members
     if not folder:
         return write_members(tmp / "case.hsi", merged)
-    root = tmp / "container"
-    for name, data in merged.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data)
-    return root
+    return write_tree(tmp / "container", merged)
 
 
 def _byte_offset(raw: bytes, line: int, column: int) -> int:
