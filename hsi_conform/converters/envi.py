@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath

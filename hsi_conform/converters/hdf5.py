@@ -13,7 +13,6 @@ import hashlib
 import importlib
 import importlib.util
 import math
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar

@@ -1,0 +1,46 @@
+"""Fixtures shared by unit and integration tests (plain helpers are in ``tests/_support.py``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+# Before the import below, so that a failing assert inside a shared helper shows its values as in a test module.
+pytest.register_assert_rewrite("tests._support")
+
+from hsi_conform.cli.main import main  # noqa: E402
+from hsi_conform.testing.samples import sample_members, write_members  # noqa: E402
+from tests._support import CliResult, CliRunner  # noqa: E402
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The process exit code a ``SystemExit`` stands for (``None`` is success, any other object is 1)."""
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 1
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    """Run ``hsi-conform`` in-process: ``cli([...])`` calls ``main(argv)`` and returns code, stdout and stderr."""
+
+    def run(argv: Sequence[str | os.PathLike[str]]) -> CliResult:
+        capsys.readouterr()  # what was printed before belongs to no run: each result holds its own output only
+        try:
+            code = main([os.fspath(arg) for arg in argv])
+        except SystemExit as exc:  # argparse exits on a usage error instead of returning
+            code = _exit_code(exc)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The bytes of the sample container (``hsi_conform.testing.samples``), written once per session."""
+    path: Path = write_members(tmp_path_factory.mktemp("sample") / "sample.hsi", sample_members())
+    return path.read_bytes()

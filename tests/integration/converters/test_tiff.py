@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import hsi_conform
+from hsi_conform.converters import convert, detect
+from hsi_conform.errors import ConfigError, ConverterUnavailableError
+from hsi_conform.finding import Severity
+from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._paths import FIXTURES
+from tests._support import member_digests
+from tests.integration.converters.test_hdf5 import DTYPES, MEMORY_SCRIPT, cube
+
+tifffile = pytest.importorskip("tifffile")
+GOLDEN = FIXTURES / "convert" / "tiff-sample" / "expected" / "tags.json"
+
+
+def roundtrip(src: Path, tmp_path: Path, **options: Any) -> Path:
+    mid = convert(src, tmp_path / "x.tif", **options)
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    return convert(mid, tmp_path / "back.hsi")
+
+
+@pytest.mark.parametrize("options", [{}, {"compression": "zlib"}, {"compression": "zlib", "predictor": False},
+                                     {"bigtiff": True}])
+def test_gdal_profile_roundtrip_is_byte_identical(tmp_path: Path, options: dict[str, Any]) -> None:
+    src = write_sample_container(tmp_path / "s.hsi")
+    back = roundtrip(src, tmp_path, **options)
+    assert member_digests(back) == member_digests(src)
+    with hsi_conform.open(back) as a, hsi_conform.open(src) as b:
+        assert a.names == b.names
+    assert not [f for f in hsi_conform.check(back).findings if f.severity >= Severity.ERROR]
+    with tifffile.TiffFile(tmp_path / "x.tif") as tif:
+        assert len(tif.pages) == 1 and tif.pages.first.planarconfig == 2
+        assert tif.is_bigtiff == bool(options.get("bigtiff"))
+
+
+def test_zstd_needs_imagecodecs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = write_sample_container(tmp_path / "s.hsi")
+    if __import__("importlib.util").util.find_spec("imagecodecs") is not None:
+        assert member_digests(roundtrip(src, tmp_path, compression="zstd")) == member_digests(src)
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "imagecodecs" else real(n, *a))
+    with pytest.raises(ConverterUnavailableError) as info:
+        convert(src, tmp_path / "y.tif", compression="zstd")
+    assert info.value.requires == ("imagecodecs",)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interleave: str, order: str) -> None:
+    data = cube(dtype, interleave, order)
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
+                                      fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
+    assert member_digests(roundtrip(src, tmp_path)) == member_digests(src)
+    if dtype[0] != "c":
+        assert member_digests(roundtrip(src, tmp_path, compression="zlib")) == member_digests(src)
+
+
+def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
+    members = sample_members()
+    members["data.hdr"] = members["data.hdr"].replace(b"header offset = 0", b"header offset = 7")
+    members["data.envi"] = b"PREFIX!" + members["data.envi"] + b"tail bytes"
+    src = write_members(tmp_path / "s.hsi", members)
+    assert member_digests(roundtrip(src, tmp_path)) == member_digests(src)
+
+
+def test_gdal_sees_every_band_and_its_wavelength(tmp_path: Path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    src = write_sample_container(tmp_path / "s.hsi")
+    convert(src, tmp_path / "x.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(tmp_path / "x.tif") as ds, hsi_conform.open(src) as c:
+            waves = c.header.value("wavelength")
+            assert ds.count == len(waves)
+            np.testing.assert_array_equal(ds.read(), c.bsq())
+            for bidx, wave in enumerate(waves, start=1):
+                assert float(ds.tags(bidx)["wavelength"]) == wave
+                assert ds.tags(bidx)["wavelength_units"] == "nm"
+                assert float(ds.tags(bidx, ns="IMAGERY")["CENTRAL_WAVELENGTH_UM"]) == pytest.approx(wave / 1000)
+            assert ds.tags(ns="HSI")["ENVI_HEADER"].encode() == c.read_bytes("data.hdr")
+
+
+def test_tags_match_golden(tmp_path: Path) -> None:
+    src = write_sample_container(tmp_path / "s.hsi")
+    convert(src, tmp_path / "x.tif")
+    with tifffile.TiffFile(tmp_path / "x.tif") as tif:
+        page = tif.pages.first
+        tags = {"codes": sorted(t.code for t in page.tags), "gdal_metadata": page.tags[42112].value.splitlines(),
+                "marker": json.loads(bytes(page.tags[65001].value))}
+    if os.environ.get("HSI_REGEN_GOLDENS"):
+        GOLDEN.write_text(json.dumps(tags, indent=1) + "\n")
+    assert tags == json.loads(GOLDEN.read_text())
+
+
+def test_non_ascii_header_is_escaped_in_xml_and_verbatim_in_private_tag(tmp_path: Path) -> None:
+    members = sample_members()
+    members["data.hdr"] = members["data.hdr"] + "; °C µm\n".encode()
+    src = write_members(tmp_path / "s.hsi", members)
+    convert(src, tmp_path / "x.tif")
+    with tifffile.TiffFile(tmp_path / "x.tif") as tif:
+        assert bytes(tif.pages.first.tags[65000].value) == members["data.hdr"]
+        assert "&#176;C" in tif.pages.first.tags[42112].value
+    assert member_digests(convert(tmp_path / "x.tif", tmp_path / "b.hsi")) == member_digests(src)
+
+
+@pytest.mark.parametrize("dtype", ["u1", "<u2", ">u2", "<i2", "<f4"])
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_imagej_profile_carries_header_and_cube(tmp_path: Path, dtype: str, interleave: str) -> None:
+    data = cube(dtype[-2:], interleave, dtype[0] if dtype[0] in "<>" else "<")
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
+                                      fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
+    out = convert(src, tmp_path / "x.tif", profile="imagej")
+    with tifffile.TiffFile(out) as tif:
+        assert tif.is_imagej and len(tif.pages) == 4
+        assert tif.imagej_metadata["Labels"] == ["400 nm", "500.5 nm", "600 nm", "700.25 nm"]
+    assert detect(out).name == "tiff"
+    assert member_digests(convert(out, tmp_path / "back.hsi")) == member_digests(src)
+
+
+def test_imagej_profile_refuses_what_it_cannot_carry(tmp_path: Path) -> None:
+    src = write_sample_container(tmp_path / "s.hsi")
+    with pytest.raises(ConfigError):
+        convert(src, tmp_path / "x.tif", profile="imagej")
+    assert not (tmp_path / "x.tif").exists()
+    back = convert(convert(src, tmp_path / "x.tif", profile="imagej", lossy=True), tmp_path / "b.hsi")
+    full, kept = member_digests(src), member_digests(back)
+    assert kept == {n: full[n] for n in ("data.hdr", "data.envi")}
+    f8 = hsi_conform.write_container(tmp_path / "f8.hsi", np.zeros((2, 3, 4)), fields={"wavelength": [1.0, 2.0]})
+    for bad in ({"profile": "imagej"}, {"profile": "imagej", "compression": "zlib"}, {"profile": "ome"},
+                {"compression": "lzw"}, {"colour": 1}):
+        with pytest.raises(ConfigError):
+            convert(f8, tmp_path / "y.tif", **bad)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+def test_anonymous_memory_is_bounded(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path), "tiff"], capture_output=True,
+                         text=True, check=True)
+    assert int(out.stdout.strip()) <= 128 << 20
+    with tifffile.TiffFile(tmp_path / "out.tiff") as tif:
+        assert tif.pages.first.shaped[0] == 128

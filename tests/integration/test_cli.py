@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from hsi_conform.cli.main import main
+from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from tests._support import write_tree
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return write_sample_container(tmp_path / "good.hsi")
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    members = sample_members()
+    members["data.hdr"] = members["data.hdr"].replace(b"samples = 12", b"Samples = 12")
+    return write_members(tmp_path / "bad.hsi", members)
+
+
+def test_exit_codes(good: Path, bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(good)]) == 0
+    assert main(["validate", str(bad)]) == 1
+    assert main(["validate", str(good), str(bad)]) == 1
+    assert main(["validate", str(tmp_path / "missing.hsi")]) == 3
+    assert main(["validate", "--fail-on", "bogus", str(good)]) == 2
+    assert main(["validate", "--severity", "HDR015", str(good)]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--content", "everything", str(good)])
+    assert exc.value.code == 2
+    capsys.readouterr()
+
+
+def test_regrading_and_selection_change_the_verdict(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--severity", "HDR015=warning", str(bad)]) == 0
+    assert main(["validate", "--ignore", "key-case", str(bad)]) == 0
+    assert main(["validate", "--profile", "reader", str(bad)]) == 0
+    assert main(["validate", "--profile", "reader", "--fail-on", "warning", str(bad)]) == 1
+    assert main(["validate", "--select", "ZIP,LAY", str(bad)]) == 0
+    capsys.readouterr()
+
+
+def test_config_file_is_found_upward(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (bad.parent / "hsi-conform.toml").write_text('[tool.hsi-conform]\nignore = ["HDR015"]\n')
+    assert main(["validate", str(bad)]) == 0
+    assert main(["validate", "--isolated", str(bad)]) == 1
+    capsys.readouterr()
+
+
+def test_every_format_with_outputs(bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = {fmt: tmp_path / f"r.{fmt}" for fmt in ("json", "sarif", "junit")}
+    args = ["validate", str(bad)]
+    for fmt, path in out.items():
+        args += ["--format", fmt, "-o", str(path)]
+    assert main([*args, "--format", "text"]) == 1
+    text = capsys.readouterr().out
+    assert "HDR015" in text and "data.hdr:3:1" in text
+    report = json.loads(out["json"].read_text())
+    assert report["conformant"] is False and report["counts"]["error"] == 1
+    assert [f["rule"] for f in report["findings"]] == ["HDR015"]
+    assert report["findings"][0]["location"]["line"] == 3
+    sarif = json.loads(out["sarif"].read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"][0]["ruleId"] == "HDR015"
+    assert ET.parse(out["junit"]).getroot().tag in ("testsuites", "testsuite")
+
+
+def test_report_files_are_published_under_a_fresh_temp_name(good: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "reports" / "r.json"
+    out.parent.mkdir()
+    (out.parent / ".r.json.tmp").mkdir()  # what a fixed temp name would trip over (a concurrent run, say)
+    out.write_text("old report")
+    assert main(["validate", "--format", "json", "-o", str(out), str(good)]) == 0
+    assert json.loads(out.read_text())["conformant"] is True
+    assert sorted(p.name for p in out.parent.iterdir()) == [".r.json.tmp", "r.json"]
+    capsys.readouterr()
+
+
+def test_directories_are_searched_for_containers(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", str(good.parent)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(Path(f["path"]).name for f in report["files"]) == ["bad.hsi", "good.hsi"]
+
+
+def test_expanded_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path / "c", sample_members())
+    assert main(["validate", str(tmp_path / "c")]) == 0
+    capsys.readouterr()
+
+
+def test_rules_sample_and_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--format", "json"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert any(r["id"] == "HDR015" for r in rules)
+    assert main(["sample", str(tmp_path / "s.hsi"), "--bands", "8", "--dtype", "4", "--interleave", "bip"]) == 0
+    assert main(["validate", "--content", "full", str(tmp_path / "s.hsi")]) == 0
+    assert main(["demo", str(tmp_path / "demo")]) == 0
+    assert "conformant" in capsys.readouterr().out
+
+
+def test_not_a_zip_is_a_finding_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.hsi"
+    junk.write_bytes(b"\x00" * 100)
+    assert main(["validate", "--format", "json", str(junk)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["fatal"] >= 1
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "HDR026"]) == 0
+    out = capsys.readouterr().out
+    assert "trailing-comma" in out and "Failing example" in out and "Valid example" in out
+    assert main(["explain", "key-case"]) == 0
+    assert main(["explain", "NOPE999"]) == 2
+    capsys.readouterr()
+
+
+def test_parallel_batch_gives_the_same_reports(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", str(good), str(bad)]) == 1
+    serial = json.loads(capsys.readouterr().out)
+    assert main(["validate", "-j", "2", "--format", "json", str(good), str(bad)]) == 1
+    parallel = json.loads(capsys.readouterr().out)
+    assert serial["files"] == parallel["files"]
+    assert main(["validate", "-j", "2", str(good), str(bad)]) == 1
+    assert "1 of 2 conformant" in capsys.readouterr().out
+
+
+def test_convert_creates_folders_and_reports_io_errors(good: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(good), str(tmp_path / "new" / "deeper" / "out.h5")]) == 0
+    assert (tmp_path / "new" / "deeper" / "out.h5").is_file()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["convert", str(good), str(blocker / "out.h5")]) == 3  # an I/O error, not a traceback
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,0 +1,210 @@
+"""Strict typed values: ASCII decimal numbers only, NaN/inf only where the field allows, ISO dates of spec 2.7."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hsi_conform import parse_header
+from hsi_conform.errors import FieldValueError
+from hsi_conform.fields import ByteOrder, DataType, Interleave, field_spec
+from hsi_conform.header.values import parse_date, parse_enum, parse_float, parse_int
+from tests.unit.header.test_edge_cases import hdr, value_error
+
+# -- integers ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0", 0), ("12", 12), (" 12 ", 12), ("\t12\t", 12), ("+3", 3), ("-7", -7), ("007", 7),
+    ("123456789012345678901234567890", 123456789012345678901234567890),
+])
+def test_int_accepts(text: str, expected: int) -> None:
+    assert parse_int(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "٤", "١٢", "１２", "²", "1_0", "0x10", "0o7", "0b1", "1e3", "2.0", "2.", "+", "-", "++1", "1 2",
+    "2 pixels", "nan", "inf", "12\n", "\u00a012", "1,000",
+])
+def test_int_rejects(text: str) -> None:
+    with pytest.raises(FieldValueError) as info:
+        parse_int(text, field="samples", item=4)
+    assert (info.value.field, info.value.item) == ("samples", 4)
+
+
+def test_python_int_is_more_lenient_than_ours() -> None:
+    # The reason for strict parsing: each of these is a Python int, none is an ENVI number.
+    for text in ("٤", "1_0", " 12\n", "１２"):
+        int(text)
+        with pytest.raises(FieldValueError):
+            parse_int(text)
+
+
+@given(st.integers())
+def test_int_round_trips_every_integer(n: int) -> None:
+    assert parse_int(str(n)) == n
+
+
+# -- floats ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1", 1.0), ("1.", 1.0), (".5", 0.5), ("-0.5", -0.5), ("+2.5", 2.5), ("1e3", 1000.0), ("1E+3", 1000.0),
+    ("2.5e-3", 0.0025), ("3.0000000000e+001", 30.0), (" 241.000000 ", 241.0), ("-9.999e+03", -9999.0),
+    ("1e-400", 0.0),
+])
+def test_float_accepts(text: str, expected: float) -> None:
+    assert parse_float(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", ".", "e3", "1e", "1e+", "1.2.3", "1_0.5", "٤.5", "0x1p3", "1,5", "nan", "NaN", "inf", "-inf",
+    "infinity", "1e999", "-1e999", "1 e3", "5 nm",
+])
+def test_float_rejects_by_default(text: str) -> None:
+    with pytest.raises(FieldValueError):
+        parse_float(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "NAN", "-nan", "inf", "+inf", "-inf", "Infinity", "-INFINITY"])
+def test_nonfinite_only_when_allowed(text: str) -> None:
+    value = parse_float(text, nonfinite=True)
+    assert math.isnan(value) or math.isinf(value)
+    with pytest.raises(FieldValueError):
+        parse_float(text)
+
+
+def test_overflow_with_nonfinite_allowed_becomes_infinity() -> None:
+    # Questionable but documented here: a literal that overflows a double reads as inf when inf is allowed.
+    assert parse_float("1e999", nonfinite=True) == math.inf
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_float_round_trips_repr(x: float) -> None:
+    assert parse_float(repr(x)) == x
+
+
+# -- fields: the field table decides ----------------------------------------------------------------------
+
+
+def test_nan_allowed_in_data_ignore_value_only() -> None:
+    assert field_spec("data ignore value").nonfinite
+    assert math.isnan(parse_header(hdr("data ignore value = nan\n")).value("data ignore value"))
+    for key in ("reflectance scale factor", "temperature"):
+        assert not field_spec(key).nonfinite
+        value_error(hdr(f"{key} = nan\n"), key)
+    assert value_error(hdr("wavelength = {400, NaN, 600}\n"), "wavelength").item == 1
+    assert value_error(hdr("fwhm = {1, 2, 1e999}\n"), "fwhm").item == 2
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), [
+    ("samples", "2", 2),
+    ("header offset", "0", 0),
+    ("x start", "-3", -3),
+    ("classes", "4", 4),
+    ("reflectance scale factor", "10000", 10000.0),
+    ("temperature", "-12.5", -12.5),
+    ("data type", "12", DataType.UINT16),
+    ("byte order", "1", ByteOrder.BIG),
+    ("interleave", "BIP", Interleave.BIP),
+    ("wavelength", "{400, 5e2, .6e3}", (400.0, 500.0, 600.0)),
+    ("default bands", "{+1, 2, 3}", (1, 2, 3)),
+    ("class lookup", "{0, 0, 0, 255, 0, 0}", (0, 0, 0, 255, 0, 0)),
+    ("band names", "{a b, c}", ("a b", "c")),
+    ("file type", "ENVI Standard", "ENVI Standard"),
+    ("description", "{x, y}", "x, y"),
+    ("classification file", "Exploration/classes", "Exploration/classes"),
+    ("custom field", "{1, 2}", ("1", "2")),
+    ("custom field", "1, 2", "1, 2"),
+])
+def test_typed_value(key: str, text: str, expected: object) -> None:
+    assert parse_header(f"ENVI\n{key} = {text}\n").value(key) == expected
+
+
+@pytest.mark.parametrize(("key", "text", "item"), [
+    ("samples", "{2}", None),
+    ("samples", "٢", None),
+    ("bands", "1_0", None),
+    ("lines", "0x10", None),
+    ("wavelength", "{400, ٥00}", 1),
+    ("default bands", "{1, 2.0, 3}", 1),
+    ("class lookup", "{0, 0, x}", 2),
+    ("band names", "a", None),
+    ("data type", "{4}", None),
+    ("data type", "4.0", None),
+    ("byte order", "-0", None),
+    ("interleave", "bsq2", None),
+    ("wavelength", "{1, 2", None),
+])
+def test_typed_value_refused(key: str, text: str, item: int | None) -> None:
+    assert value_error(f"ENVI\n{key} = {text}\n".encode(), key).item == item
+
+
+def test_parse_enum_directly() -> None:
+    assert parse_enum(" bil ", field_spec("interleave")) is Interleave.BIL
+    assert parse_enum("5", field_spec("data type")) is DataType.FLOAT64
+    with pytest.raises(FieldValueError):
+        parse_enum("BIG", field_spec("byte order"))
+
+
+# -- dates (spec 2.7) --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "2019-01-29",                       # YYYY-MM-DD
+    "2009-08-20T09:44:50",              # date-time (the fraction and Z are optional in ISO 8601)
+    "2009-08-20T09:44:50.5Z",           # YYYY-MM-DDTHH:MM:SS.DZ
+    "2009-08-20T09:44:50.123456789Z",
+    "2009-08-20T09:44:50Z",
+    "2009-08-20T09:44:50.5+02:00",
+    "2009-08-20T09:44:50:5+01:30",      # the spec's literal third form YYYY-MM-DDTHH:MM:SS:Dooo:mm
+    "2009-08-20T09:44:50:5-03",         # ... the minutes are optional
+    "2008-02-29",
+    " 2019-01-29 ",
+])
+def test_date_accepts(text: str) -> None:
+    assert parse_date(text) == text.strip()
+
+
+@pytest.mark.parametrize("text", [
+    "DATE(yyyy-mm-dd): 2019-01-29",     # Specim Lumo
+    "18-08-2022",                       # Specim IQ (DD-MM-YYYY)
+    "2019/01/29",
+    "20190129",
+    "2019-1-29",
+    "2019-13-01",
+    "2019-00-10",
+    "2019-01-32",
+    "2019-02-30",
+    "2009-02-29",
+    "2009-08-20T24:00:00",
+    "2009-08-20T09:60:00",
+    "2009-08-20 09:44:50",
+    "2009-08-20t09:44:50",
+    "2009-08-20T09:44",
+    "2009-08-20T09:44:50.Z",
+    "٢٠١٩-01-29",
+    "",
+])
+def test_date_rejects(text: str) -> None:
+    with pytest.raises(FieldValueError) as info:
+        parse_date(text)
+    assert info.value.field == "acquisition time"
+
+
+def test_acquisition_time_field() -> None:
+    assert parse_header(hdr("acquisition time = 2009-08-20T09:44:50.5Z\n")).value("acquisition time") == \
+        "2009-08-20T09:44:50.5Z"
+    value_error(hdr("acquisition time = DATE(yyyy-mm-dd): 2019-01-29\n"), "acquisition time")
+    value_error(hdr("acquisition time = {2019-01-29}\n"), "acquisition time")
+
+
+@settings(max_examples=100)
+@given(st.dates(), st.booleans())
+def test_every_calendar_date_is_accepted(day: datetime.date, with_time: bool) -> None:
+    text = f"{day.isoformat()}T12:00:00Z" if with_time else day.isoformat()
+    assert parse_date(text) == text
