@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from hsi_conform.corpus.golden import Case, case_members, load_cases
+from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
+from hsi_conform.errors import InputUnreadableError
 from hsi_conform.testing.samples import write_members
 
 Expect = Literal["accept", "reject", "implementation-defined"]
@@ -196,12 +197,19 @@ def export_corpus(directory: str | Path, *, generate: int = 0, seed: int = 0,
     """Write the golden (and ``generate`` generated) cases and ``manifest.json`` into ``directory``.
 
     The output is deterministic: the same fixtures, ``generate`` and ``seed`` give the same bytes.
+
+    Raises:
+        InputUnreadableError: there is no case to write (no golden case found and none generated); nothing is
+            written, since an empty corpus would let every reader pass.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     files = golden_files(cases)
     if generate > 0:
         files += generated_files(generate, seed)
+    if not files:
+        source = str(FIXTURES) if cases is None else "the given cases"
+        raise InputUnreadableError(source, "no golden case found and none generated (--generate N)")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
     for f in files:
         (out / f.file).write_bytes(f.data)
     manifest = {"cases": [f.entry() for f in files]}
