@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -170,9 +170,3 @@ def mapping_table(name: str) -> dict[str, Any]:
 def atomic_target(dest: Path) -> Path:
     """Return a temporary sibling path for ``dest`` (same directory, so ``os.replace`` is atomic)."""
     return dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-
-
-def read_text_table(table: Mapping[str, Any], key: str) -> dict[str, str]:
-    """Return a ``str -> str`` sub-table of a mapping table (an empty dict when absent)."""
-    value = table.get(key, {})
-    return {str(k): str(v) for k, v in value.items()}

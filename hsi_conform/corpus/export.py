@@ -21,10 +21,10 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
 from hsi_conform.errors import InputUnreadableError
@@ -38,30 +38,6 @@ PREFIX: dict[str, str] = {ACCEPT: "y", REJECT: "n", IMPLEMENTATION: "i"}
 MANIFEST = "manifest.json"
 _RANK = {ACCEPT: 0, IMPLEMENTATION: 1, REJECT: 2}
 _SLUG = re.compile(r"[^A-Za-z0-9.-]+")
-
-
-class GeneratedCase(Protocol):
-    """What :func:`hsi_conform.testing.generate.generate_cases` yields."""
-
-    @property
-    def name(self) -> str:
-        """A unique name."""
-
-    @property
-    def data(self) -> bytes:
-        """The container's bytes."""
-
-    @property
-    def expect(self) -> str:
-        """``accept`` or ``reject``."""
-
-    @property
-    def rules(self) -> Iterable[str]:
-        """The rules the case is about."""
-
-    @property
-    def spec(self) -> Iterable[str]:
-        """The spec anchors the case is about."""
 
 
 @dataclass(slots=True)
@@ -234,9 +210,3 @@ def read_manifest(directory: str | Path) -> list[dict[str, Any]]:
 def _is_entry(entry: object) -> bool:
     return (isinstance(entry, dict) and isinstance(entry.get("file"), str)
             and entry.get("expect") in (ACCEPT, REJECT, IMPLEMENTATION))
-
-
-def iter_corpus_files(directory: str | Path) -> Iterator[Path]:
-    """Yield the files a corpus manifest lists."""
-    for entry in read_manifest(directory):
-        yield Path(directory) / entry["file"]
