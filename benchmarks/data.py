@@ -13,7 +13,6 @@ from hsi_conform.header import build_header_text
 from hsi_conform.testing.samples import wavelengths
 
 DATA = Path(os.environ.get("BENCH_DIR", Path(__file__).resolve().parent / "_data"))
-GIB = 1 << 30
 
 
 def dimensions(size: int) -> tuple[int, int, int]:

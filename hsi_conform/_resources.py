@@ -1,7 +1,7 @@
-"""Locate the data folders the wheel ships (``grammar/``, ``converters/``) in an install or a checkout.
+"""Locate the data the wheel ships (``grammar/``, ``converters/``, ``fixtures/``, ``spec/``) in an install or checkout.
 
-The wheel carries them as ``hsi_conform/_grammar`` and ``hsi_conform/_converters`` (hatchling force-include); a
-source checkout or an editable install has them at the repository root.
+The wheel carries them as ``hsi_conform/_grammar``, ``_converters``, ``_fixtures`` and ``_spec`` (hatchling
+force-include); a source checkout or an editable install has them at the repository root.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-_FOLDERS = {"grammar": "_grammar", "converters": "_converters"}
+_FOLDERS = {"grammar": "_grammar", "converters": "_converters", "fixtures": "_fixtures", "spec": "_spec"}
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def data_file(folder: str, name: str) -> Traversable:
@@ -26,7 +27,24 @@ def data_file(folder: str, name: str) -> Traversable:
     packaged = files("hsi_conform").joinpath(_FOLDERS[folder], name)
     if packaged.is_file():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / folder / name
+    checkout = _PACKAGE.parent / folder / name
     if checkout.is_file():
         return checkout
     raise FileNotFoundError(f"{folder}/{name} is in neither the package nor the source tree")
+
+
+def data_folder(folder: str) -> Path:
+    """Return a shipped data folder, the installed package's copy first, then the source checkout's.
+
+    A folder rather than a :class:`Traversable`: the corpus walks it and names cases by their path inside it,
+    which needs a file system (an install from a wheel, or a checkout; not a zip import).
+
+    Args:
+        folder: ``"fixtures"`` or ``"spec"`` (or ``"grammar"``, ``"converters"``).
+
+    Returns:
+        The packaged folder when it exists, otherwise the checkout's, even when that is missing too: the
+        callers then find no cases or no spec page and say so, instead of failing at import.
+    """
+    packaged = _PACKAGE / _FOLDERS[folder]
+    return packaged if packaged.is_dir() else _PACKAGE.parent / folder

@@ -20,7 +20,6 @@ __all__ = [
     "ConverterNotFoundError",
     "ConverterUnavailableError",
     "FieldValueError",
-    "HeaderSyntaxError",
     "HsiConformError",
     "InputUnreadableError",
     "NotAnEnviHeaderError",
@@ -50,25 +49,6 @@ class NotAnEnviHeaderError(HsiConformError):
 
     def __str__(self) -> str:
         return f"not an ENVI header at byte {self.offset}: {self.reason}"
-
-
-class HeaderSyntaxError(HsiConformError):
-    """The strict header reader met a syntax error.
-
-    Attributes:
-        line: 1-based line of the error.
-        column: 1-based column of the error.
-        context: What was expected or found there.
-    """
-
-    def __init__(self, line: int, column: int, context: str) -> None:
-        self.line = line
-        self.column = column
-        self.context = context
-        super().__init__(line, column, context)
-
-    def __str__(self) -> str:
-        return f"header syntax error at line {self.line}, column {self.column}: {self.context}"
 
 
 class FieldValueError(HsiConformError):

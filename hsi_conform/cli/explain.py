@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from hsi_conform._resources import data_folder
 from hsi_conform.corpus.golden import FIXTURES, Case, load_cases
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
 
-SPEC = FIXTURES.parent / "spec"
+SPEC = data_folder("spec")
 _HEADING = re.compile(r"^#{1,6} ")
 
 

@@ -337,9 +337,3 @@ def atomic_target(dest: Path) -> Path:
     temp exclusively, fsyncs, renames and cleans up (spec/container.md#crash-safety).
     """
     return temp_name(dest)
-
-
-def read_text_table(table: Mapping[str, Any], key: str) -> dict[str, str]:
-    """Return a ``str -> str`` sub-table of a mapping table (an empty dict when absent)."""
-    value = table.get(key, {})
-    return {str(k): str(v) for k, v in value.items()}

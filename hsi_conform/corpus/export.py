@@ -21,13 +21,14 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from hsi_conform._atomic import atomic_each
-from hsi_conform.corpus.golden import Case, case_members, load_cases
+from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
+from hsi_conform.errors import InputUnreadableError
 from hsi_conform.testing.samples import write_members
 
 Expect = Literal["accept", "reject", "implementation-defined"]
@@ -38,30 +39,6 @@ PREFIX: dict[str, str] = {ACCEPT: "y", REJECT: "n", IMPLEMENTATION: "i"}
 MANIFEST = "manifest.json"
 _RANK = {ACCEPT: 0, IMPLEMENTATION: 1, REJECT: 2}
 _SLUG = re.compile(r"[^A-Za-z0-9.-]+")
-
-
-class GeneratedCase(Protocol):
-    """What :func:`hsi_conform.testing.generate.generate_cases` yields."""
-
-    @property
-    def name(self) -> str:
-        """A unique name."""
-
-    @property
-    def data(self) -> bytes:
-        """The container's bytes."""
-
-    @property
-    def expect(self) -> str:
-        """``accept`` or ``reject``."""
-
-    @property
-    def rules(self) -> Iterable[str]:
-        """The rules the case is about."""
-
-    @property
-    def spec(self) -> Iterable[str]:
-        """The spec anchors the case is about."""
 
 
 @dataclass(slots=True)
@@ -198,12 +175,19 @@ def export_corpus(directory: str | Path, *, generate: int = 0, seed: int = 0,
 
     The output is deterministic: the same fixtures, ``generate`` and ``seed`` give the same bytes. Every file is
     published atomically, the manifest last, so a manifest present lists only complete files.
+
+    Raises:
+        InputUnreadableError: there is no case to write (no golden case found and none generated); nothing is
+            written, since an empty corpus would let every reader pass.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     files = golden_files(cases)
     if generate > 0:
         files += generated_files(generate, seed)
+    if not files:
+        source = str(FIXTURES) if cases is None else "the given cases"
+        raise InputUnreadableError(source, "no golden case found and none generated (--generate N)")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
     manifest = {"cases": [f.entry() for f in files]}
     with atomic_each(*(out / f.file for f in files), out / MANIFEST) as temps:
         for f, temp in zip(files, temps[:-1], strict=True):
@@ -229,9 +213,3 @@ def read_manifest(directory: str | Path) -> list[dict[str, Any]]:
 def _is_entry(entry: object) -> bool:
     return (isinstance(entry, dict) and isinstance(entry.get("file"), str)
             and entry.get("expect") in (ACCEPT, REJECT, IMPLEMENTATION))
-
-
-def iter_corpus_files(directory: str | Path) -> Iterator[Path]:
-    """Yield the files a corpus manifest lists."""
-    for entry in read_manifest(directory):
-        yield Path(directory) / entry["file"]

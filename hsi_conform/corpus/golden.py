@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._resources import data_folder
 from hsi_conform.container.zipread import ZipLimits
 from hsi_conform.finding import Finding, Report
 from hsi_conform.testing.samples import sample_members, write_members
@@ -30,7 +31,7 @@ from hsi_conform.validate.engine import Policy
 
 __all__ = ["FIXTURES", "Case", "build_input", "case_members", "compare", "load_cases", "run_case"]
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
+FIXTURES = data_folder("fixtures")
 _PINNED = ("member", "line", "column", "field", "item")
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hsi_conform.corpus.export import ACCEPT, IMPLEMENTATION, REJECT, read_manifest
-from hsi_conform.errors import ConfigError
+from hsi_conform.corpus.export import ACCEPT, IMPLEMENTATION, MANIFEST, REJECT, read_manifest
+from hsi_conform.errors import ConfigError, InputUnreadableError
 
 Outcome = Literal["accepted", "rejected", "crash", "timeout"]
 BUILTIN_READERS = ("gdal", "spectral", "hsi-conform")
@@ -166,12 +166,15 @@ def run_corpus(directory: str | Path, readers: Sequence[Reader], *, timeout: flo
 
     Raises:
         ConfigError: the folder is not an exported corpus, or a reader cannot be started.
+        InputUnreadableError: the corpus has no case (scoring nothing would pass every reader).
     """
     root = Path(directory)
     try:
         entries = read_manifest(root)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{root}: not an exported corpus ({exc})") from exc
+    if not entries:
+        raise InputUnreadableError(str(root), f"{MANIFEST} lists no cases")
     tasks = [(reader, root / e["file"], str(e["expect"])) for reader in readers for e in entries]
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
         runs = list(pool.map(lambda t: run_one(t[0], t[1], t[2], timeout), tasks))

@@ -7,7 +7,7 @@ selection, per-rule overrides) decides which rules run and how severe their find
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from hsi_conform.errors import ConfigError
@@ -17,7 +17,6 @@ from hsi_conform.rules import PROFILES, RuleSpec, SkipRule, load_builtin_rules
 __all__ = [
     "MAX_EXCERPT",
     "MAX_OTHER_LOCATIONS",
-    "Gate",
     "Policy",
     "effective_severity",
     "exit_code",
@@ -31,9 +30,6 @@ MAX_OTHER_LOCATIONS = 5
 
 MAX_EXCERPT = 240
 """Longest excerpt kept in a finding (characters); longer source lines are cut around the column."""
-
-Gate = Callable[[], "str | None"]
-"""Called before a level runs; a returned reason skips the level."""
 
 _SELECTOR = re.compile(r"^(?:(?:ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$")
 # A name match is as specific as it gets; longer id prefixes beat shorter ones.
@@ -189,7 +185,6 @@ def run_rules(
     policy: Policy,
     path: str,
     content: str = "none",
-    gates: Mapping[Level, Gate] | None = None,
 ) -> Report:
     """Run the selected rules level by level and return the graded report.
 
@@ -199,7 +194,6 @@ def run_rules(
         policy: Selection and grading.
         path: The input path, recorded in the report.
         content: Content tier, recorded in the report.
-        gates: Per level, a callable returning a reason to skip that level (or None to run it).
 
     Returns:
         The report; a crashing rule is recorded in ``internal_errors`` instead of raising.
@@ -208,9 +202,8 @@ def run_rules(
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
     run, cascade = _Run(), None
     for level in Level:
-        reason = cascade or _gate_reason(gates, level, run)
-        if reason is not None:
-            run.skipped.append(Skipped(level.value, reason))
+        if cascade is not None:
+            run.skipped.append(Skipped(level.value, cascade))
             continue
         for rule in (r for r in selected if r.level is level):
             cascade = _run_rule(rule, context, policy, run) or cascade
@@ -224,18 +217,6 @@ def run_rules(
         rules_run=tuple(run.rules_run),
         internal_errors=tuple(run.internal_errors),
     )
-
-
-def _gate_reason(gates: Mapping[Level, Gate] | None, level: Level, run: _Run) -> str | None:
-    gate = (gates or {}).get(level)
-    if gate is None:
-        return None
-    try:
-        return gate()
-    except Exception as exc:  # same contract as a rule: a broken gate is a bug, not a crash
-        detail = f"{type(exc).__name__}: {exc}"
-        run.internal_errors.append(f"gate {level.value}: {detail}")
-        return f"{INTERNAL_ERROR}: {detail}"
 
 
 def exit_code(reports: Iterable[Report]) -> int:

@@ -1,20 +1,45 @@
-"""The wheel ships the grammar and the converter tables, and an installed wheel loads them.
+"""The wheel ships its data (grammar, converter tables, golden corpus, spec), and an installed wheel uses it.
 
-With a flat layout every other test imports the checkout, so only this test proves the wheel is complete.
+With a flat layout every other test imports the checkout, so only this test proves the wheel is complete. One
+wheel and one virtual environment serve the whole module: building and installing are the slow part.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from hsi_conform.cli.explain import explain
+from hsi_conform.corpus.golden import load_cases
 from tests._paths import ROOT
 
+DATA_ROOTS = {"grammar": "hsi_conform/_grammar", "converters": "hsi_conform/_converters",
+              "fixtures": "hsi_conform/_fixtures", "spec": "hsi_conform/_spec"}
+# `corpus run` starts one reader process per case: every RUN_STRIDE-th exported case keeps the run short.
+RUN_STRIDE = 10
+
 pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The wheel installed in a fresh virtual environment, and a working directory outside the checkout."""
+
+    bin: Path
+    cwd: Path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        return subprocess.run([str(self.bin / args[0]), *args[1:]], cwd=self.cwd, env=env,
+                              capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +51,25 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
+                   capture_output=True)
+    return Installed(venv / "bin", tmp_path_factory.mktemp("elsewhere"))
+
+
+@pytest.fixture(scope="module")
+def exported(installed: Installed) -> tuple[subprocess.CompletedProcess[str], Path]:
+    run = installed.run("hsi-conform", "corpus", "export", "D")
+    return run, installed.cwd / "D"
+
+
 def test_wheel_contains_the_data_files_byte_for_byte(wheel: Path) -> None:
-    data_roots = {"grammar": "hsi_conform/_grammar", "converters": "hsi_conform/_converters"}
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        for root, packaged in data_roots.items():
+        for root, packaged in DATA_ROOTS.items():
             for source in sorted((ROOT / root).rglob("*")):
                 if source.is_file():
                     inside = f"{packaged}/{source.relative_to(ROOT / root).as_posix()}"
@@ -40,23 +79,64 @@ def test_wheel_contains_the_data_files_byte_for_byte(wheel: Path) -> None:
         assert not any(n.startswith(("tests/", "fixtures/", "spec/")) for n in names)
 
 
-def test_installed_wheel_loads_the_grammar_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
+def test_installed_wheel_loads_its_data_outside_the_checkout(installed: Installed) -> None:
     probe = (
         "import hsi_conform, hsi_conform.header.grammar as g\n"
+        "from hsi_conform.corpus.golden import FIXTURES\n"
+        "from hsi_conform.cli.explain import SPEC\n"
         "assert 'site-packages' in hsi_conform.__file__, hsi_conform.__file__\n"
         "assert '_grammar' in str(g.grammar_path()), g.grammar_path()\n"
+        "assert FIXTURES.name == '_fixtures' and SPEC.name == '_spec', (FIXTURES, SPEC)\n"
         "tree = g.parser().parse('ENVI\\nsamples = 2\\n', start='start')\n"
         "h = hsi_conform.parse_header(b'ENVI\\nsamples = 2\\n')\n"
         "assert h.value('samples') == 2 and len(tree.children) == 2\n"
         "print('ok')\n"
     )
-    run = subprocess.run([str(python), "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    run = installed.run("python", "-c", probe)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_installed_corpus_export_writes_every_golden_case(exported: tuple[subprocess.CompletedProcess[str], Path],
+                                                          ) -> None:
+    run, directory = exported
+    assert run.returncode == 0, run.stderr
+    entries = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))["cases"]
+    assert entries
+    assert sorted(f for e in entries for f in e["fixtures"]) == sorted(c.id for c in load_cases())
+
+
+def test_installed_corpus_run_scores_the_installed_reader(installed: Installed,
+                                                          exported: tuple[subprocess.CompletedProcess[str], Path],
+                                                          ) -> None:
+    _, directory = exported
+    entries = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))["cases"]
+    subset = entries[::RUN_STRIDE]
+    assert {e["expect"] for e in subset} == {"accept", "reject", "implementation-defined"}
+    part = installed.cwd / "D-part"
+    part.mkdir()
+    for entry in subset:
+        shutil.copyfile(directory / entry["file"], part / entry["file"])
+    (part / "manifest.json").write_text(json.dumps({"cases": subset}), encoding="utf-8")
+    run = installed.run("hsi-conform", "corpus", "run", "--reader", "hsi-conform", "--json", "matrix.json", "D-part")
+    assert run.returncode == 0, run.stdout + run.stderr
+    [reader] = json.loads((installed.cwd / "matrix.json").read_text(encoding="utf-8"))["readers"]
+    assert reader["counts"]["cases"] == len(subset)
+    assert reader["counts"]["failures"] == 0
+
+
+def test_installed_explain_has_the_spec_text_and_both_examples(installed: Installed) -> None:
+    run = installed.run("hsi-conform", "explain", "HDR015")
+    assert run.returncode == 0, run.stderr
+    assert 'id="key-case"' in run.stdout
+    assert "Failing example:" in run.stdout and "Valid example:" in run.stdout
+    assert run.stdout == explain("HDR015")  # the same text as from the checkout
+
+
+def test_installed_sample_validates(installed: Installed) -> None:
+    assert installed.run("hsi-conform", "sample", "x.hsi").returncode == 0
+    run = installed.run("hsi-conform", "validate", "x.hsi")
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_version_is_the_distribution_metadata() -> None:

@@ -12,7 +12,6 @@ from hsi_conform.errors import (
     ConverterNotFoundError,
     ConverterUnavailableError,
     FieldValueError,
-    HeaderSyntaxError,
     HsiConformError,
     InputUnreadableError,
     NotAnEnviHeaderError,
@@ -138,7 +137,6 @@ def test_by_member_groups_archive_level_under_none() -> None:
 
 ERRORS: list[HsiConformError] = [
     NotAnEnviHeaderError("first line is not ENVI", 0),
-    HeaderSyntaxError(3, 7, "unbalanced brace"),
     FieldValueError("wavelength", 4, "not a number"),
     ContainerError("data.envi", "compressed"),
     InputUnreadableError("x.hsi", "no such file"),
@@ -157,8 +155,8 @@ def test_errors_keep_attributes_and_pickle(error: HsiConformError) -> None:
 
 
 def test_error_attributes() -> None:
-    error = HeaderSyntaxError(line=3, column=7, context="x")
-    assert (error.line, error.column, error.context) == (3, 7, "x")
+    error = NotAnEnviHeaderError("first line is not ENVI", 7)
+    assert (error.reason, error.offset) == ("first line is not ENVI", 7)
     assert FieldValueError("fwhm", None, "bad").item is None
     assert ContainerError(None, "not a zip").member is None
     assert ConverterUnavailableError("hdf5", ["h5py"]).install_command == "pip install 'hsi-conform[hdf5]'"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import hsi_conform.corpus.export
 from hsi_conform import check
 from hsi_conform.corpus.export import (
     ACCEPT,
@@ -23,6 +24,7 @@ from hsi_conform.corpus.export import (
     read_manifest,
 )
 from hsi_conform.corpus.golden import Case, load_cases
+from hsi_conform.errors import InputUnreadableError
 from tests._support import CliRunner
 
 CASES = load_cases()
@@ -164,6 +166,26 @@ def test_cli_export(tmp_path: Path, fake_generator: None, cli: CliRunner) -> Non
     files = [c["file"] for c in manifest["cases"]]
     assert sum(f.startswith("g_") for f in files) == 2
     assert len(files) > 2
+
+
+def test_export_of_no_case_is_unreadable_input_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputUnreadableError):
+        export_corpus(tmp_path / "out", cases=[])
+    assert not (tmp_path / "out").exists()
+
+
+def test_generated_cases_alone_are_a_corpus(tmp_path: Path, fake_generator: None) -> None:
+    files = export_corpus(tmp_path, generate=2, cases=[])
+    assert [f.file for f in files] == [e["file"] for e in read_manifest(tmp_path)]
+    assert len(files) == 2
+
+
+def test_cli_export_without_golden_cases_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 cli: CliRunner) -> None:
+    # What an installation without the fixtures sees: the loader finds no case.
+    monkeypatch.setattr(hsi_conform.corpus.export, "load_cases", list)
+    assert cli(["corpus", "export", tmp_path / "out"]).code == 3
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_export_rejects_negative_generate(tmp_path: Path, cli: CliRunner) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.corpus.harness import Reader, Run, render_markdown, results_json, run_corpus, run_one
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, InputUnreadableError
 from hsi_conform.testing.samples import write_sample_container
 from tests._support import CliRunner
 
@@ -93,6 +93,13 @@ def test_unknown_program_is_a_configuration_error() -> None:
 def test_not_a_corpus_is_a_configuration_error(tmp_path: Path, by_name: str) -> None:
     with pytest.raises(ConfigError):
         run_corpus(tmp_path, [Reader.parse(by_name)])
+
+
+def test_empty_corpus_is_unreadable_input(tmp_path: Path, by_name: str, cli: CliRunner) -> None:
+    (tmp_path / "manifest.json").write_text('{"cases": []}', encoding="utf-8")
+    with pytest.raises(InputUnreadableError):
+        run_corpus(tmp_path, [Reader.parse(by_name)])
+    assert cli(["corpus", "run", "--reader", by_name, str(tmp_path)]).code == 3
 
 
 def test_matrix_lists_failures(corpus: Path, by_name: str, tmp_path: Path) -> None:

@@ -122,13 +122,6 @@ def test_user_upgrade_to_fatal_cascades(rules: dict[str, RuleSpec]) -> None:
     assert "XRF001" not in ctx.calls
 
 
-def test_gate_skips_a_level_but_not_the_others(rules: dict[str, RuleSpec]) -> None:
-    ctx = Ctx()
-    report = run(ctx, gates={Level.SEMANTICS: lambda: "header unparseable", Level.SYNTAX: lambda: None})
-    assert "FLD001" not in ctx.calls and "XRF001" in ctx.calls and "HDR001" in ctx.calls
-    assert [(s.target, s.reason) for s in report.skipped] == [("semantics", "header unparseable")]
-
-
 def test_skip_rule_is_recorded(rules: dict[str, RuleSpec]) -> None:
     def needs_dtype(ctx: Ctx) -> Iterator[Problem]:
         """Needs a valid data type."""
@@ -166,16 +159,6 @@ def test_crashing_rule_does_not_abort_the_run(rules: dict[str, RuleSpec]) -> Non
     assert ids(report) == ["XRF001"]
     assert len(report.internal_errors) == 1 and "HDR009" in report.internal_errors[0]
     assert [(s.target, s.internal) for s in report.skipped] == [("HDR009", True)]
-    assert exit_code([report]) == 4
-
-
-def test_crashing_gate_is_an_internal_error(rules: dict[str, RuleSpec]) -> None:
-    def gate() -> str | None:
-        raise RuntimeError("gate")
-
-    report = run(Ctx(), gates={Level.SYNTAX: gate})
-    assert [s.target for s in report.skipped] == ["syntax"]
-    assert report.internal_errors
     assert exit_code([report]) == 4
 
 
