@@ -8,8 +8,7 @@ import pytest
 
 from hsi_conform import _resources
 from hsi_conform._resources import data_folder
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests._paths import ROOT
 
 
 def test_checkout_folders_are_at_the_repository_root() -> None:
