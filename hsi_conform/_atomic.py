@@ -19,10 +19,11 @@ What is atomic, exactly:
   given order after all of them were written and fsynced, so a crash between two renames leaves the first
   files new and the rest old. Put last the file readers look for (an ENVI header after its data).
 * **A folder** (:func:`atomic_folder`): yes when the destination is missing or an empty folder (one rename). An
-  existing non-empty folder is renamed aside under a temp name first, then the new one renamed into place, then
-  the old one deleted: between the two renames the destination is missing, and a crash there leaves both the
-  new and the old folder under temp names (a sweep deletes both). Files inside the temp folder are not
-  published one by one; the folder is the unit.
+  existing non-empty folder is renamed aside first (``.{name}.aside-{pid}-{hex}``), then the new one renamed
+  into place, then the old one deleted: between the two renames the destination is missing. A crash there
+  loses nothing: :func:`sweep_temps` renames the old folder back when the destination is still missing, and
+  deletes it only once the destination exists. Files inside the temp folder are not published one by one; the
+  folder is the unit.
 
 Each call is for one writer at a time: two processes publishing onto the same destination both succeed, and the
 later rename wins.
@@ -42,6 +43,7 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 __all__ = [
+    "ASIDE_NAME",
     "TEMP_NAME",
     "AtomicFile",
     "atomic_each",
@@ -57,6 +59,8 @@ __all__ = [
 #: The names of our temps. Besides ``.{name}.tmp-{pid}-{hex}`` it matches ``.{name}.tmp-{hex}`` and
 #: ``.{name}.tmp-{pid}``, the names earlier versions used, so that a sweep also cleans up after them.
 TEMP_NAME = re.compile(r"\.(?P<name>.+)\.tmp-(?:(?P<pid>[0-9]+)-)?(?P<token>[0-9a-f]+)")
+#: An old folder moved aside while a new one takes its place (see :func:`atomic_folder`).
+ASIDE_NAME = re.compile(r"\.(?P<name>.+)\.aside-(?P<pid>[0-9]+)-(?P<token>[0-9a-f]+)")
 _TOKEN_BYTES = 8
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # POSIX fsyncs a read-only descriptor; Windows needs write access to flush a file.
@@ -69,6 +73,10 @@ def temp_name(dest: str | os.PathLike[str]) -> Path:
     return dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}")
 
 
+def _aside_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.aside-{os.getpid()}-{secrets.token_hex(_TOKEN_BYTES)}")
+
+
 def is_temp_name(name: str) -> bool:
     """Return whether a file or folder name is one of our temp names (a base name, not a path)."""
     return TEMP_NAME.fullmatch(name) is not None
@@ -77,10 +85,12 @@ def is_temp_name(name: str) -> bool:
 def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
     """Remove every temp file and temp folder under ``root`` (symlinks are removed, never followed).
 
+    An old folder left aside by a crash inside :func:`atomic_folder` is renamed back onto its destination when
+    that is missing (nothing is lost), and removed when the destination exists (the new folder was published).
     Only safe while no writer publishes under ``root``: the temp of a live writer looks the same as a leftover.
 
     Returns:
-        What was removed, in walk order.
+        What was removed, in walk order (restored folders are not listed).
     """
     removed: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -90,14 +100,19 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
         for name in sorted(dirnames):
-            if is_temp_name(name):
-                dirnames.remove(name)  # os.walk must not descend into what is being deleted
-                path = Path(dirpath, name)
-                if path.is_symlink():
-                    path.unlink(missing_ok=True)
-                else:
-                    shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
+            aside = ASIDE_NAME.fullmatch(name)
+            if not (aside or is_temp_name(name)):
+                continue
+            dirnames.remove(name)  # os.walk must not descend into what is being deleted or moved
+            path = Path(dirpath, name)
+            if aside and not path.is_symlink() and not os.path.lexists(Path(dirpath, aside["name"])):
+                os.rename(path, Path(dirpath, aside["name"]))
+                continue
+            if path.is_symlink():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     return removed
 
 
@@ -303,7 +318,7 @@ def _move_folder(tmp: Path, dest: Path) -> None:
     except OSError:
         if dest.is_symlink() or not dest.is_dir():
             raise
-    old = temp_name(dest)
+    old = _aside_name(dest)
     os.rename(dest, old)
     try:
         os.rename(tmp, dest)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hsi_conform._atomic import (
+    ASIDE_NAME,
     AtomicFile,
     atomic_each,
     atomic_folder,
@@ -318,3 +319,49 @@ def test_sigkill_at_any_moment_leaves_old_or_new_never_partial(tmp_path: Path) -
     assert data in (b"A" * size, b"B" * size)
     sweep_temps(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.hsi"]
+
+
+def _crash_between_the_two_renames(tmp_path: Path) -> Path:
+    """The state a kill leaves inside atomic_folder's replacement of a non-empty folder: old aside, new in temp."""
+    dest = tmp_path / "out.d"
+    aside = dest.with_name(".out.d.aside-4242-00ff")
+    aside.mkdir()
+    (aside / "old.txt").write_text("old", encoding="utf-8")
+    new = dest.with_name(".out.d.tmp-4242-0aff")
+    new.mkdir()
+    (new / "new.txt").write_text("new", encoding="utf-8")
+    return dest
+
+
+def test_sweep_puts_an_old_folder_back_when_the_crash_left_no_destination(tmp_path: Path) -> None:
+    dest = _crash_between_the_two_renames(tmp_path)
+    sweep_temps(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.d"]
+    assert (dest / "old.txt").read_text(encoding="utf-8") == "old"
+
+
+def test_sweep_drops_the_old_folder_once_the_new_one_is_published(tmp_path: Path) -> None:
+    dest = _crash_between_the_two_renames(tmp_path)
+    (tmp_path / ".out.d.tmp-4242-0aff").rename(dest)
+    sweep_temps(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.d"]
+    assert [p.name for p in dest.iterdir()] == ["new.txt"]
+
+
+def test_replacing_a_folder_moves_the_old_one_aside_under_the_aside_name(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    dest = tmp_path / "out.d"
+    dest.mkdir()
+    (dest / "old.txt").write_text("old", encoding="utf-8")
+    seen: list[str] = []
+    real_rename = os.rename
+
+    def spy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        seen.append(Path(dst).name)
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", spy)
+    with atomic_folder(dest) as tmp:
+        (tmp / "new.txt").write_text("new", encoding="utf-8")
+    assert ASIDE_NAME.fullmatch(seen[0]) and not is_temp_name(seen[0])
+    assert [p.name for p in tmp_path.iterdir()] == ["out.d"]
