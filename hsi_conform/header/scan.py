@@ -74,11 +74,11 @@ def scan(text: str, *, bom: bool = False) -> tuple[list[Line], Collector]:
 
 
 def _lines(text: str, out: Collector) -> Iterator[Line]:
-    scan = scanner()
+    lexer = scanner()
     pos, with_magic = 0, True
     while True:
         resume = None
-        for name, start, end in scan.tokens(text, pos, with_magic=with_magic):
+        for name, start, end in lexer.tokens(text, pos, with_magic=with_magic):
             if name == "UNCLOSED_LINE":
                 entry, resume = _unclosed(text, start, end, out)
                 yield entry
