@@ -2,7 +2,9 @@
 
 Each file is named like a JSONTestSuite case: ``y_<RULE>_<slug>.hsi`` must be accepted, ``n_<RULE>_<slug>.hsi``
 must be rejected, ``i_<RULE>_<slug>.hsi`` is implementation-defined (the spec only warns or informs), and
-``g_<name>.hsi`` are generated cases. ``manifest.json`` carries the exact expectation of every file::
+``g_<name>.hsi`` are generated cases (:func:`generate_cases`: valid containers from
+:mod:`hsi_conform.testing.generate` and single-defect mutants from :mod:`hsi_conform.testing.mutations`).
+``manifest.json`` carries the exact expectation of every file::
 
     {"cases": [{"file": "n_HDR015_upper-case-samples.hsi", "expect": "reject", "rules": ["HDR015"],
                 "spec": ["header-syntax.md#key-case"], "fixtures": ["header-syntax/HDR015-key-case/..."]}]}
@@ -17,11 +19,13 @@ implementation-defined.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import random
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +33,9 @@ from typing import Any, Literal
 from hsi_conform._atomic import atomic_each
 from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
 from hsi_conform.errors import InputUnreadableError
+from hsi_conform.rules import get_rule, load_builtin_rules
+from hsi_conform.testing.generate import FEATURES, build_valid, random_spec
+from hsi_conform.testing.mutations import CATALOGUE, applicable
 from hsi_conform.testing.samples import write_members
 
 Expect = Literal["accept", "reject", "implementation-defined"]
@@ -144,16 +151,70 @@ def _representative(case: Case, expect: Expect) -> int:
 
 
 def generated_files(n: int, seed: int) -> list[CorpusFile]:
-    """Return ``n`` generated cases (``g_…``) from :func:`hsi_conform.testing.generate.generate_cases`."""
-    from hsi_conform.testing import generate
-
+    """Return ``n`` generated cases (``g_…``) from :func:`generate_cases`."""
     files = []
-    for case in generate.generate_cases(n, seed):
+    for case in generate_cases(n, seed):
         expect: Expect = REJECT if case.expect == REJECT else ACCEPT
         name = case.name.removeprefix("gen-")
         files.append(CorpusFile(f"g_{slugify(name)}.hsi", expect, bytes(case.data), sorted(case.rules),
                                 sorted(case.spec)))
     return _unique_names(files)
+
+
+# -- generated cases --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class GeneratedCase:
+    """One generated corpus case.
+
+    Attributes:
+        name: A slug (``gen-0007-zip-compressed-member``) without verdict prefix or extension.
+        data: The ``.hsi`` bytes.
+        expect: ``"accept"`` for valid containers, ``"reject"`` for mutants.
+        rules: Rule ids a conforming validator reports at ERROR or above (empty for ``accept``).
+        spec: The spec anchors of those rules.
+    """
+
+    name: str
+    data: bytes
+    expect: Literal["accept", "reject"]
+    rules: tuple[str, ...]
+    spec: tuple[str, ...]
+
+
+def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
+    """Yield ``n`` generated cases, alternately valid containers and single-defect mutants, deterministic per seed.
+
+    Mutations cycle through the catalogue (in a seed-dependent order), so ``n`` >= 2 x the catalogue size covers
+    every mutation.
+
+    Raises:
+        ValueError: ``n`` is negative.
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    rnd = random.Random(seed)
+    order = list(CATALOGUE)
+    rnd.shuffle(order)
+    for i in range(n):
+        if i % 2 == 0:
+            vc = build_valid(random_spec(rnd), rnd)
+            slug = f"gen-{i:04d}-valid-{vc.spec.data_type.name.lower()}-{vc.spec.interleave.value}"
+            yield GeneratedCase(slug, vc.data, "accept", (), ())
+            continue
+        mutation = order[(i // 2) % len(order)]
+        spec = random_spec(rnd, features=mutation.needs | frozenset(f for f in FEATURES if rnd.random() < 0.3))
+        spec = applicable(mutation, spec, rnd)
+        vc = build_valid(spec, rnd)
+        rules = tuple(sorted(mutation.rules))
+        yield GeneratedCase(f"gen-{i:04d}-{mutation.name}", mutation.apply(vc, rnd), "reject", rules,
+                            tuple(_anchor(r) for r in rules))
+
+
+@functools.cache
+def _anchor(rule_id: str) -> str:
+    load_builtin_rules()
+    return get_rule(rule_id).spec
 
 
 def _unique_names(files: list[CorpusFile]) -> list[CorpusFile]:

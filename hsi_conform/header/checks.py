@@ -1,6 +1,6 @@
 """The syntax judgements of spec/header-syntax.md, applied while parsing.
 
-Each function records deviations in the parser's collector with the code of a row of
+Each function records deviations in the scanner's collector with the code of a row of
 :data:`hsi_conform.header.diagnostics.DIAGNOSTICS`; none of them changes what was parsed.
 """
 
@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hsi_conform.header.lists import SplitList, item_bounds
-from hsi_conform.header.model import Entry, Junk, Line, normalize_key
+from hsi_conform.header.nodes import Entry, Junk, Line, normalize_key
 
 if TYPE_CHECKING:
-    from hsi_conform.header.parse import Collector
+    from hsi_conform.header.scan import Collector
 
 #: GDAL reads header lines with a 10,000-byte buffer and silently drops everything after a longer line.
 GDAL_LINE_LIMIT = 10_000

@@ -1,9 +1,11 @@
 """The lossless header model: ordered lines with exact source text, spans and diagnostics.
 
 A :class:`Header` is a sequence of :class:`Line` objects (``Magic``, ``Entry``, ``Comment``, ``Blank``,
-``Junk``) whose ``text`` attributes concatenate to the decoded source. Offsets are character offsets into
-that text; :meth:`Header.position` turns them into 1-based line/column and :meth:`Header.byte_offset` into
-byte offsets of the encoded source (BOM included), so findings can point at the exact byte.
+``Junk``; defined in :mod:`hsi_conform.header.nodes`) whose ``text`` attributes concatenate to the decoded
+source. Offsets are character offsets into that text; :meth:`Header.position` turns them into 1-based
+line/column and :meth:`Header.byte_offset` into byte offsets of the encoded source (BOM included), so findings
+can point at the exact byte. :meth:`Header.from_text` builds the lines with :mod:`hsi_conform.header.scan` and
+turns the deviations it collected into positioned :class:`Diagnostic` objects.
 """
 
 from __future__ import annotations
@@ -12,135 +14,20 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from hsi_conform.fields import FieldSpec
+from hsi_conform.fields import FieldSpec
+from hsi_conform.fields import field_spec as table_spec
+from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
+from hsi_conform.header.scan import Collector, Pending, scan
+from hsi_conform.header.serialize import format_entry
+from hsi_conform.header.values import typed_value
+
+# The nodes live in their own module (below the scanner and the value parsers, which this module builds on);
+# their old home keeps exporting them.
+__all__ = ["Blank", "Comment", "Diagnostic", "Entry", "Header", "Junk", "Line", "Magic", "Span", "normalize_key"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_KEY_BLANKS = re.compile(r"[ \t]+")
-
-
-def normalize_key(key: str) -> str:
-    """Return the lookup form of a key: blanks trimmed, runs of blanks collapsed, lower case.
-
-    Underscores stay distinct from spaces (ENVI treats them as different keys; spec/header-syntax.md#keys).
-    """
-    if "  " not in key and "\t" not in key:  # the common case needs no regular expression
-        return key.strip(" ").lower()
-    return _KEY_BLANKS.sub(" ", key.strip(" \t")).lower()
-
-
-# Spans, lines and entries are value objects that are never mutated (Header edits replace whole lines), but they
-# are not ``frozen``: a frozen dataclass costs ~4x more to build, and a header builds thousands of them.
-@dataclass(slots=True)
-class Span:
-    """A half-open range ``[start, end)`` of character offsets into the header text."""
-
-    start: int
-    end: int
-
-
-@dataclass(slots=True, kw_only=True)
-class Line:
-    """A line (or a multi-line list entry) of the header: its exact source text, line end included."""
-
-    text: str
-    span: Span
-
-
-@dataclass(slots=True, kw_only=True)
-class Magic(Line):
-    """The first line, which must be exactly ``ENVI``."""
-
-
-@dataclass(slots=True, kw_only=True)
-class Comment(Line):
-    """A comment line: ``;`` as the first non-blank character."""
-
-
-@dataclass(slots=True, kw_only=True)
-class Blank(Line):
-    """An empty or all-blank line."""
-
-
-@dataclass(slots=True, kw_only=True)
-class Junk(Line):
-    """A line that is not ``key = value``; kept verbatim and reported."""
-
-
-@dataclass(slots=True, kw_only=True)
-class Entry(Line):
-    """A ``key = value`` entry.
-
-    Attributes:
-        key_raw: the key as spelled in the file (blanks around it removed).
-        key: the lookup form of the key (:func:`normalize_key`).
-        key_span: where ``key_raw`` sits.
-        value_raw: the value's source text: from the first non-blank character after ``=`` to the end of the
-            value (the closing brace of a list, or the end of the line for a scalar), trailing blanks removed.
-        value_span: where ``value_raw`` sits.
-        is_list: the value is a brace list.
-        closed: False when the list's braces never balance (the value then runs to the end of the input).
-        items: the list items, blanks and line breaks around each removed (``None`` for scalars); comment
-            lines inside braces are not part of any item. Free-text fields (``description``) have one item.
-        tail: text after a list's closing brace on the same line (blanks removed).
-        eol: the line ending of the entry (``""`` at the end of the input).
-    """
-
-    key_raw: str
-    key: str
-    key_span: Span
-    value_raw: str
-    value_span: Span
-    is_list: bool = False
-    closed: bool = True
-    items: tuple[str, ...] | None = None
-    opaque: bool = False
-    tail: str = ""
-    eol: str = ""
-
-    @property
-    def value(self) -> str | tuple[str, ...]:
-        """The untyped value: the scalar string, or the tuple of item strings of a list."""
-        return self.value_raw if self.items is None else self.items
-
-    def item_spans(self) -> list[Span]:
-        """Return the span of each item (computed on demand: only diagnostics need them)."""
-        from hsi_conform.header.lists import item_bounds
-
-        if self.items is None:
-            return []
-        start = self.value_span.start + 1
-        inner = self.value_raw[1:-1] if self.closed else self.value_raw[1:]
-        if self.opaque:
-            return [Span(start, start + len(inner))]
-        return [Span(start + a, start + b) for a, b in item_bounds(inner)]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Diagnostic:
-    """A deviation of the header text from the grammar or from a decision of spec/header-syntax.md.
-
-    Attributes:
-        code: the stable code of the decision (see :data:`hsi_conform.header.diagnostics.DIAGNOSTICS`).
-        message: a sentence about this instance.
-        line, column, end_line, end_column: 1-based position (end exclusive column).
-        offset, end_offset: byte offsets in the encoded header.
-        key: the normalised key of the entry concerned, if any.
-        item: the 0-based index of the list item concerned, if any.
-    """
-
-    code: str
-    message: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    offset: int
-    end_offset: int
-    key: str | None = None
-    item: int | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -158,6 +45,19 @@ class Header:
     _line_starts: list[int] | None = None
     _text: str | None = None
     _index: dict[str, Entry] | None = None
+
+    @classmethod
+    def from_text(cls, text: str, *, bom: bool = False) -> Header:
+        """Parse decoded header text that starts with the magic (:func:`hsi_conform.parse_header` takes bytes).
+
+        Args:
+            text: the header text, without the BOM.
+            bom: the encoded header started with a UTF-8 byte order mark (kept by :meth:`to_bytes`, reported).
+        """
+        lines, out = scan(text, bom=bom)
+        header = cls(lines=lines, bom=bom)
+        header.diagnostics = _resolve(header, out)
+        return header
 
     # -- source text ------------------------------------------------------------------------------------
     def to_text(self) -> str:
@@ -231,17 +131,13 @@ class Header:
         Raises:
             FieldValueError: when the value does not have the field's kind.
         """
-        from hsi_conform.header.values import typed_value
-
         entry = self.get(key)
         return None if entry is None else typed_value(entry, self.field_spec(key))
 
     @staticmethod
     def field_spec(key: str) -> FieldSpec:
         """Return the field table's spec of a key (a free-text spec for keys the table does not know)."""
-        from hsi_conform.fields import field_spec
-
-        return field_spec(normalize_key(key))
+        return table_spec(normalize_key(key))
 
     # -- editing -----------------------------------------------------------------------------------------
     def set(self, key: str, value: object) -> None:
@@ -250,8 +146,6 @@ class Header:
         Scalars are written as ``str(value)``; sequences as a canonical brace list. The key keeps its
         spelling when the entry exists.
         """
-        from hsi_conform.header.serialize import format_entry
-
         existing = self.get(key)
         eol = _dominant_eol(self.to_text())
         if existing is None:
@@ -284,13 +178,32 @@ class Header:
         self._reparse("".join(texts))
 
     def _reparse(self, text: str) -> None:
-        from hsi_conform.header.parse import parse_text
-
-        fresh = parse_text(text, bom=self.bom)
+        fresh = Header.from_text(text, bom=self.bom)
         self.lines, self.diagnostics = fresh.lines, fresh.diagnostics
         self._line_starts = None
         self._text = None
         self._index = None
+
+
+def _resolve(header: Header, out: Collector) -> list[Diagnostic]:
+    pending = list(out.pending)
+    for code, dropped in out.overflow():
+        last = next(p for p in reversed(pending) if p.code == code)
+        pending.append(Pending(code, f"{dropped} more occurrences of this problem are not listed",
+                               last.start, last.end, last.key))
+    pending.sort(key=lambda p: (p.start, p.end))
+    return [_diagnostic(header, p) for p in pending]
+
+
+def _diagnostic(header: Header, p: Pending) -> Diagnostic:
+    if p.code == "bom":  # the only diagnostic about bytes before the text: they are bytes 0..3
+        return Diagnostic(code=p.code, message=p.message, line=1, column=1, end_line=1, end_column=1, offset=0,
+                          end_offset=3)
+    line, column = header.position(p.start)
+    end_line, end_column = header.position(p.end)
+    return Diagnostic(code=p.code, message=p.message, line=line, column=column, end_line=end_line,
+                      end_column=end_column, offset=header.byte_offset(p.start),
+                      end_offset=header.byte_offset(p.end), key=p.key, item=p.item)
 
 
 def _dominant_eol(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hsi_conform.header.model import Comment, Entry, normalize_key
+from hsi_conform.header.nodes import Comment, Entry, normalize_key
 
 if TYPE_CHECKING:
     from hsi_conform.header.model import Header

@@ -13,7 +13,7 @@ from typing import Any
 
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import ByteOrder, DataType, FieldSpec, Interleave, Kind
-from hsi_conform.header.model import Entry
+from hsi_conform.header.nodes import Entry
 
 INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)

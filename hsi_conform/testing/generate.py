@@ -2,7 +2,8 @@
 
 Everything here is driven by a :class:`random.Random`, so the same seed gives the same bytes on every platform;
 the Hypothesis strategies (:mod:`hsi_conform.testing.strategies`) pass a Hypothesis-controlled ``Random`` in,
-and the corpus exporter calls :func:`generate_cases`. Only the standard library and numpy are needed here.
+and the corpus exporter (:func:`hsi_conform.corpus.export.generate_cases`) a seeded one. Only the standard library
+and numpy are needed here.
 
 A container is described by a :class:`ContainerSpec` (dimensions, encoding, optional members) and built by
 :func:`build_valid` into a :class:`ValidContainer`: its members (in archive order) and the archive bytes, made
@@ -12,12 +13,11 @@ with :mod:`hsi_conform.testing.zipcraft`. Valid containers draw no finding at WA
 
 from __future__ import annotations
 
-import functools
 import random
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +43,9 @@ __all__ = [
     "FEATURES",
     "ContainerSpec",
     "FreeText",
-    "GeneratedCase",
     "HeaderValue",
     "ValidContainer",
     "build_valid",
-    "generate_cases",
     "random_spec",
     "render_header",
     "root_fields",
@@ -466,64 +464,3 @@ def random_spec(rnd: random.Random, *, features: frozenset[str] | None = None) -
         data_type=rnd.choice(list(DataType)), interleave=rnd.choice(list(Interleave)),
         byte_order=rnd.choice(list(ByteOrder)), features=features, align=rnd.choice((1, 1, 4096)),
         header_offset=rnd.choice((0, 0, 0, 16)), reference_lines=rnd.choice((1, lines)))
-
-
-# -- the corpus exporter's entry point -------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class GeneratedCase:
-    """One generated corpus case.
-
-    Attributes:
-        name: A slug (``gen-0007-zip-compressed-member``) without verdict prefix or extension.
-        data: The ``.hsi`` bytes.
-        expect: ``"accept"`` for valid containers, ``"reject"`` for mutants.
-        rules: Rule ids a conforming validator reports at ERROR or above (empty for ``accept``).
-        spec: The spec anchors of those rules.
-    """
-
-    name: str
-    data: bytes
-    expect: Literal["accept", "reject"]
-    rules: tuple[str, ...]
-    spec: tuple[str, ...]
-
-
-def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
-    """Yield ``n`` generated cases, alternately valid containers and single-defect mutants, deterministic per seed.
-
-    Mutations cycle through the catalogue (in a seed-dependent order), so ``n`` >= 2 x the catalogue size covers
-    every mutation.
-
-    Raises:
-        ValueError: ``n`` is negative.
-    """
-    from hsi_conform.testing.mutations import CATALOGUE, applicable
-
-    if n < 0:
-        raise ValueError("n must be >= 0")
-    rnd = random.Random(seed)
-    order = list(CATALOGUE)
-    rnd.shuffle(order)
-    for i in range(n):
-        if i % 2 == 0:
-            vc = build_valid(random_spec(rnd), rnd)
-            slug = f"gen-{i:04d}-valid-{vc.spec.data_type.name.lower()}-{vc.spec.interleave.value}"
-            yield GeneratedCase(slug, vc.data, "accept", (), ())
-            continue
-        mutation = order[(i // 2) % len(order)]
-        spec = random_spec(rnd, features=mutation.needs | frozenset(f for f in FEATURES if rnd.random() < 0.3))
-        spec = applicable(mutation, spec, rnd)
-        vc = build_valid(spec, rnd)
-        rules = tuple(sorted(mutation.rules))
-        yield GeneratedCase(f"gen-{i:04d}-{mutation.name}", mutation.apply(vc, rnd), "reject", rules,
-                            tuple(_anchor(r) for r in rules))
-
-
-@functools.cache
-def _anchor(rule_id: str) -> str:
-    from hsi_conform.rules import get_rule, load_builtin_rules
-
-    load_builtin_rules()
-    return get_rule(rule_id).spec
-

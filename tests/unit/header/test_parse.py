@@ -9,7 +9,7 @@ import pytest
 
 from hsi_conform import parse_header
 from hsi_conform.errors import NotAnEnviHeaderError
-from hsi_conform.header import DEFAULT_MAX_BYTES, Blank, Comment, Entry, Junk, Magic
+from hsi_conform.header import DEFAULT_MAX_BYTES, Blank, Comment, Entry, Header, Junk, Magic, model, nodes
 from hsi_conform.header.parse import MAX_PER_CODE
 from tests.unit.header.test_edge_cases import BASE, FIRST, codes, hdr, only, where
 
@@ -306,6 +306,20 @@ def test_text_and_bytes_give_the_same_model() -> None:
     assert a.to_bytes() == b.to_bytes() == text.encode()
     assert a.diagnostics == b.diagnostics
     assert [ln.text for ln in a.lines] == [ln.text for ln in b.lines]
+
+
+def test_header_from_text_is_parse_header_without_decoding() -> None:
+    text = "ENVI\nSamples = 3\nB = {1,\n2,}\n"
+    direct, parsed = Header.from_text(text, bom=True), parse_header(b"\xef\xbb\xbf" + text.encode())
+    assert direct.to_bytes() == parsed.to_bytes()
+    assert direct.diagnostics == parsed.diagnostics
+    assert {d.code for d in direct.diagnostics} >= {"bom", "key-case", "trailing-comma"}
+
+
+def test_model_still_exports_the_nodes() -> None:
+    # The nodes moved to header/nodes.py; code written against header.model keeps working.
+    assert (model.Entry, model.Span, model.Diagnostic, model.normalize_key) == (
+        nodes.Entry, nodes.Span, nodes.Diagnostic, nodes.normalize_key)
 
 
 @pytest.mark.parametrize("data", [b"", b"EN", b"\xef\xbb\xbf", b"\x00ENVI", b"\xff\xfeE\x00N\x00V\x00I\x00"])

@@ -5,9 +5,10 @@ from dataclasses import replace
 
 import pytest
 
+from hsi_conform.corpus.export import generate_cases
 from hsi_conform.finding import Severity
 from hsi_conform.rules import get_rule, load_builtin_rules
-from hsi_conform.testing.generate import FEATURES, ContainerSpec, build_valid, generate_cases, random_spec
+from hsi_conform.testing.generate import FEATURES, ContainerSpec, build_valid, random_spec
 from hsi_conform.testing.mutations import BY_NAME, CATALOGUE, Mutation, MutationError, applicable, oracle
 
 load_builtin_rules()

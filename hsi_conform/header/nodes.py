@@ -1,0 +1,130 @@
+"""The nodes of the lossless header model: spans, the kinds of line, entries and diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hsi_conform.header.lists import item_bounds
+
+_KEY_BLANKS = re.compile(r"[ \t]+")
+
+
+def normalize_key(key: str) -> str:
+    """Return the lookup form of a key: blanks trimmed, runs of blanks collapsed, lower case.
+
+    Underscores stay distinct from spaces (ENVI treats them as different keys; spec/header-syntax.md#keys).
+    """
+    if "  " not in key and "\t" not in key:  # the common case needs no regular expression
+        return key.strip(" ").lower()
+    return _KEY_BLANKS.sub(" ", key.strip(" \t")).lower()
+
+
+# Spans, lines and entries are value objects that are never mutated (Header edits replace whole lines), but they
+# are not ``frozen``: a frozen dataclass costs ~4x more to build, and a header builds thousands of them.
+@dataclass(slots=True)
+class Span:
+    """A half-open range ``[start, end)`` of character offsets into the header text."""
+
+    start: int
+    end: int
+
+
+@dataclass(slots=True, kw_only=True)
+class Line:
+    """A line (or a multi-line list entry) of the header: its exact source text, line end included."""
+
+    text: str
+    span: Span
+
+
+@dataclass(slots=True, kw_only=True)
+class Magic(Line):
+    """The first line, which must be exactly ``ENVI``."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Comment(Line):
+    """A comment line: ``;`` as the first non-blank character."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Blank(Line):
+    """An empty or all-blank line."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Junk(Line):
+    """A line that is not ``key = value``; kept verbatim and reported."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Entry(Line):
+    """A ``key = value`` entry.
+
+    Attributes:
+        key_raw: the key as spelled in the file (blanks around it removed).
+        key: the lookup form of the key (:func:`normalize_key`).
+        key_span: where ``key_raw`` sits.
+        value_raw: the value's source text: from the first non-blank character after ``=`` to the end of the
+            value (the closing brace of a list, or the end of the line for a scalar), trailing blanks removed.
+        value_span: where ``value_raw`` sits.
+        is_list: the value is a brace list.
+        closed: False when the list's braces never balance (the value then runs to the end of the input).
+        items: the list items, blanks and line breaks around each removed (``None`` for scalars); comment
+            lines inside braces are not part of any item. Free-text fields (``description``) have one item.
+        tail: text after a list's closing brace on the same line (blanks removed).
+        eol: the line ending of the entry (``""`` at the end of the input).
+    """
+
+    key_raw: str
+    key: str
+    key_span: Span
+    value_raw: str
+    value_span: Span
+    is_list: bool = False
+    closed: bool = True
+    items: tuple[str, ...] | None = None
+    opaque: bool = False
+    tail: str = ""
+    eol: str = ""
+
+    @property
+    def value(self) -> str | tuple[str, ...]:
+        """The untyped value: the scalar string, or the tuple of item strings of a list."""
+        return self.value_raw if self.items is None else self.items
+
+    def item_spans(self) -> list[Span]:
+        """Return the span of each item (computed on demand: only diagnostics need them)."""
+        if self.items is None:
+            return []
+        start = self.value_span.start + 1
+        inner = self.value_raw[1:-1] if self.closed else self.value_raw[1:]
+        if self.opaque:
+            return [Span(start, start + len(inner))]
+        return [Span(start + a, start + b) for a, b in item_bounds(inner)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """A deviation of the header text from the grammar or from a decision of spec/header-syntax.md.
+
+    Attributes:
+        code: the stable code of the decision (see :data:`hsi_conform.header.diagnostics.DIAGNOSTICS`).
+        message: a sentence about this instance.
+        line, column, end_line, end_column: 1-based position (end exclusive column).
+        offset, end_offset: byte offsets in the encoded header.
+        key: the normalised key of the entry concerned, if any.
+        item: the 0-based index of the list item concerned, if any.
+    """
+
+    code: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    offset: int
+    end_offset: int
+    key: str | None = None
+    item: int | None = None
