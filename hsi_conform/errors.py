@@ -2,13 +2,15 @@
 
 Exceptions are for the tool failing and for :func:`hsi_conform.validate`; nonconformance found by a check is
 data (a :class:`~hsi_conform.finding.Finding`), never an exception. Every class keeps its parts as keyword
-attributes and builds ``str()`` from them.
+attributes and builds ``str()`` from them, and declares the :class:`ExitCode` the command line exits with when
+it escapes a command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import enum
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from hsi_conform.finding import Report
@@ -19,6 +21,7 @@ __all__ = [
     "ContainerError",
     "ConverterNotFoundError",
     "ConverterUnavailableError",
+    "ExitCode",
     "FieldValueError",
     "HeaderSyntaxError",
     "HsiConformError",
@@ -27,12 +30,50 @@ __all__ = [
 ]
 
 
+class ExitCode(enum.IntEnum):
+    """Exit status of the ``hsi-conform`` command; the one place these numbers are defined.
+
+    A file conforms when it has no finding at or above ``--fail-on``; a nonconformant file never exits 0.
+    Each member's :attr:`meaning` says when it is used; README's exit-code table is generated from them
+    (``python -m hsi_conform._docs``).
+    """
+
+    OK = 0
+    NONCONFORMANT = 1
+    USAGE = 2
+    UNREADABLE = 3
+    INTERNAL = 4
+    INTERRUPTED = 130  # 128 + SIGINT, what shells report for a process killed by Ctrl-C
+
+    @property
+    def meaning(self) -> str:
+        """What the code tells the user (Markdown; one line of README's table)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS: Mapping[ExitCode, str] = {
+    ExitCode.OK: "every file conforms (no finding at or above `--fail-on`)",
+    ExitCode.NONCONFORMANT: "at least one file does not conform (hostile and broken files land here, with findings)",
+    ExitCode.USAGE: "usage or configuration error",
+    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error)",
+    ExitCode.INTERNAL: "internal error: a bug in hsi-conform (please report it)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT)",
+}
+
+
 class HsiConformError(Exception):
     """Base class of every exception raised by hsi-conform.
 
     Subclasses pass their constructor arguments to ``Exception`` so that instances pickle (batch workers
     send them between processes) and override ``__str__``.
+
+    Attributes:
+        exit_code: What the command line exits with when the error escapes a command. The default, for
+            errors about the input (a header, a container, a converter that cannot read it), is
+            ``UNREADABLE``.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
 
 class NotAnEnviHeaderError(HsiConformError):
@@ -42,6 +83,8 @@ class NotAnEnviHeaderError(HsiConformError):
         reason: What is wrong.
         offset: Byte offset of the problem in the header text.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, reason: str, offset: int = 0) -> None:
         self.reason = reason
@@ -60,6 +103,8 @@ class HeaderSyntaxError(HsiConformError):
         column: 1-based column of the error.
         context: What was expected or found there.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, line: int, column: int, context: str) -> None:
         self.line = line
@@ -80,6 +125,8 @@ class FieldValueError(HsiConformError):
         reason: What is wrong with the value.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
     def __init__(self, field: str, item: int | None, reason: str) -> None:
         self.field = field
         self.item = item
@@ -99,6 +146,8 @@ class ContainerError(HsiConformError):
         reason: What is wrong.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
     def __init__(self, member: str | None, reason: str) -> None:
         self.member = member
         self.reason = reason
@@ -111,12 +160,14 @@ class ContainerError(HsiConformError):
 
 
 class InputUnreadableError(HsiConformError):
-    """The input cannot be read at all (missing, not a file, I/O error): exit code 3.
+    """The input cannot be read at all (missing, not a file, I/O error).
 
     Attributes:
         path: The input path as given.
         reason: Why it cannot be read.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
@@ -128,12 +179,14 @@ class InputUnreadableError(HsiConformError):
 
 
 class ConfigError(HsiConformError):
-    """Invalid configuration or command-line policy: exit code 2.
+    """Invalid configuration or command-line policy.
 
     Attributes:
         reason: What is wrong.
         source: The configuration file, when the problem comes from one.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
 
     def __init__(self, reason: str, source: str | None = None) -> None:
         self.reason = reason
@@ -154,6 +207,8 @@ class ConverterNotFoundError(HsiConformError):
         candidates: Names of the installed converters that were tried.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
     def __init__(self, source: str, candidates: Sequence[str] = ()) -> None:
         self.source = source
         self.candidates = tuple(candidates)
@@ -172,6 +227,8 @@ class ConverterUnavailableError(HsiConformError):
         requires: Distribution or import names the converter needs.
         extra: The pip extra that installs them (defaults to the converter name).
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, name: str, requires: Sequence[str] = (), extra: str | None = None) -> None:
         self.name = name
@@ -195,6 +252,8 @@ class ConformanceError(HsiConformError):
     Attributes:
         report: The full report.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
 
     def __init__(self, report: Report) -> None:
         self.report = report

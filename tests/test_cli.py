@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hsi_conform.cli import ExitCode
 from hsi_conform.cli.main import main
+from hsi_conform.errors import HsiConformError
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 
 
@@ -127,3 +129,35 @@ def test_convert_creates_folders_and_reports_io_errors(good: Path, tmp_path: Pat
     blocker.write_text("not a folder")
     assert main(["convert", str(good), str(blocker / "out.h5")]) == 3  # an I/O error, not a traceback
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_commands_return_exit_code_members(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(good)]) is ExitCode.OK
+    assert main(["validate", str(bad)]) is ExitCode.NONCONFORMANT
+    assert main(["rules"]) is ExitCode.OK
+    capsys.readouterr()
+
+
+def test_an_escaping_error_exits_with_the_code_its_class_declares(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import hsi_conform.rules
+
+    class Broken(HsiConformError):
+        exit_code = ExitCode.INTERNAL
+
+    def fail() -> None:
+        raise Broken()
+
+    monkeypatch.setattr(hsi_conform.rules, "load_builtin_rules", fail)  # `rules` imports it when it runs
+    assert main(["rules"]) is ExitCode.INTERNAL
+    assert "hsi-conform:" in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hsi_conform.rules
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hsi_conform.rules, "load_builtin_rules", interrupt)
+    assert main(["rules"]) == 130

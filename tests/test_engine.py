@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, ExitCode
 from hsi_conform.finding import Level, Location, Problem, Report, Severity
 from hsi_conform.rules import RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
 from hsi_conform.validate.engine import (
@@ -307,8 +307,9 @@ def test_exit_code_over_several_reports() -> None:
     from hsi_conform.finding import Finding
 
     bad = Report(path="b", findings=(Finding("ZIP001", "n", E, Level.CONTAINER, "a#b", "m"),))
-    assert exit_code([good, bad]) == 1
-    assert exit_code([bad, Report(path="c", internal_errors=("x",))]) == 4
+    assert exit_code([good, bad]) is ExitCode.NONCONFORMANT
+    assert exit_code([bad, Report(path="c", internal_errors=("x",))]) is ExitCode.INTERNAL
+    assert exit_code([good]) is ExitCode.OK
 
 
 def test_megabyte_excerpts_are_cut(rules: dict[str, RuleSpec]) -> None:

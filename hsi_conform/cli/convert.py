@@ -2,8 +2,8 @@
 
 ``--option KEY=VALUE`` options go to the source converter when its ``read`` takes that keyword (e.g. the legacy
 reader's ``quantize``), otherwise to the destination converter's ``write``. ``convert`` prints what the reader
-noted (inferred values, quantisation error) and validates ``.hsi`` outputs: exit 0 when the output has no ERROR
-finding, 1 otherwise.
+noted (inferred values, quantisation error) and validates ``.hsi`` outputs: it exits ``OK`` when the output has
+no ERROR finding, ``NONCONFORMANT`` otherwise.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.errors import ConfigError, ConverterNotFoundError
+from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 
 def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
@@ -71,7 +71,7 @@ def _converter(name: str) -> Any:
         raise ConfigError(f"unknown format {name!r} (installed: {', '.join(exc.candidates)})") from exc
 
 
-def cmd_convert(args: argparse.Namespace) -> int:
+def cmd_convert(args: argparse.Namespace) -> ExitCode:
     """Run ``convert``."""
     from hsi_conform.converters import detect, format_for
     from hsi_conform.converters.migrate import split_options
@@ -97,16 +97,16 @@ def cmd_convert(args: argparse.Namespace) -> int:
     for note in dataset.notes:
         print(f"  note: {note}")
     if writer.name != "hsi":
-        return 0
+        return ExitCode.OK
     from hsi_conform.validate import check
 
     report = check(written)
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
     print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
-    return 0 if report.conformant else 1
+    return ExitCode.OK if report.conformant else ExitCode.NONCONFORMANT
 
 
-def cmd_formats(args: argparse.Namespace) -> int:
+def cmd_formats(args: argparse.Namespace) -> ExitCode:
     """Run ``formats``: name, availability (or the pip command) and description of every converter."""
     from hsi_conform.converters import missing_requirements, registered
     from hsi_conform.errors import ConverterUnavailableError
@@ -125,11 +125,11 @@ def cmd_formats(args: argparse.Namespace) -> int:
     state_width = max((len(r[1]) for r in rows), default=9)
     for name, state, description in rows:
         sys.stdout.write(f"{name:<{width}}  {state:<{state_width}}  {description}\n")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Run ``migrate``: print the summary; exit 0 when everything converted without ERROR findings."""
+def cmd_migrate(args: argparse.Namespace) -> ExitCode:
+    """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
     summary = migrate(args.source, args.dest, options=parse_options(args.option))

@@ -1,7 +1,7 @@
 """The ``hsi-conform`` command line.
 
-Exit codes (DECISIONS.md 5): 0 conformant, 1 nonconformant, 2 usage or configuration error, 3 input unreadable,
-4 internal error (a bug: please report it).
+Every command returns an :class:`~hsi_conform.errors.ExitCode`; an :class:`~hsi_conform.errors.HsiConformError`
+that escapes a command exits with the code its class declares.
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ from pathlib import Path
 from hsi_conform._version import __version__
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
-from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
 from hsi_conform.finding import Report
-
-EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitCode.USAGE)
 
 
 def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -65,14 +63,14 @@ def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(run=_cmd_explain)
 
 
-def _cmd_explain(args: argparse.Namespace) -> int:
+def _cmd_explain(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.explain import explain
 
     try:
         sys.stdout.write(explain(args.rule))
     except KeyError:
         raise ConfigError(f"no rule {args.rule!r} (see: hsi-conform rules)") from None
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -105,7 +103,7 @@ def _data_types() -> list[int]:
     return [int(d) for d in DataType]
 
 
-def _cmd_sample(args: argparse.Namespace) -> int:
+def _cmd_sample(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.fields import ByteOrder, DataType, Interleave
     from hsi_conform.testing.scene import SceneSpec, write_scene
 
@@ -116,7 +114,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                      minimal=args.minimal)
     path = write_scene(args.output, spec)
     print(f"wrote {path} ({path.stat().st_size} bytes)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,7 +133,7 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.validate import CheckOptions, Content, expand_inputs
     from hsi_conform.validate.batch import check_many
     from hsi_conform.validate.config import load_policy, parse_severity_assignment
@@ -185,17 +183,17 @@ def _publish_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _cmd_rules(args: argparse.Namespace) -> int:
+def _cmd_rules(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.rules import load_builtin_rules
     from hsi_conform.rules.catalogue import render_rules_json, render_rules_markdown, render_rules_text
 
     rules = load_builtin_rules()
     render = {"text": render_rules_text, "json": render_rules_json, "markdown": render_rules_markdown}
     sys.stdout.write(render[args.format](rules))
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
+def _cmd_demo(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.demo import run_demo
 
     if args.directory is not None:
@@ -211,28 +209,22 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code (never raises, except SystemExit from --help)."""
+def main(argv: Sequence[str] | None = None) -> ExitCode:
+    """Run the command line and return its exit code (never raises, except SystemExit from --help or a usage error)."""
     try:
         args = build_parser().parse_args(argv)
-        return int(args.run(args))
-    except ConfigError as exc:
-        print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except InputUnreadableError as exc:
-        print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode(args.run(args))
     except HsiConformError as exc:
         print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except OSError as exc:  # an I/O error reading or writing a file: exit 3, with the file named
+        return exc.exit_code
+    except OSError as exc:  # an I/O error reading or writing a file, with the file named
         where = f": {exc.filename}" if exc.filename else ""
         print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode.UNREADABLE
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception:
         traceback.print_exc()
         print("hsi-conform: internal error (a bug); please report it with the traceback above",
               file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL

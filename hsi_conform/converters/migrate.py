@@ -18,8 +18,8 @@ converts every dataset a registered converter recognises into ``dst/<relative pa
 * **Resume.** Outputs are published atomically by the container writer, so a killed run leaves either the old
   output, the new one, or a temp file; temp files (``.<name>.tmp-*``) in ``dst`` are removed at start, and a
   dataset without an ``ok`` line is converted again.
-* **Exit code** (:attr:`Summary.exit_code`): 0 when every dataset converted and no output has an ERROR or FATAL
-  finding, 1 otherwise.
+* **Exit code** (:attr:`Summary.exit_code`): ``OK`` when every dataset converted and no output has an ERROR or
+  FATAL finding, ``NONCONFORMANT`` otherwise.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform.converters import Converter, get_converter, registered
-from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
+from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError
 
 JOURNAL = "migrate-journal.jsonl"
 _TEMP = re.compile(r"\..+\.tmp-[0-9a-f-]+")
@@ -72,9 +72,9 @@ class Summary:
     with_errors: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """0 when every dataset converted without ERROR findings, 1 otherwise."""
-        return 1 if self.failed or self.with_errors else 0
+    def exit_code(self) -> ExitCode:
+        """``OK`` when every dataset converted without ERROR findings, ``NONCONFORMANT`` otherwise."""
+        return ExitCode.NONCONFORMANT if self.failed or self.with_errors else ExitCode.OK
 
     def lines(self) -> list[str]:
         """Return the human summary."""

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, ExitCode
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
 from hsi_conform.rules import PROFILES, RuleSpec, SkipRule, load_builtin_rules
 
@@ -238,12 +238,13 @@ def _gate_reason(gates: Mapping[Level, Gate] | None, level: Level, run: _Run) ->
         return f"{INTERNAL_ERROR}: {detail}"
 
 
-def exit_code(reports: Iterable[Report]) -> int:
-    """Map reports to the CLI exit code: 4 any internal error, 1 any nonconformant, else 0.
+def exit_code(reports: Iterable[Report]) -> ExitCode:
+    """Map reports to the command's exit code.
 
-    Codes 2 (usage or configuration) and 3 (unreadable input) are decided by the CLI before any report exists.
+    ``INTERNAL`` when any report has an internal error, ``NONCONFORMANT`` when any does not conform, else ``OK``;
+    ``USAGE`` and ``UNREADABLE`` are decided by the CLI before any report exists.
     """
     reports = tuple(reports)
     if any(r.internal_errors for r in reports):
-        return 4
-    return 0 if all(r.conformant for r in reports) else 1
+        return ExitCode.INTERNAL
+    return ExitCode.OK if all(r.conformant for r in reports) else ExitCode.NONCONFORMANT
