@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import argparse
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,8 @@ import pytest
 from hsi_conform.cli import ExitCode
 from hsi_conform.cli.main import main
 from hsi_conform.errors import HsiConformError
+from hsi_conform.finding import Report
+from hsi_conform.report import RenderOptions
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 
 
@@ -161,3 +165,46 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(hsi_conform.rules, "load_builtin_rules", interrupt)
     assert main(["rules"]) == 130
+
+
+def _choices(parser: argparse.ArgumentParser, command: str) -> dict[str, list[object]]:
+    """Return ``{option: choices}`` of a subcommand."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.option_strings[-1]: list(a.choices) for a in sub.choices[command]._actions
+            if a.option_strings and a.choices}
+
+
+def test_cli_choices_come_from_their_registries() -> None:
+    from hsi_conform.cli import build_parser
+    from hsi_conform.fields import Interleave
+    from hsi_conform.report import RENDERERS
+    from hsi_conform.rules import PROFILES, catalogue
+    from hsi_conform.rules.context import Content
+
+    validate = _choices(build_parser(), "validate")
+    assert validate["--format"] == list(RENDERERS)
+    assert validate["--content"] == [c.value for c in Content]
+    assert validate["--profile"] == list(PROFILES)
+    assert _choices(build_parser(), "rules")["--format"] == list(catalogue.RENDERERS)
+    assert _choices(build_parser(), "sample")["--interleave"] == [i.value for i in Interleave]
+
+
+def test_a_new_report_format_is_one_row_of_the_renderer_table(
+        good: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import hsi_conform.report
+
+    def count(reports: Sequence[Report], options: RenderOptions) -> str:
+        return f"{len(reports)} reports\n"
+
+    monkeypatch.setattr(hsi_conform.report, "RENDERERS", {**hsi_conform.report.RENDERERS, "count": count})
+    assert main(["validate", "--format", "count", str(good)]) == 0
+    assert capsys.readouterr().out == "1 reports\n"
+
+
+def test_a_new_catalogue_format_is_one_row_of_its_table(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from hsi_conform.rules import catalogue
+
+    monkeypatch.setattr(catalogue, "RENDERERS", {**catalogue.RENDERERS, "ids": lambda rules: f"{len(rules)}\n"})
+    assert main(["rules", "--format", "ids"]) == 0
+    assert int(capsys.readouterr().out) > 0

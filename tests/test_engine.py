@@ -7,7 +7,7 @@ import pytest
 
 from hsi_conform.errors import ConfigError, ExitCode
 from hsi_conform.finding import Level, Location, Problem, Report, Severity
-from hsi_conform.rules import RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
+from hsi_conform.rules import AREAS, ID_PATTERN, RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
 from hsi_conform.validate.engine import (
     MAX_EXCERPT,
     MAX_OTHER_LOCATIONS,
@@ -286,6 +286,14 @@ def test_policy_rejects_unknown_profile_and_malformed_selectors() -> None:
         Policy(select=("ZIP-004",))
     with pytest.raises(ConfigError):
         Policy(severity_overrides={"Not A Rule": E})
+
+
+def test_every_area_of_the_registry_is_an_id_prefix_selector() -> None:
+    for area in AREAS:
+        assert ID_PATTERN.match(f"{area}001")
+        Policy(select=(area, f"{area.lower()}0"), severity_overrides={f"{area}00": W})
+    with pytest.raises(ConfigError):
+        Policy(select=("ABC",))
 
 
 def test_unknown_selectors_are_reported(rules: dict[str, RuleSpec]) -> None:

@@ -13,11 +13,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform import report
 from hsi_conform._version import __version__
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
+from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report
+from hsi_conform.rules import PROFILES, catalogue
+from hsi_conform.rules.context import Content
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,9 +35,9 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="check containers against the spec",
                        description="Validate .hsi files, expanded container folders, or directories of them.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--content", choices=("none", "crc", "full"), default="none",
+    p.add_argument("--content", choices=[c.value for c in Content], default=Content.NONE.value,
                    help="none: metadata only; crc: verify every member's CRC; full: also check the data")
-    p.add_argument("--profile", choices=("exchange", "reader", "strict"), default=None)
+    p.add_argument("--profile", choices=PROFILES, default=None)
     p.add_argument("--select", action="append", default=None, metavar="RULE",
                    help="run only these rules (id, id prefix or name; repeatable, comma-separated)")
     p.add_argument("--ignore", action="append", default=None, metavar="RULE")
@@ -42,7 +46,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--fail-on", default=None, metavar="LEVEL",
                    help="lowest severity that makes a file nonconformant (default error)")
     p.add_argument("--format", action="append", default=None, dest="formats",
-                   choices=("text", "json", "sarif", "junit"), help="repeatable; pairs with -o in order")
+                   choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
@@ -53,7 +57,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)))
     p.set_defaults(run=_cmd_rules)
 
 
@@ -89,22 +93,15 @@ def _add_sample(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--lines", type=int, default=64)
     p.add_argument("--samples", type=int, default=48)
     p.add_argument("--bands", type=int, default=32)
-    p.add_argument("--dtype", type=int, default=12, choices=[int(d) for d in _data_types()],
-                   help="ENVI data type code (default 12 = uint16)")
-    p.add_argument("--interleave", choices=("bsq", "bil", "bip"), default="bil")
-    p.add_argument("--byte-order", type=int, choices=(0, 1), default=0)
+    p.add_argument("--dtype", type=int, default=int(DataType.UINT16), choices=[int(d) for d in DataType],
+                   help=f"ENVI data type code (default {int(DataType.UINT16)} = uint16)")
+    p.add_argument("--interleave", choices=[i.value for i in Interleave], default=Interleave.BIL.value)
+    p.add_argument("--byte-order", type=int, choices=[int(b) for b in ByteOrder], default=int(ByteOrder.LITTLE))
     p.add_argument("--minimal", action="store_true", help="only data.hdr and data.envi")
     p.set_defaults(run=_cmd_sample)
 
 
-def _data_types() -> list[int]:
-    from hsi_conform.fields import DataType
-
-    return [int(d) for d in DataType]
-
-
 def _cmd_sample(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.fields import ByteOrder, DataType, Interleave
     from hsi_conform.testing.scene import SceneSpec, write_scene
 
     if min(args.lines, args.samples, args.bands) < 2:
@@ -134,7 +131,7 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.validate import CheckOptions, Content, expand_inputs
+    from hsi_conform.validate import CheckOptions, expand_inputs
     from hsi_conform.validate.batch import check_many
     from hsi_conform.validate.config import load_policy, parse_severity_assignment
     from hsi_conform.validate.engine import exit_code
@@ -155,8 +152,6 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
 
 
 def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
-    from hsi_conform.report import render
-
     formats = args.formats or ["text"]
     outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
     if len(args.output) > len(formats):
@@ -164,7 +159,7 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
     for fmt, out in zip(formats, outputs, strict=True):
         color = out is None and fmt == "text" and (args.color == "always" or
                                                      (args.color == "auto" and sys.stdout.isatty()))
-        text = render(fmt, reports, color=color)
+        text = report.render(fmt, reports, color=color)
         if fmt == "text" and len(reports) > 1:
             from hsi_conform.validate.batch import summary_table
 
@@ -185,11 +180,8 @@ def _publish_text(path: Path, text: str) -> None:
 
 def _cmd_rules(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.rules import load_builtin_rules
-    from hsi_conform.rules.catalogue import render_rules_json, render_rules_markdown, render_rules_text
 
-    rules = load_builtin_rules()
-    render = {"text": render_rules_text, "json": render_rules_json, "markdown": render_rules_markdown}
-    sys.stdout.write(render[args.format](rules))
+    sys.stdout.write(catalogue.RENDERERS[args.format](load_builtin_rules()))
     return ExitCode.OK
 
 

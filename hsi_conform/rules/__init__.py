@@ -22,6 +22,7 @@ from hsi_conform.rules._retired import RetiredRule
 __all__ = [
     "AREAS",
     "BUILTIN_RULE_MODULES",
+    "DEFAULT_PROFILE",
     "ID_PATTERN",
     "NAME_PATTERN",
     "PROFILES",
@@ -41,11 +42,16 @@ Check = Callable[[Any], Iterable[Problem]]
 
 CheckT = TypeVar("CheckT", bound=Check)
 
-ID_PATTERN = re.compile(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
 AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
 """Id prefixes, in the order their rules run within a level (archive structure before layout)."""
+ID_PATTERN = re.compile(rf"^({'|'.join(AREAS)})\d{{3}}$")
+"""A rule id: an area and three digits, e.g. ``HDR015``."""
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+"""A rule name: kebab-case, e.g. ``key-case``."""
+PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
+"""The grading profiles; they only re-grade, never change what is detected."""
+DEFAULT_PROFILE = PROFILES[0]
+"""What a partner may send; used when neither the command line nor a configuration names a profile."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
 BUILTIN_RULE_MODULES: tuple[str, ...] = (
@@ -185,10 +191,10 @@ def rule(
     spec: str,
     profiles: Mapping[str, Severity] | None = None,
 ) -> Callable[[CheckT], CheckT]:
-    r"""Register the decorated check as a rule and return it unchanged.
+    """Register the decorated check as a rule and return it unchanged.
 
     Args:
-        id: Stable id matching ``^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$``.
+        id: Stable id matching :data:`ID_PATTERN` (an area of :data:`AREAS` and three digits).
         name: Unique kebab-case name.
         severity: Default severity (spec "must" → ERROR, "should" → WARNING, advice → INFO).
         level: Level at which the rule runs.

@@ -22,6 +22,7 @@ from typing import Any
 
 from hsi_conform.errors import ConfigError
 from hsi_conform.finding import Severity
+from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.validate.engine import Policy
 
 __all__ = [
@@ -141,7 +142,7 @@ def read_config(path: Path) -> ConfigFile:
     )
     try:  # validate profile and selectors now, so the error names this file
         Policy(
-            profile=settings.profile or "exchange",
+            profile=settings.profile or DEFAULT_PROFILE,
             select=settings.select or (),
             ignore=settings.ignore or (),
             severity_overrides=settings.severity,
@@ -198,7 +199,7 @@ def load_policy(
     overrides.update({k: _severity(v, k, None) for k, v in (severity or {}).items()})
     threshold = fail_on if fail_on is not None else file.fail_on
     return Policy(
-        profile=profile or file.profile or "exchange",
+        profile=profile or file.profile or DEFAULT_PROFILE,
         select=tuple(select) if select is not None else file.select or (),
         ignore=tuple(ignore) if ignore is not None else file.ignore or (),
         severity_overrides=overrides,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from hsi_conform.errors import ConfigError, ExitCode
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
-from hsi_conform.rules import PROFILES, RuleSpec, SkipRule, load_builtin_rules
+from hsi_conform.rules import AREAS, DEFAULT_PROFILE, NAME_PATTERN, PROFILES, RuleSpec, SkipRule, load_builtin_rules
 
 __all__ = [
     "MAX_EXCERPT",
@@ -35,7 +35,8 @@ MAX_EXCERPT = 240
 Gate = Callable[[], "str | None"]
 """Called before a level runs; a returned reason skips the level."""
 
-_SELECTOR = re.compile(r"^(?:(?:ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$")
+# An id or an id prefix: an area, then up to the three digits of an id.
+_ID_PREFIX = re.compile(rf"^(?:{'|'.join(AREAS)})\d{{0,3}}$")
 # A name match is as specific as it gets; longer id prefixes beat shorter ones.
 _NAME_SPECIFICITY = 100
 
@@ -55,7 +56,7 @@ class Policy:
         ConfigError: If the profile is unknown or a selector is malformed.
     """
 
-    profile: str = "exchange"
+    profile: str = DEFAULT_PROFILE
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     # A plain dict (not a mappingproxy) so that the policy pickles for parallel batch workers.
@@ -67,14 +68,15 @@ class Policy:
         if self.profile not in PROFILES:
             raise ConfigError(f"unknown profile {self.profile!r} (expected one of {', '.join(PROFILES)})")
         for selector in (*self.select, *self.ignore, *self.severity_overrides):
-            if not _SELECTOR.match(_normalise(selector)):
+            normal = _normalise(selector)
+            if not (_ID_PREFIX.match(normal) or NAME_PATTERN.match(normal)):
                 raise ConfigError(f"{selector!r} is neither a rule id, an id prefix nor a rule name")
 
 
 def _normalise(selector: str) -> str:
     """Upper-case id-like selectors so ``zip004`` and ``ZIP004`` mean the same rule."""
     upper = selector.upper()
-    return upper if re.match(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}$", upper) else selector
+    return upper if _ID_PREFIX.match(upper) else selector
 
 
 def _specificity(selector: str, rule: RuleSpec) -> int:
