@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hsi_conform import report
 from hsi_conform._version import __version__
+from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
@@ -137,7 +138,10 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.validate.engine import exit_code
 
     severity = dict(parse_severity_assignment(s) for s in args.severity)
-    paths = list(expand_inputs(args.paths))
+    unreadable: list[WalkError] = []
+    paths = list(expand_inputs(args.paths, on_error=unreadable.append))
+    for error in unreadable:
+        print(f"hsi-conform: cannot read {error.path}: {error.reason}", file=sys.stderr)
     if not paths:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
     options = CheckOptions(content=Content(args.content))
@@ -148,7 +152,9 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("--jobs must be at least 1")
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
     _emit(args, reports)
-    return exit_code(reports)
+    code = exit_code(reports)
+    # Part of a directory went unchecked: never report that as a clean pass.
+    return ExitCode.UNREADABLE if unreadable and code is not ExitCode.INTERNAL else code
 
 
 def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:

@@ -1,13 +1,13 @@
 """Migrate a tree of datasets to ``.hsi`` containers, validating each one, resumably.
 
-``migrate(src, dst)`` walks ``src`` (symlinks are never followed; nothing under ``src`` is written), and
-converts every dataset a registered converter recognises into ``dst/<relative path>.hsi``:
+``migrate(src, dst)`` walks ``src`` (with :mod:`hsi_conform._walk`: symlinks are never followed; nothing under
+``src`` is written), and converts every dataset a registered converter recognises into ``dst/<relative path>.hsi``:
 
 * **Discovery.** A folder is offered to every converter first (``can_read``), so a SPECIM folder is one dataset;
   otherwise its files are offered (headers first, so an ENVI pair is one dataset), and every file a claimed
   dataset reads (``source_files()`` when the converter has it; the file, or every file of the folder, otherwise)
   is not offered again; sub-folders holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are
-  counted as unrecognised.
+  counted as unrecognised; a folder that cannot be read is counted as failed and the walk goes on.
 * **Output names.** ``x.hdr`` → ``x.hsi``, folder ``d`` → ``d.hsi``, ``x.hsi`` → ``x.hsi``; when two datasets of
   one folder would collide, the later one keeps its full name (``x.h5.hsi``).
 * **Journal.** ``dst/migrate-journal.jsonl``, one JSON object per dataset, appended and fsynced:
@@ -37,6 +37,7 @@ from typing import Any
 
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
+from hsi_conform._walk import Folder, Unit, Visit, WalkError, files_under, walk
 from hsi_conform.converters import Converter, get_converter, registered
 from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError
 
@@ -104,12 +105,16 @@ def available_converters() -> list[Converter]:
     return out
 
 
-def discover(root: Path, converters: list[Converter]) -> tuple[list[Dataset], list[Path]]:
-    """Return the datasets under ``root`` and the files no converter recognised."""
-    datasets: list[Dataset] = []
-    unrecognised: list[Path] = []
-    _walk(root, converters, datasets, unrecognised)
-    return datasets, unrecognised
+def discover(root: Path, converters: list[Converter], *,
+             on_error: Callable[[WalkError], None] | None = None) -> tuple[list[Dataset], list[Path]]:
+    """Return the datasets under ``root`` and the files no converter recognised.
+
+    Args:
+        root: The source tree.
+        converters: The converters to offer folders and files to.
+        on_error: Called with each folder or entry that could not be read (default: it is left out).
+    """
+    return _Discovery(converters, on_error).run(root)
 
 
 def _claim(path: Path, converters: list[Converter]) -> Converter | None:
@@ -122,42 +127,63 @@ def _claim(path: Path, converters: list[Converter]) -> Converter | None:
     return None
 
 
-def _files_of(conv: Converter, source: Path) -> tuple[Path, ...]:
+def _files_of(conv: Converter, source: Path, on_error: Callable[[WalkError], None] | None) -> tuple[Path, ...]:
     listing: Callable[[Path], list[Path]] | None = getattr(conv, "source_files", None)
     if listing is not None:
         files = listing(source)
     elif source.is_dir():
-        files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.is_symlink()]
+        files = files_under(source, on_error)
     else:
         files = [source]
     return tuple(dict.fromkeys([*([source] if source.is_file() else []), *files]))
 
 
-def _walk(folder: Path, converters: list[Converter], datasets: list[Dataset], unrecognised: list[Path]) -> None:
-    conv = _claim(folder, converters)
-    if conv is not None:
-        datasets.append(Dataset(folder, conv, _files_of(conv, folder)))
-        return
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    files = [Path(e.path) for e in entries if e.is_file(follow_symlinks=False)]
-    dirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
-    consumed: set[Path] = set()
-    for path in sorted(files, key=lambda p: (not p.name.lower().endswith(".hdr"), p.name)):
-        if path in consumed:
-            continue
-        conv = _claim(path, converters)
+class _Discovery:
+    """One walk of a source tree: folders a converter claims are datasets, the others are walked."""
+
+    def __init__(self, converters: list[Converter], on_error: Callable[[WalkError], None] | None) -> None:
+        self.converters = converters
+        self.on_error = on_error
+        self.datasets: list[Dataset] = []
+        self.unrecognised: list[Path] = []
+        self.claimed: dict[Path, Converter] = {}
+        # Per folder, the files its datasets read: a sub-folder holding one (<name>.hsi.d/) is not walked.
+        self.consumed: dict[Path, set[Path]] = {}
+
+    def run(self, root: Path) -> tuple[list[Dataset], list[Path]]:
+        for item in walk(root, self.classify):
+            if isinstance(item, Unit):
+                conv = self.claimed.pop(item.path)
+                self.datasets.append(Dataset(item.path, conv, _files_of(conv, item.path, self.on_error)))
+            elif isinstance(item, Folder):
+                self.consumed[item.path] = self.files(item.files)
+            elif self.on_error is not None:
+                self.on_error(item)
+        return self.datasets, self.unrecognised
+
+    def classify(self, folder: Path) -> Visit:
+        if any(f.is_relative_to(folder) for f in self.consumed.get(folder.parent, ())):
+            return Visit.SKIP
+        conv = _claim(folder, self.converters)
         if conv is None:
-            unrecognised.append(path)
-            continue
-        found = _files_of(conv, path)
-        consumed.update(found)
-        datasets.append(Dataset(path, conv, found))
-    for sub in dirs:
-        if not any(f.is_relative_to(sub) for f in consumed):
-            _walk(sub, converters, datasets, unrecognised)
+            return Visit.DESCEND
+        self.claimed[folder] = conv
+        return Visit.UNIT
+
+    def files(self, files: tuple[Path, ...]) -> set[Path]:
+        """Offer a folder's files (headers first) to the converters; return the files the datasets read."""
+        consumed: set[Path] = set()
+        for path in sorted(files, key=lambda p: (not p.name.lower().endswith(".hdr"), p.name)):
+            if path in consumed:
+                continue
+            conv = _claim(path, self.converters)
+            if conv is None:
+                self.unrecognised.append(path)
+                continue
+            found = _files_of(conv, path, self.on_error)
+            consumed.update(found)
+            self.datasets.append(Dataset(path, conv, found))
+        return consumed
 
 
 def sha256_file(path: Path) -> str:
@@ -212,10 +238,12 @@ def _append(dst: Path, entry: dict[str, Any]) -> None:
 
 
 def _sweep(dst: Path) -> None:
-    for dirpath, _, filenames in os.walk(dst, followlinks=False):
-        for name in filenames:
-            if _TEMP.fullmatch(name):
-                os.unlink(os.path.join(dirpath, name))
+    # Best effort, as before: a folder of dst that cannot be listed holds no temp file we could remove anyway.
+    for item in walk(dst):
+        if isinstance(item, Folder):
+            for path in item.files:
+                if _TEMP.fullmatch(path.name):
+                    os.unlink(path)
 
 
 def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
@@ -245,8 +273,12 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     _check_options(converters, options or {})
     out_root.mkdir(parents=True, exist_ok=True)
     _sweep(out_root)
-    datasets, unrecognised = discover(root, converters)
+    unreadable: list[WalkError] = []
+    datasets, unrecognised = discover(root, converters, on_error=unreadable.append)
     summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
+    # What could not be read was not migrated: a failure, never a silent gap.
+    summary.failed += len(unreadable)
+    summary.failures += [(_rel(e.path, root), f"cannot read: {e.reason}") for e in unreadable]
     done = read_journal(out_root)
     bar = progress or Progress(len(datasets))
     try:
