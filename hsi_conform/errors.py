@@ -27,6 +27,7 @@ __all__ = [
     "HsiConformError",
     "InputUnreadableError",
     "NotAnEnviHeaderError",
+    "UnknownSelectorError",
 ]
 
 
@@ -197,6 +198,33 @@ class ConfigError(HsiConformError):
         if self.source is None:
             return f"configuration error: {self.reason}"
         return f"configuration error in {self.source}: {self.reason}"
+
+
+class UnknownSelectorError(ConfigError):
+    """A rule selector (``select``, ``ignore`` or a ``severity`` key) matches no rule.
+
+    Attributes:
+        selector: The selector as given.
+        suggestions: The nearest rule ids or names, best first (possibly none).
+        retired: Why the rule was retired, when the selector names a retired rule; else None.
+        source: The configuration file, when the selector comes from one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, selector: str, suggestions: Sequence[str] = (), retired: str | None = None,
+                 source: str | None = None) -> None:
+        self.selector = selector
+        self.suggestions = tuple(suggestions)
+        self.retired = retired
+        super().__init__(self._describe(), source)
+        self.args = (selector, self.suggestions, retired, source)  # what __init__ takes, so that it pickles
+
+    def _describe(self) -> str:
+        if self.retired is not None:
+            return f"rule {self.selector!r} is retired: {self.retired}"
+        hint = f"did you mean {', '.join(self.suggestions)}?" if self.suggestions else "see: hsi-conform rules"
+        return f"no rule matches {self.selector!r} ({hint})"
 
 
 class ConverterNotFoundError(HsiConformError):

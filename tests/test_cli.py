@@ -208,3 +208,24 @@ def test_a_new_catalogue_format_is_one_row_of_its_table(
     monkeypatch.setattr(catalogue, "RENDERERS", {**catalogue.RENDERERS, "ids": lambda rules: f"{len(rules)}\n"})
     assert main(["rules", "--format", "ids"]) == 0
     assert int(capsys.readouterr().out) > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--select", "HDR999"], ["--ignore", "HDR999"], ["--severity", "HDR999=info"], ["--select", "ZIP,hdr9"],
+     ["--ignore", "key_case"], ["--severity", "no-such-rule=error"], ["--select", "HDR", "--ignore", "HDR"]],
+)
+def test_selectors_that_match_no_rule_are_usage_errors(
+        bad: Path, options: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", *options, str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "conformant" not in out and "hsi-conform:" in err
+
+
+def test_a_selector_typo_in_the_config_file_is_a_usage_error(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (bad.parent / "pyproject.toml").write_text('[tool.hsi-conform]\nselect = ["HDR999"]\n')
+    assert main(["validate", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "conformant" not in out and "pyproject.toml" in err
+    assert main(["validate", "--isolated", "--select", "hdr0", str(bad)]) == 1
+    capsys.readouterr()

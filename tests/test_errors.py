@@ -35,3 +35,13 @@ def test_migrate_summary_exit_code_is_a_member() -> None:
     assert Summary().exit_code is ExitCode.OK
     assert Summary(failed=1).exit_code is ExitCode.NONCONFORMANT
     assert Summary(with_errors=["x"]).exit_code is ExitCode.NONCONFORMANT
+
+
+def test_unknown_selector_error_pickles_for_batch_workers() -> None:
+    import pickle
+
+    error = errors.UnknownSelectorError("HDR999", ["HDR009"], None, "pyproject.toml")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.selector, copy.suggestions, copy.retired, copy.source) == ("HDR999", ("HDR009",), None,
+                                                                            "pyproject.toml")
+    assert isinstance(copy, ConfigError) and str(copy) == str(error)

@@ -28,12 +28,14 @@ __all__ = [
     "PROFILES",
     "Check",
     "Registry",
+    "RetiredRule",
     "RuleSpec",
     "SkipRule",
     "all_rules",
     "get_rule",
     "isolated_registry",
     "load_builtin_rules",
+    "retired_rules",
     "rule",
 ]
 
@@ -160,6 +162,11 @@ class Registry:
             raise KeyError(f"no rule {id_or_name!r}")
         return found
 
+    @property
+    def retired(self) -> Mapping[str, RetiredRule]:
+        """The tombstones of this registry, by id."""
+        return self._retired
+
     def __len__(self) -> int:
         return len(self._by_id)
 
@@ -239,6 +246,11 @@ def get_rule(id_or_name: str) -> RuleSpec:
         KeyError: If there is no such rule.
     """
     return _current.get(id_or_name)
+
+
+def retired_rules() -> Mapping[str, RetiredRule]:
+    """Return the retired rules of the current registry, by id."""
+    return _current.retired
 
 
 def load_builtin_rules() -> tuple[RuleSpec, ...]:

@@ -6,19 +6,31 @@ selection, per-rule overrides) decides which rules run and how severe their find
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from hsi_conform.errors import ConfigError, ExitCode
+from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
-from hsi_conform.rules import AREAS, DEFAULT_PROFILE, NAME_PATTERN, PROFILES, RuleSpec, SkipRule, load_builtin_rules
+from hsi_conform.rules import (
+    AREAS,
+    DEFAULT_PROFILE,
+    NAME_PATTERN,
+    PROFILES,
+    RetiredRule,
+    RuleSpec,
+    SkipRule,
+    load_builtin_rules,
+    retired_rules,
+)
 
 __all__ = [
     "MAX_EXCERPT",
     "MAX_OTHER_LOCATIONS",
     "Gate",
     "Policy",
+    "check_selection",
     "effective_severity",
     "exit_code",
     "is_selected",
@@ -39,6 +51,7 @@ Gate = Callable[[], "str | None"]
 _ID_PREFIX = re.compile(rf"^(?:{'|'.join(AREAS)})\d{{0,3}}$")
 # A name match is as specific as it gets; longer id prefixes beat shorter ones.
 _NAME_SPECIFICITY = 100
+_SUGGESTIONS = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +66,9 @@ class Policy:
         fail_on: Lowest severity that makes a file nonconformant.
 
     Raises:
-        ConfigError: If the profile is unknown or a selector is malformed.
+        ConfigError: If the profile is unknown or a selector is malformed (:class:`UnknownSelectorError`, with
+            the nearest rule ids and names). Whether the selectors name rules is checked when the policy is
+            used (:func:`check_selection`).
     """
 
     profile: str = DEFAULT_PROFILE
@@ -70,7 +85,7 @@ class Policy:
         for selector in (*self.select, *self.ignore, *self.severity_overrides):
             normal = _normalise(selector)
             if not (_ID_PREFIX.match(normal) or NAME_PATTERN.match(normal)):
-                raise ConfigError(f"{selector!r} is neither a rule id, an id prefix nor a rule name")
+                raise _unknown(selector, load_builtin_rules(), retired_rules())
 
 
 def _normalise(selector: str) -> str:
@@ -124,6 +139,43 @@ def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, .
     """Return the selectors and override keys of ``policy`` that match none of ``rules`` (likely typos)."""
     keys = (*policy.select, *policy.ignore, *policy.severity_overrides)
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
+
+
+def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
+                    retired: Mapping[str, RetiredRule] | None = None) -> None:
+    """Refuse a policy whose selectors match no rule, or whose selection leaves no rule to run.
+
+    A prefix (``HDR``, ``HDR0``) is fine when it matches at least one rule.
+
+    Args:
+        policy: The policy to check.
+        rules: The rules it selects from (default: every registered rule, built-ins loaded).
+        retired: The tombstones (default: the current registry's).
+
+    Raises:
+        UnknownSelectorError: A selector or severity key matches no rule; it carries the nearest rule ids and
+            names, or why the rule it names was retired.
+        ConfigError: The selection leaves no rule to run.
+    """
+    rules = load_builtin_rules() if rules is None else tuple(rules)
+    unknown = unknown_selectors(policy, rules)
+    if unknown:
+        raise _unknown(unknown[0], rules, retired_rules() if retired is None else retired)
+    if not any(is_selected(r, policy) for r in rules):
+        raise ConfigError(f"the selection leaves no rule to run (select {list(policy.select) or 'all'}, "
+                          f"ignore {list(policy.ignore)})")
+
+
+def _unknown(selector: str, rules: Sequence[RuleSpec], retired: Mapping[str, RetiredRule]) -> UnknownSelectorError:
+    """Build the error for a selector that matches no rule: why it was retired, or the nearest ids and names."""
+    normal = _normalise(selector)
+    tombstone = retired.get(normal) or next((r for r in retired.values() if r.name == selector), None)
+    if tombstone is not None:
+        return UnknownSelectorError(selector, retired=tombstone.reason)
+    # Ids compare upper-case and names lower-case, so "hdr999" and "Key_Case" still find their neighbours.
+    probe = normal if _ID_PREFIX.match(normal) else selector.lower()
+    known = [r.id for r in rules] + [r.name for r in rules]
+    return UnknownSelectorError(selector, difflib.get_close_matches(probe, known, n=_SUGGESTIONS))
 
 
 @dataclass(slots=True)
@@ -205,8 +257,12 @@ def run_rules(
 
     Returns:
         The report; a crashing rule is recorded in ``internal_errors`` instead of raising.
+
+    Raises:
+        ConfigError: A selector matches no rule, or the selection leaves none to run (:func:`check_selection`).
     """
     candidates = load_builtin_rules() if rules is None else tuple(rules)
+    check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
     run, cascade = _Run(), None
     for level in Level:
