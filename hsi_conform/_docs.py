@@ -3,7 +3,9 @@
 - ``spec/header-syntax.md``: the block between the ``generated:grammar`` markers is the grammar file;
 - ``spec/fields.md``: the field table (:mod:`hsi_conform.fields`);
 - ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`);
-- ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``).
+- ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``);
+- ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
+  :class:`~hsi_conform.errors.ExitCode`.
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hsi_conform._atomic import publish_text
+from hsi_conform.errors import ExitCode
 from hsi_conform.fields import FIELDS, FieldSpec, Scope
 from hsi_conform.header.grammar import grammar_text
 
@@ -114,6 +117,17 @@ def coverage_md() -> str:
     return "\n".join(lines) + "\n"
 
 
+def exit_code_table() -> str:
+    """Return README's exit-code table, generated from :class:`~hsi_conform.errors.ExitCode`."""
+    rows = [f"| {int(code)} | `{code.name}` | {code.meaning} |" for code in ExitCode]
+    return "\n".join(["| code | `ExitCode` | meaning |", "|---|---|---|", *rows]) + "\n"
+
+
+def readme(current: str) -> str:
+    """Return ``README.md`` with the exit-code block regenerated."""
+    return _fill_blocks(current, {"exit_codes": exit_code_table()})
+
+
 def documents() -> dict[Path, Callable[[str], str]]:
     """Return each generated document with the function that computes it from its current text."""
     return {
@@ -121,6 +135,7 @@ def documents() -> dict[Path, Callable[[str], str]]:
         SPEC / "fields.md": lambda _current: fields_md(),
         SPEC / "rules.md": lambda _current: rules_md(),
         SPEC / "coverage.md": lambda _current: coverage_md(),
+        ROOT / "README.md": readme,
     }
 
 
@@ -134,18 +149,18 @@ def stale() -> list[Path]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite the generated documents, or with ``--check`` report the stale ones (exit 1)."""
+def main(argv: list[str] | None = None) -> ExitCode:
+    """Rewrite the generated documents, or with ``--check`` report the stale ones (exit ``NONCONFORMANT``)."""
     args = sys.argv[1:] if argv is None else argv
     if "--check" in args:
         paths = stale()
         for p in paths:
             print(f"stale: {p.relative_to(ROOT)} (run python -m hsi_conform._docs)")
-        return 1 if paths else 0
+        return ExitCode.NONCONFORMANT if paths else ExitCode.OK
     for path, make in documents().items():
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         publish_text(path, make(current))
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

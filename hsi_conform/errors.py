@@ -2,13 +2,15 @@
 
 Exceptions are for the tool failing and for :func:`hsi_conform.validate`; nonconformance found by a check is
 data (a :class:`~hsi_conform.finding.Finding`), never an exception. Every class keeps its parts as keyword
-attributes and builds ``str()`` from them.
+attributes and builds ``str()`` from them, and declares the :class:`ExitCode` the command line exits with when
+it escapes a command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import enum
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from hsi_conform.finding import Report
@@ -19,11 +21,44 @@ __all__ = [
     "ContainerError",
     "ConverterNotFoundError",
     "ConverterUnavailableError",
+    "ExitCode",
     "FieldValueError",
     "HsiConformError",
     "InputUnreadableError",
     "NotAnEnviHeaderError",
+    "UnknownSelectorError",
 ]
+
+
+class ExitCode(enum.IntEnum):
+    """Exit status of the ``hsi-conform`` command; the one place these numbers are defined.
+
+    A file conforms when it has no finding at or above ``--fail-on``; a nonconformant file never exits 0.
+    Each member's :attr:`meaning` says when it is used; README's exit-code table is generated from them
+    (``python -m hsi_conform._docs``).
+    """
+
+    OK = 0
+    NONCONFORMANT = 1
+    USAGE = 2
+    UNREADABLE = 3
+    INTERNAL = 4
+    INTERRUPTED = 130  # 128 + SIGINT, what shells report for a process killed by Ctrl-C
+
+    @property
+    def meaning(self) -> str:
+        """What the code tells the user (Markdown; one line of README's table)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS: Mapping[ExitCode, str] = {
+    ExitCode.OK: "every file conforms (no finding at or above `--fail-on`)",
+    ExitCode.NONCONFORMANT: "at least one file does not conform (hostile and broken files land here, with findings)",
+    ExitCode.USAGE: "usage or configuration error",
+    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error)",
+    ExitCode.INTERNAL: "internal error: a bug in hsi-conform (please report it)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT)",
+}
 
 
 class HsiConformError(Exception):
@@ -31,7 +66,14 @@ class HsiConformError(Exception):
 
     Subclasses pass their constructor arguments to ``Exception`` so that instances pickle (batch workers
     send them between processes) and override ``__str__``.
+
+    Attributes:
+        exit_code: What the command line exits with when the error escapes a command. The default, for
+            errors about the input (a header, a container, a converter that cannot read it), is
+            ``UNREADABLE``.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
 
 class NotAnEnviHeaderError(HsiConformError):
@@ -41,6 +83,8 @@ class NotAnEnviHeaderError(HsiConformError):
         reason: What is wrong.
         offset: Byte offset of the problem in the header text.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, reason: str, offset: int = 0) -> None:
         self.reason = reason
@@ -59,6 +103,8 @@ class FieldValueError(HsiConformError):
         item: 0-based list item index, or None for the whole value.
         reason: What is wrong with the value.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, field: str, item: int | None, reason: str) -> None:
         self.field = field
@@ -79,6 +125,8 @@ class ContainerError(HsiConformError):
         reason: What is wrong.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
     def __init__(self, member: str | None, reason: str) -> None:
         self.member = member
         self.reason = reason
@@ -91,12 +139,14 @@ class ContainerError(HsiConformError):
 
 
 class InputUnreadableError(HsiConformError):
-    """The input cannot be read at all (missing, not a file, I/O error): exit code 3.
+    """The input cannot be read at all (missing, not a file, I/O error).
 
     Attributes:
         path: The input path as given.
         reason: Why it cannot be read.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
@@ -108,12 +158,14 @@ class InputUnreadableError(HsiConformError):
 
 
 class ConfigError(HsiConformError):
-    """Invalid configuration or command-line policy: exit code 2.
+    """Invalid configuration or command-line policy.
 
     Attributes:
         reason: What is wrong.
         source: The configuration file, when the problem comes from one.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
 
     def __init__(self, reason: str, source: str | None = None) -> None:
         self.reason = reason
@@ -126,6 +178,33 @@ class ConfigError(HsiConformError):
         return f"configuration error in {self.source}: {self.reason}"
 
 
+class UnknownSelectorError(ConfigError):
+    """A rule selector (``select``, ``ignore`` or a ``severity`` key) matches no rule.
+
+    Attributes:
+        selector: The selector as given.
+        suggestions: The nearest rule ids or names, best first (possibly none).
+        retired: Why the rule was retired, when the selector names a retired rule; else None.
+        source: The configuration file, when the selector comes from one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, selector: str, suggestions: Sequence[str] = (), retired: str | None = None,
+                 source: str | None = None) -> None:
+        self.selector = selector
+        self.suggestions = tuple(suggestions)
+        self.retired = retired
+        super().__init__(self._describe(), source)
+        self.args = (selector, self.suggestions, retired, source)  # what __init__ takes, so that it pickles
+
+    def _describe(self) -> str:
+        if self.retired is not None:
+            return f"rule {self.selector!r} is retired: {self.retired}"
+        hint = f"did you mean {', '.join(self.suggestions)}?" if self.suggestions else "see: hsi-conform rules"
+        return f"no rule matches {self.selector!r} ({hint})"
+
+
 class ConverterNotFoundError(HsiConformError):
     """No installed converter accepts the source.
 
@@ -133,6 +212,8 @@ class ConverterNotFoundError(HsiConformError):
         source: The input that no converter accepted.
         candidates: Names of the installed converters that were tried.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, source: str, candidates: Sequence[str] = ()) -> None:
         self.source = source
@@ -152,6 +233,8 @@ class ConverterUnavailableError(HsiConformError):
         requires: Distribution or import names the converter needs.
         extra: The pip extra that installs them (defaults to the converter name).
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __init__(self, name: str, requires: Sequence[str] = (), extra: str | None = None) -> None:
         self.name = name
@@ -175,6 +258,8 @@ class ConformanceError(HsiConformError):
     Attributes:
         report: The full report.
     """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
 
     def __init__(self, report: Report) -> None:
         self.report = report

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from hsi_conform.cli.main import build_parser, main
+from hsi_conform.errors import ExitCode
 
-__all__ = ["build_parser", "main"]
+__all__ = ["ExitCode", "build_parser", "main"]

@@ -4,7 +4,8 @@
 legacy reader's ``quantize``), the destination's ``write_options``, or both; an option neither declares exits 2
 naming what each accepts (``hsi-conform formats`` lists them all). ``convert`` runs the one pipeline,
 :func:`hsi_conform.converters.run_conversion`, prints what the reader noted (inferred values, quantisation error)
-and validates ``.hsi`` outputs: exit 0 when the output has no ERROR finding, 1 otherwise.
+and validates ``.hsi`` outputs: it exits ``OK`` when the output has no ERROR
+finding, ``NONCONFORMANT`` otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hsi_conform.errors import ConfigError, ConverterNotFoundError
+from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +70,7 @@ def parse_options(values: list[str]) -> dict[str, str]:
     return out
 
 
-def cmd_convert(args: argparse.Namespace) -> int:
+def cmd_convert(args: argparse.Namespace) -> ExitCode:
     """Run ``convert``."""
     from hsi_conform.converters import run_conversion
     from hsi_conform.errors import InputUnreadableError
@@ -88,13 +89,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
     for note in done.notes:
         print(f"  note: {note}")
     if done.writer != "hsi":
-        return 0
+        return ExitCode.OK
     from hsi_conform.validate import check
 
     report = check(done.written)
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
     print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
-    return 0 if report.conformant else 1
+    return ExitCode.OK if report.conformant else ExitCode.NONCONFORMANT
 
 
 def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> ConfigError | None:
@@ -106,7 +107,7 @@ def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> Confi
     return None
 
 
-def cmd_formats(args: argparse.Namespace) -> int:
+def cmd_formats(args: argparse.Namespace) -> ExitCode:
     """Run ``formats``: name, availability (or the pip command) and description of every converter, then its options."""
     from hsi_conform.converters import missing_requirements, registered
     from hsi_conform.errors import ConverterUnavailableError
@@ -128,7 +129,7 @@ def cmd_formats(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{name:<{width}}  {state:<{state_width}}  {description}\n")
         for line in options:
             sys.stdout.write(f"{'':<{width + state_width + 4}}{line}\n")
-    return 0
+    return ExitCode.OK
 
 
 def _option_lines(role: str, table: Mapping[str, OptionSpec]) -> list[str]:
@@ -142,8 +143,8 @@ def _option_lines(role: str, table: Mapping[str, OptionSpec]) -> list[str]:
     return lines
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Run ``migrate``: print the summary; exit 0 when everything converted without ERROR findings."""
+def cmd_migrate(args: argparse.Namespace) -> ExitCode:
+    """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
     summary = migrate(args.source, args.dest, options=parse_options(args.option))

@@ -2,7 +2,7 @@
 
 ``corpus export DIR [--generate N --seed S]`` writes ``y_``/``n_``/``i_``/``g_`` files and ``manifest.json``.
 ``corpus run --reader CMD [DIR]`` runs readers on every case (exit 0 accept, 1 reject, other crash, timeout) and
-prints the results matrix; it exits 0 when every reader got every case right, 1 otherwise.
+prints the results matrix; it exits ``OK`` when every reader got every case right, ``NONCONFORMANT`` otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._atomic import publish_text
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, ExitCode
 
 
 def add_corpus(sub: argparse._SubParsersAction[Any]) -> None:
@@ -52,7 +52,7 @@ def _add_run(actions: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(run=cmd_run)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(args: argparse.Namespace) -> ExitCode:
     """Export the corpus and print what was written."""
     from hsi_conform.corpus.export import export_corpus
 
@@ -62,10 +62,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     counts = Counter(f.expect for f in files)
     summary = ", ".join(f"{n} {expect}" for expect, n in sorted(counts.items()))
     print(f"wrote {len(files)} cases ({summary}) and manifest.json to {args.directory}")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> ExitCode:
     """Run the readers and print the matrix."""
     from hsi_conform.corpus.harness import Reader
 
@@ -83,11 +83,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_in(Path(tmp), readers, args)
 
 
-def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> int:
+def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> ExitCode:
     from hsi_conform.corpus.harness import render_markdown, results_json, run_corpus
 
     results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs)
     sys.stdout.write(render_markdown(results))
     if args.json is not None:
         publish_text(args.json, json.dumps(results_json(results), indent=2) + "\n")
-    return 0 if all(not r.failures() for r in results) else 1
+    return ExitCode.OK if all(not r.failures() for r in results) else ExitCode.NONCONFORMANT

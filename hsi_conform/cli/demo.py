@@ -6,6 +6,7 @@ from pathlib import Path
 
 import hsi_conform
 from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.errors import ExitCode
 from hsi_conform.finding import Report
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER
 from hsi_conform.report import render
@@ -32,8 +33,8 @@ def break_copy(source: Path, dest: Path) -> Path:
     return dest
 
 
-def run_demo(directory: Path) -> int:
-    """Run the demo in ``directory``; return 0 when the sample conforms and its broken copy does not."""
+def run_demo(directory: Path) -> ExitCode:
+    """Run the demo in ``directory``; return ``OK`` when the sample conforms and its broken copy does not."""
     path = write_scene(directory / "sample.hsi")
     print(f"wrote {path} ({path.stat().st_size} bytes)")
     with hsi_conform.open(path) as container:
@@ -51,4 +52,4 @@ def run_demo(directory: Path) -> int:
     print(f"\nwrote {broken}: the same container with three header mistakes and a truncated cube")
     broken_report: Report = check(broken, options=FULL)
     print(render("text", [broken_report]))
-    return 0 if report.conformant and not broken_report.conformant else 1
+    return ExitCode.OK if report.conformant and not broken_report.conformant else ExitCode.NONCONFORMANT

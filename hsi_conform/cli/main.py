@@ -1,7 +1,7 @@
 """The ``hsi-conform`` command line.
 
-Exit codes (DECISIONS.md 5): 0 conformant, 1 nonconformant, 2 usage or configuration error, 3 input unreadable,
-4 internal error (a bug: please report it).
+Every command returns an :class:`~hsi_conform.errors.ExitCode`; an :class:`~hsi_conform.errors.HsiConformError`
+that escapes a command exits with the code its class declares.
 """
 
 from __future__ import annotations
@@ -13,30 +13,33 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform import report
 from hsi_conform._atomic import publish_text
 from hsi_conform._version import __version__
+from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
-from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
+from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report
-
-EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+from hsi_conform.rules import PROFILES, catalogue
+from hsi_conform.rules.context import Content
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitCode.USAGE)
 
 
 def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="check containers against the spec",
                        description="Validate .hsi files, expanded container folders, or directories of them.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--content", choices=("none", "crc", "full"), default="none",
+    p.add_argument("--content", choices=[c.value for c in Content], default=Content.NONE.value,
                    help="none: metadata only; crc: verify every member's CRC; full: also check the data")
-    p.add_argument("--profile", choices=("exchange", "reader", "strict"), default=None)
+    p.add_argument("--profile", choices=PROFILES, default=None)
     p.add_argument("--select", action="append", default=None, metavar="RULE",
                    help="run only these rules (id, id prefix or name; repeatable, comma-separated)")
     p.add_argument("--ignore", action="append", default=None, metavar="RULE")
@@ -45,7 +48,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--fail-on", default=None, metavar="LEVEL",
                    help="lowest severity that makes a file nonconformant (default error)")
     p.add_argument("--format", action="append", default=None, dest="formats",
-                   choices=("text", "json", "sarif", "junit"), help="repeatable; pairs with -o in order")
+                   choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
@@ -56,7 +59,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)))
     p.set_defaults(run=_cmd_rules)
 
 
@@ -66,14 +69,14 @@ def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(run=_cmd_explain)
 
 
-def _cmd_explain(args: argparse.Namespace) -> int:
+def _cmd_explain(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.explain import explain
 
     try:
         sys.stdout.write(explain(args.rule))
     except KeyError:
         raise ConfigError(f"no rule {args.rule!r} (see: hsi-conform rules)") from None
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -92,22 +95,15 @@ def _add_sample(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--lines", type=int, default=64)
     p.add_argument("--samples", type=int, default=48)
     p.add_argument("--bands", type=int, default=32)
-    p.add_argument("--dtype", type=int, default=12, choices=[int(d) for d in _data_types()],
-                   help="ENVI data type code (default 12 = uint16)")
-    p.add_argument("--interleave", choices=("bsq", "bil", "bip"), default="bil")
-    p.add_argument("--byte-order", type=int, choices=(0, 1), default=0)
+    p.add_argument("--dtype", type=int, default=int(DataType.UINT16), choices=[int(d) for d in DataType],
+                   help=f"ENVI data type code (default {int(DataType.UINT16)} = uint16)")
+    p.add_argument("--interleave", choices=[i.value for i in Interleave], default=Interleave.BIL.value)
+    p.add_argument("--byte-order", type=int, choices=[int(b) for b in ByteOrder], default=int(ByteOrder.LITTLE))
     p.add_argument("--minimal", action="store_true", help="only data.hdr and data.envi")
     p.set_defaults(run=_cmd_sample)
 
 
-def _data_types() -> list[int]:
-    from hsi_conform.fields import DataType
-
-    return [int(d) for d in DataType]
-
-
-def _cmd_sample(args: argparse.Namespace) -> int:
-    from hsi_conform.fields import ByteOrder, DataType, Interleave
+def _cmd_sample(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.testing.scene import SceneSpec, write_scene
 
     if min(args.lines, args.samples, args.bands) < 2:
@@ -117,7 +113,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                      minimal=args.minimal)
     path = write_scene(args.output, spec)
     print(f"wrote {path} ({path.stat().st_size} bytes)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,14 +132,17 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from hsi_conform.validate import CheckOptions, Content, expand_inputs
+def _cmd_validate(args: argparse.Namespace) -> ExitCode:
+    from hsi_conform.validate import CheckOptions, expand_inputs
     from hsi_conform.validate.batch import check_many
     from hsi_conform.validate.config import load_policy, parse_severity_assignment
     from hsi_conform.validate.engine import exit_code
 
     severity = dict(parse_severity_assignment(s) for s in args.severity)
-    paths = list(expand_inputs(args.paths))
+    unreadable: list[WalkError] = []
+    paths = list(expand_inputs(args.paths, on_error=unreadable.append))
+    for error in unreadable:
+        print(f"hsi-conform: cannot read {error.path}: {error.reason}", file=sys.stderr)
     if not paths:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
     options = CheckOptions(content=Content(args.content))
@@ -154,12 +153,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         raise ConfigError("--jobs must be at least 1")
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
     _emit(args, reports)
-    return exit_code(reports)
+    code = exit_code(reports)
+    # Part of a directory went unchecked: never report that as a clean pass.
+    return ExitCode.UNREADABLE if unreadable and code is not ExitCode.INTERNAL else code
 
 
 def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
-    from hsi_conform.report import render
-
     formats = args.formats or ["text"]
     outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
     if len(args.output) > len(formats):
@@ -167,7 +166,7 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
     for fmt, out in zip(formats, outputs, strict=True):
         color = out is None and fmt == "text" and (args.color == "always" or
                                                      (args.color == "auto" and sys.stdout.isatty()))
-        text = render(fmt, reports, color=color)
+        text = report.render(fmt, reports, color=color)
         if fmt == "text" and len(reports) > 1:
             from hsi_conform.validate.batch import summary_table
 
@@ -178,17 +177,14 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
             publish_text(Path(out), text)
 
 
-def _cmd_rules(args: argparse.Namespace) -> int:
+def _cmd_rules(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.rules import load_builtin_rules
-    from hsi_conform.rules.catalogue import render_rules_json, render_rules_markdown, render_rules_text
 
-    rules = load_builtin_rules()
-    render = {"text": render_rules_text, "json": render_rules_json, "markdown": render_rules_markdown}
-    sys.stdout.write(render[args.format](rules))
-    return EXIT_OK
+    sys.stdout.write(catalogue.RENDERERS[args.format](load_builtin_rules()))
+    return ExitCode.OK
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
+def _cmd_demo(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.demo import run_demo
 
     if args.directory is not None:
@@ -204,28 +200,22 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code (never raises, except SystemExit from --help)."""
+def main(argv: Sequence[str] | None = None) -> ExitCode:
+    """Run the command line and return its exit code (never raises, except SystemExit from --help or a usage error)."""
     try:
         args = build_parser().parse_args(argv)
-        return int(args.run(args))
-    except ConfigError as exc:
-        print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except InputUnreadableError as exc:
-        print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode(args.run(args))
     except HsiConformError as exc:
         print(f"hsi-conform: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except OSError as exc:  # an I/O error reading or writing a file: exit 3, with the file named
+        return exc.exit_code
+    except OSError as exc:  # an I/O error reading or writing a file, with the file named
         where = f": {exc.filename}" if exc.filename else ""
         print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode.UNREADABLE
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception:
         traceback.print_exc()
         print("hsi-conform: internal error (a bug); please report it with the traceback above",
               file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL

@@ -18,6 +18,7 @@ import numpy as np
 
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
+from hsi_conform._walk import files_under
 from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
 from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
@@ -310,10 +311,8 @@ class ConverterBase:
     write_options: ClassVar[Mapping[str, OptionSpec]] = NO_OPTIONS
 
     def source_files(self, source: Path) -> list[Path]:
-        """Return ``source`` itself, or every regular file of a folder (symbolic links excepted)."""
-        if source.is_dir():
-            return [p for p in sorted(source.rglob("*")) if p.is_file() and not p.is_symlink()]
-        return [source]
+        """Return ``source`` itself, or every regular file of a folder (symbolic links neither listed nor followed)."""
+        return files_under(source) if source.is_dir() else [source]
 
     def parsed_read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Return every read option (given ones checked, the others at their default); see :func:`resolve_options`."""

@@ -1,12 +1,13 @@
 """Migrate a tree of datasets to ``.hsi`` containers, validating each one, resumably.
 
-``migrate(src, dst)`` walks ``src`` (symlinks are never followed; nothing under ``src`` is written), and
-converts every dataset a registered converter recognises into ``dst/<relative path>.hsi``:
+``migrate(src, dst)`` walks ``src`` (with :mod:`hsi_conform._walk`: symlinks are never followed; nothing under
+``src`` is written), and converts every dataset a registered converter recognises into ``dst/<relative path>.hsi``:
 
 * **Discovery.** A folder is offered to every converter first (``can_read``), so a SPECIM folder is one dataset;
   otherwise its files are offered (headers first, so an ENVI pair is one dataset), and every file a claimed
   dataset reads (the converter's ``source_files()``, plus the file itself) is not offered again; sub-folders
-  holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are counted as unrecognised.
+  holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are counted as unrecognised; a folder
+  that cannot be read is counted as failed and the walk goes on.
 * **Options** are routed as ``convert`` routes them (the converters' declared ``read_options``, and the ``hsi``
   writer's ``write_options``): each dataset's reader gets the ones it declares; an option nobody declares is
   refused before anything is converted.
@@ -21,8 +22,8 @@ converts every dataset a registered converter recognises into ``dst/<relative pa
   output, the new one, or a temp file; temp files and folders (``.<name>.tmp-<pid>-<hex>``, see
   :func:`hsi_conform._atomic.is_temp_name`) in ``dst`` are removed at start, and a dataset without an ``ok`` line
   is converted again.
-* **Exit code** (:attr:`Summary.exit_code`): 0 when every dataset converted and no output has an ERROR or FATAL
-  finding, 1 otherwise.
+* **Exit code** (:attr:`Summary.exit_code`): ``OK`` when every dataset converted and no output has an ERROR or
+  FATAL finding, ``NONCONFORMANT`` otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,10 @@ from typing import Any
 from hsi_conform._atomic import sweep_temps
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
+from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
 from hsi_conform.converters.base import Converter, UnknownOptionError, resolve_options
 from hsi_conform.converters.registry import convert_with, get_converter, registered
-from hsi_conform.errors import ConfigError, ConverterUnavailableError, HsiConformError
+from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError
 
 JOURNAL = "migrate-journal.jsonl"
 _BAD = ("error", "fatal")
@@ -74,9 +76,9 @@ class Summary:
     with_errors: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """0 when every dataset converted without ERROR findings, 1 otherwise."""
-        return 1 if self.failed or self.with_errors else 0
+    def exit_code(self) -> ExitCode:
+        """``OK`` when every dataset converted without ERROR findings, ``NONCONFORMANT`` otherwise."""
+        return ExitCode.NONCONFORMANT if self.failed or self.with_errors else ExitCode.OK
 
     def lines(self) -> list[str]:
         """Return the human summary."""
@@ -98,12 +100,16 @@ def available_converters() -> list[Converter]:
     return out
 
 
-def discover(root: Path, converters: list[Converter]) -> tuple[list[Dataset], list[Path]]:
-    """Return the datasets under ``root`` and the files no converter recognised."""
-    datasets: list[Dataset] = []
-    unrecognised: list[Path] = []
-    _walk(root, converters, datasets, unrecognised)
-    return datasets, unrecognised
+def discover(root: Path, converters: list[Converter], *,
+             on_error: Callable[[WalkError], None] | None = None) -> tuple[list[Dataset], list[Path]]:
+    """Return the datasets under ``root`` and the files no converter recognised.
+
+    Args:
+        root: The source tree.
+        converters: The converters to offer folders and files to.
+        on_error: Called with each folder or entry that could not be read (default: it is left out).
+    """
+    return _Discovery(converters, on_error).run(root)
 
 
 def _claim(path: Path, converters: list[Converter]) -> Converter | None:
@@ -121,31 +127,52 @@ def _files_of(conv: Converter, source: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys([*([source] if source.is_file() else []), *files]))
 
 
-def _walk(folder: Path, converters: list[Converter], datasets: list[Dataset], unrecognised: list[Path]) -> None:
-    conv = _claim(folder, converters)
-    if conv is not None:
-        datasets.append(Dataset(folder, conv, _files_of(conv, folder)))
-        return
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    files = [Path(e.path) for e in entries if e.is_file(follow_symlinks=False)]
-    dirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
-    consumed: set[Path] = set()
-    for path in sorted(files, key=lambda p: (not p.name.lower().endswith(".hdr"), p.name)):
-        if path in consumed:
-            continue
-        conv = _claim(path, converters)
+class _Discovery:
+    """One walk of a source tree: folders a converter claims are datasets, the others are walked."""
+
+    def __init__(self, converters: list[Converter], on_error: Callable[[WalkError], None] | None) -> None:
+        self.converters = converters
+        self.on_error = on_error
+        self.datasets: list[Dataset] = []
+        self.unrecognised: list[Path] = []
+        self.claimed: dict[Path, Converter] = {}
+        # Per folder, the files its datasets read: a sub-folder holding one (<name>.hsi.d/) is not walked.
+        self.consumed: dict[Path, set[Path]] = {}
+
+    def run(self, root: Path) -> tuple[list[Dataset], list[Path]]:
+        for item in walk(root, self.classify):
+            if isinstance(item, Unit):
+                conv = self.claimed.pop(item.path)
+                self.datasets.append(Dataset(item.path, conv, _files_of(conv, item.path)))
+            elif isinstance(item, Folder):
+                self.consumed[item.path] = self.files(item.files)
+            elif self.on_error is not None:
+                self.on_error(item)
+        return self.datasets, self.unrecognised
+
+    def classify(self, folder: Path) -> Visit:
+        if any(f.is_relative_to(folder) for f in self.consumed.get(folder.parent, ())):
+            return Visit.SKIP
+        conv = _claim(folder, self.converters)
         if conv is None:
-            unrecognised.append(path)
-            continue
-        found = _files_of(conv, path)
-        consumed.update(found)
-        datasets.append(Dataset(path, conv, found))
-    for sub in dirs:
-        if not any(f.is_relative_to(sub) for f in consumed):
-            _walk(sub, converters, datasets, unrecognised)
+            return Visit.DESCEND
+        self.claimed[folder] = conv
+        return Visit.UNIT
+
+    def files(self, files: tuple[Path, ...]) -> set[Path]:
+        """Offer a folder's files (headers first) to the converters; return the files the datasets read."""
+        consumed: set[Path] = set()
+        for path in sorted(files, key=lambda p: (not p.name.lower().endswith(".hdr"), p.name)):
+            if path in consumed:
+                continue
+            conv = _claim(path, self.converters)
+            if conv is None:
+                self.unrecognised.append(path)
+                continue
+            found = _files_of(conv, path)
+            consumed.update(found)
+            self.datasets.append(Dataset(path, conv, found))
+        return consumed
 
 
 def sha256_file(path: Path) -> str:
@@ -228,8 +255,12 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     _check_options(converters, get_converter("hsi"), options or {})
     out_root.mkdir(parents=True, exist_ok=True)
     sweep_temps(out_root)
-    datasets, unrecognised = discover(root, converters)
+    unreadable: list[WalkError] = []
+    datasets, unrecognised = discover(root, converters, on_error=unreadable.append)
     summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
+    # What could not be read was not migrated: a failure, never a silent gap.
+    summary.failed += len(unreadable)
+    summary.failures += [(_rel(e.path, root), f"cannot read: {e.reason}") for e in unreadable]
     done = read_journal(out_root)
     bar = progress or Progress(len(datasets))
     try:

@@ -26,6 +26,7 @@ from typing import Any
 
 from hsi_conform._atomic import publish_bytes
 from hsi_conform.container.zipwrite import ALIGN_EXTRA_ID
+from hsi_conform.errors import ExitCode
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, DATA_SUFFIX, EXPLORATION_DIR, METADATA_DIR, REFERENCE_DIR
 from hsi_conform.testing.samples import gray_jpeg, sample_members
 from hsi_conform.testing.zipcraft import Entry, build
@@ -308,18 +309,18 @@ def generate(root: str | Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite the case inputs under the given folder, or with ``--check`` report the stale ones (exit 1)."""
+def main(argv: list[str] | None = None) -> ExitCode:
+    """Rewrite the case inputs under the given folder, or with ``--check`` report the stale ones."""
     args = sys.argv[1:] if argv is None else argv
     folders = [a for a in args if not a.startswith("-")] or ["fixtures/container"]
     if "--check" in args:
         paths = [p for f in folders for p in stale(f)]
         for p in paths:
             print(f"stale: {p}")
-        return 1 if paths else 0
+        return ExitCode.NONCONFORMANT if paths else ExitCode.OK
     for path in (p for f in folders for p in generate(f)):
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

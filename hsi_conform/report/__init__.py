@@ -1,8 +1,14 @@
-"""Report renderers: one report model, rendered as text, JSON, SARIF 2.1.0 or JUnit XML."""
+"""Report renderers: one report model, rendered as text, JSON, SARIF 2.1.0 or JUnit XML.
+
+:data:`RENDERERS` is the table of formats: a new format is a renderer module and a row there, and
+``hsi-conform validate --format`` offers it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from hsi_conform._version import __version__
 from hsi_conform.finding import Report
@@ -12,9 +18,41 @@ from hsi_conform.report.sarif import render_sarif
 from hsi_conform.report.text import render_text
 from hsi_conform.rules import RuleSpec, load_builtin_rules
 
-__all__ = ["FORMATS", "render", "render_json", "render_junit", "render_sarif", "render_text"]
+__all__ = ["FORMATS", "RENDERERS", "RenderOptions", "render", "render_json", "render_junit", "render_sarif",
+           "render_text"]
 
-FORMATS: frozenset[str] = frozenset({"text", "json", "sarif", "junit"})
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderOptions:
+    """What a renderer may use besides the reports.
+
+    Attributes:
+        color: ANSI colour (only the text format uses it).
+        rules: Rule metadata for SARIF and JUnit (None: every registered rule).
+        tool_version: Version recorded in the machine-readable formats.
+    """
+
+    color: bool = False
+    rules: Sequence[RuleSpec] | None = None
+    tool_version: str = __version__
+
+    def known_rules(self) -> Sequence[RuleSpec]:
+        """Return :attr:`rules`, or every registered rule (built-ins loaded) when it is None."""
+        return load_builtin_rules() if self.rules is None else self.rules
+
+
+Renderer = Callable[[Sequence[Report], RenderOptions], str]
+"""Renders one report per input file as one document."""
+
+RENDERERS: Mapping[str, Renderer] = MappingProxyType({
+    "text": lambda reports, o: render_text(reports, color=o.color),
+    "json": lambda reports, o: render_json(reports, tool_version=o.tool_version),
+    "sarif": lambda reports, o: render_sarif(reports, o.known_rules(), tool_version=o.tool_version),
+    "junit": lambda reports, o: render_junit(reports, o.known_rules(), tool_version=o.tool_version),
+})
+"""The report formats by name, in the order ``--help`` lists them."""
+
+FORMATS: frozenset[str] = frozenset(RENDERERS)
 """The names accepted by ``--format``."""
 
 
@@ -41,13 +79,7 @@ def render(
     Raises:
         ValueError: If ``fmt`` is not a known format.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(sorted(FORMATS))})")
-    if fmt == "text":
-        return render_text(reports, color=color)
-    if fmt == "json":
-        return render_json(reports, tool_version=tool_version)
-    known = load_builtin_rules() if rules is None else rules
-    if fmt == "sarif":
-        return render_sarif(reports, known, tool_version=tool_version)
-    return render_junit(reports, known, tool_version=tool_version)
+    renderer = RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(RENDERERS)})")
+    return renderer(reports, RenderOptions(color=color, rules=rules, tool_version=tool_version))

@@ -22,17 +22,20 @@ from hsi_conform.rules._retired import RetiredRule
 __all__ = [
     "AREAS",
     "BUILTIN_RULE_MODULES",
+    "DEFAULT_PROFILE",
     "ID_PATTERN",
     "NAME_PATTERN",
     "PROFILES",
     "Check",
     "Registry",
+    "RetiredRule",
     "RuleSpec",
     "SkipRule",
     "all_rules",
     "get_rule",
     "isolated_registry",
     "load_builtin_rules",
+    "retired_rules",
     "rule",
 ]
 
@@ -41,11 +44,16 @@ Check = Callable[[Any], Iterable[Problem]]
 
 CheckT = TypeVar("CheckT", bound=Check)
 
-ID_PATTERN = re.compile(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
 AREAS: tuple[str, ...] = ("ZIP", "LAY", "HDR", "FLD", "XRF", "DAT")
 """Id prefixes, in the order their rules run within a level (archive structure before layout)."""
+ID_PATTERN = re.compile(rf"^({'|'.join(AREAS)})\d{{3}}$")
+"""A rule id: an area and three digits, e.g. ``HDR015``."""
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+"""A rule name: kebab-case, e.g. ``key-case``."""
+PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
+"""The grading profiles; they only re-grade, never change what is detected."""
+DEFAULT_PROFILE = PROFILES[0]
+"""What a partner may send; used when neither the command line nor a configuration names a profile."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
 BUILTIN_RULE_MODULES: tuple[str, ...] = (
@@ -154,6 +162,11 @@ class Registry:
             raise KeyError(f"no rule {id_or_name!r}")
         return found
 
+    @property
+    def retired(self) -> Mapping[str, RetiredRule]:
+        """The tombstones of this registry, by id."""
+        return self._retired
+
     def __len__(self) -> int:
         return len(self._by_id)
 
@@ -185,10 +198,10 @@ def rule(
     spec: str,
     profiles: Mapping[str, Severity] | None = None,
 ) -> Callable[[CheckT], CheckT]:
-    r"""Register the decorated check as a rule and return it unchanged.
+    """Register the decorated check as a rule and return it unchanged.
 
     Args:
-        id: Stable id matching ``^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{3}$``.
+        id: Stable id matching :data:`ID_PATTERN` (an area of :data:`AREAS` and three digits).
         name: Unique kebab-case name.
         severity: Default severity (spec "must" → ERROR, "should" → WARNING, advice → INFO).
         level: Level at which the rule runs.
@@ -233,6 +246,11 @@ def get_rule(id_or_name: str) -> RuleSpec:
         KeyError: If there is no such rule.
     """
     return _current.get(id_or_name)
+
+
+def retired_rules() -> Mapping[str, RetiredRule]:
+    """Return the retired rules of the current registry, by id."""
+    return _current.retired
 
 
 def load_builtin_rules() -> tuple[RuleSpec, ...]:

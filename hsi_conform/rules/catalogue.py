@@ -1,16 +1,20 @@
-"""The rule catalogue generated from the registry: ``spec/rules.md`` and the ``hsi-conform rules`` lists."""
+"""The rule catalogue generated from the registry: ``spec/rules.md`` and the ``hsi-conform rules`` lists.
+
+:data:`RENDERERS` is the table of catalogue formats that ``hsi-conform rules --format`` offers.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from hsi_conform.finding import Level
 from hsi_conform.rules import PROFILES, RuleSpec, load_builtin_rules
 from hsi_conform.rules._retired import RETIRED, RetiredRule
 
-__all__ = ["render_rules_json", "render_rules_markdown", "render_rules_text", "rule_to_dict"]
+__all__ = ["RENDERERS", "render_rules_json", "render_rules_markdown", "render_rules_text", "rule_to_dict"]
 
 _HEADER = (
     "<!-- GENERATED from the rule registry by hsi_conform.rules.catalogue; do not edit by hand. -->\n\n"
@@ -102,3 +106,11 @@ def render_rules_json(rules: Sequence[RuleSpec] | None = None) -> str:
     """List rules as a JSON array of :func:`rule_to_dict` objects."""
     rules = load_builtin_rules() if rules is None else rules
     return json.dumps([rule_to_dict(r) for r in rules], indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS: Mapping[str, Callable[[Sequence[RuleSpec]], str]] = MappingProxyType({
+    "text": render_rules_text,
+    "json": render_rules_json,
+    "markdown": render_rules_markdown,
+})
+"""The catalogue formats by name (the first is the default of ``hsi-conform rules``)."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
 from hsi_conform.errors import ConformanceError, InputUnreadableError
 from hsi_conform.finding import Report
 from hsi_conform.members import MANDATORY
@@ -63,28 +64,52 @@ def is_container_folder(path: Path) -> bool:
     return any((path / name).is_file() for name in MANDATORY)
 
 
-def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Path]:
+def expand_inputs(paths: Sequence[str | os.PathLike[str]], *,
+                  on_error: Callable[[WalkError], None] | None = None) -> Iterator[Path]:
     """Yield the containers named by ``paths``.
 
-    Files and expanded container folders are yielded as given; other directories are searched recursively for
-    ``*.hsi`` files and container folders (sorted).
+    Files and expanded container folders are yielded as given; other directories are walked (sorted, see
+    :mod:`hsi_conform._walk`) for ``*.hsi`` files and container folders. Symbolic links inside a directory are
+    never walked into; a link to a ``*.hsi`` file or to a container folder is yielded like one given by name.
+
+    Args:
+        paths: Files and folders, as the user named them.
+        on_error: Called with each folder or entry of a walked directory that could not be read (default: it is
+            left out).
     """
     for raw in paths:
         p = Path(raw)
-        if p.is_dir() and not is_container_folder(p):
-            yield from _walk(p)
+        if p.is_dir():
+            yield from _containers_under(p, on_error)
         else:
             yield p
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        base = Path(dirpath)
-        for d in list(dirnames):
-            if is_container_folder(base / d):
-                dirnames.remove(d)
-                yield base / d
-        for name in sorted(filenames):
-            if name.lower().endswith(".hsi"):
-                yield base / name
+def _unit_if_container(folder: Path) -> Visit:
+    return Visit.UNIT if is_container_folder(folder) else Visit.DESCEND
+
+
+def _containers_under(root: Path, on_error: Callable[[WalkError], None] | None) -> Iterator[Path]:
+    for item in walk(root, _unit_if_container):
+        if isinstance(item, Unit):
+            yield item.path
+        elif isinstance(item, Folder):
+            yield from (f for f in item.files if _is_hsi_name(f))
+            yield from _linked_containers(item.links)
+        elif on_error is not None:
+            on_error(item)
+
+
+def _is_hsi_name(path: Path) -> bool:
+    return path.name.lower().endswith(".hsi")
+
+
+def _linked_containers(links: Iterable[Path]) -> Iterator[Path]:
+    # A link to a container is validated as if named on the command line (as the os.walk-based search did);
+    # a dangling *.hsi link is yielded so that check() reports it unreadable.
+    for link in links:
+        if link.is_dir():
+            if is_container_folder(link):
+                yield link
+        elif _is_hsi_name(link):
+            yield link

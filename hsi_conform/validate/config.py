@@ -7,9 +7,12 @@ the file. Recognised keys::
     [tool.hsi-conform]
     profile = "exchange"           # exchange | reader | strict
     select = ["ZIP", "LAY"]        # ids, id prefixes or rule names
-    ignore = ["LAY010"]
+    ignore = ["LAY008"]
     fail-on = "error"
-    severity = { LAY011 = "warning", "zip-name-case" = "error" }
+    severity = { LAY009 = "warning", "zip-name-case-collision" = "error" }
+
+A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
+:class:`~hsi_conform.errors.ConfigError` naming the file.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
-from hsi_conform.validate.engine import Policy
+from hsi_conform.rules import DEFAULT_PROFILE
+from hsi_conform.validate.engine import Policy, check_selection
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -140,19 +144,21 @@ def read_config(path: Path) -> ConfigFile:
         fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
     )
     try:  # validate profile and selectors now, so the error names this file
-        Policy(
-            profile=settings.profile or "exchange",
+        check_selection(Policy(
+            profile=settings.profile or DEFAULT_PROFILE,
             select=settings.select or (),
             ignore=settings.ignore or (),
             severity_overrides=settings.severity,
-        )
+        ))
+    except UnknownSelectorError as exc:
+        raise UnknownSelectorError(exc.selector, exc.suggestions, exc.retired, source) from None
     except ConfigError as exc:
         raise ConfigError(exc.reason, source) from None
     return settings
 
 
 def parse_severity_assignment(text: str) -> tuple[str, Severity]:
-    """Parse a command-line ``ID=LEVEL`` re-grade, e.g. ``"LAY011=warning"``.
+    """Parse a command-line ``ID=LEVEL`` re-grade, e.g. ``"LAY009=warning"``.
 
     Raises:
         ConfigError: If the text is not ``selector=severity``.
@@ -190,17 +196,20 @@ def load_policy(
         The policy.
 
     Raises:
-        ConfigError: If the configuration or an override is invalid.
+        ConfigError: If the configuration or an override is invalid, a selector matches no rule, or the
+            selection leaves no rule to run.
     """
     found = None if isolated else (config or find_config(start))
     file = read_config(found) if found is not None else ConfigFile()
     overrides = dict(file.severity)
     overrides.update({k: _severity(v, k, None) for k, v in (severity or {}).items()})
     threshold = fail_on if fail_on is not None else file.fail_on
-    return Policy(
-        profile=profile or file.profile or "exchange",
+    policy = Policy(
+        profile=profile or file.profile or DEFAULT_PROFILE,
         select=tuple(select) if select is not None else file.select or (),
         ignore=tuple(ignore) if ignore is not None else file.ignore or (),
         severity_overrides=overrides,
         fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
     )
+    check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
+    return policy

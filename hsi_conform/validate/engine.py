@@ -6,18 +6,30 @@ selection, per-rule overrides) decides which rules run and how severe their find
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
-from hsi_conform.rules import PROFILES, RuleSpec, SkipRule, load_builtin_rules
+from hsi_conform.rules import (
+    AREAS,
+    DEFAULT_PROFILE,
+    NAME_PATTERN,
+    PROFILES,
+    RetiredRule,
+    RuleSpec,
+    SkipRule,
+    load_builtin_rules,
+    retired_rules,
+)
 
 __all__ = [
     "MAX_EXCERPT",
     "MAX_OTHER_LOCATIONS",
     "Policy",
+    "check_selection",
     "effective_severity",
     "exit_code",
     "is_selected",
@@ -31,9 +43,11 @@ MAX_OTHER_LOCATIONS = 5
 MAX_EXCERPT = 240
 """Longest excerpt kept in a finding (characters); longer source lines are cut around the column."""
 
-_SELECTOR = re.compile(r"^(?:(?:ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$")
+# An id or an id prefix: an area, then up to the three digits of an id.
+_ID_PREFIX = re.compile(rf"^(?:{'|'.join(AREAS)})\d{{0,3}}$")
 # A name match is as specific as it gets; longer id prefixes beat shorter ones.
 _NAME_SPECIFICITY = 100
+_SUGGESTIONS = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,10 +62,12 @@ class Policy:
         fail_on: Lowest severity that makes a file nonconformant.
 
     Raises:
-        ConfigError: If the profile is unknown or a selector is malformed.
+        ConfigError: If the profile is unknown or a selector is malformed (:class:`UnknownSelectorError`, with
+            the nearest rule ids and names). Whether the selectors name rules is checked when the policy is
+            used (:func:`check_selection`).
     """
 
-    profile: str = "exchange"
+    profile: str = DEFAULT_PROFILE
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     # A plain dict (not a mappingproxy) so that the policy pickles for parallel batch workers.
@@ -63,14 +79,15 @@ class Policy:
         if self.profile not in PROFILES:
             raise ConfigError(f"unknown profile {self.profile!r} (expected one of {', '.join(PROFILES)})")
         for selector in (*self.select, *self.ignore, *self.severity_overrides):
-            if not _SELECTOR.match(_normalise(selector)):
-                raise ConfigError(f"{selector!r} is neither a rule id, an id prefix nor a rule name")
+            normal = _normalise(selector)
+            if not (_ID_PREFIX.match(normal) or NAME_PATTERN.match(normal)):
+                raise _unknown(selector, load_builtin_rules(), retired_rules())
 
 
 def _normalise(selector: str) -> str:
     """Upper-case id-like selectors so ``zip004`` and ``ZIP004`` mean the same rule."""
     upper = selector.upper()
-    return upper if re.match(r"^(ZIP|LAY|HDR|FLD|XRF|DAT)\d{0,3}$", upper) else selector
+    return upper if _ID_PREFIX.match(upper) else selector
 
 
 def _specificity(selector: str, rule: RuleSpec) -> int:
@@ -118,6 +135,43 @@ def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, .
     """Return the selectors and override keys of ``policy`` that match none of ``rules`` (likely typos)."""
     keys = (*policy.select, *policy.ignore, *policy.severity_overrides)
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
+
+
+def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
+                    retired: Mapping[str, RetiredRule] | None = None) -> None:
+    """Refuse a policy whose selectors match no rule, or whose selection leaves no rule to run.
+
+    A prefix (``HDR``, ``HDR0``) is fine when it matches at least one rule.
+
+    Args:
+        policy: The policy to check.
+        rules: The rules it selects from (default: every registered rule, built-ins loaded).
+        retired: The tombstones (default: the current registry's).
+
+    Raises:
+        UnknownSelectorError: A selector or severity key matches no rule; it carries the nearest rule ids and
+            names, or why the rule it names was retired.
+        ConfigError: The selection leaves no rule to run.
+    """
+    rules = load_builtin_rules() if rules is None else tuple(rules)
+    unknown = unknown_selectors(policy, rules)
+    if unknown:
+        raise _unknown(unknown[0], rules, retired_rules() if retired is None else retired)
+    if not any(is_selected(r, policy) for r in rules):
+        raise ConfigError(f"the selection leaves no rule to run (select {list(policy.select) or 'all'}, "
+                          f"ignore {list(policy.ignore)})")
+
+
+def _unknown(selector: str, rules: Sequence[RuleSpec], retired: Mapping[str, RetiredRule]) -> UnknownSelectorError:
+    """Build the error for a selector that matches no rule: why it was retired, or the nearest ids and names."""
+    normal = _normalise(selector)
+    tombstone = retired.get(normal) or next((r for r in retired.values() if r.name == selector), None)
+    if tombstone is not None:
+        return UnknownSelectorError(selector, retired=tombstone.reason)
+    # Ids compare upper-case and names lower-case, so "hdr999" and "Key_Case" still find their neighbours.
+    probe = normal if _ID_PREFIX.match(normal) else selector.lower()
+    known = [r.id for r in rules] + [r.name for r in rules]
+    return UnknownSelectorError(selector, difflib.get_close_matches(probe, known, n=_SUGGESTIONS))
 
 
 @dataclass(slots=True)
@@ -197,8 +251,12 @@ def run_rules(
 
     Returns:
         The report; a crashing rule is recorded in ``internal_errors`` instead of raising.
+
+    Raises:
+        ConfigError: A selector matches no rule, or the selection leaves none to run (:func:`check_selection`).
     """
     candidates = load_builtin_rules() if rules is None else tuple(rules)
+    check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
     run, cascade = _Run(), None
     for level in Level:
@@ -219,12 +277,13 @@ def run_rules(
     )
 
 
-def exit_code(reports: Iterable[Report]) -> int:
-    """Map reports to the CLI exit code: 4 any internal error, 1 any nonconformant, else 0.
+def exit_code(reports: Iterable[Report]) -> ExitCode:
+    """Map reports to the command's exit code.
 
-    Codes 2 (usage or configuration) and 3 (unreadable input) are decided by the CLI before any report exists.
+    ``INTERNAL`` when any report has an internal error, ``NONCONFORMANT`` when any does not conform, else ``OK``;
+    ``USAGE`` and ``UNREADABLE`` are decided by the CLI before any report exists.
     """
     reports = tuple(reports)
     if any(r.internal_errors for r in reports):
-        return 4
-    return 0 if all(r.conformant for r in reports) else 1
+        return ExitCode.INTERNAL
+    return ExitCode.OK if all(r.conformant for r in reports) else ExitCode.NONCONFORMANT

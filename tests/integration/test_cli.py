@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import argparse
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from hsi_conform.cli import ExitCode
 from hsi_conform.cli.main import main
+from hsi_conform.errors import HsiConformError
+from hsi_conform.finding import Report
+from hsi_conform.report import RenderOptions
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
 from tests._support import write_tree
 
@@ -138,3 +144,99 @@ def test_convert_creates_folders_and_reports_io_errors(good: Path, tmp_path: Pat
     blocker.write_text("not a folder")
     assert main(["convert", str(good), str(blocker / "out.h5")]) == 3  # an I/O error, not a traceback
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_commands_return_exit_code_members(good: Path, bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(good)]) is ExitCode.OK
+    assert main(["validate", str(bad)]) is ExitCode.NONCONFORMANT
+    assert main(["rules"]) is ExitCode.OK
+    capsys.readouterr()
+
+
+def test_an_escaping_error_exits_with_the_code_its_class_declares(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import hsi_conform.rules
+
+    class Broken(HsiConformError):
+        exit_code = ExitCode.INTERNAL
+
+    def fail() -> None:
+        raise Broken()
+
+    monkeypatch.setattr(hsi_conform.rules, "load_builtin_rules", fail)  # `rules` imports it when it runs
+    assert main(["rules"]) is ExitCode.INTERNAL
+    assert "hsi-conform:" in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hsi_conform.rules
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hsi_conform.rules, "load_builtin_rules", interrupt)
+    assert main(["rules"]) == 130
+
+
+def _choices(parser: argparse.ArgumentParser, command: str) -> dict[str, list[object]]:
+    """Return ``{option: choices}`` of a subcommand."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.option_strings[-1]: list(a.choices) for a in sub.choices[command]._actions
+            if a.option_strings and a.choices}
+
+
+def test_cli_choices_come_from_their_registries() -> None:
+    from hsi_conform.cli import build_parser
+    from hsi_conform.fields import Interleave
+    from hsi_conform.report import RENDERERS
+    from hsi_conform.rules import PROFILES, catalogue
+    from hsi_conform.rules.context import Content
+
+    validate = _choices(build_parser(), "validate")
+    assert validate["--format"] == list(RENDERERS)
+    assert validate["--content"] == [c.value for c in Content]
+    assert validate["--profile"] == list(PROFILES)
+    assert _choices(build_parser(), "rules")["--format"] == list(catalogue.RENDERERS)
+    assert _choices(build_parser(), "sample")["--interleave"] == [i.value for i in Interleave]
+
+
+def test_a_new_report_format_is_one_row_of_the_renderer_table(
+        good: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import hsi_conform.report
+
+    def count(reports: Sequence[Report], options: RenderOptions) -> str:
+        return f"{len(reports)} reports\n"
+
+    monkeypatch.setattr(hsi_conform.report, "RENDERERS", {**hsi_conform.report.RENDERERS, "count": count})
+    assert main(["validate", "--format", "count", str(good)]) == 0
+    assert capsys.readouterr().out == "1 reports\n"
+
+
+def test_a_new_catalogue_format_is_one_row_of_its_table(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from hsi_conform.rules import catalogue
+
+    monkeypatch.setattr(catalogue, "RENDERERS", {**catalogue.RENDERERS, "ids": lambda rules: f"{len(rules)}\n"})
+    assert main(["rules", "--format", "ids"]) == 0
+    assert int(capsys.readouterr().out) > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--select", "HDR999"], ["--ignore", "HDR999"], ["--severity", "HDR999=info"], ["--select", "ZIP,hdr9"],
+     ["--ignore", "key_case"], ["--severity", "no-such-rule=error"], ["--select", "HDR", "--ignore", "HDR"]],
+)
+def test_selectors_that_match_no_rule_are_usage_errors(
+        bad: Path, options: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", *options, str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "conformant" not in out and "hsi-conform:" in err
+
+
+def test_a_selector_typo_in_the_config_file_is_a_usage_error(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (bad.parent / "pyproject.toml").write_text('[tool.hsi-conform]\nselect = ["HDR999"]\n')
+    assert main(["validate", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "conformant" not in out and "pyproject.toml" in err
+    assert main(["validate", "--isolated", "--select", "hdr0", str(bad)]) == 1
+    capsys.readouterr()

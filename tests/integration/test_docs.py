@@ -34,3 +34,15 @@ def test_every_anchor_link_in_the_docs_resolves() -> None:
             page = (doc.parent / target).resolve()
             assert page.is_file(), f"{doc.name}: {target}"
             assert f'id="{anchor}"' in page.read_text(encoding="utf-8"), f"{doc.name}: {target}#{anchor}"
+
+
+def test_readme_exit_code_table_is_generated_from_exit_code() -> None:
+    from hsi_conform.errors import ExitCode
+
+    readme = _docs.ROOT / "README.md"
+    assert readme in _docs.documents()
+    text = readme.read_text(encoding="utf-8")
+    for code in ExitCode:
+        assert f"| {int(code)} | `{code.name}` | {code.meaning} |" in text
+    tampered = text.replace("| 2 | `USAGE` |", "| 7 | `USAGE` |")
+    assert tampered != text and _docs.readme(tampered) == text

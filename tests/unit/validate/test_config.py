@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.validate.config import find_config, load_policy, parse_severity_assignment, read_config
 
@@ -17,7 +17,7 @@ profile = "reader"
 select = ["ZIP", "HDR"]
 ignore = ["HDR002"]
 fail-on = "warning"
-severity = { ZIP004 = "info", "hdr-key-case" = "fatal" }
+severity = { ZIP004 = "info", "key-case" = "fatal" }
 """
 
 
@@ -40,7 +40,7 @@ def test_config_is_found_upward_from_the_input(tree: Path) -> None:
     assert policy.select == ("ZIP", "HDR")
     assert policy.ignore == ("HDR002",)
     assert policy.fail_on is Severity.WARNING
-    assert dict(policy.severity_overrides) == {"ZIP004": Severity.INFO, "hdr-key-case": Severity.FATAL}
+    assert dict(policy.severity_overrides) == {"ZIP004": Severity.INFO, "key-case": Severity.FATAL}
 
 
 def test_nearest_config_wins(tree: Path) -> None:
@@ -99,7 +99,7 @@ def test_cli_values_override_the_file(tree: Path) -> None:
     # CLI re-grades merge over the file's, per key
     assert dict(policy.severity_overrides) == {
         "ZIP004": Severity.ERROR,
-        "hdr-key-case": Severity.FATAL,
+        "key-case": Severity.FATAL,
         "XRF001": Severity.WARNING,
     }
 
@@ -153,3 +153,37 @@ def test_parse_severity_assignment() -> None:
     for bad in ("LAY011", "=error", "LAY011=often"):
         with pytest.raises(ConfigError):
             parse_severity_assignment(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "selector"),
+    [
+        ('select = ["HDR999"]\n', "HDR999"),
+        ('ignore = ["ZIP", "key_case"]\n', "key_case"),
+        ('severity = { HDR9 = "info" }\n', "HDR9"),
+        ('[tool.hsi-conform]\nignore = ["no-such-rule"]\n', "no-such-rule"),
+    ],
+)
+def test_config_selectors_that_match_no_rule_name_the_file(tmp_path: Path, text: str, selector: str) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text(text)
+    with pytest.raises(UnknownSelectorError) as info:
+        load_policy(tmp_path)
+    assert (info.value.selector, info.value.source) == (selector, str(path))
+    assert info.value.exit_code == 2
+
+
+def test_config_selection_that_leaves_no_rule_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text('select = ["HDR"]\nignore = ["HDR"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_policy(tmp_path)
+    assert info.value.source == str(path)
+
+
+def test_cli_selectors_that_match_no_rule_are_refused(tmp_path: Path) -> None:
+    for kwargs in ({"select": ["HDR999"]}, {"ignore": ["HDR999"]}, {"severity": {"hdr999": "info"}},
+                   {"select": ["HDR"], "ignore": ["HDR"]}):
+        with pytest.raises(ConfigError):
+            load_policy(tmp_path, isolated=True, **kwargs)  # type: ignore[arg-type]
+    load_policy(tmp_path, isolated=True, select=["HDR0", "hdr", "key-case"], ignore=["DAT"])  # prefixes are fine

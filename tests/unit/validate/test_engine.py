@@ -2,16 +2,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
 from hsi_conform.finding import Level, Location, Problem, Report, Severity
-from hsi_conform.rules import RuleSpec, SkipRule, all_rules, get_rule, isolated_registry, rule
+from hsi_conform.rules import (
+    AREAS,
+    ID_PATTERN,
+    RetiredRule,
+    RuleSpec,
+    SkipRule,
+    all_rules,
+    get_rule,
+    isolated_registry,
+    rule,
+)
 from hsi_conform.validate.engine import (
     MAX_EXCERPT,
     MAX_OTHER_LOCATIONS,
     Policy,
+    check_selection,
     effective_severity,
     exit_code,
     is_selected,
@@ -249,7 +261,6 @@ def test_fail_on_threshold(rules: dict[str, RuleSpec]) -> None:
         (("HDR",), ("HDR001",), {"HDR002"}),
         (("HDR001",), ("HDR",), {"HDR001"}),
         (("HDR",), ("hdr-crlf",), {"HDR001"}),
-        (("HDR",), ("HDR",), set()),
     ],
 )
 def test_select_and_ignore(
@@ -271,6 +282,14 @@ def test_policy_rejects_unknown_profile_and_malformed_selectors() -> None:
         Policy(severity_overrides={"Not A Rule": E})
 
 
+def test_every_area_of_the_registry_is_an_id_prefix_selector() -> None:
+    for area in AREAS:
+        assert ID_PATTERN.match(f"{area}001")
+        Policy(select=(area, f"{area.lower()}0"), severity_overrides={f"{area}00": W})
+    with pytest.raises(ConfigError):
+        Policy(select=("ABC",))
+
+
 def test_unknown_selectors_are_reported(rules: dict[str, RuleSpec]) -> None:
     policy = Policy(select=("ZIP", "ZIP999"), ignore=("no-such-rule",), severity_overrides={"HDR001": W})
     assert unknown_selectors(policy, tuple(rules.values())) == ("ZIP999", "no-such-rule")
@@ -290,8 +309,9 @@ def test_exit_code_over_several_reports() -> None:
     from hsi_conform.finding import Finding
 
     bad = Report(path="b", findings=(Finding("ZIP001", "n", E, Level.CONTAINER, "a#b", "m"),))
-    assert exit_code([good, bad]) == 1
-    assert exit_code([bad, Report(path="c", internal_errors=("x",))]) == 4
+    assert exit_code([good, bad]) is ExitCode.NONCONFORMANT
+    assert exit_code([bad, Report(path="c", internal_errors=("x",))]) is ExitCode.INTERNAL
+    assert exit_code([good]) is ExitCode.OK
 
 
 def test_megabyte_excerpts_are_cut(rules: dict[str, RuleSpec]) -> None:
@@ -309,3 +329,60 @@ def test_policy_and_report_pickle_for_batch_workers(rules: dict[str, RuleSpec]) 
     assert pickle.loads(pickle.dumps(policy)) == policy
     report = run(Ctx(fire={"ZIP002": [Problem("x", Location(member="a"))]}), policy)
     assert pickle.loads(pickle.dumps(report)) == report
+
+
+def test_a_selection_that_leaves_no_rule_is_an_error_never_a_pass(rules: dict[str, RuleSpec]) -> None:
+    policy = Policy(select=("HDR",), ignore=("HDR",))
+    assert not any(is_selected(r, policy) for r in rules.values())
+    ctx = Ctx(fire={"HDR001": [Problem("m", Location())]})
+    with pytest.raises(ConfigError):
+        run(ctx, policy)
+    assert ctx.calls == []
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [Policy(select=("HDR999",)), Policy(ignore=("HDR999",)), Policy(severity_overrides={"HDR999": W}),
+     Policy(select=("ZIP", "HDR9")), Policy(ignore=("no-such-rule",))],
+)
+def test_selectors_that_match_no_rule_are_refused(rules: dict[str, RuleSpec], policy: Policy) -> None:
+    with pytest.raises(UnknownSelectorError) as info:
+        run(Ctx(), policy)
+    assert info.value.exit_code is ExitCode.USAGE and info.value.retired is None
+
+
+def test_prefixes_that_match_a_rule_are_fine(rules: dict[str, RuleSpec]) -> None:
+    for selector in ("HDR", "hdr0", "HDR00", "FLD01", "xrf-size"):
+        check_selection(Policy(select=(selector,)), tuple(rules.values()))
+
+
+def test_unknown_selectors_get_the_nearest_ids_and_names(rules: dict[str, RuleSpec]) -> None:
+    known = tuple(rules.values())
+    with pytest.raises(UnknownSelectorError) as info:
+        check_selection(Policy(ignore=("hdr-key_case",)), known)
+    assert info.value.suggestions[0] == "hdr-key-case"
+    with pytest.raises(UnknownSelectorError) as info:
+        check_selection(Policy(select=("hdr009",)), known)
+    assert info.value.selector == "hdr009" and set(info.value.suggestions) <= {"HDR001", "HDR002"}
+    assert info.value.suggestions
+
+
+def test_a_retired_id_or_name_says_it_is_retired() -> None:
+    tomb = {"HDR003": RetiredRule(id="HDR003", name="hdr-old", reason="merged into HDR001")}
+    with isolated_registry(retired=tomb):
+        rule("HDR001", "hdr-key-case", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR001"))
+        for selector in ("HDR003", "hdr003", "hdr-old"):
+            with pytest.raises(UnknownSelectorError) as info:
+                run(Ctx(), Policy(select=(selector,)))
+            assert info.value.retired == "merged into HDR001" and info.value.selector == selector
+
+
+def test_check_refuses_a_policy_that_selects_nothing(tmp_path: Path) -> None:
+    from hsi_conform import check
+    from hsi_conform.testing.samples import write_sample_container
+
+    path = write_sample_container(tmp_path / "x.hsi")
+    for policy in (Policy(select=("HDR999",)), Policy(ignore=("HDR999",)), Policy(select=("DAT",), ignore=("DAT",))):
+        with pytest.raises(ConfigError):
+            check(path, policy=policy)
+    assert check(path, policy=Policy(select=("HDR0",))).conformant
