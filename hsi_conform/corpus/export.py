@@ -7,7 +7,7 @@ must be rejected, ``i_<RULE>_<slug>.hsi`` is implementation-defined (the spec on
 ``manifest.json`` carries the exact expectation of every file::
 
     {"cases": [{"file": "n_HDR015_upper-case-samples.hsi", "expect": "reject", "rules": ["HDR015"],
-                "spec": ["header-syntax.md#key-case"], "fixtures": ["header-syntax/HDR015-key-case/..."]}]}
+                "spec": ["header-syntax.md#key-case"], "fixtures": ["header-syntax/HDR015-hdr-key-case/..."]}]}
 
 Expectations are those of the default ``exchange`` profile with every content check. Golden cases that build the
 same bytes are merged into one file (the sample container is the valid example of many rules): the file is as
@@ -98,7 +98,7 @@ def _is_default(case: Case) -> bool:
 
 
 def case_rule(case: Case) -> str:
-    """Return the rule id a case folder belongs to (``HDR015`` for ``HDR015-key-case/…``)."""
+    """Return the rule id a case folder belongs to (``HDR015`` for ``HDR015-hdr-key-case/…``)."""
     return case.path.parent.name.split("-", 1)[0]
 
 

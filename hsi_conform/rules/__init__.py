@@ -84,13 +84,15 @@ class RuleSpec:
 
     Attributes:
         id: Stable id, ``<AREA><NNN>`` (e.g. ``"ZIP004"``).
-        name: Kebab-case name (e.g. ``"zip-name-traversal"``).
+        name: Kebab-case name starting with the area in lower case (e.g. ``"zip-name-traversal"``,
+            ``"hdr-key-case"``).
         severity: Default severity.
         level: Level at which the rule runs.
         spec: Spec anchor relative to ``spec/`` (e.g. ``"container.md#stored-members"``).
         summary: First line of the check's docstring.
         check: The check function.
         profile_severity: Default re-grades per profile (e.g. ``{"reader": Severity.WARNING}``).
+        old_names: Names the rule had before; selectors, overrides and lookups still accept them.
 
     Raises:
         ValueError: If the id, name, summary, spec anchor or profile names are malformed.
@@ -104,6 +106,7 @@ class RuleSpec:
     summary: str
     check: Check = field(repr=False)
     profile_severity: Mapping[str, Severity] = field(default_factory=dict, compare=False)
+    old_names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -138,21 +141,24 @@ class Registry:
             ValueError: If the id or name is taken or retired.
         """
         retired_names = {r.name for r in self._retired.values()}
-        if spec.id in self._retired or spec.name in retired_names:
+        names = (spec.name, *spec.old_names)
+        if spec.id in self._retired or retired_names.intersection(names):
             raise ValueError(f"rule {spec.id} [{spec.name}] reuses a retired id or name")
         if spec.id in self._by_id:
             raise ValueError(f"duplicate rule id {spec.id}")
-        if spec.name in self._by_name:
-            raise ValueError(f"duplicate rule name {spec.name!r}")
+        taken = [n for n in names if n in self._by_name]
+        if taken:
+            raise ValueError(f"duplicate rule name {taken[0]!r}")
         self._by_id[spec.id] = spec
-        self._by_name[spec.name] = spec
+        for name in names:
+            self._by_name[name] = spec
 
     def rules(self) -> tuple[RuleSpec, ...]:
         """Return all rules, in run order: by level, area, then id."""
         return tuple(sorted(self._by_id.values(), key=lambda r: r.order))
 
     def get(self, id_or_name: str) -> RuleSpec:
-        """Return the rule with this id (case-insensitive) or kebab name.
+        """Return the rule with this id (case-insensitive), kebab name or old name.
 
         Raises:
             KeyError: If there is no such rule.
@@ -174,8 +180,11 @@ class Registry:
 def _validate(spec: RuleSpec) -> None:
     if not ID_PATTERN.match(spec.id):
         raise ValueError(f"rule id {spec.id!r} does not match {ID_PATTERN.pattern}")
-    if not NAME_PATTERN.match(spec.name):
-        raise ValueError(f"rule name {spec.name!r} is not kebab-case")
+    for name in (spec.name, *spec.old_names):
+        if not NAME_PATTERN.match(name):
+            raise ValueError(f"rule name {name!r} is not kebab-case")
+    if not spec.name.startswith(spec.id[:3].lower()):
+        raise ValueError(f"rule name {spec.name!r} does not start with its area {spec.id[:3].lower()!r}")
     if not spec.summary:
         raise ValueError(f"rule {spec.id} has no docstring (its first line is the summary)")
     if "#" not in spec.spec:
@@ -197,16 +206,18 @@ def rule(
     level: Level,
     spec: str,
     profiles: Mapping[str, Severity] | None = None,
+    old_names: tuple[str, ...] = (),
 ) -> Callable[[CheckT], CheckT]:
     """Register the decorated check as a rule and return it unchanged.
 
     Args:
         id: Stable id matching :data:`ID_PATTERN` (an area of :data:`AREAS` and three digits).
-        name: Unique kebab-case name.
+        name: Unique kebab-case name, starting with the area in lower case (``hdr-key-case``).
         severity: Default severity (spec "must" → ERROR, "should" → WARNING, advice → INFO).
         level: Level at which the rule runs.
         spec: Spec anchor relative to ``spec/``.
         profiles: Default re-grades per profile, e.g. ``{"reader": Severity.WARNING}``.
+        old_names: Earlier names of the rule, still accepted by selectors and lookups.
 
     Returns:
         A decorator.
@@ -227,6 +238,7 @@ def rule(
                 summary=doc.splitlines()[0].strip() if doc else "",
                 check=check,
                 profile_severity=dict(profiles or {}),
+                old_names=old_names,
             )
         )
         return check

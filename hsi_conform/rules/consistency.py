@@ -115,7 +115,8 @@ def _sizes(ctx: CheckContext) -> list[tuple[str, int, int]]:
     return found
 
 
-@rule("XRF001", "data-size-truncated", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF001", "xrf-data-size-truncated", old_names=("data-size-truncated",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#data-size")
 def data_size_truncated(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI data member holds at least ``header offset`` + samples·lines·bands·itemsize bytes."""
@@ -125,7 +126,8 @@ def data_size_truncated(ctx: CheckContext) -> Iterator[Problem]:
                           Location(member=data, offset=size))
 
 
-@rule("XRF002", "data-size-trailing-bytes", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF002", "xrf-data-size-trailing-bytes", old_names=("data-size-trailing-bytes",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#data-size", profiles={"reader": Severity.WARNING})
 def data_size_trailing_bytes(ctx: CheckContext) -> Iterator[Problem]:
     """No ENVI data member holds bytes after ``header offset`` + samples·lines·bands·itemsize."""
@@ -144,7 +146,8 @@ def _differs(ctx: CheckContext, member: str, checks: list[tuple[str, bool, str]]
             yield Problem(f"{key} of {member} must {expected}", _at(ctx, member, key))
 
 
-@rule("XRF003", "reference-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF003", "xrf-reference-dimensions", old_names=("reference-dimensions",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#reference-dimensions")
 def reference_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     """White and black references have the cube's samples and bands, and 1 line or the cube's lines."""
@@ -159,7 +162,8 @@ def reference_dimensions(ctx: CheckContext) -> Iterator[Problem]:
             ])
 
 
-@rule("XRF004", "preview-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF004", "xrf-preview-dimensions", old_names=("preview-dimensions",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#preview-dimensions")
 def preview_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     """Every preview has no more samples, lines or bands than the cube."""
@@ -182,7 +186,7 @@ def _mask_names(ctx: CheckContext) -> tuple[str, ...]:
     return tuple(names) if isinstance(names, tuple) else ()
 
 
-@rule("XRF005", "mask-missing", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF005", "xrf-mask-missing", old_names=("mask-missing",), severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#masks")
 def mask_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Each ``class names`` entry of ``data.hdr`` has its mask ``Exploration/<name>.envi`` + ``.hdr``."""
@@ -193,7 +197,7 @@ def mask_missing(ctx: CheckContext) -> Iterator[Problem]:
                           _at(ctx, CUBE_HEADER, "class names", item))
 
 
-@rule("XRF006", "mask-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF006", "xrf-mask-dimensions", old_names=("mask-dimensions",), severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#masks")
 def mask_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     """Every class mask has one band and the cube's samples and lines."""
@@ -220,7 +224,8 @@ def _classification(ctx: CheckContext) -> tuple[str, str] | None:
     return data, data.removesuffix(DATA_SUFFIX) + HEADER_SUFFIX
 
 
-@rule("XRF007", "classification-dimensions", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF007", "xrf-classification-dimensions", old_names=("classification-dimensions",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#classification-file")
 def classification_dimensions(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the classification file has the cube's samples and lines."""
@@ -234,7 +239,8 @@ def classification_dimensions(ctx: CheckContext) -> Iterator[Problem]:
         ])
 
 
-@rule("XRF008", "classification-file-type", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("XRF008", "xrf-classification-file-type", old_names=("classification-file-type",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="consistency.md#classification-file-type")
 def classification_file_type(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the classification file's header says ``file type = ENVI Classification``."""
@@ -245,7 +251,8 @@ def classification_file_type(ctx: CheckContext) -> Iterator[Problem]:
                       _at(ctx, found[1], "file type"))
 
 
-@rule("XRF009", "classification-classes", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF009", "xrf-classification-classes", old_names=("classification-classes",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#classification-classes")
 def classification_classes(ctx: CheckContext) -> Iterator[Problem]:
     """``classes`` and ``class names`` of the classification file agree with ``data.hdr`` when both give them."""
@@ -294,7 +301,8 @@ def _csv_problem(member: str, issue: CsvIssue) -> Problem:
     return Problem(issue.message, Location(member=member, line=issue.line, item=issue.column))
 
 
-@rule("XRF010", "bbox-csv-unreadable", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF010", "xrf-bbox-csv-unreadable", old_names=("bbox-csv-unreadable",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#bbox-format")
 def bbox_csv_unreadable(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the bounding-box CSV is UTF-8, well-formed CSV and at most 16 MiB."""
@@ -308,14 +316,15 @@ def bbox_csv_unreadable(ctx: CheckContext) -> Iterator[Problem]:
     yield from _csv_issues(ctx, ("encoding", "csv"))
 
 
-@rule("XRF011", "bbox-csv-row", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF011", "xrf-bbox-csv-row", old_names=("bbox-csv-row",), severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#bbox-format")
 def bbox_csv_row(ctx: CheckContext) -> Iterator[Problem]:
     """Each bounding-box row has 5 cells with integer coordinates and a positive width and height."""
     yield from _csv_issues(ctx, ("columns", "integer", "size"))
 
 
-@rule("XRF012", "bbox-outside-image", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF012", "xrf-bbox-outside-image", old_names=("bbox-outside-image",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#bbox-inside", profiles={"reader": Severity.WARNING})
 def bbox_outside_image(ctx: CheckContext) -> Iterator[Problem]:
     """Each bounding box lies inside the image: left + width <= samples and top + height <= lines."""
@@ -328,7 +337,8 @@ def bbox_outside_image(ctx: CheckContext) -> Iterator[Problem]:
                       f"{cube.samples}x{cube.lines} image", Location(member=found[0], line=box.line, item=column))
 
 
-@rule("XRF013", "bbox-csv-formula", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("XRF013", "xrf-bbox-csv-formula", old_names=("bbox-csv-formula",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="consistency.md#bbox-formula")
 def bbox_csv_formula(ctx: CheckContext) -> Iterator[Problem]:
     """No bounding-box cell starts with ``=``, ``+``, ``-``, ``@``, tab or CR (spreadsheet formula injection)."""
@@ -356,7 +366,8 @@ def _thumbnail(ctx: CheckContext) -> JpegInfo | JpegError | None:
     return memo(ctx, "thumbnail", parse)
 
 
-@rule("XRF014", "thumbnail-not-jpeg", severity=Severity.ERROR, level=Level.CONSISTENCY,
+@rule("XRF014", "xrf-thumbnail-not-jpeg", old_names=("thumbnail-not-jpeg",),
+      severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#thumbnail")
 def thumbnail_not_jpeg(ctx: CheckContext) -> Iterator[Problem]:
     """``thumbnail.jpg`` is a JPEG whose frame header (SOF marker) gives its size."""
@@ -365,7 +376,8 @@ def thumbnail_not_jpeg(ctx: CheckContext) -> Iterator[Problem]:
         yield Problem(f"not a readable JPEG: {found.reason}", Location(member=THUMBNAIL, offset=found.offset))
 
 
-@rule("XRF015", "thumbnail-larger-than-cube", severity=Severity.INFO, level=Level.CONSISTENCY,
+@rule("XRF015", "xrf-thumbnail-larger-than-cube", old_names=("thumbnail-larger-than-cube",),
+      severity=Severity.INFO, level=Level.CONSISTENCY,
       spec="consistency.md#thumbnail-size")
 def thumbnail_larger_than_cube(ctx: CheckContext) -> Iterator[Problem]:
     """Tell when the thumbnail is larger than the cube (its resolution is arbitrary: information only)."""
@@ -377,7 +389,8 @@ def thumbnail_larger_than_cube(ctx: CheckContext) -> Iterator[Problem]:
                           Location(member=THUMBNAIL, offset=found.offset))
 
 
-@rule("XRF016", "thumbnail-jpeg-process", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("XRF016", "xrf-thumbnail-jpeg-process", old_names=("thumbnail-jpeg-process",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="consistency.md#thumbnail-process")
 def thumbnail_jpeg_process(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the thumbnail is a baseline, extended or progressive Huffman JPEG (SOF0/1/2)."""

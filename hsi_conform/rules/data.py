@@ -138,7 +138,8 @@ def _bands(bands: list[int]) -> str:
     return shown + (f", ... ({len(bands)} in all)" if len(bands) > 10 else "")
 
 
-@rule("DAT001", "nonfinite-values", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("DAT001", "dat-nonfinite-values", old_names=("nonfinite-values",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="data.md#nonfinite")
 def nonfinite_values(ctx: CheckContext) -> Iterator[Problem]:
     """Float and complex arrays hold no NaN or infinite values."""
@@ -149,7 +150,8 @@ def nonfinite_values(ctx: CheckContext) -> Iterator[Problem]:
                           f"sample {sample} (0-based)", Location(member=pair.data, offset=offset))
 
 
-@rule("DAT002", "zero-band", severity=Severity.WARNING, level=Level.CONSISTENCY, spec="data.md#zero-band")
+@rule("DAT002", "dat-zero-band", old_names=("zero-band",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY, spec="data.md#zero-band")
 def zero_band(ctx: CheckContext) -> Iterator[Problem]:
     """No band of the cube or of a preview is all zero (a dead or unwritten band)."""
     for pair, scan in _scans(ctx, (Scope.ROOT, Scope.PREVIEW)):
@@ -157,7 +159,7 @@ def zero_band(ctx: CheckContext) -> Iterator[Problem]:
             yield Problem(f"all-zero band(s) (0-based): {_bands(scan.zero_bands)}", Location(member=pair.data))
 
 
-@rule("DAT003", "saturated-band", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("DAT003", "dat-saturated-band", old_names=("saturated-band",), severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="data.md#saturated-band")
 def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
     """No band of an integer cube or preview has every value at the data type's maximum."""
@@ -196,7 +198,8 @@ def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, t
     return count, lines * white.shape[1] * white.shape[2], first
 
 
-@rule("DAT004", "white-not-above-black", severity=Severity.WARNING, level=Level.CONSISTENCY,
+@rule("DAT004", "dat-white-not-above-black", old_names=("white-not-above-black",),
+      severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="data.md#white-above-black")
 def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the white reference is above the black one for every pixel and band."""

@@ -47,21 +47,24 @@ def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Prob
                               entry_location(member, header, entry))
 
 
-@rule("FLD001", "mandatory-field-missing", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD001", "fld-mandatory-field-missing", old_names=("mandatory-field-missing",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#mandatory-fields")
 def mandatory_field_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI header has the fields mandatory in its scope (bands, lines, samples, data type, ...)."""
     yield from _missing(ctx, "required_in", defaultable=False)
 
 
-@rule("FLD002", "defaultable-field-missing", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD002", "fld-defaultable-field-missing", old_names=("defaultable-field-missing",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#envi-defaults", profiles={"reader": Severity.WARNING})
 def defaultable_field_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI header has `byte order` and `file type` (mandatory in D4.1, though ENVI has defaults)."""
     yield from _missing(ctx, "required_in", defaultable=True)
 
 
-@rule("FLD003", "recommended-field-missing", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD003", "fld-recommended-field-missing", old_names=("recommended-field-missing",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#recommended-fields")
 def recommended_field_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Headers have the fields recommended in their scope (wavelength in previews and references, units)."""
@@ -95,7 +98,8 @@ def _item_problems(f: Field) -> Iterator[Problem]:
             yield f.problem(f"item {index}: {exc.reason}", index)
 
 
-@rule("FLD004", "value-kind-mismatch", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD004", "fld-value-kind-mismatch", old_names=("value-kind-mismatch",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#value-kinds")
 def value_kind_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     """Values have their field's kind: numbers where numbers are expected, lists only where lists are."""
@@ -103,7 +107,8 @@ def value_kind_mismatch(ctx: CheckContext) -> Iterator[Problem]:
         yield from _kind_problems(f)
 
 
-@rule("FLD005", "enum-value-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD005", "fld-enum-value-invalid", old_names=("enum-value-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#enumerations")
 def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """Every enumerated field (`data type`, `interleave`, `byte order`) holds an allowed value."""
@@ -117,7 +122,8 @@ def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem("code is not defined by ENVI" if undefined else exc.reason)
 
 
-@rule("FLD006", "file-type-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD006", "fld-file-type-invalid", old_names=("file-type-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#file-type", profiles={"reader": Severity.WARNING})
 def file_type_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """`file type` is `ENVI Standard` in the root, previews and references, an allowed type in Exploration/."""
@@ -131,7 +137,8 @@ def file_type_invalid(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{value!r} in a {f.scope.value} header; expected {names} (case-sensitive)")
 
 
-@rule("FLD007", "data-type-non-portable", severity=Severity.INFO, level=Level.SEMANTICS,
+@rule("FLD007", "fld-data-type-non-portable", old_names=("data-type-non-portable",),
+      severity=Severity.INFO, level=Level.SEMANTICS,
       spec="semantics.md#non-portable-data-types")
 def data_type_non_portable(ctx: CheckContext) -> Iterator[Problem]:
     """Cube data types are readable everywhere (not complex 6/9 nor 64-bit integer 14/15)."""
@@ -150,7 +157,8 @@ def _expected_count(header: Header, rule_text: str) -> tuple[int, ...] | None:
     return (3 * base,) if rule_text == "3*classes" else (base,)
 
 
-@rule("FLD008", "list-count-mismatch", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD008", "fld-list-count-mismatch", old_names=("list-count-mismatch",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#counts")
 def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     """Per-band lists have `bands` values, class lists `classes` (3 x for `class lookup`), `default bands` 1 or 3."""
@@ -185,7 +193,8 @@ def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | 
     return None
 
 
-@rule("FLD009", "value-out-of-range", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD009", "fld-value-out-of-range", old_names=("value-out-of-range",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#ranges")
 def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
     """Numbers are within their field's range (dimensions > 0, wavelength > 0, default bands in 1..bands, ...)."""

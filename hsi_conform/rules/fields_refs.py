@@ -50,7 +50,8 @@ def _procedures(ctx: CheckContext) -> Iterator[tuple[Field, tuple[Procedure | Pr
             yield f, _parsed(f.entry.items or ())
 
 
-@rule("FLD019", "read-procedure-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD019", "fld-read-procedure-invalid", old_names=("read-procedure-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#read-procedures")
 def read_procedure_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """Every `read procedures` item follows grammar/read_procedures.lark (crop, resample, rotate, ...)."""
@@ -61,7 +62,8 @@ def read_procedure_invalid(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"more than {MAX_PROCEDURES} procedures; the rest is not checked", MAX_PROCEDURES)
 
 
-@rule("FLD020", "read-procedure-unknown", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD020", "fld-read-procedure-unknown", old_names=("read-procedure-unknown",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#unknown-procedures")
 def read_procedure_unknown(ctx: CheckContext) -> Iterator[Problem]:
     """`read procedures` items name a procedure of D4.1 (microservice, resample, crop, rotate, merge)."""
@@ -70,7 +72,8 @@ def read_procedure_unknown(ctx: CheckContext) -> Iterator[Problem]:
         yield from capped(f.problem(f"item {i}: unknown procedure {p.name!r}", i) for i, p in unknown)
 
 
-@rule("FLD021", "read-procedure-microservice", severity=Severity.INFO, level=Level.SEMANTICS,
+@rule("FLD021", "fld-read-procedure-microservice", old_names=("read-procedure-microservice",),
+      severity=Severity.INFO, level=Level.SEMANTICS,
       spec="semantics.md#microservices")
 def read_procedure_microservice(ctx: CheckContext) -> Iterator[Problem]:
     """`microservice:` procedures are listed: they run code that is not in the container."""
@@ -79,7 +82,8 @@ def read_procedure_microservice(ctx: CheckContext) -> Iterator[Problem]:
         yield from capped(f.problem(f"item {i}: runs micro-service {p.service!r}", i) for i, p in services)
 
 
-@rule("FLD022", "read-procedure-out-of-bounds", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD022", "fld-read-procedure-out-of-bounds", old_names=("read-procedure-out-of-bounds",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#procedure-bounds")
 def read_procedure_out_of_bounds(ctx: CheckContext) -> Iterator[Problem]:
     """`crop` ranges lie within the cube as the procedures before it leave it."""
@@ -119,7 +123,8 @@ def _links(ctx: CheckContext) -> Iterator[tuple[Field, str]]:
             yield f, f.entry.value_raw.strip(" \t")
 
 
-@rule("FLD023", "file-reference-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD023", "fld-file-reference-invalid", old_names=("file-reference-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#file-references")
 def file_reference_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """File names in header values stay inside the container (no `..`, no absolute path, no backslash)."""
@@ -129,7 +134,8 @@ def file_reference_invalid(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{value!r} {reason}")
 
 
-@rule("FLD024", "file-reference-missing", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD024", "fld-file-reference-missing", old_names=("file-reference-missing",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#file-references")
 def file_reference_missing(ctx: CheckContext) -> Iterator[Problem]:
     """`classification file` and `bounding boxes` name members that exist in Exploration/."""
@@ -140,7 +146,8 @@ def file_reference_missing(ctx: CheckContext) -> Iterator[Problem]:
                 yield f.problem(f"{target!r} is not in the container")
 
 
-@rule("FLD025", "sensor-file-missing", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD025", "fld-sensor-file-missing", old_names=("sensor-file-missing",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#sensor-type")
 def sensor_file_missing(ctx: CheckContext) -> Iterator[Problem]:
     """`sensor type` names a camera file under Metadata/ (the name itself, or with an extension)."""

@@ -23,7 +23,8 @@ _UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
 _NESTING_ALLOWED = frozenset({"read procedures"})
 
 
-@rule("FLD010", "wavelength-not-sorted", severity=Severity.INFO, level=Level.SEMANTICS,
+@rule("FLD010", "fld-wavelength-not-sorted", old_names=("wavelength-not-sorted",),
+      severity=Severity.INFO, level=Level.SEMANTICS,
       spec="semantics.md#wavelength-order")
 def wavelength_not_sorted(ctx: CheckContext) -> Iterator[Problem]:
     """Wavelengths increase from band to band (real sensors may overlap: only a note)."""
@@ -36,7 +37,8 @@ def wavelength_not_sorted(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"item {drop}: {values[drop]:g} follows {values[drop - 1]:g}", drop)
 
 
-@rule("FLD011", "wavelength-units-unknown", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD011", "fld-wavelength-units-unknown", old_names=("wavelength-units-unknown",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#wavelength-units")
 def wavelength_units_unknown(ctx: CheckContext) -> Iterator[Problem]:
     """`wavelength units` is one of ENVI's units (Nanometers, nm, Micrometers, um, ..., case-insensitive)."""
@@ -46,7 +48,8 @@ def wavelength_units_unknown(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{value!r} is not an ENVI wavelength unit")
 
 
-@rule("FLD012", "acquisition-time-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD012", "fld-acquisition-time-invalid", old_names=("acquisition-time-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#acquisition-time")
 def acquisition_time_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """`acquisition time` is an ISO 8601 date or date-time in one of the forms of D4.1 section 2.7."""
@@ -59,7 +62,8 @@ def acquisition_time_invalid(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(exc.reason)
 
 
-@rule("FLD013", "nested-list-not-allowed", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD013", "fld-nested-list-not-allowed", old_names=("nested-list-not-allowed",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#nesting")
 def nested_list_not_allowed(ctx: CheckContext) -> Iterator[Problem]:
     """Only `read procedures` items hold nested braces; no other field of the table has nested lists."""
@@ -70,7 +74,8 @@ def nested_list_not_allowed(ctx: CheckContext) -> Iterator[Problem]:
         yield from capped(f.problem(f"item {i} is a nested list", i) for i in nested)
 
 
-@rule("FLD014", "temperature-list", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD014", "fld-temperature-list", old_names=("temperature-list",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#temperature")
 def temperature_list(ctx: CheckContext) -> Iterator[Problem]:
     """`temperature` is one number in degrees Celsius, not a list of sensor-board temperatures."""
@@ -79,7 +84,8 @@ def temperature_list(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"a list of {len(f.entry.items or ())} values; D4.1 defines one Float (°C)")
 
 
-@rule("FLD015", "data-offset-scalar", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD015", "fld-data-offset-scalar", old_names=("data-offset-scalar",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#data-offset-values")
 def data_offset_scalar(ctx: CheckContext) -> Iterator[Problem]:
     """Per-band offsets (`data offset values`) form a list `{v, v, ...}`, as in ENVI, not one Float."""
@@ -93,7 +99,7 @@ def data_offset_scalar(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"a single value, and {exc.reason}")
 
 
-@rule("FLD016", "text-not-braced", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD016", "fld-text-not-braced", old_names=("text-not-braced",), severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#free-text")
 def text_not_braced(ctx: CheckContext) -> Iterator[Problem]:
     """Free-text fields (`description`, `coordinate system string`) are written in braces: `{text}`."""
@@ -121,7 +127,8 @@ def _pixel_size_problems(f: Field) -> Iterator[Problem]:
             yield f.problem(f"item 2: {items[2]!r} is not units=<unit>", 2)
 
 
-@rule("FLD017", "pixel-size-invalid", severity=Severity.ERROR, level=Level.SEMANTICS,
+@rule("FLD017", "fld-pixel-size-invalid", old_names=("pixel-size-invalid",),
+      severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#pixel-size")
 def pixel_size_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """`pixel size` is `{x, y}` or `{x, y, units=<unit>}` with x, y > 0."""
@@ -139,7 +146,8 @@ def _representable(value: float, dtype: np.dtype[np.generic]) -> bool:
     return True
 
 
-@rule("FLD018", "ignore-value-not-representable", severity=Severity.WARNING, level=Level.SEMANTICS,
+@rule("FLD018", "fld-ignore-value-not-representable", old_names=("ignore-value-not-representable",),
+      severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#data-ignore-value")
 def ignore_value_not_representable(ctx: CheckContext) -> Iterator[Problem]:
     """Ignore values can occur in the data type (no NaN or -9999 in unsigned integer data)."""

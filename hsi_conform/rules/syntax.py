@@ -14,8 +14,8 @@ from hsi_conform.rules import rule
 from hsi_conform.rules.context import CheckContext, diagnostic_location
 
 
-@rule("HDR000", "not-an-envi-header", severity=Severity.FATAL, level=Level.SYNTAX,
-      spec="header-syntax.md#magic")
+@rule("HDR000", "hdr-not-an-envi-header", old_names=("not-an-envi-header",), severity=Severity.FATAL,
+      level=Level.SYNTAX, spec="header-syntax.md#magic")
 def not_an_envi_header(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI header member of the container starts with the ``ENVI`` magic."""
     for pair in ctx.envi_pairs():
@@ -40,5 +40,6 @@ def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iter
 
 
 for _decision in DIAGNOSTICS:
-    rule(_decision.id, _decision.code, severity=_decision.severity, level=Level.SYNTAX,
-         spec=_decision.anchor, profiles={"reader": _decision.reader})(_diagnostic_check(_decision))
+    # The rule is named after its diagnostic code, with the area in front (the code alone was its first name).
+    rule(_decision.id, f"hdr-{_decision.code}", old_names=(_decision.code,), severity=_decision.severity,
+         level=Level.SYNTAX, spec=_decision.anchor, profiles={"reader": _decision.reader})(_diagnostic_check(_decision))

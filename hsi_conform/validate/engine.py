@@ -92,7 +92,7 @@ def _normalise(selector: str) -> str:
 
 def _specificity(selector: str, rule: RuleSpec) -> int:
     """How specifically ``selector`` names ``rule`` (-1 when it does not)."""
-    if selector == rule.name:
+    if selector == rule.name or selector in rule.old_names:
         return _NAME_SPECIFICITY
     normal = _normalise(selector)
     return len(normal) if rule.id.startswith(normal) and normal.isupper() else -1

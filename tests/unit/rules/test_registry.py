@@ -208,3 +208,29 @@ def test_text_and_json_listings() -> None:
         }
     ]
     assert len(lines) == 1 and lines[0].startswith("ZIP001")
+
+
+def test_every_builtin_name_starts_with_its_area() -> None:
+    for r in load_builtin_rules():
+        assert r.name.startswith(r.id[:3].lower()), (r.id, r.name)
+
+
+def test_a_name_without_its_area_is_rejected() -> None:
+    with isolated_registry(), pytest.raises(ValueError, match="area"):
+        register("HDR001", "key-case", level=Level.SYNTAX)
+
+
+def test_old_names_still_find_the_rule() -> None:
+    load_builtin_rules()
+    assert get_rule("key-case") is get_rule("HDR015") is get_rule("hdr-key-case")
+    assert get_rule("mandatory-field-missing").id == "FLD001"
+
+
+def test_an_old_name_cannot_be_taken_twice() -> None:
+    with isolated_registry() as registry:
+        register("ZIP001", "zip-a", old_names=("a",))
+        with pytest.raises(ValueError):
+            register("ZIP002", "zip-b", old_names=("a",))
+        with pytest.raises(ValueError):
+            register("ZIP003", "zip-c", old_names=("zip-a",))
+        assert len(registry) == 1

@@ -263,11 +263,12 @@ def test_rules_are_registered_from_the_table() -> None:
     spec = SYNTAX_SPEC.read_text(encoding="utf-8")
     for decision in DIAGNOSTICS:
         r = get_rule(decision.id)
-        assert (r.name, r.severity, r.level) == (decision.code, decision.severity, Level.SYNTAX)
+        assert (r.name, r.severity, r.level) == (f"hdr-{decision.code}", decision.severity, Level.SYNTAX)
+        assert r.old_names == (decision.code,) and get_rule(decision.code) is r
         assert dict(r.profile_severity) == {"reader": decision.reader}
         assert f'id="{decision.code}"' in spec
     magic = get_rule("HDR000")
-    assert (magic.name, magic.severity, magic.level) == ("not-an-envi-header", Severity.FATAL, Level.SYNTAX)
+    assert (magic.name, magic.severity, magic.level) == ("hdr-not-an-envi-header", Severity.FATAL, Level.SYNTAX)
     assert 'id="magic"' in spec
 
 

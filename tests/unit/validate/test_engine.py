@@ -17,6 +17,7 @@ from hsi_conform.rules import (
     all_rules,
     get_rule,
     isolated_registry,
+    load_builtin_rules,
     rule,
 )
 from hsi_conform.validate.engine import (
@@ -386,3 +387,13 @@ def test_check_refuses_a_policy_that_selects_nothing(tmp_path: Path) -> None:
         with pytest.raises(ConfigError):
             check(path, policy=policy)
     assert check(path, policy=Policy(select=("HDR0",))).conformant
+
+
+def test_an_old_rule_name_selects_and_grades_its_rule() -> None:
+    load_builtin_rules()
+    key_case = get_rule("HDR015")
+    assert key_case.name == "hdr-key-case"
+    for name in ("key-case", "hdr-key-case"):
+        assert not is_selected(key_case, Policy(ignore=(name,)))
+        assert effective_severity(key_case, Policy(severity_overrides={name: INF})) is INF
+    check_selection(Policy(select=("key-case",)))
