@@ -70,6 +70,8 @@ def fields_md() -> str:
         "`reference` = `Reference/*.hdr`, `exploration` = ENVI headers under `Exploration/`. Counts: `bands` = one",
         "value per band, `classes` = one per class, `3*classes` = an RGB triple per class, `1|3` = one or three.",
         "Keys the table does not know are kept verbatim (D4.1 §2.8 allows any further field).",
+        "<a id=\"envi-fields\"></a>`ENVI` in the D4.1 column marks a field of ENVI's header format that D4.1 relies",
+        "on without listing it (`wavelength units`, `data ignore value`, ...).",
         "",
         "| field | D4.1 | kind | mandatory in | should be in | count | values | summary |",
         "|---|---|---|---|---|---|---|---|",

@@ -1,7 +1,7 @@
 """Strict, stdlib-only structural ZIP reader.
 
 Stdlib :mod:`zipfile` is a reader, not a validator: it accepts prefixes, trailing bytes, lying sizes,
-local/central disagreement and duplicates (ZIP-AND-SAFETY.md §0). :func:`read_zip_structure` parses the end
+local/central disagreement and duplicates (spec/container.md#structure). :func:`read_zip_structure` parses the end
 records, the central directory and every local header itself, accounts for every byte of the file and turns
 each deviation into a :class:`ZipIssue` with a stable code from :data:`ISSUE_CODES`. It never raises on
 malformed bytes; only real I/O errors (:class:`OSError`) escape. :func:`iter_member_crc` then streams each

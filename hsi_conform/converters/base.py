@@ -2,7 +2,7 @@
 
 Every format converts to and from :class:`HsiDataset` (the header model, lazily opened arrays, references,
 previews and every other member kept as bytes or as a lazy file range), so N formats need 2N functions, never
-N² pairwise ones (STYLE.md §8).
+N² pairwise ones (spec/README.md#converters).
 """
 
 from __future__ import annotations

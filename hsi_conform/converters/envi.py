@@ -1,4 +1,4 @@
-"""The ``envi`` converter: a plain ENVI header/data pair ⇄ ``.hsi`` container (CONVERTERS.md §3).
+"""The ``envi`` converter: a plain ENVI header/data pair ⇄ ``.hsi`` container (spec/envi-mapping.md).
 
 Decisions (the patterns and value maps live in ``converters/envi.toml``):
 

@@ -1,4 +1,4 @@
-"""The ``legacy`` converter: VEsolve / imanto pro style processed float32 ENVI exports (CONVERTERS.md §7).
+"""The ``legacy`` converter: VEsolve / imanto pro style processed float32 ENVI exports (spec/legacy-mapping.md).
 
 No public description of these exports exists, so the importer accepts exactly what the plain ENVI importer
 accepts (:mod:`hsi_conform.converters.envi`) and keeps everything else. Decisions (data in

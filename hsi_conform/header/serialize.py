@@ -1,4 +1,4 @@
-"""The canonical header writer (DECISIONS.md 10, spec/header-syntax.md#canonical-form).
+"""The canonical header writer (spec/header-syntax.md#canonical-form).
 
 Canonical form: ``ENVI`` then one ``key = value`` per entry, keys in lower case with single spaces, LF line
 ends, UTF-8, lists as ``{a, b}`` wrapped so that no line exceeds :data:`MAX_LINE` characters (GDAL drops

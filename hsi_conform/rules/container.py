@@ -59,8 +59,9 @@ class ZipRule:
 
 
 # FATAL only where no central directory can be read (or stdlib zipfile refuses to open the archive): nothing
-# else can run. ERROR for every must-reject of ZIP-AND-SAFETY.md §1.3; WARNING for what is legal ZIP but
-# unwanted in an exchange file. The reader profile downgrades what only matters when extracting to disk.
+# else can run. ERROR for everything a strict reader must reject; WARNING for what is legal ZIP but unwanted in an
+# exchange file (spec/container.md#severity-principle). The reader profile downgrades what only matters when
+# extracting to disk.
 ZIP_RULES: tuple[ZipRule, ...] = (
     # archive-level structure (spec/container.md#structure)
     ZipRule("ZIP001", "not-a-zip", F, F, "The file is a ZIP archive."),

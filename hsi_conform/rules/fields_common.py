@@ -26,8 +26,9 @@ from hsi_conform.rules.context import CheckContext, entry_location, span_locatio
 #: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
 MAX_ITEM_FINDINGS = 20
 
-#: ENVI's defaults for mandatory fields a reader can do without (HEADER-EDGE-CASES 65, 69, 70; the field table
-#: has no ``default`` property yet): spec/semantics.md#envi-defaults.
+#: ENVI's defaults for mandatory fields a reader can do without (header edge cases E65, E69, E70,
+#: spec/header-syntax.md#edge-cases; the field table has no ``default`` property yet): spec/semantics.md#envi-defaults
+#: and spec/semantics.md#header-offset.
 ENVI_DEFAULTS: dict[str, str] = {"byte order": "0", "file type": "ENVI Standard", "header offset": "0"}
 
 T = TypeVar("T")

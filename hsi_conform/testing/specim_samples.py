@@ -1,6 +1,6 @@
 """Synthetic but realistic SPECIM dataset folders (SPECIM IQ and Lumo Recorder/Scanner), tiny and deterministic.
 
-The headers follow the real layouts quoted in the design notes (CONVERTERS.md 2.1 and 2.2): CRLF line ends,
+The headers follow the real IQ and Lumo layouts (spec/specim-mapping.md#folders): CRLF line ends,
 ``file type = ENVI``, mixed-case keys (``Start Time``, ``Wavelength``), the Lumo date forms
 (``DATE(yyyy-mm-dd): 2019-01-29``, ``UTC TIME: 14:46:16``) and the IQ one (``03-02-2021``), vendor keys (``tint``,
 ``fps_qpf``, ``himg``, ``sensorid``, ``calibration pack``), a double blank inside a key

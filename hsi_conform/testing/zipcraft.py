@@ -1,7 +1,6 @@
-r"""Field-level ZIP builder for hostile test archives (ZIP-AND-SAFETY.md §1.1).
+r"""Field-level ZIP builder for hostile test archives (the threats the ZIP rules of spec/container.md detect).
 
-Every local-header, central-directory and end-record field can be set independently, so each threat of the
-checklist is one line::
+Every local-header, central-directory and end-record field can be set independently, so each threat is one line::
 
     from hsi_conform.testing.zipcraft import Entry, build
 

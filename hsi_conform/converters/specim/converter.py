@@ -1,6 +1,6 @@
 """The ``specim`` converter: SPECIM IQ and Lumo Recorder/Scanner folders (FX10/FX17/FENIX/SWIR) <-> container.
 
-Import (CONVERTERS.md 2.4) is lossless by construction:
+Import (spec/specim-mapping.md#import) is lossless by construction:
 
 * ``capture/<id>.raw`` goes into ``data.envi`` byte for byte (streamed, never rotated);
 * ``capture/<id>.hdr`` becomes ``data.hdr``, normalised to D4.1 (:mod:`~hsi_conform.converters.specim.header`);

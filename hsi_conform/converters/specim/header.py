@@ -1,11 +1,12 @@
 """Normalise a SPECIM ENVI header to the container's rules (D4.1), driven by ``converters/specim.toml``.
 
-What changes (HEADER-EDGE-CASES.md cases 19, 20, 30, 77, 87-90): keys are lower-cased with blanks collapsed and
-lines end in LF (the canonical writer); ``file type = ENVI`` becomes ``ENVI Standard``; vendor keys whose names D4.1
-redefines are renamed (``temperature`` list -> ``sensor temperatures``, ``sensor type`` -> ``device``);
-``acquisition time`` is synthesised in ISO 8601 from the vendor date and start time; missing ``wavelength units``
-are inferred from the wavelength range and marked by a comment line; every other vendor key and comment is kept.
-The verbatim vendor header is kept by the caller, so the change is lossless overall.
+What changes (spec/specim-mapping.md#header; header edge cases E19, E20, E30, E77, E87-E90 of
+spec/header-syntax.md#edge-cases): keys are lower-cased with blanks collapsed and lines end in LF (the canonical
+writer); ``file type = ENVI`` becomes ``ENVI Standard``; vendor keys whose names D4.1 redefines are renamed
+(``temperature`` list -> ``sensor temperatures``, ``sensor type`` -> ``device``); ``acquisition time`` is
+synthesised in ISO 8601 from the vendor date and start time; missing ``wavelength units`` are inferred from the
+wavelength range and marked by a comment line; every other vendor key and comment is kept. The verbatim vendor
+header is kept by the caller, so the change is lossless overall.
 """
 
 from __future__ import annotations

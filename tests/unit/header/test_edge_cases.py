@@ -1,4 +1,4 @@
-"""Every edge case of HEADER-EDGE-CASES.md §2 (1-90, W1-W3): one table row each.
+"""The project's list of header edge cases (E01-E90, W1-W3; spec/header-syntax.md#edge-cases): one table row each.
 
 Each row gives the header bytes (the snippet embedded after the 8 core fields unless the case is about the first
 line or a core field), the exact multiset of diagnostic codes the parser reports, and an optional check of
@@ -31,7 +31,7 @@ from hsi_conform.header.serialize import MAX_LINE, format_list
 # Helpers (shared with the other header test modules)
 # ----------------------------------------------------------------------------------------------------------
 
-#: The 8 core fields of HEADER-EDGE-CASES.md §2, in the order the cases embed them.
+#: The 8 core fields every case embeds (unless it is about one of them), in this order.
 CORE_FIELDS: tuple[tuple[str, str], ...] = (
     ("samples", "2"),
     ("lines", "2"),

@@ -1,6 +1,7 @@
-"""The canonical writer (DECISIONS.md 10): lower-case keys, ` = `, LF, wrapped lists, explicit header offset.
+"""The canonical writer: lower-case keys, ` = `, LF, wrapped lists, explicit header offset.
 
-SPy and GDAL must read what it writes, including a 300-band header whose lists need wrapping.
+The form is spec/header-syntax.md#canonical-form. SPy and GDAL must read what it writes, including a 300-band
+header whose lists need wrapping.
 """
 
 from __future__ import annotations
