@@ -8,18 +8,17 @@ deferred: they are built on first use only.
 
 from __future__ import annotations
 
+import sys
+
+_STRATEGIES = "hsi_conform.testing.strategies"
+
 
 def _hypothesis_setup_hook() -> None:
-    """Register the type strategies and the settings profiles of hsi-conform."""
-    from hypothesis import strategies as st
+    """Register the type strategies and the settings profiles of hsi-conform.
 
-    from hsi_conform.header import Header
-    from hsi_conform.testing import strategies as hst
-    from hsi_conform.testing.generate import ValidContainer
-
-    st.register_type_strategy(Header, st.deferred(hst.headers))
-    st.register_type_strategy(ValidContainer, st.deferred(hst.valid_containers))
-    st.register_type_strategy(hst.ContainerBytes, st.deferred(
-        lambda: hst.valid_containers().map(lambda vc: hst.ContainerBytes(vc.data))))
-    st.register_type_strategy(hst.Mutant, st.deferred(hst.mutants))
-    hst.register_profiles()
+    Importing the strategies module registers them. When that module is itself being imported (it imports
+    Hypothesis, which runs this hook), it is left alone: it registers when its own import finishes.
+    """
+    if _STRATEGIES in sys.modules:
+        return
+    import hsi_conform.testing.strategies  # noqa: F401  (registers on import)

@@ -54,6 +54,7 @@ __all__ = [
     "mutants",
     "mutations",
     "register_profiles",
+    "register_with_hypothesis",
     "valid_containers",
 ]
 
@@ -183,3 +184,21 @@ def register_profiles() -> None:
     """Register the settings profiles ``hsi-conform-ci`` and ``hsi-conform-nightly``."""
     settings.register_profile("hsi-conform-ci", max_examples=200, derandomize=True, deadline=None)
     settings.register_profile("hsi-conform-nightly", max_examples=10_000, deadline=None)
+
+
+def register_with_hypothesis() -> None:
+    """Register the type strategies (``st.from_type(Header)``, ...) and the settings profiles with Hypothesis.
+
+    Idempotent. Runs when this module is imported and from the ``hypothesis`` entry point.
+    """
+    st.register_type_strategy(Header, st.deferred(headers))
+    st.register_type_strategy(ValidContainer, st.deferred(valid_containers))
+    st.register_type_strategy(ContainerBytes, st.deferred(
+        lambda: valid_containers().map(lambda vc: ContainerBytes(vc.data))))
+    st.register_type_strategy(Mutant, st.deferred(mutants))
+    register_profiles()
+
+
+# Importing this module imports Hypothesis, whose entry point calls back into this half-built module (see
+# _hypothesis_plugin); registering here, once everything above exists, serves both import orders.
+register_with_hypothesis()

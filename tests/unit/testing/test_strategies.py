@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
@@ -92,3 +94,12 @@ def test_settings_profiles_are_registered() -> None:
     assert settings.get_profile("hsi-conform-ci").max_examples == 200
     assert settings.get_profile("hsi-conform-ci").derandomize
     assert settings.get_profile("hsi-conform-nightly").max_examples == 10_000
+
+
+@pytest.mark.parametrize("first", ["import hsi_conform.testing.strategies", "import hypothesis"])
+def test_the_strategies_import_in_a_fresh_interpreter_whichever_comes_first(first: str) -> None:
+    # Importing the strategies imports Hypothesis, whose entry point calls back into the half-built module.
+    probe = (f"{first}\nfrom hypothesis import strategies as st\nfrom hsi_conform.header import Header\n"
+             "assert type(st.from_type(Header).example()).__name__ == 'Header'\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
