@@ -6,6 +6,7 @@ wheel and one virtual environment serve the whole module: building and installin
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import shutil
@@ -77,6 +78,14 @@ def test_wheel_contains_the_data_files_byte_for_byte(wheel: Path) -> None:
                     assert zf.read(inside) == source.read_bytes()
         assert "hsi_conform/py.typed" in names
         assert not any(n.startswith(("tests/", "fixtures/", "spec/")) for n in names)
+
+
+def test_wheel_registers_the_xarray_engine(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        points = configparser.ConfigParser(delimiters=("=",))
+        points.read_string(zf.read(name).decode())
+    assert dict(points["xarray.backends"]) == {"hsi": "hsi_conform.xarray_backend:HsiBackendEntrypoint"}
 
 
 def test_installed_wheel_loads_its_data_outside_the_checkout(installed: Installed) -> None:

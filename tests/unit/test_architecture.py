@@ -278,6 +278,7 @@ def test_layer_lookup() -> None:
     assert layer_of("hsi_conform.converters.specim.header") == 6
     assert layer_of("hsi_conform.cli.main") == layer_of("hsi_conform.__main__") == 10
     assert layer_of("hsi_conform.errors") == 0
+    assert layer_of("hsi_conform.xarray_backend") == 6 and layer_of("hsi_conform.header.mapinfo") == 1
     assert layer_of("hsi_conform.nowhere") is None
     assert upward_edges({"hsi_conform.header.model": {"hsi_conform.rules", "hsi_conform.errors"}}) == [
         ("hsi_conform.header.model", "hsi_conform.rules")]
