@@ -144,9 +144,19 @@ class ByteOrder(enum.IntEnum):
 ROOT_FILE_TYPES = ("ENVI Standard",)
 #: ``file type`` values the spec names for files in ``Exploration/``.
 EXPLORATION_FILE_TYPES = ("ENVI Standard", "ENVI Classification", "ENVI FFT", "PCA")
-#: Wavelength units of ENVI (``wavelength units``), compared case-insensitively.
-WAVELENGTH_UNITS = ("Micrometers", "um", "Nanometers", "nm", "Millimeters", "mm", "Centimeters", "cm",
-                    "Meters", "m", "Wavenumber", "Angstroms", "GHz", "MHz", "Index", "Unknown")
+#: Wavelength units of ENVI (``wavelength units``, compared case-insensitively), each with its UDUNITS spelling
+#: for CF attributes (None: an index or unknown, no physical unit).
+WAVELENGTH_UNITS: dict[str, str | None] = {
+    "Micrometers": "um", "um": "um", "Nanometers": "nm", "nm": "nm", "Millimeters": "mm", "mm": "mm",
+    "Centimeters": "cm", "cm": "cm", "Meters": "m", "m": "m", "Wavenumber": "cm-1", "Angstroms": "angstrom",
+    "GHz": "GHz", "MHz": "MHz", "Index": None, "Unknown": None,
+}
+_UDUNITS = {k.lower(): v for k, v in WAVELENGTH_UNITS.items()}
+
+
+def wavelength_udunits(value: str) -> str | None:
+    """Return the UDUNITS spelling of a ``wavelength units`` value (None when it is not one of ENVI's units)."""
+    return _UDUNITS.get(value.strip().lower())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

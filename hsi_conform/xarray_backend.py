@@ -21,7 +21,7 @@ import numpy as np
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.errors import ContainerError, ConverterUnavailableError, FieldValueError, HsiConformError
-from hsi_conform.fields import BY_KEY, Interleave
+from hsi_conform.fields import BY_KEY, Interleave, wavelength_udunits
 from hsi_conform.header import Entry, Header
 from hsi_conform.header.mapinfo import MapInfo, parse_map_info
 from hsi_conform.members import (
@@ -343,7 +343,7 @@ def _band_coordinates(header: Header, bands: int) -> dict[str, xr.Variable]:
 
 def _wavelength_units(header: Header) -> str | None:
     value = header.value("wavelength units")
-    return TABLE["wavelength_units"].get(value.strip().lower()) if isinstance(value, str) else None
+    return wavelength_udunits(value) if isinstance(value, str) else None
 
 
 def _map_coordinates(header: Header, layout: CubeLayout) -> dict[str, xr.Variable]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import hsi_conform
@@ -80,30 +78,3 @@ class CliResult:
 
 CliRunner = Callable[[Sequence[str | os.PathLike[str]]], CliResult]
 """The type of the ``cli`` fixture: call it with the argument list ``main`` would get (paths allowed)."""
-
-
-def missing_entry_points(pyproject: Path) -> dict[str, dict[str, str]]:
-    """Return ``group -> {name: value}`` of the entry points ``pyproject`` declares that Python cannot find.
-
-    An editable install records its entry points when it is installed, so one declared since then (the xarray
-    engine, say) is missing until the next ``pip install -e``.
-    """
-    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("entry-points", {})
-    missing: dict[str, dict[str, str]] = {}
-    for group, points in declared.items():
-        found = {ep.name for ep in entry_points(group=group)}
-        absent = {name: value for name, value in points.items() if name not in found}
-        if absent:
-            missing[group] = absent
-    return missing
-
-
-def write_entry_points(folder: Path, points: Mapping[str, Mapping[str, str]]) -> Path:
-    """Write a minimal dist-info declaring ``points`` into ``folder`` (put on ``sys.path``, Python finds them)."""
-    info = folder / "hsi_conform_checkout_entry_points-0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hsi-conform-checkout-entry-points\nVersion: 0\n")
-    text = "".join(f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in named.items()) + "\n"
-                   for group, named in points.items())
-    (info / "entry_points.txt").write_text(text)
-    return folder
