@@ -21,11 +21,15 @@ __all__ = [
     "ContainerError",
     "ConverterNotFoundError",
     "ConverterUnavailableError",
+    "DataBudgetError",
     "ExitCode",
     "FieldValueError",
     "HsiConformError",
     "InputUnreadableError",
+    "MemberNameError",
+    "NonconformantSourceError",
     "NotAnEnviHeaderError",
+    "OutputIsInputError",
     "UnknownSelectorError",
 ]
 
@@ -138,6 +142,46 @@ class ContainerError(HsiConformError):
         return f"container error in member {self.member!r}: {self.reason}"
 
 
+class MemberNameError(ContainerError, ValueError):
+    """A member name that a writer refuses: it could land outside the destination on some OS, or is not portable.
+
+    Judged by the one name policy of the strict reader (spec/safety.md#refused-names). A ``ValueError`` too, as the
+    container writer raised before. The exit code is ``NONCONFORMANT``: the source holding the name is at fault.
+
+    Attributes:
+        member: The name as given.
+        codes: The name policy's codes (``name-traversal``, ``name-drive``, ...).
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
+
+    def __init__(self, member: str, codes: Sequence[str]) -> None:
+        self.codes = tuple(codes)
+        super().__init__(member, f"refused member name ({', '.join(self.codes)})")
+        self.args = (member, self.codes)  # what __init__ takes, so that it pickles
+
+    def __str__(self) -> str:
+        return (f"refusing to write the member name {self.member!r} ({', '.join(self.codes)}): it could land "
+                "outside the destination or is not portable; nothing was written")
+
+
+class DataBudgetError(ContainerError):
+    """A conversion would write more than the source holds: members share bytes, or run past their file.
+
+    An overlap bomb makes thousands of members out of one region of the file; every writer refuses it before
+    writing anything (spec/safety.md#overlaps). The exit code is ``NONCONFORMANT``.
+
+    Attributes:
+        member: The member that reads bytes another member reads, or bytes past the end of its file.
+        reason: What is wrong.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
+
+    def __str__(self) -> str:
+        return f"refusing to convert: member {self.member!r} {self.reason}; nothing was written"
+
+
 class InputUnreadableError(HsiConformError):
     """The input cannot be read at all (missing, not a file, I/O error).
 
@@ -176,6 +220,30 @@ class ConfigError(HsiConformError):
         if self.source is None:
             return f"configuration error: {self.reason}"
         return f"configuration error in {self.source}: {self.reason}"
+
+
+class OutputIsInputError(ConfigError):
+    """An output path is an input: the same path, the same file (hard or symbolic link), inside or around it.
+
+    Nothing is read or written when this is raised (spec/safety.md#output-is-input). A usage error (exit 2).
+
+    Attributes:
+        output: The output path as given.
+        input_path: The input path it clashes with.
+        relation: How: ``"is"``, ``"is the same file as"``, ``"lies inside"`` or ``"contains"``.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, output: str, input_path: str, relation: str) -> None:
+        self.output = output
+        self.input_path = input_path
+        self.relation = relation
+        super().__init__(f"the output {output} {relation} the input {input_path}; nothing was written")
+        self.args = (output, input_path, relation)  # what __init__ takes, so that it pickles
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class UnknownSelectorError(ConfigError):
@@ -270,3 +338,19 @@ class ConformanceError(HsiConformError):
         if best is None:
             return f"{self.report.path}: not conformant"
         return f"{self.report.path}: {best}"
+
+
+class NonconformantSourceError(ConformanceError):
+    """``convert`` refuses a source that does not conform (give ``allow_nonconformant`` to convert it anyway).
+
+    Nothing is written when this is raised (spec/safety.md#nonconformant-sources).
+
+    Attributes:
+        report: The source's report.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
+
+    def __str__(self) -> str:
+        return (f"refusing to convert a nonconformant source ({super().__str__()}); "
+                "--allow-nonconformant converts it anyway")

@@ -37,6 +37,7 @@ __all__ = [
     "REFERENCE_DIR",
     "REFERENCE_NAMES",
     "ROOT_NAMES",
+    "SOURCE_REPORT",
     "THUMBNAIL",
     "WHITE",
     "Classified",
@@ -98,6 +99,10 @@ REFERENCES: tuple[str, ...] = (WHITE, BLACK)
 """The documented references, white first."""
 REFERENCE_NAMES: tuple[str, ...] = tuple(s + x for s in REFERENCES for x in (HEADER_SUFFIX, DATA_SUFFIX))
 """The documented file names inside :data:`REFERENCE_DIR` (``white.hdr``, ``white.envi``, ...)."""
+
+SOURCE_REPORT = METADATA_DIR + "hsi-conform/source-report.json"
+"""The validation report (JSON) of a nonconformant source that ``convert --allow-nonconformant`` converted anyway
+(spec/safety.md#nonconformant-sources)."""
 
 BOUNDING_BOXES_FILE = "bounding boxes.csv"
 """The bounding-box CSV's file name in :data:`EXPLORATION_DIR` when the ``bounding boxes`` field names none."""

@@ -6,6 +6,9 @@ naming what each accepts (``hsi-conform formats`` lists them all). ``convert`` r
 :func:`hsi_conform.converters.run_conversion`, prints what the reader noted (inferred values, quantisation error)
 and validates ``.hsi`` outputs: it exits ``OK`` when the output has no ERROR
 finding, ``NONCONFORMANT`` otherwise.
+
+A nonconformant container source is refused (its findings printed, exit ``NONCONFORMANT``, nothing written) unless
+``--allow-nonconformant`` is given; an output that is an input is a usage error (spec/safety.md#refused).
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
                    help="destination format: hsi, envi, specim, hdf5, tiff, ... (default: from DST's suffix)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader or writer option (repeatable; hsi-conform formats lists them)")
+    _add_allow_nonconformant(p)
     p.set_defaults(run=cmd_convert)
+
+
+def _add_allow_nonconformant(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-nonconformant", action="store_true",
+                   help="convert a .hsi source that does not conform anyway (its findings are kept in the output as "
+                        "Metadata/hsi-conform/source-report.json); by default it is refused")
 
 
 def add_formats(sub: argparse._SubParsersAction[Any]) -> None:
@@ -52,6 +62,7 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("dest", type=Path, metavar="DST_DIR")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
+    _add_allow_nonconformant(p)
     p.set_defaults(run=cmd_migrate)
 
 
@@ -73,18 +84,24 @@ def parse_options(values: list[str]) -> dict[str, str]:
 def cmd_convert(args: argparse.Namespace) -> ExitCode:
     """Run ``convert``."""
     from hsi_conform.converters import run_conversion
-    from hsi_conform.errors import InputUnreadableError
+    from hsi_conform.errors import InputUnreadableError, NonconformantSourceError
 
     options = parse_options(args.option)
     if not args.source.exists():
         raise InputUnreadableError(str(args.source), "no such file or directory")
     try:
-        done = run_conversion(args.source, args.dest, options, from_format=args.from_format, to_format=args.to_format)
+        done = run_conversion(args.source, args.dest, options, from_format=args.from_format, to_format=args.to_format,
+                              allow_nonconformant=args.allow_nonconformant)
     except ConverterNotFoundError as exc:
         usage = _usage_error(exc, args)
         if usage is None:
             raise  # no converter reads the source: exit 3, as for any unreadable input
         raise usage from exc
+    except NonconformantSourceError as exc:
+        from hsi_conform.report import render
+
+        sys.stdout.write(render("text", [exc.report]))  # the findings, as validate prints them
+        raise
     print(f"converted {args.source} ({done.reader}) -> {done.written} ({done.writer})")
     for note in done.notes:
         print(f"  note: {note}")
@@ -147,7 +164,8 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
-    summary = migrate(args.source, args.dest, options=parse_options(args.option))
+    summary = migrate(args.source, args.dest, options=parse_options(args.option),
+                      allow_nonconformant=args.allow_nonconformant)
     for line in summary.lines():
         print(line)
     return summary.exit_code

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hsi_conform import report
 from hsi_conform._atomic import publish_text
+from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
@@ -145,6 +146,7 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
         print(f"hsi-conform: cannot read {error.path}: {error.reason}", file=sys.stderr)
     if not paths:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
+    refuse_output_on_input(args.output, paths)  # a report never replaces what it reports on
     options = CheckOptions(content=Content(args.content))
     jobs = [(path, load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
                                select=_split(args.select), ignore=_split(args.ignore), severity=severity,

@@ -1,8 +1,10 @@
-"""Member-name policy shared by the strict reader and the container writer.
+"""Member-name policy shared by the strict reader and every writer.
 
 Names are judged twice: each name on its own (:func:`decode_name`, :func:`check_name`) and each name
 against the names before it (:class:`NameIndex`). Every problem is a ``(code, message)`` pair; codes are keys
-of ``ISSUE_CODES``.
+of ``ISSUE_CODES``. Writers (the container writer, and every converter that turns member names into file names
+or paths of another format) refuse a name with any problem through :func:`member_parts`, so a name the validator
+reports can never be written (spec/safety.md#refused-names).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FLAG_UTF8", "NameIndex", "Problem", "check_name", "decode_name", "name_problems"]
+from hsi_conform.errors import MemberNameError
+
+__all__ = ["FLAG_UTF8", "NameIndex", "Problem", "check_name", "decode_name", "member_parts", "name_problems"]
 
 #: General-purpose flag bit 11: the name (and comment) are UTF-8.
 FLAG_UTF8 = 0x800
@@ -153,6 +157,28 @@ def name_problems(name: str, *, max_name_bytes: int = 1024, max_component_bytes:
     _, problems = decode_name(raw, FLAG_UTF8)
     problems += check_name(name, raw, max_name_bytes=max_name_bytes, max_component_bytes=max_component_bytes)
     return _dedupe(problems)
+
+
+def member_parts(name: str) -> tuple[str, ...]:
+    """Return the path components of a member name a writer may use, or refuse the name.
+
+    The name is judged by :func:`name_problems`, the policy of the strict reader: a name is refused when it could
+    land outside a destination on any OS (``..``, ``/abs``, ``C:x``, ``//server/x``, backslashes, control
+    characters, NUL), or is not portable (a Windows device name, ``: < > | " ? *``, over-long, not NFC).
+
+    Args:
+        name: A member name (a directory's ends with ``/``).
+
+    Returns:
+        Its components (``("Metadata", "notes.txt")``), safe to join below a destination folder.
+
+    Raises:
+        MemberNameError: The name has a problem; its ``codes`` name them.
+    """
+    problems = name_problems(name)
+    if problems:
+        raise MemberNameError(name, [code for code, _ in problems])
+    return tuple(name.rstrip("/").split("/"))
 
 
 def _fold(name: str) -> str:

@@ -390,10 +390,13 @@ def iter_member_crc(
     *,
     chunk: int = 8 << 20,
 ) -> Iterator[tuple[ZipMember, int]]:
-    """Stream each member's stored bytes once and yield its computed CRC-32.
+    """Stream each member's stored bytes once and yield its computed CRC-32, reading each byte of the file once.
 
     Members whose data offset is unknown or whose data lies outside the file are skipped (they already carry
-    ``lfh-missing`` or ``data-bounds`` issues). Reads go into one reusable page-aligned anonymous mapping.
+    ``lfh-missing`` or ``data-bounds`` issues), and so is every member whose data shares bytes with a member that
+    starts earlier (it carries an ``overlap`` issue): thousands of entries pointing at one region cost one read
+    of the region, never one per entry, so the bytes read never exceed the file size. Reads go into one reusable
+    page-aligned anonymous mapping.
 
     Args:
         path_or_file: The archive the structure was read from (a path or a seekable binary file object).
@@ -410,7 +413,7 @@ def iter_member_crc(
     """
     if chunk <= 0:
         raise ValueError("chunk must be positive")
-    todo = list(structure.members if members is None else members)
+    todo = _disjoint(structure.members if members is None else members, structure.size)
     if isinstance(path_or_file, str | os.PathLike) and structure.size > 0:
         # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed.
         yield from _iter_crc_mapped(path_or_file, structure, todo, max(chunk, 64 << 20))
@@ -426,6 +429,19 @@ def iter_member_crc(
             if m.data_offset is None or m.data_end is None or m.data_end > structure.size:
                 continue
             yield m, _crc_range(f, view, m.data_offset, m.compressed_size)
+
+
+def _disjoint(members: Iterable[ZipMember], size: int) -> list[ZipMember]:
+    """Keep, in the given order, the members with data inside the file that share no byte with an earlier one."""
+    inside = [m for m in members if m.data_offset is not None and m.data_end is not None and m.data_end <= size]
+    keep: set[int] = set()
+    end = 0
+    for m in sorted(inside, key=lambda m: (m.data_offset or 0, m.data_end or 0, m.index)):
+        start, stop = m.data_offset or 0, m.data_end or 0
+        if start >= end or start == stop:  # empty members share nothing
+            keep.add(id(m))
+            end = max(end, stop)
+    return [m for m in inside if id(m) in keep]
 
 
 def _iter_crc_mapped(path: str | os.PathLike[str], structure: ZipStructure, todo: list[ZipMember],

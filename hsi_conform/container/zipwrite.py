@@ -25,12 +25,13 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from hsi_conform._atomic import AtomicFile
+from hsi_conform.errors import MemberNameError
 from hsi_conform.members import DATA_SUFFIX
 
-from ._file_name import FLAG_UTF8, NameIndex, name_problems
+from ._file_name import FLAG_UTF8, NameIndex, member_parts, name_problems
 from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
 
-__all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember"]
+__all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember", "member_parts"]
 
 #: Header id of the alignment padding extra field (commons-compress ResourceAlignmentExtraField).
 ALIGN_EXTRA_ID = 0xA11E
@@ -154,8 +155,9 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            ValueError: For an illegal, duplicate or colliding name (nothing is written; the writer stays
-                usable) or a directory name with data.
+            MemberNameError: For an illegal, duplicate or colliding name (a ``ValueError``; nothing is written,
+                the writer stays usable).
+            ValueError: For a directory name with data.
             RuntimeError: If the writer is closed.
         """
         view = memoryview(data).cast("B")
@@ -172,7 +174,8 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            ValueError: For an illegal name, or if the source changed size while being copied (the writer is
+            MemberNameError: For an illegal name (a ``ValueError``).
+            ValueError: If the source changed size while being copied (the writer is
                 then aborted).
             OSError: If the source cannot be read (the writer is aborted if writing had begun).
             RuntimeError: If the writer is closed.
@@ -196,7 +199,8 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            ValueError: For an illegal name or a wrong total size.
+            MemberNameError: For an illegal name (a ``ValueError``).
+            ValueError: For a wrong total size.
             RuntimeError: If the writer is closed.
         """
         if size < 0:
@@ -210,7 +214,7 @@ class ContainerWriter:
             name: Directory name.
 
         Raises:
-            ValueError: For an illegal or conflicting name.
+            MemberNameError: For an illegal or conflicting name (a ``ValueError``).
             RuntimeError: If the writer is closed.
         """
         self._add(name if name.endswith("/") else name + "/", 0, iter(()), 0)
@@ -224,8 +228,8 @@ class ContainerWriter:
             max_component_bytes=DEFAULT_LIMITS.max_component_bytes,
         )
         problems += self._names.check(name)
-        if problems:
-            raise ValueError(f"illegal member name {name!r}: " + ", ".join(code for code, _ in problems))
+        if problems:  # a MemberNameError, not a bare ValueError: the CLI reports it instead of crashing (exit 1)
+            raise MemberNameError(name, [code for code, _ in problems])
 
     def _add(self, name: str, size: int, chunks: Iterator[memoryview], crc: int | None) -> WrittenMember:
         self._check_name(name)

@@ -21,7 +21,7 @@ from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
 from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
-from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, MANDATORY, envi_names, preview_stem, reference_stem
 
 #: Bytes per chunk when members are copied.
 CHUNK = 8 << 20
@@ -131,6 +131,25 @@ class HsiDataset:
         names += list(self.members)
         rank = {n: i for i, n in enumerate(self.order)}
         return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
+
+
+def dataset_members(dataset: HsiDataset) -> dict[str, Payload | np.ndarray[Any, Any]]:
+    """Return every member of the dataset by container path: bytes, lazy ranges or arrays to stream.
+
+    This is what every writer writes: for an ENVI pair, the raw bytes when the dataset has them, else the array.
+    """
+    out: dict[str, Payload | np.ndarray[Any, Any]] = {
+        CUBE_HEADER: dataset.header.to_bytes(),
+        CUBE_DATA: dataset.cube_raw if dataset.cube_raw is not None else dataset.cube,
+    }
+    arrays = [(reference_stem(k), v) for k, v in dataset.references.items()]
+    arrays += [(preview_stem(k), v) for k, v in dataset.previews.items()]
+    for base, item in arrays:
+        header_name, data_name = envi_names(base)
+        out[header_name] = item.header.to_bytes()
+        out[data_name] = item.raw if item.raw is not None else item.array
+    out.update(dataset.members)
+    return out
 
 
 #: The empty option mapping (read-only, so one instance can be the default of every ``read`` and ``write``).
@@ -313,6 +332,14 @@ class ConverterBase:
     def source_files(self, source: Path) -> list[Path]:
         """Return ``source`` itself, or every regular file of a folder (symbolic links neither listed nor followed)."""
         return files_under(source) if source.is_dir() else [source]
+
+    def outputs(self, dest: Path) -> tuple[Path, ...]:
+        """Return every path :meth:`write` creates or replaces for ``dest`` (default: ``dest`` itself).
+
+        Optional: ``convert`` refuses, before reading anything, a conversion whose outputs include an input
+        (spec/safety.md#output-is-input); a converter that writes beside ``dest`` (the ENVI pair) lists those too.
+        """
+        return (dest,)
 
     def parsed_read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Return every read option (given ones checked, the others at their default); see :func:`resolve_options`."""

@@ -31,7 +31,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -39,6 +39,7 @@ import numpy as np
 from hsi_conform._atomic import atomic_each, atomic_folder
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.zipwrite import member_parts
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Blob,
@@ -47,13 +48,14 @@ from hsi_conform.converters.base import (
     HsiDataset,
     OptionSpec,
     Payload,
+    dataset_members,
     mapping_table,
     parse_flag,
     payload_chunks,
 )
+from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import (
     ConfigError,
-    ContainerError,
     FieldValueError,
     HsiConformError,
     InputUnreadableError,
@@ -245,6 +247,10 @@ class EnviConverter(ConverterBase):
         folder = table()["files"]["original_header_folder"]
         return read_pair(pair, original_member=f"{folder}/{pair.header.name}")
 
+    def outputs(self, dest: Path) -> tuple[Path, ...]:
+        """Return ``(<name>.hdr, <name>.img, <name>.hsi.d)``: what :meth:`write` creates or replaces."""
+        return export_paths(dest)
+
     def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
         """Write ``<name>.img`` + ``<name>.hdr`` (+ ``<name>.hsi.d/``); return the header path.
 
@@ -431,14 +437,13 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
     """Export a dataset as ``<name>.img`` + ``<name>.hdr`` (+ ``<name>.hsi.d/``), atomically; return the header.
 
     Raises:
-        ConfigError: the destination is one of the dataset's own source files, or ``<name>.hsi.d`` exists and
-            is not a folder.
-        ContainerError: a member name cannot be a relative file path.
+        ConfigError: ``<name>.hsi.d`` exists and is not a folder.
+        OutputIsInputError: an output is one of the dataset's own source files (a ConfigError; nothing written).
+        MemberNameError: a member name that could land outside ``<name>.hsi.d/`` (nothing written).
+        DataBudgetError: members that share bytes of their file (nothing written).
     """
-    from hsi_conform.converters.hsi import dataset_members
-
     hdr, img, folder = export_paths(dest)
-    _refuse_own_input(dataset, (hdr, img, folder))
+    guard_write(dataset, (hdr, img, folder))
     members = dataset_members(dataset)
     original = dataset.header.to_bytes()
     verbatim = not needs_rewrite(original, dataset.header)
@@ -455,7 +460,7 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         if sidecar:
             with atomic_folder(folder) as tmp_folder:
                 for name, content in rest.items():
-                    _write_file(tmp_folder.joinpath(*_safe_parts(name)), _content_chunks(content))
+                    _write_file(tmp_folder.joinpath(*member_parts(name)), _content_chunks(content))
     return hdr
 
 
@@ -465,13 +470,6 @@ def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes |
     return payload_chunks(content)
 
 
-def _safe_parts(name: str) -> tuple[str, ...]:
-    parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or "\\" in name or any(p in ("..", ".", "") for p in parts):
-        raise ContainerError(name, "member name is not a safe relative path")
-    return parts
-
-
 def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:
     # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
     # members are created exclusively: two names that land on one file (a case-insensitive disk) fail.
@@ -479,20 +477,3 @@ def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal[
     with open(path, mode) as f:
         for chunk in chunks:
             f.write(chunk)
-
-
-def _refuse_own_input(dataset: HsiDataset, targets: tuple[Path, Path, Path]) -> None:
-    sources = [b.file for b in _blobs(dataset)]
-    arrays = [dataset.cube, *(a.array for a in (*dataset.references.values(), *dataset.previews.values()))]
-    sources += [Path(a.filename) for a in arrays if isinstance(a, np.memmap) and a.filename]
-    resolved = [t.resolve() for t in targets]
-    for src in sources:
-        s = src.resolve()
-        if s in resolved[:2] or s.is_relative_to(resolved[2]):
-            raise ConfigError(f"refusing to write over the input file {src}")
-
-
-def _blobs(dataset: HsiDataset) -> Iterator[Blob]:
-    payloads: list[Payload | None] = [dataset.cube_raw, *dataset.members.values()]
-    payloads += [a.raw for a in (*dataset.references.values(), *dataset.previews.values())]
-    return (p for p in payloads if isinstance(p, Blob))

@@ -50,6 +50,7 @@ from hsi_conform.converters.base import (
     payload_size,
     resolve_options,
 )
+from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
@@ -138,9 +139,12 @@ class Hdf5Converter(ConverterBase):
             ConfigError: an unknown option or value.
             ConverterUnavailableError: the compression needs ``hdf5plugin``.
             ContainerError: a header of the dataset lacks a layout field.
+            OutputIsInputError, MemberNameError, DataBudgetError: see
+                :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
         """
         opts = WriteOptions.parse(options)
         h5py = _h5py()
+        guard_write(dataset, (dest,))
         with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
             write_file(h5py, h5, dataset, opts)
         return dest

@@ -22,10 +22,11 @@ from hsi_conform.converters.base import (
     ConverterBase,
     EnviArray,
     HsiDataset,
-    Payload,
+    dataset_members,
     payload_chunks,
     payload_size,
 )
+from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ContainerError
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, REFERENCES, envi_names, preview_stem, reference_stem
 
@@ -86,7 +87,13 @@ def read_container(container: Container) -> HsiDataset:
 
 
 def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
-    """Write a dataset into a new container at ``dest`` (atomically)."""
+    """Write a dataset into a new container at ``dest`` (atomically).
+
+    Raises:
+        OutputIsInputError, MemberNameError, DataBudgetError: see
+            :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
+    """
+    guard_write(dataset, (dest,))
     payloads = dataset_members(dataset)
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
@@ -96,22 +103,6 @@ def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
             else:
                 zw.add_stream(name, payload_chunks(content), payload_size(content))
     return dest
-
-
-def dataset_members(dataset: HsiDataset) -> dict[str, Payload | np.ndarray[Any, Any]]:
-    """Return every member of the dataset by container path: bytes, lazy ranges or arrays to stream."""
-    out: dict[str, Payload | np.ndarray[Any, Any]] = {
-        CUBE_HEADER: dataset.header.to_bytes(),
-        CUBE_DATA: dataset.cube_raw if dataset.cube_raw is not None else dataset.cube,
-    }
-    arrays = [(reference_stem(k), v) for k, v in dataset.references.items()]
-    arrays += [(preview_stem(k), v) for k, v in dataset.previews.items()]
-    for base, item in arrays:
-        header_name, data_name = envi_names(base)
-        out[header_name] = item.header.to_bytes()
-        out[data_name] = item.raw if item.raw is not None else item.array
-    out.update(dataset.members)
-    return out
 
 
 def _envi_array(container: Container, base: str) -> EnviArray:

@@ -8,6 +8,9 @@
   dataset reads (the converter's ``source_files()``, plus the file itself) is not offered again; sub-folders
   holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are counted as unrecognised; a folder
   that cannot be read is counted as failed and the walk goes on.
+* **Sources** are judged as ``convert`` judges them (spec/safety.md#refused): a nonconformant ``.hsi`` source (or
+  expanded container folder) is a ``failed`` record unless ``allow_nonconformant`` is given; an unsafe member name
+  or members sharing bytes are always refused. Other formats are judged by their readers.
 * **Options** are routed as ``convert`` routes them (the converters' declared ``read_options``, and the ``hsi``
   writer's ``write_options``): each dataset's reader gets the ones it declares; an option nobody declares is
   refused before anything is converted.
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._atomic import sweep_temps
+from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
@@ -229,14 +233,12 @@ def _append(dst: Path, entry: dict[str, Any]) -> None:
 def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
     if not src.is_dir():
         raise ConfigError(f"{src} is not a folder")
-    s, d = src.resolve(), dst.resolve()
-    if s == d or d.is_relative_to(s) or s.is_relative_to(d):
-        raise ConfigError("the destination must lie outside the source tree (and the other way round)")
-    return s, d
+    refuse_output_on_input([dst], [src])  # neither tree may hold the other, not even through a link
+    return src.resolve(), dst.resolve()
 
 
 def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options: Mapping[str, Any] | None = None,
-            progress: Progress | None = None) -> Summary:
+            progress: Progress | None = None, allow_nonconformant: bool = False) -> Summary:
     """Convert every recognised dataset under ``src`` to a validated ``.hsi`` under ``dst`` (see the module doc).
 
     Args:
@@ -245,9 +247,12 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
         options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
             routes them; each dataset's reader gets those it declares.
         progress: a progress display (default: on stderr when it is a terminal).
+        allow_nonconformant: convert nonconformant ``.hsi`` sources anyway, as ``convert --allow-nonconformant``
+            does (by default each is a ``failed`` journal record).
 
     Raises:
-        ConfigError: ``src`` is not a folder, or one tree lies inside the other.
+        ConfigError: ``src`` is not a folder.
+        OutputIsInputError: one tree lies inside the other, or is the other (a ConfigError).
         UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
     """
     root, out_root = _check_roots(Path(src), Path(dst))
@@ -265,7 +270,7 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     bar = progress or Progress(len(datasets))
     try:
         for ds, name in zip(datasets, _output_names(datasets, root), strict=True):
-            entry = _migrate_one(ds, root, out_root, name, done, dict(options or {}))
+            entry = _migrate_one(ds, root, out_root, name, done, dict(options or {}), allow_nonconformant)
             _append(out_root, entry)
             _tally(summary, entry)
             bar.advance(entry["source"])
@@ -299,7 +304,7 @@ def _tally(summary: Summary, entry: dict[str, Any]) -> None:
 
 
 def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mapping[str, dict[str, Any]],
-                 options: dict[str, Any]) -> dict[str, Any]:
+                 options: dict[str, Any], allow_nonconformant: bool) -> dict[str, Any]:
     files = {_rel(f, root): sha256_file(f) for f in ds.files}
     digest = hashlib.sha256("".join(f"{k}\t{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     entry: dict[str, Any] = {
@@ -312,18 +317,26 @@ def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mappi
         entry.update(status="skipped", findings=prior.get("findings", {}), output=prior.get("output", name))
         return entry
     try:
-        entry["notes"], entry["findings"] = convert_and_check(ds, out_root / name, options)
+        entry["notes"], entry["findings"] = convert_and_check(ds, out_root / name, options,
+                                                              allow_nonconformant=allow_nonconformant)
     except Exception as exc:  # one bad dataset must not stop the migration; the journal records it
         entry.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     return entry
 
 
-def convert_and_check(ds: Dataset, out: Path, options: dict[str, Any]) -> tuple[list[str], dict[str, int]]:
-    """Convert one dataset to ``out`` (atomically) and validate it; return its notes and finding counts."""
+def convert_and_check(ds: Dataset, out: Path, options: dict[str, Any], *,
+                      allow_nonconformant: bool = False) -> tuple[list[str], dict[str, int]]:
+    """Convert one dataset to ``out`` (atomically) and validate it; return its notes and finding counts.
+
+    Raises:
+        NonconformantSourceError: a ``.hsi`` source does not conform and ``allow_nonconformant`` is false.
+        HsiConformError: whatever else ``convert_with`` refuses.
+    """
     from hsi_conform.validate import check
 
     # options of the other readers of the tree do not apply here (migrate checked them all at start)
-    done = convert_with(ds.converter, get_converter("hsi"), ds.source, out, options, ignore_unknown=True)
+    done = convert_with(ds.converter, get_converter("hsi"), ds.source, out, options, ignore_unknown=True,
+                        allow_nonconformant=allow_nonconformant)
     return list(done.notes), check(done.written).counts
 
 

@@ -20,6 +20,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Converter,
@@ -28,13 +29,14 @@ from hsi_conform.converters.base import (
     UnknownOptionError,
     resolve_options,
 )
+from hsi_conform.converters.guard import guard_write, judge_source, record_source_report, source_inputs
 from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
 
 GROUP = "hsi_conform.converters"
 
 __all__ = ["GROUP", "Conversion", "Converter", "HsiDataset", "Registered", "convert", "convert_with", "detect",
-           "format_for", "get_converter", "missing_requirements", "protocol_problems", "registered", "run_conversion",
-           "split_options"]
+           "format_for", "get_converter", "missing_requirements", "output_paths", "protocol_problems", "registered",
+           "run_conversion", "split_options"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,25 +221,54 @@ class Conversion:
     notes: tuple[str, ...]
 
 
+def output_paths(writer: Converter, dest: Path) -> tuple[Path, ...]:
+    """Return every path ``writer`` creates or replaces for ``dest`` (its optional ``outputs``, else ``dest``)."""
+    outputs = getattr(writer, "outputs", None)
+    return tuple(outputs(dest)) if callable(outputs) else (dest,)
+
+
 def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
-                 options: Mapping[str, Any] = NO_OPTIONS, *, ignore_unknown: bool = False) -> Conversion:
+                 options: Mapping[str, Any] = NO_OPTIONS, *, ignore_unknown: bool = False,
+                 allow_nonconformant: bool = False) -> Conversion:
     """Convert ``source`` to ``dest`` with the given converters (the step :func:`convert` and ``migrate`` share).
 
-    The options are split and checked before anything is read; missing parent folders of ``dest`` are created.
+    Before anything is read: the options are split and checked, no output may be an input, and a container source
+    must conform. Before anything is written: the dataset passes :func:`~hsi_conform.converters.guard.guard_write`
+    (names, byte budget). Missing parent folders of ``dest`` are created. See spec/safety.md#refused.
+
+    Args:
+        reader: the source converter.
+        writer: the destination converter.
+        source: what to read.
+        dest: where to write.
+        options: options of both, routed by their declared tables.
+        ignore_unknown: drop options neither declares (``migrate``).
+        allow_nonconformant: convert a nonconformant container source anyway; its report is kept in the output
+            as ``Metadata/hsi-conform/source-report.json``.
 
     Raises:
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
+        OutputIsInputError: an output is the source, one of its files, inside it or around it (exit 2).
+        NonconformantSourceError: a container source does not conform (exit 1).
+        MemberNameError: a member name that could land outside the destination (exit 1).
+        DataBudgetError: members that share bytes or run past their file (exit 1).
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
+    outputs = output_paths(writer, dest)
+    refuse_output_on_input(outputs, source_inputs(source, reader.source_files(source)))
+    report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant)
     dataset = reader.read(source, read_options)
+    record_source_report(dataset, report)
+    guard_write(dataset, outputs)
     dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
     written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
 
 
 def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, Any] = NO_OPTIONS, *,
-                   from_format: str | None = None, to_format: str | None = None) -> Conversion:
+                   from_format: str | None = None, to_format: str | None = None,
+                   allow_nonconformant: bool = False) -> Conversion:
     """Convert ``source`` to ``dest`` as :func:`convert` does, and return what happened (for the command line).
 
     The writer is resolved before the reader, so a bad destination is reported before the source is probed.
@@ -248,15 +279,16 @@ def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, A
         ConverterUnavailableError: a needed optional dependency is missing.
         UnknownOptionError: an option neither converter declares.
         ConfigError: a bad option value.
+        OutputIsInputError, NonconformantSourceError, MemberNameError, DataBudgetError: see :func:`convert_with`.
     """
     src, dst = Path(source), Path(dest)
     writer = get_converter(to_format or format_for(dst))
     reader = get_converter(from_format) if from_format else detect(src)
-    return convert_with(reader, writer, src, dst, options)
+    return convert_with(reader, writer, src, dst, options, allow_nonconformant=allow_nonconformant)
 
 
 def convert(source: str | Path, dest: str | Path, *, from_format: str | None = None, to_format: str | None = None,
-            **options: Any) -> Path:
+            allow_nonconformant: bool = False, **options: Any) -> Path:
     """Convert ``source`` to ``dest`` through the neutral dataset.
 
     Args:
@@ -265,6 +297,8 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
         from_format: converter name of the source (detected when None).
         to_format: converter name of the destination (from the destination's suffix when None: ``.hsi``,
             ``.h5``/``.hdf5``, ``.tif``/``.tiff``, ``.hdr``/``.img`` for ENVI).
+        allow_nonconformant: convert a container source that does not conform anyway (its report is kept in the
+            output as ``Metadata/hsi-conform/source-report.json``); by default it is refused.
         options: format options, typed values or strings as on the command line; each goes to the converter
             that declares it (``read_options`` of the source, ``write_options`` of the destination, or both).
 
@@ -274,8 +308,13 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
         UnknownOptionError: an option neither converter declares (a ConfigError; the message lists what each
             accepts).
         ConfigError: a bad option value.
+        OutputIsInputError: an output is an input (nothing is read or written).
+        NonconformantSourceError: the container source does not conform (nothing is written).
+        MemberNameError: a member name that could land outside the destination (nothing is written).
+        DataBudgetError: members that share bytes or run past their file (nothing is written).
     """
-    return run_conversion(source, dest, options, from_format=from_format, to_format=to_format).written
+    return run_conversion(source, dest, options, from_format=from_format, to_format=to_format,
+                          allow_nonconformant=allow_nonconformant).written
 
 
 def _load(entry: Registered) -> type[Converter] | None:

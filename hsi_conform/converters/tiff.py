@@ -47,6 +47,7 @@ from hsi_conform.converters.base import (
     HsiDataset,
     OptionSpec,
     Payload,
+    dataset_members,
     mapping_table,
     optional,
     parse_flag,
@@ -54,7 +55,7 @@ from hsi_conform.converters.base import (
     payload_chunks,
     resolve_options,
 )
-from hsi_conform.converters.hsi import dataset_members
+from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
@@ -142,8 +143,11 @@ class TiffConverter(ConverterBase):
         Raises:
             ConfigError: an unknown option or value, or content the chosen profile cannot carry.
             ConverterUnavailableError: ``zstd`` without ``imagecodecs``.
+            OutputIsInputError, MemberNameError, DataBudgetError: see
+                :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
         """
         opts = _options(options)
+        guard_write(dataset, (dest,))
         with atomic_path(dest) as tmp:
             if opts["profile"] == "imagej":
                 _write_imagej(dataset, tmp, opts)

@@ -103,11 +103,11 @@ def test_resume_after_an_interruption(tmp_path: Path, monkeypatch: pytest.Monkey
     real = migrate_module.convert_and_check
     calls: list[str] = []
 
-    def flaky(ds, out, options):  # type: ignore[no-untyped-def]
+    def flaky(ds, out, options, **kw):  # type: ignore[no-untyped-def]
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(str(ds.source))
-        return real(ds, out, options)
+        return real(ds, out, options, **kw)
 
     monkeypatch.setattr(migrate_module, "convert_and_check", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -127,9 +127,9 @@ def test_resume_after_a_kill(tmp_path: Path) -> None:
         import sys, time
         import hsi_conform.converters.migrate as m
         real = m.convert_and_check
-        def slow(ds, out, options):
+        def slow(ds, out, options, **kw):
             time.sleep(0.3)
-            return real(ds, out, options)
+            return real(ds, out, options, **kw)
         m.convert_and_check = slow
         from hsi_conform.cli.main import main
         sys.exit(main(["migrate", {str(src)!r}, {str(dst)!r}]))

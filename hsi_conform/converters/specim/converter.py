@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, HsiDataset, OptionSpec
+from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.specim.export import manifest_of, restore_folder, synthesise_folder
 from hsi_conform.converters.specim.folder import Recording, describe, locate, looks_like_specim, walk
 from hsi_conform.converters.specim.header import normalise_header
@@ -129,9 +130,15 @@ def _keep_originals(dataset: HsiDataset, rec: Recording, table: SpecimTable, not
 
 
 def write_specim(dataset: HsiDataset, dest: Path, *, mode: str = "auto") -> Path:
-    """Write a dataset as a SPECIM folder (see :meth:`SpecimConverter.write`)."""
+    """Write a dataset as a SPECIM folder (see :meth:`SpecimConverter.write`).
+
+    Raises:
+        OutputIsInputError, MemberNameError, DataBudgetError: see
+            :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
+    """
     if mode not in MODES:
         raise ConfigError(f"specim export mode {mode!r} is not one of {', '.join(MODES)}")
+    guard_write(dataset, (dest,))
     table = specim_table()
     manifest = manifest_of(dataset, table) if mode != "synthesise" else None
     if manifest is not None:

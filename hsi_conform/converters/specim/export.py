@@ -28,6 +28,7 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_folder
 from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.zipwrite import member_parts
 from hsi_conform.converters.base import EnviArray, HsiDataset, Payload, payload_bytes, payload_chunks
 from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import ConfigError, ContainerError
@@ -75,17 +76,18 @@ def manifest_of(dataset: HsiDataset, table: SpecimTable) -> dict[str, Any] | Non
 
 
 def safe_relative(path: object, member: str) -> PurePosixPath:
-    """Return a manifest path as a relative path that stays inside the destination.
+    """Return a manifest path as a relative path that stays inside the destination on any OS.
+
+    The path is judged by the name policy every writer uses (:func:`~hsi_conform.container.zipwrite.member_parts`).
 
     Raises:
-        ContainerError: the path is absolute, climbs out (``..``), or is not a plain POSIX path.
+        ContainerError: the path is not a string.
+        MemberNameError: the policy refuses the path (absolute, ``..``, a drive, a backslash, a control character,
+            ...); a ContainerError.
     """
-    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path or re.match(r"[A-Za-z]:", path):
-        raise ContainerError(member, f"unsafe path {path!r} in the manifest")
-    rel = PurePosixPath(path)
-    if rel.is_absolute() or any(part in ("..", ".", "") for part in path.split("/")):
-        raise ContainerError(member, f"unsafe path {path!r} in the manifest")
-    return rel
+    if not isinstance(path, str):
+        raise ContainerError(member, f"the manifest path {path!r} is not a string")
+    return PurePosixPath(*member_parts(path))
 
 
 def restore_folder(dataset: HsiDataset, dest: Path, manifest: dict[str, Any], table: SpecimTable) -> Path:
