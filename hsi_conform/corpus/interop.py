@@ -46,18 +46,20 @@ def write_outputs(dataset: Dataset, folder: Path) -> Outputs:
     """Convert the dataset to ``.hsi`` and from there to HDF5, TIFF and ENVI in ``folder``; failures give None."""
     from hsi_conform.converters import convert
 
-    def attempt(source: Path, dest: Path) -> Path | None:
+    def attempt(source: Path, dest: Path, **options: bool) -> Path | None:
         try:
-            return convert(source, dest)
+            return convert(source, dest, **options)
         except Exception:  # a refused or failed conversion is a result here, not an error
             return None
 
     hsi = attempt(dataset.header_path, folder / f"{dataset.name}.hsi")
     if hsi is None:
         return Outputs()
-    return Outputs(hsi=hsi, hdf5=attempt(hsi, folder / f"{dataset.name}.h5"),
-                   tiff=attempt(hsi, folder / f"{dataset.name}.tif"),
-                   envi=attempt(hsi, folder / f"{dataset.name}-envi.img"))
+    # The readers are scored on what the container holds: a container that does not conform (most of GDAL's test
+    # files have no wavelengths) is still exported, as `convert --allow-nonconformant` would.
+    return Outputs(hsi=hsi, hdf5=attempt(hsi, folder / f"{dataset.name}.h5", allow_nonconformant=True),
+                   tiff=attempt(hsi, folder / f"{dataset.name}.tif", allow_nonconformant=True),
+                   envi=attempt(hsi, folder / f"{dataset.name}-envi.img", allow_nonconformant=True))
 
 
 # -- comparisons ---------------------------------------------------------------------------------------------------

@@ -105,10 +105,10 @@ class Converted:
         self.folder = folder
         self.codes: dict[tuple[str, str], int] = {}
 
-    def convert(self, source: Path, dest: Path) -> int:
+    def convert(self, source: Path, dest: Path, *flags: str) -> int:
         key = (str(source), str(dest))
         if key not in self.codes:
-            self.codes[key] = run("convert", source, dest)
+            self.codes[key] = run("convert", source, dest, *flags)
         return self.codes[key]
 
     def hsi(self, d: Dataset) -> tuple[int, Path]:
@@ -119,7 +119,9 @@ class Converted:
         code, hsi = self.hsi(d)
         assert hsi.exists(), f"no .hsi (exit {code})"
         dest = self.folder / f"{d.name}{EXPORTS[fmt]}"
-        return self.convert(hsi, dest), dest
+        # Most of GDAL's test files have no wavelengths: their containers do not conform, and convert refuses a
+        # nonconformant source unless told otherwise.
+        return self.convert(hsi, dest, "--allow-nonconformant"), dest
 
     def outputs(self, d: Dataset) -> interop.Outputs:
         _, hsi = self.hsi(d)
@@ -233,7 +235,8 @@ def test_export_pixels_and_fields(d: Dataset, fmt: str, converted: Converted, tm
     else:
         outputs = interop.Outputs(**{fmt: out})
         assert _GDAL_PIXELS[fmt](pixels_only, _reference(d), outputs) == interop.OK
-    assert run("convert", out, tmp_path / "back.hsi") in (0, 1)  # the source's errors come back with it
+    # The source's errors come back with it (exit 1); an HDF5 or TIFF source is judged by its reader.
+    assert run("convert", out, tmp_path / "back.hsi", "--allow-nonconformant") in (0, 1)
     with open_container(tmp_path / "back.hsi") as container:
         assert _fields(container.read_bytes(CUBE_HEADER), d) == _fields(d.header_path.read_bytes(), d)
 
