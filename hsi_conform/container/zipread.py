@@ -393,7 +393,8 @@ def iter_member_crc(
     """Stream each member's stored bytes once and yield its computed CRC-32.
 
     Members whose data offset is unknown or whose data lies outside the file are skipped (they already carry
-    ``lfh-missing`` or ``data-bounds`` issues). Reads go into one reusable page-aligned anonymous mapping.
+    ``lfh-missing`` or ``data-bounds`` issues). A path, or a file object with a descriptor, is memory-mapped
+    (through that descriptor); other file objects are read into one reusable page-aligned anonymous mapping.
 
     Args:
         path_or_file: The archive the structure was read from (a path or a seekable binary file object).
@@ -411,10 +412,18 @@ def iter_member_crc(
     if chunk <= 0:
         raise ValueError("chunk must be positive")
     todo = list(structure.members if members is None else members)
-    if isinstance(path_or_file, str | os.PathLike) and structure.size > 0:
-        # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed.
-        yield from _iter_crc_mapped(path_or_file, structure, todo, max(chunk, 64 << 20))
-        return
+    # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed. A file
+    # object is mapped through its own descriptor, so the bytes are those of the file the structure came from.
+    if isinstance(path_or_file, str | os.PathLike):
+        if structure.size > 0:
+            with open(path_or_file, "rb", buffering=0) as opened:
+                yield from _iter_crc_mapped(opened.fileno(), structure, todo, max(chunk, 64 << 20))
+            return
+    else:
+        fd = _fileno(path_or_file)
+        if fd is not None and structure.size > 0:
+            yield from _iter_crc_mapped(fd, structure, todo, max(chunk, 64 << 20))
+            return
     with ExitStack() as stack:
         if isinstance(path_or_file, str | os.PathLike):
             f: BinaryIO = stack.enter_context(open(path_or_file, "rb", buffering=0))
@@ -428,9 +437,16 @@ def iter_member_crc(
             yield m, _crc_range(f, view, m.data_offset, m.compressed_size)
 
 
-def _iter_crc_mapped(path: str | os.PathLike[str], structure: ZipStructure, todo: list[ZipMember],
+def _fileno(f: BinaryIO) -> int | None:
+    try:
+        return f.fileno()
+    except (OSError, ValueError, AttributeError):  # an in-memory file object
+        return None
+
+
+def _iter_crc_mapped(fd: int, structure: ZipStructure, todo: list[ZipMember],
                      chunk: int) -> Iterator[tuple[ZipMember, int]]:
-    with open(path, "rb", buffering=0) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
         size = len(mapped)
         with memoryview(mapped) as view:
             for m in todo:

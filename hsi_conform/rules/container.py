@@ -166,7 +166,8 @@ def zip_crc_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     if ctx.structure is None or ctx.structure.fatal:
         return
     members = [m for m in ctx.structure.members if _crc_checkable(m)]
-    for member, crc in iter_member_crc(ctx.path, ctx.structure, members):
+    source = ctx.source.file() if ctx.source is not None else ctx.path  # the descriptor the structure came from
+    for member, crc in iter_member_crc(source, ctx.structure, members):
         if crc != member.crc:
             yield Problem(f"the data has CRC-32 {crc:08x}, the central directory says {member.crc:08x}",
                           Location(member=member.name, offset=member.data_offset))
