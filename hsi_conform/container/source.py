@@ -32,12 +32,17 @@ from hsi_conform.errors import InputUnreadableError
 
 __all__ = ["MAX_READ", "SourceFile", "map_array", "read_block", "read_into"]
 
-#: Largest single read (bytes); bigger blocks are read in pieces along their outer axes.
+#: Largest read straight into the destination array (bytes); bigger blocks are read in pieces.
 MAX_READ = 64 << 20
-# A read may cover up to this many times the bytes it needs (the gaps between rows of a partial block)...
+# Largest read into the reused buffer, then copied (rearranged) into the destination: small enough that the
+# buffer stays in the CPU cache between the two copies.
+_SCRATCH_READ = 1 << 20
+# A buffered read may cover up to this many times the bytes it needs (the gaps between rows of a partial
+# block)...
 _SLACK = 2
 # ... or any amount up to this size: one read beats many tiny ones.
-_SMALL_READ = 1 << 20
+_SMALL_READ = 64 << 10
+_HAS_PREADV = hasattr(os, "preadv")  # not on Windows
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -102,10 +107,26 @@ class SourceFile:
 
     def read(self, offset: int, size: int) -> bytes:
         """Return up to ``size`` bytes from ``offset`` (fewer at the end of the file)."""
-        buf = bytearray(size)
-        got = self.readinto(memoryview(buf), offset)
-        del buf[got:]
-        return bytes(buf)
+        parts: list[bytes] = []
+        done = 0
+        while done < size:
+            got = self._pread_bytes(size - done, offset + done)
+            if not got:
+                break
+            parts.append(got)
+            done += len(got)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def read_range(self, offset: int, size: int) -> bytes:
+        """Return exactly ``size`` bytes from ``offset``.
+
+        Raises:
+            InputUnreadableError: The file ends before (it was truncated after it was opened).
+        """
+        data = self.read(offset, size)
+        if len(data) < size:
+            raise self._truncated(offset + len(data), offset + size)
+        return data
 
     def readinto(self, view: memoryview, offset: int) -> int:
         """Fill ``view`` from ``offset``; return the bytes read (fewer than asked only at the end of the file)."""
@@ -126,15 +147,25 @@ class SourceFile:
         """
         got = self.readinto(view, offset)
         if got < view.nbytes:
-            raise InputUnreadableError(str(self.path), f"the file ended at byte {offset + got} while bytes up to "
-                                       f"{offset + view.nbytes} were being read: it was truncated during the run")
+            raise self._truncated(offset + got, offset + view.nbytes)
+
+    def _truncated(self, end: int, wanted: int) -> InputUnreadableError:
+        return InputUnreadableError(str(self.path), f"the file ended at byte {end} while bytes up to {wanted} "
+                                    "were being read: it was truncated during the run")
 
     def _pread(self, view: memoryview, offset: int) -> int:
-        if hasattr(os, "preadv"):
+        if _HAS_PREADV:
             return os.preadv(self._fd, [view], offset)
         with self._lock, io.FileIO(self._fd, "rb", closefd=False) as f:  # pragma: no cover - no pread (Windows)
             f.seek(offset)
             return f.readinto(view) or 0
+
+    def _pread_bytes(self, size: int, offset: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self._fd, size, offset)
+        with self._lock, io.FileIO(self._fd, "rb", closefd=False) as f:  # pragma: no cover - no pread (Windows)
+            f.seek(offset)
+            return f.read(size) or b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +223,16 @@ def _mapping_of(array: np.ndarray[Any, Any]) -> _Mapping | None:
 
 
 def read_block(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Return a C-contiguous copy of ``array`` (typically a block of a mapped cube, ``view[sel]``).
+    """Return ``array`` C-contiguous in memory (typically a block of a mapped cube, ``view[sel]``).
+
+    A mapped array is copied with ``pread``; an array in memory is returned as :func:`numpy.ascontiguousarray`
+    returns it.
 
     Raises:
         InputUnreadableError: The array was mapped from a file that has since become shorter.
     """
+    if _mapping_of(array) is None:
+        return np.ascontiguousarray(array)  # in memory already: no copy when it is contiguous
     out = np.empty(array.shape, dtype=array.dtype)
     read_into(array, out)
     return out
@@ -225,24 +261,42 @@ def read_into(array: np.ndarray[Any, Any], out: np.ndarray[Any, Any]) -> None:
 
 def _copy(source: SourceFile, start: int, shape: tuple[int, ...], strides: tuple[int, ...], dtype: np.dtype[Any],
           target: np.ndarray[Any, Any]) -> None:
-    """Copy a strided region of the file into ``target``: one covering read when it is dense, else per outer index."""
+    """Copy a strided region of the file into ``target``: whole when dense or small, else per outer index."""
     span = dtype.itemsize + sum((n - 1) * s for n, s in zip(shape, strides, strict=True))
     useful = math.prod(shape) * dtype.itemsize
-    if span <= MAX_READ and (span <= max(_SLACK * useful, _SMALL_READ) or len(shape) == 1):
-        dense = span == useful and target.flags.c_contiguous
-        buf = memoryview(target.reshape(-1).view(np.uint8)) if dense else _scratch(span)  # type: ignore[arg-type]
-        source.read_exact(buf, start)
-        if not dense:
-            np.copyto(target, np.ndarray(shape, dtype=dtype, buffer=buf, strides=strides))
+    direct = span == useful and target.flags.c_contiguous
+    if direct and span <= MAX_READ:
+        source.read_exact(memoryview(target.reshape(-1).view(np.uint8)), start)  # type: ignore[arg-type]
         return
-    if len(shape) == 1:  # a long strided row: read it in pieces
-        step = max(1, MAX_READ // max(strides[0], 1))
+    if span <= _SCRATCH_READ and (span <= max(_SLACK * useful, _SMALL_READ) or len(shape) == 1):
+        buf = _scratch(span)
+        source.read_exact(buf, start)
+        np.copyto(target, np.ndarray(shape, dtype=dtype, buffer=buf, strides=strides))
+        return
+    if len(shape) == 1:  # a long row: read it in pieces
+        step = max(1, (MAX_READ if direct else _SCRATCH_READ) // max(strides[0], 1))
         for i in range(0, shape[0], step):
             n = min(step, shape[0] - i)
             _copy(source, start + i * strides[0], (n,), strides, dtype, target[i : i + n])
         return
+    inner = math.prod(shape[1:]) * dtype.itemsize
+    if target.flags.c_contiguous and inner <= MAX_READ and inner == dtype.itemsize + sum(
+            (n - 1) * s for n, s in zip(shape[1:], strides[1:], strict=True)):
+        _copy_rows(source, start, strides[0], inner, target)  # dense rows, far apart: one read each, no copy
+        return
     for i in range(shape[0]):
         _copy(source, start + i * strides[0], shape[1:], strides[1:], dtype, target[i])
+
+
+def _copy_rows(source: SourceFile, start: int, stride: int, size: int, target: np.ndarray[Any, Any]) -> None:
+    """Read ``len(target)`` rows of ``size`` bytes, ``stride`` apart in the file, straight into ``target``'s rows."""
+    fd = source.fileno()
+    with memoryview(target.reshape(-1).view(np.uint8)) as flat:  # type: ignore[arg-type]
+        for i in range(len(target)):
+            row = flat[i * size : (i + 1) * size]
+            # The common case inline (these rows can be a few hundred bytes each); a short read goes the long way.
+            if not _HAS_PREADV or os.preadv(fd, [row], start + i * stride) != size:
+                source.read_exact(row, start + i * stride)
 
 
 _LOCAL = threading.local()
