@@ -178,7 +178,9 @@ def test_validate_reports_an_unreadable_folder_validates_the_rest_and_exits_3(
     monkeypatch.chdir(unlistable.parent)
     assert main(["validate", "--format", "json", "."]) == ExitCode.UNREADABLE
     out, err = capsys.readouterr()
-    assert [Path(f["path"]).name for f in json.loads(out)["files"]] == ["good.hsi"]
+    files = json.loads(out)["files"]
+    assert [(f["path"].startswith("deep/d"), "input_error" in f) for f in files] == [(False, False), (True, True)]
+    assert files[0]["path"] == "good.hsi" and files[0]["conformant"]
     assert "deep/ddd" in err and str(tmp_path) not in err  # the path as the user named the tree
     assert main(["validate", "--isolated", "good.hsi"]) == ExitCode.OK
     capsys.readouterr()
