@@ -14,9 +14,12 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hsi_conform.converters import migrate as migrate_module
+from hsi_conform.converters.migrate import JOURNAL, iter_journal, migrate
 from hsi_conform.errors import ExitCode
 from hsi_conform.testing.samples import write_sample_container
 from tests._support import CliRunner
@@ -105,3 +108,64 @@ def test_a_config_that_is_not_a_regular_file_is_refused_at_once(kind: str, tmp_p
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == ExitCode.USAGE, done.stderr
     assert str(config) in done.stderr
+
+
+# -- migrate -------------------------------------------------------------------------------------------------------
+
+HDR = ("ENVI\nsamples = 5\nlines = 4\nbands = 3\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\n"
+       "interleave = bil\nbyte order = 0\nwavelength units = nm\nwavelength = {400, 500, 600}\n")
+
+
+def pair(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.img").write_bytes(bytes(120))
+    (folder / f"{name}.hdr").write_text(HDR)
+    return folder / f"{name}.img"
+
+
+def records(dst: Path) -> list[dict[str, object]]:
+    return list(iter_journal(dst))
+
+
+def test_migrate_journals_an_unreadable_folder_and_converts_the_rest(tmp_path: Path, unlistable: Path) -> None:
+    src = unlistable.parent
+    pair(src / "a", "scene")
+    summary = migrate(src, tmp_path / "dst")
+    assert summary.exit_code is ExitCode.NONCONFORMANT
+    found = {(str(r["source"]).split("/")[0], r["status"]) for r in records(tmp_path / "dst")}
+    assert found == {("a", "ok"), ("deep", "error")}
+    [error] = [r for r in records(tmp_path / "dst") if r["status"] == "error"]
+    assert error["error"] and error["output"] is None
+
+
+def test_migrate_journals_an_unreadable_data_file_and_converts_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRunner) -> None:
+    src = tmp_path / "src"
+    pair(src, "good")
+    lost = pair(src, "lost")
+    real = migrate_module.discover
+
+    def discover_then_lose_a_file(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        lost.unlink()  # gone after discovery: it cannot be read when its dataset is hashed
+        return found
+
+    monkeypatch.setattr(migrate_module, "discover", discover_then_lose_a_file)
+    assert cli(["migrate", str(src), str(tmp_path / "dst")]).code == ExitCode.NONCONFORMANT
+    status = {r["source"]: r["status"] for r in records(tmp_path / "dst")}
+    assert status == {"good.hdr": "ok", "lost.hdr": "error"}
+    assert (tmp_path / "dst" / "good.hsi").is_file() and not (tmp_path / "dst" / "lost.hsi").exists()
+
+
+def test_a_torn_last_journal_line_is_ignored_and_the_next_record_stays_whole(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    pair(src, "one")
+    pair(src, "two")
+    assert migrate(src, dst).exit_code is ExitCode.OK
+    journal = dst / JOURNAL
+    text = journal.read_bytes()
+    journal.write_bytes(text + text.splitlines(keepends=True)[0][:40])  # a third record, killed mid-write
+    (dst / "two.hsi").unlink()  # so that the next run writes a record
+    summary = migrate(src, dst)
+    assert (summary.ok, summary.skipped, summary.exit_code) == (1, 1, ExitCode.OK)
+    assert [(r["source"], r["status"]) for r in records(dst)][2:] == [("one.hdr", "skipped"), ("two.hdr", "ok")]
