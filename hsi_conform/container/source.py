@@ -99,11 +99,11 @@ class SourceFile:
         st = os.fstat(self._fd)
         return st.st_dev, st.st_ino
 
-    def file(self) -> io.FileIO:
-        """Return an unbuffered file object on the descriptor (it does not close it; its position is shared)."""
-        f = io.FileIO(self._fd, "rb", closefd=False)
-        f.name = str(self.path)  # numpy records it as memmap.filename
-        return f
+    def file(self) -> io.BufferedReader:
+        """Return a buffered file object on the descriptor (its position is shared; closing it keeps the descriptor)."""
+        raw = io.FileIO(self._fd, "rb", closefd=False)
+        raw.name = str(self.path)  # numpy records it as memmap.filename
+        return io.BufferedReader(raw)
 
     def read(self, offset: int, size: int) -> bytes:
         """Return up to ``size`` bytes from ``offset`` (fewer at the end of the file)."""
