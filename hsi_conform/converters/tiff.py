@@ -26,7 +26,7 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
-from hsi_conform.container.source import SourceFile, map_array, read_block, read_into
+from hsi_conform.container.source import SourceFile, map_array, read_into
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,
@@ -34,6 +34,7 @@ from hsi_conform.converters._stream import (
     HashThread,
     Scratch,
     aligned_empty,
+    band_strips,
     band_values,
     member_layout,
     payload_range,
@@ -230,7 +231,7 @@ def _fill(path: Path, view: np.ndarray[Any, Any], offset: int, interleave: Inter
 
 def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.ndarray[Any, Any]]:
     """Yield full-size tiles (edge tiles zero-padded: tifffile misreads a partial tile one sample wide)."""
-    for strip in _band_strips(view, tile[0]):
+    for strip in band_strips(view, tile[0], _G["block_bytes"]):
         for x in range(0, strip.shape[1], tile[1]):
             part = strip[:, x : x + tile[1]]
             if part.shape == tile:
@@ -239,24 +240,6 @@ def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.nda
                 padded = np.zeros(tile, dtype=view.dtype)
                 padded[: part.shape[0], : part.shape[1]] = part
                 yield padded
-
-
-def _band_strips(view: np.ndarray[Any, Any], rows: int) -> Iterator[np.ndarray[Any, Any]]:
-    """Yield strips of ``rows`` lines of each band of a (band, line, sample) view, band by band.
-
-    A BIL or BIP source holds a band's line as a short run between the other bands: when whole planes fit the
-    block budget, several bands are read at once (one read per source line for all of them), else a strip at a
-    time.
-    """
-    bands, lines, samples = view.shape
-    step = _G["block_bytes"] // max(1, lines * samples * view.dtype.itemsize)
-    if step >= 2:
-        for b0 in range(0, bands, step):
-            for plane in read_block(view[b0 : b0 + step]):
-                yield from (plane[y : y + rows] for y in range(0, lines, rows))
-        return
-    for b in range(bands):
-        yield from (read_block(view[b, y : y + rows]) for y in range(0, lines, rows))
 
 
 def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int, int, int, Any, bool]]:
@@ -483,7 +466,7 @@ def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     metadata: dict[str, Any] = {"axes": TABLE["imagej"]["axes"], "Info": text}
     if labels:
         metadata["Labels"] = labels
-    _tifffile().imwrite(tmp, _band_strips(view, layout.lines), shape=view.shape,
+    _tifffile().imwrite(tmp, band_strips(view, layout.lines, _G["block_bytes"]), shape=view.shape,
                         dtype=view.dtype, byteorder=">" if layout.byte_order else "<", imagej=True,
                         metadata=metadata)
 
