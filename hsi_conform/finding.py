@@ -273,6 +273,9 @@ class Report:
         fail_on: Lowest severity that makes the file nonconformant.
         rules_run: Ids of the rules that ran to completion.
         internal_errors: Descriptions of rule crashes (bugs in the tool, exit code 4).
+        input_error: Why the input could not be read at all (missing, not a file or folder, an unreadable folder
+            of a walked directory, an I/O error); such a report has no findings, is not conformant and gives
+            exit code 3. None for an input that was validated.
     """
 
     path: str
@@ -283,11 +286,18 @@ class Report:
     fail_on: Severity = Severity.ERROR
     rules_run: tuple[str, ...] = ()
     internal_errors: tuple[str, ...] = field(default=())
+    input_error: str | None = None
+
+    @classmethod
+    def unreadable(cls, path: str, reason: str, *, profile: str = "exchange", content: str = "none",
+                   fail_on: Severity = Severity.ERROR) -> Report:
+        """Return the report of an input that could not be read: no findings, only ``input_error``."""
+        return cls(path=path, profile=profile, content=content, fail_on=fail_on, input_error=reason)
 
     @property
     def conformant(self) -> bool:
-        """True when no finding is at or above ``fail_on``."""
-        return all(f.severity < self.fail_on for f in self.findings)
+        """True when the input was read and no finding is at or above ``fail_on``."""
+        return self.input_error is None and all(f.severity < self.fail_on for f in self.findings)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,27 @@ def sample_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The bytes of the sample container (``hsi_conform.testing.samples``), written once per session."""
     path: Path = write_members(tmp_path_factory.mktemp("sample") / "sample.hsi", sample_members())
     return path.read_bytes()
+
+
+@pytest.fixture
+def unlistable(tmp_path: Path) -> Iterator[Path]:
+    """A real folder that no one can list (not even root): ``tree/deep/`` nested until its path is too long.
+
+    Yields ``deep``; the folders below it whose path reaches ``PATH_MAX`` (4096 bytes on Linux) cannot be opened
+    by name, so the walk meets a genuine ``ENAMETOOLONG``.
+    """
+    deep = tmp_path / "tree" / "deep"
+    deep.mkdir(parents=True)
+    fd = os.open(deep, os.O_RDONLY)
+    name, length = "d" * 200, len(os.fsencode(deep))
+    try:
+        while length < 4200:  # long even when a test names the tree by a shorter, relative path
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+            length += len(name) + 1
+    finally:
+        os.close(fd)
+    yield deep
+    shutil.rmtree(deep)  # fd-based on Linux, so it copes with the long paths

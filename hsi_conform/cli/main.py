@@ -12,6 +12,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hsi_conform import report
 from hsi_conform._atomic import publish_text
@@ -22,9 +23,12 @@ from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
-from hsi_conform.finding import Report
+from hsi_conform.finding import Report, Severity
 from hsi_conform.rules import PROFILES, catalogue
 from hsi_conform.rules.context import Content
+
+if TYPE_CHECKING:
+    from hsi_conform.validate.engine import Policy
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,30 +138,49 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.validate import CheckOptions, expand_inputs
+    from hsi_conform.validate import CheckOptions
     from hsi_conform.validate.batch import check_many
-    from hsi_conform.validate.config import load_policy, parse_severity_assignment
+    from hsi_conform.validate.config import parse_severity_assignment, read_config
     from hsi_conform.validate.engine import exit_code
 
-    severity = dict(parse_severity_assignment(s) for s in args.severity)
-    unreadable: list[WalkError] = []
-    paths = list(expand_inputs(args.paths, on_error=unreadable.append))
-    for error in unreadable:
-        print(f"hsi-conform: cannot read {error.path}: {error.reason}", file=sys.stderr)
-    if not paths:
-        raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    refuse_output_on_input(args.output, paths)  # a report never replaces what it reports on
-    options = CheckOptions(content=Content(args.content))
-    jobs = [(path, load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
-                               select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                               fail_on=args.fail_on)) for path in paths]
     if args.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
+    if args.config is not None and not args.isolated:
+        read_config(args.config)  # a bad --config (a FIFO, a folder, a device, invalid) stops the run at once
+    severity = dict(parse_severity_assignment(s) for s in args.severity)
+    jobs = _validation_jobs(args, severity)
+    if not jobs:
+        raise InputUnreadableError(", ".join(args.paths), "no containers found")
+    refuse_output_on_input(args.output, [p for p, _ in jobs if isinstance(p, Path)])  # never replace an input
+    options = CheckOptions(content=Content(args.content))
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
+    for r in reports:
+        if r.input_error is not None:
+            print(f"hsi-conform: cannot read {r.path}: {r.input_error}", file=sys.stderr)
     _emit(args, reports)
-    code = exit_code(reports)
-    # Part of a directory went unchecked: never report that as a clean pass.
-    return ExitCode.UNREADABLE if unreadable and code is not ExitCode.INTERNAL else code
+    # The worst of all: an input that could not be read is never a clean pass (exit 3).
+    return exit_code(reports)
+
+
+def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity]) -> list[tuple[Path | WalkError, Policy]]:
+    """Return each input to validate with its policy, in order; what a walk could not read stays in the list."""
+    from hsi_conform.validate import expand_inputs
+    from hsi_conform.validate.config import load_policy
+
+    def policy(path: Path) -> Policy:
+        return load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
+                           select=_split(args.select), ignore=_split(args.ignore), severity=severity,
+                           fail_on=args.fail_on)
+
+    jobs: list[tuple[Path | WalkError, Policy]] = []
+    for raw in args.paths:
+        errors: list[WalkError] = []
+        for path in expand_inputs([raw], on_error=errors.append):
+            jobs.extend((error, policy(Path(raw))) for error in errors)  # in walk order, under the named root's
+            errors.clear()                                                # configuration (they cannot be read)
+            jobs.append((path, policy(path)))
+        jobs.extend((error, policy(Path(raw))) for error in errors)
+    return jobs
 
 
 def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:

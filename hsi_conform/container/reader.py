@@ -3,6 +3,10 @@
 The cube is a read-only ``numpy.memmap`` of the stored ``data.envi`` at its exact byte offset inside the ZIP
 file: the offset is computed from the member's *local* header by the strict reader, and the size is checked
 against the header with Python integers before anything is mapped (spec/container.md#zero-copy).
+
+A ``.hsi`` file is opened once: its structure, every member's bytes and every mapped array are read through that
+one descriptor (:class:`~hsi_conform.container.source.SourceFile`), so a file renamed over it meanwhile is never
+mixed in (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
@@ -123,12 +128,13 @@ class Container:
     """
 
     def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool,
-                 structure: ZipStructure | None = None) -> None:
+                 structure: ZipStructure | None = None, source: SourceFile | None = None) -> None:
         self.path = path
         self.is_zip = is_zip
         #: The strict reader's view of the archive (None for an expanded folder).
         self.structure = structure
         self._members = members
+        self._source = source
         self._header: Header | None = None
         self._cube: np.memmap[tuple[int, ...], np.dtype[np.generic]] | None = None
 
@@ -139,8 +145,10 @@ class Container:
         self.close()
 
     def close(self) -> None:
-        """Drop the cube mapping (other arrays handed out stay valid until they are released)."""
+        """Drop the cube mapping and close the file (arrays handed out stay valid until they are released)."""
         self._cube = None
+        if self._source is not None:
+            self._source.close()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -173,12 +181,38 @@ class Container:
         info = self._readable(name)
         if limit is not None and info.size > limit:
             raise ContainerError(name, f"member is larger than {limit} bytes")
-        with open(info.file, "rb") as f:
-            f.seek(info.offset)
-            data = f.read(info.size)
+        data = self._read(info, info.size)
         if len(data) != info.size:
             raise ContainerError(name, "member data is truncated")
         return data
+
+    def read_prefix(self, name: str, size: int) -> bytes:
+        """Return the first ``size`` bytes of a member (all of it when shorter; e.g. a JPEG's frame header).
+
+        Raises:
+            ContainerError: no such member, or a compressed member.
+        """
+        info = self._readable(name)
+        return self._read(info, min(size, info.size))
+
+    def _read(self, info: MemberInfo, size: int) -> bytes:
+        if self.is_zip:
+            return self.source().read(info.offset, size)
+        with SourceFile.open(info.file) as f:  # a member file of a folder: opened for this read only
+            return f.read(info.offset, size)
+
+    def source(self) -> SourceFile:
+        """Return the open ``.hsi`` file every member is read from (reopened after :meth:`close`).
+
+        Raises:
+            ContainerError: an expanded folder (its members are separate files).
+            OSError: the file cannot be reopened.
+        """
+        if not self.is_zip:
+            raise ContainerError(None, "an expanded container folder has no single source file")
+        if self._source is None or self._source.closed:
+            self._source = SourceFile.open(self.path)
+        return self._source
 
     def read_header(self, name: str = CUBE_HEADER) -> Header:
         """Parse an ENVI header member.
@@ -220,8 +254,11 @@ class Container:
         need = layout.header_offset + layout.nbytes
         if info.size < need:
             raise ContainerError(data, f"member has {info.size} bytes, the header needs {need}")
-        return np.memmap(info.file, dtype=layout.dtype, mode="r", offset=info.offset + layout.header_offset,
-                         shape=layout.shape)
+        offset = info.offset + layout.header_offset
+        if self.is_zip:
+            return map_array(self.source(), layout.dtype, offset, layout.shape)
+        with SourceFile.open(info.file) as f:
+            return map_array(f, layout.dtype, offset, layout.shape)
 
     @property
     def cube(self) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
@@ -287,10 +324,12 @@ class Container:
         return info
 
 
-def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None) -> Container:
+def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None,
+                   source: SourceFile | None = None) -> Container:
     """Open a ``.hsi`` file or an expanded container folder read-only.
 
-    ``structure`` reuses a strict read of the same file (the validator has one already).
+    ``source`` is the file already opened (the validator opens each input once) and ``structure`` a strict read
+    of it; both are read here when not given. The container reads every member through that one descriptor.
 
     Raises:
         InputUnreadableError: the path is missing or cannot be read.
@@ -298,7 +337,7 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
     """
     p = Path(path)
     try:
-        mode = p.stat().st_mode
+        mode = os.fstat(source.fileno()).st_mode if source is not None else p.stat().st_mode
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if stat.S_ISDIR(mode):
@@ -306,7 +345,10 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
-        structure = structure or read_zip_structure(p)
+        source = source or SourceFile.open(p)
+        if structure is None:
+            with source.file() as f:
+                structure = read_zip_structure(f)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if structure.fatal:
@@ -319,7 +361,7 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return Container(p, members, is_zip=True, structure=structure)
+    return Container(p, members, is_zip=True, structure=structure, source=source)
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:

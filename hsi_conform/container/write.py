@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform.container.source import read_block
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import build_header_text
@@ -114,13 +115,15 @@ def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Ite
     """Yield the bytes of ``array`` in C order, in slabs of about ``slab_bytes`` along the first axis.
 
     Only one slab is ever copied into memory (memmaps stay lazy; non-contiguous views are copied slab by slab).
+    Arrays mapped from an input are read with ``pread`` (:func:`~hsi_conform.container.source.read_block`), so
+    an input truncated meanwhile raises instead of faulting.
     """
     if array.ndim == 0 or array.shape[0] == 0:
         return
     row = max(1, array.nbytes // array.shape[0])
     step = max(1, slab_bytes // row)
     for start in range(0, array.shape[0], step):
-        slab = np.ascontiguousarray(array[start : start + step])
+        slab = read_block(array[start : start + step])
         yield memoryview(slab).cast("B")  # type: ignore[arg-type]
 
 

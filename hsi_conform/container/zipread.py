@@ -395,7 +395,8 @@ def iter_member_crc(
     Members whose data offset is unknown or whose data lies outside the file are skipped (they already carry
     ``lfh-missing`` or ``data-bounds`` issues), and so is every member whose data shares bytes with a member that
     starts earlier (it carries an ``overlap`` issue): thousands of entries pointing at one region cost one read
-    of the region, never one per entry, so the bytes read never exceed the file size. Reads go into one reusable
+    of the region, never one per entry, so the bytes read never exceed the file size. A path, or a file object
+    with a descriptor, is memory-mapped (through that descriptor); other file objects are read into one reusable
     page-aligned anonymous mapping.
 
     Args:
@@ -414,10 +415,18 @@ def iter_member_crc(
     if chunk <= 0:
         raise ValueError("chunk must be positive")
     todo = _disjoint(structure.members if members is None else members, structure.size)
-    if isinstance(path_or_file, str | os.PathLike) and structure.size > 0:
-        # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed.
-        yield from _iter_crc_mapped(path_or_file, structure, todo, max(chunk, 64 << 20))
-        return
+    # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed. A file
+    # object is mapped through its own descriptor, so the bytes are those of the file the structure came from.
+    if isinstance(path_or_file, str | os.PathLike):
+        if structure.size > 0:
+            with open(path_or_file, "rb", buffering=0) as opened:
+                yield from _iter_crc_mapped(opened.fileno(), structure, todo, max(chunk, 64 << 20))
+            return
+    else:
+        fd = _fileno(path_or_file)
+        if fd is not None and structure.size > 0:
+            yield from _iter_crc_mapped(fd, structure, todo, max(chunk, 64 << 20))
+            return
     with ExitStack() as stack:
         if isinstance(path_or_file, str | os.PathLike):
             f: BinaryIO = stack.enter_context(open(path_or_file, "rb", buffering=0))
@@ -444,9 +453,16 @@ def _disjoint(members: Iterable[ZipMember], size: int) -> list[ZipMember]:
     return [m for m in inside if id(m) in keep]
 
 
-def _iter_crc_mapped(path: str | os.PathLike[str], structure: ZipStructure, todo: list[ZipMember],
+def _fileno(f: BinaryIO) -> int | None:
+    try:
+        return f.fileno()
+    except (OSError, ValueError, AttributeError):  # an in-memory file object
+        return None
+
+
+def _iter_crc_mapped(fd: int, structure: ZipStructure, todo: list[ZipMember],
                      chunk: int) -> Iterator[tuple[ZipMember, int]]:
-    with open(path, "rb", buffering=0) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
         size = len(mapped)
         with memoryview(mapped) as view:
             for m in todo:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.source import read_block
 from hsi_conform.converters.base import Blob, Payload
 from hsi_conform.errors import ContainerError, HsiConformError
 from hsi_conform.fields import Interleave
@@ -40,6 +41,39 @@ def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tupl
             for s0 in range(0, shape[2], block[2]):
                 yield (slice(b0, min(b0 + block[0], shape[0])), slice(l0, min(l0 + block[1], shape[1])),
                        slice(s0, min(s0 + block[2], shape[2])))
+
+
+def storage_slabs(shape: tuple[int, ...], interleave: Interleave, itemsize: int,
+                  budget: int) -> Iterator[tuple[slice, slice, slice]]:
+    """Yield (band, line, sample) selections of a cube stored as ``interleave``, each contiguous in the file.
+
+    Each is a slab along the first storage axis of about ``budget`` bytes (at least one storage row), so a mapped
+    source is read in one piece per slab.
+    """
+    outer = TO_BSQ[interleave].index(0)
+    row = itemsize * math.prod(shape) // max(1, shape[outer])
+    step = max(1, budget // max(1, row))
+    for start in range(0, shape[outer], step):
+        sel = [slice(0, n) for n in shape]
+        sel[outer] = slice(start, min(start + step, shape[outer]))
+        yield sel[0], sel[1], sel[2]
+
+
+def band_strips(view: np.ndarray[Any, Any], rows: int, budget: int) -> Iterator[np.ndarray[Any, Any]]:
+    """Yield strips of ``rows`` lines of each band of a (band, line, sample) view, band by band, in memory.
+
+    A BIL or BIP source holds a band's line as a short run between the other bands: when whole planes fit
+    ``budget``, several bands are read at once (one read per source line for all of them), else a strip at a time.
+    """
+    bands, lines, samples = view.shape
+    step = budget // max(1, lines * samples * view.dtype.itemsize)
+    if step >= 2:
+        for b0 in range(0, bands, step):
+            for plane in read_block(view[b0 : b0 + step]):
+                yield from (plane[y : y + rows] for y in range(0, lines, rows))
+        return
+    for b in range(bands):
+        yield from (read_block(view[b, y : y + rows]) for y in range(0, lines, rows))
 
 
 PAGE = 4096

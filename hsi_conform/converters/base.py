@@ -19,6 +19,7 @@ import numpy as np
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
+from hsi_conform.container.source import SourceFile
 from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, MANDATORY, envi_names, preview_stem, reference_stem
@@ -29,7 +30,11 @@ CHUNK = 8 << 20
 
 @dataclass(frozen=True, slots=True)
 class Blob:
-    """A byte range of a file, copied lazily (member data is never loaded whole unless asked)."""
+    """A byte range of a file, copied lazily (member data is never loaded whole unless asked).
+
+    Reads raise :class:`~hsi_conform.errors.InputUnreadableError` when the file ends before the range does (it
+    was truncated after it was read into a dataset).
+    """
 
     file: Path
     offset: int
@@ -37,24 +42,14 @@ class Blob:
 
     def read(self) -> bytes:
         """Return the bytes (for small members)."""
-        with open(self.file, "rb") as f:
-            f.seek(self.offset)
-            data = f.read(self.size)
-        if len(data) != self.size:
-            raise OSError(f"{self.file} is shorter than expected")
-        return data
+        with SourceFile.open(self.file) as f:
+            return f.read_range(self.offset, self.size)
 
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
         """Yield the bytes in chunks of at most ``size``."""
-        with open(self.file, "rb") as f:
-            f.seek(self.offset)
-            left = self.size
-            while left > 0:
-                data = f.read(min(size, left))
-                if not data:
-                    raise OSError(f"{self.file} is shorter than expected")
-                left -= len(data)
-                yield data
+        with SourceFile.open(self.file) as f:
+            for start in range(self.offset, self.offset + self.size, size):
+                yield f.read_range(start, min(size, self.offset + self.size - start))
 
 
 Payload = bytes | Blob

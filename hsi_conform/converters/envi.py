@@ -38,6 +38,7 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_each, atomic_folder
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import member_parts
 from hsi_conform.converters.base import (
@@ -340,11 +341,12 @@ def map_cube(data: Path, header: Header) -> np.ndarray[Any, Any]:
         layout = CubeLayout.from_header(header)
     except FieldValueError as exc:
         raise InputUnreadableError(str(data), f"header layout is invalid: {exc}") from exc
-    size = data.stat().st_size
-    need = layout.header_offset + layout.nbytes
-    if size < need:
-        raise InputUnreadableError(str(data), f"data file has {size} bytes, the header describes {need}")
-    return np.memmap(data, dtype=layout.dtype, mode="r", offset=layout.header_offset, shape=layout.shape)
+    with SourceFile.open(data) as source:
+        size = source.size()
+        need = layout.header_offset + layout.nbytes
+        if size < need:
+            raise InputUnreadableError(str(data), f"data file has {size} bytes, the header describes {need}")
+        return map_array(source, layout.dtype, layout.header_offset, layout.shape)
 
 
 def read_exported(pair: EnviFiles) -> HsiDataset:

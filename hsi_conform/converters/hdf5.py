@@ -21,6 +21,7 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.source import SourceFile, map_array, read_into
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,
@@ -265,7 +266,7 @@ def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, 
     for sel in iter_blocks(shape, block):
         part = view[sel]
         out = buffer[: part.size].reshape(part.shape)
-        np.copyto(out, part)
+        read_into(part, out)
         cube.write_direct(out, dest_sel=sel)
     return cube
 
@@ -498,7 +499,8 @@ def _read_cube(source: Path, cube: Any, layout: CubeLayout, scratch: Scratch, he
                tail: bytes) -> tuple[np.ndarray[Any, Any], Payload | None]:
     offset = cube.id.get_offset() if cube.chunks is None and not _filters(cube) else None
     if offset is not None and not head and not tail and cube.dtype == layout.dtype:
-        mapped = np.memmap(source, dtype=layout.dtype, mode="r", offset=offset, shape=cube.shape)
+        with SourceFile.open(source) as f:
+            mapped = map_array(f, layout.dtype, offset, cube.shape)
         return mapped.transpose(FROM_BSQ[layout.interleave]), None
     path = scratch.new(len(head) + layout.nbytes + len(tail))
     array = np.memmap(path, dtype=layout.dtype, mode="r+", offset=len(head), shape=layout.shape)

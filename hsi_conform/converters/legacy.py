@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hsi_conform.container.source import read_block
 from hsi_conform.container.write import SLAB_BYTES
 from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, HsiDataset, OptionSpec, mapping_table, optional
 from hsi_conform.converters.envi import (
@@ -257,7 +258,7 @@ def _ignored(slab: np.ndarray[Any, Any], ignore: float | None) -> np.ndarray[Any
 def _value_range(cube: np.ndarray[Any, Any], ignore: float | None) -> tuple[float, float]:
     lo, hi, bad = math.inf, -math.inf, 0
     for part in _slabs(cube):
-        slab = np.asarray(cube[part], dtype=np.float64)
+        slab = read_block(cube[part]).astype(np.float64, copy=False)
         keep = ~_ignored(slab, ignore)
         finite = np.isfinite(slab)
         bad += int(np.count_nonzero(keep & ~finite))
@@ -277,7 +278,7 @@ def _convert(cube: np.ndarray[Any, Any], spec: dict[str, Any], target: str, scal
         out = np.memmap(name, dtype=np.dtype(spec["dtype"]), mode="w+", shape=cube.shape)
         worst, clipped, ignored = 0.0, 0, 0
         for part in _slabs(cube):
-            slab = np.asarray(cube[part], dtype=np.float64)
+            slab = read_block(cube[part]).astype(np.float64, copy=False)
             skip = _ignored(slab, ignore)
             q = np.rint(slab * scale)
             clipped += int(np.count_nonzero(~skip & ((q < spec["low"]) | (q > spec["high"]))))

@@ -7,7 +7,7 @@
   otherwise its files are offered (headers first, so an ENVI pair is one dataset), and every file a claimed
   dataset reads (the converter's ``source_files()``, plus the file itself) is not offered again; sub-folders
   holding such files (``<name>.hsi.d/``) are not walked. Unclaimed files are counted as unrecognised; a folder
-  that cannot be read is counted as failed and the walk goes on.
+  that cannot be read is journaled as an ``error`` and the walk goes on.
 * **Sources** are judged as ``convert`` judges them (spec/safety.md#refused): a nonconformant ``.hsi`` source (or
   expanded container folder) is a ``failed`` record unless ``allow_nonconformant`` is given; an unsafe member name
   or members sharing bytes are always refused. Other formats are judged by their readers.
@@ -19,14 +19,19 @@
 * **Journal.** ``dst/migrate-journal.jsonl``, one JSON object per dataset, appended and fsynced:
   ``source`` (relative to ``src``), ``format``, ``sha256`` (over the sorted ``files`` digests), ``files``
   (relative path → sha256), ``output`` (relative to ``dst``), ``status`` (``ok``: published and validated;
-  ``failed``: nothing published; ``skipped``: an ``ok`` line with the same ``sha256`` exists and its output is
-  still there), ``findings`` (count per severity), ``error``, ``notes``, ``tool_version``, ``time``.
+  ``failed``: the conversion failed, nothing published; ``error``: the source could not be read at all (a folder
+  that cannot be listed, a file that cannot be read), nothing published; ``skipped``: an ``ok`` line with the
+  same ``sha256`` exists and its output is still there), ``findings`` (count per severity), ``error`` (the
+  reason), ``notes``, ``tool_version``, ``time``. An ``error`` record of a folder has no ``format``, ``sha256``
+  or ``output``. A record always starts on a line of its own: a last line cut by a crash is ended first (and,
+  not being JSON, ignored).
 * **Resume.** Outputs are published atomically by the container writer, so a killed run leaves either the old
   output, the new one, or a temp file; temp files and folders (``.<name>.tmp-<pid>-<hex>``, see
   :func:`hsi_conform._atomic.is_temp_name`) in ``dst`` are removed at start, and a dataset without an ``ok`` line
   is converted again.
 * **Exit code** (:attr:`Summary.exit_code`): ``OK`` when every dataset converted and no output has an ERROR or
-  FATAL finding, ``NONCONFORMANT`` otherwise.
+  FATAL finding, ``NONCONFORMANT`` otherwise (a ``failed`` or ``error`` record included). One dataset that fails
+  or cannot be read never stops the others (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from hsi_conform._atomic import sweep_temps
 from hsi_conform._outputs import refuse_output_on_input
@@ -224,10 +229,22 @@ def read_journal(dst: Path) -> dict[str, dict[str, Any]]:
 
 
 def _append(dst: Path, entry: dict[str, Any]) -> None:
-    with open(dst / JOURNAL, "a", encoding="utf-8") as f:
-        f.write(json.dumps(entry, sort_keys=True) + "\n")
+    line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+    with open(dst / JOURNAL, "a+b") as f:
+        if _ends_mid_line(f):
+            line = b"\n" + line  # the last line was cut by a crash: end it, so this record stays whole
+        f.write(line)
         f.flush()
         os.fsync(f.fileno())
+
+
+def _ends_mid_line(f: BinaryIO) -> bool:
+    """Whether a file's last line lacks its newline (a record cut by a crash)."""
+    end = f.seek(0, os.SEEK_END)
+    if end == 0:
+        return False
+    f.seek(end - 1)
+    return f.read(1) != b"\n"
 
 
 def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
@@ -263,9 +280,11 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     unreadable: list[WalkError] = []
     datasets, unrecognised = discover(root, converters, on_error=unreadable.append)
     summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
-    # What could not be read was not migrated: a failure, never a silent gap.
-    summary.failed += len(unreadable)
-    summary.failures += [(_rel(e.path, root), f"cannot read: {e.reason}") for e in unreadable]
+    # What could not be read was not migrated: a journaled failure, never a silent gap.
+    for error in unreadable:
+        entry = _error_entry(_rel(error.path, root), f"cannot read {_rel(error.path, root)}: {error.reason}")
+        _append(out_root, entry)
+        _tally(summary, entry)
     done = read_journal(out_root)
     bar = progress or Progress(len(datasets))
     try:
@@ -291,7 +310,7 @@ def _check_options(readers: list[Converter], writer: Converter, options: Mapping
 
 def _tally(summary: Summary, entry: dict[str, Any]) -> None:
     status = entry["status"]
-    if status == "failed":
+    if status in ("failed", "error"):
         summary.failed += 1
         summary.failures.append((entry["source"], entry["error"] or "unknown error"))
         return
@@ -303,9 +322,29 @@ def _tally(summary: Summary, entry: dict[str, Any]) -> None:
         summary.with_errors.append(entry["source"])
 
 
+def _error_entry(source: str, reason: str) -> dict[str, Any]:
+    """Return the journal record of a source that could not be read at all."""
+    return {"source": source, "format": None, "sha256": None, "files": {}, "output": None, "status": "error",
+            "findings": {}, "error": reason, "notes": [], "tool_version": __version__,
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _hashes(ds: Dataset, root: Path) -> dict[str, str] | str:
+    """Return the sha256 of every file of a dataset, or why one cannot be read."""
+    files: dict[str, str] = {}
+    for f in ds.files:
+        try:
+            files[_rel(f, root)] = sha256_file(f)
+        except OSError as exc:
+            return f"cannot read {_rel(f, root)}: {exc.strerror or exc}"
+    return files
+
+
 def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mapping[str, dict[str, Any]],
                  options: dict[str, Any], allow_nonconformant: bool) -> dict[str, Any]:
-    files = {_rel(f, root): sha256_file(f) for f in ds.files}
+    files = _hashes(ds, root)  # inside the per-dataset handling: one unreadable file fails only its dataset
+    if isinstance(files, str):
+        return {**_error_entry(_rel(ds.source, root), files), "format": ds.converter.name}
     digest = hashlib.sha256("".join(f"{k}\t{v}\n" for k, v in sorted(files.items())).encode()).hexdigest()
     entry: dict[str, Any] = {
         "source": _rel(ds.source, root), "format": ds.converter.name, "sha256": digest, "files": files,
@@ -344,7 +383,7 @@ def iter_journal(dst: Path) -> Iterator[dict[str, Any]]:
     """Yield every parseable journal line of ``dst`` (for tests and tools)."""
     path = dst / JOURNAL
     if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 yield json.loads(line)
             except json.JSONDecodeError:

@@ -26,6 +26,7 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.source import SourceFile, map_array, read_into
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,
@@ -33,12 +34,12 @@ from hsi_conform.converters._stream import (
     HashThread,
     Scratch,
     aligned_empty,
+    band_strips,
     band_values,
-    block_shape,
-    iter_blocks,
     member_layout,
     payload_range,
     safe_value,
+    storage_slabs,
 )
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -57,6 +58,7 @@ from hsi_conform.converters.base import (
 )
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
+from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
     CUBE_DATA,
@@ -192,7 +194,7 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
         common.update(shape=shape[1:], planarconfig=None)
     if opts["compression"] is None:
         written: Any = tifffile.imwrite(tmp, None, returnoffset=True, **common)
-        _fill(tmp, view, int(written[0]))
+        _fill(tmp, view, int(written[0]), layout.interleave)
     else:
         tile = (_G["tile"], _G["tile"])
         default = cube.dtype.kind == "f" or (cube.dtype.kind in "iu" and cube.dtype.itemsize <= 4)
@@ -206,19 +208,23 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     _append_members(tmp, dataset, layout, digest)
 
 
-def _fill(path: Path, view: np.ndarray[Any, Any], offset: int) -> None:
-    """Copy the (band, line, sample) view into the reserved contiguous image data, block by block."""
+def _fill(path: Path, view: np.ndarray[Any, Any], offset: int, interleave: Interleave) -> None:
+    """Copy the (band, line, sample) view into the reserved contiguous image data, block by block.
+
+    The blocks are slabs of the source's storage order (read in one piece each); every band of a block is one
+    write of whole rows.
+    """
     shape = tuple(int(n) for n in view.shape)
-    block = block_shape(shape, (1, 1, shape[2]), view.dtype.itemsize, _G["block_bytes"])
-    buffer = aligned_empty(math.prod(block), view.dtype)
+    blocks = list(storage_slabs(shape, interleave, view.dtype.itemsize, _G["block_bytes"]))
+    buffer = aligned_empty(max(math.prod(s.stop - s.start for s in sel) for sel in blocks), view.dtype)
     plane = shape[1] * shape[2] * view.dtype.itemsize
     row = shape[2] * view.dtype.itemsize
     fd = os.open(path, os.O_WRONLY)
     try:
-        for sel in iter_blocks(shape, block):
+        for sel in blocks:
             part = view[sel]
             out = buffer[: part.size].reshape(part.shape)
-            np.copyto(out, part)
+            read_into(part, out)
             band, line = int(sel[0].start), int(sel[1].start)
             for i in range(len(out)):
                 where = offset + (band + i) * plane + line * row
@@ -229,17 +235,15 @@ def _fill(path: Path, view: np.ndarray[Any, Any], offset: int) -> None:
 
 def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.ndarray[Any, Any]]:
     """Yield full-size tiles (edge tiles zero-padded: tifffile misreads a partial tile one sample wide)."""
-    bands, lines, samples = view.shape
-    for b in range(bands):
-        for y in range(0, lines, tile[0]):
-            for x in range(0, samples, tile[1]):
-                part = view[b, y : y + tile[0], x : x + tile[1]]
-                if part.shape == tile:
-                    yield np.ascontiguousarray(part)
-                else:
-                    padded = np.zeros(tile, dtype=view.dtype)
-                    padded[: part.shape[0], : part.shape[1]] = part
-                    yield padded
+    for strip in band_strips(view, tile[0], _G["block_bytes"]):
+        for x in range(0, strip.shape[1], tile[1]):
+            part = strip[:, x : x + tile[1]]
+            if part.shape == tile:
+                yield np.ascontiguousarray(part)
+            else:
+                padded = np.zeros(tile, dtype=view.dtype)
+                padded[: part.shape[0], : part.shape[1]] = part
+                yield padded
 
 
 def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int, int, int, Any, bool]]:
@@ -405,7 +409,8 @@ def _split_members(dataset: HsiDataset, members: dict[str, Payload]) -> None:
         data = members[data_name]
         if not isinstance(data, Blob) or data.size != layout.nbytes or layout.header_offset:
             continue
-        array = np.memmap(data.file, dtype=layout.dtype, mode="r", offset=data.offset, shape=layout.shape)
+        with SourceFile.open(data.file) as f:
+            array = map_array(f, layout.dtype, data.offset, layout.shape)
         item = EnviArray(header=header, array=array)
         found = classify_member(header_name)
         if found.reference is not None:
@@ -425,7 +430,8 @@ def _read_cube(source: Path, tif: Any, pages: list[Any], layout: CubeLayout, scr
         starts = [int(p.dataoffsets[0]) for p in pages]
         step = layout.lines * layout.samples * dtype.itemsize
         if all(s == starts[0] + i * step for i, s in enumerate(starts)):
-            mapped = np.memmap(source, dtype=dtype, mode="r", offset=starts[0], shape=bsq)
+            with SourceFile.open(source) as f:
+                mapped = map_array(f, dtype, starts[0], bsq)
             return mapped.transpose(FROM_BSQ[layout.interleave])
     head = len(parts.get(_BLOB["envi_head"], b""))
     path = scratch.new(head + layout.nbytes + len(parts.get(_BLOB["envi_tail"], b"")))
@@ -464,7 +470,7 @@ def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     metadata: dict[str, Any] = {"axes": TABLE["imagej"]["axes"], "Info": text}
     if labels:
         metadata["Labels"] = labels
-    _tifffile().imwrite(tmp, (np.ascontiguousarray(view[b]) for b in range(layout.bands)), shape=view.shape,
+    _tifffile().imwrite(tmp, band_strips(view, layout.lines, _G["block_bytes"]), shape=view.shape,
                         dtype=view.dtype, byteorder=">" if layout.byte_order else "<", imagej=True,
                         metadata=metadata)
 

@@ -11,6 +11,10 @@ A case folder is ``fixtures/<chapter>/<RULE>-<name>/<valid|error|warning|info>-<
 
 ``expect`` lists every finding (exhaustive): each item names a rule and may pin ``member``, ``line``,
 ``column``, ``field``, ``item`` and ``severity``.
+
+Cases and their files are found with the one directory walker (:mod:`hsi_conform._walk`): symbolic links are
+neither followed nor loaded, so nothing outside the fixtures tree enters a case or the exported corpus, and a
+folder that cannot be read is an error, never a silently smaller corpus (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._resources import data_folder
+from hsi_conform._walk import WalkError, files_under
 from hsi_conform.container.zipread import ZipLimits
+from hsi_conform.errors import InputUnreadableError
 from hsi_conform.finding import Finding, Report
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
 
-__all__ = ["FIXTURES", "Case", "build_input", "case_members", "compare", "load_cases", "run_case"]
+__all__ = ["FIXTURES", "Case", "build_input", "case_files", "case_members", "compare", "load_cases", "run_case"]
 
 FIXTURES = data_folder("fixtures")
 _PINNED = ("member", "line", "column", "field", "item")
@@ -64,9 +70,30 @@ class Case:
         return sorted({e["rule"] for e in self.expect})
 
 
+def _unreadable(error: WalkError) -> None:
+    raise InputUnreadableError(str(error.path), error.reason)
+
+
 def load_cases(root: Path = FIXTURES) -> list[Case]:
-    """Return every case under ``root``, sorted by path."""
-    return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(root.rglob("case.json"))]
+    """Return every case under ``root``, sorted by path (symbolic links are neither followed nor loaded).
+
+    Raises:
+        InputUnreadableError: a folder of the tree cannot be read.
+    """
+    found = [p for p in files_under(root, on_error=_unreadable) if p.name == "case.json"]
+    return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in found]
+
+
+def case_files(case: Case) -> dict[str, Path]:
+    """Return the files under the case's ``expanded/`` folder by member name, sorted (symbolic links left out).
+
+    Raises:
+        InputUnreadableError: a folder under ``expanded/`` cannot be read.
+    """
+    expanded = case.path / "expanded"
+    if not expanded.is_dir():
+        return {}
+    return {f.relative_to(expanded).as_posix(): f for f in files_under(expanded, on_error=_unreadable)}
 
 
 def case_members(case: Case) -> dict[str, bytes]:
@@ -74,11 +101,8 @@ def case_members(case: Case) -> dict[str, bytes]:
     members = sample_members() if case.data.get("input") == "sample" else {}
     for name in case.data.get("remove", []):
         members.pop(name, None)
-    expanded = case.path / "expanded"
-    if expanded.is_dir():
-        for f in sorted(expanded.rglob("*")):
-            if f.is_file():
-                members[f.relative_to(expanded).as_posix()] = f.read_bytes()
+    for name, f in case_files(case).items():
+        members[name] = f.read_bytes()
     return members
 
 

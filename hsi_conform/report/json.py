@@ -30,8 +30,12 @@ def _empty_counts() -> dict[str, int]:
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """Return the JSON-ready form of one report (the items of the top-level ``files`` array)."""
-    return {
+    """Return the JSON-ready form of one report (the items of the top-level ``files`` array).
+
+    An input that could not be read has ``input_error`` (the reason) and no findings; the key is absent for
+    every input that was validated.
+    """
+    data: dict[str, Any] = {
         "path": report.path,
         "profile": report.profile,
         "content": report.content,
@@ -44,6 +48,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "rules_run": list(report.rules_run),
         "internal_errors": list(report.internal_errors),
     }
+    if report.input_error is not None:
+        data["input_error"] = report.input_error
+    return data
 
 
 def _profile(reports: Sequence[Report]) -> str:

@@ -67,6 +67,10 @@ def _suite(root: ET.Element, report: Report, rules: dict[str, RuleSpec], tool_ve
     for key, value in values.items():
         _element(properties, "property", name=key, value=value)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if report.input_error is not None:  # nothing ran: one test case that errs
+        case = _element(suite, "testcase", classname="hsi-conform.input", name="input readable")
+        _element(case, "error", report.input_error, type="input-unreadable", message=report.input_error)
+        totals.update(tests=1, errors=1)
     for rule_id in report.rules_run:
         totals["failures"] += _rule_case(suite, report, rule_id, rules)
         totals["tests"] += 1

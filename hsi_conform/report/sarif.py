@@ -132,15 +132,23 @@ def _result(
     return result
 
 
-def _invocation(reports: Sequence[Report]) -> dict[str, Any]:
+def _invocation(reports: Sequence[Report], artifacts: _Artifacts) -> dict[str, Any]:
     notes: list[dict[str, Any]] = []
-    for report in reports:
+    for i, report in enumerate(reports):
+        if report.input_error is not None:
+            notes.append({
+                "level": "error",
+                "message": {"text": f"{report.path}: cannot read: {report.input_error}"},
+                "descriptor": {"id": "input-unreadable"},
+                "locations": [_location(Location(), i, artifacts)],
+            })
         for skipped in report.skipped:
             text = f"{report.path}: skipped {skipped.kind} {skipped.target}: {skipped.reason}"
             notes.append({"level": "note", "message": {"text": text}})
         for error in report.internal_errors:
             notes.append({"level": "error", "message": {"text": f"{report.path}: internal error: {error}"}})
-    invocation: dict[str, Any] = {"executionSuccessful": not any(r.internal_errors for r in reports)}
+    failed = any(r.internal_errors or r.input_error is not None for r in reports)  # exit code 4 or 3
+    invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation
@@ -181,7 +189,7 @@ def render_sarif(
     run = {
         "tool": {"driver": driver},
         "columnKind": "unicodeCodePoints",
-        "invocations": [_invocation(reports)],
+        "invocations": [_invocation(reports, artifacts)],
         "artifacts": artifacts.items,
         "results": results,
     }

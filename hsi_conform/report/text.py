@@ -92,6 +92,9 @@ def _finding_lines(report: Report, finding: Finding, style: _Style) -> list[str]
 
 
 def _summary_lines(report: Report, style: _Style) -> list[str]:
+    if report.input_error is not None:
+        unreadable = style("UNREADABLE", _COLORS[Severity.FATAL])
+        return [f"{clean(report.path)}: {unreadable}: cannot read: {clean(report.input_error)}"]
     bad = style("NONCONFORMANT", _COLORS[Severity.ERROR])
     verdict = style("conformant", _GREEN) if report.conformant else bad
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
@@ -124,5 +127,7 @@ def render_text(reports: Sequence[Report], *, color: bool = False) -> str:
         lines.extend(_summary_lines(report, style))
     if len(reports) > 1:
         good = sum(r.conformant for r in reports)
-        lines.append(f"{len(reports)} files: {good} conformant, {len(reports) - good} nonconformant")
+        unreadable = sum(r.input_error is not None for r in reports)
+        lines.append(f"{len(reports)} files: {good} conformant, {len(reports) - good - unreadable} nonconformant"
+                     + (f", {unreadable} unreadable" if unreadable else ""))
     return "\n".join(lines) + "\n"

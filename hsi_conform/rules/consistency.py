@@ -357,11 +357,10 @@ def _thumbnail(ctx: CheckContext) -> JpegInfo | JpegError | None:
 
     def parse() -> JpegInfo | JpegError:
         try:
-            with open(info.file, "rb") as f:
-                f.seek(info.offset)
-                return read_jpeg_info(f.read(min(info.size, MAX_THUMBNAIL_PREFIX)))
+            prefix = ctx.read_prefix(THUMBNAIL, MAX_THUMBNAIL_PREFIX)
         except OSError as exc:
             return JpegError(reason=f"cannot be read: {exc.strerror or exc}", offset=0)
+        return read_jpeg_info(prefix or b"")
 
     return memo(ctx, "thumbnail", parse)
 

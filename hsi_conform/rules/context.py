@@ -3,6 +3,10 @@
 Rules receive a :class:`CheckContext`. It never raises for content problems: a member that is missing,
 compressed or not an ENVI header simply yields ``None`` from the accessors (the rule that owns that problem
 reports it; the others skip).
+
+A ``.hsi`` file is opened once, when the context is made: the structure, every member, every mapped array and
+the CRC pass read that one descriptor (:attr:`CheckContext.source`), so a file replaced while the rules run
+cannot give a verdict mixed from two files (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.source import SourceFile
 from hsi_conform.container.zipread import ZipLimits, ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, HsiConformError
 from hsi_conform.fields import Scope
@@ -56,6 +61,8 @@ class CheckContext:
         self.path = path
         self.options = options or CheckOptions()
         self.structure: ZipStructure | None = None
+        #: The input file, opened once (None for an expanded folder).
+        self.source: SourceFile | None = None
         self.container: Container | None = None
         self.open_error: str | None = None
         self._headers: dict[str, Header | None] = {}
@@ -67,12 +74,14 @@ class CheckContext:
 
     def _open(self) -> None:
         if self.path.is_file():
-            self.structure = read_zip_structure(self.path, limits=self.options.limits)
+            self.source = SourceFile.open(self.path)
+            with self.source.file() as f:
+                self.structure = read_zip_structure(f, limits=self.options.limits)
             if self.structure.fatal:
                 self.open_error = "not a readable ZIP archive"
                 return
         try:
-            self.container = open_container(self.path, structure=self.structure)
+            self.container = open_container(self.path, structure=self.structure, source=self.source)
         except HsiConformError as exc:
             self.open_error = str(exc)
 
@@ -103,6 +112,15 @@ class CheckContext:
             return None
         try:
             return self.container.read_bytes(name, limit=limit)
+        except ContainerError:
+            return None
+
+    def read_prefix(self, name: str, size: int) -> bytes | None:
+        """Return the first ``size`` bytes of a member, or None when it is missing or compressed."""
+        if not self.has(name) or self.container is None:
+            return None
+        try:
+            return self.container.read_prefix(name, size)
         except ContainerError:
             return None
 

@@ -1,4 +1,9 @@
-"""Batch validation: many containers, optionally in parallel worker processes, with progress and a summary."""
+"""Batch validation: many containers, optionally in parallel worker processes, with progress and a summary.
+
+An input that cannot be read (missing, not a file or folder, an unreadable folder met while walking a directory,
+an I/O error) does not stop the batch: it becomes a report with :attr:`~hsi_conform.finding.Report.input_error`,
+named as the user gave it, and every other input is still validated (spec/safety.md#batches).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,39 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from hsi_conform._walk import WalkError
+from hsi_conform.errors import InputUnreadableError
 from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 
+Job = tuple[Path | WalkError, Policy]
+"""One input of a batch and its policy; a :class:`~hsi_conform._walk.WalkError` is an input that could not be
+read while a directory was walked."""
 
-def _check_one(job: tuple[Path, Policy, CheckOptions]) -> Report:
-    path, policy, options = job
-    return check(path, policy=policy, options=options)
+
+def _check_one(job: tuple[Path | WalkError, Policy, CheckOptions]) -> Report:
+    item, policy, options = job
+    if isinstance(item, WalkError):
+        return _unreadable(item.path, item.reason, policy, options)
+    try:
+        return check(item, policy=policy, options=options)
+    except InputUnreadableError as exc:
+        return _unreadable(item, exc.reason, policy, options)
 
 
-def check_many(jobs: Sequence[tuple[Path, Policy]], options: CheckOptions, *, workers: int = 1,
+def _unreadable(path: Path, reason: str, policy: Policy, options: CheckOptions) -> Report:
+    return Report.unreadable(str(path), reason, profile=policy.profile, content=options.content.value,
+                             fail_on=policy.fail_on)
+
+
+def check_many(jobs: Sequence[Job], options: CheckOptions, *, workers: int = 1,
                progress: bool = False) -> list[Report]:
     """Validate every ``(path, policy)`` and return the reports in input order.
 
     ``workers > 1`` spreads the files over that many processes (reports pickle); ``progress`` writes a
-    one-line counter to stderr.
-
-    Raises:
-        InputUnreadableError: a path does not exist or cannot be read.
+    one-line counter to stderr. An input that cannot be read gets a report with ``input_error`` set (never an
+    exception), so one bad input never hides the others.
     """
     work = [(path, policy, options) for path, policy in jobs]
     reports: list[Report] = []
@@ -51,13 +70,20 @@ def _progress(enabled: bool, done: int, total: int) -> None:
         sys.stderr.flush()
 
 
+def _verdict(report: Report) -> str:
+    if report.input_error is not None:
+        return "UNREADABLE"
+    return "ok" if report.conformant else "FAIL"
+
+
 def summary_table(reports: Sequence[Report]) -> str:
     """Return a plain-text table: one line per file with its verdict and counts, then the totals."""
-    rows = [(r.path, "ok" if r.conformant else "FAIL", *(str(r.counts[k]) for k in ("fatal", "error", "warning",
-                                                                                    "info"))) for r in reports]
+    rows = [(r.path, _verdict(r), *(str(r.counts[k]) for k in ("fatal", "error", "warning", "info")))
+            for r in reports]
     header = ("file", "verdict", "fatal", "error", "warning", "info")
     conformant = sum(r.conformant for r in reports)
+    unreadable = sum(r.input_error is not None for r in reports)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
-    lines.append(f"{conformant} of {len(reports)} conformant")
+    lines.append(f"{conformant} of {len(reports)} conformant" + (f", {unreadable} unreadable" if unreadable else ""))
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,12 +37,14 @@ def check(path: str | os.PathLike[str], *, policy: Policy | None = None, options
     if content is not None:
         options = replace(options or CheckOptions(), content=Content(content))
     p = Path(path)
-    if not p.exists():
-        raise InputUnreadableError(str(p), "no such file or directory")
-    if not (p.is_file() or p.is_dir()):
-        raise InputUnreadableError(str(p), "not a regular file or directory")
     options = options or CheckOptions()
-    context = CheckContext(p, options)
+    try:
+        mode = p.stat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise InputUnreadableError(str(p), "not a regular file or directory")
+        context = CheckContext(p, options)
+    except OSError as exc:  # missing, a dangling link, no permission, an I/O error
+        raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     return run_rules(context, policy=policy or Policy(), path=str(p), content=options.content.value)
 
 
@@ -79,7 +82,11 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]], *,
     """
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        try:
+            folder = p.is_dir()
+        except OSError:  # e.g. a name too long: check() reports it unreadable
+            folder = False
+        if folder:
             yield from _containers_under(p, on_error)
         else:
             yield p

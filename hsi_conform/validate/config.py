@@ -12,11 +12,15 @@ the file. Recognised keys::
     severity = { LAY009 = "warning", "zip-name-case-collision" = "error" }
 
 A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
-:class:`~hsi_conform.errors.ConfigError` naming the file.
+:class:`~hsi_conform.errors.ConfigError` naming the file. So is a configuration path that is not a regular file
+(a FIFO, a folder, a device): it is refused from its ``stat``, never opened for reading, so it cannot hang the
+run (spec/safety.md#batches).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,10 +69,21 @@ class ConfigFile:
     fail_on: Severity | None = None
 
 
+def _read_regular(path: Path) -> str:
+    """Return the text of a regular file; anything else is refused before it is opened."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ConfigError("not a regular file (a FIFO, a folder or a device is never read)", str(path))
+    # Non-blocking: a FIFO put in its place after the stat still cannot block the open.
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise ConfigError("not a regular file (a FIFO, a folder or a device is never read)", str(path))
+        return f.read().decode("utf-8")
+
+
 def _table(path: Path) -> dict[str, Any] | None:
     """Return the hsi-conform settings of a file, or None when a pyproject.toml has none."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_regular(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", str(path)) from exc
     tool = data.get("tool")

@@ -278,12 +278,15 @@ def run_rules(
 
 
 def exit_code(reports: Iterable[Report]) -> ExitCode:
-    """Map reports to the command's exit code.
+    """Map reports to the command's exit code: the worst of them.
 
-    ``INTERNAL`` when any report has an internal error, ``NONCONFORMANT`` when any does not conform, else ``OK``;
-    ``USAGE`` and ``UNREADABLE`` are decided by the CLI before any report exists.
+    ``INTERNAL`` when any report has an internal error, ``UNREADABLE`` when any input could not be read
+    (:attr:`Report.input_error`), ``NONCONFORMANT`` when any does not conform, else ``OK``; ``USAGE`` is decided
+    by the CLI before any report exists.
     """
     reports = tuple(reports)
     if any(r.internal_errors for r in reports):
         return ExitCode.INTERNAL
+    if any(r.input_error is not None for r in reports):
+        return ExitCode.UNREADABLE
     return ExitCode.OK if all(r.conformant for r in reports) else ExitCode.NONCONFORMANT

@@ -190,3 +190,11 @@ def test_trimmed_cuts_long_excerpts_around_the_column() -> None:
     again = cut.trimmed(10)
     assert again.excerpt is not None and again.excerpt_start is not None
     assert again.excerpt[1001 - again.excerpt_start] == "X"
+
+
+def test_an_unreadable_report_is_not_conformant_and_has_no_findings() -> None:
+    report = Report.unreadable("nope.hsi", "gone", profile="strict", content="crc", fail_on=Severity.WARNING)
+    assert (report.conformant, report.findings, report.input_error) == (False, (), "gone")
+    assert (report.profile, report.content, report.fail_on) == ("strict", "crc", Severity.WARNING)
+    assert report.counts == {"fatal": 0, "error": 0, "warning": 0, "info": 0}
+    assert Report(path="a.hsi").input_error is None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.write import SLAB_BYTES
 from hsi_conform.converters.base import Blob, EnviArray
 from hsi_conform.converters.specim.folder import SpecimFiles
@@ -66,17 +67,18 @@ def open_pair(pair: SpecimFiles) -> OpenedSpecimFiles:
     except HsiConformError as exc:
         raise InputUnreadableError(str(pair.header), str(exc)) from None
     try:
-        size = pair.data.stat().st_size
+        source = SourceFile.open(pair.data)
+        size = source.size()
     except OSError as exc:
         raise InputUnreadableError(str(pair.data), exc.strerror or str(exc)) from None
-    expected = layout.header_offset + layout.nbytes
-    if size != expected:
-        what = "truncated" if size < expected else "longer than its header says"
-        raise InputUnreadableError(str(pair.data), f"{what}: {size} bytes, the header describes {expected} "
-                                   f"({layout.lines} lines x {layout.bands} bands x {layout.samples} samples "
-                                   f"x {layout.data_type.itemsize} bytes + {layout.header_offset})")
-    array: np.ndarray[Any, Any] = np.memmap(pair.data, dtype=layout.dtype, mode="r", offset=layout.header_offset,
-                                            shape=layout.shape)
+    with source:
+        expected = layout.header_offset + layout.nbytes
+        if size != expected:
+            what = "truncated" if size < expected else "longer than its header says"
+            raise InputUnreadableError(str(pair.data), f"{what}: {size} bytes, the header describes {expected} "
+                                       f"({layout.lines} lines x {layout.bands} bands x {layout.samples} samples "
+                                       f"x {layout.data_type.itemsize} bytes + {layout.header_offset})")
+        array: np.ndarray[Any, Any] = map_array(source, layout.dtype, layout.header_offset, layout.shape)
     return OpenedSpecimFiles(vendor, layout, array, Blob(pair.data, 0, size))
 
 
@@ -91,7 +93,7 @@ def mean_over_lines(array: np.ndarray[Any, Any], interleave: Interleave, dtype: 
     step = max(1, SLAB_BYTES // per_line)
     for start in range(0, lines, step):
         part = array[start : start + step] if axis == 0 else array[:, start : start + step]
-        total += part.sum(axis=axis, keepdims=True, dtype=np.float64)
+        total += read_block(part).sum(axis=axis, keepdims=True, dtype=np.float64)
     mean: np.ndarray[Any, Any] = (total / lines).astype(dtype)
     return mean
 

@@ -22,7 +22,7 @@ from hsi_conform.corpus.export import (
     merged_expectation,
     read_manifest,
 )
-from hsi_conform.corpus.golden import Case, load_cases
+from hsi_conform.corpus.golden import Case, case_members, load_cases
 from hsi_conform.errors import InputUnreadableError
 from tests._support import CliRunner
 
@@ -192,3 +192,29 @@ def test_real_generator(tmp_path: Path) -> None:
     generated = [f for f in files if f.file.startswith("g_")]
     assert len(generated) == len(first) == 6
     assert sorted(f.data for f in generated) == sorted(d for _, d, _ in first)
+
+
+def test_the_corpus_never_follows_links_out_of_the_fixtures_tree(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.txt").write_bytes(b"SECRET-FILE")
+    (outside / "folder" / "inner.txt").write_bytes(b"SECRET-FOLDER")
+    (outside / "case.json").write_text(json.dumps({"input": "expanded", "expect": [], "spec": []}))
+    case = tmp_path / "fixtures" / "header" / "HDR001-x" / "valid-a"
+    (case / "expanded").mkdir(parents=True)
+    (case / "case.json").write_text(json.dumps({"input": "expanded", "expect": [], "spec": []}))
+    (case / "expanded" / "data.hdr").write_bytes(b"ENVI\n")
+    (case / "expanded" / "secret.txt").symlink_to(outside / "secret.txt")
+    (case / "expanded" / "linked").symlink_to(outside / "folder", target_is_directory=True)
+    (case.parent / "error-b").mkdir()
+    (case.parent / "error-b" / "case.json").symlink_to(outside / "case.json")
+    cases = load_cases(tmp_path / "fixtures")
+    assert [c.path for c in cases] == [case]
+    assert list(case_members(cases[0])) == ["data.hdr"]
+    [written] = export_corpus(tmp_path / "out", cases=cases)
+    assert b"SECRET" not in (tmp_path / "out" / written.file).read_bytes()
+
+
+def test_an_unreadable_fixtures_folder_is_an_error(unlistable: Path) -> None:
+    with pytest.raises(InputUnreadableError):
+        load_cases(unlistable.parent)

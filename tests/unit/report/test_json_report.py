@@ -190,3 +190,14 @@ def test_output_is_always_utf8_encodable() -> None:
 @pytest.mark.parametrize("severity", list(Severity))
 def test_every_severity_label_is_in_the_schema_enum(severity: Severity) -> None:
     assert severity.label in schema()["$defs"]["severity"]["enum"]
+
+
+def test_an_unreadable_input_is_a_file_entry_with_its_reason() -> None:
+    reports = [Report(path="a.hsi"), Report.unreadable("nope.hsi", "No such file or directory")]
+    document = json.loads(render_json(reports))
+    assert validate(document, schema(), schema()) == []
+    assert "input_error" not in document["files"][0]
+    bad = document["files"][1]
+    assert (bad["path"], bad["input_error"], bad["conformant"], bad["findings"]) == (
+        "nope.hsi", "No such file or directory", False, [])
+    assert document["conformant"] is False

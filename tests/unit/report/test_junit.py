@@ -115,3 +115,13 @@ def test_fail_on_moves_the_failure_threshold() -> None:
 def test_empty_input() -> None:
     root = parse([])
     assert (root.tag, root.get("tests"), len(root)) == ("testsuites", "0", 0)
+
+
+def test_an_unreadable_input_is_a_suite_with_one_error() -> None:
+    root = parse([Report.unreadable("nope.hsi", "gone"), Report(path="a.hsi", rules_run=("HDR001",))])
+    suite = root.find("testsuite[@name='nope.hsi']")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    error = suite.find("testcase/error")
+    assert error is not None and error.get("type") == "input-unreadable"
+    assert (root.get("tests"), root.get("errors")) == ("2", "1")

@@ -169,3 +169,15 @@ def test_invocation_reports_internal_errors_and_skips() -> None:
 
 def test_severity_mapping() -> None:
     assert [sarif_level(s) for s in Severity] == ["note", "warning", "error", "error"]
+
+
+def test_an_unreadable_input_is_an_error_notification_on_its_artifact() -> None:
+    log = json.loads(render_sarif([Report(path="a.hsi"), Report.unreadable("nope.hsi", "gone")], RULES))
+    run = log["runs"][0]
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [note] = [n for n in invocation["toolExecutionNotifications"] if n["level"] == "error"]
+    assert note["descriptor"]["id"] == "input-unreadable"
+    index = note["locations"][0]["physicalLocation"]["artifactLocation"]["index"]
+    assert run["artifacts"][index]["location"]["uri"] == "nope.hsi"
+    assert run["results"] == []

@@ -118,3 +118,10 @@ def test_render_dispatches_every_format() -> None:
 
     with pytest.raises(ValueError):
         render("html", reports)
+
+
+def test_an_unreadable_input_has_its_own_verdict_and_total() -> None:
+    text = render_text([Report(path="a.hsi"), Report.unreadable("nope.hsi", "gone")])
+    lines = text.splitlines()
+    assert lines[1].startswith("nope.hsi: UNREADABLE") and "gone" in lines[1]
+    assert lines[-1].endswith("1 conformant, 0 nonconformant, 1 unreadable")

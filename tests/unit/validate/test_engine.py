@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
-from hsi_conform.finding import Level, Location, Problem, Report, Severity
+from hsi_conform.finding import Finding, Level, Location, Problem, Report, Severity
 from hsi_conform.rules import (
     AREAS,
     ID_PATTERN,
@@ -397,3 +397,13 @@ def test_an_old_rule_name_selects_and_grades_its_rule() -> None:
         assert not is_selected(key_case, Policy(ignore=(name,)))
         assert effective_severity(key_case, Policy(severity_overrides={name: INF})) is INF
     check_selection(Policy(select=("key-case",)))
+
+
+def test_the_exit_code_is_the_worst_of_all_reports() -> None:
+    bad = Finding(rule="HDR001", name="hdr-x", severity=Severity.ERROR, level=Level.SYNTAX, spec="a.md#b",
+                  message="m")
+    ok, failing = Report(path="a"), Report(path="b", findings=(bad,))
+    unreadable = Report.unreadable("c", "gone")
+    crashed = Report(path="d", internal_errors=("XRF001: boom",))
+    assert [exit_code(rs) for rs in ([ok], [ok, failing], [failing, unreadable, ok], [unreadable, crashed])] == [
+        ExitCode.OK, ExitCode.NONCONFORMANT, ExitCode.UNREADABLE, ExitCode.INTERNAL]
