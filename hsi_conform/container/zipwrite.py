@@ -25,10 +25,11 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from hsi_conform._atomic import AtomicFile
+from hsi_conform.errors import ContainerVerifyError
 from hsi_conform.members import DATA_SUFFIX
 
 from ._file_name import FLAG_UTF8, NameIndex, name_problems
-from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
+from .zipread import DEFAULT_LIMITS, ZipLimits, ZipStructure, read_zip_structure
 
 __all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember"]
 
@@ -49,18 +50,6 @@ _FILE_ATTR = 0o100644 << 16
 _DIR_ATTR = (0o040755 << 16) | 0x10  # Unix directory mode plus the MS-DOS directory bit
 #: Members at least this large get their CRC computed in a worker thread, overlapped with the write.
 _OVERLAP_BYTES = 4 << 20
-
-
-class ContainerVerifyError(Exception):
-    """The written temp file failed strict verification; nothing was published.
-
-    Attributes:
-        issues: The issues the strict reader reported (may be empty for a value mismatch).
-    """
-
-    def __init__(self, message: str, issues: tuple[ZipIssue, ...] = ()) -> None:
-        super().__init__(message)
-        self.issues = issues
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ N² pairwise ones (STYLE.md §8).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +20,7 @@ from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
 from hsi_conform.errors import ConfigError
+from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
 from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
 
@@ -208,23 +209,6 @@ class OptionSpec:
             allowed = ", ".join(option_text(c) for c in self.choices)
             raise ConfigError(f"option {name} must be one of {allowed}, not {option_text(value)}")
         return value
-
-
-class UnknownOptionError(ConfigError):
-    """Options that neither converter of a conversion declares (exit code 2, like every ConfigError).
-
-    Attributes:
-        unknown: the options nobody accepts.
-        accepted: what each converter accepts, by role (``"envi writer"`` -> ``("sidecar",)``).
-    """
-
-    def __init__(self, unknown: Sequence[str], accepted: Mapping[str, Sequence[str]]) -> None:
-        self.unknown = tuple(unknown)
-        self.accepted = {role: tuple(names) for role, names in accepted.items()}
-        offers = "; ".join(f"the {role} accepts {', '.join(names) if names else 'no options'}"
-                           for role, names in self.accepted.items())
-        super().__init__(f"unknown option(s) {', '.join(self.unknown)}: {offers}")
-        self.args = (self.unknown, self.accepted)  # the constructor's arguments, so the error pickles
 
 
 def resolve_options(table: Mapping[str, OptionSpec], given: Mapping[str, Any], role: str) -> dict[str, Any]:

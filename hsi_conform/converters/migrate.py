@@ -41,9 +41,9 @@ from hsi_conform._atomic import sweep_temps
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.converters.base import Converter, UnknownOptionError, resolve_options
+from hsi_conform.converters.base import Converter, resolve_options
 from hsi_conform.converters.registry import convert_with, get_converter, registered
-from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError
+from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError, UnknownOptionError
 
 JOURNAL = "migrate-journal.jsonl"
 _BAD = ("error", "fatal")

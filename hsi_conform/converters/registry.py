@@ -7,7 +7,7 @@ the protocol is skipped with a ``RuntimeWarning``, so it never breaks the others
 Options (:func:`split_options`) are routed by the tables the converters declare (``read_options`` and
 ``write_options``): an option goes to every side that declares it, so one both declare reaches both (each parses it
 with its own :class:`~hsi_conform.converters.base.OptionSpec`); an option neither declares is a
-:class:`~hsi_conform.converters.base.UnknownOptionError` naming what each side accepts.
+:class:`~hsi_conform.errors.UnknownOptionError` naming what each side accepts.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from hsi_conform.converters.base import (
     Converter,
     HsiDataset,
     OptionSpec,
-    UnknownOptionError,
     resolve_options,
 )
-from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
+from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError, UnknownOptionError
 
 GROUP = "hsi_conform.converters"
 

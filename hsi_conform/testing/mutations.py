@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
+from hsi_conform.errors import InternalError, MutationError
 from hsi_conform.finding import Report, Severity
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
@@ -48,10 +49,6 @@ __all__ = ["BY_NAME", "CATALOGUE", "Mutation", "MutationError", "applicable", "b
 
 Members = list[tuple[str, bytes]]
 Apply = Callable[[ValidContainer, random.Random], bytes]
-
-
-class MutationError(Exception):
-    """A mutation did not change the container (a bug in the mutation or a container it does not apply to)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +112,10 @@ def blocking_rules(report: Report, at_least: Severity = Severity.ERROR) -> froze
     """Return the ids of the rules a report has at ``at_least`` or above.
 
     Raises:
-        AssertionError: a rule crashed (``report.internal_errors``), a validator bug.
+        InternalError: a rule crashed (``report.internal_errors``), a validator bug (also an ``AssertionError``).
     """
     if report.internal_errors:
-        raise AssertionError(f"validator rule crashed: {report.internal_errors}")
+        raise InternalError(f"validator rule crashed: {report.internal_errors}")
     return frozenset(f.rule for f in report.findings if f.severity >= at_least)
 
 
