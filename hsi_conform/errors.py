@@ -14,6 +14,7 @@ hsi-conform's exceptions lives here (spec/safety.md#errors).
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -35,6 +36,7 @@ __all__ = [
     "InputUnreadableError",
     "InternalError",
     "InvalidArgumentError",
+    "MemberNameError",
     "MutationError",
     "NotAnEnviHeaderError",
     "OutputUnwritableError",
@@ -172,6 +174,23 @@ class ContainerError(HsiConformError):
         return f"container error in member {self.member!r}: {self.reason}"
 
 
+class MemberNameError(ContainerError, ValueError):
+    """A member name that a writer cannot store (also a ``ValueError``); nothing is written then.
+
+    The ``.hsi`` writer refuses every name the strict reader would report; writers that turn names into paths
+    refuse names that are not a safe relative path on every OS (spec/container.md#names).
+
+    Attributes:
+        member: The name.
+        reason: The problem codes of the name policy, e.g. ``"name-traversal"``.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __str__(self) -> str:
+        return f"member name {self.member!r} cannot be written: {self.reason}"
+
+
 class _FileError(HsiConformError, OSError):
     """Base of the errors about one file: also an ``OSError``, with ``errno``, ``strerror`` and ``filename`` set.
 
@@ -191,6 +210,14 @@ class _FileError(HsiConformError, OSError):
 
     def __reduce__(self) -> tuple[type[Self], tuple[str, str, int | None]]:
         return type(self), (self.path, self.reason, self.errno)
+
+    @classmethod
+    def checked_path(cls, path: str | os.PathLike[str]) -> str:
+        """Return ``path`` as a string, or raise this error when no file can have that name (a NUL byte)."""
+        text = os.fspath(path)
+        if "\0" in text:  # os functions raise ValueError for it, not OSError
+            raise cls(text, "the path contains a NUL byte")
+        return text
 
     @classmethod
     def from_os_error(cls, path: str, exc: OSError) -> Self:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FLAG_UTF8", "NameIndex", "Problem", "check_name", "decode_name", "name_problems"]
+__all__ = ["FLAG_UTF8", "UNSAFE_PATH_CODES", "NameIndex", "Problem", "check_name", "decode_name", "name_problems",
+           "unsafe_path_problems"]
 
 #: General-purpose flag bit 11: the name (and comment) are UTF-8.
 FLAG_UTF8 = 0x800
@@ -153,6 +154,22 @@ def name_problems(name: str, *, max_name_bytes: int = 1024, max_component_bytes:
     _, problems = decode_name(raw, FLAG_UTF8)
     problems += check_name(name, raw, max_name_bytes=max_name_bytes, max_component_bytes=max_component_bytes)
     return _dedupe(problems)
+
+
+#: Problems that keep a name from being a relative path on every OS: it would land outside the destination
+#: (``..``, ``/x``, ``C:x``, ``//server/x``, ``a\\b``), or no file system or HDF5 file can hold it (NUL and
+#: control characters, empty and ``.`` components, lone surrogates).
+UNSAFE_PATH_CODES = frozenset({"name-traversal", "name-absolute", "name-drive", "name-backslash", "name-control",
+                               "name-empty", "name-encoding"})
+
+
+def unsafe_path_problems(name: str) -> list[Problem]:
+    """Return the problems that keep ``name`` from being a safe relative path (codes in :data:`UNSAFE_PATH_CODES`).
+
+    Writers that turn member names into paths (an ENVI export's sidecar folder, HDF5 groups) refuse such names;
+    the other problems of :func:`name_problems` (length, portability) do not make a path unsafe.
+    """
+    return [p for p in name_problems(name) if p[0] in UNSAFE_PATH_CODES]
 
 
 def _fold(name: str) -> str:

@@ -19,7 +19,8 @@ import numpy as np
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
-from hsi_conform.errors import ConfigError
+from hsi_conform.container._file_name import unsafe_path_problems
+from hsi_conform.errors import ConfigError, MemberNameError
 from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
 from hsi_conform.members import MANDATORY, envi_names, preview_stem, reference_stem
@@ -132,6 +133,20 @@ class HsiDataset:
         names += list(self.members)
         rank = {n: i for i, n in enumerate(self.order)}
         return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
+
+
+def member_path_parts(name: str) -> tuple[str, ...]:
+    """Return the components of a member name that a writer turns into a path (a file, an HDF5 group).
+
+    Raises:
+        MemberNameError: the name is not a safe relative path on every OS: ``..``, an absolute, drive or UNC
+            prefix, a backslash, a NUL or control character, an empty or ``.`` component (the strict name
+            policy's :data:`~hsi_conform.container._file_name.UNSAFE_PATH_CODES`).
+    """
+    problems = unsafe_path_problems(name)
+    if problems:
+        raise MemberNameError(name, ", ".join(code for code, _ in problems))
+    return tuple(name.rstrip("/").split("/"))
 
 
 #: The empty option mapping (read-only, so one instance can be the default of every ``read`` and ``write``).

@@ -31,7 +31,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -48,12 +48,12 @@ from hsi_conform.converters.base import (
     OptionSpec,
     Payload,
     mapping_table,
+    member_path_parts,
     parse_flag,
     payload_chunks,
 )
 from hsi_conform.errors import (
     ConfigError,
-    ContainerError,
     FieldValueError,
     HsiConformError,
     InputUnreadableError,
@@ -433,7 +433,7 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
     Raises:
         ConfigError: the destination is one of the dataset's own source files, or ``<name>.hsi.d`` exists and
             is not a folder.
-        ContainerError: a member name cannot be a relative file path.
+        MemberNameError: a member name is not a safe relative path (a ContainerError).
     """
     from hsi_conform.converters.hsi import dataset_members
 
@@ -455,7 +455,7 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         if sidecar:
             with atomic_folder(folder) as tmp_folder:
                 for name, content in rest.items():
-                    _write_file(tmp_folder.joinpath(*_safe_parts(name)), _content_chunks(content))
+                    _write_file(tmp_folder.joinpath(*member_path_parts(name)), _content_chunks(content))
     return hdr
 
 
@@ -463,13 +463,6 @@ def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes |
     if isinstance(content, np.ndarray):
         return iter_slabs(content)
     return payload_chunks(content)
-
-
-def _safe_parts(name: str) -> tuple[str, ...]:
-    parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or "\\" in name or any(p in ("..", ".", "") for p in parts):
-        raise ContainerError(name, "member name is not a safe relative path")
-    return parts
 
 
 def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:

@@ -44,6 +44,7 @@ from hsi_conform.converters.base import (
     OptionSpec,
     Payload,
     mapping_table,
+    member_path_parts,
     optional,
     parse_flag,
     payload_chunks,
@@ -138,8 +139,11 @@ class Hdf5Converter(ConverterBase):
             ConfigError: an unknown option or value.
             ConverterUnavailableError: the compression needs ``hdf5plugin``.
             ContainerError: a header of the dataset lacks a layout field.
+            MemberNameError: a member name is not a safe relative path (NUL, ``..``, ...; a ContainerError).
         """
         opts = WriteOptions.parse(options)
+        for name in dataset.member_names():  # member names become HDF5 paths and strings: refused before writing
+            member_path_parts(name)
         h5py = _h5py()
         with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
             write_file(h5py, h5, dataset, opts)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -27,7 +28,14 @@ from hsi_conform.converters.base import (
     OptionSpec,
     resolve_options,
 )
-from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError, UnknownOptionError
+from hsi_conform.errors import (
+    ConverterNotFoundError,
+    ConverterUnavailableError,
+    HsiConformError,
+    InputUnreadableError,
+    OutputUnwritableError,
+    UnknownOptionError,
+)
 
 GROUP = "hsi_conform.converters"
 
@@ -223,16 +231,35 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     """Convert ``source`` to ``dest`` with the given converters (the step :func:`convert` and ``migrate`` share).
 
     The options are split and checked before anything is read; missing parent folders of ``dest`` are created.
+    An ``OSError`` of a converter becomes an :class:`~hsi_conform.errors.InputUnreadableError` while reading and an
+    :class:`~hsi_conform.errors.OutputUnwritableError` while writing (both keep ``OSError`` as a base; the message
+    names the file the operating system named).
 
     Raises:
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
+        InputUnreadableError: the source cannot be read.
+        OutputUnwritableError: the destination cannot be written (e.g. the disk is full).
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
-    dataset = reader.read(source, read_options)
-    dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
-    written = writer.write(dataset, dest, write_options)
+    source, dest = Path(InputUnreadableError.checked_path(source)), Path(OutputUnwritableError.checked_path(dest))
+    with _os_errors(InputUnreadableError, source):
+        dataset = reader.read(source, read_options)
+    with _os_errors(OutputUnwritableError, dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
+        written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
+
+
+@contextmanager
+def _os_errors(error: type[InputUnreadableError | OutputUnwritableError], path: Path) -> Iterator[None]:
+    """Re-raise an ``OSError`` that is not yet one of ours as ``error`` about ``path``."""
+    try:
+        yield
+    except HsiConformError:
+        raise
+    except OSError as exc:
+        raise error.from_os_error(str(path), exc) from exc
 
 
 def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, Any] = NO_OPTIONS, *,
@@ -247,10 +274,13 @@ def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, A
         ConverterUnavailableError: a needed optional dependency is missing.
         UnknownOptionError: an option neither converter declares.
         ConfigError: a bad option value.
+        InputUnreadableError: the source cannot be read.
+        OutputUnwritableError: the destination cannot be written.
     """
     src, dst = Path(source), Path(dest)
     writer = get_converter(to_format or format_for(dst))
-    reader = get_converter(from_format) if from_format else detect(src)
+    with _os_errors(InputUnreadableError, src):  # detection probes the source
+        reader = get_converter(from_format) if from_format else detect(src)
     return convert_with(reader, writer, src, dst, options)
 
 
@@ -273,6 +303,11 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
         UnknownOptionError: an option neither converter declares (a ConfigError; the message lists what each
             accepts).
         ConfigError: a bad option value.
+        InputUnreadableError: the source cannot be read, or is not what its format requires.
+        OutputUnwritableError: the destination cannot be written (its old content is kept).
+        HsiConformError: any other documented refusal of a converter (e.g. a
+            :class:`~hsi_conform.errors.DatasetError` for data the destination format cannot hold); no other
+            exception escapes for any input.
     """
     return run_conversion(source, dest, options, from_format=from_format, to_format=to_format).written
 

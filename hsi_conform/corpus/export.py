@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from hsi_conform._atomic import atomic_each
 from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
-from hsi_conform.errors import InputUnreadableError
+from hsi_conform.errors import InputUnreadableError, InvalidArgumentError
 from hsi_conform.rules import get_rule, load_builtin_rules
 from hsi_conform.testing.generate import FEATURES, build_valid, random_spec
 from hsi_conform.testing.mutations import CATALOGUE, applicable
@@ -189,10 +189,10 @@ def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
     every mutation.
 
     Raises:
-        ValueError: ``n`` is negative.
+        InvalidArgumentError: ``n`` is negative (a ``ValueError``).
     """
     if n < 0:
-        raise ValueError("n must be >= 0")
+        raise InvalidArgumentError("n must be >= 0")
     rnd = random.Random(seed)
     order = list(CATALOGUE)
     rnd.shuffle(order)

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
-from hsi_conform.errors import InternalError, MutationError
+from hsi_conform.errors import InternalError, InvalidArgumentError, MutationError
 from hsi_conform.finding import Report, Severity
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
@@ -84,11 +84,11 @@ class Mutation:
         """Return the mutant's bytes.
 
         Raises:
-            ValueError: the mutation does not apply to this container.
+            InvalidArgumentError: the mutation does not apply to this container (a ``ValueError``).
             MutationError: the result equals the original file.
         """
         if not self.applies_to(vc.spec):
-            raise ValueError(f"mutation {self.name} does not apply to {vc.spec}")
+            raise InvalidArgumentError(f"mutation {self.name} does not apply to {vc.spec}")
         data = self.fn(vc, rnd or random.Random(0))
         if data == vc.data:
             raise MutationError(f"mutation {self.name} left the container unchanged")

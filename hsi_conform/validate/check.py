@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.errors import ConformanceError, InputUnreadableError
+from hsi_conform.errors import ConformanceError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Report
 from hsi_conform.members import MANDATORY
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
@@ -30,19 +31,36 @@ def check(path: str | os.PathLike[str], *, policy: Policy | None = None, options
 
     Raises:
         InputUnreadableError: the path does not exist or cannot be read (exit code 3 at the CLI).
+        InvalidArgumentError: ``content`` is not a content tier.
+        ConfigError: an unknown profile, or a rule selector that matches no rule (``UnknownSelectorError``).
     """
     if profile is not None:
         policy = replace(policy or Policy(), profile=profile)
     if content is not None:
-        options = replace(options or CheckOptions(), content=Content(content))
-    p = Path(path)
-    if not p.exists():
-        raise InputUnreadableError(str(p), "no such file or directory")
-    if not (p.is_file() or p.is_dir()):
+        options = replace(options or CheckOptions(), content=_content(content))
+    p = Path(InputUnreadableError.checked_path(path))
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputUnreadableError(str(p), "no such file or directory") from None
+    except OSError as exc:  # e.g. a name too long, a loop of links
+        raise InputUnreadableError.from_os_error(str(p), exc) from exc
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     options = options or CheckOptions()
-    context = CheckContext(p, options)
+    try:
+        context = CheckContext(p, options)
+    except OSError as exc:
+        raise InputUnreadableError.from_os_error(str(p), exc) from exc
     return run_rules(context, policy=policy or Policy(), path=str(p), content=options.content.value)
+
+
+def _content(content: str | Content) -> Content:
+    try:
+        return Content(content)
+    except ValueError:
+        tiers = ", ".join(c.value for c in Content)
+        raise InvalidArgumentError(f"content must be one of {tiers}, not {content!r}") from None
 
 
 def validate(path: str | os.PathLike[str], *, policy: Policy | None = None, options: CheckOptions | None = None,
