@@ -42,6 +42,7 @@ from hsi_conform.members import (
     envi_names,
     reference_stem,
 )
+from hsi_conform.rules.context import Content
 from hsi_conform.testing.generate import ContainerSpec, ValidContainer, zip_entries
 from hsi_conform.testing.zipcraft import Entry, build
 
@@ -63,6 +64,8 @@ class Mutation:
         min_lines: Smallest cube line count it applies to.
         min_bands: Smallest band count it applies to.
         excludes: Optional member groups it must not meet (masks are ignored next to a classification file).
+        content: The lowest content tier at which :func:`hsi_conform.check` finds the defect (``crc`` for a
+            wrong CRC, which the metadata tier never reads); the exported corpus states it per case.
     """
 
     name: str
@@ -73,6 +76,7 @@ class Mutation:
     min_lines: int = 1
     min_bands: int = 1
     excludes: frozenset[str] = frozenset()
+    content: Content = Content.NONE
 
     def applies_to(self, spec: ContainerSpec) -> bool:
         """Whether the mutation applies to containers of this spec."""
@@ -291,9 +295,9 @@ _CLASSIFICATION = ("classification",)
 
 
 def _m(name: str, rules: str, summary: str, fn: Apply, needs: Collection[str] = (), *, min_lines: int = 1,
-       min_bands: int = 1, excludes: Collection[str] = ()) -> Mutation:
+       min_bands: int = 1, excludes: Collection[str] = (), content: Content = Content.NONE) -> Mutation:
     return Mutation(name, frozenset(rules.split()), summary, fn, frozenset(needs), min_lines, min_bands,
-                    frozenset(excludes))
+                    frozenset(excludes), content)
 
 
 def _zip_mutations() -> list[Mutation]:
@@ -344,7 +348,7 @@ def _zip_mutations() -> list[Mutation]:
         _m("zip-stored-size", "ZIP022", "Give a stored member an uncompressed size that differs.",
            _with_entry(_NOTES, lambda e: replace(e, usize=e.real_csize + 7)), _META),
         _m("zip-crc-mismatch", "ZIP050", "Write a wrong CRC-32 for data.envi (directory and local header).",
-           _with_entry(CUBE_DATA, lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF))),
+           _with_entry(CUBE_DATA, lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF)), content=Content.CRC),
         _m("zip-count-mismatch", "ZIP008", "Write a wrong entry count into the end record.",
            lambda vc, rnd: build(vc.entries(), eocd_count=len(vc.members) + 1)),
         _m("zip-multidisk", "ZIP009", "Write disk number 1 into the end record.", _with_build(eocd_disk=1)),
