@@ -11,6 +11,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+import re
 
 import pytest
 
@@ -18,6 +19,7 @@ import hsi_conform
 import hsi_conform.errors as errors
 from hsi_conform.cli import ExitCode
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from tests._paths import SPEC
 
 pytest.importorskip("hypothesis")  # imported before the walk below reaches hsi_conform.testing.strategies
 
@@ -137,3 +139,21 @@ def test_file_errors_are_os_errors_that_pickle() -> None:
 def test_errors_pickle_for_batch_workers(error: HsiConformError) -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error) and str(copy) == str(error)
+
+
+def _safety_table() -> dict[str, tuple[str, int]]:
+    """The error table of spec/safety.md#errors: class -> (builtin base, exit code)."""
+    text = (SPEC / "safety.md").read_text(encoding="utf-8").split('<a id="errors"></a>', 1)[1]
+    rows = re.findall(r"^\| `(\w+)` \|\s*(`\w+`)?\s*\| (\d) \|", text, flags=re.MULTILINE)
+    return {name: (base.strip("`"), int(code)) for name, base, code in rows}
+
+
+def test_the_safety_page_lists_every_error_with_its_base_and_exit_code() -> None:
+    documented = _safety_table()
+    public = {c.__name__: c for c in (HsiConformError, *ERROR_CLASSES) if not c.__name__.startswith("_")}
+    assert set(documented) == set(public)
+    for name, (base, code) in documented.items():
+        cls = public[name]
+        builtins = [b.__name__ for b in (ValueError, OSError, AssertionError) if issubclass(cls, b)]
+        assert builtins == ([base] if base else []), name
+        assert cls.exit_code == code, name
