@@ -8,7 +8,7 @@ N² pairwise ones (STYLE.md §8).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,7 +19,7 @@ import numpy as np
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
-from hsi_conform.container._file_name import unsafe_path_problems
+from hsi_conform.container._file_name import NameIndex, unsafe_path_problems
 from hsi_conform.errors import ConfigError, MemberNameError
 from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
@@ -147,6 +147,22 @@ def member_path_parts(name: str) -> tuple[str, ...]:
     if problems:
         raise MemberNameError(name, ", ".join(code for code, _ in problems))
     return tuple(name.rstrip("/").split("/"))
+
+
+def member_paths(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Return each name's path components (:func:`member_path_parts`), checking the names against each other.
+
+    Raises:
+        MemberNameError: a name is not a safe relative path, or is used both as a file and as a folder (``a`` and
+            ``a/b``: no file system or HDF5 file holds both).
+    """
+    index = NameIndex()
+    paths = {}
+    for name in names:
+        paths[name] = member_path_parts(name)
+        if any(code == "file-dir-conflict" for code, _ in index.add(name)):
+            raise MemberNameError(name, "file-dir-conflict")
+    return paths
 
 
 #: The empty option mapping (read-only, so one instance can be the default of every ``read`` and ``write``).

@@ -48,7 +48,7 @@ from hsi_conform.converters.base import (
     OptionSpec,
     Payload,
     mapping_table,
-    member_path_parts,
+    member_paths,
     parse_flag,
     payload_chunks,
 )
@@ -454,8 +454,8 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         _write_file(tmp_hdr, [header_out], "wb")
         if sidecar:
             with atomic_folder(folder) as tmp_folder:
-                for name, content in rest.items():
-                    _write_file(tmp_folder.joinpath(*member_path_parts(name)), _content_chunks(content))
+                for name, parts in member_paths(rest).items():
+                    _write_file(tmp_folder.joinpath(*parts), _content_chunks(rest[name]))
     return hdr
 
 

@@ -44,7 +44,7 @@ from hsi_conform.converters.base import (
     OptionSpec,
     Payload,
     mapping_table,
-    member_path_parts,
+    member_paths,
     optional,
     parse_flag,
     payload_chunks,
@@ -142,8 +142,7 @@ class Hdf5Converter(ConverterBase):
             MemberNameError: a member name is not a safe relative path (NUL, ``..``, ...; a ContainerError).
         """
         opts = WriteOptions.parse(options)
-        for name in dataset.member_names():  # member names become HDF5 paths and strings: refused before writing
-            member_path_parts(name)
+        member_paths(dataset.member_names())  # names become HDF5 paths and strings: refused before writing
         h5py = _h5py()
         with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
             write_file(h5py, h5, dataset, opts)

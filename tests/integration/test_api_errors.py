@@ -83,10 +83,10 @@ def _zip64_past_end(tmp: Path) -> Path:
     return path
 
 
-def _with_member(tmp: Path, name: str) -> Path:
+def _with_member(tmp: Path, *names: str) -> Path:
     vc = build_valid(ContainerSpec())
     path = tmp / "named.hsi"
-    path.write_bytes(vc.rebuild([*vc.members, (name, b"x\n")]))
+    path.write_bytes(vc.rebuild([*vc.members, *((name, b"x\n") for name in names)]))
     return path
 
 
@@ -187,6 +187,10 @@ CASES: list[tuple[str, Call, type[HsiConformError]]] = [
     ("convert-nul-name-hdf5", lambda t: convert(_with_member(t, "Metadata/a\0b.txt"), t / "o.h5"),
      MemberNameError),
     ("convert-dot-name-hdf5", lambda t: convert(_with_member(t, "Metadata/./x.txt"), t / "o.h5"), MemberNameError),
+    ("convert-file-and-folder-hdf5", lambda t: convert(_with_member(t, "Metadata/a", "Metadata/a/b"), t / "o.h5"),
+     MemberNameError),
+    ("convert-file-and-folder-envi", lambda t: convert(_with_member(t, "Metadata/a", "Metadata/a/b"), t / "o.hdr"),
+     MemberNameError),
     ("convert-control-name-hsi", lambda t: convert(_with_member(t, "Metadata/a\x01b.txt"), t / "o.hsi"),
      MemberNameError),
     ("convert-parent-is-file", lambda t: (t.joinpath("f").write_bytes(b""), convert(_sample(t), t / "f" / "o.h5")),
