@@ -4,32 +4,48 @@ Exceptions are for the tool failing and for :func:`hsi_conform.validate`; noncon
 data (a :class:`~hsi_conform.finding.Finding`), never an exception. Every class keeps its parts as keyword
 attributes and builds ``str()`` from them, and declares the :class:`ExitCode` the command line exits with when
 it escapes a command.
+
+Where a function used to raise a builtin exception (``ValueError`` for a bad argument or bad data, ``OSError`` for
+a file that cannot be read or written, ``AssertionError`` for a broken guarantee), the class that replaces it keeps
+that builtin as a second base, so ``except ValueError`` and ``except OSError`` in callers still work. Every class of
+hsi-conform's exceptions lives here (spec/safety.md#errors).
 """
 
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 if TYPE_CHECKING:
+    from hsi_conform.container.zipread import ZipIssue
     from hsi_conform.finding import Report
 
 __all__ = [
     "ConfigError",
     "ConformanceError",
     "ContainerError",
+    "ContainerVerifyError",
     "ConverterNotFoundError",
     "ConverterUnavailableError",
     "DataBudgetError",
+    "DatasetError",
     "ExitCode",
     "FieldValueError",
     "HsiConformError",
     "InputUnreadableError",
+    "InternalError",
+    "InvalidArgumentError",
     "MemberNameError",
+    "MutationError",
     "NonconformantSourceError",
     "NotAnEnviHeaderError",
     "OutputIsInputError",
+    "OutputUnwritableError",
+    "ProcedureError",
+    "QuantizationError",
+    "UnknownOptionError",
     "UnknownSelectorError",
 ]
 
@@ -121,6 +137,25 @@ class FieldValueError(HsiConformError):
         return f"invalid value for {where!r}: {self.reason}"
 
 
+class ProcedureError(HsiConformError, ValueError):
+    """An item of ``read procedures`` that is not a valid procedure (also a ``ValueError``).
+
+    Attributes:
+        reason: What is wrong, e.g. ``"crop range 5:2 ends before it starts"``.
+        item: The 0-based index of the item in the list (None when a single item was parsed).
+        column: The 1-based column in the item's text where parsing failed, if known.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, reason: str, *, item: int | None = None, column: int | None = None) -> None:
+        self.reason = reason
+        self.item = item
+        self.column = column
+        where = "" if item is None else f"item {item}: "
+        super().__init__(where + reason)
+
+
 class ContainerError(HsiConformError):
     """The container (or one member of it) cannot be used as required.
 
@@ -166,13 +201,13 @@ class MemberNameError(ContainerError, ValueError):
 
 
 class DataBudgetError(ContainerError):
-    """A conversion would write more than the source holds: members share bytes, or run past their file.
+    """A conversion would write more than the source holds: members share bytes of a file.
 
     An overlap bomb makes thousands of members out of one region of the file; every writer refuses it before
     writing anything (spec/safety.md#overlaps). The exit code is ``NONCONFORMANT``.
 
     Attributes:
-        member: The member that reads bytes another member reads, or bytes past the end of its file.
+        member: The member that reads bytes another member reads.
         reason: What is wrong.
     """
 
@@ -182,27 +217,75 @@ class DataBudgetError(ContainerError):
         return f"refusing to convert: member {self.member!r} {self.reason}; nothing was written"
 
 
-class InputUnreadableError(HsiConformError):
-    """The input cannot be read at all (missing, not a file, I/O error).
+class _FileError(HsiConformError, OSError):
+    """Base of the errors about one file: also an ``OSError``, with ``errno``, ``strerror`` and ``filename`` set.
 
     Attributes:
-        path: The input path as given.
-        reason: Why it cannot be read.
+        path: The file as given.
+        reason: What went wrong.
     """
 
     exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, errno: int | None = None) -> None:
         self.path = path
         self.reason = reason
         super().__init__(path, reason)
+        # OSError would read (path, reason) as (errno, strerror): set its attributes to what they mean
+        self.errno, self.strerror, self.filename = errno, reason, path
+
+    def __reduce__(self) -> tuple[type[Self], tuple[str, str, int | None]]:
+        return type(self), (self.path, self.reason, self.errno)
+
+    @classmethod
+    def checked_path(cls, path: str | os.PathLike[str]) -> str:
+        """Return ``path`` as a string, or raise this error when no file can have that name (a NUL byte)."""
+        text = os.fspath(path)
+        if "\0" in text:  # os functions raise ValueError for it, not OSError
+            raise cls(text, "the path contains a NUL byte")
+        return text
+
+    @classmethod
+    def from_os_error(cls, path: str, exc: OSError) -> Self:
+        """Return the error for ``exc`` raised on ``path`` (its ``strerror`` and ``errno`` are kept)."""
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != path else ""
+        return cls(path, f"{exc.strerror or exc}{where}", exc.errno)
+
+
+class InputUnreadableError(_FileError):
+    """The input cannot be read at all (missing, not a file, I/O error); also an ``OSError``.
+
+    Attributes:
+        path: The input path as given.
+        reason: Why it cannot be read.
+        errno: The ``errno`` of the underlying ``OSError``, when there was one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
     def __str__(self) -> str:
         return f"cannot read {self.path!r}: {self.reason}"
 
 
-class ConfigError(HsiConformError):
-    """Invalid configuration or command-line policy.
+class OutputUnwritableError(_FileError):
+    """An output cannot be written (its folder is missing, permission denied, disk full); also an ``OSError``.
+
+    Nothing is left behind: writers publish atomically, so the destination keeps its old content.
+
+    Attributes:
+        path: The destination as given.
+        reason: Why it cannot be written.
+        errno: The ``errno`` of the underlying ``OSError``, when there was one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path!r}: {self.reason}"
+
+
+class ConfigError(HsiConformError, ValueError):
+    """Invalid configuration or command-line policy (also a ``ValueError``).
 
     Attributes:
         reason: What is wrong.
@@ -220,30 +303,6 @@ class ConfigError(HsiConformError):
         if self.source is None:
             return f"configuration error: {self.reason}"
         return f"configuration error in {self.source}: {self.reason}"
-
-
-class OutputIsInputError(ConfigError):
-    """An output path is an input: the same path, the same file (hard or symbolic link), inside or around it.
-
-    Nothing is read or written when this is raised (spec/safety.md#output-is-input). A usage error (exit 2).
-
-    Attributes:
-        output: The output path as given.
-        input_path: The input path it clashes with.
-        relation: How: ``"is"``, ``"is the same file as"``, ``"lies inside"`` or ``"contains"``.
-    """
-
-    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
-
-    def __init__(self, output: str, input_path: str, relation: str) -> None:
-        self.output = output
-        self.input_path = input_path
-        self.relation = relation
-        super().__init__(f"the output {output} {relation} the input {input_path}; nothing was written")
-        self.args = (output, input_path, relation)  # what __init__ takes, so that it pickles
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 class UnknownSelectorError(ConfigError):
@@ -271,6 +330,109 @@ class UnknownSelectorError(ConfigError):
             return f"rule {self.selector!r} is retired: {self.retired}"
         hint = f"did you mean {', '.join(self.suggestions)}?" if self.suggestions else "see: hsi-conform rules"
         return f"no rule matches {self.selector!r} ({hint})"
+
+
+class UnknownOptionError(ConfigError):
+    """Options that neither converter of a conversion declares (exit code 2, like every ConfigError).
+
+    Attributes:
+        unknown: the options nobody accepts.
+        accepted: what each converter accepts, by role (``"envi writer"`` -> ``("sidecar",)``).
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, unknown: Sequence[str], accepted: Mapping[str, Sequence[str]]) -> None:
+        self.unknown = tuple(unknown)
+        self.accepted = {role: tuple(names) for role, names in accepted.items()}
+        offers = "; ".join(f"the {role} accepts {', '.join(names) if names else 'no options'}"
+                           for role, names in self.accepted.items())
+        super().__init__(f"unknown option(s) {', '.join(self.unknown)}: {offers}")
+        self.args = (self.unknown, self.accepted)  # the constructor's arguments, so the error pickles
+
+
+class OutputIsInputError(ConfigError):
+    """An output path is an input: the same path, the same file (hard or symbolic link), inside or around it.
+
+    Nothing is read or written when this is raised (spec/safety.md#output-is-input). A usage error (exit 2).
+
+    Attributes:
+        output: The output path as given.
+        input_path: The input path it clashes with.
+        relation: How: ``"is"``, ``"is the same file as"``, ``"lies inside"`` or ``"contains"``.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, output: str, input_path: str, relation: str) -> None:
+        self.output = output
+        self.input_path = input_path
+        self.relation = relation
+        super().__init__(f"the output {output} {relation} the input {input_path}; nothing was written")
+        self.args = (output, input_path, relation)  # what __init__ takes, so that it pickles
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class InvalidArgumentError(HsiConformError, ValueError):
+    """A function got an argument value it cannot work with (a caller's mistake; also a ``ValueError``).
+
+    Examples: a negative count, an alignment that is not a power of two, an unknown feature or report format.
+
+    Attributes:
+        reason: What is wrong.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class DatasetError(HsiConformError, ValueError):
+    """Data that cannot be written as given (also a ``ValueError``); nothing is written then.
+
+    Examples: an array that is not 3-D or whose dtype has no ENVI data type, header fields that contradict the
+    array, a member name no container may hold, a member whose data is not as long as declared.
+
+    Attributes:
+        reason: What is wrong.
+        member: The member concerned, when there is one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, reason: str, member: str | None = None) -> None:
+        self.reason = reason
+        self.member = member
+        super().__init__(reason, member)
+
+    def __str__(self) -> str:
+        return self.reason if self.member is None else f"{self.member!r}: {self.reason}"
+
+
+class QuantizationError(DatasetError):
+    """The cube cannot be quantised as asked (non-finite values, or not floating point).
+
+    Attributes:
+        reason: What is wrong.
+        count: How many values are concerned.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, reason: str, count: int = 0) -> None:
+        self.count = count
+        super().__init__(reason)
+        self.args = (reason, count)  # the constructor's arguments, so the error pickles
+
+    def __str__(self) -> str:
+        return f"cannot quantise: {self.reason}" + (f" ({self.count} values)" if self.count else "")
 
 
 class ConverterNotFoundError(HsiConformError):
@@ -354,3 +516,46 @@ class NonconformantSourceError(ConformanceError):
     def __str__(self) -> str:
         return (f"refusing to convert a nonconformant source ({super().__str__()}); "
                 "--allow-nonconformant converts it anyway")
+class InternalError(HsiConformError, AssertionError):
+    """hsi-conform broke one of its own guarantees: a bug, never the input's fault (also an ``AssertionError``).
+
+    Raised where a bug is detected rather than crashed into: a rule that crashed inside the validator (seen by
+    the test kit's oracle and the fuzz targets), a parsed header that does not reproduce its bytes.
+
+    Attributes:
+        reason: What went wrong.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"internal error (a bug): {self.reason}"
+
+
+class ContainerVerifyError(InternalError):
+    """A written container failed strict verification, so nothing was published.
+
+    Every writer checks names and sizes before writing, so this means a bug in the writer (or storage that
+    changed the bytes).
+
+    Attributes:
+        reason: What the verification found.
+        issues: The issues the strict reader reported (may be empty for a value mismatch).
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+
+    def __init__(self, reason: str, issues: tuple[ZipIssue, ...] = ()) -> None:
+        super().__init__(reason)
+        self.issues = issues
+        self.args = (reason, issues)  # the constructor's arguments, so the error pickles
+
+
+class MutationError(InternalError):
+    """A mutation of the test kit's catalogue left its container unchanged (a bug in the mutation)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL

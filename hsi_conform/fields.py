@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hsi_conform.errors import DatasetError
+
 
 class Kind(enum.StrEnum):
     """The value kind of a field."""
@@ -96,13 +98,13 @@ class DataType(enum.IntEnum):
         """Return the code of a numpy dtype (any byte order).
 
         Raises:
-            ValueError: the dtype has no ENVI code (e.g. int8, float16, bool).
+            DatasetError: the dtype has no ENVI code (e.g. int8, float16, bool); a ``ValueError``.
         """
         code = np.dtype(dtype).newbyteorder("=").str[1:]
         for member, name in _DTYPE_CODES.items():
             if np.dtype(name).str[1:] == code:
                 return member
-        raise ValueError(f"numpy dtype {dtype} has no ENVI data type")
+        raise DatasetError(f"numpy dtype {dtype} has no ENVI data type")
 
 
 _DTYPE_CODES = {

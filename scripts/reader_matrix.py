@@ -25,7 +25,8 @@ anything else a crash, no answer within {timeout:g} s a timeout. Regenerate with
 - **spectral**: SPy {spectral} parses `data.hdr` with its own ENVI parser and reads every band of `data.envi` in
   place, at the offset the strict hsi-conform ZIP reader reports (a container that reader cannot open, or a
   compressed cube, is rejected before SPy sees it).
-- **hsi-conform**: hsi-conform {version} validates with every content check (`check(path, content="full")`).
+- **hsi-conform**: hsi-conform {version} validates each case at the content tier its manifest entry states
+  (`check(path, content=...)`: `none` for most cases, `crc` for a wrong CRC, which only reading the data reveals).
 
 GDAL and SPy are readers, not validators: they "accept" whatever they can read, so most of their
 should-have-rejected results are expected. They show which spec violations a tolerant reader silently reads

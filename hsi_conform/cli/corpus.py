@@ -45,7 +45,8 @@ def _add_run(actions: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("directory", type=Path, nargs="?", default=None, metavar="DIR",
                    help="an exported corpus (default: a fresh export in a temporary directory)")
     p.add_argument("--reader", action="append", required=True, metavar="CMD",
-                   help="'CMD {file}' or gdal, spectral, hsi-conform (repeatable)")
+                   help="'CMD {file}' ({content}: the case's content tier) or gdal, spectral, hsi-conform "
+                        "(repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per case (default 10)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON")
     p.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="parallel runs (default: CPUs)")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from hsi_conform.container.reader import Container, CubeLayout
-from hsi_conform.errors import ContainerError, ConverterUnavailableError
+from hsi_conform.errors import ContainerError, ConverterUnavailableError, FieldValueError
+from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, DATA_SUFFIX, HEADER_SUFFIX, header_of
 
 
@@ -25,7 +26,8 @@ def to_spectral(container: Container, data: str = CUBE_DATA) -> Any:
 
     Raises:
         ConverterUnavailableError: spectral is not installed.
-        ContainerError: the member is missing, compressed or smaller than its header says.
+        ContainerError: the member is missing, compressed or smaller than its header says, or a field SPy
+            interprets (``wavelength``) is invalid.
     """
     try:
         from spectral.io import envi
@@ -36,7 +38,9 @@ def to_spectral(container: Container, data: str = CUBE_DATA) -> Any:
         raise ConverterUnavailableError("spectral", ("spectral",)) from exc
     header_member = header_of(data) if data.endswith(DATA_SUFFIX) else data + HEADER_SUFFIX
     container.open_array(data)  # validates presence, storage and size before SPy sees the file
-    layout = CubeLayout.from_header(container.read_header(header_member))
+    header = container.read_header(header_member)
+    layout = CubeLayout.from_header(header)
+    centers = _wavelengths(header, header_member)
     h = spy_header(container, header_member)
     h.update({"header offset": "0", "byte order": str(int(layout.byte_order)),
               "interleave": layout.interleave.value, "data type": str(int(layout.data_type))})
@@ -48,6 +52,15 @@ def to_spectral(container: Container, data: str = CUBE_DATA) -> Any:
     params.offset = info.offset + layout.header_offset
     cls = {"bil": BilFile, "bip": BipFile}.get(layout.interleave.value, BsqFile)
     image = cls(params, h)
-    if "wavelength" in h:
-        image.bands.centers = [float(w) for w in h["wavelength"]]
+    if centers is not None:
+        image.bands.centers = centers
     return image
+
+
+def _wavelengths(header: Header, member: str) -> list[float] | None:
+    """Return the typed ``wavelength`` values (SPy would convert the raw text itself, and fail on bad items)."""
+    try:
+        values = header.value("wavelength")
+    except FieldValueError as exc:
+        raise ContainerError(member, str(exc)) from exc
+    return None if values is None else [float(w) for w in values]

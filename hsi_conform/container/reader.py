@@ -176,11 +176,14 @@ class Container:
         """Return a member's bytes (for small members: headers, CSV, JPEG).
 
         Raises:
-            ContainerError: no such member, compressed member, or larger than ``limit``.
+            ContainerError: no such member, compressed member, larger than ``limit``, or truncated (the archive
+                claims more bytes than the file holds).
+            InputUnreadableError: the file cannot be read.
         """
         info = self._readable(name)
         if limit is not None and info.size > limit:
             raise ContainerError(name, f"member is larger than {limit} bytes")
+        self._check_in_file(info, info.size)
         data = self._read(info, info.size)
         if len(data) != info.size:
             raise ContainerError(name, "member data is truncated")
@@ -241,8 +244,9 @@ class Container:
             header: its header, or the header member's name; default: ``data`` with ``.hdr``.
 
         Raises:
-            ContainerError: the member is missing, compressed or smaller than the header says, or the header's
-                layout fields are invalid.
+            ContainerError: the member is missing, compressed or smaller than the header says, the file holds
+                less of it than the archive claims, or the header's layout fields are invalid.
+            InputUnreadableError: the file cannot be read or mapped.
         """
         if not isinstance(header, Header):
             header = self.read_header(header or str(PurePosixPath(data).with_suffix(HEADER_SUFFIX)))
@@ -254,11 +258,28 @@ class Container:
         need = layout.header_offset + layout.nbytes
         if info.size < need:
             raise ContainerError(data, f"member has {info.size} bytes, the header needs {need}")
+        self._check_in_file(info, need)
         offset = info.offset + layout.header_offset
         if self.is_zip:
             return map_array(self.source(), layout.dtype, offset, layout.shape)
         with SourceFile.open(info.file) as f:
             return map_array(f, layout.dtype, offset, layout.shape)
+
+    def _check_in_file(self, info: MemberInfo, need: int) -> None:
+        """Raise unless the file holds ``need`` bytes of the member.
+
+        The sizes come from the archive, which may claim (ZIP64) more bytes than the file holds: reading them
+        would allocate the claimed size, and a mapping past the end fails in mmap or faults on first access. A
+        ``.hsi`` is measured through its open descriptor, the file every member is read from.
+        """
+        try:
+            size = self.source().size() if self.is_zip else info.file.stat().st_size
+            available = size - info.offset
+        except OSError as exc:
+            raise InputUnreadableError.from_os_error(str(info.file), exc) from exc
+        if available < need:
+            raise ContainerError(info.name, f"member data is truncated: the file holds {max(available, 0)} of its "
+                                 f"bytes, {need} are needed")
 
     @property
     def cube(self) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
@@ -335,11 +356,11 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
         InputUnreadableError: the path is missing or cannot be read.
         ContainerError: the file is not a readable ZIP archive.
     """
-    p = Path(path)
+    p = Path(InputUnreadableError.checked_path(path))
     try:
         mode = os.fstat(source.fileno()).st_mode if source is not None else p.stat().st_mode
     except OSError as exc:
-        raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
+        raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if stat.S_ISDIR(mode):
         return Container(p, _folder_members(p), is_zip=False)
     if not stat.S_ISREG(mode):

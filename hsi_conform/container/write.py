@@ -17,6 +17,13 @@ import numpy as np
 
 from hsi_conform.container.source import read_block
 from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.errors import (
+    ConfigError,
+    DatasetError,
+    InputUnreadableError,
+    InvalidArgumentError,
+    OutputUnwritableError,
+)
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import build_header_text
 from hsi_conform.header.model import normalize_key
@@ -33,11 +40,12 @@ def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
     """Return the header fields of a cube: the layout from the array, everything else from ``fields``.
 
     Raises:
-        ValueError: the array is not 3-D, its dtype has no ENVI code, or ``fields`` contradicts the layout.
+        DatasetError: the array is not 3-D, its dtype has no ENVI code, or ``fields`` contradicts the layout.
+        InvalidArgumentError: ``interleave`` is not bsq, bil or bip.
     """
     if cube.ndim != 3:
-        raise ValueError(f"a cube has 3 dimensions, this array has {cube.ndim}")
-    il = Interleave(str(interleave).lower())
+        raise DatasetError(f"a cube has 3 dimensions, this array has {cube.ndim}")
+    il = interleave_of(interleave)
     lines, samples, bands = _dimensions(cube.shape, il)
     order = ByteOrder.BIG if _is_big_endian(cube.dtype) else ByteOrder.LITTLE
     layout: dict[str, object] = {
@@ -49,10 +57,22 @@ def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
     for key, value in (fields or {}).items():
         k = normalize_key(key)
         if k in _CORE and str(_plain(value)) != str(_plain(layout[k])):
-            raise ValueError(f"field {k!r} = {value!r} contradicts the array ({layout[k]!r})")
+            raise DatasetError(f"field {k!r} = {value!r} contradicts the array ({layout[k]!r})")
         if k not in _CORE:
             merged[k] = value  # e.g. `file type = ENVI Classification` replaces the default
     return merged
+
+
+def interleave_of(interleave: Interleave | str) -> Interleave:
+    """Return the :class:`Interleave` named by ``interleave`` (any case).
+
+    Raises:
+        InvalidArgumentError: it names none.
+    """
+    try:
+        return Interleave(str(interleave).lower())
+    except ValueError:
+        raise InvalidArgumentError(f"interleave must be bsq, bil or bip, not {interleave!r}") from None
 
 
 def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
@@ -78,11 +98,20 @@ def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
         The destination path.
 
     Raises:
-        ValueError: invalid cube, fields or member names, or the destination is one of the inputs (nothing is
-            written then).
+        DatasetError: an invalid cube, reference or preview array, or fields that contradict it (nothing is
+            written then; a ``ValueError``).
+        MemberNameError: a member name the container cannot hold (a ``ValueError``).
+        InvalidArgumentError: an unknown ``interleave`` (a ``ValueError``).
+        ConfigError: the destination is one of the inputs (a ``ValueError``).
+        InputUnreadableError: a member file cannot be read (an ``OSError``).
+        OutputUnwritableError: the destination cannot be written, e.g. its folder is missing or the disk is
+            full (an ``OSError``; the destination keeps its old content).
     """
+    path = OutputUnwritableError.checked_path(path)
+    sources = [InputUnreadableError.checked_path(c) for c in (members or {}).values()
+               if not isinstance(c, bytes | bytearray | memoryview)]
     _refuse_own_input(Path(path), cube, *(references or {}).values(), *(previews or {}).values(),
-                      sources=[c for c in (members or {}).values() if not isinstance(c, bytes | bytearray)])
+                      sources=sources)
     header = build_header_text(cube_header_fields(cube, interleave, fields)).encode("utf-8")
     spectral = {k: v for k, v in (fields or {}).items() if normalize_key(k) in _SPECTRAL}
     arrays = [(reference_stem(n), a) for n, a in (references or {}).items()]
@@ -102,13 +131,13 @@ def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
     return Path(path)
 
 
-def _refuse_own_input(dest: Path, *arrays: np.ndarray[Any, Any], sources: list[Any]) -> None:
+def _refuse_own_input(dest: Path, *arrays: np.ndarray[Any, Any], sources: list[str]) -> None:
     target = dest.resolve()
     files = [Path(a.filename) for a in arrays if isinstance(a, np.memmap) and a.filename]
-    files += [Path(os.fspath(s)) for s in sources]
+    files += [Path(s) for s in sources]
     for f in files:
         if f.resolve() == target:
-            raise ValueError(f"refusing to write {dest} over one of its own inputs")
+            raise ConfigError(f"refusing to write {dest} over one of its own inputs")
 
 
 def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:

@@ -13,6 +13,7 @@ destination untouched, because an interrupted ZIP is still a *valid* ZIP with a 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -25,11 +26,19 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from hsi_conform._atomic import AtomicFile
-from hsi_conform.errors import MemberNameError
+from hsi_conform.errors import (
+    ContainerVerifyError,
+    DatasetError,
+    HsiConformError,
+    InputUnreadableError,
+    InvalidArgumentError,
+    MemberNameError,
+    OutputUnwritableError,
+)
 from hsi_conform.members import DATA_SUFFIX
 
 from ._file_name import FLAG_UTF8, NameIndex, member_parts, name_problems
-from .zipread import DEFAULT_LIMITS, ZipIssue, ZipLimits, ZipStructure, read_zip_structure
+from .zipread import DEFAULT_LIMITS, ZipLimits, ZipStructure, read_zip_structure
 
 __all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember", "member_parts"]
 
@@ -50,18 +59,6 @@ _FILE_ATTR = 0o100644 << 16
 _DIR_ATTR = (0o040755 << 16) | 0x10  # Unix directory mode plus the MS-DOS directory bit
 #: Members at least this large get their CRC computed in a worker thread, overlapped with the write.
 _OVERLAP_BYTES = 4 << 20
-
-
-class ContainerVerifyError(Exception):
-    """The written temp file failed strict verification; nothing was published.
-
-    Attributes:
-        issues: The issues the strict reader reported (may be empty for a value mismatch).
-    """
-
-    def __init__(self, message: str, issues: tuple[ZipIssue, ...] = ()) -> None:
-        super().__init__(message)
-        self.issues = issues
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,9 +83,9 @@ class WrittenMember:
 def _dos_datetime(mtime: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
     year, month, day, hour, minute, second = mtime
     if not (1980 <= year <= 2107 and 1 <= month <= 12 and 1 <= day <= 31):
-        raise ValueError("mtime date must lie between 1980-01-01 and 2107-12-31")
+        raise InvalidArgumentError("mtime date must lie between 1980-01-01 and 2107-12-31")
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
-        raise ValueError("mtime time of day is out of range")
+        raise InvalidArgumentError("mtime time of day is out of range")
     return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
 
 
@@ -102,8 +99,8 @@ class ContainerWriter:
         mtime: Timestamp written for every member (year, month, day, hour, minute, second).
 
     Raises:
-        ValueError: If ``align`` or ``mtime`` is invalid.
-        OSError: If the temp file cannot be created.
+        InvalidArgumentError: If ``align`` or ``mtime`` is invalid (a ``ValueError``).
+        OutputUnwritableError: If the temp file cannot be created (an ``OSError``).
     """
 
     def __init__(
@@ -115,11 +112,13 @@ class ContainerWriter:
         mtime: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0),
     ) -> None:
         if not (1 <= align <= _MAX_ALIGN and align & (align - 1) == 0):
-            raise ValueError("align must be a power of two between 1 and 32768")
+            raise InvalidArgumentError("align must be a power of two between 1 and 32768")
         self._time, self._date = _dos_datetime(mtime)
         self._align = align
         self._suffixes = tuple(align_suffixes)
-        self._temp = AtomicFile(os.path.abspath(os.fspath(path)))
+        self._dest = OutputUnwritableError.checked_path(path)
+        with self._writing():
+            self._temp = AtomicFile(os.path.abspath(self._dest))
         self._f: BinaryIO = self._temp.file
         self._pos = 0
         self._records: list[tuple[bytes, WrittenMember, bool]] = []
@@ -155,9 +154,10 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            MemberNameError: For an illegal, duplicate or colliding name (a ``ValueError``; nothing is written,
-                the writer stays usable).
-            ValueError: For a directory name with data.
+            MemberNameError: For an illegal, duplicate or colliding name (nothing is written; the writer stays
+                usable).
+            DatasetError: For a directory name with data.
+            OutputUnwritableError: If the destination cannot be written (the writer is aborted).
             RuntimeError: If the writer is closed.
         """
         view = memoryview(data).cast("B")
@@ -174,16 +174,21 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            MemberNameError: For an illegal name (a ``ValueError``).
-            ValueError: If the source changed size while being copied (the writer is
-                then aborted).
-            OSError: If the source cannot be read (the writer is aborted if writing had begun).
+            MemberNameError: For an illegal name.
+            InputUnreadableError: If the source cannot be read or changed size while being copied (the writer
+                is aborted if writing had begun).
+            OutputUnwritableError: If the destination cannot be written (the writer is aborted).
             RuntimeError: If the writer is closed.
         """
         self._check_name(name)
-        with open(source, "rb", buffering=0) as src:
+        path = InputUnreadableError.checked_path(source)
+        try:
+            src = open(path, "rb", buffering=0)  # noqa: SIM115 (closed below; the open is what may fail)
+        except OSError as exc:
+            raise InputUnreadableError.from_os_error(path, exc) from exc
+        with src:
             size = os.fstat(src.fileno()).st_size
-            return self._add(name, size, _read_chunks(src, size), None)
+            return self._add(name, size, _read_chunks(src, size, path), None)
 
     def add_stream(
         self, name: str, chunks: Iterable[bytes | bytearray | memoryview], size: int
@@ -199,12 +204,14 @@ class ContainerWriter:
             Where the member landed.
 
         Raises:
-            MemberNameError: For an illegal name (a ``ValueError``).
-            ValueError: For a wrong total size.
+            MemberNameError: For an illegal name.
+            DatasetError: For a wrong total size (the writer is aborted).
+            InvalidArgumentError: For a negative size.
+            OutputUnwritableError: If the destination cannot be written (the writer is aborted).
             RuntimeError: If the writer is closed.
         """
         if size < 0:
-            raise ValueError("size must not be negative")
+            raise InvalidArgumentError("size must not be negative")
         return self._add(name, size, (memoryview(c).cast("B") for c in chunks), None)
 
     def add_directory(self, name: str) -> None:
@@ -214,7 +221,7 @@ class ContainerWriter:
             name: Directory name.
 
         Raises:
-            MemberNameError: For an illegal or conflicting name (a ``ValueError``).
+            MemberNameError: For an illegal or conflicting name.
             RuntimeError: If the writer is closed.
         """
         self._add(name if name.endswith("/") else name + "/", 0, iter(()), 0)
@@ -234,7 +241,7 @@ class ContainerWriter:
     def _add(self, name: str, size: int, chunks: Iterator[memoryview], crc: int | None) -> WrittenMember:
         self._check_name(name)
         if name.endswith("/") and size:
-            raise ValueError("a directory entry cannot carry data")
+            raise DatasetError("a directory entry cannot carry data", name)
         raw = name.encode("utf-8")
         flags = 0 if raw.isascii() else FLAG_UTF8
         lho = self._pos
@@ -279,8 +286,19 @@ class ContainerWriter:
         return head + raw + extra
 
     def _write(self, data: bytes | memoryview) -> None:
-        self._f.write(data)
+        with self._writing():
+            self._f.write(data)
         self._pos += len(data)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn an ``OSError`` of the destination (disk full, I/O error) into :class:`OutputUnwritableError`."""
+        try:
+            yield
+        except HsiConformError:
+            raise
+        except OSError as exc:
+            raise OutputUnwritableError.from_os_error(self._dest, exc) from exc
 
     def _copy(self, chunks: Iterator[memoryview], size: int, *, compute: bool) -> int:
         if compute and size >= _OVERLAP_BYTES:
@@ -297,7 +315,7 @@ class ContainerWriter:
         written = 0
         for view in chunks:
             if written + view.nbytes > size:
-                raise ValueError("the member data is longer than its declared size")
+                raise DatasetError("the member data is longer than its declared size")
             if isinstance(crc_in, ThreadPoolExecutor):
                 pending = crc_in.submit(zlib.crc32, view, crc)
                 self._write(view)
@@ -308,13 +326,14 @@ class ContainerWriter:
                 self._write(view)
             written += view.nbytes
         if written != size:
-            raise ValueError("the member data is shorter than its declared size")
+            raise DatasetError("the member data is shorter than its declared size")
         return crc
 
     def _patch_crc(self, lho: int, crc: int) -> None:
-        self._f.seek(lho + _CRC_FIELD)
-        self._f.write(struct.pack("<L", crc))
-        self._f.seek(self._pos)
+        with self._writing():
+            self._f.seek(lho + _CRC_FIELD)
+            self._f.write(struct.pack("<L", crc))
+            self._f.seek(self._pos)
 
     # -- finishing --------------------------------------------------------------------------------------
 
@@ -366,7 +385,7 @@ class ContainerWriter:
 
         Raises:
             ContainerVerifyError: If verification fails (the temp file is removed, nothing is published).
-            OSError: On an I/O error (the temp file is removed).
+            OutputUnwritableError: On an I/O error (the temp file is removed).
         """
         if not self._open:
             return
@@ -375,9 +394,10 @@ class ContainerWriter:
             cd = self._central_directory()
             self._write(cd)
             self._write(self._end_records(cd_start, len(cd)))
-            self._temp.sync()
-            self._verify(len(cd))
-            self._temp.publish()
+            with self._writing():
+                self._temp.sync()
+                self._verify(len(cd))
+                self._temp.publish()
         except BaseException:
             self.abort()
             raise
@@ -409,16 +429,23 @@ def _matches(structure: ZipStructure, written: list[WrittenMember]) -> bool:
     )
 
 
-def _read_chunks(src: io.FileIO, size: int) -> Iterator[memoryview]:
+def _read_chunks(src: io.FileIO, size: int, path: str) -> Iterator[memoryview]:
     with mmap.mmap(-1, min(max(size, 1), _COPY_CHUNK)) as buf, memoryview(buf) as view:
         remaining = size
         while remaining > 0:
             with view[: min(remaining, len(view))] as part:
-                got = src.readinto(part) or 0
+                got = _readinto(src, part, path)
                 if got <= 0:
-                    raise ValueError("the source file shrank while being copied")
+                    raise InputUnreadableError(path, "the file shrank while being copied")
                 with part[:got] as filled:
                     yield filled
             remaining -= got
-        if src.read(1):
-            raise ValueError("the source file grew while being copied")
+        if _readinto(src, bytearray(1), path):
+            raise InputUnreadableError(path, "the file grew while being copied")
+
+
+def _readinto(src: io.FileIO, buffer: memoryview | bytearray, path: str) -> int:
+    try:
+        return src.readinto(buffer) or 0
+    except OSError as exc:
+        raise InputUnreadableError.from_os_error(path, exc) from exc

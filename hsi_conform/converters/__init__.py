@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hsi_conform.converters.base import Converter, ConverterBase, HsiDataset, OptionSpec, UnknownOptionError
+from hsi_conform.converters.base import Converter, ConverterBase, HsiDataset, OptionSpec
 from hsi_conform.converters.registry import (
     GROUP,
     Conversion,
@@ -22,6 +22,7 @@ from hsi_conform.converters.registry import (
     run_conversion,
     split_options,
 )
+from hsi_conform.errors import UnknownOptionError
 
 __all__ = ["GROUP", "Conversion", "Converter", "ConverterBase", "HsiDataset", "OptionSpec", "Registered",
            "UnknownOptionError", "convert", "detect", "format_for", "get_converter", "missing_requirements",

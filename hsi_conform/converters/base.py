@@ -8,7 +8,7 @@ N² pairwise ones (spec/README.md#converters).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,8 +19,10 @@ import numpy as np
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
 from hsi_conform._walk import files_under
+from hsi_conform.container._file_name import NameIndex, member_parts
 from hsi_conform.container.source import SourceFile
-from hsi_conform.errors import ConfigError
+from hsi_conform.errors import ConfigError, MemberNameError
+from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, MANDATORY, envi_names, preview_stem, reference_stem
 
@@ -147,6 +149,22 @@ def dataset_members(dataset: HsiDataset) -> dict[str, Payload | np.ndarray[Any, 
     return out
 
 
+def member_paths(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Return each name's path components (``member_parts`` of the name policy), the names checked together too.
+
+    Raises:
+        MemberNameError: a name the name policy refuses, or one used both as a file and as a folder (``a`` and
+            ``a/b``: no file system or HDF5 file holds both).
+    """
+    index = NameIndex()
+    paths = {}
+    for name in names:
+        paths[name] = member_parts(name)
+        if any(code == "file-dir-conflict" for code, _ in index.add(name)):
+            raise MemberNameError(name, ["file-dir-conflict"])
+    return paths
+
+
 #: The empty option mapping (read-only, so one instance can be the default of every ``read`` and ``write``).
 NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
@@ -222,23 +240,6 @@ class OptionSpec:
             allowed = ", ".join(option_text(c) for c in self.choices)
             raise ConfigError(f"option {name} must be one of {allowed}, not {option_text(value)}")
         return value
-
-
-class UnknownOptionError(ConfigError):
-    """Options that neither converter of a conversion declares (exit code 2, like every ConfigError).
-
-    Attributes:
-        unknown: the options nobody accepts.
-        accepted: what each converter accepts, by role (``"envi writer"`` -> ``("sidecar",)``).
-    """
-
-    def __init__(self, unknown: Sequence[str], accepted: Mapping[str, Sequence[str]]) -> None:
-        self.unknown = tuple(unknown)
-        self.accepted = {role: tuple(names) for role, names in accepted.items()}
-        offers = "; ".join(f"the {role} accepts {', '.join(names) if names else 'no options'}"
-                           for role, names in self.accepted.items())
-        super().__init__(f"unknown option(s) {', '.join(self.unknown)}: {offers}")
-        self.args = (self.unknown, self.accepted)  # the constructor's arguments, so the error pickles
 
 
 def resolve_options(table: Mapping[str, OptionSpec], given: Mapping[str, Any], role: str) -> dict[str, Any]:

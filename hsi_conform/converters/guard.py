@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 
 from hsi_conform._outputs import refuse_output_on_input
-from hsi_conform.container.zipwrite import member_parts
-from hsi_conform.converters.base import Blob, HsiDataset, Payload, dataset_members
-from hsi_conform.errors import DataBudgetError, NonconformantSourceError
+from hsi_conform.converters.base import Blob, HsiDataset, Payload, dataset_members, member_paths
+from hsi_conform.errors import DataBudgetError, InputUnreadableError, NonconformantSourceError
 from hsi_conform.finding import Report
 from hsi_conform.members import SOURCE_REPORT
 
@@ -107,12 +106,13 @@ def guard_write(dataset: HsiDataset, outputs: Iterable[Path]) -> None:
 
     Raises:
         OutputIsInputError: an output is a file the dataset reads (exit 2).
-        MemberNameError: a member name the name policy refuses (exit 1).
-        DataBudgetError: members share bytes of a file, or run past its end (exit 1).
+        MemberNameError: a member name the name policy refuses, or one used both as a file and as a folder
+            (exit 1).
+        DataBudgetError: members share bytes of a file (exit 1).
+        InputUnreadableError: a member runs past the end of its file (exit 3).
     """
     refuse_output_on_input(outputs, dataset_sources(dataset))
-    for name in dataset.member_names():
-        member_parts(name)
+    member_paths(dataset.member_names())
     check_budget(file_ranges(dataset))
 
 
@@ -152,7 +152,7 @@ def _mapped_range(array: np.ndarray[Any, Any]) -> tuple[Path, int, int] | None:
 
 
 def check_budget(ranges: Iterable[FileRange]) -> None:
-    """Refuse ranges that copy a byte of a file twice, or run past the end of their file.
+    """Refuse ranges that copy a byte of a file twice, or that run past the end of their file.
 
     One exception: a whole file may be copied into two members (a reader keeping a file both converted and
     verbatim, as the SPECIM reader keeps its references), so no output exceeds twice its sources. Files are told
@@ -160,8 +160,10 @@ def check_budget(ranges: Iterable[FileRange]) -> None:
     (a scratch file unlinked while mapped) holds no bytes to copy twice.
 
     Raises:
-        DataBudgetError: the first range that shares bytes with another (naming both members), a third copy of a
-            whole file, or a range past the end of its file.
+        DataBudgetError: the first range that shares bytes with another (naming both members), or a third copy
+            of a whole file.
+        InputUnreadableError: a range past the end of its file: the source does not hold the bytes it declares
+            (a lying archive, or a file cut while being converted), so it cannot be read whole (exit 3).
     """
     by_file: dict[tuple[int, int], tuple[int, list[FileRange]]] = {}
     for item in ranges:
@@ -173,8 +175,9 @@ def check_budget(ranges: Iterable[FileRange]) -> None:
         except FileNotFoundError:
             continue
         if offset < 0 or offset + size > st.st_size:
-            raise DataBudgetError(member, f"declares {size} bytes at offset {offset} of {path}, which has "
-                                          f"{st.st_size}")
+            raise InputUnreadableError(str(path), f"member {member!r} needs {size} bytes at offset {offset}, the "
+                                                  f"file holds {st.st_size}: the input is shorter than it declares "
+                                                  "(or was cut while being converted)")
         by_file.setdefault((st.st_dev, st.st_ino), (st.st_size, []))[1].append(item)
     for file_size, items in by_file.values():
         _refuse_overlaps(items, file_size)

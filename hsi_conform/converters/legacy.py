@@ -50,25 +50,8 @@ from hsi_conform.converters.envi import (
 from hsi_conform.converters.envi import (
     table as envi_table,
 )
-from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError, QuantizationError
 from hsi_conform.header import Header, parse_header
-
-
-class QuantizationError(HsiConformError):
-    """The cube cannot be quantised as asked (non-finite values, or not floating point).
-
-    Attributes:
-        reason: What is wrong.
-        count: How many values are concerned.
-    """
-
-    def __init__(self, reason: str, count: int = 0) -> None:
-        self.reason = reason
-        self.count = count
-        super().__init__(reason, count)
-
-    def __str__(self) -> str:
-        return f"cannot quantise: {self.reason}" + (f" ({self.count} values)" if self.count else "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

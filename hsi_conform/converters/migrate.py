@@ -50,9 +50,9 @@ from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.converters.base import Converter, UnknownOptionError, resolve_options
+from hsi_conform.converters.base import Converter, resolve_options
 from hsi_conform.converters.registry import convert_with, get_converter, registered
-from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError
+from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError, UnknownOptionError
 
 JOURNAL = "migrate-journal.jsonl"
 _BAD = ("error", "fatal")

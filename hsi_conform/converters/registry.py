@@ -7,14 +7,15 @@ the protocol is skipped with a ``RuntimeWarning``, so it never breaks the others
 Options (:func:`split_options`) are routed by the tables the converters declare (``read_options`` and
 ``write_options``): an option goes to every side that declares it, so one both declare reaches both (each parses it
 with its own :class:`~hsi_conform.converters.base.OptionSpec`); an option neither declares is a
-:class:`~hsi_conform.converters.base.UnknownOptionError` naming what each side accepts.
+:class:`~hsi_conform.errors.UnknownOptionError` naming what each side accepts.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -26,11 +27,17 @@ from hsi_conform.converters.base import (
     Converter,
     HsiDataset,
     OptionSpec,
-    UnknownOptionError,
     resolve_options,
 )
 from hsi_conform.converters.guard import guard_write, judge_source, record_source_report, source_inputs
-from hsi_conform.errors import ConverterNotFoundError, ConverterUnavailableError
+from hsi_conform.errors import (
+    ConverterNotFoundError,
+    ConverterUnavailableError,
+    HsiConformError,
+    InputUnreadableError,
+    OutputUnwritableError,
+    UnknownOptionError,
+)
 
 GROUP = "hsi_conform.converters"
 
@@ -246,6 +253,10 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         allow_nonconformant: convert a nonconformant container source anyway; its report is kept in the output
             as ``Metadata/hsi-conform/source-report.json``.
 
+    An ``OSError`` of a converter becomes an :class:`~hsi_conform.errors.InputUnreadableError` while reading and an
+    :class:`~hsi_conform.errors.OutputUnwritableError` while writing (both keep ``OSError`` as a base; the message
+    names the file the operating system named).
+
     Raises:
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
@@ -253,17 +264,33 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         NonconformantSourceError: a container source does not conform (exit 1).
         MemberNameError: a member name that could land outside the destination (exit 1).
         DataBudgetError: members that share bytes or run past their file (exit 1).
+        InputUnreadableError: the source cannot be read.
+        OutputUnwritableError: the destination cannot be written (e.g. the disk is full).
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
+    source, dest = Path(InputUnreadableError.checked_path(source)), Path(OutputUnwritableError.checked_path(dest))
     outputs = output_paths(writer, dest)
-    refuse_output_on_input(outputs, source_inputs(source, reader.source_files(source)))
-    report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant)
-    dataset = reader.read(source, read_options)
+    with _os_errors(InputUnreadableError, source):
+        refuse_output_on_input(outputs, source_inputs(source, reader.source_files(source)))
+        report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant)
+        dataset = reader.read(source, read_options)
     record_source_report(dataset, report)
     guard_write(dataset, outputs)
-    dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
-    written = writer.write(dataset, dest, write_options)
+    with _os_errors(OutputUnwritableError, dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
+        written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
+
+
+@contextmanager
+def _os_errors(error: type[InputUnreadableError | OutputUnwritableError], path: Path) -> Iterator[None]:
+    """Re-raise an ``OSError`` that is not yet one of ours as ``error`` about ``path``."""
+    try:
+        yield
+    except HsiConformError:
+        raise
+    except OSError as exc:
+        raise error.from_os_error(str(path), exc) from exc
 
 
 def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, Any] = NO_OPTIONS, *,
@@ -280,10 +307,13 @@ def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, A
         UnknownOptionError: an option neither converter declares.
         ConfigError: a bad option value.
         OutputIsInputError, NonconformantSourceError, MemberNameError, DataBudgetError: see :func:`convert_with`.
+        InputUnreadableError: the source cannot be read.
+        OutputUnwritableError: the destination cannot be written.
     """
     src, dst = Path(source), Path(dest)
     writer = get_converter(to_format or format_for(dst))
-    reader = get_converter(from_format) if from_format else detect(src)
+    with _os_errors(InputUnreadableError, src):  # detection probes the source
+        reader = get_converter(from_format) if from_format else detect(src)
     return convert_with(reader, writer, src, dst, options, allow_nonconformant=allow_nonconformant)
 
 
@@ -312,6 +342,11 @@ def convert(source: str | Path, dest: str | Path, *, from_format: str | None = N
         NonconformantSourceError: the container source does not conform (nothing is written).
         MemberNameError: a member name that could land outside the destination (nothing is written).
         DataBudgetError: members that share bytes or run past their file (nothing is written).
+        InputUnreadableError: the source cannot be read, or is not what its format requires.
+        OutputUnwritableError: the destination cannot be written (its old content is kept).
+        HsiConformError: any other documented refusal of a converter (e.g. a
+            :class:`~hsi_conform.errors.DatasetError` for data the destination format cannot hold); no other
+            exception escapes for any input.
     """
     return run_conversion(source, dest, options, from_format=from_format, to_format=to_format,
                           allow_nonconformant=allow_nonconformant).written

@@ -6,10 +6,16 @@ must be rejected, ``i_<RULE>_<slug>.hsi`` is implementation-defined (the spec on
 :mod:`hsi_conform.testing.generate` and single-defect mutants from :mod:`hsi_conform.testing.mutations`).
 ``manifest.json`` carries the exact expectation of every file::
 
-    {"cases": [{"file": "n_HDR015_upper-case-samples.hsi", "expect": "reject", "rules": ["HDR015"],
-                "spec": ["header-syntax.md#key-case"], "fixtures": ["header-syntax/HDR015-hdr-key-case/..."]}]}
+    {"cases": [{"file": "n_HDR015_upper-case-samples.hsi", "expect": "reject", "content": "none",
+                "rules": ["HDR015"], "spec": ["header-syntax.md#key-case"],
+                "fixtures": ["header-syntax/HDR015-hdr-key-case/..."]}]}
 
-Expectations are those of the default ``exchange`` profile with every content check. Golden cases that build the
+Expectations are those of the default ``exchange`` profile. ``content`` is the content tier the expectation needs
+(:class:`~hsi_conform.rules.context.Content`): a validator checking that much of the member data, or more, must
+reach it. Most defects show in the metadata (``none``); ``n_ZIP050_bad-cube-crc.hsi`` is rejected from ``crc``
+on, because only reading the data reveals a wrong CRC, and the default metadata tier accepts it. A golden file's
+tier is the lowest of the cases that give it its expectation (a case's ``content``, default ``none``); a generated
+mutant's is its mutation's :attr:`~hsi_conform.testing.mutations.Mutation.content`. Golden cases that build the
 same bytes are merged into one file (the sample container is the valid example of many rules): the file is as
 bad as the worst of its exchange-profile cases. A case graded under another profile only says something about
 the exchange verdict when the profile is more lenient and still errs (``reader``), or stricter and still finds
@@ -32,8 +38,9 @@ from typing import Any, Literal
 
 from hsi_conform._atomic import atomic_each
 from hsi_conform.corpus.golden import FIXTURES, Case, case_members, load_cases
-from hsi_conform.errors import InputUnreadableError
+from hsi_conform.errors import InputUnreadableError, InvalidArgumentError
 from hsi_conform.rules import get_rule, load_builtin_rules
+from hsi_conform.rules.context import Content
 from hsi_conform.testing.generate import FEATURES, build_valid, random_spec
 from hsi_conform.testing.mutations import CATALOGUE, applicable
 from hsi_conform.testing.samples import write_members
@@ -58,10 +65,12 @@ class CorpusFile:
     rules: list[str] = field(default_factory=list)
     spec: list[str] = field(default_factory=list)
     fixtures: list[str] = field(default_factory=list)
+    content: Content = Content.NONE
 
     def entry(self) -> dict[str, Any]:
         """Return the manifest entry (``fixtures`` only for golden cases)."""
-        out: dict[str, Any] = {"file": self.file, "expect": self.expect, "rules": self.rules, "spec": self.spec}
+        out: dict[str, Any] = {"file": self.file, "expect": self.expect, "content": self.content.value,
+                               "rules": self.rules, "spec": self.spec}
         if self.fixtures:
             out["fixtures"] = self.fixtures
         return out
@@ -91,6 +100,26 @@ def merged_expectation(cases: Iterable[Case]) -> Expect:
     if len(others) == 1:
         return others.pop()  # type: ignore[return-value]
     return IMPLEMENTATION
+
+
+def case_content(case: Case) -> Content:
+    """Return the content tier a case is graded under (its ``content``, default ``none``)."""
+    return Content(case.data.get("content", Content.NONE.value))
+
+
+def merged_content(cases: Iterable[Case], expect: Expect) -> Content:
+    """Return the content tier a file's expectation needs: the lowest of the cases that give it that expectation.
+
+    A reject holds at every tier from the lowest rejecting case's on (more checks never clear a finding); an accept
+    holds at every tier. When no case gives the file's expectation on its own (a merge of differing cases), the
+    highest tier of its cases is stated.
+    """
+    cases = list(cases)
+    tiers = list(Content)
+    agreeing = [tiers.index(case_content(c)) for c in cases if case_expectation(c) == expect]
+    if agreeing:
+        return tiers[min(agreeing)]
+    return tiers[max((tiers.index(case_content(c)) for c in cases), default=0)]
 
 
 def _is_default(case: Case) -> bool:
@@ -142,7 +171,7 @@ def _golden_file(data: bytes, suffix: str, cases: list[Case]) -> CorpusFile:
         rules = sorted({r for c in cases for r in c.rules}) or [case_rule(primary)]
     spec = sorted({s for c in cases for s in c.data.get("spec", [])})
     name = f"{PREFIX[expect]}_{case_rule(primary)}_{case_slug(primary)}{suffix}"
-    return CorpusFile(name, expect, data, rules, spec, sorted(c.id for c in cases))
+    return CorpusFile(name, expect, data, rules, spec, sorted(c.id for c in cases), merged_content(cases, expect))
 
 
 def _representative(case: Case, expect: Expect) -> int:
@@ -157,7 +186,7 @@ def generated_files(n: int, seed: int) -> list[CorpusFile]:
         expect: Expect = REJECT if case.expect == REJECT else ACCEPT
         name = case.name.removeprefix("gen-")
         files.append(CorpusFile(f"g_{slugify(name)}.hsi", expect, bytes(case.data), sorted(case.rules),
-                                sorted(case.spec)))
+                                sorted(case.spec), content=case.content))
     return _unique_names(files)
 
 
@@ -173,6 +202,7 @@ class GeneratedCase:
         expect: ``"accept"`` for valid containers, ``"reject"`` for mutants.
         rules: Rule ids a conforming validator reports at ERROR or above (empty for ``accept``).
         spec: The spec anchors of those rules.
+        content: The content tier the expectation needs (a valid container passes every tier: ``none``).
     """
 
     name: str
@@ -180,6 +210,7 @@ class GeneratedCase:
     expect: Literal["accept", "reject"]
     rules: tuple[str, ...]
     spec: tuple[str, ...]
+    content: Content = Content.NONE
 
 
 def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
@@ -189,10 +220,10 @@ def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
     every mutation.
 
     Raises:
-        ValueError: ``n`` is negative.
+        InvalidArgumentError: ``n`` is negative (a ``ValueError``).
     """
     if n < 0:
-        raise ValueError("n must be >= 0")
+        raise InvalidArgumentError("n must be >= 0")
     rnd = random.Random(seed)
     order = list(CATALOGUE)
     rnd.shuffle(order)
@@ -208,7 +239,7 @@ def generate_cases(n: int, seed: int) -> Iterator[GeneratedCase]:
         vc = build_valid(spec, rnd)
         rules = tuple(sorted(mutation.rules))
         yield GeneratedCase(f"gen-{i:04d}-{mutation.name}", mutation.apply(vc, rnd), "reject", rules,
-                            tuple(_anchor(r) for r in rules))
+                            tuple(_anchor(r) for r in rules), mutation.content)
 
 
 @functools.cache
@@ -260,17 +291,21 @@ def export_corpus(directory: str | Path, *, generate: int = 0, seed: int = 0,
 def read_manifest(directory: str | Path) -> list[dict[str, Any]]:
     """Return the manifest entries of an exported corpus, in file order.
 
+    An entry without ``content`` (a manifest written before it was stated) gets ``"none"``.
+
     Raises:
         FileNotFoundError: the directory has no ``manifest.json``.
-        ValueError: the manifest is not an object with a ``cases`` list of entries with ``file`` and ``expect``.
+        ValueError: the manifest is not an object with a ``cases`` list of entries with ``file``, ``expect`` and
+            (when present) a ``content`` tier.
     """
     raw = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
     cases = raw.get("cases") if isinstance(raw, dict) else None
     if not isinstance(cases, list) or not all(_is_entry(c) for c in cases):
         raise ValueError(f"{directory}: {MANIFEST} is not a corpus manifest")
-    return sorted(cases, key=lambda c: str(c["file"]))
+    return sorted(({"content": Content.NONE.value, **c} for c in cases), key=lambda c: str(c["file"]))
 
 
 def _is_entry(entry: object) -> bool:
     return (isinstance(entry, dict) and isinstance(entry.get("file"), str)
-            and entry.get("expect") in (ACCEPT, REJECT, IMPLEMENTATION))
+            and entry.get("expect") in (ACCEPT, REJECT, IMPLEMENTATION)
+            and entry.get("content", Content.NONE.value) in {c.value for c in Content})

@@ -1,8 +1,10 @@
 """Run readers over an exported corpus and score them (JSONTestSuite's harness protocol).
 
-A reader is a command line with ``{file}`` where the case's path goes (appended when absent), or a built-in
-name (:mod:`hsi_conform.corpus.readers`). Per case: exit 0 = accepted, 1 = rejected, anything else (another code, a
-signal) = crash, no exit within the timeout = timeout (the reader's whole process group is killed).
+A reader is a command line with ``{file}`` where the case's path goes (appended when absent) and, optionally,
+``{content}`` where the content tier the case's expectation needs goes (``none``, ``crc`` or ``full``: the
+manifest's ``content``; a validator is run at that tier), or a built-in name (:mod:`hsi_conform.corpus.readers`).
+Per case: exit 0 = accepted, 1 = rejected, anything else (another code, a signal) = crash, no exit within the
+timeout = timeout (the reader's whole process group is killed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from hsi_conform.corpus.export import ACCEPT, IMPLEMENTATION, MANIFEST, REJECT, read_manifest
 from hsi_conform.errors import ConfigError, InputUnreadableError
+from hsi_conform.rules.context import Content
 
 Outcome = Literal["accepted", "rejected", "crash", "timeout"]
 BUILTIN_READERS = ("gdal", "spectral", "hsi-conform")
@@ -38,13 +41,13 @@ class Reader:
 
     @classmethod
     def parse(cls, spec: str) -> Reader:
-        """Return a built-in reader by name, or a reader from a command line (``CMD {file}``).
+        """Return a built-in reader by name, or a reader from a command line (``CMD {file}``, ``{content}``).
 
         Raises:
             ConfigError: an empty command, or a program that cannot be found.
         """
         if spec in BUILTIN_READERS:
-            return cls(spec, (sys.executable, "-m", "hsi_conform.corpus.readers", spec, "{file}"))
+            return cls(spec, (sys.executable, "-m", "hsi_conform.corpus.readers", spec, "{file}", "{content}"))
         argv = tuple(shlex.split(spec))
         if not argv:
             raise ConfigError("--reader needs a command")
@@ -54,9 +57,9 @@ class Reader:
             argv = (*argv, "{file}")
         return cls(spec, argv)
 
-    def command(self, file: Path) -> list[str]:
-        """Return the command line for one case."""
-        return [a.replace("{file}", str(file)) for a in self.argv]
+    def command(self, file: Path, content: str = Content.NONE.value) -> list[str]:
+        """Return the command line for one case (``content``: the tier its expectation needs)."""
+        return [a.replace("{file}", str(file)).replace("{content}", content) for a in self.argv]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +130,22 @@ class ReaderResults:
                 "runs": [r.to_dict() for r in self.runs]}
 
 
-def run_one(reader: Reader, path: Path, expect: str, timeout: float = DEFAULT_TIMEOUT) -> Run:
+def run_one(reader: Reader, path: Path, expect: str, timeout: float = DEFAULT_TIMEOUT,
+            content: str = Content.NONE.value) -> Run:
     """Run a reader on one case and classify the outcome.
+
+    Args:
+        reader: The reader.
+        path: The case's file.
+        expect: The case's expectation.
+        timeout: Seconds before the reader's process group is killed.
+        content: The content tier the expectation needs (the manifest's ``content``), for ``{content}``.
 
     Raises:
         ConfigError: the reader's program cannot be started.
     """
     try:
-        proc = subprocess.Popen(reader.command(path), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(reader.command(path, content), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         raise ConfigError(f"cannot start reader {reader.name!r}: {exc}") from exc
@@ -164,6 +175,8 @@ def run_corpus(directory: str | Path, readers: Sequence[Reader], *, timeout: flo
                jobs: int | None = None) -> list[ReaderResults]:
     """Run every reader on every case of an exported corpus (``jobs`` processes at a time).
 
+    Each case is run with the content tier its manifest entry states (``{content}`` of the reader's command).
+
     Raises:
         ConfigError: the folder is not an exported corpus, or a reader cannot be started.
         InputUnreadableError: the corpus has no case (scoring nothing would pass every reader).
@@ -175,9 +188,9 @@ def run_corpus(directory: str | Path, readers: Sequence[Reader], *, timeout: flo
         raise ConfigError(f"{root}: not an exported corpus ({exc})") from exc
     if not entries:
         raise InputUnreadableError(str(root), f"{MANIFEST} lists no cases")
-    tasks = [(reader, root / e["file"], str(e["expect"])) for reader in readers for e in entries]
+    tasks = [(reader, root / e["file"], str(e["expect"]), str(e["content"])) for reader in readers for e in entries]
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        runs = list(pool.map(lambda t: run_one(t[0], t[1], t[2], timeout), tasks))
+        runs = list(pool.map(lambda t: run_one(t[0], t[1], t[2], timeout, t[3]), tasks))
     return [ReaderResults(reader, tuple(runs[i * len(entries):(i + 1) * len(entries)]))
             for i, reader in enumerate(readers)]
 

@@ -1,4 +1,4 @@
-"""Built-in readers for the corpus harness: ``python -m hsi_conform.corpus.readers {gdal,spectral,hsi-conform} FILE``.
+"""Built-in readers for the corpus harness: ``python -m hsi_conform.corpus.readers READER FILE [CONTENT]``.
 
 Each follows the harness protocol (JSONTestSuite's): exit 0 when it reads the file, 1 when it refuses it; any
 other exit (a signal, an internal error) is a crash. ``gdal`` and ``spectral`` accept a file when their library
@@ -10,8 +10,10 @@ finds it conformant (exchange profile, every content check).
 - ``spectral``: the strict hsi-conform ZIP reader finds where ``data.hdr`` and ``data.envi`` are stored; SPy parses
   the header bytes with its own ENVI parser and reads every band of the cube in place, at the member's offset
   (as :func:`hsi_conform.container.interop.to_spectral` does, but without our header parser and size checks).
-- ``hsi-conform``: :func:`hsi_conform.check` with ``content="full"``; an exception other than the documented
-  ones exits 4 (a crash: a bug in hsi-conform).
+- ``hsi-conform``: :func:`hsi_conform.check` at the content tier ``CONTENT`` (the harness passes the tier the
+  case's expectation needs; ``full``, every content check, when it is not given); an exception other than the
+  documented ones exits 4 (a crash: a bug in hsi-conform). ``gdal`` and ``spectral`` read every byte anyway and
+  ignore ``CONTENT``.
 """
 
 from __future__ import annotations
@@ -23,21 +25,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER
+from hsi_conform.rules.context import Content
 
 ACCEPTED, REJECTED, USAGE, INTERNAL = 0, 1, 2, 4
+TIERS = tuple(c.value for c in Content)
 
 
-def read_gdal(path: Path) -> None:
+def read_gdal(path: Path, content: str = Content.FULL.value) -> None:
     """Open the cube with rasterio through ``/vsizip/`` and read every band (raises when GDAL fails)."""
     import rasterio
+
+    del content  # GDAL reads the data whatever the tier
 
     with rasterio.Env(CPL_DEBUG=False), rasterio.open(f"/vsizip/{{{path.resolve()}}}/{CUBE_DATA}") as ds:
         for band in range(1, ds.count + 1):
             ds.read(band)
 
 
-def read_spectral(path: Path) -> None:
+def read_spectral(path: Path, content: str = Content.FULL.value) -> None:
     """Read every band with SPy at the cube's offset inside the container (raises when SPy or the ZIP fails)."""
+    del content  # SPy reads the data whatever the tier
     from spectral.io import envi
     from spectral.io.bilfile import BilFile
     from spectral.io.bipfile import BipFile
@@ -62,11 +69,11 @@ def read_spectral(path: Path) -> None:
             image.read_band(band)
 
 
-def read_hsi_conform(path: Path) -> None:
-    """Validate with every content check (raises ``_Rejected`` when the container does not conform)."""
+def read_hsi_conform(path: Path, content: str = Content.FULL.value) -> None:
+    """Validate at a content tier (raises ``_Rejected`` when the container does not conform)."""
     from hsi_conform.validate import check
 
-    if not check(path, content="full").conformant:
+    if not check(path, content=content).conformant:
         raise _Rejected(str(path))
 
 
@@ -74,17 +81,17 @@ class _Rejected(Exception):
     """The reader refuses the file."""
 
 
-READERS: dict[str, Callable[[Path], None]] = {
+READERS: dict[str, Callable[[Path, str], None]] = {
     "gdal": read_gdal, "spectral": read_spectral, "hsi-conform": read_hsi_conform}
 
 
-def run(name: str, path: Path) -> int:
-    """Run one built-in reader on one file and return its protocol exit code."""
+def run(name: str, path: Path, content: str = Content.FULL.value) -> int:
+    """Run one built-in reader on one file (at a content tier) and return its protocol exit code."""
     from hsi_conform.errors import HsiConformError
 
     warnings.simplefilter("ignore")
     try:
-        READERS[name](path)
+        READERS[name](path, content)
     except _Rejected:
         return REJECTED
     except HsiConformError as exc:
@@ -97,12 +104,13 @@ def run(name: str, path: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``READER FILE`` and run the reader."""
+    """Parse ``READER FILE [CONTENT]`` and run the reader."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2 or args[0] not in READERS:
-        print(f"usage: python -m hsi_conform.corpus.readers {{{','.join(READERS)}}} FILE", file=sys.stderr)
+    if len(args) not in (2, 3) or args[0] not in READERS or not set(args[2:]) <= set(TIERS):
+        print(f"usage: python -m hsi_conform.corpus.readers {{{','.join(READERS)}}} FILE [{{{','.join(TIERS)}}}]",
+              file=sys.stderr)
         return USAGE
-    return run(args[0], Path(args[1]))
+    return run(args[0], Path(args[1]), *args[2:])
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hsi_conform.errors import InternalError
 from hsi_conform.members import CUBE_HEADER
 
 TARGETS = {"header": "hsi_conform.fuzz.header_target", "validator": "hsi_conform.fuzz.validator_target"}
@@ -105,9 +106,17 @@ def keep_going(target: Target, crashes: Path) -> Target:
 
 
 def exception_signature(exc: BaseException) -> str:
-    """Return ``Type@file:line`` of the innermost hsi_conform frame of an exception (its identity for dedup)."""
+    """Return ``Type@file:line`` of the innermost hsi_conform frame of an exception (its identity for dedup).
+
+    A contract a target checks itself (an :class:`~hsi_conform.errors.InternalError` raised in the target: a rule
+    crash listed in the report, a failed round trip) is identified by the head of its reason instead, which names
+    what broke (``InternalError@rule crashed HDR001 KeyError``).
+    """
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "hsi_conform" in f.filename and "/fuzz/" not in f.filename] or frames
+    ours = [f for f in frames if "hsi_conform" in f.filename and "/fuzz/" not in f.filename]
+    if not ours and isinstance(exc, InternalError):
+        return f"{type(exc).__name__}@{exc.reason.partition(':')[0]}"
+    ours = ours or frames
     where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
     return f"{type(exc).__name__}@{where}"
 

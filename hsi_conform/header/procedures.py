@@ -20,6 +20,7 @@ from typing import ClassVar
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
+from hsi_conform.errors import ProcedureError
 from hsi_conform.header.grammar import grammar_text
 
 __all__ = [
@@ -49,23 +50,6 @@ ROTATIONS = ("clockwise", "counterclockwise", "180", "swap-left-right", "swap-up
 
 Shape = tuple[int, int, int]
 """A cube size as ``(samples, lines, bands)``: the axis order D4.1 uses for ``resample`` and ``crop``."""
-
-
-class ProcedureError(ValueError):
-    """An item of ``read procedures`` that is not a valid procedure.
-
-    Attributes:
-        reason: What is wrong, e.g. ``"crop range 5:2 ends before it starts"``.
-        item: The 0-based index of the item in the list (None when a single item was parsed).
-        column: The 1-based column in the item's text where parsing failed, if known.
-    """
-
-    def __init__(self, reason: str, *, item: int | None = None, column: int | None = None) -> None:
-        self.reason = reason
-        self.item = item
-        self.column = column
-        where = "" if item is None else f"item {item}: "
-        super().__init__(where + reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hsi_conform.errors import DatasetError
 from hsi_conform.header.nodes import Comment, Entry, normalize_key
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def format_scalar(value: object) -> str:
     ``data ignore value``, read them back as numbers).
 
     Raises:
-        ValueError: for strings with line breaks (they need a brace value).
+        DatasetError: for strings with line breaks (they need a brace value); a ``ValueError``.
     """
     if isinstance(value, bool | np.bool_):
         return str(int(value))
@@ -46,7 +47,7 @@ def format_scalar(value: object) -> str:
         return str(value.value)
     text = str(int(value)) if isinstance(value, np.integer) else str(value)
     if "\r" in text or "\n" in text:
-        raise ValueError("a scalar value cannot contain a line break")
+        raise DatasetError("a scalar value cannot contain a line break")
     return text
 
 
@@ -54,19 +55,23 @@ def format_list(items: Iterable[object], *, key_width: int = 0, max_line: int = 
     """Return ``{a, b, c}``, wrapped after a comma whenever a line would exceed ``max_line`` characters.
 
     Raises:
-        ValueError: an item contains ``,``, ``{`` or ``}`` (ENVI has no quoting; it would split or nest).
+        DatasetError: an item contains ``,``, ``{`` or ``}`` (ENVI has no quoting; it would split or nest).
     """
     texts = [format_scalar(i) for i in items]
     for t in texts:
         if any(c in t for c in ",{}"):
-            raise ValueError(f"list item {t!r} contains ',', '{{' or '}}'")
+            raise DatasetError(f"list item {t!r} contains ',', '{{' or '}}'")
     return _wrap(texts, key_width, max_line)
 
 
 def format_text(text: str) -> str:
-    """Return a free-text value (``description``) in braces; braces inside must balance."""
+    """Return a free-text value (``description``) in braces.
+
+    Raises:
+        DatasetError: the braces inside do not balance.
+    """
     if text.count("{") != text.count("}"):
-        raise ValueError("braces inside free text must balance")
+        raise DatasetError("braces inside free text must balance")
     return "{" + text.replace("\r\n", "\n").replace("\r", "\n") + "}"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform.errors import ContainerError, InvalidArgumentError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.members import (
     BLACK,
@@ -105,9 +106,9 @@ class ContainerSpec:
     def __post_init__(self) -> None:
         unknown = self.features - set(FEATURES)
         if unknown:
-            raise ValueError(f"unknown features {sorted(unknown)}")
+            raise InvalidArgumentError(f"unknown features {sorted(unknown)}")
         if "lod" in self.features and "preview" not in self.features:
-            raise ValueError("the 'lod' feature needs 'preview'")
+            raise InvalidArgumentError("the 'lod' feature needs 'preview'")
 
     def has(self, feature: str) -> bool:
         """Whether the container has an optional member group."""
@@ -146,12 +147,12 @@ class ValidContainer:
         """Return a member's bytes.
 
         Raises:
-            KeyError: no such member.
+            ContainerError: no such member.
         """
         for n, content in self.members:
             if n == name:
                 return content
-        raise KeyError(name)
+        raise ContainerError(name, "no such member")
 
     def entries(self, members: Sequence[tuple[str, bytes]] | None = None) -> list[Entry]:
         """Return zipcraft entries for ``members`` (default: this container's), ``.envi`` data aligned."""

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
+from hsi_conform.errors import InternalError, InvalidArgumentError, MutationError
 from hsi_conform.finding import Report, Severity
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
@@ -41,6 +42,7 @@ from hsi_conform.members import (
     envi_names,
     reference_stem,
 )
+from hsi_conform.rules.context import Content
 from hsi_conform.testing.generate import ContainerSpec, ValidContainer, zip_entries
 from hsi_conform.testing.zipcraft import Entry, build
 
@@ -48,10 +50,6 @@ __all__ = ["BY_NAME", "CATALOGUE", "Mutation", "MutationError", "applicable", "b
 
 Members = list[tuple[str, bytes]]
 Apply = Callable[[ValidContainer, random.Random], bytes]
-
-
-class MutationError(Exception):
-    """A mutation did not change the container (a bug in the mutation or a container it does not apply to)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +64,8 @@ class Mutation:
         min_lines: Smallest cube line count it applies to.
         min_bands: Smallest band count it applies to.
         excludes: Optional member groups it must not meet (masks are ignored next to a classification file).
+        content: The lowest content tier at which :func:`hsi_conform.check` finds the defect (``crc`` for a
+            wrong CRC, which the metadata tier never reads); the exported corpus states it per case.
     """
 
     name: str
@@ -76,6 +76,7 @@ class Mutation:
     min_lines: int = 1
     min_bands: int = 1
     excludes: frozenset[str] = frozenset()
+    content: Content = Content.NONE
 
     def applies_to(self, spec: ContainerSpec) -> bool:
         """Whether the mutation applies to containers of this spec."""
@@ -87,11 +88,11 @@ class Mutation:
         """Return the mutant's bytes.
 
         Raises:
-            ValueError: the mutation does not apply to this container.
+            InvalidArgumentError: the mutation does not apply to this container (a ``ValueError``).
             MutationError: the result equals the original file.
         """
         if not self.applies_to(vc.spec):
-            raise ValueError(f"mutation {self.name} does not apply to {vc.spec}")
+            raise InvalidArgumentError(f"mutation {self.name} does not apply to {vc.spec}")
         data = self.fn(vc, rnd or random.Random(0))
         if data == vc.data:
             raise MutationError(f"mutation {self.name} left the container unchanged")
@@ -115,10 +116,10 @@ def blocking_rules(report: Report, at_least: Severity = Severity.ERROR) -> froze
     """Return the ids of the rules a report has at ``at_least`` or above.
 
     Raises:
-        AssertionError: a rule crashed (``report.internal_errors``), a validator bug.
+        InternalError: a rule crashed (``report.internal_errors``), a validator bug (also an ``AssertionError``).
     """
     if report.internal_errors:
-        raise AssertionError(f"validator rule crashed: {report.internal_errors}")
+        raise InternalError(f"validator rule crashed: {report.internal_errors}")
     return frozenset(f.rule for f in report.findings if f.severity >= at_least)
 
 
@@ -294,9 +295,9 @@ _CLASSIFICATION = ("classification",)
 
 
 def _m(name: str, rules: str, summary: str, fn: Apply, needs: Collection[str] = (), *, min_lines: int = 1,
-       min_bands: int = 1, excludes: Collection[str] = ()) -> Mutation:
+       min_bands: int = 1, excludes: Collection[str] = (), content: Content = Content.NONE) -> Mutation:
     return Mutation(name, frozenset(rules.split()), summary, fn, frozenset(needs), min_lines, min_bands,
-                    frozenset(excludes))
+                    frozenset(excludes), content)
 
 
 def _zip_mutations() -> list[Mutation]:
@@ -347,7 +348,7 @@ def _zip_mutations() -> list[Mutation]:
         _m("zip-stored-size", "ZIP022", "Give a stored member an uncompressed size that differs.",
            _with_entry(_NOTES, lambda e: replace(e, usize=e.real_csize + 7)), _META),
         _m("zip-crc-mismatch", "ZIP050", "Write a wrong CRC-32 for data.envi (directory and local header).",
-           _with_entry(CUBE_DATA, lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF))),
+           _with_entry(CUBE_DATA, lambda e: replace(e, crc=e.real_crc ^ 0xDEADBEEF)), content=Content.CRC),
         _m("zip-count-mismatch", "ZIP008", "Write a wrong entry count into the end record.",
            lambda vc, rnd: build(vc.entries(), eocd_count=len(vc.members) + 1)),
         _m("zip-multidisk", "ZIP009", "Write disk number 1 into the end record.", _with_build(eocd_disk=1)),

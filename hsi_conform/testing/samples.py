@@ -15,6 +15,7 @@ import numpy as np
 
 from hsi_conform.container.write import cube_header_fields
 from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.errors import InvalidArgumentError
 from hsi_conform.header import build_header_text
 from hsi_conform.members import (
     BLACK,
@@ -37,10 +38,10 @@ def gray_jpeg(width: int, height: int) -> bytes:
     per block; one-symbol Huffman tables make that legal. Readers (GDAL, libjpeg) decode it to grey 128.
 
     Raises:
-        ValueError: a dimension outside 1..65535.
+        InvalidArgumentError: a dimension outside 1..65535 (a ``ValueError``).
     """
     if not (0 < width < 65536 and 0 < height < 65536):
-        raise ValueError("JPEG dimensions are 1..65535")
+        raise InvalidArgumentError("JPEG dimensions are 1..65535")
     blocks = -(-width // 8) * -(-height // 8)
     bits = "00" * blocks
     bits += "1" * (-len(bits) % 8)

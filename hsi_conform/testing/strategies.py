@@ -31,6 +31,7 @@ from typing import NamedTuple, NewType
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from hsi_conform.errors import InvalidArgumentError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.header.grammar import parser
@@ -120,10 +121,14 @@ def valid_containers(specs: st.SearchStrategy[ContainerSpec] | None = None) -> s
 
 
 def mutations(names: Collection[str] | None = None) -> st.SearchStrategy[Mutation]:
-    """Return a strategy for mutations of the catalogue (all, or those named)."""
+    """Return a strategy for mutations of the catalogue (all, or those named).
+
+    Raises:
+        InvalidArgumentError: no mutation has one of the names (a ``ValueError``).
+    """
     pool = [m for m in CATALOGUE if names is None or m.name in names]
     if not pool:
-        raise ValueError("no mutation of the catalogue has one of these names")
+        raise InvalidArgumentError("no mutation of the catalogue has one of these names")
     return st.sampled_from(pool)
 
 

@@ -15,13 +15,16 @@ on-disk width (``struct.error`` otherwise); 64-bit sizes and offsets go through 
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
+from typing import ParamSpec, TypeVar
 
 from hsi_conform._atomic import AtomicFile
+from hsi_conform.errors import InvalidArgumentError, OutputUnwritableError
 
 __all__ = ["Entry", "build", "crc32_combine", "crc32_zeros", "quoted_overlap_bomb", "write"]
 
@@ -37,6 +40,9 @@ _DOS_DATE = (1 << 5) | 1  # 1980-01-01
 _FLAG_UTF8 = 0x800
 _FLAG_DESCRIPTOR = 0x008
 _CRC_POLY = 0xEDB88320
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # A layout is a list of byte strings and hole lengths (runs of zero bytes, written sparsely by write()).
 _Chunk = bytes | int
@@ -226,6 +232,22 @@ def _pick(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
+def _field_errors(layout: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn what explicit field values can make ``struct`` and indexing raise into an InvalidArgumentError."""
+
+    @functools.wraps(layout)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return layout(*args, **kwargs)
+        except struct.error as exc:
+            raise InvalidArgumentError(f"a ZIP field value does not fit its width: {exc}") from exc
+        except IndexError as exc:
+            raise InvalidArgumentError("cd_order names an entry that does not exist") from exc
+
+    return checked
+
+
+@_field_errors
 def _layout(
     entries: Sequence[Entry],
     *,
@@ -302,7 +324,8 @@ def build(
         The archive bytes (``sparse`` runs materialised as zeros).
 
     Raises:
-        struct.error: If an explicit field value does not fit its on-disk width.
+        InvalidArgumentError: If an explicit field value does not fit its on-disk width, or ``cd_order`` names no
+            entry (a ``ValueError``).
     """
     chunks = _layout(
         list(entries),
@@ -355,8 +378,8 @@ def write(
         The size of the written file.
 
     Raises:
-        struct.error: If an explicit field value does not fit its on-disk width.
-        OSError: If the file cannot be written.
+        InvalidArgumentError: As for :func:`build`.
+        OutputUnwritableError: If the file cannot be written (an ``OSError``).
     """
     chunks = _layout(
         list(entries),
@@ -371,15 +394,18 @@ def write(
         zip64=zip64,
         eocd_disk=eocd_disk,
     )
-    with AtomicFile(path) as temp:
-        f = temp.file
-        for c in chunks:
-            if isinstance(c, int):
-                f.seek(c, os.SEEK_CUR)
-            else:
-                f.write(c)
-        size = f.tell()
-        f.truncate(size)
+    try:
+        with AtomicFile(path) as temp:
+            f = temp.file
+            for c in chunks:
+                if isinstance(c, int):
+                    f.seek(c, os.SEEK_CUR)
+                else:
+                    f.write(c)
+            size = f.tell()
+            f.truncate(size)
+    except OSError as exc:
+        raise OutputUnwritableError.from_os_error(os.fspath(path), exc) from exc
     return size
 
 
@@ -458,10 +484,10 @@ def quoted_overlap_bomb(n: int, size: int) -> bytes:
         The archive bytes (valid CRCs and sizes; every member overlaps the next).
 
     Raises:
-        ValueError: If ``n`` is not positive or ``size`` is negative.
+        InvalidArgumentError: If ``n`` is not positive or ``size`` is negative (a ``ValueError``).
     """
     if n < 1 or size < 0:
-        raise ValueError("need n >= 1 and size >= 0")
+        raise InvalidArgumentError("need n >= 1 and size >= 0")
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     kernel = packer.compress(b"a" * size) + packer.flush()
     crc, csize, usize = zlib.crc32(b"a" * size), len(kernel), size

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.errors import ConformanceError, InputUnreadableError
+from hsi_conform.errors import ConformanceError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Report
 from hsi_conform.members import MANDATORY
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
@@ -31,21 +31,36 @@ def check(path: str | os.PathLike[str], *, policy: Policy | None = None, options
 
     Raises:
         InputUnreadableError: the path does not exist or cannot be read (exit code 3 at the CLI).
+        InvalidArgumentError: ``content`` is not a content tier.
+        ConfigError: an unknown profile, or a rule selector that matches no rule (``UnknownSelectorError``).
     """
     if profile is not None:
         policy = replace(policy or Policy(), profile=profile)
     if content is not None:
-        options = replace(options or CheckOptions(), content=Content(content))
-    p = Path(path)
-    options = options or CheckOptions()
+        options = replace(options or CheckOptions(), content=_content(content))
+    p = Path(InputUnreadableError.checked_path(path))
     try:
         mode = p.stat().st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            raise InputUnreadableError(str(p), "not a regular file or directory")
+    except FileNotFoundError:
+        raise InputUnreadableError(str(p), "no such file or directory") from None
+    except OSError as exc:  # e.g. a name too long, a loop of links
+        raise InputUnreadableError.from_os_error(str(p), exc) from exc
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputUnreadableError(str(p), "not a regular file or directory")
+    options = options or CheckOptions()
+    try:
         context = CheckContext(p, options)
-    except OSError as exc:  # missing, a dangling link, no permission, an I/O error
-        raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
+    except OSError as exc:
+        raise InputUnreadableError.from_os_error(str(p), exc) from exc
     return run_rules(context, policy=policy or Policy(), path=str(p), content=options.content.value)
+
+
+def _content(content: str | Content) -> Content:
+    try:
+        return Content(content)
+    except ValueError:
+        tiers = ", ".join(c.value for c in Content)
+        raise InvalidArgumentError(f"content must be one of {tiers}, not {content!r}") from None
 
 
 def validate(path: str | os.PathLike[str], *, policy: Policy | None = None, options: CheckOptions | None = None,

@@ -38,7 +38,9 @@ _CHILD = textwrap.dedent("""
         work = root / f"{fmt}-{dest}"
         work.mkdir()
         cube = (np.arange(64 * 20 * 48) % 4093).astype("<u2").reshape(64, 20, 48)
-        src = write_container(work / "src.hsi", cube, interleave="bil", fields={"wavelength units": "nm"})
+        wavelengths = [400.0 + 10 * b for b in range(cube.shape[1])]  # bil: lines, bands, samples; conformant
+        src = write_container(work / "src.hsi", cube, interleave="bil",
+                              fields={"wavelength": wavelengths, "wavelength units": "nm"})
         if fmt != "hsi":
             src = get_converter(fmt).write(get_converter("hsi").read(src), work / ("src" + SUFFIX[fmt]))
         reader = get_converter(fmt)

@@ -16,6 +16,7 @@ import pytest
 import hsi_conform
 from hsi_conform.container.zipread import iter_member_crc, read_zip_structure
 from hsi_conform.converters.migrate import iter_journal, migrate
+from hsi_conform.errors import ExitCode
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, SOURCE_REPORT
 from hsi_conform.testing.generate import ContainerSpec, build_valid
 from hsi_conform.testing.mutations import CATALOGUE, Mutation, applicable
@@ -186,12 +187,13 @@ def test_convert_refuses_an_overlap_bomb_even_when_allowed(cli: CliRunner, tmp_p
     assert snapshot(tmp_path) == before
 
 
-def test_a_member_declared_past_the_end_of_the_file_is_refused_when_allowed(cli: CliRunner, tmp_path: Path) -> None:
+def test_a_member_declared_past_the_end_of_the_file_is_unreadable_when_allowed(cli: CliRunner,
+                                                                               tmp_path: Path) -> None:
     src = tmp_path / "long.hsi"
     src.write_bytes(entries_with(Entry("Metadata/notes.txt", b"short", csize=1 << 20, usize=1 << 20,
                                        l_csize=1 << 20, l_usize=1 << 20)))
     before = snapshot(tmp_path)
-    assert cli(["convert", "--allow-nonconformant", src, tmp_path / "out.hsi"]).code == 1
+    assert cli(["convert", "--allow-nonconformant", src, tmp_path / "out.hsi"]).code == ExitCode.UNREADABLE
     assert snapshot(tmp_path) == before
 
 

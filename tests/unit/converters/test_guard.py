@@ -12,7 +12,7 @@ from hsi_conform.converters import get_converter, missing_requirements, register
 from hsi_conform.converters.base import Blob, HsiDataset
 from hsi_conform.converters.guard import check_budget, file_ranges, guard_write
 from hsi_conform.converters.hsi import HsiConverter
-from hsi_conform.errors import DataBudgetError, ExitCode, MemberNameError, OutputIsInputError
+from hsi_conform.errors import DataBudgetError, ExitCode, InputUnreadableError, MemberNameError, OutputIsInputError
 from hsi_conform.header import parse_header
 from hsi_conform.testing.samples import write_sample_container
 
@@ -90,10 +90,10 @@ def test_hard_links_are_one_file(blob_file: Path) -> None:
         check_budget([(blob_file, 0, 10, "a"), (twin, 5, 10, "b")])
 
 
-def test_a_range_past_the_end_of_its_file_is_refused(blob_file: Path) -> None:
-    with pytest.raises(DataBudgetError) as err:
+def test_a_range_past_the_end_of_its_file_is_unreadable_input(blob_file: Path) -> None:
+    with pytest.raises(InputUnreadableError) as err:
         check_budget([(blob_file, 90, 20, "Metadata/big.bin")])
-    assert err.value.member == "Metadata/big.bin"
+    assert err.value.path == str(blob_file)
 
 
 def test_an_overlap_bomb_is_refused_before_anything_is_written(tmp_path: Path, dataset: HsiDataset) -> None:

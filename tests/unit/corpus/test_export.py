@@ -19,11 +19,14 @@ from hsi_conform.corpus.export import (
     MANIFEST,
     REJECT,
     export_corpus,
+    merged_content,
     merged_expectation,
     read_manifest,
 )
 from hsi_conform.corpus.golden import Case, case_members, load_cases
 from hsi_conform.errors import InputUnreadableError
+from hsi_conform.rules.context import Content
+from hsi_conform.testing.mutations import CATALOGUE
 from tests._support import CliRunner
 
 CASES = load_cases()
@@ -85,6 +88,45 @@ def test_expectations_agree_with_the_validator(exported: Path) -> None:
     assert not wrong
 
 
+def test_each_case_states_the_content_tier_its_expectation_needs(exported: Path) -> None:
+    entries = {e["file"]: e for e in read_manifest(exported)}
+    assert entries["n_ZIP050_bad-cube-crc.hsi"]["content"] == "crc"
+    limited = {c.id for c in CASES if c.data.get("limits")}
+    tiers = [t.value for t in Content]
+    for name, entry in entries.items():
+        if entry["expect"] == IMPLEMENTATION or set(entry["fixtures"]) <= limited:
+            continue
+        assert check(exported / name, content=entry["content"]).conformant == (entry["expect"] == ACCEPT), name
+        if entry["expect"] == REJECT and entry["content"] != "none":  # the tier is needed: one lower accepts
+            lower = tiers[tiers.index(entry["content"]) - 1]
+            assert check(exported / name, content=lower).conformant, name
+
+
+@pytest.mark.parametrize(("cases", "expect", "content"), [
+    ([("error", "none"), ("error", "crc")], REJECT, "none"),
+    ([("error", "crc"), ("valid", "none")], REJECT, "crc"),
+    ([("valid", "full"), ("valid", "crc")], ACCEPT, "crc"),
+    ([("valid", None)], ACCEPT, "none"),
+])
+def test_merged_content(cases: list[tuple[str, str | None]], expect: str, content: str) -> None:
+    built = []
+    for verdict, tier in cases:
+        case = _case(verdict)
+        if tier is not None:
+            case.data["content"] = tier
+        built.append(case)
+    assert merged_content(built, expect) == content  # type: ignore[arg-type]
+
+
+def test_manifest_without_content_reads_as_none_and_a_bad_tier_is_refused(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST).write_text(json.dumps({"cases": [{"file": "y_A001_x.hsi", "expect": "accept"}]}))
+    assert read_manifest(tmp_path)[0]["content"] == "none"
+    (tmp_path / MANIFEST).write_text(json.dumps({"cases": [{"file": "y_A001_x.hsi", "expect": "accept",
+                                                            "content": "most"}]}))
+    with pytest.raises(ValueError):
+        read_manifest(tmp_path)
+
+
 def test_export_is_deterministic(tmp_path: Path) -> None:
     subset = CASES[::9]
     export_corpus(tmp_path / "a", cases=subset)
@@ -129,6 +171,7 @@ class _Generated:
     expect: str
     rules: tuple[str, ...]
     spec: tuple[str, ...]
+    content: Content = Content.NONE
 
 
 def _fake_generate(n: int, seed: int) -> Any:
@@ -184,6 +227,13 @@ def test_cli_export_without_golden_cases_exits_3(tmp_path: Path, monkeypatch: py
 
 def test_cli_export_rejects_negative_generate(tmp_path: Path, cli: CliRunner) -> None:
     assert cli(["corpus", "export", tmp_path, "--generate", "-1"]).code == 2
+
+
+def test_generated_mutants_state_their_mutation_s_content_tier() -> None:
+    cases = list(export.generate_cases(2 * len(CATALOGUE), 3))
+    crc = [c for c in cases if c.content == Content.CRC]
+    assert crc and all(c.name.endswith("zip-crc-mismatch") for c in crc)
+    assert all(c.content == Content.NONE for c in cases if c.expect == ACCEPT)
 
 
 def test_real_generator(tmp_path: Path) -> None:

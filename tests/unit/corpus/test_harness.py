@@ -11,6 +11,8 @@ import pytest
 
 from hsi_conform.corpus.harness import Reader, Run, render_markdown, results_json, run_corpus, run_one
 from hsi_conform.errors import ConfigError, InputUnreadableError
+from hsi_conform.testing.generate import ContainerSpec, build_valid
+from hsi_conform.testing.mutations import BY_NAME
 from hsi_conform.testing.samples import write_sample_container
 from tests._support import CliRunner
 
@@ -141,6 +143,25 @@ def test_builtin_reader_usage() -> None:
     from hsi_conform.corpus.readers import main as readers_main
 
     assert readers_main(["no-such-reader", "x.hsi"]) == 2
+    assert readers_main(["hsi-conform", "x.hsi", "everything"]) == 2
+
+
+def test_each_case_is_run_at_its_content_tier(tmp_path: Path) -> None:
+    # A wrong CRC shows only when the data is read: the manifest says crc, and the harness passes it on.
+    root = tmp_path / "corpus"
+    root.mkdir()
+    vc = build_valid(ContainerSpec())
+    (root / "n_ZIP050_bad-crc.hsi").write_bytes(BY_NAME["zip-crc-mismatch"].apply(vc))
+    (root / "y_ZIP050_good.hsi").write_bytes(vc.data)
+    cases = [{"file": "n_ZIP050_bad-crc.hsi", "expect": "reject", "content": "crc", "rules": ["ZIP050"], "spec": []},
+             {"file": "y_ZIP050_good.hsi", "expect": "accept", "content": "none", "rules": [], "spec": []}]
+    (root / "manifest.json").write_text(json.dumps({"cases": cases}), encoding="utf-8")
+    tier = Reader.parse(_script(tmp_path, "tier.py", "import sys\nsys.exit(0 if sys.argv[2] == 'none' else 1)\n")
+                        + " {content}")
+    builtin = Reader.parse("hsi-conform")
+    for result in run_corpus(root, [tier, builtin], jobs=2):
+        assert result.counts()["failures"] == 0, result.to_dict()
+    assert run_one(builtin, root / "n_ZIP050_bad-crc.hsi", "reject", content="none").outcome == "accepted"
 
 
 def test_cli_run_without_directory_uses_a_fresh_export(corpus: Path, by_name: str, monkeypatch: pytest.MonkeyPatch,

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hsi_conform.corpus.export import export_corpus
 from hsi_conform.corpus.golden import load_cases
+from hsi_conform.errors import InternalError
+from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.fuzz import exception_signature, header_seeds, keep_going
 from hsi_conform.fuzz.header_target import test_one_input as header_input
+from hsi_conform.fuzz.validator_target import crash_key
 from hsi_conform.fuzz.validator_target import test_one_input as validator_input
+from hsi_conform.rules import isolated_registry, rule
 from tests._paths import FIXTURES, ROOT
 
 REGRESSIONS = FIXTURES / "regressions"
@@ -33,6 +38,28 @@ def test_validator_target_survives_truncation_and_corruption(sample_bytes: bytes
         mutated = bytearray(sample_bytes)
         mutated[pos] ^= 0xFF
         validator_input(bytes(mutated))
+
+
+def _crashing_rule(ctx: object) -> Iterator[Problem]:
+    """A rule that crashes, as a validator bug would."""
+    raise KeyError("boom")
+    yield  # a generator, like every rule
+
+
+def test_validator_target_counts_a_rule_crash_as_a_crash(sample_bytes: bytes) -> None:
+    # check() records a crashing rule in report.internal_errors (exit 4 at the CLI) instead of raising
+    with isolated_registry():
+        rule("ZIP999", "zip-crash", severity=Severity.ERROR, level=Level.CONTAINER,
+             spec="container.md#structure")(_crashing_rule)
+        with pytest.raises(InternalError) as info:
+            validator_input(sample_bytes)
+    assert exception_signature(info.value) == "InternalError@rule crashed ZIP999 KeyError"
+
+
+def test_crash_key_names_rules_and_exception_types() -> None:
+    errors = ["HDR001 [hdr-x]: KeyError: 'a'", "ZIP002 [zip-y]: ValueError: bad: worse",
+              "HDR001 [hdr-x]: KeyError: 'b'"]
+    assert crash_key(errors) == "HDR001 KeyError, ZIP002 ValueError"
 
 
 def test_keep_going_records_each_exception_once(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hsi_conform.corpus.export import generate_cases
 from hsi_conform.finding import Severity
 from hsi_conform.rules import get_rule, load_builtin_rules
+from hsi_conform.rules.context import Content
 from hsi_conform.testing.generate import FEATURES, ContainerSpec, build_valid, random_spec
 from hsi_conform.testing.mutations import BY_NAME, CATALOGUE, Mutation, MutationError, applicable, oracle
 
@@ -36,6 +37,15 @@ def test_mutation_triggers_exactly_its_rules(mutation: Mutation) -> None:
     rnd = random.Random(mutation.name)
     drawn = build_valid(applicable(mutation, random_spec(rnd), rnd), rnd)
     assert oracle(mutation.apply(drawn, rnd)) == mutation.rules
+
+
+@pytest.mark.parametrize("mutation", CATALOGUE, ids=lambda m: m.name)
+def test_declared_content_tier_is_the_lowest_that_finds_the_defect(mutation: Mutation) -> None:
+    data = mutation.apply(build_valid(applicable(mutation, ContainerSpec(lines=3, samples=4, bands=3))))
+    assert oracle(data, content=mutation.content) == mutation.rules
+    tiers = list(Content)
+    for lower in tiers[: tiers.index(mutation.content)]:
+        assert oracle(data, content=lower) != mutation.rules, lower
 
 
 def test_valid_containers_pass_the_oracle() -> None:
