@@ -1,7 +1,9 @@
 """The ``hsi-conform`` command line.
 
 Every command returns an :class:`~hsi_conform.errors.ExitCode`; an :class:`~hsi_conform.errors.HsiConformError`
-that escapes a command exits with the code its class declares.
+that escapes a command exits with the code its class declares. Commands run with SIGINT, SIGTERM and SIGHUP turned
+into :class:`~hsi_conform.errors.Interrupted` (:mod:`hsi_conform._signals`): writers remove their temps and the
+command exits 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hsi_conform import report
+from hsi_conform import _signals, report
 from hsi_conform._atomic import publish_text
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
-from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
+from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report
 from hsi_conform.rules import PROFILES, catalogue
@@ -203,6 +205,17 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
 def main(argv: Sequence[str] | None = None) -> ExitCode:
     """Run the command line and return its exit code (never raises, except SystemExit from --help or a usage error)."""
     try:
+        with _signals.handlers():
+            code = _run(argv)
+            signum = _signals.received()
+    except Interrupted as exc:  # arrived after the command had finished
+        return exc.exit_code
+    # A signal whose exception a library swallowed still decides the exit code.
+    return code if signum is None or code is ExitCode.INTERNAL else ExitCode.for_signal(signum)
+
+
+def _run(argv: Sequence[str] | None) -> ExitCode:
+    try:
         args = build_parser().parse_args(argv)
         return ExitCode(args.run(args))
     except HsiConformError as exc:
@@ -212,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
         return ExitCode.UNREADABLE
+    except Interrupted as exc:
+        print(f"hsi-conform: {exc}; temp files removed", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception:

@@ -18,6 +18,7 @@ import numpy as np
 
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
+from hsi_conform._signals import checkpoint
 from hsi_conform._walk import files_under
 from hsi_conform.errors import ConfigError
 from hsi_conform.header import Header
@@ -50,6 +51,7 @@ class Blob:
             f.seek(self.offset)
             left = self.size
             while left > 0:
+                checkpoint()  # a signal stops a writer between two chunks
                 data = f.read(min(size, left))
                 if not data:
                     raise OSError(f"{self.file} is shorter than expected")
