@@ -24,9 +24,19 @@ What is atomic, exactly:
   loses nothing: :func:`sweep_temps` renames the old folder back when the destination is still missing, and
   deletes it only once the destination exists. Files inside the temp folder are not published one by one; the
   folder is the unit.
+* **A unit** (:func:`atomic_unit`: files and folders that readers find through one key file, like an ENVI
+  header with its data and sidecar folder): the key is removed first, the other parts published, the key
+  published last. After a crash at any moment the unit is the complete old one, the complete new one, or the key
+  is absent; a reader never finds a key with mixed parts.
+
+Renames run under :func:`hsi_conform._signals.deferred`: SIGINT, SIGTERM and SIGHUP never cut a group of renames,
+and nothing is published once one arrived. A write that fails for lack of space (``ENOSPC``, ``EDQUOT``) or on
+the file-size limit (``EFBIG``) raises :class:`~hsi_conform.errors.NoSpaceError` naming the destination, the
+temp removed (:mod:`hsi_conform._space` also checks and reserves space before writing).
 
 Each call is for one writer at a time: two processes publishing onto the same destination both succeed, and the
-later rename wins.
+later rename wins; :mod:`hsi_conform._lock` keeps writers of one destination apart. :func:`sweep_beside` removes
+the leftovers of a destination's writers that no longer run, whatever else runs.
 """
 
 from __future__ import annotations
@@ -37,24 +47,16 @@ import re
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, NamedTuple, Self
 
-__all__ = [
-    "ASIDE_NAME",
-    "TEMP_NAME",
-    "AtomicFile",
-    "atomic_each",
-    "atomic_folder",
-    "atomic_path",
-    "is_temp_name",
-    "publish_bytes",
-    "publish_text",
-    "sweep_temps",
-    "temp_name",
-]
+from hsi_conform._signals import deferred
+from hsi_conform._space import raise_no_space
+
+__all__ = ["ASIDE_NAME", "TEMP_NAME", "AtomicFile", "Unit", "atomic_each", "atomic_folder", "atomic_path",
+           "atomic_unit", "is_temp_name", "publish_bytes", "publish_text", "sweep_beside", "sweep_temps", "temp_name"]
 
 #: The names of our temps. Besides ``.{name}.tmp-{pid}-{hex}`` it matches ``.{name}.tmp-{hex}`` and
 #: ``.{name}.tmp-{pid}``, the names earlier versions used, so that a sweep also cleans up after them.
@@ -87,7 +89,8 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
 
     An old folder left aside by a crash inside :func:`atomic_folder` is renamed back onto its destination when
     that is missing (nothing is lost), and removed when the destination exists (the new folder was published).
-    Only safe while no writer publishes under ``root``: the temp of a live writer looks the same as a leftover.
+    Only safe while no writer publishes under ``root``: the temp of a live writer looks the same as a leftover
+    (:func:`sweep_beside` tells them apart).
 
     Returns:
         What was removed, in walk order (restored folders are not listed).
@@ -95,25 +98,69 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
     removed: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in sorted(filenames):
-            if is_temp_name(name):
-                path = Path(dirpath, name)
-                path.unlink(missing_ok=True)
-                removed.append(path)
+            if is_temp_name(name) and _remove_leftover(Path(dirpath, name)):
+                removed.append(Path(dirpath, name))
         for name in sorted(dirnames):
-            aside = ASIDE_NAME.fullmatch(name)
-            if not (aside or is_temp_name(name)):
+            if not (ASIDE_NAME.fullmatch(name) or is_temp_name(name)):
                 continue
             dirnames.remove(name)  # os.walk must not descend into what is being deleted or moved
-            path = Path(dirpath, name)
-            if aside and not path.is_symlink() and not os.path.lexists(Path(dirpath, aside["name"])):
-                os.rename(path, Path(dirpath, aside["name"]))
-                continue
-            if path.is_symlink():
-                path.unlink(missing_ok=True)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            if _remove_leftover(Path(dirpath, name)):
+                removed.append(Path(dirpath, name))
     return removed
+
+
+def sweep_beside(*dests: str | os.PathLike[str]) -> list[Path]:
+    """Remove the leftovers of writers of ``dests`` that no longer run (temps and folders moved aside).
+
+    Only names of these destinations whose pid is not a running process are touched (names without a pid, from
+    earlier versions, count as leftovers), so a writer still running keeps its temp. Old folders are restored as
+    :func:`sweep_temps` restores them. On Windows nothing is removed (no cheap test of a pid there).
+
+    Returns:
+        What was removed (restored folders are not listed).
+    """
+    removed: list[Path] = []
+    for dest in dests:
+        target = Path(os.path.abspath(dest))
+        try:
+            names = sorted(os.listdir(target.parent))
+        except OSError:
+            continue
+        for name in names:
+            found = TEMP_NAME.fullmatch(name) or ASIDE_NAME.fullmatch(name)
+            if found is None or found["name"] != target.name or _running(found["pid"]):
+                continue
+            with contextlib.suppress(OSError):  # e.g. another user's leftover in a shared folder
+                if _remove_leftover(target.parent / name):
+                    removed.append(target.parent / name)
+    return removed
+
+
+def _running(pid: str | None) -> bool:
+    if pid is None:
+        return False
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) terminates the process on Windows
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except OSError:  # e.g. PermissionError: it runs, as another user
+        return True
+    return True
+
+
+def _remove_leftover(path: Path) -> bool:
+    """Remove a temp, or put an old folder moved aside back when its destination is missing; True if removed."""
+    aside = ASIDE_NAME.fullmatch(path.name)
+    if aside and path.is_dir() and not path.is_symlink() and not os.path.lexists(path.with_name(aside["name"])):
+        os.rename(path, path.with_name(aside["name"]))
+        return False
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+    return True
 
 
 class AtomicFile:
@@ -156,8 +203,10 @@ class AtomicFile:
     ) -> None:
         if exc_type is None:
             self.publish()
-        else:
-            self.discard()
+            return
+        self.discard()
+        if exc is not None:
+            raise_no_space(exc, self.dest)
 
     def sync(self) -> None:
         """Flush, fsync and close the temp file (idempotent; :meth:`publish` calls it).
@@ -182,17 +231,21 @@ class AtomicFile:
             sync_folder: Fsync the destination's folder (a caller publishing several files does it once).
 
         Raises:
+            NoSpaceError: The filesystem is full (the temp file is removed).
             OSError: On an I/O error; the temp file is removed unless the rename had already happened (only the
                 folder fsync failed then).
+            Interrupted: A signal arrived before the rename (the temp file is removed, nothing published).
             RuntimeError: If the temp was already published or discarded.
         """
         if self._finished:
             raise RuntimeError(f"{self.path} was already published or discarded")
         try:
             self.sync()
-            os.replace(self.path, self.dest)
-        except BaseException:
+            with deferred():
+                os.replace(self.path, self.dest)
+        except BaseException as exc:
             self.discard()
+            raise_no_space(exc, self.dest)
             raise
         self._finished = True
         if sync_folder:
@@ -272,11 +325,13 @@ def atomic_each(*dests: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
         yield tuple(t.path for t in temps)
         for temp in temps:
             temp.sync()
-        for temp in temps:
-            temp.publish(sync_folder=False)
-    except BaseException:
+        with deferred():
+            for temp in temps:
+                temp.publish(sync_folder=False)
+    except BaseException as exc:
         for temp in temps:
             temp.discard()
+        raise_no_space(exc, paths[0])
         raise
     for folder in dict.fromkeys(p.parent for p in paths):
         _sync_dir(folder)
@@ -294,21 +349,107 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
         OSError: On an I/O error, or when ``dest`` exists and is not a folder (e.g. ``NotADirectoryError``).
     """
     dest = Path(dest)
+    tmp = _temp_folder(dest)
+    try:
+        yield tmp
+        _sync_tree(tmp)
+        with deferred():
+            _move_folder(tmp, dest)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise_no_space(exc, dest)
+        raise
+    _sync_dir(dest.parent)
+
+
+def _temp_folder(dest: Path) -> Path:
     while True:
         tmp = temp_name(dest)
         try:
             tmp.mkdir()
-            break
+            return tmp
         except FileExistsError:
             continue
+
+
+class Unit(NamedTuple):
+    """The temps of :func:`atomic_unit`, one per destination in the order given."""
+
+    key: Path
+    files: tuple[Path, ...]
+    folders: tuple[Path, ...]
+
+
+@contextlib.contextmanager
+def atomic_unit(key: str | os.PathLike[str], *, files: Sequence[str | os.PathLike[str]] = (),
+                folders: Sequence[str | os.PathLike[str]] = (),
+                drop: Sequence[str | os.PathLike[str]] = ()) -> Iterator[Unit]:
+    """Yield temps for a unit that readers find through ``key``; publish it as one when the block succeeds.
+
+    The temps exist, empty (write the files by name). On success everything is fsynced, then, with signals
+    deferred: ``key`` is removed, the files and folders moved into place, ``drop`` (parts the new unit lacks)
+    removed, and ``key`` moved into place last. After a crash at any moment the unit is the complete old one, the
+    complete new one, or ``key`` is absent. On an exception nothing is published; a failure while publishing
+    leaves ``key`` absent.
+
+    Raises:
+        ValueError: The same destination is given twice.
+        NoSpaceError: The filesystem is full (nothing is published).
+        OSError: On an I/O error.
+    """
+    keyed = Path(key)
+    file_dests = [Path(f) for f in files]
+    folder_dests = [Path(f) for f in folders]
+    everything = [keyed, *file_dests, *folder_dests, *(Path(d) for d in drop)]
+    if len({os.path.abspath(p) for p in everything}) != len(everything):
+        raise ValueError("the same destination is given twice")
+    temps: list[AtomicFile] = []
+    tmp_folders: list[Path] = []
     try:
-        yield tmp
-        _sync_tree(tmp)
-        _move_folder(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for dest in (keyed, *file_dests):
+            temps.append(AtomicFile(dest))
+            temps[-1].file.close()  # the caller writes it by name
+        tmp_folders += [_temp_folder(dest) for dest in folder_dests]
+        yield Unit(temps[0].path, tuple(t.path for t in temps[1:]), tuple(tmp_folders))
+        for temp in temps:
+            temp.sync()
+        for folder in tmp_folders:
+            _sync_tree(folder)
+        with deferred():
+            _publish_unit(temps, list(zip(tmp_folders, folder_dests, strict=True)), [Path(d) for d in drop])
+    except BaseException as exc:
+        for temp in temps:
+            temp.discard()
+        for folder in tmp_folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise_no_space(exc, keyed)
         raise
-    _sync_dir(dest.parent)
+
+
+def _publish_unit(temps: list[AtomicFile], folders: list[tuple[Path, Path]], drop: list[Path]) -> None:
+    key = temps[0]
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(key.dest)  # from here on readers find no unit, rather than a mixed one
+        _sync_dir(key.dest.parent)
+    for temp in temps[1:]:
+        temp.publish(sync_folder=False)
+    for tmp, dest in folders:
+        _move_folder(tmp, dest)
+    for path in drop:
+        _drop(path)
+    for folder in dict.fromkeys(p.parent for p in [*(t.dest for t in temps[1:]), *(d for _, d in folders), *drop]):
+        _sync_dir(folder)
+    key.publish()
+
+
+def _drop(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        # Renamed to a temp name first: a sweep deletes it, and never puts it back into the new unit.
+        doomed = temp_name(path)
+        os.rename(path, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _move_folder(tmp: Path, dest: Path) -> None:
