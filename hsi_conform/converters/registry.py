@@ -20,6 +20,8 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._atomic import sweep_beside
+from hsi_conform._lock import lock
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Converter,
@@ -224,15 +226,20 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     """Convert ``source`` to ``dest`` with the given converters (the step :func:`convert` and ``migrate`` share).
 
     The options are split and checked before anything is read; missing parent folders of ``dest`` are created.
+    The write holds the lock of ``dest`` (:mod:`hsi_conform._lock`) and first removes what writers of ``dest``
+    killed earlier left behind.
 
     Raises:
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
+        InUseError: another conversion writes ``dest`` (nothing is written).
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
     dataset = reader.read(source, read_options)
     dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
-    written = writer.write(dataset, dest, write_options)
+    with lock(dest):
+        sweep_beside(dest)
+        written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
 
 
