@@ -1,42 +1,29 @@
 """Atomic publishing: every file and folder hsi-conform writes appears whole, or not at all.
 
-All writers go through this module (spec/container.md#crash-safety). Content is written under a temp name in the
-destination's own folder, so the final rename never crosses a filesystem::
+All writers go through this module; spec/safety.md#faults states the guarantees (spec/container.md#crash-safety
+for ``.hsi``). Content is written under a temp name in the destination's own folder, so the final rename never
+crosses a filesystem::
 
     .{name}.tmp-{pid}-{16 hex digits}
 
-A temp file is created exclusively (``O_EXCL``; a temp folder by ``mkdir``, which is exclusive too), with the
-mode the umask gives any new file. Publishing fsyncs the content, moves it onto the destination with
-``os.replace`` and fsyncs the folder. On any exception, ``KeyboardInterrupt`` included, the temp is removed and
-the destination is left untouched. A process killed outright (SIGKILL, power loss) cannot clean up: its temp
-stays behind under a name :func:`is_temp_name` recognises and :func:`sweep_temps` removes.
+A temp is created exclusively (``O_EXCL``, or ``mkdir``) with the mode the umask gives any new file. Publishing
+fsyncs it, moves it into place (``os.replace``) and fsyncs the folder. On any exception, ``KeyboardInterrupt``
+and :class:`~hsi_conform.errors.Interrupted` included, the temp is removed and the destination left untouched;
+renames run with signals deferred (:func:`hsi_conform._signals.deferred`), and nothing is published once one
+arrived. A write that finds no space raises :class:`~hsi_conform.errors.NoSpaceError` (:mod:`hsi_conform._space`).
 
-What is atomic, exactly:
+* **One file** (:func:`atomic_path`, :func:`publish_bytes`, :func:`publish_text`, :class:`AtomicFile`): the old
+  content or the new one, never a part.
+* **Several files** (:func:`atomic_each`): each file is; they are renamed one by one after all were written.
+* **A folder** (:func:`atomic_folder`): one rename when the destination is missing or empty; an old non-empty
+  folder is first renamed aside (``.{name}.aside-{pid}-{hex}``), and a sweep puts it back if a crash left no
+  destination.
+* **A unit** (:func:`atomic_unit`: files and folders found through one key file, as an ENVI header): the key is
+  removed first and published last; after a crash the unit is the old one, the new one, or has no key.
 
-* **One file** (:func:`atomic_path`, :func:`publish_bytes`, :func:`publish_text`, :class:`AtomicFile`): yes.
-  After a crash the destination holds its old content or the new content, never a part.
-* **Several files** (:func:`atomic_each`): each file is, the group is not. They are published one by one in the
-  given order after all of them were written and fsynced, so a crash between two renames leaves the first
-  files new and the rest old. Put last the file readers look for (an ENVI header after its data).
-* **A folder** (:func:`atomic_folder`): yes when the destination is missing or an empty folder (one rename). An
-  existing non-empty folder is renamed aside first (``.{name}.aside-{pid}-{hex}``), then the new one renamed
-  into place, then the old one deleted: between the two renames the destination is missing. A crash there
-  loses nothing: :func:`sweep_temps` renames the old folder back when the destination is still missing, and
-  deletes it only once the destination exists. Files inside the temp folder are not published one by one; the
-  folder is the unit.
-* **A unit** (:func:`atomic_unit`: files and folders that readers find through one key file, like an ENVI
-  header with its data and sidecar folder): the key is removed first, the other parts published, the key
-  published last. After a crash at any moment the unit is the complete old one, the complete new one, or the key
-  is absent; a reader never finds a key with mixed parts.
-
-Renames run under :func:`hsi_conform._signals.deferred`: SIGINT, SIGTERM and SIGHUP never cut a group of renames,
-and nothing is published once one arrived. A write that fails for lack of space (``ENOSPC``, ``EDQUOT``) or on
-the file-size limit (``EFBIG``) raises :class:`~hsi_conform.errors.NoSpaceError` naming the destination, the
-temp removed (:mod:`hsi_conform._space` also checks and reserves space before writing).
-
-Each call is for one writer at a time: two processes publishing onto the same destination both succeed, and the
-later rename wins; :mod:`hsi_conform._lock` keeps writers of one destination apart. :func:`sweep_beside` removes
-the leftovers of a destination's writers that no longer run, whatever else runs.
+A process killed outright cannot clean up: :func:`sweep_temps` (a whole tree, no writer running) and
+:func:`sweep_beside` (a destination's leftovers of writers no longer running) remove what it left. Two processes
+publishing onto one destination both succeed, the later rename winning; :mod:`hsi_conform._lock` keeps them apart.
 """
 
 from __future__ import annotations
@@ -52,11 +39,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, NamedTuple, Self
 
-from hsi_conform._signals import deferred
+from hsi_conform._signals import deferred, shielded
 from hsi_conform._space import raise_no_space
 
 __all__ = ["ASIDE_NAME", "TEMP_NAME", "AtomicFile", "Unit", "atomic_each", "atomic_folder", "atomic_path",
-           "atomic_unit", "is_temp_name", "publish_bytes", "publish_text", "sweep_beside", "sweep_temps", "temp_name"]
+           "atomic_unit", "is_temp_name", "live_temps", "publish_bytes", "publish_text", "remove_temps", "sweep_beside",
+           "sweep_temps", "temp_name"]
 
 #: The names of our temps. Besides ``.{name}.tmp-{pid}-{hex}`` it matches ``.{name}.tmp-{hex}`` and
 #: ``.{name}.tmp-{pid}``, the names earlier versions used, so that a sweep also cleans up after them.
@@ -82,6 +70,25 @@ def _aside_name(dest: Path) -> Path:
 def is_temp_name(name: str) -> bool:
     """Return whether a file or folder name is one of our temp names (a base name, not a path)."""
     return TEMP_NAME.fullmatch(name) is not None
+
+
+#: Temps of this process not yet published or removed, so that :func:`remove_temps` can catch what a writer stopped
+#: between creating a temp and guarding it leaves (a signal there).
+_live: dict[Path, None] = {}
+
+
+def live_temps() -> frozenset[Path]:
+    """Return the temps (files and folders) this process created and has not published or removed yet."""
+    return frozenset(_live)
+
+
+def remove_temps(paths: frozenset[Path]) -> None:
+    """Remove temps of this process (the command line's backstop: a finished command leaves none)."""
+    with shielded():
+        for path in paths:
+            with contextlib.suppress(OSError):
+                _remove_leftover(path)
+            _live.pop(path, None)
 
 
 def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
@@ -112,12 +119,10 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
 def sweep_beside(*dests: str | os.PathLike[str]) -> list[Path]:
     """Remove the leftovers of writers of ``dests`` that no longer run (temps and folders moved aside).
 
-    Only names of these destinations whose pid is not a running process are touched (names without a pid, from
-    earlier versions, count as leftovers), so a writer still running keeps its temp. Old folders are restored as
+    Only names of these destinations whose pid runs no process are touched (names without a pid, from earlier
+    versions, count as leftovers): a writer still running keeps its temp. Old folders are restored as
     :func:`sweep_temps` restores them. On Windows nothing is removed (no cheap test of a pid there).
-
-    Returns:
-        What was removed (restored folders are not listed).
+    Returns what was removed (restored folders are not listed).
     """
     removed: list[Path] = []
     for dest in dests:
@@ -137,16 +142,14 @@ def sweep_beside(*dests: str | os.PathLike[str]) -> list[Path]:
 
 
 def _running(pid: str | None) -> bool:
-    if pid is None:
-        return False
-    if os.name == "nt":
-        return True  # os.kill(pid, 0) terminates the process on Windows
+    if pid is None or os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        return pid is not None
     try:
         os.kill(int(pid), 0)
     except (ProcessLookupError, OverflowError):
         return False
     except OSError:  # e.g. PermissionError: it runs, as another user
-        return True
+        pass
     return True
 
 
@@ -183,17 +186,19 @@ class AtomicFile:
 
     def __init__(self, dest: str | os.PathLike[str]) -> None:
         self.dest = Path(dest)
-        while True:
-            self.path = temp_name(self.dest)
-            try:
-                # 0o666 lets the umask decide the final mode, as for any newly created file.
-                fd = os.open(self.path, _CREATE, 0o666)
-                break
-            except FileExistsError:
-                continue
-        self.file: BinaryIO = os.fdopen(fd, "wb")
         self._synced = False
         self._finished = False
+        with shielded():  # created and noted as one step: a signal cannot come between
+            while True:
+                self.path = temp_name(self.dest)
+                try:
+                    # 0o666 lets the umask decide the final mode, as for any newly created file.
+                    fd = os.open(self.path, _CREATE, 0o666)
+                    break
+                except FileExistsError:
+                    continue
+            _live[self.path] = None
+            self.file: BinaryIO = os.fdopen(fd, "wb")
 
     def __enter__(self) -> Self:
         return self
@@ -243,6 +248,7 @@ class AtomicFile:
             self.sync()
             with deferred():
                 os.replace(self.path, self.dest)
+                _live.pop(self.path, None)
         except BaseException as exc:
             self.discard()
             raise_no_space(exc, self.dest)
@@ -260,10 +266,12 @@ class AtomicFile:
         if self._finished:
             return
         self._finished = True
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        with shielded():
+            with contextlib.suppress(OSError):
+                self.file.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            _live.pop(self.path, None)
 
 
 @contextlib.contextmanager
@@ -355,21 +363,24 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
         _sync_tree(tmp)
         with deferred():
             _move_folder(tmp, dest)
+            _live.pop(tmp, None)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_temps(frozenset([tmp]))
         raise_no_space(exc, dest)
         raise
     _sync_dir(dest.parent)
 
 
 def _temp_folder(dest: Path) -> Path:
-    while True:
-        tmp = temp_name(dest)
-        try:
-            tmp.mkdir()
-            return tmp
-        except FileExistsError:
-            continue
+    with shielded():
+        while True:
+            tmp = temp_name(dest)
+            try:
+                tmp.mkdir()
+                _live[tmp] = None
+                return tmp
+            except FileExistsError:
+                continue
 
 
 class Unit(NamedTuple):
@@ -420,8 +431,7 @@ def atomic_unit(key: str | os.PathLike[str], *, files: Sequence[str | os.PathLik
     except BaseException as exc:
         for temp in temps:
             temp.discard()
-        for folder in tmp_folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        remove_temps(frozenset(tmp_folders))
         raise_no_space(exc, keyed)
         raise
 
@@ -435,6 +445,7 @@ def _publish_unit(temps: list[AtomicFile], folders: list[tuple[Path, Path]], dro
         temp.publish(sync_folder=False)
     for tmp, dest in folders:
         _move_folder(tmp, dest)
+        _live.pop(tmp, None)
     for path in drop:
         _drop(path)
     for folder in dict.fromkeys(p.parent for p in [*(t.dest for t in temps[1:]), *(d for _, d in folders), *drop]):

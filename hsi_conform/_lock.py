@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hsi_conform._signals import shielded
 from hsi_conform.errors import InUseError
 
-__all__ = ["lock", "lock_path"]
+__all__ = ["held", "lock", "lock_path", "release"]
 
 _PID_BYTES = 32
 
@@ -68,15 +69,32 @@ def lock(dest: str | os.PathLike[str]) -> Iterator[Path]:
         finally:
             held.depth -= 1
         return
-    fd = _acquire(path, str(dest))
-    with _guard:
-        _held[key] = _Held(fd, me)
+    with shielded():  # a signal between taking the lock and noting it must not leave the file behind
+        fd = _acquire(path, str(dest))
+        with _guard:
+            _held[key] = _Held(fd, me)
     try:
         yield path
     finally:
         with _guard:
-            del _held[key]
-        _release(fd, path)
+            mine = _held.pop(key, None)
+        if mine is not None:
+            _release(fd, path)
+
+
+def held() -> frozenset[str]:
+    """Return the lock files this process holds."""
+    with _guard:
+        return frozenset(_held)
+
+
+def release(paths: frozenset[str]) -> None:
+    """Release locks of this process (the command line's backstop: a finished command holds none)."""
+    for key in paths:
+        with _guard:
+            entry = _held.pop(key, None)
+        if entry is not None:
+            _release(entry.fd, Path(key))
 
 
 def _acquire(path: Path, dest: str) -> int:
@@ -116,9 +134,10 @@ def _read_pid(fd: int) -> int | None:
 
 def _release(fd: int, path: Path) -> None:
     # Removed while still locked, so a writer that opened it meanwhile sees a stale file and retries.
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-    os.close(fd)
+    with shielded():
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
 
 
 if sys.platform == "win32":

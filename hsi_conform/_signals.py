@@ -10,6 +10,7 @@ weakref callback or a ``__del__`` (h5py runs some on every write), the exception
 lost, and the command would go on. So the handler also records the signal, and every loop that streams data calls
 :func:`checkpoint` between blocks: it raises again while a signal is recorded. Publishing runs under
 :func:`deferred`: a signal arriving during the renames that publish a group of files waits until they are done.
+Cleaning up (removing temps, releasing locks) runs under :func:`shielded`, so a second Ctrl-C cannot cut it.
 
 :func:`checkpoint` also raises the audit event ``hsi_conform.checkpoint`` (:func:`sys.audit`): a point between two
 blocks of a write, where fault-injection tests stop a writer.
@@ -27,7 +28,7 @@ from typing import Any
 
 from hsi_conform.errors import Interrupted
 
-__all__ = ["SIGNALS", "checkpoint", "deferred", "handlers", "received"]
+__all__ = ["SIGNALS", "checkpoint", "deferred", "handlers", "received", "shielded"]
 
 #: The signals turned into :class:`~hsi_conform.errors.Interrupted` (those the platform has).
 SIGNALS: tuple[signal.Signals, ...] = tuple(
@@ -58,14 +59,24 @@ def deferred() -> Iterator[None]:
 
     A signal received before the block raises at its start, so nothing is published after a signal.
     """
-    global _defer_depth
     checkpoint()
+    with shielded():
+        yield
+    checkpoint()
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Run a block that a signal must not cut (cleaning up); the signal stays recorded and raises later.
+
+    Unlike :func:`deferred` it never raises, so it also runs while an interruption is already propagating.
+    """
+    global _defer_depth
     _defer_depth += 1
     try:
         yield
     finally:
         _defer_depth -= 1
-    checkpoint()
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:

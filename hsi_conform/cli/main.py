@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hsi_conform import _signals, report
+from hsi_conform import _atomic, _lock, _signals, report
 from hsi_conform._atomic import publish_text
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
@@ -204,9 +204,14 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
 
 def main(argv: Sequence[str] | None = None) -> ExitCode:
     """Run the command line and return its exit code (never raises, except SystemExit from --help or a usage error)."""
+    temps, locks = _atomic.live_temps(), _lock.held()
     try:
         with _signals.handlers():
-            code = _run(argv)
+            try:
+                code = _run(argv)
+            finally:  # what a writer stopped between creating and guarding a temp or a lock left
+                _atomic.remove_temps(_atomic.live_temps() - temps)
+                _lock.release(_lock.held() - locks)
             signum = _signals.received()
     except Interrupted as exc:  # arrived after the command had finished
         return exc.exit_code

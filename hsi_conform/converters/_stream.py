@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hsi_conform._atomic import sweep_beside, temp_name
-from hsi_conform._signals import checkpoint
+from hsi_conform._signals import checkpoint, shielded
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.converters.base import Blob, Payload
 from hsi_conform.errors import ContainerError, HsiConformError
@@ -110,12 +110,13 @@ class Scratch:
     def new(self, size: int) -> Path:
         """Create a sparse temporary file of ``size`` bytes and return its path."""
         _sweep_scratch_once()
-        fd, path = _create_scratch()
+        with shielded():  # created and noted as one step: a signal cannot come between
+            fd, path = _create_scratch()
+            self.paths.append(path)
         try:
             os.ftruncate(fd, size)
         finally:
             os.close(fd)
-        self.paths.append(path)
         return path
 
     def bind(self, owner: object) -> None:
