@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hsi_conform._space import ensure_room
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
@@ -86,8 +87,13 @@ def read_container(container: Container) -> HsiDataset:
 
 
 def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
-    """Write a dataset into a new container at ``dest`` (atomically)."""
+    """Write a dataset into a new container at ``dest`` (atomically).
+
+    Raises:
+        NoSpaceError: the members alone do not fit on the destination's filesystem (checked before writing).
+    """
     payloads = dataset_members(dataset)
+    ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
             content = payloads[name]
