@@ -72,7 +72,8 @@ _MEANINGS: Mapping[ExitCode, str] = {
     ExitCode.OK: "every file conforms (no finding at or above `--fail-on`)",
     ExitCode.NONCONFORMANT: "at least one file does not conform (hostile and broken files land here, with findings)",
     ExitCode.USAGE: "usage or configuration error",
-    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error)",
+    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error), or an output cannot be "
+                         "written (disk full, file too large, destination in use by another run)",
     ExitCode.INTERNAL: "internal error: a bug in hsi-conform (please report it)",
     ExitCode.HANGUP: "stopped by SIGHUP (the terminal closed); temp files removed, nothing half-written",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT); temp files removed, nothing half-written",
