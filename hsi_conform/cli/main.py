@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
     except Interrupted as exc:  # arrived after the command had finished
         return exc.exit_code
     # A signal whose exception a library swallowed still decides the exit code.
-    return code if signum is None or code is ExitCode.INTERNAL else ExitCode.for_signal(signum)
+    return code if signum is None else ExitCode.for_signal(signum)
 
 
 def _run(argv: Sequence[str] | None) -> ExitCode:
@@ -236,6 +236,8 @@ def _run(argv: Sequence[str] | None) -> ExitCode:
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception:
+        if (signum := _signals.received()) is not None:  # a consequence of the signal (e.g. a broken pool), not a bug
+            return ExitCode.for_signal(signum)
         traceback.print_exc()
         print("hsi-conform: internal error (a bug); please report it with the traceback above",
               file=sys.stderr)
