@@ -477,6 +477,7 @@ BIG_WRITERS = {
     "hdf5": ["convert", "{src}", "{out}/x.h5"],
     "hdf5-gzip": ["convert", "--option", "compression=gzip", "{src}", "{out}/x.h5"],
     "tiff": ["convert", "{src}", "{out}/x.tif"],
+    "specim": ["convert", "--to", "specim", "{src}", "{out}/x"],
     "sample": ["sample", "{out}/s.hsi", "--lines", "128", "--samples", "64", "--bands", "64"],
     "migrate": ["migrate", "{srcdir}", "{out}/tree"],
 }
