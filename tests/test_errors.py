@@ -13,7 +13,8 @@ from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableErro
 
 def test_exit_code_values_are_the_documented_ones() -> None:
     assert {c.name: int(c) for c in ExitCode} == {
-        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "INTERRUPTED": 130}
+        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "HANGUP": 129, "INTERRUPTED": 130,
+        "TERMINATED": 143}
     assert all(code.meaning for code in ExitCode)
 
 

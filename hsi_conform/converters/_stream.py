@@ -94,6 +94,9 @@ class HashThread:
         return self._digest.hexdigest()
 
 
+_SCRATCH = "hsi-conform-scratch"
+
+
 class Scratch:
     """Temporary files holding decoded arrays; removed when the dataset that uses them is collected.
 
@@ -109,7 +112,7 @@ class Scratch:
 
     def new(self, size: int) -> Path:
         """Create a sparse temporary file of ``size`` bytes and return its path."""
-        _sweep_scratch_once()
+        _sweep_scratch_once(tempfile.gettempdir())
         with shielded():  # created and noted as one step: a signal cannot come between
             fd, path = _create_scratch()
             self.paths.append(path)
@@ -126,13 +129,9 @@ class Scratch:
             weakref.finalize(owner, _remove_all, list(self.paths))
 
 
-def _scratch_dest() -> Path:
-    return Path(tempfile.gettempdir()) / "hsi-conform-scratch"
-
-
 def _create_scratch() -> tuple[int, Path]:
     while True:
-        path = temp_name(_scratch_dest())
+        path = temp_name(Path(tempfile.gettempdir(), _SCRATCH))
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), path
         except FileExistsError:
@@ -140,8 +139,8 @@ def _create_scratch() -> tuple[int, Path]:
 
 
 @functools.cache
-def _sweep_scratch_once() -> None:
-    sweep_beside(_scratch_dest())
+def _sweep_scratch_once(folder: str) -> None:
+    sweep_beside(Path(folder, _SCRATCH))
 
 
 def _remove_all(paths: list[Path]) -> None:

@@ -216,7 +216,7 @@ class Scenario:
 
     def trial_folder(self, name: str) -> tuple[Path, Path]:
         """A fresh output folder holding the old output, and the new sources."""
-        out = self.root / name
+        out = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root)) / "out"
         shutil.copytree(self.root / "old-out", out, symlinks=True)
         return self.root / "v2", out
 
