@@ -1,32 +1,29 @@
 """Atomic publishing: every file and folder hsi-conform writes appears whole, or not at all.
 
-All writers go through this module (spec/container.md#crash-safety). Content is written under a temp name in the
-destination's own folder, so the final rename never crosses a filesystem::
+All writers go through this module; spec/safety.md#faults states the guarantees (spec/container.md#crash-safety
+for ``.hsi``). Content is written under a temp name in the destination's own folder, so the final rename never
+crosses a filesystem::
 
     .{name}.tmp-{pid}-{16 hex digits}
 
-A temp file is created exclusively (``O_EXCL``; a temp folder by ``mkdir``, which is exclusive too), with the
-mode the umask gives any new file. Publishing fsyncs the content, moves it onto the destination with
-``os.replace`` and fsyncs the folder. On any exception, ``KeyboardInterrupt`` included, the temp is removed and
-the destination is left untouched. A process killed outright (SIGKILL, power loss) cannot clean up: its temp
-stays behind under a name :func:`is_temp_name` recognises and :func:`sweep_temps` removes.
+A temp is created exclusively (``O_EXCL``, or ``mkdir``) with the mode the umask gives any new file. Publishing
+fsyncs it, moves it into place (``os.replace``) and fsyncs the folder. On any exception, ``KeyboardInterrupt``
+and :class:`~hsi_conform.errors.Interrupted` included, the temp is removed and the destination left untouched;
+renames run with signals deferred (:func:`hsi_conform._signals.deferred`), and nothing is published once one
+arrived. A write that finds no space raises :class:`~hsi_conform.errors.NoSpaceError` (:mod:`hsi_conform._space`).
 
-What is atomic, exactly:
+* **One file** (:func:`atomic_path`, :func:`publish_bytes`, :func:`publish_text`, :class:`AtomicFile`): the old
+  content or the new one, never a part.
+* **Several files** (:func:`atomic_each`): each file is; they are renamed one by one after all were written.
+* **A folder** (:func:`atomic_folder`): one rename when the destination is missing or empty; an old non-empty
+  folder is first renamed aside (``.{name}.aside-{pid}-{hex}``), and a sweep puts it back if a crash left no
+  destination.
+* **A unit** (:func:`atomic_unit`: files and folders found through one key file, as an ENVI header): the key is
+  removed first and published last; after a crash the unit is the old one, the new one, or has no key.
 
-* **One file** (:func:`atomic_path`, :func:`publish_bytes`, :func:`publish_text`, :class:`AtomicFile`): yes.
-  After a crash the destination holds its old content or the new content, never a part.
-* **Several files** (:func:`atomic_each`): each file is, the group is not. They are published one by one in the
-  given order after all of them were written and fsynced, so a crash between two renames leaves the first
-  files new and the rest old. Put last the file readers look for (an ENVI header after its data).
-* **A folder** (:func:`atomic_folder`): yes when the destination is missing or an empty folder (one rename). An
-  existing non-empty folder is renamed aside first (``.{name}.aside-{pid}-{hex}``), then the new one renamed
-  into place, then the old one deleted: between the two renames the destination is missing. A crash there
-  loses nothing: :func:`sweep_temps` renames the old folder back when the destination is still missing, and
-  deletes it only once the destination exists. Files inside the temp folder are not published one by one; the
-  folder is the unit.
-
-Each call is for one writer at a time: two processes publishing onto the same destination both succeed, and the
-later rename wins.
+A process killed outright cannot clean up: :func:`sweep_temps` (a whole tree, no writer running) and
+:func:`sweep_beside` (a destination's leftovers of writers no longer running) remove what it left. Two processes
+publishing onto one destination both succeed, the later rename winning; :mod:`hsi_conform._lock` keeps them apart.
 """
 
 from __future__ import annotations
@@ -37,24 +34,17 @@ import re
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, NamedTuple, Self
 
-__all__ = [
-    "ASIDE_NAME",
-    "TEMP_NAME",
-    "AtomicFile",
-    "atomic_each",
-    "atomic_folder",
-    "atomic_path",
-    "is_temp_name",
-    "publish_bytes",
-    "publish_text",
-    "sweep_temps",
-    "temp_name",
-]
+from hsi_conform._signals import deferred, shielded
+from hsi_conform._space import raise_no_space
+
+__all__ = ["ASIDE_NAME", "TEMP_NAME", "AtomicFile", "Unit", "atomic_each", "atomic_folder", "atomic_path",
+           "atomic_unit", "is_temp_name", "live_temps", "publish_bytes", "publish_text", "remove_temps", "sweep_beside",
+           "sweep_temps", "temp_name"]
 
 #: The names of our temps. Besides ``.{name}.tmp-{pid}-{hex}`` it matches ``.{name}.tmp-{hex}`` and
 #: ``.{name}.tmp-{pid}``, the names earlier versions used, so that a sweep also cleans up after them.
@@ -82,12 +72,32 @@ def is_temp_name(name: str) -> bool:
     return TEMP_NAME.fullmatch(name) is not None
 
 
+#: Temps of this process not yet published or removed, so that :func:`remove_temps` can catch what a writer stopped
+#: between creating a temp and guarding it leaves (a signal there).
+_live: dict[Path, None] = {}
+
+
+def live_temps() -> frozenset[Path]:
+    """Return the temps (files and folders) this process created and has not published or removed yet."""
+    return frozenset(_live)
+
+
+def remove_temps(paths: frozenset[Path]) -> None:
+    """Remove temps of this process (the command line's backstop: a finished command leaves none)."""
+    with shielded():
+        for path in paths:
+            with contextlib.suppress(OSError):
+                _remove_leftover(path)
+            _live.pop(path, None)
+
+
 def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
     """Remove every temp file and temp folder under ``root`` (symlinks are removed, never followed).
 
     An old folder left aside by a crash inside :func:`atomic_folder` is renamed back onto its destination when
     that is missing (nothing is lost), and removed when the destination exists (the new folder was published).
-    Only safe while no writer publishes under ``root``: the temp of a live writer looks the same as a leftover.
+    Only safe while no writer publishes under ``root``: the temp of a live writer looks the same as a leftover
+    (:func:`sweep_beside` tells them apart).
 
     Returns:
         What was removed, in walk order (restored folders are not listed).
@@ -95,25 +105,65 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
     removed: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in sorted(filenames):
-            if is_temp_name(name):
-                path = Path(dirpath, name)
-                path.unlink(missing_ok=True)
-                removed.append(path)
+            if is_temp_name(name) and _remove_leftover(Path(dirpath, name)):
+                removed.append(Path(dirpath, name))
         for name in sorted(dirnames):
-            aside = ASIDE_NAME.fullmatch(name)
-            if not (aside or is_temp_name(name)):
+            if not (ASIDE_NAME.fullmatch(name) or is_temp_name(name)):
                 continue
             dirnames.remove(name)  # os.walk must not descend into what is being deleted or moved
-            path = Path(dirpath, name)
-            if aside and not path.is_symlink() and not os.path.lexists(Path(dirpath, aside["name"])):
-                os.rename(path, Path(dirpath, aside["name"]))
-                continue
-            if path.is_symlink():
-                path.unlink(missing_ok=True)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            if _remove_leftover(Path(dirpath, name)):
+                removed.append(Path(dirpath, name))
     return removed
+
+
+def sweep_beside(*dests: str | os.PathLike[str]) -> list[Path]:
+    """Remove the leftovers of writers of ``dests`` that no longer run (temps and folders moved aside).
+
+    Only names of these destinations whose pid runs no process are touched (names without a pid, from earlier
+    versions, count as leftovers): a writer still running keeps its temp. Old folders are restored as
+    :func:`sweep_temps` restores them. On Windows nothing is removed (no cheap test of a pid there).
+    Returns what was removed (restored folders are not listed).
+    """
+    removed: list[Path] = []
+    for dest in dests:
+        target = Path(os.path.abspath(dest))
+        try:
+            names = sorted(os.listdir(target.parent))
+        except OSError:
+            continue
+        for name in names:
+            found = TEMP_NAME.fullmatch(name) or ASIDE_NAME.fullmatch(name)
+            if found is None or found["name"] != target.name or _running(found["pid"]):
+                continue
+            with contextlib.suppress(OSError):  # e.g. another user's leftover in a shared folder
+                if _remove_leftover(target.parent / name):
+                    removed.append(target.parent / name)
+    return removed
+
+
+def _running(pid: str | None) -> bool:
+    if pid is None or os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        return pid is not None
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except OSError:  # e.g. PermissionError: it runs, as another user
+        pass
+    return True
+
+
+def _remove_leftover(path: Path) -> bool:
+    """Remove a temp, or put an old folder moved aside back when its destination is missing; True if removed."""
+    aside = ASIDE_NAME.fullmatch(path.name)
+    if aside and path.is_dir() and not path.is_symlink() and not os.path.lexists(path.with_name(aside["name"])):
+        os.rename(path, path.with_name(aside["name"]))
+        return False
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+    return True
 
 
 class AtomicFile:
@@ -136,17 +186,19 @@ class AtomicFile:
 
     def __init__(self, dest: str | os.PathLike[str]) -> None:
         self.dest = Path(dest)
-        while True:
-            self.path = temp_name(self.dest)
-            try:
-                # 0o666 lets the umask decide the final mode, as for any newly created file.
-                fd = os.open(self.path, _CREATE, 0o666)
-                break
-            except FileExistsError:
-                continue
-        self.file: BinaryIO = os.fdopen(fd, "wb")
         self._synced = False
         self._finished = False
+        with shielded():  # created and noted as one step: a signal cannot come between
+            while True:
+                self.path = temp_name(self.dest)
+                try:
+                    # 0o666 lets the umask decide the final mode, as for any newly created file.
+                    fd = os.open(self.path, _CREATE, 0o666)
+                    break
+                except FileExistsError:
+                    continue
+            _live[self.path] = None
+            self.file: BinaryIO = os.fdopen(fd, "wb")
 
     def __enter__(self) -> Self:
         return self
@@ -156,8 +208,10 @@ class AtomicFile:
     ) -> None:
         if exc_type is None:
             self.publish()
-        else:
-            self.discard()
+            return
+        self.discard()
+        if exc is not None:
+            raise_no_space(exc, self.dest)
 
     def sync(self) -> None:
         """Flush, fsync and close the temp file (idempotent; :meth:`publish` calls it).
@@ -182,17 +236,22 @@ class AtomicFile:
             sync_folder: Fsync the destination's folder (a caller publishing several files does it once).
 
         Raises:
+            NoSpaceError: The filesystem is full (the temp file is removed).
             OSError: On an I/O error; the temp file is removed unless the rename had already happened (only the
                 folder fsync failed then).
+            Interrupted: A signal arrived before the rename (the temp file is removed, nothing published).
             RuntimeError: If the temp was already published or discarded.
         """
         if self._finished:
             raise RuntimeError(f"{self.path} was already published or discarded")
         try:
             self.sync()
-            os.replace(self.path, self.dest)
-        except BaseException:
+            with deferred():
+                os.replace(self.path, self.dest)
+                _live.pop(self.path, None)
+        except BaseException as exc:
             self.discard()
+            raise_no_space(exc, self.dest)
             raise
         self._finished = True
         if sync_folder:
@@ -207,10 +266,12 @@ class AtomicFile:
         if self._finished:
             return
         self._finished = True
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        with shielded():
+            with contextlib.suppress(OSError):
+                self.file.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            _live.pop(self.path, None)
 
 
 @contextlib.contextmanager
@@ -272,11 +333,13 @@ def atomic_each(*dests: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
         yield tuple(t.path for t in temps)
         for temp in temps:
             temp.sync()
-        for temp in temps:
-            temp.publish(sync_folder=False)
-    except BaseException:
+        with deferred():
+            for temp in temps:
+                temp.publish(sync_folder=False)
+    except BaseException as exc:
         for temp in temps:
             temp.discard()
+        raise_no_space(exc, paths[0])
         raise
     for folder in dict.fromkeys(p.parent for p in paths):
         _sync_dir(folder)
@@ -294,21 +357,110 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
         OSError: On an I/O error, or when ``dest`` exists and is not a folder (e.g. ``NotADirectoryError``).
     """
     dest = Path(dest)
-    while True:
-        tmp = temp_name(dest)
-        try:
-            tmp.mkdir()
-            break
-        except FileExistsError:
-            continue
+    tmp = _temp_folder(dest)
     try:
         yield tmp
         _sync_tree(tmp)
-        _move_folder(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with deferred():
+            _move_folder(tmp, dest)
+            _live.pop(tmp, None)
+    except BaseException as exc:
+        remove_temps(frozenset([tmp]))
+        raise_no_space(exc, dest)
         raise
     _sync_dir(dest.parent)
+
+
+def _temp_folder(dest: Path) -> Path:
+    with shielded():
+        while True:
+            tmp = temp_name(dest)
+            try:
+                tmp.mkdir()
+                _live[tmp] = None
+                return tmp
+            except FileExistsError:
+                continue
+
+
+class Unit(NamedTuple):
+    """The temps of :func:`atomic_unit`, one per destination in the order given."""
+
+    key: Path
+    files: tuple[Path, ...]
+    folders: tuple[Path, ...]
+
+
+@contextlib.contextmanager
+def atomic_unit(key: str | os.PathLike[str], *, files: Sequence[str | os.PathLike[str]] = (),
+                folders: Sequence[str | os.PathLike[str]] = (),
+                drop: Sequence[str | os.PathLike[str]] = ()) -> Iterator[Unit]:
+    """Yield temps for a unit that readers find through ``key``; publish it as one when the block succeeds.
+
+    The temps exist, empty (write the files by name). On success everything is fsynced, then, with signals
+    deferred: ``key`` is removed, the files and folders moved into place, ``drop`` (parts the new unit lacks)
+    removed, and ``key`` moved into place last. After a crash at any moment the unit is the complete old one, the
+    complete new one, or ``key`` is absent. On an exception nothing is published; a failure while publishing
+    leaves ``key`` absent.
+
+    Raises:
+        ValueError: The same destination is given twice.
+        NoSpaceError: The filesystem is full (nothing is published).
+        OSError: On an I/O error.
+    """
+    keyed = Path(key)
+    file_dests = [Path(f) for f in files]
+    folder_dests = [Path(f) for f in folders]
+    everything = [keyed, *file_dests, *folder_dests, *(Path(d) for d in drop)]
+    if len({os.path.abspath(p) for p in everything}) != len(everything):
+        raise ValueError("the same destination is given twice")
+    temps: list[AtomicFile] = []
+    tmp_folders: list[Path] = []
+    try:
+        for dest in (keyed, *file_dests):
+            temps.append(AtomicFile(dest))
+            temps[-1].file.close()  # the caller writes it by name
+        tmp_folders += [_temp_folder(dest) for dest in folder_dests]
+        yield Unit(temps[0].path, tuple(t.path for t in temps[1:]), tuple(tmp_folders))
+        for temp in temps:
+            temp.sync()
+        for folder in tmp_folders:
+            _sync_tree(folder)
+        with deferred():
+            _publish_unit(temps, list(zip(tmp_folders, folder_dests, strict=True)), [Path(d) for d in drop])
+    except BaseException as exc:
+        for temp in temps:
+            temp.discard()
+        remove_temps(frozenset(tmp_folders))
+        raise_no_space(exc, keyed)
+        raise
+
+
+def _publish_unit(temps: list[AtomicFile], folders: list[tuple[Path, Path]], drop: list[Path]) -> None:
+    key = temps[0]
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(key.dest)  # from here on readers find no unit, rather than a mixed one
+        _sync_dir(key.dest.parent)
+    for temp in temps[1:]:
+        temp.publish(sync_folder=False)
+    for tmp, dest in folders:
+        _move_folder(tmp, dest)
+        _live.pop(tmp, None)
+    for path in drop:
+        _drop(path)
+    for folder in dict.fromkeys(p.parent for p in [*(t.dest for t in temps[1:]), *(d for _, d in folders), *drop]):
+        _sync_dir(folder)
+    key.publish()
+
+
+def _drop(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        # Renamed to a temp name first: a sweep deletes it, and never puts it back into the new unit.
+        doomed = temp_name(path)
+        os.rename(path, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _move_folder(tmp: Path, dest: Path) -> None:

@@ -14,7 +14,9 @@ hsi-conform's exceptions lives here (spec/safety.md#errors).
 from __future__ import annotations
 
 import enum
+import errno
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -34,11 +36,14 @@ __all__ = [
     "ExitCode",
     "FieldValueError",
     "HsiConformError",
+    "InUseError",
     "InputUnreadableError",
     "InternalError",
+    "Interrupted",
     "InvalidArgumentError",
     "MemberNameError",
     "MutationError",
+    "NoSpaceError",
     "NonconformantSourceError",
     "NotAnEnviHeaderError",
     "OutputIsInputError",
@@ -63,21 +68,36 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     UNREADABLE = 3
     INTERNAL = 4
-    INTERRUPTED = 130  # 128 + SIGINT, what shells report for a process killed by Ctrl-C
+    # 128 + the signal number, what shells report for a process stopped by that signal
+    HANGUP = 129
+    INTERRUPTED = 130
+    TERMINATED = 143
 
     @property
     def meaning(self) -> str:
         """What the code tells the user (Markdown; one line of README's table)."""
         return _MEANINGS[self]
 
+    @classmethod
+    def for_signal(cls, signum: int) -> ExitCode:
+        """Return ``128 + signum``, the code of a command stopped by SIGHUP, SIGINT or SIGTERM.
+
+        Raises:
+            ValueError: another signal (the command line handles only these three).
+        """
+        return cls(128 + signum)
+
 
 _MEANINGS: Mapping[ExitCode, str] = {
     ExitCode.OK: "every file conforms (no finding at or above `--fail-on`)",
     ExitCode.NONCONFORMANT: "at least one file does not conform (hostile and broken files land here, with findings)",
     ExitCode.USAGE: "usage or configuration error",
-    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error)",
+    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error), or an output cannot be "
+                         "written (disk full, file too large, destination in use by another run)",
     ExitCode.INTERNAL: "internal error: a bug in hsi-conform (please report it)",
-    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT)",
+    ExitCode.HANGUP: "stopped by SIGHUP (the terminal closed); temp files removed, nothing half-written",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT); temp files removed, nothing half-written",
+    ExitCode.TERMINATED: "stopped by SIGTERM; temp files removed, nothing half-written",
 }
 
 
@@ -516,6 +536,8 @@ class NonconformantSourceError(ConformanceError):
     def __str__(self) -> str:
         return (f"refusing to convert a nonconformant source ({super().__str__()}); "
                 "--allow-nonconformant converts it anyway")
+
+
 class InternalError(HsiConformError, AssertionError):
     """hsi-conform broke one of its own guarantees: a bug, never the input's fault (also an ``AssertionError``).
 
@@ -559,3 +581,86 @@ class MutationError(InternalError):
     """A mutation of the test kit's catalogue left its container unchanged (a bug in the mutation)."""
 
     exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+
+
+class Interrupted(KeyboardInterrupt):
+    """The command was stopped by SIGINT, SIGTERM or SIGHUP (raised by the handlers of :mod:`hsi_conform._signals`).
+
+    A ``KeyboardInterrupt``, not an :class:`HsiConformError`: it must pass through ``except Exception`` (a batch
+    that records a failure per dataset and goes on must stop here instead), and every writer removes its temp on
+    it as on Ctrl-C.
+
+    Attributes:
+        signum: The signal number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """``128 + signum`` (130 for Ctrl-C)."""
+        return ExitCode.for_signal(self.signum)
+
+    def __str__(self) -> str:
+        return f"stopped by {signal.Signals(self.signum).name}"
+
+
+class NoSpaceError(HsiConformError, OSError):
+    """An output does not fit: its filesystem is full (ENOSPC, EDQUOT) or the file-size limit is reached (EFBIG).
+
+    Raised before writing when the size is known, or when a write fails; either way the temp file is removed and
+    the destination is untouched. Also an ``OSError`` (with ``errno`` and ``filename``), as before it existed.
+
+    Attributes:
+        path: The destination.
+        errno: ``ENOSPC``, ``EDQUOT`` or ``EFBIG``.
+        needed: Bytes the output needs, when known.
+        available: Bytes free on the filesystem (``ENOSPC``), or the file-size limit (``EFBIG``), when known.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, path: str, code: int, needed: int | None = None, available: int | None = None) -> None:
+        OSError.__init__(self, code, _NO_SPACE_REASONS.get(code, "no space left"), path)
+        self.path = path
+        self.needed = needed
+        self.available = available
+
+    def __reduce__(self) -> tuple[type[NoSpaceError], tuple[str, int, int | None, int | None]]:
+        return type(self), (self.path, self.errno or errno.ENOSPC, self.needed, self.available)
+
+    def __str__(self) -> str:
+        sizes = ""
+        if self.needed is not None and self.available is not None:
+            what = "the limit is" if self.errno == errno.EFBIG else "free:"
+            sizes = f" (needs {self.needed} bytes, {what} {self.available})"
+        return f"cannot write {self.path!r}: {self.strerror}{sizes}; nothing was written"
+
+
+_NO_SPACE_REASONS: Mapping[int, str] = {
+    errno.ENOSPC: "no space left on its device",
+    errno.EFBIG: "file too large for the file-size limit (ulimit -f)",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "disk quota exceeded",
+}
+
+
+class InUseError(HsiConformError):
+    """Another process (or thread) is writing the same destination; nothing was written.
+
+    Attributes:
+        path: The destination.
+        pid: The process holding its lock, when known.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, path: str, pid: int | None) -> None:
+        self.path = path
+        self.pid = pid
+        super().__init__(path, pid)
+
+    def __str__(self) -> str:
+        owner = f"pid {self.pid}" if self.pid is not None else "another process"
+        return f"{self.path!r} is in use by {owner}; nothing was written (try again when it has finished)"

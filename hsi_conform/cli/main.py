@@ -1,7 +1,9 @@
 """The ``hsi-conform`` command line.
 
 Every command returns an :class:`~hsi_conform.errors.ExitCode`; an :class:`~hsi_conform.errors.HsiConformError`
-that escapes a command exits with the code its class declares.
+that escapes a command exits with the code its class declares. Commands run with SIGINT, SIGTERM and SIGHUP turned
+into :class:`~hsi_conform.errors.Interrupted` (:mod:`hsi_conform._signals`): writers remove their temps and the
+command exits 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hsi_conform import report
+from hsi_conform import _atomic, _lock, _signals, report
 from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
-from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
+from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
 from hsi_conform.rules import PROFILES, catalogue
@@ -227,6 +229,22 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
 
 def main(argv: Sequence[str] | None = None) -> ExitCode:
     """Run the command line and return its exit code (never raises, except SystemExit from --help or a usage error)."""
+    temps, locks = _atomic.live_temps(), _lock.held()
+    try:
+        with _signals.handlers():
+            try:
+                code = _run(argv)
+            finally:  # what a writer stopped between creating and guarding a temp or a lock left
+                _atomic.remove_temps(_atomic.live_temps() - temps)
+                _lock.release(_lock.held() - locks)
+            signum = _signals.received()
+    except Interrupted as exc:  # arrived after the command had finished
+        return exc.exit_code
+    # A signal whose exception a library swallowed still decides the exit code.
+    return code if signum is None else ExitCode.for_signal(signum)
+
+
+def _run(argv: Sequence[str] | None) -> ExitCode:
     try:
         args = build_parser().parse_args(argv)
         return ExitCode(args.run(args))
@@ -237,9 +255,14 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
         return ExitCode.UNREADABLE
+    except Interrupted as exc:
+        print(f"hsi-conform: {exc}; temp files removed", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception:
+        if (signum := _signals.received()) is not None:  # a consequence of the signal (e.g. a broken pool), not a bug
+            return ExitCode.for_signal(signum)
         traceback.print_exc()
         print("hsi-conform: internal error (a bug); please report it with the traceback above",
               file=sys.stderr)

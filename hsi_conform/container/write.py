@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform._signals import checkpoint
 from hsi_conform.container.source import read_block
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import (
@@ -152,6 +153,7 @@ def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Ite
     row = max(1, array.nbytes // array.shape[0])
     step = max(1, slab_bytes // row)
     for start in range(0, array.shape[0], step):
+        checkpoint()  # a signal stops a writer between two slabs
         slab = read_block(array[start : start + step])
         yield memoryview(slab).cast("B")  # type: ignore[arg-type]
 

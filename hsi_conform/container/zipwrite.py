@@ -26,6 +26,8 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from hsi_conform._atomic import AtomicFile
+from hsi_conform._signals import checkpoint
+from hsi_conform._space import raise_no_space
 from hsi_conform.errors import (
     ContainerVerifyError,
     DatasetError,
@@ -131,10 +133,12 @@ class ContainerWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is not None:
-            self.abort()
-        else:
+        if exc_type is None:
             self.close()
+            return
+        self.abort()
+        if exc is not None:
+            raise_no_space(exc, self._temp.dest)
 
     @property
     def temp_path(self) -> str:
@@ -314,6 +318,7 @@ class ContainerWriter:
         crc = 0
         written = 0
         for view in chunks:
+            checkpoint()  # a signal stops the copy between two chunks
             if written + view.nbytes > size:
                 raise DatasetError("the member data is longer than its declared size")
             if isinstance(crc_in, ThreadPoolExecutor):
@@ -385,7 +390,8 @@ class ContainerWriter:
 
         Raises:
             ContainerVerifyError: If verification fails (the temp file is removed, nothing is published).
-            OutputUnwritableError: On an I/O error (the temp file is removed).
+            NoSpaceError: The filesystem is full or the file-size limit reached (the temp file is removed).
+            OutputUnwritableError: On another I/O error (the temp file is removed).
         """
         if not self._open:
             return
@@ -398,8 +404,9 @@ class ContainerWriter:
                 self._temp.sync()
                 self._verify(len(cd))
                 self._temp.publish()
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            raise_no_space(exc, self._temp.dest)
             raise
         self._open = False
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import os
+import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hsi_conform._atomic import sweep_beside, temp_name
+from hsi_conform._signals import checkpoint, shielded
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import read_block
 from hsi_conform.converters.base import Blob, Payload
@@ -39,6 +44,7 @@ def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tupl
     for l0 in range(0, shape[1], block[1]):
         for b0 in range(0, shape[0], block[0]):
             for s0 in range(0, shape[2], block[2]):
+                checkpoint()  # a signal stops a writer between two blocks (h5py may swallow its exception)
                 yield (slice(b0, min(b0 + block[0], shape[0])), slice(l0, min(l0 + block[1], shape[1])),
                        slice(s0, min(s0 + block[2], shape[2])))
 
@@ -122,28 +128,53 @@ class HashThread:
         return self._digest.hexdigest()
 
 
+_SCRATCH = "hsi-conform-scratch"
+
+
 class Scratch:
-    """Temporary files holding decoded arrays; removed when the dataset that uses them is collected."""
+    """Temporary files holding decoded arrays; removed when the dataset that uses them is collected.
+
+    They live in the system's temp folder under the temp-name scheme of :mod:`hsi_conform._atomic`
+    (``.hsi-conform-scratch.tmp-{pid}-{hex}``). Until :meth:`bind` hands them to a dataset they belong to this
+    object, so a read that fails or is interrupted removes them; those of a process killed outright are removed
+    by the next process that needs scratch space.
+    """
 
     def __init__(self) -> None:
         self.paths: list[Path] = []
+        self._finalizer = weakref.finalize(self, _remove_all, self.paths)
 
     def new(self, size: int) -> Path:
         """Create a sparse temporary file of ``size`` bytes and return its path."""
-        import tempfile
-
-        fd, name = tempfile.mkstemp(prefix="hsi-conform-", suffix=".scratch")
-        os.ftruncate(fd, size)
-        os.close(fd)
-        self.paths.append(Path(name))
-        return Path(name)
+        _sweep_scratch_once(tempfile.gettempdir())
+        with shielded():  # created and noted as one step: a signal cannot come between
+            fd, path = _create_scratch()
+            self.paths.append(path)
+        try:
+            os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
+        return path
 
     def bind(self, owner: object) -> None:
-        """Remove the files when ``owner`` is garbage-collected (or at exit)."""
-        import weakref
-
+        """Remove the files when ``owner`` is garbage-collected (or at exit) instead of with this object."""
+        self._finalizer.detach()
         if self.paths:
             weakref.finalize(owner, _remove_all, list(self.paths))
+
+
+def _create_scratch() -> tuple[int, Path]:
+    while True:
+        path = temp_name(Path(tempfile.gettempdir(), _SCRATCH))
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), path
+        except FileExistsError:
+            continue
+
+
+@functools.cache
+def _sweep_scratch_once(folder: str) -> None:
+    sweep_beside(Path(folder, _SCRATCH))
 
 
 def _remove_all(paths: list[Path]) -> None:

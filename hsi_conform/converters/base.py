@@ -18,6 +18,7 @@ import numpy as np
 
 from hsi_conform._atomic import temp_name
 from hsi_conform._resources import data_file
+from hsi_conform._signals import checkpoint
 from hsi_conform._walk import files_under
 from hsi_conform.container._file_name import NameIndex, member_parts
 from hsi_conform.container.source import SourceFile
@@ -51,6 +52,7 @@ class Blob:
         """Yield the bytes in chunks of at most ``size``."""
         with SourceFile.open(self.file) as f:
             for start in range(self.offset, self.offset + self.size, size):
+                checkpoint()  # a signal stops a writer between two chunks
                 yield f.read_range(start, min(size, self.offset + self.size - start))
 
 

@@ -18,8 +18,9 @@ Decisions (the patterns and value maps live in ``converters/envi.toml``):
   an exported container). ``<name>.hdr`` is ``data.hdr`` verbatim unless a physical line is longer than 10,000
   bytes or a diagnostic listed in the table makes GDAL or SPy misread it; then ``<name>.hdr`` is the canonical
   form and the verbatim ``data.hdr`` is kept as ``<name>.hsi.d/data.hdr``. Option ``sidecar=false`` writes the
-  pair only (lossy by design). Everything is written to temp names in the destination folder and renamed into
-  place, the header last.
+  pair only (lossy by design; an old ``<name>.hsi.d/`` is removed). The set is published as one unit, the header
+  last (:func:`hsi_conform._atomic.atomic_unit`: old, new, or no header after a crash), under the lock of
+  ``<name>.hdr`` (a concurrent export to it is refused, never mixed in).
 * **Reverse.** A pair with a sibling ``<name>.hsi.d/`` is read back as the container it came from: ``data.hdr`` is
   ``<name>.hsi.d/data.hdr`` if present, else ``<name>.hdr``, verbatim; no header is normalised and no
   ``Metadata/`` copy is added, so every member is byte-identical. The ZIP member order is not carried.
@@ -36,7 +37,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from hsi_conform._atomic import atomic_each, atomic_folder
+from hsi_conform._atomic import atomic_unit, sweep_beside
+from hsi_conform._lock import lock
+from hsi_conform._space import ensure_room
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.write import iter_slabs
@@ -53,6 +56,7 @@ from hsi_conform.converters.base import (
     mapping_table,
     parse_flag,
     payload_chunks,
+    payload_size,
 )
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import (
@@ -443,6 +447,8 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         OutputIsInputError: an output is one of the dataset's own source files (a ConfigError; nothing written).
         MemberNameError: a member name that could land outside ``<name>.hsi.d/`` (nothing written).
         DataBudgetError: members that share bytes of their file (nothing written).
+        InUseError: another export to the same destination runs.
+        NoSpaceError: the files do not fit on the destination's filesystem (nothing is published).
     """
     hdr, img, folder = export_paths(dest)
     guard_write(dataset, (hdr, img, folder))
@@ -455,15 +461,20 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         rest = {CUBE_HEADER: original, **rest}
     if sidecar and (folder.is_symlink() or folder.is_file()):
         raise ConfigError(f"{folder} exists and is not a folder")
-    # Published in order: the sidecar folder, the data, the header last (readers look for it).
-    with atomic_each(img, hdr) as (tmp_img, tmp_hdr):
-        _write_file(tmp_img, _content_chunks(members[CUBE_DATA]), "wb")
-        _write_file(tmp_hdr, [header_out], "wb")
-        if sidecar:
-            with atomic_folder(folder) as tmp_folder:
-                for name, content in rest.items():
-                    _write_file(tmp_folder.joinpath(*member_parts(name)), _content_chunks(content))
+    with lock(hdr):
+        sweep_beside(hdr, img, folder)
+        ensure_room(hdr, sum(_size(c) for c in (header_out, members[CUBE_DATA], *(rest.values() if sidecar else ()))))
+        with atomic_unit(hdr, files=[img], folders=[folder] if sidecar else [],
+                         drop=[] if sidecar or not os.path.lexists(folder) else [folder]) as temps:
+            _write_file(temps.files[0], _content_chunks(members[CUBE_DATA]), "wb")
+            _write_file(temps.key, [header_out], "wb")
+            for name, content in rest.items() if sidecar else ():
+                _write_file(temps.folders[0].joinpath(*member_parts(name)), _content_chunks(content))
     return hdr
+
+
+def _size(content: Payload | np.ndarray[Any, Any]) -> int:
+    return content.nbytes if isinstance(content, np.ndarray) else payload_size(content)
 
 
 def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes | memoryview]:

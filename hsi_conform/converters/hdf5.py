@@ -4,7 +4,9 @@ Every ENVI pair becomes a group holding the verbatim header text and the array a
 dimension scales; every other member is a ``uint8`` dataset under a group that mirrors its container path. The
 reverse read restores every member byte for byte (the cube in its original interleave and byte order) and checks
 the stored SHA-256 of each. Writes stream in blocks through one page-aligned buffer, so anonymous memory stays
-bounded whatever the cube size. The paths and names are data: ``converters/hdf5.toml``.
+bounded whatever the cube size. h5py cannot recover from a write that fails inside HDF5 (a full disk crashes the
+process), so the file is written into space reserved up front for :func:`output_bound` bytes, and HDF5 truncates
+it to what it used on close. The paths and names are data: ``converters/hdf5.toml``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hsi_conform._atomic import atomic_path
+from hsi_conform._space import reserve
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import SourceFile, map_array, read_into
 from hsi_conform.container.write import iter_slabs
@@ -142,12 +145,17 @@ class Hdf5Converter(ConverterBase):
             ContainerError: a header of the dataset lacks a layout field.
             OutputIsInputError, MemberNameError, DataBudgetError: see
                 :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
+            NoSpaceError: :func:`output_bound` bytes (the uncompressed size) do not fit (nothing is written).
         """
         opts = WriteOptions.parse(options)
         h5py = _h5py()
         guard_write(dataset, (dest,))
-        with atomic_path(dest) as tmp, h5py.File(tmp, "w") as h5:
-            write_file(h5py, h5, dataset, opts)
+        with atomic_path(dest) as tmp:
+            with h5py.File(tmp, "w"):
+                pass  # an empty HDF5 file, opened again below, keeps the space reserved after its end
+            reserve(tmp, output_bound(dataset, opts), dest=dest)
+            with h5py.File(tmp, "r+") as h5:
+                write_file(h5py, h5, dataset, opts)
         return dest
 
 
@@ -211,6 +219,44 @@ def _h5py() -> Any:
 
 
 # -- writing -------------------------------------------------------------------------------------------------------
+#: Room for HDF5's own structures: per file, per ENVI pair (scales, attributes), per member, per chunk (its index
+#: entry), and per byte of chunked data (deflate's worst case, on data that does not compress).
+_FILE_OVERHEAD, _PAIR_OVERHEAD, _MEMBER_OVERHEAD = 1 << 20, 64 << 10, 8 << 10
+_CHUNK_OVERHEAD, _FILTER_OVERHEAD = 96, 1 / 64
+
+
+def output_bound(dataset: HsiDataset, opts: WriteOptions) -> int:
+    """Return an upper bound of the size of the dataset's HDF5 file (compression ignored: the space reserved).
+
+    Chunked arrays count whole chunks, as HDF5 stores them: edge chunks are full size.
+    """
+    pairs = list(envi_pairs(dataset))
+    size = _FILE_OVERHEAD + _PAIR_OVERHEAD * len(pairs) + _MEMBER_OVERHEAD * len(dataset.members)
+    size += sum(payload_size(p) for p in dataset.members.values())
+    for base, header, array, raw in pairs:
+        size += 2 * len(header.to_bytes()) + 32 * sum(array.shape)  # the header text, scales and coordinates
+        size += max(0, payload_size(raw) - array.nbytes) if raw is not None else 0
+        if array.size:
+            shape = array.transpose(TO_BSQ[member_layout(base + HEADER_SUFFIX, header).interleave]).shape
+            size += _stored_bytes(tuple(int(n) for n in shape), array.dtype.itemsize, opts)
+    return size
+
+
+def _stored_bytes(shape: tuple[int, ...], itemsize: int, opts: WriteOptions) -> int:
+    chunks = cube_chunks(shape, itemsize, opts)
+    if chunks is None:
+        return math.prod(shape) * itemsize
+    count = math.prod(-(-n // c) for n, c in zip(shape, chunks, strict=True))
+    chunk_bytes = math.prod(chunks) * itemsize
+    return count * (chunk_bytes + _CHUNK_OVERHEAD + int(chunk_bytes * _FILTER_OVERHEAD))
+
+
+def cube_chunks(shape: tuple[int, ...], itemsize: int, opts: WriteOptions) -> tuple[int, ...] | None:
+    """Return the chunks of a (band, line, sample) cube under the write options (None: contiguous)."""
+    chunks = chunk_shape(shape, itemsize) if opts.chunks == "auto" else opts.chunks
+    return None if chunks is None else tuple(min(max(1, int(c)), n) for c, n in zip(chunks, shape, strict=True))
+
+
 def write_file(h5py: Any, h5: Any, dataset: HsiDataset, opts: WriteOptions) -> None:
     """Write every part of the dataset into an open, empty HDF5 file."""
     h5.attrs[TABLE["root_attrs"]["mapping"]] = TABLE["format"]["mapping"]
@@ -256,8 +302,7 @@ def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, 
     """Create ``cube`` as (band, line, sample) and stream the array into it block by block."""
     view = array.transpose(TO_BSQ[interleave])
     shape = tuple(int(n) for n in view.shape)
-    chunks = chunk_shape(shape, array.dtype.itemsize) if opts.chunks == "auto" else opts.chunks
-    chunks = None if chunks is None else tuple(min(max(1, int(c)), n) for c, n in zip(chunks, shape, strict=True))
+    chunks = cube_chunks(shape, array.dtype.itemsize, opts)
     cube = group.create_dataset(_D["cube"], shape=shape, dtype=array.dtype, chunks=chunks, **opts.filter_kwargs())
     unit = chunks or (1, 1, shape[2])
     block = _line_slab(shape, unit, array.dtype.itemsize) if unit[2] == shape[2] else block_shape(

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hsi_conform._space import ensure_room
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
@@ -92,9 +93,11 @@ def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
     Raises:
         OutputIsInputError, MemberNameError, DataBudgetError: see
             :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
+        NoSpaceError: the members alone do not fit on the destination's filesystem (checked before writing).
     """
     guard_write(dataset, (dest,))
     payloads = dataset_members(dataset)
+    ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
             content = payloads[name]

@@ -32,6 +32,9 @@
 * **Exit code** (:attr:`Summary.exit_code`): ``OK`` when every dataset converted and no output has an ERROR or
   FATAL finding, ``NONCONFORMANT`` otherwise (a ``failed`` or ``error`` record included). One dataset that fails
   or cannot be read never stops the others (spec/safety.md#batches).
+* **One at a time.** A migration holds the lock of ``dst`` (:mod:`hsi_conform._lock`): a second one into the same
+  tree raises :class:`~hsi_conform.errors.InUseError`. A full disk stops the migration
+  (:class:`~hsi_conform.errors.NoSpaceError`): every later dataset would fail the same way.
 """
 
 from __future__ import annotations
@@ -46,13 +49,21 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hsi_conform._atomic import sweep_temps
+from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
 from hsi_conform.converters.base import Converter, resolve_options
 from hsi_conform.converters.registry import convert_with, get_converter, registered
-from hsi_conform.errors import ConfigError, ConverterUnavailableError, ExitCode, HsiConformError, UnknownOptionError
+from hsi_conform.errors import (
+    ConfigError,
+    ConverterUnavailableError,
+    ExitCode,
+    HsiConformError,
+    NoSpaceError,
+    UnknownOptionError,
+)
 
 JOURNAL = "migrate-journal.jsonl"
 _BAD = ("error", "fatal")
@@ -271,8 +282,17 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
         ConfigError: ``src`` is not a folder.
         OutputIsInputError: one tree lies inside the other, or is the other (a ConfigError).
         UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
+        InUseError: another migration writes into ``dst``.
+        NoSpaceError: the destination's filesystem is full (outputs so far are complete and journaled).
     """
     root, out_root = _check_roots(Path(src), Path(dst))
+    out_root.parent.mkdir(parents=True, exist_ok=True)
+    with lock(out_root):
+        return _migrate_locked(root, out_root, options, progress, allow_nonconformant)
+
+
+def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | None, progress: Progress | None,
+                    allow_nonconformant: bool) -> Summary:
     converters = available_converters()
     _check_options(converters, get_converter("hsi"), options or {})
     out_root.mkdir(parents=True, exist_ok=True)
@@ -358,6 +378,8 @@ def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mappi
     try:
         entry["notes"], entry["findings"] = convert_and_check(ds, out_root / name, options,
                                                               allow_nonconformant=allow_nonconformant)
+    except NoSpaceError:
+        raise  # every later dataset would fail the same way
     except Exception as exc:  # one bad dataset must not stop the migration; the journal records it
         entry.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     return entry

@@ -21,6 +21,8 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._atomic import sweep_beside
+from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -257,6 +259,9 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     :class:`~hsi_conform.errors.OutputUnwritableError` while writing (both keep ``OSError`` as a base; the message
     names the file the operating system named).
 
+    The write holds the lock of ``dest`` (:mod:`hsi_conform._lock`) and first removes what writers of ``dest``
+    killed earlier left behind.
+
     Raises:
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
@@ -265,7 +270,9 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         MemberNameError: a member name that could land outside the destination (exit 1).
         DataBudgetError: members that share bytes or run past their file (exit 1).
         InputUnreadableError: the source cannot be read.
-        OutputUnwritableError: the destination cannot be written (e.g. the disk is full).
+        OutputUnwritableError: the destination cannot be written.
+        NoSpaceError: the output does not fit (a full disk, the file-size limit).
+        InUseError: another conversion writes ``dest`` (nothing is written).
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
     source, dest = Path(InputUnreadableError.checked_path(source)), Path(OutputUnwritableError.checked_path(dest))
@@ -278,7 +285,9 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     guard_write(dataset, outputs)
     with _os_errors(OutputUnwritableError, dest):
         dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
-        written = writer.write(dataset, dest, write_options)
+        with lock(dest):
+            sweep_beside(dest)
+            written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
 
 

@@ -317,7 +317,8 @@ def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_di
             sha[CUBE_DATA] = cube_digest.result()
             sha[CUBE_HEADER] = HashThread(iter([dataset.header.to_bytes()])).result()
             manifest = {"mapping": TABLE["format"]["mapping"], "order": dataset.member_names(), "sha256": sha}
-            zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+            # A ZipInfo dates it 1980-01-01 like the others (a bare name takes the clock): same input, same bytes.
+            zf.writestr(zipfile.ZipInfo(_MANIFEST), json.dumps(manifest, indent=1))
 
 
 def _zip_add(zf: zipfile.ZipFile, name: str, chunks: Iterator[Any]) -> str:

@@ -30,6 +30,8 @@ NOT_ERRORS: dict[str, str] = {
                                   "`except HsiConformError` of rule helpers swallow it",
     "hsi_conform.corpus.readers._Rejected": "private control flow of a corpus reader process: the file is refused "
                                             "(exit 1); it never leaves `run`",
+    "hsi_conform.errors.Interrupted": "a signal, not an error: a KeyboardInterrupt, so that a batch's per-dataset "
+                                      "`except Exception` cannot swallow it (exit 128 + signal)",
 }
 
 
@@ -64,7 +66,8 @@ def test_the_list_of_exceptions_is_current() -> None:
 
 def test_exit_code_values_are_the_documented_ones() -> None:
     assert {c.name: int(c) for c in ExitCode} == {
-        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "INTERRUPTED": 130}
+        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "HANGUP": 129, "INTERRUPTED": 130,
+        "TERMINATED": 143}
     assert all(code.meaning for code in ExitCode)
 
 
