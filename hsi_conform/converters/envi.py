@@ -53,6 +53,15 @@ from hsi_conform.converters.base import (
     parse_flag,
     payload_chunks,
 )
+from hsi_conform.converters.envi_sidecars import apply_sidecars, sidecar_names
+from hsi_conform.converters.envi_source import (
+    Expected,
+    choose_data,
+    decompress,
+    expected_data,
+    gzip_compressed,
+    no_data_file,
+)
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import (
     ConfigError,
@@ -61,6 +70,7 @@ from hsi_conform.errors import (
     InputUnreadableError,
     NotAnEnviHeaderError,
 )
+from hsi_conform.fields import EXPLORATION_FILE_TYPES, ROOT_FILE_TYPES, envi_wavelength_unit
 from hsi_conform.finding import Severity
 from hsi_conform.header import Header, canonical_bytes, parse_header
 from hsi_conform.header.diagnostics import BY_CODE
@@ -97,6 +107,8 @@ def data_extensions() -> tuple[str, ...]:
 class EnviFiles:
     """A header file and its data file on disk (and the sidecar folder of an exported container, if present).
 
+    ``aux``: the GDAL ``.aux.xml`` and ENVI ``.sta`` files beside the data file (:mod:`.envi_sidecars`).
+
     Files, not container members (that pair is :class:`hsi_conform.members.MemberPair`): the data file is chosen
     among the candidate extensions of the mapping table, and the sidecar folder is state of this format only.
     """
@@ -104,10 +116,11 @@ class EnviFiles:
     header: Path
     data: Path
     sidecar: Path | None = None
+    aux: tuple[Path, ...] = ()
 
     def files(self) -> list[Path]:
         """Return every source file of the pair (sidecar files included, symlinks excluded)."""
-        out = [self.header, self.data]
+        out = [self.header, self.data, *self.aux]
         if self.sidecar is not None:
             out += [p for _, p in walk_files(self.sidecar)]
         return out
@@ -134,40 +147,102 @@ def is_envi_header(path: Path) -> bool:
 
 
 def find_pair(source: Path) -> EnviFiles | None:
-    """Return the header/data pair of a header or data file, or None when there is none."""
+    """Return the header/data pair of a header or data file, or None when there is none.
+
+    A data file pairs only when it is the data file its header pairs with, so one header makes one pair
+    (spec/envi-mapping.md#pairing).
+    """
     if not source.is_file():
         return None
     suffix = table()["files"]["header_suffix"]
-    header: Path | None = source
-    data: Path | None = source
-    if source.name.lower().endswith(suffix):
-        data = _data_for(source, suffix)
-    else:
-        header = _header_for(source, suffix)
-    if header is None or data is None or not is_envi_header(header):
+    given = None if source.name.lower().endswith(suffix) else source
+    header = source if given is None else _header_for(source, suffix)
+    if header is None or not is_envi_header(header):
         return None
     sidecar = _sibling(header.parent, _base(header, suffix) + table()["files"]["sidecar_suffix"])
-    return EnviFiles(header, data, sidecar if sidecar is not None and sidecar.is_dir() else None)
+    if sidecar is not None and sidecar.is_dir():
+        # An exported container: its data file is the export's, whatever its size (spec/envi-mapping.md#reverse).
+        data = _sibling(header.parent, _base(header, suffix) + table()["files"]["export_data_extension"])
+        exported: Path | None = sidecar
+    else:
+        data, exported = _data_for(header, suffix, given), None
+    if data is None or (given is not None and data != given and not _same_file(data, given)):
+        return None
+    aux = () if exported else tuple(p for p in (_sibling(data.parent, n) for n in sidecar_names(data))
+                                    if p is not None and p.is_file())
+    return EnviFiles(header, data, exported, aux)
+
+
+def unpaired_header(source: Path) -> Path | None:
+    """Return the ENVI header of ``source`` when it has candidate data files but none of its size, else None.
+
+    ``source`` is the header itself or one of its candidates; the import then refuses it, naming every candidate
+    and its size (spec/envi-mapping.md#pairing).
+    """
+    if not source.is_file() or find_pair(source) is not None:
+        return None
+    suffix = table()["files"]["header_suffix"]
+    given = None if source.name.lower().endswith(suffix) else source
+    header = source if given is None else _header_for(source, suffix)
+    if header is None or not is_envi_header(header) or (given is not None and find_pair(header) is not None):
+        return None  # a header paired with another file: ``source`` is not its data
+    candidates = data_candidates(header, given)
+    return header if candidates and (given is None or given in candidates) else None
+
+
+def data_candidates(header: Path, given: Path | None = None) -> list[Path]:
+    """Return the files that may be a header's data file, in pairing order (the table's extensions).
+
+    ``x.ext.hdr`` names ``x.ext`` first when ``.ext`` is in the table; a header such as ``x.tif.hdr`` is a sidecar
+    of another format and is not paired with ``x.tif``. ``given``: a data file named by the user (it may be a link,
+    which a partner file found here never is).
+    """
+    base = _base(header, table()["files"]["header_suffix"])
+    exts = data_extensions()
+    own = Path(base).suffix.lower()
+    names = [base] if own and own in exts else []
+    names += [base + ext for ext in exts if ext or own in exts]
+    out: list[Path] = []
+    for name in names:
+        found = given if given is not None and given.name.lower() == name.lower() else _sibling(header.parent, name)
+        if found is not None and found.is_file() and found not in out:
+            out.append(found)
+    return out
 
 
 def _base(header: Path, suffix: str) -> str:
     return header.name[: -len(suffix)]
 
 
-def _data_for(header: Path, suffix: str) -> Path | None:
-    base = _base(header, suffix)
-    exts = data_extensions()
-    if Path(base).suffix.lower() in exts and Path(base).suffix:
-        found = _sibling(header.parent, base)
-        if found is not None:
-            return found
-    for ext in exts:
-        if ext == "" and Path(base).suffix.lower() not in exts:
-            continue  # "x.tif.hdr" is a sidecar of a TIFF, not the header of raw data "x.tif"
-        found = _sibling(header.parent, base + ext)
-        if found is not None:
-            return found
-    return None
+def _data_for(header: Path, suffix: str, given: Path | None = None) -> Path | None:
+    """Return the candidate of the header's size (ties: the table's order), or None when none fits."""
+    del suffix  # the candidates know it
+    return choose_data(data_candidates(header, given), header_expectation(header))
+
+
+def header_expectation(header: Path) -> Expected | None:
+    """Return what a header file says about its data file (None: unreadable, or no valid layout)."""
+    try:
+        st = header.stat()
+    except OSError:
+        return None
+    return _expectation(header, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _expectation(header: Path, mtime: int, size: int) -> Expected | None:
+    del mtime, size  # part of the cache key only: discovery asks once per file and kind of question
+    try:
+        return expected_data(parse_header(read_header_file(header)))
+    except (OSError, HsiConformError, ValueError):
+        return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _header_for(data: Path, suffix: str) -> Path | None:
@@ -223,13 +298,20 @@ class EnviConverter(ConverterBase):
     }
 
     def can_read(self, source: Path) -> bool:
-        """Return whether ``source`` is an ENVI header or data file with its partner present."""
-        return find_pair(source) is not None
+        """Return whether ``source`` is an ENVI header or data file with its partner present.
+
+        A header whose candidate data files all have the wrong size is claimed too: :meth:`read` refuses it,
+        naming each candidate and its size.
+        """
+        return find_pair(source) is not None or unpaired_header(source) is not None
 
     def source_files(self, source: Path) -> list[Path]:
         """Return every file :meth:`read` reads for ``source`` (for journals and checksums)."""
         pair = find_pair(source)
-        return [] if pair is None else pair.files()
+        if pair is not None:
+            return pair.files()
+        header = unpaired_header(source)
+        return [] if header is None else [header, *data_candidates(header)]
 
     def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
         """Read an ENVI pair (or an exported container: the pair plus ``<name>.hsi.d/``).
@@ -241,11 +323,13 @@ class EnviConverter(ConverterBase):
         self.parsed_read_options(options)
         pair = find_pair(source)
         if pair is None:
-            raise InputUnreadableError(str(source), "not an ENVI header or data file with its partner file")
+            raise InputUnreadableError(str(source), _why_unpaired(source))
         if pair.sidecar is not None:
             return read_exported(pair)
         folder = table()["files"]["original_header_folder"]
-        return read_pair(pair, original_member=f"{folder}/{pair.header.name}")
+        dataset = read_pair(pair, original_member=f"{folder}/{pair.header.name}")
+        apply_sidecars(dataset, pair.aux)
+        return dataset
 
     def outputs(self, dest: Path) -> tuple[Path, ...]:
         """Return ``(<name>.hdr, <name>.img, <name>.hsi.d)``: what :meth:`write` creates or replaces."""
@@ -265,6 +349,19 @@ class EnviConverter(ConverterBase):
 
 # -- import -------------------------------------------------------------------------------------------------
 
+def _why_unpaired(source: Path) -> str:
+    """Say why ``source`` has no data file: a refused file type first, else every candidate and its size."""
+    header = unpaired_header(source)
+    if header is None:
+        return "not an ENVI header or data file with its partner file"
+    try:
+        parsed = parse_header(read_header_file(header))
+        check_file_type(parsed)
+    except (ValueError, HsiConformError) as exc:
+        return f"{header.name}: {exc}"
+    return no_data_file(header, data_candidates(header), expected_data(parsed))
+
+
 def read_header_file(path: Path) -> bytes:
     """Return the bytes of a header file (refusing absurd sizes)."""
     size = path.stat().st_size
@@ -274,34 +371,68 @@ def read_header_file(path: Path) -> bytes:
 
 
 def read_pair(pair: EnviFiles, *, original_member: str | None) -> HsiDataset:
-    """Import a plain ENVI pair: verbatim data, normalised ``data.hdr``, the original header kept.
+    """Import a plain ENVI pair: verbatim data (gzip data decompressed), normalised ``data.hdr``, the original kept.
 
     Args:
         pair: the header and data files.
         original_member: container path for the original header bytes (None: do not keep them).
 
     Raises:
-        InputUnreadableError: a refused file type, invalid layout fields or a data file that is too short.
+        InputUnreadableError: a refused file type, invalid layout fields, a data file that is too short, or
+            damaged gzip data.
     """
     original = read_header_file(pair.header)
     try:
-        header, notes = normalise_header(parse_header(original))
+        parsed = parse_header(original)
+        compressed = gzip_compressed(parsed)
+        header, notes = normalise_header(parsed)
     except (ValueError, FieldValueError, NotAnEnviHeaderError) as exc:
         raise InputUnreadableError(str(pair.header), str(exc)) from exc
-    cube = map_cube(pair.data, header)
-    dataset = HsiDataset(header=header, cube=cube, cube_raw=Blob(pair.data, 0, pair.data.stat().st_size),
-                         notes=notes)
+    if compressed:
+        dataset = _read_gzip(pair, header, notes)
+    else:
+        cube = map_cube(pair.data, header)
+        dataset = HsiDataset(header=header, cube=cube, cube_raw=Blob(pair.data, 0, pair.data.stat().st_size),
+                             notes=notes)
     if original_member is not None:
         dataset.members[original_member] = original
         dataset.notes.append(f"original header kept as {original_member}")
     return dataset
 
 
+def _read_gzip(pair: EnviFiles, header: Header, notes: list[str]) -> HsiDataset:
+    """Return the dataset of gzip data, decompressed (streamed) into a scratch file that lives as long as it."""
+    unpacked = decompress(pair.data, header)
+    header.remove("file compression")
+    notes.append(f"gzip data of {pair.data.name} decompressed ({pair.data.stat().st_size} -> {unpacked.size} "
+                 "bytes); 'file compression = 1' removed from data.hdr")
+    dataset = HsiDataset(header=header, cube=unpacked.cube, cube_raw=unpacked.raw, notes=notes)
+    unpacked.scratch.bind(dataset)
+    return dataset
+
+
+def check_file_type(header: Header) -> None:
+    """Refuse a ``file type`` that is not raw ENVI pixels (spec/envi-mapping.md#refused).
+
+    Imported: a missing value and those of the table's ``[import.file_type]`` map, and every value the container
+    itself uses (``ROOT_FILE_TYPES``, ``EXPLORATION_FILE_TYPES``).
+
+    Raises:
+        ValueError: any other value (``TIFF``, ``ENVI Spectral Library``, a vendor's own type).
+    """
+    entry = header.get("file type")
+    current = "" if entry is None else str(entry.value_raw).strip()
+    known = (*ROOT_FILE_TYPES, *EXPLORATION_FILE_TYPES)
+    if current.lower() not in {*table()["import"]["file_type"], *(t.lower() for t in known)}:
+        raise ValueError(f"[file type] {current!r} is not an ENVI image this converter imports "
+                         f"({', '.join(dict.fromkeys(known))}, or ENVI)")
+
+
 def normalise_header(header: Header) -> tuple[Header, list[str]]:
     """Return ``data.hdr`` for an imported header and notes saying what was changed.
 
     Raises:
-        ValueError: the file type is refused by the table.
+        ValueError: the file type is refused (:func:`check_file_type`).
     """
     notes: list[str] = []
     upper = sorted({e.key_raw for e in header.entries() if e.key_raw != e.key})
@@ -313,10 +444,9 @@ def normalise_header(header: Header) -> tuple[Header, list[str]]:
         why += [f"keys lower-cased: {', '.join(upper)}"] if upper else []
         notes.append(f"header rewritten in canonical form ({'; '.join(why)})")
     settings = table()["import"]
+    check_file_type(header)
     entry = header.get("file type")
     current = "" if entry is None else str(entry.value_raw).strip()
-    if current.lower() in settings["refuse_file_types"]:
-        raise ValueError(f"file type {current!r} is not an image")
     wanted = settings["file_type"].get(current.lower(), current)
     if wanted != current:
         header.set("file type", wanted)
@@ -327,7 +457,18 @@ def normalise_header(header: Header) -> tuple[Header, list[str]]:
     if header.get("byte order") is None:
         header.set("byte order", settings["default_byte_order"])
         notes.append(f"byte order was missing: {settings['default_byte_order']} assumed")
+    _wavelength_units(header, notes)
     return header, notes
+
+
+def _wavelength_units(header: Header, notes: list[str]) -> None:
+    """Write a unit spelled outside ENVI's vocabulary (``micron``) as ENVI's (spec/semantics.md#wavelength-units)."""
+    entry = header.get("wavelength units")
+    value = "" if entry is None or entry.is_list else entry.value_raw.strip(" \t")
+    unit = envi_wavelength_unit(value) if value else None
+    if unit is not None and unit.lower() != value.lower():  # a synonym, not ENVI's spelling in another case
+        header.set("wavelength units", unit)
+        notes.append(f"wavelength units {value!r} written as {unit!r}")
 
 
 def map_cube(data: Path, header: Header) -> np.ndarray[Any, Any]:
