@@ -144,6 +144,9 @@ class ByteOrder(enum.IntEnum):
 ROOT_FILE_TYPES = ("ENVI Standard",)
 #: ``file type`` values the spec names for files in ``Exploration/``.
 EXPLORATION_FILE_TYPES = ("ENVI Standard", "ENVI Classification", "ENVI FFT", "PCA")
+#: ``sensor type`` values that name no sensor (ENVI's own default, which GDAL's test files carry): they link to no
+#: camera file (spec/semantics.md#sensor-type); compared case-insensitively.
+NO_SENSOR_TYPES = ("Unknown",)
 #: Wavelength units of ENVI (``wavelength units``, compared case-insensitively), each with its UDUNITS spelling
 #: for CF attributes (None: an index or unknown, no physical unit).
 WAVELENGTH_UNITS: dict[str, str | None] = {

@@ -57,7 +57,6 @@ def _gap(check_name: str, name: str, why: str) -> None:
     GAPS[check_name, name] = f"{GAPS[check_name, name]}; {why}" if (check_name, name) in GAPS else why
 
 
-_gap("findings", "gdal-rotation", "issue 12 item 8: sensor type = Unknown demands a camera file (FLD025)")
 _gap("SPy (.hsi)", "hylite-fenix-radiometric", "issue 12 item 6: to_spectral gives no bands.bandwidths (fwhm)")
 for _d in IMPORTED:
     for _check in (*HDF5_READERS[1:], "visible-hdf5"):
