@@ -26,7 +26,7 @@ import numpy as np
 
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.converters._stream import Scratch
-from hsi_conform.converters.base import CHUNK, Blob
+from hsi_conform.converters.base import Blob
 from hsi_conform.errors import FieldValueError, HsiConformError, InputUnreadableError
 from hsi_conform.fields import DataType
 from hsi_conform.header import Header
@@ -38,6 +38,8 @@ __all__ = ["GZIP_MAGIC", "Decompressed", "Expected", "choose_data", "decompress"
 GZIP_MAGIC = b"\x1f\x8b"
 #: ``file compression`` values: ENVI writes 1 for gzip data, 0 (or nothing) for raw data.
 _COMPRESSION = {"0": False, "1": True}
+#: Bytes decompressed per read: gzip holds a few times this in memory, whatever the size of the data.
+_GUNZIP_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,7 @@ def _gunzip(data: Path, dest: Path, limit: int) -> int:
     written = 0
     try:
         with gzip.open(data, "rb") as src, open(dest, "wb") as out:
-            while chunk := src.read(min(CHUNK, limit + 1 - written)):
+            while chunk := src.read(min(_GUNZIP_CHUNK, limit + 1 - written)):
                 written += len(chunk)
                 if written > limit:
                     raise InputUnreadableError(str(data), f"the gzip data decompress to more than {limit} bytes, "
