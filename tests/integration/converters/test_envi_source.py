@@ -74,8 +74,8 @@ def test_a_few_trailing_bytes_pair_a_file_many_do_not(tmp_path: Path) -> None:
     assert find_pair(hdr) is None
 
 
-def test_no_fitting_candidate_is_refused_naming_each_candidate_and_its_size(tmp_path: Path,
-                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_fitting_candidate_is_refused_naming_each_candidate(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     hdr = header(tmp_path)
     data(tmp_path / "x.img", bytes(7000))
     data(tmp_path / "x.raw", bytes(11))
