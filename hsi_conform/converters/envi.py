@@ -193,9 +193,8 @@ def read_pair(pair: EnviFiles, *, original_member: str | None) -> HsiDataset:
     """
     original = read_header_file(pair.header)
     try:
-        parsed = parse_header(original)
-        compressed = gzip_compressed(parsed)
-        header, notes = normalise_header(parsed)
+        header, notes = normalise_header(parse_header(original))
+        compressed = gzip_compressed(header)
     except (ValueError, FieldValueError, NotAnEnviHeaderError) as exc:
         raise InputUnreadableError(str(pair.header), str(exc)) from exc
     if compressed:

@@ -131,10 +131,12 @@ def data_candidates(header: Path, given: Path | None = None) -> list[Path]:
     """Return the files that may be a header's data file, in pairing order (the table's extensions).
 
     ``x.ext.hdr`` names ``x.ext`` first when ``.ext`` is in the table; a header such as ``x.tif.hdr`` is a sidecar
-    of another format and is not paired with ``x.tif``. ``given``: a data file named by the user (it may be a link,
-    which a partner file found here never is).
+    of another format and is not paired with ``x.tif``. A file with a header of its own (``x.img`` beside
+    ``x.img.hdr``) is that header's, as GDAL has it, never a candidate of ``x.hdr``. ``given``: a data file named by
+    the user (it may be a link, which a partner file found here never is).
     """
-    base = _base(header, table()["files"]["header_suffix"])
+    suffix = table()["files"]["header_suffix"]
+    base = _base(header, suffix)
     exts = data_extensions()
     own = Path(base).suffix.lower()
     names = [base] if own and own in exts else []
@@ -142,7 +144,10 @@ def data_candidates(header: Path, given: Path | None = None) -> list[Path]:
     out: list[Path] = []
     for name in names:
         found = given if given is not None and given.name.lower() == name.lower() else _sibling(header.parent, name)
-        if found is not None and found.is_file() and found not in out:
+        if found is None or not found.is_file() or found in out:
+            continue
+        appended = _sibling(header.parent, found.name + suffix)
+        if appended is None or appended.name.lower() == header.name.lower():
             out.append(found)
     return out
 

@@ -108,6 +108,17 @@ def test_migrate_makes_one_container_of_one_header(tmp_path: Path) -> None:
     assert summary.unrecognised == ["x.img"]
 
 
+def test_a_data_file_with_its_own_header_is_not_another_headers(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    header(src, extra="wavelength = {400, 500, 600}\n")
+    header(src, extra="wavelength = {401, 501, 601}\n", name="x.img.hdr")
+    img = data(src / "x.img")
+    assert find_pair(src / "x.hdr") is None
+    assert find_pair(img) == find_pair(src / "x.img.hdr")  # GDAL's precedence, from either side
+    migrate(src, tmp_path / "dst")
+    assert [e["source"] for e in iter_journal(tmp_path / "dst")] == ["x.img.hdr"]
+
+
 def test_an_export_pairs_with_its_img_whatever_its_size(tmp_path: Path) -> None:
     src = write_sample_container(tmp_path / "s.hsi")
     dataset = HsiConverter().read(src)
