@@ -146,6 +146,9 @@ class ByteOrder(enum.IntEnum):
 ROOT_FILE_TYPES = ("ENVI Standard",)
 #: ``file type`` values the spec names for files in ``Exploration/``.
 EXPLORATION_FILE_TYPES = ("ENVI Standard", "ENVI Classification", "ENVI FFT", "PCA")
+#: ``sensor type`` values that name no sensor (ENVI's own default, which GDAL's test files carry): they link to no
+#: camera file (spec/semantics.md#sensor-type); compared case-insensitively.
+NO_SENSOR_TYPES = ("Unknown",)
 #: Wavelength units of ENVI (``wavelength units``, compared case-insensitively), each with its UDUNITS spelling
 #: for CF attributes (None: an index or unknown, no physical unit).
 WAVELENGTH_UNITS: dict[str, str | None] = {
@@ -153,12 +156,41 @@ WAVELENGTH_UNITS: dict[str, str | None] = {
     "Centimeters": "cm", "cm": "cm", "Meters": "m", "m": "m", "Wavenumber": "cm-1", "Angstroms": "angstrom",
     "GHz": "GHz", "MHz": "MHz", "Index": None, "Unknown": None,
 }
+#: Spellings of wavelength units that real headers use and ENVI's vocabulary does not have (compared
+#: case-insensitively), each with the unit of :data:`WAVELENGTH_UNITS` it means. Importers write the ENVI unit
+#: instead (GDAL and ENVI understand only ENVI's spellings); the validator reports them (FLD011), naming it
+#: (spec/semantics.md#wavelength-units).
+WAVELENGTH_UNIT_SYNONYMS: dict[str, str] = {
+    "nanometer": "Nanometers", "nanometre": "Nanometers", "nanometres": "Nanometers",
+    "micrometer": "Micrometers", "micrometre": "Micrometers", "micrometres": "Micrometers",
+    "micron": "Micrometers", "microns": "Micrometers", "\u00b5m": "Micrometers", "\u03bcm": "Micrometers",
+    "millimeter": "Millimeters", "millimetre": "Millimeters", "millimetres": "Millimeters",
+    "centimeter": "Centimeters", "centimetre": "Centimeters", "centimetres": "Centimeters",
+    "meter": "Meters", "metre": "Meters", "metres": "Meters",
+    "angstrom": "Angstroms", "\u00e5ngstr\u00f6m": "Angstroms", "\u00e5ngstr\u00f6ms": "Angstroms",
+    "\u00e5": "Angstroms",
+    "wavenumbers": "Wavenumber", "cm-1": "Wavenumber", "cm^-1": "Wavenumber", "1/cm": "Wavenumber",
+    "cm\u207b\u00b9": "Wavenumber",
+}
+_ENVI_UNITS = {k.lower(): k for k in WAVELENGTH_UNITS}
 _UDUNITS = {k.lower(): v for k, v in WAVELENGTH_UNITS.items()}
 
 
+def envi_wavelength_unit(value: str) -> str | None:
+    """Return the ENVI unit a ``wavelength units`` value means, spelled as in :data:`WAVELENGTH_UNITS`.
+
+    ENVI's own units in any case (``nanometers`` -> ``Nanometers``) and the spellings of
+    :data:`WAVELENGTH_UNIT_SYNONYMS` (``micron`` -> ``Micrometers``, ``\u00c5`` -> ``Angstroms``); None for anything
+    else.
+    """
+    word = value.strip().lower()
+    return _ENVI_UNITS.get(word) or WAVELENGTH_UNIT_SYNONYMS.get(word)
+
+
 def wavelength_udunits(value: str) -> str | None:
-    """Return the UDUNITS spelling of a ``wavelength units`` value (None when it is not one of ENVI's units)."""
-    return _UDUNITS.get(value.strip().lower())
+    """Return the UDUNITS spelling of a ``wavelength units`` value (None when it names no unit of the table)."""
+    unit = envi_wavelength_unit(value)
+    return None if unit is None else _UDUNITS[unit.lower()]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

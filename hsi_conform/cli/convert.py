@@ -5,7 +5,7 @@ legacy reader's ``quantize``), the destination's ``write_options``, or both; an 
 naming what each accepts (``hsi-conform formats`` lists them all). ``convert`` runs the one pipeline,
 :func:`hsi_conform.converters.run_conversion`, prints what the reader noted (inferred values, quantisation error)
 and validates ``.hsi`` outputs: it exits ``OK`` when the output has no ERROR
-finding, ``NONCONFORMANT`` otherwise.
+finding, ``NONCONFORMANT`` otherwise, naming the rule of each such finding.
 
 A nonconformant container source is refused (its findings printed, exit ``NONCONFORMANT``, nothing written) unless
 ``--allow-nonconformant`` is given; an output that is an input is a usage error (spec/safety.md#refused).
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from hsi_conform.converters.base import OptionSpec
+    from hsi_conform.finding import Report
 
 
 def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
@@ -112,7 +113,17 @@ def cmd_convert(args: argparse.Namespace) -> ExitCode:
     report = check(done.written)
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
     print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
+    _print_failures(report)
     return ExitCode.OK if report.conformant else ExitCode.NONCONFORMANT
+
+
+def _print_failures(report: Report) -> None:
+    """Name the rule of every finding that makes the output nonconformant (the exit code alone says too little)."""
+    from hsi_conform.report.text import clean
+
+    for finding in report.failures():
+        where = f" {finding.location}:" if str(finding.location) else ":"
+        print(f"    {finding.severity.label} {finding.rule} [{finding.name}]{clean(where)} {clean(finding.message)}")
 
 
 def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> ConfigError | None:

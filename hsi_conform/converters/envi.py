@@ -2,17 +2,22 @@
 
 Decisions (the patterns and value maps live in ``converters/envi.toml``):
 
-* **Pairing.** Given a data file ``x.ext``, the header is ``x.ext.hdr`` if it exists, else ``x.hdr`` (GDAL's
-  precedence). Given a header ``x.hdr``, the data file is ``x`` plus the first existing extension of the table
-  (``''``, ``.img``, ``.dat``, ...; case variants too); ``x.ext.hdr`` pairs with ``x.ext``. The header must start
-  with ``ENVI``. A symlinked partner file is never paired (the given source itself may be a link).
+* **Pairing** (:mod:`.envi_source`). Given a data file ``x.ext``, the header is ``x.ext.hdr`` if it exists, else
+  ``x.hdr`` (GDAL's precedence), and the file pairs only when it is that header's data file. Given a header
+  ``x.hdr``, the candidates are ``x`` plus each existing extension of the table (``''``, ``.img``, ``.dat``, ...;
+  case variants too; ``x.ext.hdr`` names ``x.ext`` first); the data file is the one of the header's size, the
+  order breaking ties (a few trailing bytes tolerated; gzip data: the first gzip file). None fits: the import
+  names each candidate and its size. The header must start with ``ENVI``. A symlinked partner file is never
+  paired (the given source itself may be a link).
 * **Import.** The data file goes verbatim into ``data.envi`` (streamed; an embedded header offset and trailing
-  bytes included). The original header bytes are kept as ``Metadata/<header file name>``. ``data.hdr`` is the
-  original header verbatim when it is already fine; otherwise it is rewritten in canonical form (syntax
-  deviations of severity WARNING or above, or upper-case keys), then ``file type`` is set (``ENVI``/missing →
-  ``ENVI Standard``), ``header offset`` written, a missing ``byte order`` set to 0. ``wavelength units`` and every
-  other key are kept as they are. Every change is listed in the dataset notes. Spectral libraries, meta files and
-  virtual mosaics are refused. A data file shorter than the header describes is refused.
+  bytes included; gzip data decompressed). The original header bytes are kept as ``Metadata/<header file name>``,
+  a GDAL ``.aux.xml`` and an ENVI ``.sta`` beside the data as ``Metadata/<name>`` (:mod:`.envi_sidecars`).
+  ``data.hdr`` is the original header verbatim when it is already fine; otherwise it is rewritten in canonical
+  form (syntax deviations of severity WARNING or above, or upper-case keys), then ``file type`` is set
+  (``ENVI``/missing → ``ENVI Standard``), ``header offset`` written, a missing ``byte order`` set to 0, a
+  ``wavelength units`` synonym written as ENVI's unit, fields the header lacks taken from the ``.aux.xml``. Every
+  other key is kept as it is. Every change is listed in the dataset notes. File types other than the container's
+  own (``TIFF``, spectral libraries, ...) are refused. A data file shorter than the header describes is refused.
 * **Export.** ``<name>.img`` (``data.envi`` byte for byte) + ``<name>.hdr`` + the sibling folder ``<name>.hsi.d/``
   holding every other member at its container path (the folder is written even when empty: it marks the pair as
   an exported container). ``<name>.hdr`` is ``data.hdr`` verbatim unless a physical line is longer than 10,000
@@ -28,10 +33,8 @@ Decisions (the patterns and value maps live in ``converters/envi.toml``):
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -53,11 +56,24 @@ from hsi_conform.converters.base import (
     OptionSpec,
     Payload,
     dataset_members,
-    mapping_table,
     parse_flag,
     payload_chunks,
     payload_size,
 )
+from hsi_conform.converters.envi_files import (
+    MAX_HEADER_BYTES,
+    EnviFiles,
+    data_candidates,
+    data_extensions,
+    find_pair,
+    is_envi_header,
+    read_header_file,
+    table,
+    unpaired_header,
+    walk_files,
+)
+from hsi_conform.converters.envi_sidecars import apply_sidecars
+from hsi_conform.converters.envi_source import decompress, expected_data, gzip_compressed, no_data_file
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import (
     ConfigError,
@@ -66,6 +82,7 @@ from hsi_conform.errors import (
     InputUnreadableError,
     NotAnEnviHeaderError,
 )
+from hsi_conform.fields import EXPLORATION_FILE_TYPES, ROOT_FILE_TYPES, envi_wavelength_unit
 from hsi_conform.finding import Severity
 from hsi_conform.header import Header, canonical_bytes, parse_header
 from hsi_conform.header.diagnostics import BY_CODE
@@ -82,136 +99,13 @@ from hsi_conform.members import (
     reference_stem,
 )
 
-#: Largest header file read (real headers stay far below).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+# The pair on disk lives in envi_files; its names are this module's too (the legacy converter and plugins use them).
+__all__ = ["MAX_HEADER_BYTES", "EnviConverter", "EnviFiles", "check_file_type", "data_candidates", "data_extensions",
+           "export_header", "export_paths", "find_pair", "is_envi_header", "map_cube", "needs_rewrite",
+           "normalise_header", "read_exported", "read_header_file", "read_pair", "table", "unpaired_header",
+           "walk_files", "write_envi"]
+
 _REFERENCE_OR_PREVIEW = tuple(reference_stem(which) for which in REFERENCES)
-
-
-@functools.cache
-def table() -> dict[str, Any]:
-    """Return the mapping table ``converters/envi.toml``."""
-    return mapping_table("envi")
-
-
-def data_extensions() -> tuple[str, ...]:
-    """Return the data file extensions of the table, in pairing order."""
-    return tuple(table()["files"]["data_extensions"])
-
-
-@dataclass(frozen=True, slots=True)
-class EnviFiles:
-    """A header file and its data file on disk (and the sidecar folder of an exported container, if present).
-
-    Files, not container members (that pair is :class:`hsi_conform.members.MemberPair`): the data file is chosen
-    among the candidate extensions of the mapping table, and the sidecar folder is state of this format only.
-    """
-
-    header: Path
-    data: Path
-    sidecar: Path | None = None
-
-    def files(self) -> list[Path]:
-        """Return every source file of the pair (sidecar files included, symlinks excluded)."""
-        out = [self.header, self.data]
-        if self.sidecar is not None:
-            out += [p for _, p in walk_files(self.sidecar)]
-        return out
-
-
-def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """Yield ``(relative POSIX path, path)`` of every regular file under ``root`` (sorted; links not followed)."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            full = base / name
-            if not full.is_symlink() and full.is_file():
-                yield full.relative_to(root).as_posix(), full
-
-
-def is_envi_header(path: Path) -> bool:
-    """Return whether ``path`` is a file starting with the ``ENVI`` magic."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"ENVI"
-    except OSError:
-        return False
-
-
-def find_pair(source: Path) -> EnviFiles | None:
-    """Return the header/data pair of a header or data file, or None when there is none."""
-    if not source.is_file():
-        return None
-    suffix = table()["files"]["header_suffix"]
-    header: Path | None = source
-    data: Path | None = source
-    if source.name.lower().endswith(suffix):
-        data = _data_for(source, suffix)
-    else:
-        header = _header_for(source, suffix)
-    if header is None or data is None or not is_envi_header(header):
-        return None
-    sidecar = _sibling(header.parent, _base(header, suffix) + table()["files"]["sidecar_suffix"])
-    return EnviFiles(header, data, sidecar if sidecar is not None and sidecar.is_dir() else None)
-
-
-def _base(header: Path, suffix: str) -> str:
-    return header.name[: -len(suffix)]
-
-
-def _data_for(header: Path, suffix: str) -> Path | None:
-    base = _base(header, suffix)
-    exts = data_extensions()
-    if Path(base).suffix.lower() in exts and Path(base).suffix:
-        found = _sibling(header.parent, base)
-        if found is not None:
-            return found
-    for ext in exts:
-        if ext == "" and Path(base).suffix.lower() not in exts:
-            continue  # "x.tif.hdr" is a sidecar of a TIFF, not the header of raw data "x.tif"
-        found = _sibling(header.parent, base + ext)
-        if found is not None:
-            return found
-    return None
-
-
-def _header_for(data: Path, suffix: str) -> Path | None:
-    if data.suffix.lower() not in data_extensions():
-        return None
-    for name in (data.name + suffix, data.stem + suffix):
-        found = _sibling(data.parent, name)
-        if found is not None:
-            return found
-    return None
-
-
-def _sibling(directory: Path, name: str) -> Path | None:
-    """Return the file ``name`` in ``directory`` (exact case first, then any case), never a symlink."""
-    exact = directory / name
-    if exact.exists():
-        return exact if not exact.is_symlink() and (exact.is_file() or exact.is_dir()) else None
-    match = _listing(directory, _mtime(directory)).get(name.lower())
-    return match if match is not None and not match.is_symlink() else None
-
-
-def _mtime(directory: Path) -> int:
-    try:
-        return directory.stat().st_mtime_ns
-    except OSError:
-        return 0
-
-
-@functools.lru_cache(maxsize=64)
-def _listing(directory: Path, mtime: int) -> dict[str, Path]:
-    del mtime  # part of the cache key only
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return {}
-    out: dict[str, Path] = {}
-    for name in names:
-        out.setdefault(name.lower(), directory / name)
-    return out
 
 
 class EnviConverter(ConverterBase):
@@ -228,13 +122,20 @@ class EnviConverter(ConverterBase):
     }
 
     def can_read(self, source: Path) -> bool:
-        """Return whether ``source`` is an ENVI header or data file with its partner present."""
-        return find_pair(source) is not None
+        """Return whether ``source`` is an ENVI header or data file with its partner present.
+
+        A header whose candidate data files all have the wrong size is claimed too: :meth:`read` refuses it,
+        naming each candidate and its size.
+        """
+        return find_pair(source) is not None or unpaired_header(source) is not None
 
     def source_files(self, source: Path) -> list[Path]:
         """Return every file :meth:`read` reads for ``source`` (for journals and checksums)."""
         pair = find_pair(source)
-        return [] if pair is None else pair.files()
+        if pair is not None:
+            return pair.files()
+        header = unpaired_header(source)
+        return [] if header is None else [header, *data_candidates(header)]
 
     def read(self, source: Path, options: Mapping[str, Any] = NO_OPTIONS) -> HsiDataset:
         """Read an ENVI pair (or an exported container: the pair plus ``<name>.hsi.d/``).
@@ -246,11 +147,13 @@ class EnviConverter(ConverterBase):
         self.parsed_read_options(options)
         pair = find_pair(source)
         if pair is None:
-            raise InputUnreadableError(str(source), "not an ENVI header or data file with its partner file")
+            raise InputUnreadableError(str(source), _why_unpaired(source))
         if pair.sidecar is not None:
             return read_exported(pair)
         folder = table()["files"]["original_header_folder"]
-        return read_pair(pair, original_member=f"{folder}/{pair.header.name}")
+        dataset = read_pair(pair, original_member=f"{folder}/{pair.header.name}")
+        apply_sidecars(dataset, pair.aux)
+        return dataset
 
     def outputs(self, dest: Path) -> tuple[Path, ...]:
         """Return ``(<name>.hdr, <name>.img, <name>.hsi.d)``: what :meth:`write` creates or replaces."""
@@ -270,43 +173,81 @@ class EnviConverter(ConverterBase):
 
 # -- import -------------------------------------------------------------------------------------------------
 
-def read_header_file(path: Path) -> bytes:
-    """Return the bytes of a header file (refusing absurd sizes)."""
-    size = path.stat().st_size
-    if size > MAX_HEADER_BYTES:
-        raise InputUnreadableError(str(path), f"header is larger than {MAX_HEADER_BYTES} bytes")
-    return path.read_bytes()
+def _why_unpaired(source: Path) -> str:
+    """Say why ``source`` has no data file: a refused file type first, else every candidate and its size."""
+    header = unpaired_header(source)
+    if header is None:
+        return "not an ENVI header or data file with its partner file"
+    try:
+        parsed = parse_header(read_header_file(header))
+        check_file_type(parsed)
+    except (ValueError, HsiConformError) as exc:
+        return f"{header.name}: {exc}"
+    return no_data_file(header, data_candidates(header), expected_data(parsed))
 
 
 def read_pair(pair: EnviFiles, *, original_member: str | None) -> HsiDataset:
-    """Import a plain ENVI pair: verbatim data, normalised ``data.hdr``, the original header kept.
+    """Import a plain ENVI pair: verbatim data (gzip data decompressed), normalised ``data.hdr``, the original kept.
 
     Args:
         pair: the header and data files.
         original_member: container path for the original header bytes (None: do not keep them).
 
     Raises:
-        InputUnreadableError: a refused file type, invalid layout fields or a data file that is too short.
+        InputUnreadableError: a refused file type, invalid layout fields, a data file that is too short, or
+            damaged gzip data.
     """
     original = read_header_file(pair.header)
     try:
         header, notes = normalise_header(parse_header(original))
+        compressed = gzip_compressed(header)
     except (ValueError, FieldValueError, NotAnEnviHeaderError) as exc:
         raise InputUnreadableError(str(pair.header), str(exc)) from exc
-    cube = map_cube(pair.data, header)
-    dataset = HsiDataset(header=header, cube=cube, cube_raw=Blob(pair.data, 0, pair.data.stat().st_size),
-                         notes=notes)
+    if compressed:
+        dataset = _read_gzip(pair, header, notes)
+    else:
+        cube = map_cube(pair.data, header)
+        dataset = HsiDataset(header=header, cube=cube, cube_raw=Blob(pair.data, 0, pair.data.stat().st_size),
+                             notes=notes)
     if original_member is not None:
         dataset.members[original_member] = original
         dataset.notes.append(f"original header kept as {original_member}")
     return dataset
 
 
+def _read_gzip(pair: EnviFiles, header: Header, notes: list[str]) -> HsiDataset:
+    """Return the dataset of gzip data, decompressed (streamed) into a scratch file that lives as long as it."""
+    unpacked = decompress(pair.data, header)
+    header.remove("file compression")
+    notes.append(f"gzip data of {pair.data.name} decompressed ({pair.data.stat().st_size} -> {unpacked.size} "
+                 "bytes); 'file compression = 1' removed from data.hdr")
+    dataset = HsiDataset(header=header, cube=unpacked.cube, cube_raw=unpacked.raw, notes=notes)
+    unpacked.scratch.bind(dataset)
+    return dataset
+
+
+def check_file_type(header: Header) -> None:
+    """Refuse a ``file type`` that is not raw ENVI pixels (spec/envi-mapping.md#refused).
+
+    Imported: a missing value and those of the table's ``[import.file_type]`` map, and every value the container
+    itself uses (``ROOT_FILE_TYPES``, ``EXPLORATION_FILE_TYPES``).
+
+    Raises:
+        ValueError: any other value (``TIFF``, ``ENVI Spectral Library``, a vendor's own type).
+    """
+    entry = header.get("file type")
+    current = "" if entry is None else str(entry.value_raw).strip()
+    known = (*ROOT_FILE_TYPES, *EXPLORATION_FILE_TYPES)
+    if current.lower() not in {*table()["import"]["file_type"], *(t.lower() for t in known)}:
+        raise ValueError(f"[file type] {current!r} is not an ENVI image this converter imports "
+                         f"({', '.join(dict.fromkeys(known))}, or ENVI)")
+
+
 def normalise_header(header: Header) -> tuple[Header, list[str]]:
     """Return ``data.hdr`` for an imported header and notes saying what was changed.
 
     Raises:
-        ValueError: the file type is refused by the table.
+        ValueError: the file type is refused (:func:`check_file_type`).
     """
     notes: list[str] = []
     upper = sorted({e.key_raw for e in header.entries() if e.key_raw != e.key})
@@ -318,10 +259,9 @@ def normalise_header(header: Header) -> tuple[Header, list[str]]:
         why += [f"keys lower-cased: {', '.join(upper)}"] if upper else []
         notes.append(f"header rewritten in canonical form ({'; '.join(why)})")
     settings = table()["import"]
+    check_file_type(header)
     entry = header.get("file type")
     current = "" if entry is None else str(entry.value_raw).strip()
-    if current.lower() in settings["refuse_file_types"]:
-        raise ValueError(f"file type {current!r} is not an image")
     wanted = settings["file_type"].get(current.lower(), current)
     if wanted != current:
         header.set("file type", wanted)
@@ -332,7 +272,18 @@ def normalise_header(header: Header) -> tuple[Header, list[str]]:
     if header.get("byte order") is None:
         header.set("byte order", settings["default_byte_order"])
         notes.append(f"byte order was missing: {settings['default_byte_order']} assumed")
+    _wavelength_units(header, notes)
     return header, notes
+
+
+def _wavelength_units(header: Header, notes: list[str]) -> None:
+    """Write a unit spelled outside ENVI's vocabulary (``micron``) as ENVI's (spec/semantics.md#wavelength-units)."""
+    entry = header.get("wavelength units")
+    value = "" if entry is None or entry.is_list else entry.value_raw.strip(" \t")
+    unit = envi_wavelength_unit(value) if value else None
+    if unit is not None and unit.lower() != value.lower():  # a synonym, not ENVI's spelling in another case
+        header.set("wavelength units", unit)
+        notes.append(f"wavelength units {value!r} written as {unit!r}")
 
 
 def map_cube(data: Path, header: Header) -> np.ndarray[Any, Any]:

@@ -133,8 +133,13 @@ def data_size_trailing_bytes(ctx: CheckContext) -> Iterator[Problem]:
     """No ENVI data member holds bytes after ``header offset`` + samples·lines·bands·itemsize."""
     for data, size, need in _sizes(ctx):
         if size > need:
-            yield Problem(f"{data} has {size} bytes, its header describes {need} ({size - need} trailing)",
+            yield Problem(f"{data} has {_bytes(size - need)} after the cube: its header describes {_bytes(need)} "
+                          f"(header offset + lines·samples·bands·itemsize), the member holds {size}",
                           Location(member=data, offset=need))
+
+
+def _bytes(count: int) -> str:
+    return "1 byte" if count == 1 else f"{count} bytes"
 
 
 # -- dimensions ---------------------------------------------------------------------------------------------

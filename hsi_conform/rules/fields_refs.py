@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from hsi_conform.fields import NO_SENSOR_TYPES
 from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.procedures import (
     Microservice,
@@ -29,6 +30,7 @@ MAX_PROCEDURES = 1000
 #: Header fields whose value names a member, and the directory it lives in (not in the field table yet).
 LINKS = {"classification file": EXPLORATION_DIR, "bounding boxes": EXPLORATION_DIR, "sensor type": METADATA_DIR}
 _MUST_EXIST = ("classification file", "bounding boxes")
+_NO_SENSOR = frozenset(t.lower() for t in NO_SENSOR_TYPES)
 _DRIVE = re.compile(r"[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -150,9 +152,9 @@ def file_reference_missing(ctx: CheckContext) -> Iterator[Problem]:
       severity=Severity.WARNING, level=Level.SEMANTICS,
       spec="semantics.md#sensor-type")
 def sensor_file_missing(ctx: CheckContext) -> Iterator[Problem]:
-    """`sensor type` names a camera file under Metadata/ (the name itself, or with an extension)."""
+    """`sensor type` names a camera file under Metadata/ (the name itself, or with an extension); `Unknown` none."""
     for f, value in _links(ctx):
-        if f.key == "sensor type" and link_problem(f.key, value) is None:
+        if f.key == "sensor type" and value.lower() not in _NO_SENSOR and link_problem(f.key, value) is None:
             target = link_target(f.key, value)
             if not ctx.has(target) and not any(n.startswith(target + ".") for n in ctx.names):
                 yield f.problem(f"no camera file {target!r} in the container")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from hsi_conform.errors import FieldValueError
-from hsi_conform.fields import BY_KEY, WAVELENGTH_UNITS, DataType, Kind
+from hsi_conform.fields import BY_KEY, WAVELENGTH_UNITS, DataType, Kind, envi_wavelength_unit
 from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.values import parse_date, parse_enum, parse_float
 from hsi_conform.rules import rule
@@ -45,7 +45,8 @@ def wavelength_units_unknown(ctx: CheckContext) -> Iterator[Problem]:
     for f in fields(ctx, keys=["wavelength units"]):
         value = f.entry.value_raw.strip(" \t")
         if not f.entry.is_list and value.lower() not in _UNITS:
-            yield f.problem(f"{value!r} is not an ENVI wavelength unit")
+            unit = envi_wavelength_unit(value)
+            yield f.problem(f"{value!r} is not an ENVI wavelength unit" + (f": write {unit!r}" if unit else ""))
 
 
 @rule("FLD012", "fld-acquisition-time-invalid", old_names=("acquisition-time-invalid",),

@@ -63,6 +63,17 @@ def test_usage_and_input_errors(tmp_path: Path) -> None:
     assert parse_options(["a=1", "b = two"]) == {"a": "1", "b": "two"}
 
 
+def test_a_nonconformant_output_exits_1_naming_its_rules(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.img").write_bytes(bytes(61))  # one byte after the cube
+    (tmp_path / "x.hdr").write_text("ENVI\nsamples = 5\nlines = 4\nbands = 3\nheader offset = 0\n"
+                                    "file type = ENVI Standard\ndata type = 1\ninterleave = bsq\nbyte order = 0\n")
+    assert main(["convert", str(tmp_path / "x.hdr"), str(tmp_path / "x.hsi")]) == 1
+    assert (tmp_path / "x.hsi").is_file()
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert {words[1] for words in lines if words[0] == "error"} == {"FLD001", "XRF002"}
+
+
 def test_formats_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["formats"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]

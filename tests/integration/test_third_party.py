@@ -57,17 +57,6 @@ def _gap(check_name: str, name: str, why: str) -> None:
     GAPS[check_name, name] = f"{GAPS[check_name, name]}; {why}" if (check_name, name) in GAPS else why
 
 
-for _name in ("gdal-byte", "gdal-int16", "gdal-uint16", "gdal-int32", "gdal-uint32", "gdal-float32", "gdal-float64",
-              "gdal-utmsmall"):
-    for _check in _READ_AFTER_IMPORT:
-        _gap(_check, _name, "issue 12 item 1: the header is paired with the unrelated ERDAS .img, not the .raw "
-                            "of its size")
-_gap("exit", "gdal-byte-envi-tiff", "issue 12 item 2: file type = TIFF is imported as raw pixels, not refused")
-for _check in ("exit", "fields", *_READ_AFTER_IMPORT):
-    _gap(_check, "gdal-aea-compressed", "issue 12 item 2: file compression = 1 is not decompressed (the import is "
-                                        "refused as too short)")
-_gap("sidecars", "gdal-envistat", "issue 12 item 5: the ENVI .sta beside the source is not kept under Metadata/")
-_gap("findings", "gdal-rotation", "issue 12 item 8: sensor type = Unknown demands a camera file (FLD025)")
 _gap("SPy (.hsi)", "hylite-fenix-radiometric", "issue 12 item 6: to_spectral gives no bands.bandwidths (fwhm)")
 for _d in IMPORTED:
     for _check in (*HDF5_READERS[1:], "visible-hdf5"):

@@ -11,6 +11,7 @@ from hsi_conform.fields import (
     ALL_SCOPES,
     BY_KEY,
     FIELDS,
+    WAVELENGTH_UNIT_SYNONYMS,
     WAVELENGTH_UNITS,
     ByteOrder,
     DataType,
@@ -18,9 +19,11 @@ from hsi_conform.fields import (
     Interleave,
     Kind,
     Scope,
+    envi_wavelength_unit,
     field_spec,
     is_opaque_text,
     required_fields,
+    wavelength_udunits,
 )
 from hsi_conform.header.model import normalize_key
 
@@ -97,6 +100,18 @@ def test_enum_fields_allow_exactly_the_enum_values() -> None:
 def test_wavelength_units() -> None:
     assert {"nm", "Nanometers", "um", "Micrometers", "Unknown", "Index"} <= set(WAVELENGTH_UNITS)
     assert len({u.lower() for u in WAVELENGTH_UNITS}) == len(WAVELENGTH_UNITS)
+
+
+def test_wavelength_unit_synonyms_name_units_of_the_table() -> None:
+    assert set(WAVELENGTH_UNIT_SYNONYMS.values()) <= set(WAVELENGTH_UNITS)
+    assert not {s.lower() for s in WAVELENGTH_UNIT_SYNONYMS} & {u.lower() for u in WAVELENGTH_UNITS}
+    assert all(s == s.lower() for s in WAVELENGTH_UNIT_SYNONYMS)
+    for spelling, unit in [("micron", "Micrometers"), (" \u00b5m ", "Micrometers"), ("\u03bcm", "Micrometers"),
+                           ("\u00c5", "Angstroms"), ("\u212b", "Angstroms"), ("NANOMETERS", "Nanometers"),
+                           ("cm", "cm"), ("m", "m"), ("parsec", None)]:
+        assert envi_wavelength_unit(spelling) == unit, spelling
+    assert wavelength_udunits("microns") == "um"
+    assert wavelength_udunits("Index") is None
 
 
 # -- DataType ----------------------------------------------------------------------------------------------

@@ -17,13 +17,11 @@ from dataclasses import dataclass
 
 from hsi_conform.converters.specim.table import SpecimTable, TimeForm
 from hsi_conform.errors import FieldValueError, HsiConformError
-from hsi_conform.fields import WAVELENGTH_UNITS
+from hsi_conform.fields import envi_wavelength_unit
 from hsi_conform.header import Entry, Header, canonical_bytes, parse_header
 from hsi_conform.header.model import normalize_key
 from hsi_conform.header.serialize import format_entry
 from hsi_conform.header.values import parse_date
-
-_UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
 
 
 @dataclass(slots=True)
@@ -201,10 +199,10 @@ def _wavelength_units(draft: _Draft, vendor: Header, table: SpecimTable, notes: 
     entry = vendor.get("wavelength units")
     if entry is not None:
         value = entry.value_raw.strip(" \t")
-        synonym = table.unit_synonyms.get(value.lower())
-        if value.lower() not in _UNITS and synonym is not None:
-            draft.set("wavelength units", synonym)
-            notes.append(f"wavelength units {value!r} written as {synonym!r}")
+        unit = envi_wavelength_unit(value)
+        if unit is not None and unit.lower() != value.lower():  # a synonym, not ENVI's spelling in another case
+            draft.set("wavelength units", unit)
+            notes.append(f"wavelength units {value!r} written as {unit!r}")
         return
     unit = infer_wavelength_units(vendor, table)
     if unit is None:

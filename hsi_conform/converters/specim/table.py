@@ -53,7 +53,6 @@ class SpecimTable:
     invalid_time_rename: str
     dates: tuple[TimeForm, ...]
     times: tuple[TimeForm, ...]
-    unit_synonyms: dict[str, str]
     unit_rules: tuple[UnitRule, ...]
     unit_comment: str
     reference_data_type: int
@@ -109,7 +108,6 @@ def specim_table() -> SpecimTable:
         invalid_time_rename=str(when["invalid_rename"]),
         dates=_forms(when["dates"]),
         times=_forms(when["times"]),
-        unit_synonyms={str(k).lower(): str(v) for k, v in units["synonyms"].items()},
         unit_rules=tuple(UnitRule(float(r["min_above"]), float(r["max_below"]), str(r["unit"]))
                          for r in units["infer"]),
         unit_comment=str(units["marker"]["comment"]),

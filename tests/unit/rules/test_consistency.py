@@ -74,6 +74,13 @@ def test_truncated_and_trailing_sizes_are_located(tmp_path: Path) -> None:
     assert only(long, "XRF002").location.offset == len(members["data.envi"])
 
 
+def test_one_trailing_byte_is_called_one_byte_after_the_cube(tmp_path: Path) -> None:
+    members = sample_members()
+    one = run(tmp_path, members | {"data.envi": members["data.envi"] + b"\0"})
+    # issue 12 item 8: the message must say what the file has, not leave the user to subtract two sizes
+    assert "1 byte after the cube" in only(one, "XRF002").message
+
+
 def test_size_arithmetic_does_not_overflow(tmp_path: Path) -> None:
     members = edit(sample_members(), "data.hdr", "samples = 12", f"samples = {2**21}")
     members = edit(members, "data.hdr", "lines = 16", f"lines = {2**21}")

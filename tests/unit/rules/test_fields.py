@@ -114,6 +114,8 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[tuple[str | None, str
     ("FLD024", {"data.hdr": edit(add=("classification file = ../classes.envi",))}, []),
     ("FLD025", {"data.hdr": edit(set={"sensor type": "sensor type = Metadata/sample-camera.txt"})}, []),
     ("FLD025", {"Metadata/sample-camera.txt": None}, [("data.hdr", "sensor type", None)]),
+    ("FLD025", {"data.hdr": edit(set={"sensor type": "sensor type = Unknown"})}, []),  # names no sensor
+    ("FLD025", {"data.hdr": edit(set={"sensor type": "sensor type = UNKNOWN"})}, []),
 ]
 
 
