@@ -46,9 +46,9 @@ def write_outputs(dataset: Dataset, folder: Path) -> Outputs:
     """Convert the dataset to ``.hsi`` and from there to HDF5, TIFF and ENVI in ``folder``; failures give None."""
     from hsi_conform.converters import convert
 
-    def attempt(source: Path, dest: Path, **options: bool) -> Path | None:
+    def attempt(source: Path, dest: Path, *, allow_nonconformant: bool = False) -> Path | None:
         try:
-            return convert(source, dest, **options)
+            return convert(source, dest, allow_nonconformant=allow_nonconformant)
         except Exception:  # a refused or failed conversion is a result here, not an error
             return None
 
