@@ -82,7 +82,7 @@ class Hdf5Converter(ConverterBase):
     """HDF5 file in the HSI-HDF5 mapping (GDAL sees the bands, xarray the wavelengths)."""
 
     name: ClassVar[str] = "hdf5"
-    description: ClassVar[str] = "HDF5 (band, line, sample) with dimension scales; lossless (spec/hdf5-mapping.md)"
+    description: ClassVar[str] = "HDF5 (band, y, x) with CF-1.10 views; lossless (spec/hdf5-mapping.md)"
     requires: ClassVar[tuple[str, ...]] = ("h5py",)
     extra: ClassVar[str | None] = "hdf5"
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
