@@ -143,7 +143,8 @@ def test_other_wkt_is_kept_verbatim_with_its_authority() -> None:
     with_authority = ESRI_NAD27_UTM[:-1] + ',AUTHORITY["EPSG","26711"]]'
     assert wkt_crs(with_authority) == crs.__class__(wkt=with_authority, epsg=26711, name="NAD_1927_UTM_Zone_11N")
     odd_datum = ESRI_WGS84.replace("6378137.0", "6378136.0")
-    assert wkt_crs(odd_datum) is not None and wkt_crs(odd_datum).epsg is None  # type: ignore[union-attr]
+    odd = wkt_crs(odd_datum)
+    assert odd is not None and odd.epsg is None
 
 
 @pytest.mark.parametrize("text", ['GEOGCRS["WGS 84"]', 'GEOGCS["x"', 'GEOGCS["x"] trailing', "EPSG:4326",
