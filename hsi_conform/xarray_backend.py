@@ -20,10 +20,10 @@ import numpy as np
 
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.converters.base import mapping_table
+from hsi_conform.converters.cf import cf_georeferencing, fill_value
 from hsi_conform.errors import ContainerError, ConverterUnavailableError, FieldValueError, HsiConformError
 from hsi_conform.fields import BY_KEY, Interleave, wavelength_udunits
 from hsi_conform.header import Entry, Header
-from hsi_conform.header.mapinfo import MapInfo, parse_map_info
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
@@ -231,7 +231,7 @@ def _variable(source: _Source, member: str, header: Header, layout: CubeLayout, 
               coords: Mapping[str, xr.Variable]) -> xr.Variable:
     backend = HsiBackendArray(source, member, layout)
     attrs: dict[str, Any] = {"source_member": member}
-    fill = _fill_value(header, backend.dtype)
+    fill = fill_value(header, backend.dtype)
     if fill is not None:
         attrs["_FillValue"] = fill
     if _NAMES["grid_mapping"] in coords and {TABLE["dims"]["lines"], TABLE["dims"]["samples"]} <= set(dims):
@@ -298,24 +298,6 @@ def _masked(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _fill_value(header: Header, dtype: np.dtype[Any]) -> Any:
-    """Return ``data ignore value`` in the array's dtype; None when absent or when no value of the dtype is it."""
-    try:
-        value = header.value("data ignore value")
-    except FieldValueError:
-        return None
-    if value is None:
-        return None
-    if dtype.kind == "f":
-        # The nearest value of the array's precision (what the header's writer meant), as a plain Python number.
-        cast = dtype.type(value)
-        return cast.item() if np.isfinite(cast) == np.isfinite(value) else None
-    if dtype.kind in "ui" and float(value).is_integer():
-        info = np.iinfo(dtype)
-        return int(value) if info.min <= value <= info.max else None
-    return None
-
-
 # -- coordinates ---------------------------------------------------------------------------------------------------
 
 
@@ -347,43 +329,16 @@ def _wavelength_units(header: Header) -> str | None:
 
 
 def _map_coordinates(header: Header, layout: CubeLayout) -> dict[str, xr.Variable]:
-    """x/y pixel centres from ``map info`` and the grid-mapping variable (spec/xarray-mapping.md#georeferencing)."""
-    info = _map_info(header)
-    wkt = header.value("coordinate system string")
-    if info is None and not wkt:
+    """x/y pixel centres and the grid-mapping variable (spec/georeferencing.md#cf, shared with the HDF5 export)."""
+    geo = cf_georeferencing(header, layout.lines, layout.samples)
+    if geo is None:
         return {}
-    grid: dict[str, Any] = {}
-    if wkt:
-        grid |= {"crs_wkt": wkt, "spatial_ref": wkt}
     coords: dict[str, xr.Variable] = {}
-    if info is not None and info.geotransform is not None:
-        grid["GeoTransform"] = " ".join(repr(v) for v in info.geotransform)
-        xs, ys = info.x_centres(layout.samples), info.y_centres(layout.lines)
-        x_attrs, y_attrs = _axis_attrs(info)
-        coords[TABLE["dims"]["samples"]] = xr.Variable(TABLE["dims"]["samples"], xs, x_attrs)
-        coords[TABLE["dims"]["lines"]] = xr.Variable(TABLE["dims"]["lines"], ys, y_attrs)
-    coords[_NAMES["grid_mapping"]] = xr.Variable((), np.int32(0), grid)
+    if geo.x is not None and geo.y is not None:
+        coords[TABLE["dims"]["samples"]] = xr.Variable(TABLE["dims"]["samples"], geo.x, geo.x_attrs)
+        coords[TABLE["dims"]["lines"]] = xr.Variable(TABLE["dims"]["lines"], geo.y, geo.y_attrs)
+    coords[_NAMES["grid_mapping"]] = xr.Variable((), np.int32(0), geo.grid_mapping)
     return coords
-
-
-def _map_info(header: Header) -> MapInfo | None:
-    try:
-        items = header.value("map info")
-        return None if items is None else parse_map_info(items)
-    except FieldValueError:
-        return None  # kept verbatim in the attrs; no coordinates are better than wrong ones
-
-
-def _axis_attrs(info: MapInfo) -> tuple[dict[str, str], dict[str, str]]:
-    if info.projection.lower().startswith("geographic"):
-        return ({"standard_name": "longitude", "units": "degrees_east", "axis": "X"},
-                {"standard_name": "latitude", "units": "degrees_north", "axis": "Y"})
-    x = {"standard_name": "projection_x_coordinate", "long_name": "x coordinate of pixel centre", "axis": "X"}
-    y = {"standard_name": "projection_y_coordinate", "long_name": "y coordinate of pixel centre", "axis": "Y"}
-    units = TABLE["map_units"].get((info.units or "").strip().lower())
-    if units:
-        x["units"] = y["units"] = units
-    return x, y
 
 
 # -- attributes ---------------------------------------------------------------------------------------------------

@@ -36,14 +36,19 @@ wavelengths where the reader has a place for them; **wrong: …** names the firs
   `bands.centers`, `bands.bandwidths`.
 - **GDAL (.hsi)**: the ENVI driver on `/vsizip/{{scene.hsi}}/data.envi` (the braces are needed: GDAL does not know
   `.hsi` as a ZIP extension); wavelengths from the band metadata.
-- **GDAL (TIFF)** / **GDAL (HDF5)**: the GeoTIFF export, and the HDF5 export (the file, or its subdataset with the
-  cube's shape).
+- **GDAL (TIFF)** / **GDAL (HDF5)**: the GeoTIFF export; the HDF5 export: pixels through the HDF5 driver (the file,
+  or its subdataset with the cube's shape), CRS and geotransform through the netCDF driver on the same variable
+  (`NETCDF:"scene.h5":/envi/data/cube`), since GDAL's HDF5 driver reads no CF georeferencing.
 - **rioxarray (TIFF)** / **rioxarray (HDF5)**: rioxarray {rioxarray}: `open_rasterio` on the TIFF; `.rio.crs` and
   `.rio.transform()` of the cube xarray finds in the HDF5 file.
 - **xarray (HDF5)**: xarray {xarray}: `xr.open_dataset(path)` (default engine) must open the file; the cube is
   looked up in the root group, then in `xr.open_datatree(path)`; wavelength coordinate, x/y at pixel centres.
 - **netCDF4 (HDF5)**: netCDF4 {netcdf4}: the cube variable, its group's `wavelength` variable, its CF grid mapping
   (`crs_wkt` or `spatial_ref`).
+
+The netCDF4 library reads HDF5 complex numbers (`gdal-cfloat32`) as structured arrays of `r` and `i` unless it is
+told `auto_complex=True` (`xr.open_dataset(path, auto_complex=True)`), which the xarray, rioxarray and netCDF4
+columns do not pass; `engine="h5netcdf"` reads them as complex numbers.
 
 """
 

@@ -1,7 +1,8 @@
 """The ``hdf5`` converter: the container as an HDF5 file readable by GDAL, xarray and h5py (spec/hdf5-mapping.md).
 
-Every ENVI pair becomes a group holding the verbatim header text and the array as ``(band, line, sample)`` with
-dimension scales; every other member is a ``uint8`` dataset under a group that mirrors its container path. The
+Every ENVI pair becomes a group holding the verbatim header text and the array as ``(band, y, x)`` with CF-1.10
+views beside it (:mod:`~hsi_conform.converters.hdf5_cf`: dimension scales, wavelengths, map coordinates, the grid
+mapping); every other member is a ``uint8`` dataset under a group that mirrors its container path. The
 reverse read restores every member byte for byte (the cube in its original interleave and byte order) and checks
 the stored SHA-256 of each. Writes stream in blocks through one page-aligned buffer, so anonymous memory stays
 bounded whatever the cube size. h5py cannot recover from a write that fails inside HDF5 (a full disk crashes the
@@ -32,7 +33,6 @@ from hsi_conform.converters._stream import (
     HashThread,
     Scratch,
     aligned_empty,
-    band_values,
     block_shape,
     iter_blocks,
     member_layout,
@@ -54,7 +54,9 @@ from hsi_conform.converters.base import (
     payload_size,
     resolve_options,
 )
+from hsi_conform.converters.cf import CONVENTIONS
 from hsi_conform.converters.guard import guard_write
+from hsi_conform.converters.hdf5_cf import write_views
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
@@ -84,7 +86,7 @@ class Hdf5Converter(ConverterBase):
     """HDF5 file in the HSI-HDF5 mapping (GDAL sees the bands, xarray the wavelengths)."""
 
     name: ClassVar[str] = "hdf5"
-    description: ClassVar[str] = "HDF5 (band, line, sample) with dimension scales; lossless (spec/hdf5-mapping.md)"
+    description: ClassVar[str] = "HDF5 (band, y, x) with CF-1.10 views; lossless (spec/hdf5-mapping.md)"
     requires: ClassVar[tuple[str, ...]] = ("h5py",)
     extra: ClassVar[str | None] = "hdf5"
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
@@ -260,12 +262,12 @@ def cube_chunks(shape: tuple[int, ...], itemsize: int, opts: WriteOptions) -> tu
 def write_file(h5py: Any, h5: Any, dataset: HsiDataset, opts: WriteOptions) -> None:
     """Write every part of the dataset into an open, empty HDF5 file."""
     h5.attrs[TABLE["root_attrs"]["mapping"]] = TABLE["format"]["mapping"]
+    h5.attrs[TABLE["root_attrs"]["conventions"]] = CONVENTIONS
     h5.attrs[TABLE["root_attrs"]["order"]] = np.array(dataset.member_names(), dtype=h5py.string_dtype())
     for base, header, array, raw in envi_pairs(dataset):
         write_envi_group(h5py, h5.require_group(f"{_P['envi']}/{base}"), base, header, array, raw, opts)
     for name, payload in dataset.members.items():
         write_member(h5, name, payload, opts.checksum)
-    h5[_P["cube_link"]] = h5[f"{_P['envi']}/{_P['root_cube']}/{_D['cube']}"]
 
 
 def envi_pairs(dataset: HsiDataset) -> Iterator[tuple[str, Header, np.ndarray[Any, Any], Payload | None]]:
@@ -294,7 +296,7 @@ def write_envi_group(h5py: Any, group: Any, base: str, header: Header, array: np
         cube = write_cube(group, array, layout.interleave, opts)
     else:
         cube = group.create_dataset(_D["cube"], shape=(0, 0, 0), dtype=np.uint8)
-    attach_scales(h5py, group, cube, header)
+    write_views(h5py, group, cube, header)
     _cube_attrs(cube, base, header, layout, digest.hexdigest())
 
 
@@ -341,36 +343,6 @@ def chunk_shape(shape: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
         return depth, min(lines, rows), samples
     side = max(1, math.isqrt(max(1, elements // depth)))
     return depth, min(lines, side), min(samples, side)
-
-
-def attach_scales(h5py: Any, group: Any, cube: Any, header: Header) -> None:
-    """Create the dimension scales (wavelength or band; line; sample) and the per-band coordinates."""
-    bands, lines, samples = cube.shape
-    fields = TABLE["header_fields"]
-    waves = band_values(header, fields["wavelength"], bands, float)
-    if waves is not None:
-        first = group.create_dataset(_D["wavelength"], data=np.asarray(waves, dtype=np.float64))
-        units = safe_value(header, fields["wavelength_units"])
-        if units is not None:
-            first.attrs["units"] = str(units)
-        first.make_scale(_D["wavelength"])
-    else:
-        first = _index_scale(group, _D["band"], bands, start=1)
-    scales = [first, _index_scale(group, _D["line"], lines), _index_scale(group, _D["sample"], samples)]
-    if cube.size or cube.shape == (0, 0, 0):
-        for axis, scale in enumerate(scales):
-            cube.dims[axis].attach_scale(scale)
-    coords = []
-    fwhm = band_values(header, fields["fwhm"], bands, float)
-    if fwhm is not None:
-        coords.append(group.create_dataset(_D["fwhm"], data=np.asarray(fwhm, dtype=np.float64)))
-    names = band_values(header, fields["band_names"], bands, str)
-    if names is not None:
-        coords.append(group.create_dataset(_D["band_names"], data=np.array(names, dtype=h5py.string_dtype())))
-    for ds in coords:
-        ds.dims[0].attach_scale(first)
-    if coords:
-        cube.attrs[_A["coordinates"]] = " ".join(ds.name.rsplit("/", 1)[-1] for ds in coords)
 
 
 def write_member(h5: Any, name: str, payload: Payload, checksum: bool) -> None:
@@ -424,17 +396,8 @@ def _cube_attrs(cube: Any, base: str, header: Header, layout: CubeLayout, sha256
     file_type = safe_value(header, TABLE["header_fields"]["file_type"])
     if file_type is not None:
         cube.attrs[_A["file_type"]] = str(file_type)
-    ignore = safe_value(header, TABLE["header_fields"]["data_ignore_value"])
-    if isinstance(ignore, int | float):
-        cube.attrs[_A["ignore"]] = float(ignore)
     if sha256 is not None:
         cube.attrs[_A["sha256"]] = sha256
-
-
-def _index_scale(group: Any, name: str, n: int, start: int = 0) -> Any:
-    ds = group.create_dataset(name, data=np.arange(start, start + n, dtype=np.int32))
-    ds.make_scale(name)
-    return ds
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -56,7 +56,9 @@ from hsi_conform.converters.base import (
     payload_chunks,
     resolve_options,
 )
+from hsi_conform.converters.geotiff import geotiff_tags
 from hsi_conform.converters.guard import guard_write
+from hsi_conform.converters.imagej import imagej_view
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
@@ -256,7 +258,7 @@ def _extratags(header: Header, layout: CubeLayout, bands: int) -> list[tuple[int
     nodata = safe_value(header, TABLE["header_fields"]["data_ignore_value"])
     if isinstance(nodata, int | float):
         tags.append((_T["gdal_nodata"], types["ascii"], 0, repr(nodata), True))
-    return tags
+    return tags + geotiff_tags(header)
 
 
 def gdal_metadata(header: Header, layout: CubeLayout, bands: int) -> str:
@@ -275,6 +277,10 @@ def gdal_metadata(header: Header, layout: CubeLayout, bands: int) -> str:
         items.append((_ITEMS["envi_header"], text, None, _G["domain"]))
     if units is not None:
         items.append((_ITEMS["wavelength_units"], str(units), None, None))
+    for key, name in _G["fields"].items():  # kept as written in the header (a list keeps its braces)
+        entry = header.get(key)
+        if entry is not None:
+            items.append((name, entry.value_raw.strip(), None, None))
     factor = _G["micrometres_per_unit"].get(str(units).lower()) if units is not None else None
     for b in range(bands):
         if names is not None or waves is not None:
@@ -464,16 +470,12 @@ def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     if lost and not opts["lossy"]:
         raise ConfigError("the imagej profile cannot carry: " + "; ".join(lost) + " (pass lossy=True to drop them)")
     view = dataset.cube.transpose(TO_BSQ[layout.interleave])
-    text = dataset.header.to_text()
-    waves = band_values(dataset.header, TABLE["header_fields"]["wavelength"], layout.bands, float)
-    units = safe_value(dataset.header, TABLE["header_fields"]["wavelength_units"]) or ""
-    labels = [TABLE["imagej"]["label_format"].format(wavelength=w, units=units).strip() for w in waves or []]
-    metadata: dict[str, Any] = {"axes": TABLE["imagej"]["axes"], "Info": text}
-    if labels:
-        metadata["Labels"] = labels
+    shown = imagej_view(dataset.header, layout.bands)
     _tifffile().imwrite(tmp, band_strips(view, layout.lines, _G["block_bytes"]), shape=view.shape,
                         dtype=view.dtype, byteorder=">" if layout.byte_order else "<", imagej=True,
-                        metadata=metadata)
+                        metadata=shown.metadata, resolution=shown.resolution)
+    if shown.note:
+        dataset.notes.append(shown.note)
 
 
 def imagej_losses(dataset: HsiDataset, layout: CubeLayout) -> list[str]:

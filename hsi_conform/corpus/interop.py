@@ -115,7 +115,8 @@ def _rasterio() -> Any:
     return importlib.import_module("rasterio")
 
 
-def _gdal_cell(path: str, dataset: Dataset, ref: Reference, *, wavelengths: bool, driver: str | None) -> str:
+def _gdal_cell(path: str, dataset: Dataset, ref: Reference, *, wavelengths: bool, driver: str | None,
+               georeferencing: bool = True) -> str:
     # The driver is named where the format is known: GDAL would otherwise let a foreign file that landed in
     # data.envi (an ERDAS .img taken for the data) be read by its own driver and hide the wrong pairing.
     with _rasterio().open(path, driver=driver) as src:
@@ -123,7 +124,7 @@ def _gdal_cell(path: str, dataset: Dataset, ref: Reference, *, wavelengths: bool
         tags = [src.tags(band).get("wavelength") for band in range(1, src.count + 1)]
     return _first_problem(
         lambda: check_pixels(pixels, ref),
-        lambda: check_georeferencing(crs, transform, ref) if dataset.georeferenced else OK,
+        lambda: check_georeferencing(crs, transform, ref) if dataset.georeferenced and georeferencing else OK,
         lambda: check_wavelengths(None if None in tags else tags, ref) if wavelengths else OK)
 
 
@@ -141,16 +142,43 @@ def gdal_tiff(dataset: Dataset, ref: Reference, out: Outputs) -> str:
 
 
 def gdal_hdf5(dataset: Dataset, ref: Reference, out: Outputs) -> str:
-    """GDAL on the HDF5 export: the file itself, or the first subdataset with the cube's shape."""
+    """GDAL on the HDF5 export: pixels through the HDF5 driver, georeferencing through the netCDF driver.
+
+    The HDF5 driver opens the file itself (or its subdataset with the cube's shape) but reads no CF
+    georeferencing; GDAL's netCDF driver reads the same cube variable (``NETCDF:"x.h5":/envi/data/cube``) with its
+    CRS and transform, so a georeferenced dataset is checked there too.
+    """
     assert out.hdf5 is not None
     path = os.fspath(out.hdf5)
     with _rasterio().open(path) as src:
         candidates = [path] if src.count else list(src.subdatasets)
     for name in candidates:
         with _rasterio().open(name) as src:
-            if (src.count, src.height, src.width) == ref.shape:
-                return _gdal_cell(name, dataset, ref, wavelengths=False, driver=None)
+            if (src.count, src.height, src.width) != ref.shape:
+                continue
+        pixels = _gdal_cell(name, dataset, ref, wavelengths=False, driver=None, georeferencing=False)
+        if pixels != OK or not dataset.georeferenced:
+            return pixels
+        variable = _hdf5_variable(name) if name != path else _only_variable(out.hdf5, ref.shape)
+        if variable is None:
+            return "wrong: no cube"
+        return _gdal_cell(f'NETCDF:"{path}":{variable}', dataset, ref, wavelengths=False, driver="netCDF")
     return "wrong: no cube"
+
+
+def _hdf5_variable(subdataset: str) -> str | None:
+    """Return the variable of a GDAL HDF5 subdataset (``HDF5:"x.h5"://envi/data/cube`` -> ``/envi/data/cube``)."""
+    _, sep, tail = subdataset.rpartition('":/')
+    return "/" + tail.lstrip("/") if sep else None
+
+
+def _only_variable(path: Path, shape: tuple[int, ...]) -> str | None:
+    """Return the HDF5 path of the one dataset with the cube's shape (GDAL opened the file as that raster)."""
+    h5py = importlib.import_module("h5py")
+    found: list[str] = []
+    with h5py.File(path, "r") as h5:
+        h5.visititems(lambda name, obj: found.append("/" + name) if getattr(obj, "shape", None) == shape else None)
+    return found[0] if len(found) == 1 else None
 
 
 def spy_hsi(dataset: Dataset, ref: Reference, out: Outputs) -> str:

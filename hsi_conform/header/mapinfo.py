@@ -12,6 +12,7 @@ The field stays verbatim in the header (spec/fields.md#map-info); this module on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,9 +52,24 @@ class MapInfo:
     def geotransform(self) -> tuple[float, float, float, float, float, float] | None:
         """GDAL's six-number affine transform of a north-up image; None when the grid is rotated."""
         if self.rotation % 360:
-            return None  # GDAL versions disagree on the origin of rotated grids: no transform beats a wrong one
+            return None  # rows and columns do not follow the map axes: there are no x and y axes
         (xr, yr), (east, north), (dx, dy) = self.reference_pixel, self.tie_point, self.pixel_size
         return (east - (xr - 1) * dx, dx, 0.0, north + (yr - 1) * dy, 0.0, -dy)
+
+    @property
+    def transform(self) -> tuple[float, float, float, float, float, float]:
+        """The affine transform GDAL's ENVI driver computes, rotation included (spec/georeferencing.md#transform).
+
+        GDAL turns the grid by ``-rotation`` degrees about the tie point and shifts the origin by the reference
+        pixel along the unrotated axes; a rotation of exactly 180 degrees gives an upside-down grid
+        (``y size`` positive). Equal to :attr:`geotransform` when the grid is not rotated.
+        """
+        (xr, yr), (east, north), (dx, dy) = self.reference_pixel, self.tie_point, self.pixel_size
+        if abs(self.rotation) == 180:
+            return (east - (xr - 1) * dx, dx, 0.0, north + (yr - 1) * dy, 0.0, dy)
+        turn = math.radians(-self.rotation)
+        cos, sin = math.cos(turn), math.sin(turn)
+        return (east - (xr - 1) * dx, cos * dx, -sin * dx, north + (yr - 1) * dy, -sin * dy, -cos * dy)
 
     def x_centres(self, samples: int) -> np.ndarray[tuple[int], np.dtype[np.float64]] | None:
         """Map x of the centre of each column; None when the grid is rotated."""

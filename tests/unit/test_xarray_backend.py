@@ -32,6 +32,8 @@ UTM_WKT = ('PROJCS["WGS 84 / UTM zone 32N",GEOGCS["WGS 84",DATUM["WGS_1984",SPHE
            '298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
            'PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",9],PARAMETER["scale_factor",0.9996],'
            'PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]]')
+GEO_WKT = ('GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
+           'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]')
 MAP_INFO = ["UTM", "1", "1", "500000", "5000000", "2", "3", "32", "North", "WGS-84", "units=Meters"]
 DIMS = {Interleave.BSQ: ("band", "y", "x"), Interleave.BIL: ("y", "band", "x"), Interleave.BIP: ("y", "x", "band")}
 
@@ -397,16 +399,29 @@ def test_gdal_puts_the_pixels_where_the_coordinates_say(tmp_path: Path) -> None:
 
 def test_geographic_coordinates_are_longitude_and_latitude(tmp_path: Path) -> None:
     geographic = ["Geographic Lat/Lon", "1", "1", "9.5", "47.25", "0.001", "0.001", "WGS-84", "units=Degrees"]
-    with xr.open_dataset(geo_container(tmp_path / "g.hsi", **{"map info": geographic}), engine="hsi") as ds:
+    path = geo_container(tmp_path / "g.hsi", **{"map info": geographic, "coordinate system string": GEO_WKT})
+    with xr.open_dataset(path, engine="hsi") as ds:
         assert ds.x.attrs["standard_name"] == "longitude" and ds.y.attrs["units"] == "degrees_north"
+        assert ds.spatial_ref.attrs["grid_mapping_name"] == "latitude_longitude"
 
 
-@pytest.mark.parametrize("map_info", [[*MAP_INFO[:7], "rotation=15"], ["UTM", "1", "1", "a", "b", "1", "1"]])
-def test_a_rotated_or_unreadable_map_info_gives_no_coordinates(tmp_path: Path, map_info: list[str]) -> None:
-    with xr.open_dataset(geo_container(tmp_path / "g.hsi", **{"map info": map_info}), engine="hsi") as ds:
+def test_a_rotated_grid_has_gdals_transform_and_no_coordinates(tmp_path: Path) -> None:
+    rotated = [*MAP_INFO[:7], "rotation=15"]
+    with xr.open_dataset(geo_container(tmp_path / "g.hsi", **{"map info": rotated}), engine="hsi") as ds:
+        assert "x" not in ds.coords and "y" not in ds.coords
+        gt = [float(v) for v in ds.spatial_ref.attrs["GeoTransform"].split()]
+        turn = np.radians(-15)
+        assert gt == pytest.approx([500000, 2 * np.cos(turn), -2 * np.sin(turn), 5000000, -3 * np.sin(turn),
+                                    -3 * np.cos(turn)])
+        assert ds.spatial_ref.attrs["crs_wkt"] == UTM_WKT and ds.attrs["map info"] == rotated
+
+
+def test_an_unreadable_map_info_gives_no_coordinates(tmp_path: Path) -> None:
+    unreadable = ["UTM", "1", "1", "a", "b", "1", "1"]
+    with xr.open_dataset(geo_container(tmp_path / "g.hsi", **{"map info": unreadable}), engine="hsi") as ds:
         assert "x" not in ds.coords and "y" not in ds.coords
         assert "GeoTransform" not in ds.spatial_ref.attrs and ds.spatial_ref.attrs["crs_wkt"] == UTM_WKT
-        assert ds.attrs["map info"] == map_info
+        assert ds.attrs["map info"] == unreadable
 
 
 def test_no_georeferencing_no_grid_mapping(opened: Any) -> None:

@@ -73,7 +73,7 @@ def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interl
     back = roundtrip(src, tmp_path, compression="gzip")
     assert member_digests(back) == member_digests(src)
     with h5py.File(tmp_path / "x.h5") as f:
-        stored = f["hsi_cube"]
+        stored = f["envi/data/cube"]
         assert stored.shape == (4, 5, 3)
         assert stored.dtype.byteorder in ("|", order, "=" if order == "<" else "")
         assert stored.attrs["envi_interleave"] == interleave
@@ -126,7 +126,7 @@ def test_gdal_opens_every_band(tmp_path: Path) -> None:
     convert(src, tmp_path / "x.h5")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with rasterio.open(f'HDF5:"{tmp_path / "x.h5"}"://hsi_cube') as ds, hsi_conform.open(src) as c:
+        with rasterio.open(f'HDF5:"{tmp_path / "x.h5"}"://envi/data/cube') as ds, hsi_conform.open(src) as c:
             assert ds.count == c.header.value("bands")
             np.testing.assert_array_equal(ds.read(), c.bsq())
 
@@ -138,7 +138,7 @@ def test_xarray_sees_wavelength_coordinate(tmp_path: Path) -> None:
     convert(src, tmp_path / "x.h5")
     with xr.open_dataset(tmp_path / "x.h5", group="envi/data", engine="h5netcdf", phony_dims="sort") as ds, \
             hsi_conform.open(src) as c:
-        assert ds["cube"].dims == ("wavelength", "line", "sample")
+        assert ds["cube"].dims == ("wavelength", "y", "x")
         np.testing.assert_array_equal(ds["wavelength"].values, c.header.value("wavelength"))
         assert ds["wavelength"].attrs["units"] == "nm"
         assert "fwhm" in ds["cube"].coords
@@ -228,4 +228,103 @@ def test_anonymous_memory_is_bounded(tmp_path: Path) -> None:
                          text=True, check=True)
     assert int(out.stdout.strip()) <= 128 << 20
     with h5py.File(tmp_path / "out.hdf5") as f:
-        assert f["hsi_cube"].shape == (128, 1024, 1024)
+        assert f["envi/data/cube"].shape == (128, 1024, 1024)
+
+
+# -- CF-1.10 views: every reader opens every file, georeferenced as GDAL reads the source ----------------------------
+
+GEO_FIELDS = {"wavelength units": "Nanometers", "wavelength": [400.0, 500.5, 600.0, 700.25],
+              "fwhm": [10.0, 10.0, 12.0, 12.0], "data ignore value": 7, "reflectance scale factor": 10000,
+              "default bands": [3, 2, 1], "acquisition time": "2024-05-01T10:00:00Z",
+              "map info": ["UTM", "1", "1", "440720", "3751320", "60", "30", "11", "North", "WGS-84",
+                           "units=Meters"]}
+
+
+def geo_h5(tmp_path: Path, **fields: Any) -> tuple[Path, Path]:
+    data = np.arange(4 * 5 * 3, dtype=">u2").reshape(5, 4, 3)  # bil, big-endian
+    src = hsi_conform.write_container(tmp_path / "g.hsi", data, interleave="bil", fields=GEO_FIELDS | fields)
+    return src, convert(src, tmp_path / "g.h5")
+
+
+def test_there_is_no_root_link_and_every_engine_opens_the_file(tmp_path: Path) -> None:
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("netCDF4")
+    pytest.importorskip("h5netcdf")
+    src, h5 = geo_h5(tmp_path)
+    with h5py.File(h5) as f:
+        assert list(f) == ["envi"] and f.attrs["Conventions"] == "CF-1.10"  # no /hsi_cube link
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # h5netcdf: the member datasets have no dimension scales (phony dims)
+        for engine in ("netcdf4", "h5netcdf"):
+            with xr.open_dataset(h5, engine=engine) as root:
+                assert root.attrs["Conventions"] == "CF-1.10"
+            with xr.open_datatree(h5, engine=engine) as tree, hsi_conform.open(src) as c:
+                cube = tree["envi/data"]["cube"]
+                assert cube.dims == ("wavelength", "y", "x")
+                np.testing.assert_array_equal(cube.values, np.where(c.bsq() == 7, np.nan, c.bsq()))
+    assert member_digests(convert(h5, tmp_path / "back.hsi")) == member_digests(src)
+
+
+def test_cf_attributes_carry_units_fill_value_and_fields(tmp_path: Path) -> None:
+    _, h5 = geo_h5(tmp_path)
+    with h5py.File(h5) as f:
+        group = f["envi/data"]
+        cube = group["cube"]
+        fill = cube.attrs["_FillValue"]
+        assert fill == 7 and fill.dtype == cube.dtype.newbyteorder("=")  # the cube's type (h5py reads it native)
+        assert cube.attrs["grid_mapping"] == "spatial_ref"
+        assert cube.attrs["coordinates"].split() == ["fwhm", "spatial_ref"]
+        assert cube.attrs["reflectance_scale_factor"] == 10000
+        assert list(cube.attrs["default_bands"]) == [3, 2, 1]
+        assert cube.attrs["acquisition_time"] == "2024-05-01T10:00:00Z"
+        assert "data_ignore_value" not in cube.attrs
+        assert group["wavelength"].attrs["units"] == group["fwhm"].attrs["units"] == "nm"
+        assert group["x"].attrs["units"] == "m" and group["y"].attrs["standard_name"] == "projection_y_coordinate"
+        np.testing.assert_array_equal(group["x"][()], 440720 + 60 * (np.arange(3) + 0.5))
+        np.testing.assert_array_equal(group["y"][()], 3751320 - 30 * (np.arange(5) + 0.5))
+        mapping = group["spatial_ref"].attrs
+        assert mapping["grid_mapping_name"] == "transverse_mercator"
+        assert mapping["longitude_of_central_meridian"] == -117 and mapping["false_easting"] == 500000
+        assert mapping["crs_wkt"] == mapping["spatial_ref"] and 'AUTHORITY["EPSG","32611"]' in mapping["crs_wkt"]
+        assert [float(v) for v in mapping["GeoTransform"].split()] == [440720, 60, -0.0, 3751320, -0.0, -30]
+
+
+def test_without_georeferencing_y_and_x_are_dimensions_without_values(tmp_path: Path) -> None:
+    xr = pytest.importorskip("xarray")
+    src = write_sample_container(tmp_path / "s.hsi")
+    h5 = convert(src, tmp_path / "x.h5")
+    with h5py.File(h5) as f:
+        assert "spatial_ref" not in f["envi/data"] and "grid_mapping" not in f["envi/data/cube"].attrs
+        assert f["envi/data/y"].attrs["NAME"].startswith(b"This is a netCDF dimension but not a netCDF variable.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # h5netcdf: phony dimensions of the member datasets
+        for engine in ("netcdf4", "h5netcdf"):
+            with xr.open_dataset(h5, engine=engine), xr.open_datatree(h5, engine=engine) as tree:
+                assert "y" not in tree["envi/data"].coords and tree["envi/data"].sizes["y"] == 16
+                assert tree["envi/Reference/white"]["cube"].dims == ("wavelength", "y", "x")
+
+
+def test_readers_see_the_georeferencing_gdal_reads_in_the_container(tmp_path: Path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("rioxarray")
+    src, h5 = geo_h5(tmp_path, **{"map info": ["UTM", "2", "3", "736600.089", "4078126.75", "2.7", "2.7", "12",
+                                               "North", "WGS-84", "units=Meters", "rotation=-66"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(f"/vsizip/{{{src}}}/data.envi") as source:
+            crs, transform = source.crs, source.transform
+        with rasterio.open(f'NETCDF:"{h5}":/envi/data/cube') as cf:
+            assert cf.crs == crs and cf.transform.almost_equals(transform)
+    with xr.open_datatree(h5) as tree:  # rioxarray's accessor on the cube xarray reads
+        cube = tree["envi/data"]["cube"]
+        assert cube.rio.crs == crs and cube.rio.transform().almost_equals(transform)
+
+
+def test_a_complex_cube_opens_with_h5netcdf(tmp_path: Path) -> None:
+    xr = pytest.importorskip("xarray")
+    data = (np.arange(24, dtype="<f4") + 1j).astype("<c8").reshape(2, 3, 4)
+    src = hsi_conform.write_container(tmp_path / "c.hsi", data, interleave="bsq", fields={"wavelength": [1.0, 2.0]})
+    h5 = convert(src, tmp_path / "c.h5")
+    with xr.open_datatree(h5, engine="h5netcdf", phony_dims="sort") as tree:
+        np.testing.assert_array_equal(tree["envi/data"]["cube"].values, data)

@@ -155,3 +155,71 @@ def test_anonymous_memory_is_bounded(tmp_path: Path) -> None:
     assert int(out.stdout.strip()) <= 128 << 20
     with tifffile.TiffFile(tmp_path / "out.tiff") as tif:
         assert tif.pages.first.shaped[0] == 128
+
+
+# -- GeoTIFF (gdal profile) and what the imagej profile shows ----------------------------------------------------------
+
+UTM_WGS84 = ["UTM", "1", "1", "440720", "3751320", "60", "30", "11", "North", "WGS-84", "units=Meters"]
+ESRI_WGS84 = ('GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
+              'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]')
+GEOREFERENCED = {
+    "utm-epsg": {"map info": UTM_WGS84},
+    "geographic-esri-wkt": {"map info": ["Geographic Lat/Lon", "1", "1", "9.5", "47.25", "0.001", "0.001", "WGS-84"],
+                            "coordinate system string": ESRI_WGS84},
+    "albers-user-defined": {"map info": ["Albers", "1", "1", "-936408.178", "2423902.344", "28.5", "28.5"],
+                            "projection info": ["9", "6378206.4", "6356583.8", "23", "-96", "0", "0", "29.5",
+                                                "45.5", "Albers"]},
+    "rotated": {"map info": [*UTM_WGS84[:-1], "rotation=-66"]},
+    "reference-pixel": {"map info": ["UTM", "3.5", "2", *UTM_WGS84[3:]]},
+}
+
+
+def geo_container(path: Path, fields: dict[str, Any]) -> Path:
+    data = np.arange(4 * 5 * 3, dtype="<i2").reshape(4, 5, 3)
+    base = {"wavelength units": "nm", "wavelength": [400.0, 500.0, 600.0, 700.0], "data ignore value": -5,
+            "reflectance scale factor": 10000, "default bands": [3, 2, 1]}
+    return hsi_conform.write_container(path, data, interleave="bsq", fields=base | fields)
+
+
+@pytest.mark.parametrize("fields", list(GEOREFERENCED.values()), ids=list(GEOREFERENCED))
+def test_rasterio_reads_the_tiff_georeferenced_as_the_source(tmp_path: Path, fields: dict[str, Any]) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    src = geo_container(tmp_path / "g.hsi", fields)
+    out = convert(src, tmp_path / "g.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(f"/vsizip/{{{src}}}/data.envi") as source, rasterio.open(out) as tif:
+            assert source.crs is not None and tif.crs == source.crs
+            assert tif.transform.almost_equals(source.transform)
+            assert tif.nodata == -5
+            assert tif.tags()["reflectance_scale_factor"] == "10000"
+            assert tif.tags()["default_bands"] == "{3, 2, 1}"
+    assert member_digests(convert(out, tmp_path / "back.hsi")) == member_digests(src)
+
+
+def test_an_epsg_crs_is_written_as_its_code(tmp_path: Path) -> None:
+    out = convert(geo_container(tmp_path / "g.hsi", {"map info": UTM_WGS84}), tmp_path / "g.tif")
+    with tifffile.TiffFile(out) as tif:
+        geo = tif.geotiff_metadata
+        assert geo["ProjectedCSTypeGeoKey"] == 32611 and geo["ModelPixelScale"] == [60.0, 30.0, 0.0]
+        assert geo["ModelTiepoint"] == [0.0, 0.0, 0.0, 440720.0, 3751320.0, 0.0]
+
+
+def test_no_georeferencing_no_geotiff_tags(tmp_path: Path) -> None:
+    out = convert(write_sample_container(tmp_path / "s.hsi"), tmp_path / "s.tif")
+    with tifffile.TiffFile(out) as tif:
+        assert not ({33550, 33922, 34264, 34735, 34737} & {tag.code for tag in tif.pages.first.tags})
+
+
+def test_imagej_profile_keeps_the_calibration_and_says_what_it_shows_only_as_text(tmp_path: Path) -> None:
+    from hsi_conform.converters import run_conversion
+
+    src = geo_container(tmp_path / "g.hsi", {"map info": UTM_WGS84})
+    done = run_conversion(src, tmp_path / "g.tif", {"profile": "imagej"})
+    with tifffile.TiffFile(done.written) as tif:
+        assert tif.imagej_metadata["unit"] == "meter"
+        assert tif.pages.first.get_resolution() == pytest.approx((1 / 60, 1 / 30))
+    note = next(n for n in done.notes if n.startswith("imagej profile"))
+    for key in ("map info", "data ignore value", "reflectance scale factor", "default bands"):
+        assert key in note
+    assert member_digests(convert(done.written, tmp_path / "back.hsi")) == member_digests(src)

@@ -82,6 +82,35 @@ def test_views_previews_references_and_spectral(tmp_path: Path) -> None:
         assert img.bands.centers == list(c.header.value("wavelength"))
 
 
+def test_spectral_gets_what_spectral_envi_open_gets(tmp_path: Path) -> None:
+    envi = pytest.importorskip("spectral.io.envi")
+    cube = np.arange(3 * 4 * 5, dtype="<u2").reshape(4, 3, 5)
+    fields = {"wavelength units": "Nanometers", "wavelength": [450.0, 550.5, 650.0], "fwhm": [9.5, 10.0, 11.0],
+              "reflectance scale factor": 10000, "bbl": [1, 0, 1], "description": "flight 7, strip 2"}
+    path = write_container(tmp_path / "s.hsi", cube, interleave="bil", fields=fields)
+    with hsi_conform.open(path) as c:
+        mine = to_spectral(c)
+        (tmp_path / "s.hdr").write_bytes(c.read_bytes("data.hdr"))
+        (tmp_path / "s.img").write_bytes(c.read_bytes("data.envi"))
+        theirs = envi.open(str(tmp_path / "s.hdr"), image=str(tmp_path / "s.img"))
+        assert mine.bands.centers == theirs.bands.centers == [450.0, 550.5, 650.0]
+        assert mine.bands.bandwidths == theirs.bands.bandwidths == [9.5, 10.0, 11.0]
+        assert mine.bands.band_unit == theirs.bands.band_unit == "Nanometers"
+        assert mine.bands.band_quantity == "Wavelength"
+        assert mine.scale_factor == theirs.scale_factor == 10000.0
+        assert mine.metadata["bbl"] == theirs.metadata["bbl"] == [1, 0, 1]
+        assert mine.metadata["description"] == theirs.metadata["description"] == "flight 7, strip 2"
+        assert np.array_equal(np.asarray(mine.load()), np.asarray(theirs.load()))  # both divide by the factor
+
+
+def test_spectral_leaves_out_what_does_not_parse(tmp_path: Path) -> None:
+    members = sample_members()
+    members["data.hdr"] += b"fwhm = {a, b}\nbbl = {1, x}\n"
+    with hsi_conform.open(write_members(tmp_path / "s.hsi", members)) as c:
+        image = to_spectral(c)
+        assert image.bands.bandwidths is None and image.metadata["bbl"] == ["1", "x"] and image.scale_factor == 1
+
+
 @pytest.mark.parametrize("il", list(Interleave))
 def test_spectral_reads_every_interleave_and_byte_order(tmp_path: Path, il: Interleave) -> None:
     for order in (0, 1):
