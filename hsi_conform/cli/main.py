@@ -22,6 +22,7 @@ from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report
+from hsi_conform.limits import LIMIT_NAMES, parse_limit_assignment
 from hsi_conform.rules import PROFILES, catalogue
 from hsi_conform.rules.context import Content
 
@@ -47,6 +48,8 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="re-grade a rule: fatal, error, warning or info")
     p.add_argument("--fail-on", default=None, metavar="LEVEL",
                    help="lowest severity that makes a file nonconformant (default error)")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help=f"raise or lower a resource limit ({', '.join(LIMIT_NAMES)}); e.g. max-header-bytes=64MiB")
     p.add_argument("--format", action="append", default=None, dest="formats",
                    choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
@@ -135,7 +138,7 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.validate import CheckOptions, expand_inputs
     from hsi_conform.validate.batch import check_many
-    from hsi_conform.validate.config import load_policy, parse_severity_assignment
+    from hsi_conform.validate.config import load_limits, load_policy, parse_severity_assignment
     from hsi_conform.validate.engine import exit_code
 
     severity = dict(parse_severity_assignment(s) for s in args.severity)
@@ -145,13 +148,17 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
         print(f"hsi-conform: cannot read {error.path}: {error.reason}", file=sys.stderr)
     if not paths:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    options = CheckOptions(content=Content(args.content))
+    limits = dict(parse_limit_assignment(text) for text in args.limit)
+    content = Content(args.content)
     jobs = [(path, load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
                                select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                               fail_on=args.fail_on)) for path in paths]
+                               fail_on=args.fail_on),
+             CheckOptions(content=content, limits=load_limits(path, config=args.config, isolated=args.isolated,
+                                                              limits=limits))) for path in paths]
     if args.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
-    reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
+    reports = check_many(jobs, CheckOptions(content=content), workers=args.jobs,
+                         progress=sys.stderr.isatty() and len(jobs) > 1)
     _emit(args, reports)
     code = exit_code(reports)
     # Part of a directory went unchecked: never report that as a clean pass.

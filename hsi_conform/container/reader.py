@@ -21,6 +21,7 @@ from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
+from hsi_conform.limits import DEFAULT_LIMITS, Limits
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
@@ -34,8 +35,8 @@ from hsi_conform.members import (
     reference_stem,
 )
 
-#: Headers larger than this are not read into memory (real headers stay far below).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Headers larger than this are not read into memory by default (real headers stay far below); see ``Limits``.
+MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,9 +124,11 @@ class Container:
     """
 
     def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool,
-                 structure: ZipStructure | None = None) -> None:
+                 structure: ZipStructure | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.is_zip = is_zip
+        #: The resource limits applied when reading (``max_header_bytes`` for headers).
+        self.limits = limits
         #: The strict reader's view of the archive (None for an expanded folder).
         self.structure = structure
         self._members = members
@@ -187,7 +190,8 @@ class Container:
             ContainerError: missing, compressed, too large, or not an ENVI header.
         """
         try:
-            return parse_header(self.read_bytes(name, limit=MAX_HEADER_BYTES))
+            limit = self.limits.max_header_bytes  # checked on the stored size, before a byte is read
+            return parse_header(self.read_bytes(name, limit=limit), max_bytes=limit)
         except NotAnEnviHeaderError as exc:
             raise ContainerError(name, str(exc)) from exc
 
@@ -287,10 +291,12 @@ class Container:
         return info
 
 
-def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None) -> Container:
+def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> Container:
     """Open a ``.hsi`` file or an expanded container folder read-only.
 
-    ``structure`` reuses a strict read of the same file (the validator has one already).
+    ``structure`` reuses a strict read of the same file (the validator has one already); ``limits`` bound what
+    is read (spec/safety.md#limits).
 
     Raises:
         InputUnreadableError: the path is missing or cannot be read.
@@ -302,11 +308,11 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if stat.S_ISDIR(mode):
-        return Container(p, _folder_members(p), is_zip=False)
+        return Container(p, _folder_members(p), is_zip=False, limits=limits)
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
-        structure = structure or read_zip_structure(p)
+        structure = structure or read_zip_structure(p, limits=limits)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if structure.fatal:
@@ -319,7 +325,7 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return Container(p, members, is_zip=True, structure=structure)
+    return Container(p, members, is_zip=True, structure=structure, limits=limits)
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:

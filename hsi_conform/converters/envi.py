@@ -62,6 +62,7 @@ from hsi_conform.errors import (
 from hsi_conform.finding import Severity
 from hsi_conform.header import Header, canonical_bytes, parse_header
 from hsi_conform.header.diagnostics import BY_CODE
+from hsi_conform.limits import DEFAULT_LIMITS
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
@@ -75,8 +76,8 @@ from hsi_conform.members import (
     reference_stem,
 )
 
-#: Largest header file read (real headers stay far below).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Largest header file read (real headers stay far below): the default ``max_header_bytes`` (spec/safety.md#limits).
+MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
 _REFERENCE_OR_PREVIEW = tuple(reference_stem(which) for which in REFERENCES)
 
 

@@ -26,17 +26,24 @@ _SPEC_OFFSET = r":[0-9]+[+-]?[0-9]{2,3}(?::[0-9]{2})?"
 #: The forms of spec 2.7 (spec/fields.md#acquisition-time): a date, or a date-time with optional decimal
 #: seconds and an optional zone (``Z`` or an offset), or the spec's literal third form.
 DATE = re.compile(rf"{_YMD}(?:{_HMS}(?:(?:\.[0-9]+)?{_ZONE}?|{_SPEC_OFFSET}))?", re.ASCII)
+#: The most digits an integer may have: Python's default ``int()`` limit (``sys.int_info.default_max_str_digits``),
+#: fixed here so that neither the interpreter's setting nor a hostile header decides (spec/header-syntax.md#limits).
+MAX_INT_DIGITS = 4300
 
 
 def parse_int(text: str, *, field: str = "", item: int | None = None) -> int:
     """Parse an ASCII decimal integer (blanks around it allowed).
 
     Raises:
-        FieldValueError: anything else, including ``2.0``, ``1_0``, ``٤`` and the empty string.
+        FieldValueError: anything else, including ``2.0``, ``1_0``, ``٤``, the empty string and integers of more
+            than :data:`MAX_INT_DIGITS` digits.
     """
     t = text.strip(" \t")
     if not INTEGER.fullmatch(t):
         raise FieldValueError(field, item, f"{text!r} is not a decimal integer")
+    digits = len(t) - (t[0] in "+-")
+    if digits > MAX_INT_DIGITS:  # int() would raise ValueError, or with the limit lifted take quadratic time
+        raise FieldValueError(field, item, f"an integer of {digits} digits (more than {MAX_INT_DIGITS})")
     return int(t)
 
 

@@ -17,17 +17,21 @@ def _check_one(job: tuple[Path, Policy, CheckOptions]) -> Report:
     return check(path, policy=policy, options=options)
 
 
-def check_many(jobs: Sequence[tuple[Path, Policy]], options: CheckOptions, *, workers: int = 1,
-               progress: bool = False) -> list[Report]:
-    """Validate every ``(path, policy)`` and return the reports in input order.
+Job = tuple[Path, Policy] | tuple[Path, Policy, CheckOptions]
+"""One file to validate: its path, its policy and optionally its own options (its configuration's limits)."""
 
-    ``workers > 1`` spreads the files over that many processes (reports pickle); ``progress`` writes a
-    one-line counter to stderr.
+
+def check_many(jobs: Sequence[Job], options: CheckOptions, *, workers: int = 1,
+               progress: bool = False) -> list[Report]:
+    """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
+
+    ``options`` applies to the jobs that bring none. ``workers > 1`` spreads the files over that many processes
+    (reports pickle); ``progress`` writes a one-line counter to stderr.
 
     Raises:
         InputUnreadableError: a path does not exist or cannot be read.
     """
-    work = [(path, policy, options) for path, policy in jobs]
+    work = [job if len(job) == 3 else (job[0], job[1], options) for job in jobs]
     reports: list[Report] = []
     if workers == 1 or len(work) < 2:
         for done, job in enumerate(work, 1):
