@@ -35,12 +35,13 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
+
+from hsi_conform._walk import Folder, Unit, Visit, remove_tree, walk
 
 __all__ = [
     "ASIDE_NAME",
@@ -93,27 +94,26 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
         What was removed, in walk order (restored folders are not listed).
     """
     removed: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for name in sorted(filenames):
-            if is_temp_name(name):
-                path = Path(dirpath, name)
+    top = Path(root)
+    for item in walk(top, lambda folder: Visit.DESCEND if folder == top or not _is_ours(folder.name) else Visit.UNIT):
+        if isinstance(item, Folder):  # temp files, and links of any kind under a temp name (never followed)
+            ours = [p for p in item.files if is_temp_name(p.name)] + [p for p in item.links if _is_ours(p.name)]
+            for path in sorted(ours, key=lambda p: p.name):
                 path.unlink(missing_ok=True)
                 removed.append(path)
-        for name in sorted(dirnames):
-            aside = ASIDE_NAME.fullmatch(name)
-            if not (aside or is_temp_name(name)):
+        elif isinstance(item, Unit):  # a temp or aside folder: the walk does not go inside
+            path = item.path
+            aside = ASIDE_NAME.fullmatch(path.name)
+            if aside and not os.path.lexists(path.with_name(aside["name"])):
+                os.rename(path, path.with_name(aside["name"]))
                 continue
-            dirnames.remove(name)  # os.walk must not descend into what is being deleted or moved
-            path = Path(dirpath, name)
-            if aside and not path.is_symlink() and not os.path.lexists(Path(dirpath, aside["name"])):
-                os.rename(path, Path(dirpath, aside["name"]))
-                continue
-            if path.is_symlink():
-                path.unlink(missing_ok=True)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path, ignore_errors=True)
             removed.append(path)
     return removed
+
+
+def _is_ours(name: str) -> bool:
+    return ASIDE_NAME.fullmatch(name) is not None or is_temp_name(name)
 
 
 class AtomicFile:
@@ -306,7 +306,7 @@ def atomic_folder(dest: str | os.PathLike[str]) -> Iterator[Path]:
         _sync_tree(tmp)
         _move_folder(tmp, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp, ignore_errors=True)
         raise
     _sync_dir(dest.parent)
 
@@ -325,16 +325,15 @@ def _move_folder(tmp: Path, dest: Path) -> None:
     except BaseException:
         os.rename(old, dest)  # put the old folder back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old, ignore_errors=True)
 
 
 def _sync_tree(root: Path) -> None:
-    for dirpath, _, filenames in os.walk(root, topdown=False, followlinks=False):
-        for name in filenames:
-            path = Path(dirpath, name)
-            if not path.is_symlink():
-                _sync_path(path)
-        _sync_dir(Path(dirpath))
+    folders = [item for item in walk(root) if isinstance(item, Folder)]
+    for folder in reversed(folders):  # every folder after everything inside it, as the bottom-up os.walk did
+        for path in folder.files:
+            _sync_path(path)
+        _sync_dir(folder.path)
 
 
 def _sync_fd(fd: int) -> None:

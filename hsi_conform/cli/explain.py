@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from hsi_conform._resources import data_folder
+from hsi_conform._walk import files_under
 from hsi_conform.corpus.golden import FIXTURES, Case, load_cases
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
 
@@ -41,7 +42,7 @@ def _describe(case: Case) -> list[str]:
     out = [f"  {case.id}", f"    {case.data['description']}"]
     expanded = case.path / "expanded"
     if expanded.is_dir():
-        files = sorted(p.relative_to(expanded).as_posix() for p in expanded.rglob("*") if p.is_file())
+        files = sorted(p.relative_to(expanded).as_posix() for p in files_under(expanded))
         out.append(f"    input: the sample container with {', '.join(files)} replaced"
                    if case.data.get("input", "sample") == "sample" else f"    input: {', '.join(files)}")
     for e in case.expect:

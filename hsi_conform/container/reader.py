@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from hsi_conform._walk import Folder, walk
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
@@ -329,19 +330,22 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:
+    # The one walker (no recursion: any depth), never following links out of the folder; what cannot be read is
+    # left out, as it always was.
     members: dict[str, MemberInfo] = {}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        rel = base.relative_to(root).as_posix()
+    for item in walk(root):
+        if not isinstance(item, Folder):
+            continue
+        rel = item.path.relative_to(root).as_posix()
         if rel != ".":
-            members[rel + "/"] = MemberInfo(name=rel + "/", file=base, offset=0, size=0)
-        for fname in sorted(filenames):
-            full = base / fname
-            if full.is_symlink() or not full.is_file():
-                continue  # never follow links out of the folder
-            name = fname if rel == "." else f"{rel}/{fname}"
-            members[name] = MemberInfo(name=name, file=full, offset=0, size=full.stat().st_size)
+            members[rel + "/"] = MemberInfo(name=rel + "/", file=item.path, offset=0, size=0)
+        for full in item.files:
+            name = full.name if rel == "." else f"{rel}/{full.name}"
+            try:
+                size = full.stat().st_size
+            except OSError:
+                continue  # e.g. a path longer than the system allows
+            members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members
 
 

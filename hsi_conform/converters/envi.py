@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from hsi_conform._atomic import atomic_each, atomic_folder
+from hsi_conform._walk import Folder, make_folders, walk
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters.base import (
@@ -114,12 +115,9 @@ class EnviFiles:
 
 def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     """Yield ``(relative POSIX path, path)`` of every regular file under ``root`` (sorted; links not followed)."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            full = base / name
-            if not full.is_symlink() and full.is_file():
+    for item in walk(root):  # the one walker: any depth, in os.walk's top-down order
+        if isinstance(item, Folder):
+            for full in item.files:
                 yield full.relative_to(root).as_posix(), full
 
 
@@ -476,7 +474,7 @@ def _safe_parts(name: str) -> tuple[str, ...]:
 def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:
     # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
     # members are created exclusively: two names that land on one file (a case-insensitive disk) fail.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)  # not Path.mkdir(parents=True): it recurses once per missing level
     with open(path, mode) as f:
         for chunk in chunks:
             f.write(chunk)

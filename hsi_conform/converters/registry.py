@@ -20,6 +20,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._walk import make_folders
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Converter,
@@ -231,7 +232,7 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     """
     read_options, write_options = split_options(reader, writer, options, ignore_unknown=ignore_unknown)
     dataset = reader.read(source, read_options)
-    dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
+    make_folders(dest.parent)  # the destination's folder is created, as `mkdir -p` would (at any depth)
     written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))
 

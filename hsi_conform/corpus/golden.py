@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._resources import data_folder
+from hsi_conform._walk import files_under, make_folders
 from hsi_conform.container.zipread import ZipLimits
 from hsi_conform.finding import Finding, Report
 from hsi_conform.rules import DEFAULT_PROFILE
@@ -66,7 +67,9 @@ class Case:
 
 def load_cases(root: Path = FIXTURES) -> list[Case]:
     """Return every case under ``root``, sorted by path."""
-    return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(root.rglob("case.json"))]
+    # The one walker, not rglob: any depth (rglob recurses) and no symbolic link followed out of the tree.
+    return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in files_under(root)
+            if p.name == "case.json"]
 
 
 def case_members(case: Case) -> dict[str, bytes]:
@@ -76,9 +79,8 @@ def case_members(case: Case) -> dict[str, bytes]:
         members.pop(name, None)
     expanded = case.path / "expanded"
     if expanded.is_dir():
-        for f in sorted(expanded.rglob("*")):
-            if f.is_file():
-                members[f.relative_to(expanded).as_posix()] = f.read_bytes()
+        for f in files_under(expanded):
+            members[f.relative_to(expanded).as_posix()] = f.read_bytes()
     return members
 
 
@@ -94,7 +96,7 @@ def build_input(case: Case, workdir: Path) -> Path:
         folder = workdir / "container"
         for name, data in members.items():
             dest = folder / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(dest.parent)
             dest.write_bytes(data)
         return folder
     return write_members(workdir / "case.hsi", members)
