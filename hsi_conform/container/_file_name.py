@@ -22,6 +22,7 @@ Problem = tuple[str, str]
 
 _DRIVE = re.compile(r"[A-Za-z]:")
 _SEPARATORS = re.compile(r"[/\\]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _NONPORTABLE = frozenset(':<>|"?*')
 _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"]
@@ -67,7 +68,7 @@ def _is_reserved(component: str) -> bool:
 
 def _component_problems(components: list[str]) -> list[Problem]:
     out: list[Problem] = []
-    for comp in components:
+    for comp in dict.fromkeys(components):  # each distinct component once, in order: x/x/.../y has two
         if comp == "..":
             out.append(("name-traversal", "a path component is '..'"))
         elif comp in ("", "."):
@@ -122,7 +123,7 @@ def check_name(
     depth = raw.count(b"/") + (0 if raw.endswith(b"/") else 1)
     if depth > max_name_depth:
         out.append(("name-too-deep", f"the name has {depth} components (limit {max_name_depth})"))
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+    if _CONTROL.search(name):
         out.append(("name-control", "the name contains a NUL or control character"))
     prefix, body = _prefix_problems(name)
     out.extend(prefix)
@@ -132,7 +133,7 @@ def check_name(
     if stripped.endswith("/"):
         stripped = stripped[:-1]
     out.extend(_component_problems(_SEPARATORS.split(stripped)))
-    longest = max(len(part) for part in raw.split(b"/"))
+    longest = max(map(len, raw.split(b"/")))
     if longest > max_component_bytes:
         out.append(
             ("name-component-too-long", f"a component is {longest} bytes long (limit {max_component_bytes})")
