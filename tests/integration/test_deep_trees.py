@@ -110,10 +110,20 @@ def test_container_with_a_2000_deep_member_name(scratch: Path, cli: CliRunner) -
     report = check(path)
     assert {"ZIP039", "ZIP051"} <= {f.rule for f in report.findings} and not report.internal_errors
     assert cli(["validate", path]).code == 1
-    # An ENVI export keeps the member in its sidecar folder, 2,000 levels deep, and removes its temp on failure.
+    # An ENVI export keeps the member in its sidecar folder, 2,000 levels deep (if the system allows the path).
     result = cli(["convert", path, scratch / "out.hdr"])
-    assert result.code in (0, 1, 3), result.err  # converted, refused, or too long a path: never a crash
+    assert result.code in (0, 1, 3), result.err  # converted, refused as nonconformant, or too long: never a crash
     assert not [p for p in scratch.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_member_path_longer_than_the_system_allows_is_an_io_error(scratch: Path, cli: CliRunner) -> None:
+    name = "Metadata/" + "d/" * 2100 + "x.txt"  # 4,200 bytes of folders: past PATH_MAX (4,096) wherever it lands
+    entries = [Entry(n.encode(), d) for n, d in sample_members().items()] + [Entry(name.encode(), b"deep")]
+    path = scratch / "deeper.hsi"
+    path.write_bytes(build(entries))
+    result = cli(["convert", path, scratch / "out.hdr"])
+    assert result.code in (1, 3), result.err  # refused as nonconformant, or stopped at the path: no traceback
+    assert sorted(p.name for p in scratch.iterdir()) == ["deeper.hsi"]  # no output, no temp left behind
 
 
 def test_corpus_tree_with_a_2000_deep_folder_loads(scratch: Path) -> None:
