@@ -17,7 +17,6 @@ import pytest
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import BY_KEY
 from hsi_conform.header import parse_header
-from hsi_conform.header.checks import _long_line_spans
 from hsi_conform.header.values import check_number_items, parse_float, parse_int, plain_number_items
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import check
@@ -126,4 +125,6 @@ def test_long_lines_are_found_without_splitting_the_text(seed: int) -> None:
     rng = random.Random(seed)
     pieces = [rng.choice(["\n", "\r", "\r\n", "x" * rng.randint(0, 30)]) for _ in range(rng.randint(0, 40))]
     text = "".join(pieces)
+    from hsi_conform.header.checks import _long_line_spans
+
     assert list(_long_line_spans(text, 8)) == _naive_long_lines(text, 8)
