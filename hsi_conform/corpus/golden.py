@@ -24,8 +24,8 @@ from typing import Any
 
 from hsi_conform._resources import data_folder
 from hsi_conform._walk import files_under, make_folders
-from hsi_conform.container.zipread import ZipLimits
 from hsi_conform.finding import Finding, Report
+from hsi_conform.limits import Limits
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
@@ -106,7 +106,7 @@ def run_case(case: Case, workdir: Path) -> Report:
     """Validate a case's input under the case's profile and content tier."""
     policy = Policy(profile=case.data.get("profile", DEFAULT_PROFILE))
     options = CheckOptions(content=Content(case.data.get("content", Content.NONE)),
-                           limits=ZipLimits(**case.data.get("limits", {})))
+                           limits=Limits(**case.data.get("limits", {})))
     return check(build_input(case, workdir), policy=policy, options=options)
 
 
