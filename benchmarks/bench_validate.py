@@ -1,4 +1,4 @@
-"""Validation: metadata tier constant in cube size; CRC tier vs zlib.crc32 and zipfile.testzip; batch rate."""
+"""Validation: constant in cube size, CRC tier vs zlib.crc32 and zipfile.testzip, batch rate, deep member names."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from benchmarks import data
 from benchmarks._harness import Row, Run, median_time, ratio_row
 from hsi_conform.header import build_header_text
 from hsi_conform.testing import zipcraft
-from hsi_conform.testing.samples import write_sample_container
+from hsi_conform.testing.samples import sample_members, write_sample_container
 from hsi_conform.validate import CheckOptions, Content, check
 
 NONE, CRC = CheckOptions(content=Content.NONE), CheckOptions(content=Content.CRC)
@@ -28,9 +28,28 @@ def _sparse_4gib(directory: Path) -> Path:
     return path
 
 
+def _with_name(directory: Path, file: str, name: bytes) -> Path:
+    entries = [zipcraft.Entry(n.encode(), d) for n, d in sample_members().items()] + [zipcraft.Entry(name)]
+    path = directory / file
+    path.write_bytes(zipcraft.build(entries))
+    return path
+
+
+def _names(r: Run, directory: Path) -> None:
+    """One 64 KB member name of 32,000 components against a flat one of the same size (issue 19 item 5)."""
+    deep = b"x/" * 32_000 + b"y"
+    deep_path = _with_name(directory, "deep-name.hsi", deep)
+    flat_path = _with_name(directory, "flat-name.hsi", b"x" * len(deep))
+    t_deep = median_time(lambda: check(deep_path, options=NONE), repeat=3)
+    t_flat = median_time(lambda: check(flat_path, options=NONE), repeat=3)
+    r.add(ratio_row("validate", "a 64 KB member name of 32,000 components", t_deep, "a flat 64 KB name", t_flat,
+                    max_ratio=3.0, note="linear in the bytes of the central directory"))
+
+
 def run(r: Run) -> None:
     """Add the validation rows to the run."""
     with tempfile.TemporaryDirectory() as tmp:
+        _names(r, Path(tmp))
         small = write_sample_container(Path(tmp) / "small.hsi")
         big = _sparse_4gib(Path(tmp))
         t_small = median_time(lambda: check(small, options=NONE), min_time=0.2)

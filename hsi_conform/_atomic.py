@@ -32,7 +32,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -41,6 +40,8 @@ from typing import BinaryIO, NamedTuple, Self
 
 from hsi_conform._signals import deferred, shielded
 from hsi_conform._space import raise_no_space
+from hsi_conform._walk import Folder, Visit, remove_tree, walk
+from hsi_conform._walk import Unit as WalkUnit
 
 __all__ = ["ASIDE_NAME", "TEMP_NAME", "AtomicFile", "Unit", "atomic_each", "atomic_folder", "atomic_path",
            "atomic_unit", "is_temp_name", "live_temps", "publish_bytes", "publish_text", "remove_temps", "sweep_beside",
@@ -103,17 +104,21 @@ def sweep_temps(root: str | os.PathLike[str]) -> list[Path]:
         What was removed, in walk order (restored folders are not listed).
     """
     removed: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for name in sorted(filenames):
-            if is_temp_name(name) and _remove_leftover(Path(dirpath, name)):
-                removed.append(Path(dirpath, name))
-        for name in sorted(dirnames):
-            if not (ASIDE_NAME.fullmatch(name) or is_temp_name(name)):
-                continue
-            dirnames.remove(name)  # os.walk must not descend into what is being deleted or moved
-            if _remove_leftover(Path(dirpath, name)):
-                removed.append(Path(dirpath, name))
+    top = Path(root)
+    # The one walker (any depth, links never followed); a temp or aside folder is a unit: not walked into.
+    for item in walk(top, lambda folder: Visit.DESCEND if folder == top or not _is_ours(folder.name) else Visit.UNIT):
+        if isinstance(item, Folder):
+            ours = [p for p in item.files if is_temp_name(p.name)] + [p for p in item.links if _is_ours(p.name)]
+            for path in sorted(ours, key=lambda p: p.name):
+                if _remove_leftover(path):
+                    removed.append(path)
+        elif isinstance(item, WalkUnit) and _remove_leftover(item.path):
+            removed.append(item.path)
     return removed
+
+
+def _is_ours(name: str) -> bool:
+    return ASIDE_NAME.fullmatch(name) is not None or is_temp_name(name)
 
 
 def sweep_beside(*dests: str | os.PathLike[str]) -> list[Path]:
@@ -162,7 +167,7 @@ def _remove_leftover(path: Path) -> bool:
     if path.is_symlink() or not path.is_dir():
         path.unlink(missing_ok=True)
     else:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_tree(path, ignore_errors=True)
     return True
 
 
@@ -458,7 +463,7 @@ def _drop(path: Path) -> None:
         # Renamed to a temp name first: a sweep deletes it, and never puts it back into the new unit.
         doomed = temp_name(path)
         os.rename(path, doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
+        remove_tree(doomed, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
 
@@ -477,16 +482,15 @@ def _move_folder(tmp: Path, dest: Path) -> None:
     except BaseException:
         os.rename(old, dest)  # put the old folder back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old, ignore_errors=True)
 
 
 def _sync_tree(root: Path) -> None:
-    for dirpath, _, filenames in os.walk(root, topdown=False, followlinks=False):
-        for name in filenames:
-            path = Path(dirpath, name)
-            if not path.is_symlink():
-                _sync_path(path)
-        _sync_dir(Path(dirpath))
+    folders = [item for item in walk(root) if isinstance(item, Folder)]
+    for folder in reversed(folders):  # every folder after everything inside it, as the bottom-up os.walk did
+        for path in folder.files:
+            _sync_path(path)
+        _sync_dir(folder.path)
 
 
 def _sync_fd(fd: int) -> None:

@@ -10,7 +10,12 @@ use what the caller learnt from the parent's files.
 **Symbolic links** below the root are never followed, whatever they point to (a file, a folder, nothing): they
 are listed in :attr:`Folder.links`, never offered to the hook and never descended, so a walk stays inside the
 tree and cannot loop. Whether a link is worth following is the caller's decision. The root itself is followed
-when it is a link, because the user named it. Other entries (FIFOs, sockets, devices) are left out.
+when it is a link, because the user named it. Other entries (FIFOs, sockets, devices) are listed in
+:attr:`Folder.others` and never opened.
+
+**Depth** is unbounded: an explicit stack, never recursion, so a tree deeper than Python's recursion limit
+(``os.walk``, ``Path.rglob``, ``shutil.rmtree`` and ``Path.mkdir(parents=True)`` raise ``RecursionError`` at
+~1,000 levels on Python 3.11) is walked; :func:`make_folders` creates one and :func:`remove_tree` removes one.
 
 **Errors** do not stop the walk. A folder that cannot be listed, an entry whose type cannot be read, or an
 ``OSError`` raised by the hook becomes a :class:`WalkError` carrying the path as the user wrote the root (never
@@ -21,11 +26,12 @@ from __future__ import annotations
 
 import enum
 import os
+import shutil
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Folder", "Item", "Unit", "Visit", "WalkError", "files_under", "walk"]
+__all__ = ["Folder", "Item", "Unit", "Visit", "WalkError", "files_under", "make_folders", "remove_tree", "walk"]
 
 
 class Visit(enum.Enum):
@@ -47,11 +53,13 @@ class Folder:
         path: The folder, under the root as given.
         files: Its regular files, sorted by name.
         links: Its symbolic links (to anything, or dangling), sorted by name; never followed.
+        others: Its other entries (FIFOs, sockets, devices), sorted by name; never opened.
     """
 
     path: Path
     files: tuple[Path, ...]
     links: tuple[Path, ...]
+    others: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +138,7 @@ def _enter(folder: Path) -> Generator[Item, None, list[Path]]:
         return []
     files: list[Path] = []
     links: list[Path] = []
+    others: list[Path] = []
     subfolders: list[Path] = []
     errors: list[WalkError] = []
     for entry in entries:
@@ -141,9 +150,11 @@ def _enter(folder: Path) -> Generator[Item, None, list[Path]]:
                 subfolders.append(path)
             elif entry.is_file(follow_symlinks=False):
                 files.append(path)
+            else:
+                others.append(path)
         except OSError as exc:  # the type needed a stat that failed (e.g. the entry vanished meanwhile)
             errors.append(WalkError(path, exc))
-    yield Folder(folder, tuple(files), tuple(links))
+    yield Folder(folder, tuple(files), tuple(links), tuple(others))
     yield from errors
     return subfolders
 
@@ -165,3 +176,117 @@ def files_under(root: str | os.PathLike[str], on_error: Callable[[WalkError], No
         elif isinstance(item, WalkError) and on_error is not None:
             on_error(item)
     return sorted(found)
+
+
+_DIR_OPEN = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+# Removing by descriptor copes with paths longer than PATH_MAX; without dir_fd support (Windows) shutil does it.
+_BY_DESCRIPTOR = {os.open, os.rmdir, os.unlink} <= os.supports_dir_fd and os.scandir in os.supports_fd
+
+
+def remove_tree(root: str | os.PathLike[str], *, ignore_errors: bool = False) -> None:
+    """Remove a folder and everything in it, at any depth, never following symbolic links.
+
+    Like ``shutil.rmtree``, without its recursion: a tree deeper than Python's recursion limit is removed too.
+    One descriptor is open at a time (a descriptor per level would run out on a 2,000-deep tree).
+
+    Args:
+        root: The folder (a symbolic link is refused, as ``shutil.rmtree`` refuses it).
+        ignore_errors: Leave what cannot be removed and go on; otherwise the first ``OSError`` is raised.
+
+    Raises:
+        OSError: Something could not be removed (unless ``ignore_errors``).
+    """
+    if not _BY_DESCRIPTOR:  # pragma: no cover - Windows
+        shutil.rmtree(root, ignore_errors=ignore_errors)
+        return
+    try:
+        _Remover(ignore_errors).run(os.fspath(root))
+    except OSError:
+        if not ignore_errors:
+            raise
+
+
+class _Remover:
+    """Depth first by descriptor: each level is the folder's name and its sub-folders still to remove."""
+
+    def __init__(self, ignore_errors: bool) -> None:
+        self.ignore_errors = ignore_errors
+
+    def attempt(self, action: Callable[..., object], *args: object, **kwargs: object) -> bool:
+        try:
+            action(*args, **kwargs)
+        except OSError:
+            if not self.ignore_errors:
+                raise
+            return False
+        return True
+
+    def run(self, root: str) -> None:
+        fd = os.open(root, _DIR_OPEN)
+        try:
+            stack = [(root, self.empty_but_folders(fd))]
+            while stack:
+                name, pending = stack[-1]
+                if pending:
+                    sub = pending.pop()
+                    try:
+                        child = os.open(sub, _DIR_OPEN, dir_fd=fd)
+                    except OSError:
+                        if not self.ignore_errors:
+                            raise
+                        continue
+                    os.close(fd)
+                    fd = child
+                    stack.append((sub, self.empty_but_folders(fd)))
+                    continue
+                stack.pop()
+                if stack:  # up through "..": only the names of pending folders are held, never a descriptor each
+                    parent = os.open("..", _DIR_OPEN, dir_fd=fd)
+                    os.close(fd)
+                    fd = parent
+                    self.attempt(os.rmdir, name, dir_fd=fd)
+        finally:
+            os.close(fd)
+        self.attempt(os.rmdir, root)
+
+    def empty_but_folders(self, fd: int) -> list[str]:
+        """Remove every entry of the folder but its sub-folders, and return their names."""
+        folders: list[str] = []
+        with os.scandir(fd) as listing:
+            for entry in listing:
+                try:
+                    is_folder = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_folder = False
+                if is_folder:
+                    folders.append(entry.name)
+                else:
+                    self.attempt(os.unlink, entry.name, dir_fd=fd)
+        return folders
+
+
+def make_folders(path: str | os.PathLike[str]) -> Path:
+    """Create a folder and its missing parents, like ``Path.mkdir(parents=True, exist_ok=True)`` without recursion.
+
+    Args:
+        path: The folder.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        OSError: A folder cannot be created (a file is in the way, the path is too long, no permission).
+    """
+    folder = Path(path)
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.is_dir():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            if not candidate.is_dir():
+                raise
+    return folder

@@ -43,6 +43,7 @@ __all__ = [
     "Classified",
     "MemberKind",
     "MemberPair",
+    "MemberTree",
     "classify_member",
     "data_of",
     "envi_names",
@@ -274,3 +275,86 @@ class MemberPair:
         """Return the pair of a header member, or None when the name is not an ENVI header of the layout."""
         scope = scope_of(header)
         return None if scope is None else cls(header, data_of(header), scope)
+
+
+class _Node:
+    """One path of a :class:`MemberTree`: what is stored under it."""
+
+    __slots__ = ("children", "is_dir", "is_file")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] | None = None
+        self.is_file = False
+        self.is_dir = False
+
+
+class MemberTree:
+    """The directory tree of member names, indexed one path component at a time.
+
+    Parent directories are never spelt out as strings: re-joining the components of every parent of
+    ``x/x/.../y`` costs time and memory quadratic in the name (a 64 KB name of 32,000 components is half a GB of
+    parents), while walking its components is linear in the bytes of the names (spec/safety.md#limits).
+
+    Names deeper than ``max_depth`` components are indexed down to that depth, the rest of the name being one last
+    component, so the index holds at most ``max_depth`` nodes per name whatever the input. Such names are
+    reported as too deep (``ZIP051``); relations below that depth are not judged.
+    """
+
+    __slots__ = ("_max_depth", "_root")
+
+    def __init__(self, max_depth: int = 64) -> None:
+        """Start an empty tree.
+
+        Args:
+            max_depth: The deepest path indexed component by component.
+        """
+        self._root = _Node()
+        self._max_depth = max(1, max_depth)
+
+    def _parts(self, path: str) -> list[str]:
+        return path.split("/", self._max_depth - 1)
+
+    def _find(self, parts: list[str]) -> tuple[_Node | None, bool]:
+        """Return the node of a path (None when absent) and whether one of its ancestors is a file."""
+        node = self._root
+        for depth, part in enumerate(parts):
+            if depth and node.is_file:
+                return None, True
+            child = node.children.get(part) if node.children else None
+            if child is None:
+                return None, False
+            node = child
+        return node, False
+
+    def conflicts(self, name: str) -> bool:
+        """Return whether adding ``name`` would use one path both as a file and as a directory.
+
+        Args:
+            name: A member name (a directory ends with ``/``).
+        """
+        is_dir = name.endswith("/")
+        node, under_file = self._find(self._parts(name[:-1] if is_dir else name))
+        if under_file or node is None:
+            return under_file
+        return node.is_file if is_dir else (node.is_dir or bool(node.children))
+
+    def add(self, name: str) -> None:
+        """Record a member name (a directory ends with ``/``) and the directories it implies."""
+        is_dir = name.endswith("/")
+        node = self._root
+        for part in self._parts(name[:-1] if is_dir else name):
+            if node.children is None:
+                node.children = {}
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = _Node()
+            node = child
+        if is_dir:
+            node.is_dir = True
+        else:
+            node.is_file = True
+
+    def has_members_under(self, directory: str) -> bool:
+        """Return whether any recorded name lies inside ``directory`` (with or without its trailing ``/``)."""
+        node, _ = self._find(self._parts(directory[:-1] if directory.endswith("/") else directory))
+        return node is not None and bool(node.children)

@@ -26,10 +26,12 @@ from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
+from hsi_conform.limits import LIMIT_NAMES, parse_limit_assignment
 from hsi_conform.rules import PROFILES, catalogue
 from hsi_conform.rules.context import Content
 
 if TYPE_CHECKING:
+    from hsi_conform.rules.context import CheckOptions
     from hsi_conform.validate.engine import Policy
 
 
@@ -54,6 +56,8 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="re-grade a rule: fatal, error, warning or info")
     p.add_argument("--fail-on", default=None, metavar="LEVEL",
                    help="lowest severity that makes a file nonconformant (default error)")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help=f"raise or lower a resource limit ({', '.join(LIMIT_NAMES)}); e.g. max-header-bytes=64MiB")
     p.add_argument("--format", action="append", default=None, dest="formats",
                    choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
@@ -153,7 +157,7 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     jobs = _validation_jobs(args, severity)
     if not jobs:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    refuse_output_on_input(args.output, [p for p, _ in jobs if isinstance(p, Path)])  # never replace an input
+    refuse_output_on_input(args.output, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
     options = CheckOptions(content=Content(args.content))
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
     for r in reports:
@@ -164,24 +168,34 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     return exit_code(reports)
 
 
-def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity]) -> list[tuple[Path | WalkError, Policy]]:
-    """Return each input to validate with its policy, in order; what a walk could not read stays in the list."""
-    from hsi_conform.validate import expand_inputs
-    from hsi_conform.validate.config import load_policy
+def _validation_jobs(args: argparse.Namespace,
+                     severity: dict[str, Severity]) -> list[tuple[Path | WalkError, Policy, CheckOptions]]:
+    """Return each input with its policy and options, in order; what a walk could not read stays in the list.
 
-    def policy(path: Path) -> Policy:
-        return load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
-                           select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                           fail_on=args.fail_on)
+    Each input gets the limits of its own configuration, with ``--limit`` on top (spec/safety.md#limits).
+    """
+    from hsi_conform.validate import CheckOptions, expand_inputs
+    from hsi_conform.validate.config import load_limits, load_policy
 
-    jobs: list[tuple[Path | WalkError, Policy]] = []
+    limits = dict(parse_limit_assignment(text) for text in args.limit)
+    content = Content(args.content)
+
+    def job(item: Path | WalkError, path: Path) -> tuple[Path | WalkError, Policy, CheckOptions]:
+        policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
+                             select=_split(args.select), ignore=_split(args.ignore), severity=severity,
+                             fail_on=args.fail_on)
+        return item, policy, CheckOptions(content=content, limits=load_limits(path, config=args.config,
+                                                                               isolated=args.isolated,
+                                                                               limits=limits))
+
+    jobs: list[tuple[Path | WalkError, Policy, CheckOptions]] = []
     for raw in args.paths:
         errors: list[WalkError] = []
         for path in expand_inputs([raw], on_error=errors.append):
-            jobs.extend((error, policy(Path(raw))) for error in errors)  # in walk order, under the named root's
-            errors.clear()                                                # configuration (they cannot be read)
-            jobs.append((path, policy(path)))
-        jobs.extend((error, policy(Path(raw))) for error in errors)
+            jobs.extend(job(error, Path(raw)) for error in errors)  # in walk order, under the named root's
+            errors.clear()                                           # configuration (they cannot be read)
+            jobs.append(job(path, path))
+        jobs.extend(job(error, Path(raw)) for error in errors)
     return jobs
 
 

@@ -13,6 +13,8 @@ import re
 import unicodedata
 
 from hsi_conform.errors import MemberNameError
+from hsi_conform.limits import DEFAULT_LIMITS
+from hsi_conform.members import MemberTree
 
 __all__ = ["FLAG_UTF8", "NameIndex", "Problem", "check_name", "decode_name", "member_parts", "name_problems"]
 
@@ -23,6 +25,7 @@ Problem = tuple[str, str]
 
 _DRIVE = re.compile(r"[A-Za-z]:")
 _SEPARATORS = re.compile(r"[/\\]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _NONPORTABLE = frozenset(':<>|"?*')
 _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"]
@@ -68,7 +71,7 @@ def _is_reserved(component: str) -> bool:
 
 def _component_problems(components: list[str]) -> list[Problem]:
     out: list[Problem] = []
-    for comp in components:
+    for comp in dict.fromkeys(components):  # each distinct component once, in order: x/x/.../y has two
         if comp == "..":
             out.append(("name-traversal", "a path component is '..'"))
         elif comp in ("", "."):
@@ -96,15 +99,21 @@ def _prefix_problems(name: str) -> tuple[list[Problem], str]:
 
 
 def check_name(
-    name: str, raw: bytes, *, max_name_bytes: int = 1024, max_component_bytes: int = 255
+    name: str,
+    raw: bytes,
+    *,
+    max_name_bytes: int = DEFAULT_LIMITS.max_name_bytes,
+    max_component_bytes: int = DEFAULT_LIMITS.max_component_bytes,
+    max_name_depth: int = DEFAULT_LIMITS.max_name_depth,
 ) -> list[Problem]:
-    """Judge one member name against the portable-path policy.
+    """Judge one member name against the portable-path policy (in time linear in its length).
 
     Args:
         name: Decoded name.
         raw: Encoded name bytes (lengths are measured on these).
         max_name_bytes: Maximum total length in bytes.
         max_component_bytes: Maximum length of one component in bytes.
+        max_name_depth: Maximum number of components (a directory's trailing ``/`` starts none).
 
     Returns:
         The problems, at most one per code, in a stable order.
@@ -114,7 +123,10 @@ def check_name(
     out: list[Problem] = []
     if len(raw) > max_name_bytes:
         out.append(("name-too-long", f"the name is {len(raw)} bytes long (limit {max_name_bytes})"))
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+    depth = raw.count(b"/") + (0 if raw.endswith(b"/") else 1)
+    if depth > max_name_depth:
+        out.append(("name-too-deep", f"the name has {depth} components (limit {max_name_depth})"))
+    if _CONTROL.search(name):
         out.append(("name-control", "the name contains a NUL or control character"))
     prefix, body = _prefix_problems(name)
     out.extend(prefix)
@@ -124,7 +136,7 @@ def check_name(
     if stripped.endswith("/"):
         stripped = stripped[:-1]
     out.extend(_component_problems(_SEPARATORS.split(stripped)))
-    longest = max(len(part) for part in raw.split(b"/"))
+    longest = max(map(len, raw.split(b"/")))
     if longest > max_component_bytes:
         out.append(
             ("name-component-too-long", f"a component is {longest} bytes long (limit {max_component_bytes})")
@@ -139,13 +151,20 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-def name_problems(name: str, *, max_name_bytes: int = 1024, max_component_bytes: int = 255) -> list[Problem]:
+def name_problems(
+    name: str,
+    *,
+    max_name_bytes: int = DEFAULT_LIMITS.max_name_bytes,
+    max_component_bytes: int = DEFAULT_LIMITS.max_component_bytes,
+    max_name_depth: int = DEFAULT_LIMITS.max_name_depth,
+) -> list[Problem]:
     """Judge a name a writer is about to store (UTF-8, bit 11 when non-ASCII).
 
     Args:
         name: The member name.
         max_name_bytes: Maximum total length in bytes.
         max_component_bytes: Maximum length of one component in bytes.
+        max_name_depth: Maximum number of components.
 
     Returns:
         Every problem a strict reader would report for this name on its own.
@@ -155,7 +174,8 @@ def name_problems(name: str, *, max_name_bytes: int = 1024, max_component_bytes:
     except UnicodeEncodeError:
         return [("name-encoding", "the name contains lone surrogates and cannot be encoded as UTF-8")]
     _, problems = decode_name(raw, FLAG_UTF8)
-    problems += check_name(name, raw, max_name_bytes=max_name_bytes, max_component_bytes=max_component_bytes)
+    problems += check_name(name, raw, max_name_bytes=max_name_bytes, max_component_bytes=max_component_bytes,
+                           max_name_depth=max_name_depth)
     return _dedupe(problems)
 
 
@@ -186,16 +206,24 @@ def _fold(name: str) -> str:
 
 
 class NameIndex:
-    """Names seen so far, for duplicate, collision and file/directory checks in archive order."""
+    """Names seen so far, for duplicate, collision and file/directory checks in archive order.
 
-    __slots__ = ("_ascii", "_dirs", "_exact", "_files", "_fold")
+    Each check is linear in the bytes of the name: the directory tree is a
+    :class:`~hsi_conform.members.MemberTree`, so no parent path is ever built as a string.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_ascii", "_exact", "_fold", "_tree")
+
+    def __init__(self, *, max_depth: int = DEFAULT_LIMITS.max_name_depth) -> None:
+        """Start an empty index.
+
+        Args:
+            max_depth: Names are compared component by component down to this depth (deeper ones are too deep).
+        """
         self._exact: set[str] = set()
         self._ascii: dict[str, str] = {}
         self._fold: dict[str, str] = {}
-        self._files: set[str] = set()
-        self._dirs: set[str] = set()
+        self._tree = MemberTree(max_depth)
 
     def check(self, name: str) -> list[Problem]:
         """Return the problems ``name`` has with the names already added.
@@ -215,11 +243,8 @@ class NameIndex:
             out.append(
                 ("name-unicode-collision", f"the name collides with {other!r} after NFC and case folding")
             )
-        is_dir = name.endswith("/")
-        path = name[:-1] if is_dir else name
-        if (path in self._files if is_dir else path in self._dirs) or any(
-            p in self._files for p in _parents(path)
-        ):
+        if self._tree.conflicts(name):
+            path = name[:-1] if name.endswith("/") else name
             out.append(("file-dir-conflict", f"{path!r} is used both as a file and as a directory"))
         return out
 
@@ -236,15 +261,5 @@ class NameIndex:
         self._exact.add(name)
         self._ascii.setdefault(name.translate(_ASCII_LOWER), name)
         self._fold.setdefault(_fold(name), name)
-        if name.endswith("/"):
-            self._dirs.add(name[:-1])
-            self._dirs.update(_parents(name[:-1]))
-        else:
-            self._files.add(name)
-            self._dirs.update(_parents(name))
+        self._tree.add(name)
         return out
-
-
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hsi_conform.limits import Limits as ZipLimits  # the ZIP reader's limits live with all the others
+
 __all__ = ["ISSUE_CODES", "ZipIssue", "ZipLimits", "ZipMember", "ZipStructure"]
 
 #: Every detection code the ZIP layer can emit, mapped to a one-line description (read by the rule registry).
@@ -57,6 +59,7 @@ ISSUE_CODES: dict[str, str] = {
     "name-empty": "the name is empty or has an empty or '.' component",
     "name-too-long": "the name is longer than the configured byte limit",
     "name-component-too-long": "a path component is longer than the configured byte limit",
+    "name-too-deep": "the name has more path components than the configured limit",
     "name-reserved": "a component is a Windows-reserved name or ends in a dot or space",
     "name-nonportable": 'the name contains one of : < > | " ? *',
     "name-nonascii-noflag": "a non-ASCII name without the UTF-8 flag (bit 11)",
@@ -190,20 +193,3 @@ class ZipStructure:
     def codes(self) -> frozenset[str]:
         """The set of issue codes present."""
         return frozenset(i.code for i in self.issues)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ZipLimits:
-    """Policy limits; exceeding one is reported as an issue, never raised.
-
-    Attributes:
-        max_entries: Maximum number of central-directory entries parsed.
-        max_name_bytes: Maximum encoded name length.
-        max_component_bytes: Maximum encoded length of one path component.
-        max_cd_size: Maximum central-directory size read into memory.
-    """
-
-    max_entries: int = 10_000
-    max_name_bytes: int = 1024
-    max_component_bytes: int = 255
-    max_cd_size: int = 64 * 1024 * 1024

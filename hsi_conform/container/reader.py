@@ -21,11 +21,13 @@ from typing import Any, Self
 
 import numpy as np
 
+from hsi_conform._walk import Folder, walk
 from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
+from hsi_conform.limits import DEFAULT_LIMITS, Limits
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
@@ -39,8 +41,8 @@ from hsi_conform.members import (
     reference_stem,
 )
 
-#: Headers larger than this are not read into memory (real headers stay far below).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Headers larger than this are not read into memory by default (real headers stay far below); see ``Limits``.
+MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,9 +130,12 @@ class Container:
     """
 
     def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool,
-                 structure: ZipStructure | None = None, source: SourceFile | None = None) -> None:
+                 structure: ZipStructure | None = None, source: SourceFile | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.is_zip = is_zip
+        #: The resource limits applied when reading (``max_header_bytes`` for headers).
+        self.limits = limits
         #: The strict reader's view of the archive (None for an expanded folder).
         self.structure = structure
         self._members = members
@@ -224,7 +229,8 @@ class Container:
             ContainerError: missing, compressed, too large, or not an ENVI header.
         """
         try:
-            return parse_header(self.read_bytes(name, limit=MAX_HEADER_BYTES))
+            limit = self.limits.max_header_bytes  # checked on the stored size, before a byte is read
+            return parse_header(self.read_bytes(name, limit=limit), max_bytes=limit)
         except NotAnEnviHeaderError as exc:
             raise ContainerError(name, str(exc)) from exc
 
@@ -346,11 +352,12 @@ class Container:
 
 
 def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None,
-                   source: SourceFile | None = None) -> Container:
+                   source: SourceFile | None = None, limits: Limits = DEFAULT_LIMITS) -> Container:
     """Open a ``.hsi`` file or an expanded container folder read-only.
 
     ``source`` is the file already opened (the validator opens each input once) and ``structure`` a strict read
-    of it; both are read here when not given. The container reads every member through that one descriptor.
+    of it; both are read here when not given. The container reads every member through that one descriptor;
+    ``limits`` bound what is read (spec/safety.md#limits).
 
     Raises:
         InputUnreadableError: the path is missing or cannot be read.
@@ -362,14 +369,14 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
     except OSError as exc:
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if stat.S_ISDIR(mode):
-        return Container(p, _folder_members(p), is_zip=False)
+        return Container(p, _folder_members(p), is_zip=False, limits=limits)
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
         source = source or SourceFile.open(p)
         if structure is None:
             with source.file() as f:
-                structure = read_zip_structure(f)
+                structure = read_zip_structure(f, limits=limits)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
     if structure.fatal:
@@ -382,23 +389,26 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return Container(p, members, is_zip=True, structure=structure, source=source)
+    return Container(p, members, is_zip=True, structure=structure, source=source, limits=limits)
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:
+    # The one walker (no recursion: any depth), never following links out of the folder; what cannot be read is
+    # left out, as it always was.
     members: dict[str, MemberInfo] = {}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        rel = base.relative_to(root).as_posix()
+    for item in walk(root):
+        if not isinstance(item, Folder):
+            continue
+        rel = item.path.relative_to(root).as_posix()
         if rel != ".":
-            members[rel + "/"] = MemberInfo(name=rel + "/", file=base, offset=0, size=0)
-        for fname in sorted(filenames):
-            full = base / fname
-            if full.is_symlink() or not full.is_file():
-                continue  # never follow links out of the folder
-            name = fname if rel == "." else f"{rel}/{fname}"
-            members[name] = MemberInfo(name=name, file=full, offset=0, size=full.stat().st_size)
+            members[rel + "/"] = MemberInfo(name=rel + "/", file=item.path, offset=0, size=0)
+        for full in item.files:
+            name = full.name if rel == "." else f"{rel}/{full.name}"
+            try:
+                size = full.stat().st_size
+            except OSError:
+                continue  # e.g. a path longer than the system allows
+            members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members
 
 

@@ -284,13 +284,14 @@ class _Parser(BaseParser):
                 self.add("multiple-eocd", "another end-of-central-directory signature", offset=sig)
 
     def names(self, members: list[ZipMember]) -> None:
-        index = NameIndex()
+        index = NameIndex(max_depth=self.limits.max_name_depth)
         for m in members:
             problems = check_name(
                 m.name,
                 m.name_bytes,
                 max_name_bytes=self.limits.max_name_bytes,
                 max_component_bytes=self.limits.max_component_bytes,
+                max_name_depth=self.limits.max_name_depth,
             )
             self.add_all(problems + index.add(m.name), member=m.name, offset=m.central_offset)
 

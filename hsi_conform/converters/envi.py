@@ -43,6 +43,7 @@ import numpy as np
 from hsi_conform._atomic import atomic_unit, sweep_beside
 from hsi_conform._lock import lock
 from hsi_conform._space import ensure_room
+from hsi_conform._walk import make_folders
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.write import iter_slabs
@@ -437,7 +438,7 @@ def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes |
 def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:
     # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
     # members are created exclusively: two names that land on one file (a case-insensitive disk) fail.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)  # not Path.mkdir(parents=True): it recurses once per missing level
     with open(path, mode) as f:
         for chunk in chunks:
             f.write(chunk)

@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hsi_conform._walk import Folder, walk
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.envi_sidecars import sidecar_names
 from hsi_conform.converters.envi_source import Expected, choose_data, expected_data
 from hsi_conform.errors import HsiConformError, InputUnreadableError
 from hsi_conform.header import parse_header
+from hsi_conform.limits import DEFAULT_LIMITS
 
 __all__ = ["MAX_HEADER_BYTES", "EnviFiles", "data_candidates", "data_extensions", "find_pair", "header_expectation",
            "is_envi_header", "read_header_file", "table", "unpaired_header", "walk_files"]
 
 #: Largest header file read (real headers stay far below).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Largest header file read: the default ``max_header_bytes`` (spec/safety.md#limits).
+MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
 
 
 @functools.cache
@@ -65,12 +68,9 @@ class EnviFiles:
 
 def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     """Yield ``(relative POSIX path, path)`` of every regular file under ``root`` (sorted; links not followed)."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            full = base / name
-            if not full.is_symlink() and full.is_file():
+    for item in walk(root):  # the one walker: any depth, in os.walk's top-down order
+        if isinstance(item, Folder):
+            for full in item.files:
                 yield full.relative_to(root).as_posix(), full
 
 

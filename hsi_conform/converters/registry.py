@@ -24,6 +24,7 @@ from typing import Any
 from hsi_conform._atomic import sweep_beside
 from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
+from hsi_conform._walk import make_folders
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Converter,
@@ -284,7 +285,7 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     record_source_report(dataset, report)
     guard_write(dataset, outputs)
     with _os_errors(OutputUnwritableError, dest):
-        dest.parent.mkdir(parents=True, exist_ok=True)  # the destination's folder is created, as `mkdir -p` would
+        make_folders(dest.parent)  # the destination's folder is created, as `mkdir -p` would (at any depth)
         with lock(dest):
             sweep_beside(dest)
             written = writer.write(dataset, dest, write_options)

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._resources import data_folder
-from hsi_conform._walk import WalkError, files_under
-from hsi_conform.container.zipread import ZipLimits
+from hsi_conform._walk import WalkError, files_under, make_folders
 from hsi_conform.errors import InputUnreadableError
 from hsi_conform.finding import Finding, Report
+from hsi_conform.limits import Limits
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
@@ -118,7 +118,7 @@ def build_input(case: Case, workdir: Path) -> Path:
         folder = workdir / "container"
         for name, data in members.items():
             dest = folder / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(dest.parent)
             dest.write_bytes(data)
         return folder
     return write_members(workdir / "case.hsi", members)
@@ -128,7 +128,7 @@ def run_case(case: Case, workdir: Path) -> Report:
     """Validate a case's input under the case's profile and content tier."""
     policy = Policy(profile=case.data.get("profile", DEFAULT_PROFILE))
     options = CheckOptions(content=Content(case.data.get("content", Content.NONE)),
-                           limits=ZipLimits(**case.data.get("limits", {})))
+                           limits=Limits(**case.data.get("limits", {})))
     return check(build_input(case, workdir), policy=policy, options=options)
 
 

@@ -285,6 +285,8 @@ CASES: tuple[ZipCase, ...] = (
     ZipCase("ZIP049-zip-file-dir-conflict/error-file-used-as-directory",
             lambda: _added(Entry("Metadata/notes", _TEXT), Entry("Metadata/notes/a.txt", _TEXT))),
     ZipCase("ZIP050-zip-crc-mismatch/error-bad-cube-crc", lambda: _changed(CUBE_DATA, crc=0xDEADBEEF)),
+    ZipCase("ZIP051-zip-name-too-deep/error-66-components",
+            lambda: _added(Entry(METADATA_DIR + "d/" * 64 + "x.txt", _TEXT))),
     ZipCase("LAY009-lay-unaligned-data/info-unaligned-envi", lambda: build(clean_entries())),
 )
 

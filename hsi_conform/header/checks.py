@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from hsi_conform.header.lists import SplitList, item_bounds
@@ -28,7 +28,6 @@ _KEY_BAD = re.compile(r"[{}\x00-\x08\x0a-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A line of more than GDAL_LINE_LIMIT bytes has at least a quarter as many characters (UTF-8: <= 4 bytes each).
 _LONG_CANDIDATE = GDAL_LINE_LIMIT // 4
-_LINE_BREAK_SPLIT = re.compile(r"\r\n|\r|\n")
 _LINE_END_KINDS = {"\r\n": re.compile(r"\r\n"), "\r": re.compile(r"\r(?!\n)"), "\n": re.compile(r"(?<!\r)\n")}
 _SEMICOLON_COMMENT = re.compile(r"[ \t];")
 
@@ -103,15 +102,21 @@ def check_items(inner: str, inner_start: int, split: SplitList, key: str, out: C
                 inner_start + a, inner_start + b, key=key, item=index)
 
 
-def check_text(text: str, lines: Sequence[Line], out: Collector) -> None:
-    """Judge what concerns the whole text: encoding, characters, line ends, long lines, keys."""
+def check_text(text: str, lines: Sequence[Line], out: Collector) -> dict[str, Entry]:
+    """Judge what concerns the whole text: encoding, characters, line ends, long lines, keys.
+
+    Returns:
+        The index of the entries by normalised key (the last entry of a duplicated key wins), in the order of the
+        keys' first appearance.
+    """
     # The common case (plain ASCII) is decided by two C-level passes instead of a regular-expression scan.
     if not text.isascii() or text.encode("ascii").translate(None, _ORDINARY_ASCII):
         _check_odd_characters(text, out)
     _check_line_ends(text, out)
     _check_long_lines(text, out)
-    _check_keys(lines, out)
+    index = _check_keys(lines, out)
     _check_value_on_next_line(lines, out)
+    return index
 
 
 def _check_odd_characters(text: str, out: Collector) -> None:
@@ -140,34 +145,51 @@ def _check_line_ends(text: str, out: Collector) -> None:
 
 
 def _check_long_lines(text: str, out: Collector) -> None:
-    # Every physical line lies within a run between two LFs: if no such run is long, no line is (C-level check).
-    if len(text) <= _LONG_CANDIDATE or max(map(len, text.split("\n"))) <= _LONG_CANDIDATE:
-        return
-    start = 0
-    for line in _LINE_BREAK_SPLIT.split(text):
-        if len(line) > _LONG_CANDIDATE and len(line.encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
-            out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", start, start + len(line))
-        start += len(line)
-        if text.startswith("\r\n", start):
-            start += 2
-        elif start < len(text):
-            start += 1
+    for start, end in _long_line_spans(text, _LONG_CANDIDATE):
+        if len(text[start:end].encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
+            out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", start, end)
 
 
-def _check_keys(lines: Sequence[Line], out: Collector) -> None:
-    seen: dict[str, Entry] = {}
+def _long_line_spans(text: str, limit: int) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` of each physical line longer than ``limit`` characters (its line break excluded).
+
+    Linear, and nothing is allocated per line: each step jumps past the last line break within the next ``limit``
+    characters (C-level searches), so a million short lines cost a few thousand steps. Splitting the text held a
+    string per line of a huge header at once.
+    """
+    pos, size = 0, len(text)
+    while size - pos > limit:
+        window = pos + limit + 1
+        last = max(text.rfind("\n", pos, window), text.rfind("\r", pos, window))
+        if last >= 0:  # every line starting in the window ends in it
+            pos = last + 1
+            continue
+        lf = text.find("\n", pos)
+        lf = size if lf < 0 else lf
+        cr = text.find("\r", pos, lf)
+        end = lf if cr < 0 else cr
+        yield pos, end
+        pos = end + (2 if text.startswith("\r\n", end) else 1)
+
+
+def _check_keys(lines: Sequence[Line], out: Collector) -> dict[str, Entry]:
+    index: dict[str, Entry] = {}  # the header's key index, built once: it is also what finds the duplicates
+    # Only keys with a '_' or a blank can differ from another key by '_' versus blank: the others are not held.
     loose: dict[str, str] = {}
     for entry in (ln for ln in lines if isinstance(ln, Entry)):
-        span = entry.key_span
-        if entry.key in seen:
-            out.add("duplicate-key", f"key {entry.key!r} appears again", span.start, span.end, key=entry.key)
+        key = entry.key
+        start, end = entry.key_start, entry.key_start + len(entry.key_raw)
+        duplicate = key in index
+        index[key] = entry  # the last entry wins, as in SPy and GDAL
+        if duplicate:
+            out.add("duplicate-key", f"key {key!r} appears again", start, end, key=key)
             continue
-        seen[entry.key] = entry
-        folded = entry.key.replace("_", " ")
-        other = loose.setdefault(folded, entry.key)
-        if other != entry.key:
-            out.add("near-duplicate-key", f"key {entry.key!r} differs from {other!r} only by '_'",
-                    span.start, span.end, key=entry.key)
+        if "_" not in key and " " not in key:
+            continue
+        other = loose.setdefault(key.replace("_", " "), key)
+        if other != key:
+            out.add("near-duplicate-key", f"key {key!r} differs from {other!r} only by '_'", start, end, key=key)
+    return index
 
 
 def _check_value_on_next_line(lines: Sequence[Line], out: Collector) -> None:
@@ -176,5 +198,5 @@ def _check_value_on_next_line(lines: Sequence[Line], out: Collector) -> None:
             continue
         if line.text.lstrip(" \t").startswith("{"):
             body = line.text.rstrip("\r\n")
-            out.add("value-on-next-line", "the list starts on the line after its key", line.span.start,
-                    line.span.start + len(body), key=previous.key)
+            out.add("value-on-next-line", "the list starts on the line after its key", line.start,
+                    line.start + len(body), key=previous.key)

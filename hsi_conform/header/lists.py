@@ -38,8 +38,11 @@ def split_list(inner: str) -> SplitList:
         masked = _mask(inner, comments)
         texts = [masked[a:b].strip(_STRIP) for a, b in _pieces(masked)]
     else:
-        # The common case (numbers, names): C-level split, no per-character Python loop.
-        texts = [piece.strip(_STRIP) for piece in inner.split(",")]
+        # The common case (numbers, names): C-level split, no per-character Python loop. Each piece is replaced
+        # by its stripped text in place, so the unstripped copy of a huge list never exists next to the result.
+        texts = inner.split(",")
+        for index, piece in enumerate(texts):
+            texts[index] = piece.strip(_STRIP)
     return _judge(texts, comments)
 
 

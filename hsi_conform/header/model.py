@@ -11,7 +11,9 @@ turns the deviations it collected into positioned :class:`Diagnostic` objects.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from hsi_conform.header.values import typed_value
 __all__ = ["Blank", "Comment", "Diagnostic", "Entry", "Header", "Junk", "Line", "Magic", "Span", "normalize_key"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLOCK = 4096  # characters per block of the byte-offset table of a non-ASCII header
 
 
 @dataclass(slots=True, eq=False)
@@ -42,9 +45,10 @@ class Header:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     bom: bool = False
     had_bytes: bool = True
-    _line_starts: list[int] | None = None
+    _line_starts: array[int] | None = None
     _text: str | None = None
     _index: dict[str, Entry] | None = None
+    _byte_marks: list[int] | None = None
 
     @classmethod
     def from_text(cls, text: str, *, bom: bool = False) -> Header:
@@ -54,8 +58,8 @@ class Header:
             text: the header text, without the BOM.
             bom: the encoded header started with a UTF-8 byte order mark (kept by :meth:`to_bytes`, reported).
         """
-        lines, out = scan(text, bom=bom)
-        header = cls(lines=lines, bom=bom)
+        lines, out, index = scan(text, bom=bom)
+        header = cls(lines=lines, bom=bom, _text=text, _index=index)  # the lines concatenate to the text
         header.diagnostics = _resolve(header, out)
         return header
 
@@ -78,12 +82,19 @@ class Header:
         return index + 1, offset - starts[index] + 1
 
     def byte_offset(self, offset: int) -> int:
-        """Return the byte offset in :meth:`to_bytes` of a character offset."""
+        """Return the byte offset in :meth:`to_bytes` of a character offset (in time independent of the size)."""
         text = self.to_text()
         prefix = 3 if self.bom else 0
         if text.isascii():
             return prefix + offset
-        return prefix + len(text[:offset].encode("utf-8", "surrogateescape"))
+        # Encoding the whole prefix per call made the diagnostics of a large non-ASCII header quadratic: count the
+        # bytes of each block once, then encode at most one block.
+        if self._byte_marks is None:
+            self._byte_marks = list(itertools.accumulate(
+                (len(text[i : i + _BLOCK].encode("utf-8", "surrogateescape")) for i in range(0, len(text), _BLOCK)),
+                initial=0))
+        block = offset // _BLOCK
+        return prefix + self._byte_marks[block] + len(text[block * _BLOCK : offset].encode("utf-8", "surrogateescape"))
 
     def source_line(self, line: int) -> str:
         """Return the text of a 1-based physical line, without its line ending."""
@@ -94,9 +105,11 @@ class Header:
         end = starts[line] if line < len(starts) else len(text)
         return text[starts[line - 1] : end].rstrip("\r\n")
 
-    def _starts(self) -> list[int]:
+    def _starts(self) -> array[int]:
         if self._line_starts is None:
-            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.to_text()))]
+            # 8 bytes per line, not an int object each: a header of a million short lines has a million starts.
+            self._line_starts = array("q", [0])
+            self._line_starts.extend(m.end() for m in _LINE_BREAK.finditer(self.to_text()))
         return self._line_starts
 
     # -- entries -----------------------------------------------------------------------------------------
@@ -183,6 +196,7 @@ class Header:
         self._line_starts = None
         self._text = None
         self._index = None
+        self._byte_marks = None
 
 
 def _resolve(header: Header, out: Collector) -> list[Diagnostic]:

@@ -16,7 +16,8 @@ def normalize_key(key: str) -> str:
     Underscores stay distinct from spaces (ENVI treats them as different keys; spec/header-syntax.md#keys).
     """
     if "  " not in key and "\t" not in key:  # the common case needs no regular expression
-        return key.strip(" ").lower()
+        lookup = key.strip(" ").lower()
+        return key if lookup == key else lookup  # one string, not two equal ones, per entry of a huge header
     return _KEY_BLANKS.sub(" ", key.strip(" \t")).lower()
 
 
@@ -30,12 +31,25 @@ class Span:
     end: int
 
 
+# A line keeps the offsets where its parts start, not Span objects: every end follows from the length of the text
+# it ends, and three Spans per entry were half the memory of a header of short lines (spec/header-syntax.md#limits).
+# The spans are built on demand, by the few callers that locate a finding.
 @dataclass(slots=True, kw_only=True)
 class Line:
-    """A line (or a multi-line list entry) of the header: its exact source text, line end included."""
+    """A line (or a multi-line list entry) of the header: its exact source text, line end included.
+
+    Attributes:
+        text: the source text.
+        start: the offset of its first character in the header text.
+    """
 
     text: str
-    span: Span
+    start: int
+
+    @property
+    def span(self) -> Span:
+        """Where the line sits in the header text."""
+        return Span(self.start, self.start + len(self.text))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -65,10 +79,10 @@ class Entry(Line):
     Attributes:
         key_raw: the key as spelled in the file (blanks around it removed).
         key: the lookup form of the key (:func:`normalize_key`).
-        key_span: where ``key_raw`` sits.
+        key_start: where ``key_raw`` starts (:attr:`key_span` is where it sits).
         value_raw: the value's source text: from the first non-blank character after ``=`` to the end of the
             value (the closing brace of a list, or the end of the line for a scalar), trailing blanks removed.
-        value_span: where ``value_raw`` sits.
+        value_start: where ``value_raw`` starts (:attr:`value_span` is where it sits).
         is_list: the value is a brace list.
         closed: False when the list's braces never balance (the value then runs to the end of the input).
         items: the list items, blanks and line breaks around each removed (``None`` for scalars); comment
@@ -79,15 +93,25 @@ class Entry(Line):
 
     key_raw: str
     key: str
-    key_span: Span
+    key_start: int
     value_raw: str
-    value_span: Span
+    value_start: int
     is_list: bool = False
     closed: bool = True
     items: tuple[str, ...] | None = None
     opaque: bool = False
     tail: str = ""
     eol: str = ""
+
+    @property
+    def key_span(self) -> Span:
+        """Where ``key_raw`` sits in the header text."""
+        return Span(self.key_start, self.key_start + len(self.key_raw))
+
+    @property
+    def value_span(self) -> Span:
+        """Where ``value_raw`` sits in the header text."""
+        return Span(self.value_start, self.value_start + len(self.value_raw))
 
     @property
     def value(self) -> str | tuple[str, ...]:
@@ -98,7 +122,7 @@ class Entry(Line):
         """Return the span of each item (computed on demand: only diagnostics need them)."""
         if self.items is None:
             return []
-        start = self.value_span.start + 1
+        start = self.value_start + 1
         inner = self.value_raw[1:-1] if self.closed else self.value_raw[1:]
         if self.opaque:
             return [Span(start, start + len(inner))]

@@ -12,11 +12,13 @@ from __future__ import annotations
 from hsi_conform.errors import NotAnEnviHeaderError
 from hsi_conform.header.model import Header
 from hsi_conform.header.scan import MAX_PER_CODE
+from hsi_conform.limits import DEFAULT_LIMITS
 
 __all__ = ["DEFAULT_MAX_BYTES", "MAX_PER_CODE", "parse_header", "parse_text"]
 
-#: Largest header accepted (bytes). Real headers reach ~50 kB; GDAL gives up at 10 MiB per value.
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+#: Largest header accepted (bytes): ``max_header_bytes`` of the default limits. Real headers reach ~50 kB; GDAL
+#: gives up at 10 MiB per value.
+DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_header_bytes
 
 _BOM = b"\xef\xbb\xbf"
 

@@ -16,7 +16,7 @@ from hsi_conform.fields import is_opaque_text
 from hsi_conform.header import checks
 from hsi_conform.header.grammar import scanner
 from hsi_conform.header.lists import split_list
-from hsi_conform.header.nodes import Blank, Comment, Entry, Junk, Line, Magic, Span, normalize_key
+from hsi_conform.header.nodes import Blank, Comment, Entry, Junk, Line, Magic, normalize_key
 
 #: Diagnostics of one code beyond this count are summarised, so hostile input cannot flood a report.
 MAX_PER_CODE = 100
@@ -58,19 +58,20 @@ class Collector:
                 yield code, n - MAX_PER_CODE
 
 
-def scan(text: str, *, bom: bool = False) -> tuple[list[Line], Collector]:
+def scan(text: str, *, bom: bool = False) -> tuple[list[Line], Collector, dict[str, Entry]]:
     """Split decoded header text that starts with the magic into lines and judge its syntax.
 
     Returns:
-        The lines, whose texts concatenate to ``text``, and the collector of the deviations found (character
-        offsets into ``text``; a ``bom`` deviation when ``bom`` is set).
+        The lines, whose texts concatenate to ``text``; the collector of the deviations found (character
+        offsets into ``text``; a ``bom`` deviation when ``bom`` is set); the entries by normalised key (the last
+        of a duplicated key wins).
     """
     out = Collector()
     lines = list(_lines(text, out))
     if bom:
         out.add("bom", "the header starts with a UTF-8 byte order mark", 0, 0)
-    checks.check_text(text, lines, out)
-    return lines, out
+    index = checks.check_text(text, lines, out)
+    return lines, out, index
 
 
 def _lines(text: str, out: Collector) -> Iterator[Line]:
@@ -94,7 +95,7 @@ def _lines(text: str, out: Collector) -> Iterator[Line]:
 def _magic(text: str, start: int, end: int, out: Collector) -> Line:
     line = text[start:end]
     checks.check_magic(line, start, out)
-    return Magic(text=line, span=Span(start, end))
+    return Magic(text=line, start=start)
 
 
 def _comment(text: str, start: int, end: int, out: Collector) -> Line:
@@ -102,11 +103,11 @@ def _comment(text: str, start: int, end: int, out: Collector) -> Line:
     if line[0] in " \t":
         out.add("comment-indented", "comment line does not start in column 1", start,
                 start + len(line.rstrip("\r\n")))
-    return Comment(text=line, span=Span(start, end))
+    return Comment(text=line, start=start)
 
 
 def _blank(text: str, start: int, end: int, out: Collector) -> Line:
-    return Blank(text=text[start:end], span=Span(start, end))
+    return Blank(text=text[start:end], start=start)
 
 
 def _junk(text: str, start: int, end: int, out: Collector) -> Line:
@@ -118,7 +119,7 @@ def _junk(text: str, start: int, end: int, out: Collector) -> Line:
         out.add("empty-key", "entry has no key before '='", start, stop)
     else:
         out.add("junk-line", "line is neither 'key = value', a comment nor blank", start, stop)
-    return Junk(text=line, span=Span(start, end))
+    return Junk(text=line, start=start)
 
 
 def _entry(text: str, start: int, end: int, out: Collector) -> Line:
@@ -134,9 +135,8 @@ def _entry(text: str, start: int, end: int, out: Collector) -> Line:
         return _list_entry(text, start, end, key_raw, key, key_start, value_start, close + 1, eol, out)
     value_end = _rstrip_blanks(text, value_start, body_end)
     checks.check_scalar(text[value_start:value_end], value_start, key, out)
-    return Entry(text=line, span=Span(start, end), key_raw=key_raw, key=key,
-                 key_span=Span(key_start, key_start + len(key_raw)),
-                 value_raw=text[value_start:value_end], value_span=Span(value_start, value_end), eol=eol)
+    return Entry(text=line, start=start, key_raw=key_raw, key=key, key_start=key_start,
+                 value_raw=text[value_start:value_end], value_start=value_start, eol=eol)
 
 
 def _eol_of(line: str) -> str:
@@ -155,9 +155,9 @@ def _unclosed(text: str, start: int, end: int, out: Collector) -> tuple[Line, in
     if close is None:
         out.add("unclosed-list", "'{' is never closed; the value runs to the end of the header",
                 value_start, value_start + 1, key=key)
-        return Entry(text=text[start:end], span=Span(start, end), key_raw=key_raw, key=key,
-                     key_span=Span(key_start, key_start + len(key_raw)), value_raw=text[value_start:end],
-                     value_span=Span(value_start, end), is_list=True, closed=False, items=None), None
+        return Entry(text=text[start:end], start=start, key_raw=key_raw, key=key, key_start=key_start,
+                     value_raw=text[value_start:end], value_start=value_start, is_list=True, closed=False,
+                     items=None), None
     out.add("nesting-too-deep", "braces nest deeper than 4 levels", value_start, close + 1, key=key)
     line_end = _line_end(text, close + 1)
     eol = "\r\n" if text.startswith("\r\n", line_end) else text[line_end : line_end + 1]
@@ -184,10 +184,9 @@ def _list_entry(text: str, start: int, end: int, key_raw: str, key: str, key_sta
     else:
         items = split.items
         checks.check_items(inner, inner_start, split, key, out)
-    return Entry(text=text[start:end], span=Span(start, end), key_raw=key_raw, key=key,
-                 key_span=Span(key_start, key_start + len(key_raw)), value_raw=text[value_start:value_end],
-                 value_span=Span(value_start, value_end), is_list=True, items=items, opaque=opaque,
-                 tail=tail, eol=eol)
+    return Entry(text=text[start:end], start=start, key_raw=key_raw, key=key, key_start=key_start,
+                 value_raw=text[value_start:value_end], value_start=value_start, is_list=True, items=items,
+                 opaque=opaque, tail=tail, eol=eol)
 
 
 def _key(text: str, start: int) -> tuple[int, str, int]:

@@ -6,9 +6,11 @@ of that is an ENVI number (spec/header-syntax.md#numbers).
 
 from __future__ import annotations
 
+import collections
 import datetime
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from hsi_conform.errors import FieldValueError
@@ -26,17 +28,29 @@ _SPEC_OFFSET = r":[0-9]+[+-]?[0-9]{2,3}(?::[0-9]{2})?"
 #: The forms of spec 2.7 (spec/fields.md#acquisition-time): a date, or a date-time with optional decimal
 #: seconds and an optional zone (``Z`` or an offset), or the spec's literal third form.
 DATE = re.compile(rf"{_YMD}(?:{_HMS}(?:(?:\.[0-9]+)?{_ZONE}?|{_SPEC_OFFSET}))?", re.ASCII)
+#: The most digits an integer may have: Python's default ``int()`` limit (``sys.int_info.default_max_str_digits``),
+#: fixed here so that neither the interpreter's setting nor a hostile header decides (spec/header-syntax.md#limits).
+MAX_INT_DIGITS = 4300
+# The only characters of INTEGER and FLOAT texts. When every item of a list consists of them, int() and float()
+# accept exactly the items the expressions match (they add underscores, other digits, blanks and nan/inf, none of
+# which can occur then), so a list of a million numbers is checked in C-level passes (spec/header-syntax.md#limits).
+_INT_BYTES = b"0123456789+-"
+_FLOAT_BYTES = _INT_BYTES + b".eE"
 
 
 def parse_int(text: str, *, field: str = "", item: int | None = None) -> int:
     """Parse an ASCII decimal integer (blanks around it allowed).
 
     Raises:
-        FieldValueError: anything else, including ``2.0``, ``1_0``, ``٤`` and the empty string.
+        FieldValueError: anything else, including ``2.0``, ``1_0``, ``٤``, the empty string and integers of more
+            than :data:`MAX_INT_DIGITS` digits.
     """
     t = text.strip(" \t")
     if not INTEGER.fullmatch(t):
         raise FieldValueError(field, item, f"{text!r} is not a decimal integer")
+    digits = len(t) - (t[0] in "+-")
+    if digits > MAX_INT_DIGITS:  # int() would raise ValueError, or with the limit lifted take quadratic time
+        raise FieldValueError(field, item, f"an integer of {digits} digits (more than {MAX_INT_DIGITS})")
     return int(t)
 
 
@@ -128,9 +142,59 @@ def _typed_list(entry: Entry, spec: FieldSpec) -> tuple[Any, ...]:
         raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
     if not entry.closed:
         raise FieldValueError(spec.key, None, "the list is not closed")
-    if spec.kind is Kind.INT_LIST:
-        return tuple(parse_int(t, field=spec.key, item=i) for i, t in enumerate(entry.items))
-    if spec.kind is Kind.FLOAT_LIST:
-        return tuple(parse_float(t, field=spec.key, item=i, nonfinite=spec.nonfinite)
-                     for i, t in enumerate(entry.items))
+    if spec.kind in (Kind.INT_LIST, Kind.FLOAT_LIST):
+        check_number_items(entry.items, spec)
+        return tuple(map(int if spec.kind is Kind.INT_LIST else float, entry.items))
     return entry.items
+
+
+def check_number_items(items: Sequence[str], spec: FieldSpec) -> None:
+    """Check that every item of a numeric list parses as :func:`parse_int` or :func:`parse_float` parses it.
+
+    Linear in the size of the list, and in C-level passes when every item is a plain decimal number; only a list
+    with another item is parsed item by item, up to the first bad one. Items are list items as the header model
+    splits them (blanks around each removed).
+
+    Raises:
+        FieldValueError: the first item that is not a number of the field's kind.
+    """
+    integers = spec.kind is Kind.INT_LIST
+    if _plain_numbers(items, integers=integers, nonfinite=spec.nonfinite):
+        return
+    for index, text in enumerate(items):
+        if integers:
+            parse_int(text, field=spec.key, item=index)
+        else:
+            parse_float(text, field=spec.key, item=index, nonfinite=spec.nonfinite)
+
+
+def plain_number_items(items: Sequence[str], *, integers: bool) -> bool:
+    """Whether every item consists of the characters of a decimal number only (a C-level pre-check).
+
+    When it does, ``float()`` accepts an item exactly when :func:`parse_float` would, and for integers exactly when
+    :func:`parse_int` would (signs and digits only, at most :data:`MAX_INT_DIGITS` characters); when it does not,
+    only the item-by-item parse can tell.
+
+    Args:
+        items: List items as the header model splits them (blanks around each removed).
+        integers: Judge them as integers (no ``.`` and no exponent).
+    """
+    joined = "\x00".join(items)  # one C-level scan of every character instead of a regular expression per item
+    allowed = (_INT_BYTES if integers else _FLOAT_BYTES) + b"\x00"
+    if not joined.isascii() or joined.encode("ascii").translate(None, allowed):
+        return False
+    # A longer integer: int() would refuse it, or with Python's limit lifted take quadratic time.
+    return not integers or max(map(len, items), default=0) <= MAX_INT_DIGITS
+
+
+def _plain_numbers(items: Sequence[str], *, integers: bool, nonfinite: bool) -> bool:
+    if not plain_number_items(items, integers=integers):
+        return False
+    floats = map(float, items)
+    try:
+        if integers or nonfinite:
+            collections.deque(floats, maxlen=0)
+            return True
+        return all(map(math.isfinite, floats))
+    except ValueError:  # "1e", "+-", "", a NUL inside an item: the item-by-item parse says which and why
+        return False

@@ -121,6 +121,7 @@ ZIP_RULES: tuple[ZipRule, ...] = (
     ZipRule("ZIP048", "name-unicode-collision", W, I,
             "No two member names collide after NFC normalization and case folding."),
     ZipRule("ZIP049", "file-dir-conflict", E, W, "No path is used both as a file and as a directory."),
+    ZipRule("ZIP051", "name-too-deep", E, W, "Member names have no more components than the configured limit."),
 )
 
 BY_CODE: dict[str, ZipRule] = {r.code: r for r in ZIP_RULES}

@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 
 from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
 from hsi_conform.container.source import SourceFile
-from hsi_conform.container.zipread import ZipLimits, ZipStructure, read_zip_structure
+from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, HsiConformError
 from hsi_conform.fields import Scope
 from hsi_conform.finding import Location
 from hsi_conform.header import Header
 from hsi_conform.header.model import Diagnostic, Entry, Span
+from hsi_conform.limits import Limits
 from hsi_conform.members import MemberPair
 
 T = TypeVar("T")
@@ -47,11 +48,11 @@ class CheckOptions:
 
     Attributes:
         content: the content tier.
-        limits: ZIP policy limits (entries, name lengths, central directory size).
+        limits: resource limits (entries, central directory size, member names, header size; spec/safety.md#limits).
     """
 
     content: Content = Content.NONE
-    limits: ZipLimits = field(default_factory=ZipLimits)
+    limits: Limits = field(default_factory=Limits)
 
 
 class CheckContext:
@@ -70,6 +71,8 @@ class CheckContext:
         self._pairs: list[MemberPair] | None = None
         self._memo: dict[str, Any] = {}
         self.header_errors: dict[str, str] = {}
+        #: Header members larger than ``limits.max_header_bytes``, with their sizes: never read, never parsed.
+        self.oversized_headers: dict[str, int] = {}
         self._open()
 
     def _open(self) -> None:
@@ -81,7 +84,8 @@ class CheckContext:
                 self.open_error = "not a readable ZIP archive"
                 return
         try:
-            self.container = open_container(self.path, structure=self.structure, source=self.source)
+            self.container = open_container(self.path, structure=self.structure, source=self.source,
+                                            limits=self.options.limits)
         except HsiConformError as exc:
             self.open_error = str(exc)
 
@@ -133,6 +137,10 @@ class CheckContext:
 
     def _parse(self, name: str) -> Header | None:
         if self.container is None or not self.has(name):
+            return None
+        size = self.container.info(name).size
+        if size > self.options.limits.max_header_bytes:  # judged by its size alone: the bytes are never read
+            self.oversized_headers[name] = size
             return None
         try:
             return self.container.read_header(name)

@@ -8,7 +8,11 @@ counts, ranges); :mod:`hsi_conform.rules.fields_values` the rules on particular 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
 
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import EXPLORATION_FILE_TYPES, FIELDS, ROOT_FILE_TYPES, DataType, FieldSpec, Kind, Scope
@@ -88,6 +92,8 @@ def _kind_problems(f: Field) -> Iterator[Problem]:
 
 
 def _item_problems(f: Field) -> Iterator[Problem]:
+    if f.numbers() is not None:
+        return  # every item is a number of the field's kind (checked once, in C-level passes)
     for index, text in enumerate(f.entry.items or ()):
         try:
             if f.spec.kind is Kind.INT_LIST:
@@ -172,13 +178,38 @@ def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{got} values, expected {want} ({f.spec.count})")
 
 
-def _numbers(f: Field) -> Iterator[tuple[int | None, float]]:
-    texts = [(None, f.entry.value_raw)] if not f.entry.is_list else list(enumerate(f.entry.items or ()))
-    for index, text in texts:
+def _numbers(f: Field, maximum: float | None) -> Iterator[tuple[int | None, float]]:
+    """Yield the numbers of a field that may be out of range (a scalar; a list's suspects; FLD004 has the rest)."""
+    if not f.entry.is_list:
+        with contextlib.suppress(FieldValueError):  # FLD004
+            yield None, parse_float(f.entry.value_raw, nonfinite=f.spec.nonfinite)
+        return
+    array = f.numbers()
+    if array is not None:  # one vectorised pass finds the items worth a look: no object per item
+        for suspect in np.flatnonzero(_suspects(f.spec, array, maximum)).tolist():
+            yield suspect, float(array[suspect])
+        return
+    for index, text in enumerate(f.entry.items or ()):
         try:
             yield index, parse_float(text, nonfinite=f.spec.nonfinite)
         except FieldValueError:
             continue  # FLD004
+
+
+def _suspects(spec: FieldSpec, values: np.ndarray[Any, np.dtype[np.float64]], maximum: float | None
+              ) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Mark every value :func:`_range_error` might object to (a superset: it has the last word)."""
+    ok = np.isfinite(values)
+    if spec.positive:
+        ok &= values > 0
+    if spec.minimum is not None:
+        ok &= values >= spec.minimum
+    if maximum is not None:
+        ok &= values <= maximum
+    if spec.key == "bbl":
+        ok &= (values == 0) | (values == 1)
+    suspects: np.ndarray[Any, np.dtype[np.bool_]] = ~ok
+    return suspects
 
 
 def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | None:
@@ -203,5 +234,5 @@ def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
         if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED_LIST | _TOLERATED_SCALAR):
             continue
         maximum = positive_int(f.header, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
-        problems = ((i, _range_error(f.spec, v, maximum)) for i, v in _numbers(f))
+        problems = ((i, _range_error(f.spec, v, maximum)) for i, v in _numbers(f, maximum))
         yield from capped(f.problem(msg if i is None else f"item {i}: {msg}", i) for i, msg in problems if msg)

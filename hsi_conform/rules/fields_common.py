@@ -10,17 +10,20 @@ Decisions that apply to every ``FLD`` rule (spec/semantics.md#scope-of-field-rul
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+import numpy as np
 
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import BY_KEY, FieldSpec, Kind, Scope
 from hsi_conform.finding import Location, Problem
 from hsi_conform.header import Header
 from hsi_conform.header.model import Entry, Span
-from hsi_conform.header.values import typed_value
+from hsi_conform.header.values import check_number_items, plain_number_items, typed_value
 from hsi_conform.rules.context import CheckContext, entry_location, span_location
 
 #: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
@@ -44,6 +47,10 @@ class Field:
     spec: FieldSpec
     scope: Scope
     _spans: list[Span] | None = field(default=None, repr=False, compare=False)
+    # Computed once per field, not once per rule: a hostile list has millions of items (spec/safety.md#limits).
+    _nested: bool | None = field(default=None, repr=False, compare=False)
+    _numbers: np.ndarray[Any, np.dtype[np.float64]] | None = field(default=None, repr=False, compare=False)
+    _numbers_done: bool = field(default=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -68,8 +75,39 @@ class Field:
     @property
     def nested(self) -> bool:
         """Whether a list item holds braces (a nested list)."""
-        items = self.entry.items
-        return bool(items) and not self.entry.opaque and any("{" in t or "}" in t for t in items or ())
+        if self._nested is None:
+            items = self.entry.items
+            # No brace inside the outer ones (one C-level search) means no item holds one.
+            inner = self.entry.value_raw[1:-1]
+            self._nested = (bool(items) and not self.entry.opaque and ("{" in inner or "}" in inner)
+                            and any("{" in t or "}" in t for t in items or ()))
+        return self._nested
+
+    def numbers(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+        """Return the items of a numeric list as float64 (integers too), or None.
+
+        None when the field is not an ``int`` or ``float`` list, or an item is not a number of its kind (FLD004
+        reports it). Checked and converted in C-level passes, once per field, in 8 bytes per item.
+        """
+        if not self._numbers_done:
+            self._numbers_done = True
+            items = self.entry.items
+            if self.spec.kind in (Kind.INT_LIST, Kind.FLOAT_LIST) and items is not None and self.entry.closed:
+                self._numbers = self._convert(items)
+        return self._numbers
+
+    def _convert(self, items: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+        integers = self.spec.kind is Kind.INT_LIST
+        if plain_number_items(items, integers=integers):  # the common case: one conversion pass, no re-check
+            with contextlib.suppress(ValueError):
+                values = np.fromiter(map(float, items), np.float64, count=len(items))
+                if integers or self.spec.nonfinite or bool(np.isfinite(values).all()):
+                    return values
+        try:  # odd items (nan where allowed, a bad one): the exact item-by-item judgement decides
+            check_number_items(items, self.spec)
+        except FieldValueError:
+            return None
+        return np.fromiter(map(float, items), np.float64, count=len(items))
 
     def typed_or_raise(self) -> Any:
         """Return the typed value.

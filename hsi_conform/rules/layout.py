@@ -25,6 +25,7 @@ from hsi_conform.members import (
     REFERENCE_NAMES,
     ROOT_NAMES,
     THUMBNAIL,
+    MemberTree,
     header_of,
     preview_stem,
     scope_of,
@@ -121,16 +122,15 @@ def _names(ctx: CheckContext) -> list[str]:
     (spec/container.md#directory-entries); judging only empty ones makes both report the same.
     """
     _require_container(ctx)
-    names = ctx.names
-    parents = {n[: i + 1] for n in names for i in _slashes(n.rstrip("/"))}
-    return [n for n in names if not n.endswith("/") or n not in parents]
+    return ctx.memo("layout.names", lambda: _judged_names(ctx.names, ctx.options.limits.max_name_depth))
 
 
-def _slashes(path: str) -> Iterator[int]:
-    i = path.find("/")
-    while i >= 0:
-        yield i
-        i = path.find("/", i + 1)
+def _judged_names(names: tuple[str, ...], max_depth: int) -> list[str]:
+    # A tree of components, never the set of every parent path: that set is quadratic in a deep name.
+    tree = MemberTree(max_depth)
+    for name in names:
+        tree.add(name)
+    return [n for n in names if not n.endswith("/") or not tree.has_members_under(n)]
 
 
 def _placed(ctx: CheckContext, placement: Placement) -> Iterator[str]:

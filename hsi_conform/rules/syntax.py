@@ -1,7 +1,8 @@
 """``HDR`` rules: the header-syntax decisions of spec/header-syntax.md.
 
 One rule per row of :data:`hsi_conform.header.diagnostics.DIAGNOSTICS` (registered from that table, so the
-table stays the single source), plus ``HDR000`` for a header member that is not an ENVI header at all.
+table stays the single source), plus ``HDR000`` for a header member that is not an ENVI header at all and
+``HDR034`` for one too large to read (spec/safety.md#limits).
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ def not_an_envi_header(ctx: CheckContext) -> Iterator[Problem]:
         if ctx.header(pair.header) is None and pair.header in ctx.header_errors:
             yield Problem(ctx.header_errors[pair.header], Location(member=pair.header, line=1, column=1,
                                                                     offset=0))
+
+
+@rule("HDR034", "hdr-too-large", severity=Severity.FATAL, level=Level.SYNTAX, spec="header-syntax.md#too-large")
+def too_large(ctx: CheckContext) -> Iterator[Problem]:
+    """No ENVI header member is larger than the configured limit (16 MiB by default); a larger one is never read.
+
+    FATAL like ``HDR000``: the header is not parsed, so nothing that depends on it can be judged.
+    """
+    limit = ctx.options.limits.max_header_bytes
+    for pair in ctx.envi_pairs():
+        if ctx.header(pair.header) is None and pair.header in ctx.oversized_headers:
+            size = ctx.oversized_headers[pair.header]
+            yield Problem(f"the header is {size} bytes long, more than the limit of {limit} bytes (max-header-bytes);"
+                          " it is not read", Location(member=pair.header, offset=0))
 
 
 def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iterator[Problem]]:

@@ -9,7 +9,7 @@ and ``bounding boxes.csv``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from hsi_conform.testing.samples import gray_jpeg, wavelengths
 CLASSES = ("background", "leaf", "panel")
 LOOKUP = (0, 0, 0, 40, 160, 40, 230, 230, 230)
 FULL_SCALE = 4095.0  # a 12-bit sensor stored as 16 bits
+_BLOCK_BYTES = 1 << 20  # float64 working memory per block of lines of the cube (a few such arrays at once)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,27 +95,58 @@ def _encode(values: np.ndarray[Any, Any], spec: SceneSpec) -> np.ndarray[Any, An
 
 
 def scene_arrays(spec: SceneSpec) -> dict[str, np.ndarray[Any, Any]]:
-    """Return the cube, references, preview and labels of a scene, arrays in the spec's interleave."""
+    """Return the cube, references, preview and labels of a scene, arrays in the spec's interleave.
+
+    The cube is computed a block of lines at a time straight into its stored data type, so the memory needed is
+    the cube itself plus its quarter-size preview, whatever the shape (the float64 scene of the whole cube took
+    16-20 times the cube).
+    """
     waves = np.asarray(wavelengths(spec.bands))
     labels = label_image(spec.lines, spec.samples)
     spectra = np.stack([reflectance(waves)[c] for c in CLASSES])  # (classes, bands)
     black, white = _references(waves)
     rng = np.random.default_rng(20250630)
-    refl = spectra[labels]  # (lines, samples, bands)
-    counts = black + refl * (white - black) + rng.normal(0, 6, refl.shape)
-    bip = np.clip(counts, 0, FULL_SCALE)
+    cube = np.empty(spec.interleave.shape(spec.lines, spec.samples, spec.bands),
+                    dtype=spec.data_type.dtype(int(spec.byte_order)))
+    bip = as_interleave(cube, spec.interleave, Interleave.BIP)  # a view: (lines, samples, bands)
+    for rows, cols in _blocks(spec.lines, spec.samples, max(1, _BLOCK_BYTES // (spec.bands * 8))):
+        # Normal draws come in C order, so block after block draws the numbers one draw of the whole cube did.
+        refl = spectra[labels[rows, cols]]  # (lines, samples, bands) of the block
+        counts = black + refl * (white - black) + rng.normal(0, 6, refl.shape)
+        bip[rows, cols] = _encode(np.clip(counts, 0, FULL_SCALE), spec)
 
     def stored(array_bip: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return np.ascontiguousarray(as_interleave(_encode(array_bip, spec), Interleave.BIP, spec.interleave))
+        return np.ascontiguousarray(as_interleave(array_bip, Interleave.BIP, spec.interleave))
 
-    one_line = (1, spec.samples, spec.bands)
     return {
-        "cube": stored(bip),
-        "white": stored(np.broadcast_to(white, one_line) + rng.normal(0, 2, one_line)),
-        "black": stored(np.broadcast_to(black, one_line) + rng.normal(0, 1, one_line)),
-        "preview": stored(bip[::2, ::2]),
+        "cube": cube,
+        "white": stored(_reference_line(white, 2, rng, spec)),
+        "black": stored(_reference_line(black, 1, rng, spec)),
+        "preview": stored(bip[::2, ::2]),  # encoding is per value: the preview of the encoded cube is the same
         "labels": labels,
     }
+
+
+def _reference_line(spectrum: np.ndarray[Any, Any], noise: float, rng: np.random.Generator, spec: SceneSpec
+                    ) -> np.ndarray[Any, Any]:
+    """Return one line of a reference (BIP, stored data type), computed a block of samples at a time."""
+    line = np.empty((1, spec.samples, spec.bands), dtype=spec.data_type.dtype(int(spec.byte_order)))
+    for rows, cols in _blocks(1, spec.samples, max(1, _BLOCK_BYTES // (spec.bands * 8))):
+        shape = line[rows, cols].shape
+        line[rows, cols] = _encode(np.broadcast_to(spectrum, shape) + rng.normal(0, noise, shape), spec)
+    return line
+
+
+def _blocks(lines: int, samples: int, pixels: int) -> Iterator[tuple[slice, slice]]:
+    """Cover a (lines, samples) image in C order with blocks of at most ``pixels`` pixels: lines, or parts of one."""
+    if pixels >= samples:
+        step = pixels // samples
+        for top in range(0, lines, step):
+            yield slice(top, top + step), slice(None)
+        return
+    for line in range(lines):
+        for left in range(0, samples, pixels):
+            yield slice(line, line + 1), slice(left, left + pixels)
 
 
 def scene_members(spec: SceneSpec = SceneSpec()) -> dict[str, bytes | np.ndarray[Any, Any]]:

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+from hsi_conform.limits import Limits
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
 from hsi_conform.validate.check import check, expand_inputs, is_container_folder, validate
 
-__all__ = ["CheckContext", "CheckOptions", "Content", "check", "expand_inputs", "is_container_folder",
+__all__ = ["CheckContext", "CheckOptions", "Content", "Limits", "check", "expand_inputs", "is_container_folder",
            "validate"]

@@ -18,9 +18,9 @@ from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 
-Job = tuple[Path | WalkError, Policy]
-"""One input of a batch and its policy; a :class:`~hsi_conform._walk.WalkError` is an input that could not be
-read while a directory was walked."""
+Job = tuple[Path | WalkError, Policy] | tuple[Path | WalkError, Policy, CheckOptions]
+"""One input of a batch, its policy and optionally its own options (its configuration's limits); a
+:class:`~hsi_conform._walk.WalkError` is an input that could not be read while a directory was walked."""
 
 
 def _check_one(job: tuple[Path | WalkError, Policy, CheckOptions]) -> Report:
@@ -40,13 +40,13 @@ def _unreadable(path: Path, reason: str, policy: Policy, options: CheckOptions) 
 
 def check_many(jobs: Sequence[Job], options: CheckOptions, *, workers: int = 1,
                progress: bool = False) -> list[Report]:
-    """Validate every ``(path, policy)`` and return the reports in input order.
+    """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
 
-    ``workers > 1`` spreads the files over that many processes (reports pickle); ``progress`` writes a
-    one-line counter to stderr. An input that cannot be read gets a report with ``input_error`` set (never an
-    exception), so one bad input never hides the others.
+    ``options`` applies to the jobs that bring none. ``workers > 1`` spreads the files over that many processes
+    (reports pickle); ``progress`` writes a one-line counter to stderr. An input that cannot be read gets a report
+    with ``input_error`` set (never an exception), so one bad input never hides the others.
     """
-    work = [(path, policy, options) for path, policy in jobs]
+    work = [job if len(job) == 3 else (job[0], job[1], options) for job in jobs]
     reports: list[Report] = []
     if workers == 1 or len(work) < 2:
         for done, job in enumerate(work, 1):

@@ -11,6 +11,10 @@ the file. Recognised keys::
     fail-on = "error"
     severity = { LAY009 = "warning", "zip-name-case-collision" = "error" }
 
+    [tool.hsi-conform.limits]      # spec/safety.md#limits; bytes as integers or "64KiB", "16MiB", "1GiB"
+    max-header-bytes = "64MiB"
+    max-name-depth = 16
+
 A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
 :class:`~hsi_conform.errors.ConfigError` naming the file. So is a configuration path that is not a regular file
 (a FIFO, a folder, a device): it is refused from its ``stat``, never opened for reading, so it cannot hang the
@@ -29,6 +33,7 @@ from typing import Any
 
 from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
+from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.validate.engine import Policy, check_selection
 
@@ -36,6 +41,7 @@ __all__ = [
     "CONFIG_FILENAMES",
     "ConfigFile",
     "find_config",
+    "load_limits",
     "load_policy",
     "parse_severity_assignment",
     "read_config",
@@ -45,7 +51,7 @@ CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 """Searched in this order in each directory."""
 
 _TABLE = "hsi-conform"
-_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on"})
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +65,7 @@ class ConfigFile:
         ignore: Selectors, if set.
         severity: Per-selector severity overrides.
         fail_on: Verdict threshold, if set.
+        limits: The resource limits (the defaults with the file's ``limits`` table applied).
     """
 
     path: Path | None = None
@@ -67,6 +74,13 @@ class ConfigFile:
     ignore: tuple[str, ...] | None = None
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = None
+    limits: Limits = DEFAULT_LIMITS
+
+
+def _limits(value: object, source: str) -> Limits:
+    if not isinstance(value, dict):
+        raise ConfigError("'limits' must be a table of name = value", source)
+    return limits_from_mapping(value, source=source)
 
 
 def _read_regular(path: Path) -> str:
@@ -157,6 +171,7 @@ def read_config(path: Path) -> ConfigFile:
         ignore=_strings(table["ignore"], "ignore", source) if "ignore" in table else None,
         severity=_severities(table.get("severity", {}), source),
         fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
+        limits=_limits(table["limits"], source) if "limits" in table else DEFAULT_LIMITS,
     )
     try:  # validate profile and selectors now, so the error names this file
         check_selection(Policy(
@@ -228,3 +243,21 @@ def load_policy(
     )
     check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
     return policy
+
+
+def load_limits(start: Path, *, config: Path | None = None, isolated: bool = False,
+                limits: Mapping[str, object] | None = None) -> Limits:
+    """Return the resource limits for validating ``start``: its configuration's, overridden by the CLI values.
+
+    Args:
+        start: The input path; the configuration is searched from there upward.
+        config: An explicit configuration file (skips the search).
+        isolated: Ignore every configuration file.
+        limits: Limits from the command line (``{"max-header-bytes": "64MiB"}``), applied over the file's.
+
+    Raises:
+        ConfigError: If the configuration or an override names an unknown limit or holds an invalid value.
+    """
+    found = None if isolated else (config or find_config(start))
+    base = read_config(found).limits if found is not None else DEFAULT_LIMITS
+    return limits_from_mapping(limits or {}, base=base)

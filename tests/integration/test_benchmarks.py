@@ -29,6 +29,8 @@ def test_suite_runs_on_a_tiny_cube(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     groups = {row.group for row in run.rows}
     assert groups == {"header", "open", "validate", "write"}
     assert all(row.anchor > 0 and row.ours > 0 for row in run.rows)
+    deep = [row for row in run.rows if row.name.startswith("a 64 KB member name")]  # issue 19 item 5
+    assert len(deep) == 1 and deep[0].target == "<= 3x"
     importlib.reload(data)
 
 

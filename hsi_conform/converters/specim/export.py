@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from hsi_conform._atomic import atomic_folder
+from hsi_conform._walk import make_folders
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import member_parts
 from hsi_conform.converters.base import EnviArray, HsiDataset, Payload, payload_bytes, payload_chunks
@@ -104,7 +105,7 @@ def restore_folder(dataset: HsiDataset, dest: Path, manifest: dict[str, Any], ta
 
     def build(tmp: Path) -> None:
         for d in dirs:
-            (tmp / safe_relative(d, table.manifest)).mkdir(parents=True, exist_ok=True)
+            make_folders(tmp / safe_relative(d, table.manifest))
         for record in files:
             if not isinstance(record, dict):
                 raise ContainerError(table.manifest, "a file record is not an object")
@@ -117,7 +118,7 @@ def _restore_file(dataset: HsiDataset, tmp: Path, record: dict[str, Any], table:
     rel = safe_relative(record.get("path"), table.manifest)
     member = str(record.get("member") or f"{table.originals}/{rel}")
     target = tmp / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(target.parent)
     size, digest = _write(target, member_chunks(dataset, member))
     if size != record.get("size") or digest != record.get("sha256"):
         raise ContainerError(member, f"restoring {rel} gives {size} bytes with sha256 {digest}, the original had "
@@ -203,5 +204,5 @@ def _write_pair(tmp: Path, header: str, data: str, header_bytes: bytes,
                 chunks: Iterable[bytes | memoryview]) -> None:
     for rel, content in ((header, [header_bytes]), (data, chunks)):
         target = tmp / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)  # any depth: Path.mkdir(parents=True) recurses
         _write(target, content)

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from hsi_conform._walk import Folder
+from hsi_conform._walk import walk as walk_tree
 from hsi_conform.converters.specim.table import SpecimTable
 from hsi_conform.errors import InputUnreadableError
 
@@ -153,15 +155,14 @@ def walk(root: Path) -> tuple[list[str], list[str], list[str]]:
     files: list[str] = []
     dirs: list[str] = []
     skipped: list[str] = []
-    for current, subdirs, names in os.walk(root, followlinks=False):
-        base = Path(current)
-        rel = PurePosixPath(*base.relative_to(root).parts)
-        for d in sorted(subdirs):
-            (skipped if (base / d).is_symlink() else dirs).append(str(rel / d))
-        subdirs[:] = sorted(d for d in subdirs if not (base / d).is_symlink())
-        for n in sorted(names):
-            p = base / n
-            (files if p.is_file() and not p.is_symlink() else skipped).append(str(rel / n))
+    for item in walk_tree(root):  # the one walker: any depth, links never followed
+        if not isinstance(item, Folder):
+            continue
+        rel = PurePosixPath(*item.path.relative_to(root).parts)
+        if item.path != root:
+            dirs.append(str(rel))
+        files += [str(rel / p.name) for p in item.files]
+        skipped += [str(rel / p.name) for p in (*item.links, *item.others)]
     return sorted(files), sorted(dirs), sorted(skipped)
 
 

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import random
+import tracemalloc
+from collections.abc import Callable
+
 import pytest
 
 from hsi_conform.container._file_name import NameIndex, check_name, decode_name, name_problems
@@ -93,3 +97,67 @@ def test_name_index() -> None:
     assert codes(index.check("ma\u0308sk")) == {"name-unicode-collision"}
     # check() does not record
     assert index.check("new") == [] and index.check("new") == []
+
+
+# -- depth and linearity (issue 19 item 5) ----------------------------------------------------------------------
+
+def test_check_name_depth_counts_components() -> None:
+    assert codes(check_name("a/b/c", b"a/b/c", max_name_depth=3)) == set()
+    assert codes(check_name("a/b/c/", b"a/b/c/", max_name_depth=3)) == set()  # a trailing '/' starts nothing
+    assert codes(check_name("a/b/c/d", b"a/b/c/d", max_name_depth=3)) == {"name-too-deep"}
+    deep = "x/" * 64 + "y"
+    assert codes(check_name(deep, deep.encode())) == {"name-too-deep"}  # the default limit is 64
+    assert codes(name_problems(deep)) == {"name-too-deep"}  # writers refuse what readers report
+
+
+def _naive_conflicts(names: list[str]) -> list[bool]:
+    """The file/directory rule spelt out with every parent path (quadratic, for small names only)."""
+    files: set[str] = set()
+    dirs: set[str] = set()
+    out = []
+    for name in names:
+        is_dir = name.endswith("/")
+        path = name[:-1] if is_dir else name
+        parts = path.split("/")
+        parents = {"/".join(parts[:i]) for i in range(1, len(parts))}
+        out.append((path in files if is_dir else path in dirs) or bool(parents & files))
+        (dirs if is_dir else files).add(path)
+        dirs.update(parents)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_tree_index_agrees_with_every_parent_spelt_out(seed: int) -> None:
+    rng = random.Random(seed)
+    names = ["/".join(rng.choice("ab") for _ in range(rng.randint(1, 4))) + rng.choice(["", "/"])
+             for _ in range(rng.randint(1, 12))]
+    index = NameIndex()
+    got = [any(code == "file-dir-conflict" for code, _ in index.add(name)) for name in names]
+    assert got == _naive_conflicts(names), names
+
+
+def _peak(fn: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _judge(names: list[str]) -> None:
+    index = NameIndex()
+    for name in names:
+        check_name(name, name.encode())
+        index.add(name)
+
+
+def test_deep_names_are_judged_in_linear_memory() -> None:
+    # Re-joining every parent of a 32,000-component name builds ~1 GB of strings; a linear check stays near the
+    # size of the name. Memory, not time, is asserted: it is deterministic.
+    deep = "x/" * 32_000 + "y"
+    flat = "x" * len(deep)
+    peak_deep = _peak(lambda: _judge([deep, deep + "/z", "x/" * 100 + "q"]))
+    peak_flat = _peak(lambda: _judge([flat, flat + "/z", "x" * 200 + "q"]))
+    assert peak_deep <= 50 * len(deep)
+    assert peak_deep <= 3 * peak_flat + (256 << 10)

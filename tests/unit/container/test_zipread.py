@@ -249,7 +249,8 @@ CASES: list[tuple[str, Callable[[], bytes], set[str]]] = [
     ("name-empty", lambda: B([E(b"", b"x")]), {"name-empty"}),
     ("name-empty-component", lambda: B([E(b"a//b", b"x")]), {"name-empty"}),
     ("name-dot-component", lambda: B([E(b"./a", b"x")]), {"name-empty"}),
-    ("name-too-long", lambda: B([E(b"x/" * 600 + b"y", b"x")]), {"name-too-long"}),
+    ("name-too-long", lambda: B([E((b"x" * 99 + b"/") * 12 + b"y", b"x")]), {"name-too-long"}),
+    ("name-too-deep", lambda: B([E(b"x/" * 64 + b"y", b"x")]), {"name-too-deep"}),
     (
         "name-component-too-long",
         lambda: B([E(b"Exploration/" + b"a" * 300, b"x")]),

@@ -48,9 +48,8 @@ def test_every_issue_code_has_exactly_one_rule() -> None:
 
 
 def test_ids_are_unique_and_sequential() -> None:
-    ids = [r.id for r in ZIP_RULES]
-    assert ids == [f"ZIP{i:03d}" for i in range(1, len(ZIP_RULES) + 1)]
-    assert f"ZIP{len(ZIP_RULES) + 1:03d}" == CRC_RULE_ID
+    ids = sorted([r.id for r in ZIP_RULES] + [CRC_RULE_ID])  # the CRC rule reads data: it is not in the table
+    assert ids == [f"ZIP{i:03d}" for i in range(1, len(ZIP_RULES) + 2)]
 
 
 @pytest.mark.parametrize("entry", ZIP_RULES, ids=[r.id for r in ZIP_RULES])
