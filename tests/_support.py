@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +79,13 @@ class CliResult:
 
 CliRunner = Callable[[Sequence[str | os.PathLike[str]]], CliResult]
 """The type of the ``cli`` fixture: call it with the argument list ``main`` would get (paths allowed)."""
+
+
+def traced_peak(fn: Callable[[], object]) -> int:
+    """Return the peak of memory Python allocated (tracemalloc) while ``fn`` ran, in bytes."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

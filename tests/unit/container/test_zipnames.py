@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import random
-import tracemalloc
-from collections.abc import Callable
 
 import pytest
 
 from hsi_conform.container._file_name import NameIndex, check_name, decode_name, name_problems
+from tests._support import traced_peak
 
 
 def codes(problems: list[tuple[str, str]]) -> set[str]:
@@ -136,14 +135,6 @@ def test_tree_index_agrees_with_every_parent_spelt_out(seed: int) -> None:
     assert got == _naive_conflicts(names), names
 
 
-def _peak(fn: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
 
 def _judge(names: list[str]) -> None:
     index = NameIndex()
@@ -157,7 +148,7 @@ def test_deep_names_are_judged_in_linear_memory() -> None:
     # size of the name. Memory, not time, is asserted: it is deterministic.
     deep = "x/" * 32_000 + "y"
     flat = "x" * len(deep)
-    peak_deep = _peak(lambda: _judge([deep, deep + "/z", "x/" * 100 + "q"]))
-    peak_flat = _peak(lambda: _judge([flat, flat + "/z", "x" * 200 + "q"]))
+    peak_deep = traced_peak(lambda: _judge([deep, deep + "/z", "x/" * 100 + "q"]))
+    peak_flat = traced_peak(lambda: _judge([flat, flat + "/z", "x" * 200 + "q"]))
     assert peak_deep <= 50 * len(deep)
     assert peak_deep <= 3 * peak_flat + (256 << 10)

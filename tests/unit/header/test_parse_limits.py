@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import re
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from hsi_conform.header import parse_header
 from hsi_conform.header.values import check_number_items, parse_float, parse_int, plain_number_items
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import check
+from tests._support import traced_peak
 
 SIZE = 1 << 19  # 512 KiB: large enough for the per-byte constant to dominate, small enough to stay fast
 BASE = b"ENVI\nsamples = 2\nlines = 2\nbands = 2\nheader offset = 0\ndata type = 1\ninterleave = bsq\nbyte order = 0\n"
@@ -33,24 +33,16 @@ SHAPES: dict[str, tuple[Callable[[int], bytes], float]] = {
 }
 
 
-def _peak(fn: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_parse_peak_memory_is_a_small_multiple_of_the_header(shape: str) -> None:
     make, budget = SHAPES[shape]
     data = BASE + make(SIZE)
-    peak = _peak(lambda: parse_header(data))
+    peak = traced_peak(lambda: parse_header(data))
     assert peak <= budget * len(data), f"{peak / len(data):.1f} bytes per byte"
     # Linear: four times the header costs four times the memory, not sixteen.
     bigger = BASE + make(4 * SIZE)
-    assert _peak(lambda: parse_header(bigger)) <= 4.5 * peak
+    assert traced_peak(lambda: parse_header(bigger)) <= 4.5 * peak
 
 
 @pytest.mark.parametrize("shape", ["list of one-digit items", "short lines"])
@@ -63,7 +55,7 @@ def test_validation_peak_memory_is_a_small_multiple_of_the_header(shape: str, tm
     size = len(members["data.hdr"])
     del members
     reports = []
-    peak = _peak(lambda: reports.append(check(path)))
+    peak = traced_peak(lambda: reports.append(check(path)))
     assert peak <= 40 * size, f"{peak / size:.1f} bytes per byte"
     assert not reports[0].internal_errors
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from hsi_conform.limits import Limits
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.testing.zipcraft import Entry, build
 from hsi_conform.validate import CheckOptions, check
-from tests._support import CliRunner
+from tests._support import CliRunner, traced_peak
 
 
 def _rules(path: Path, **kwargs: object) -> set[str]:
@@ -88,22 +87,14 @@ def _found(json_report: str) -> set[str]:
     return {f["rule"] for f in json.loads(json_report)["findings"]}
 
 
-def _traced_peak(fn: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
 
 def test_a_deep_64_kb_name_costs_what_a_flat_one_does(tmp_path: Path) -> None:
     deep = "x/" * 32_000 + "y"  # 32,001 components in one 64 KB name
     deep_path = _with_member(tmp_path, deep, "deep.hsi")
     flat_path = _with_member(tmp_path, "x" * len(deep), "flat.hsi")
     reports = []
-    peak_deep = _traced_peak(lambda: reports.append(check(deep_path)))
-    peak_flat = _traced_peak(lambda: reports.append(check(flat_path)))
+    peak_deep = traced_peak(lambda: reports.append(check(deep_path)))
+    peak_flat = traced_peak(lambda: reports.append(check(flat_path)))
     assert peak_deep <= 3 * peak_flat + (1 << 20)  # linear: re-joining every parent path takes ~1 GB
     deep_report, flat_report = reports
     assert {"ZIP039", "ZIP051"} <= {f.rule for f in deep_report.findings}
@@ -134,7 +125,7 @@ def test_a_header_over_16_mib_is_a_finding_and_is_never_read(tmp_path: Path, cli
     path = write_members(tmp_path / "huge.hsi", members)
     del members
     reports = []
-    peak = _traced_peak(lambda: reports.append(check(path)))
+    peak = traced_peak(lambda: reports.append(check(path)))
     (report,) = reports
     assert [(f.rule, f.severity, f.location.member) for f in report.findings if f.rule.startswith("HDR")] == [
         ("HDR034", Severity.FATAL, "data.hdr")]
