@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,53 @@ _SPECTRAL = frozenset({"wavelength", "wavelength units", "fwhm"})
 _CORE = ("samples", "lines", "bands", "header offset", "data type", "interleave", "byte order")
 
 
-def cube_header_fields(cube: np.ndarray[Any, Any], interleave: Interleave | str,
+@dataclass(frozen=True, slots=True)
+class ComputedCube:
+    """A cube that is computed while it is written, slab by slab along its first storage axis.
+
+    Writers accept it wherever they accept an array, so a result larger than memory (a calibrated cube, the
+    output of ``read procedures``) streams into its container without a scratch copy.
+
+    Attributes:
+        shape: the cube's shape in storage order (three axes).
+        dtype: the element type of every slab.
+        compute: ``compute(start, stop)`` returns rows ``start:stop`` of the first axis, C-contiguous, of that
+            dtype and shape ``(stop - start, *shape[1:])``.
+    """
+
+    shape: tuple[int, int, int]
+    dtype: np.dtype[Any]
+    compute: Callable[[int, int], np.ndarray[Any, Any]]
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes (3)."""
+        return len(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the whole cube."""
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def rows(self, start: int, stop: int) -> np.ndarray[Any, Any]:
+        """Return rows ``start:stop`` computed and checked against the declared shape and dtype.
+
+        Raises:
+            DatasetError: ``compute`` returned another shape or dtype (a bug in the producer).
+        """
+        block = self.compute(start, stop)
+        expected = (stop - start, *self.shape[1:])
+        if block.shape != expected or block.dtype != self.dtype:
+            raise DatasetError(f"a computed slab has shape {block.shape} and type {block.dtype}, "
+                               f"expected {expected} and {self.dtype}")
+        return np.ascontiguousarray(block)
+
+
+#: What a writer streams into a data member: an array (a memmap stays lazy) or a cube computed while written.
+CubeSource = np.ndarray[Any, Any] | ComputedCube
+
+
+def cube_header_fields(cube: CubeSource, interleave: Interleave | str,
                        fields: Mapping[str, object] | None = None) -> dict[str, object]:
     """Return the header fields of a cube: the layout from the array, everything else from ``fields``.
 
@@ -76,11 +123,11 @@ def interleave_of(interleave: Interleave | str) -> Interleave:
         raise InvalidArgumentError(f"interleave must be bsq, bil or bip, not {interleave!r}") from None
 
 
-def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
+def write_container(path: str | os.PathLike[str], cube: CubeSource, *,
                     interleave: Interleave | str = Interleave.BSQ,
                     fields: Mapping[str, object] | None = None,
-                    references: Mapping[str, np.ndarray[Any, Any]] | None = None,
-                    previews: Mapping[str, np.ndarray[Any, Any]] | None = None,
+                    references: Mapping[str, CubeSource] | None = None,
+                    previews: Mapping[str, CubeSource] | None = None,
                     members: Mapping[str, bytes | os.PathLike[str] | str] | None = None) -> Path:
     """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned), references, previews and further members.
 
@@ -132,7 +179,7 @@ def write_container(path: str | os.PathLike[str], cube: np.ndarray[Any, Any], *,
     return Path(path)
 
 
-def _refuse_own_input(dest: Path, *arrays: np.ndarray[Any, Any], sources: list[str]) -> None:
+def _refuse_own_input(dest: Path, *arrays: CubeSource, sources: list[str]) -> None:
     target = dest.resolve()
     files = [Path(a.filename) for a in arrays if isinstance(a, np.memmap) and a.filename]
     files += [Path(s) for s in sources]
@@ -141,20 +188,22 @@ def _refuse_own_input(dest: Path, *arrays: np.ndarray[Any, Any], sources: list[s
             raise ConfigError(f"refusing to write {dest} over one of its own inputs")
 
 
-def iter_slabs(array: np.ndarray[Any, Any], slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:
+def iter_slabs(array: CubeSource, slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:
     """Yield the bytes of ``array`` in C order, in slabs of about ``slab_bytes`` along the first axis.
 
-    Only one slab is ever copied into memory (memmaps stay lazy; non-contiguous views are copied slab by slab).
-    Arrays mapped from an input are read with ``pread`` (:func:`~hsi_conform.container.source.read_block`), so
-    an input truncated meanwhile raises instead of faulting.
+    Only one slab is ever copied into memory (memmaps stay lazy; non-contiguous views are copied slab by slab;
+    a :class:`ComputedCube` is computed slab by slab). Arrays mapped from an input are read with ``pread``
+    (:func:`~hsi_conform.container.source.read_block`), so an input truncated meanwhile raises instead of faulting.
     """
     if array.ndim == 0 or array.shape[0] == 0:
         return
-    row = max(1, array.nbytes // array.shape[0])
+    rows = array.shape[0]
+    row = max(1, array.nbytes // rows)
     step = max(1, slab_bytes // row)
-    for start in range(0, array.shape[0], step):
+    for start in range(0, rows, step):
         checkpoint()  # a signal stops a writer between two slabs
-        slab = read_block(array[start : start + step])
+        stop = min(rows, start + step)
+        slab = array.rows(start, stop) if isinstance(array, ComputedCube) else read_block(array[start:stop])
         yield memoryview(slab).cast("B")  # type: ignore[arg-type]
 
 

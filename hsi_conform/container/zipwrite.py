@@ -23,7 +23,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Any, BinaryIO, Self
+
+import numpy as np
 
 from hsi_conform._atomic import AtomicFile
 from hsi_conform._signals import checkpoint
@@ -217,6 +219,26 @@ class ContainerWriter:
         if size < 0:
             raise InvalidArgumentError("size must not be negative")
         return self._add(name, size, (memoryview(c).cast("B") for c in chunks), None)
+
+    def written_array(self, member: WrittenMember, dtype: np.dtype[Any], shape: tuple[int, ...]
+                      ) -> np.memmap[Any, np.dtype[Any]]:
+        """Map a member already written as a read-only array (e.g. to derive a thumbnail from the stored cube).
+
+        The map reads the temp file, which is renamed and not rewritten on close, so it stays valid after that.
+
+        Raises:
+            RuntimeError: If the writer is closed.
+            DatasetError: If ``dtype`` and ``shape`` need more bytes than the member holds.
+            OutputUnwritableError: If the temp file cannot be flushed or mapped.
+        """
+        if not self._open:
+            raise RuntimeError("the container writer is closed")
+        need = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        if need > member.size:
+            raise DatasetError(f"{member.name} holds {member.size} bytes, an array of {shape} needs {need}")
+        with self._writing():
+            self._f.flush()
+            return np.memmap(self.temp_path, dtype=dtype, mode="r", offset=member.data_offset, shape=shape)
 
     def add_directory(self, name: str) -> None:
         """Add an explicit directory entry (a trailing ``/`` is added when missing).

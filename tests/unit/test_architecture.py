@@ -273,10 +273,10 @@ def test_analysis_refuses_imports_of_missing_modules(tmp_path: Path) -> None:
 
 
 def test_layer_lookup() -> None:
-    assert layer_of("hsi_conform") == 10
+    assert layer_of("hsi_conform") == 11
     assert layer_of("hsi_conform.header") == layer_of("hsi_conform.header.model") == 1
     assert layer_of("hsi_conform.converters.specim.header") == 6
-    assert layer_of("hsi_conform.cli.main") == layer_of("hsi_conform.__main__") == 10
+    assert layer_of("hsi_conform.cli.main") == layer_of("hsi_conform.__main__") == 11
     assert layer_of("hsi_conform.errors") == 0
     assert layer_of("hsi_conform.xarray_backend") == 6 and layer_of("hsi_conform.header.mapinfo") == 1
     assert layer_of("hsi_conform.nowhere") is None
