@@ -123,7 +123,8 @@ class Plan:
         return header, changes
 
     def _record(self, notes: list[str]) -> str:
-        text = f"hsi-conform {__version__} re-enacted the read procedures: {'; '.join(self.applied)}."
+        done = "; ".join(self.applied) if self.applied else "none"
+        text = f"hsi-conform {__version__} re-enacted the read procedures: {done}."
         return text + (f" {'; '.join(notes)}." if notes else "")
 
     def cube(self, interleave: Interleave) -> ComputedCube:
