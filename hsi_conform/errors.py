@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 if TYPE_CHECKING:
     from hsi_conform.container.zipread import ZipIssue
-    from hsi_conform.finding import Report
+    from hsi_conform.finding import Finding, Report
 
 __all__ = [
     "ConfigError",
@@ -37,6 +37,7 @@ __all__ = [
     "FieldValueError",
     "HsiConformError",
     "InUseError",
+    "InapplicableProcedureError",
     "InputUnreadableError",
     "InternalError",
     "Interrupted",
@@ -174,6 +175,38 @@ class ProcedureError(HsiConformError, ValueError):
         self.column = column
         where = "" if item is None else f"item {item}: "
         super().__init__(where + reason)
+
+
+class InapplicableProcedureError(ProcedureError):
+    """A ``read procedures`` list that cannot be re-enacted on its cube; nothing is written then.
+
+    Raised by the executor (:func:`hsi_conform.apply_procedures`, spec/procedures.md#errors) for an invalid or
+    unknown procedure, a crop beyond the cube, a merge whose cube is missing, outside the container's folder or
+    of other bands, a micro-service the caller did not allow or that is not installed. The procedure list is at
+    fault, as a nonconformant file is: the exit code is ``NONCONFORMANT``. Also a ``ValueError``.
+
+    Attributes:
+        reason: What is wrong.
+        item: The 0-based index of the procedure in the list (None when the whole list is concerned).
+        finding: The finding this stands for, with the rule that names the problem (``FLD022`` for a crop
+            beyond the cube, ...) and its location (``data.hdr``, field ``read procedures``, the item), or None
+            when no rule covers it.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
+
+    def __init__(self, reason: str, *, item: int | None = None, finding: Finding | None = None) -> None:
+        super().__init__(reason, item=item)
+        self.finding = finding
+        self.args = (reason, item, finding)  # what __reduce__ hands back, so that it pickles
+
+    def __reduce__(self) -> tuple[type[InapplicableProcedureError], tuple[str], dict[str, object]]:
+        return type(self), (self.reason,), {"item": self.item, "finding": self.finding, "args": self.args}
+
+    def __str__(self) -> str:
+        rule = f" [{self.finding.rule}]" if self.finding is not None else ""
+        where = "" if self.item is None else f"item {self.item}: "
+        return f"cannot re-enact read procedures{rule}: {where}{self.reason}"
 
 
 class ContainerError(HsiConformError):

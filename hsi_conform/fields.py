@@ -307,6 +307,9 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 
 BY_KEY: dict[str, FieldSpec] = {f.key: f for f in FIELDS}
+#: Fields whose list items may hold balanced nested braces: the procedures of ``read procedures``
+#: (spec/semantics.md#nesting). The canonical writer writes such items, FLD013 reports nesting anywhere else.
+NESTED_LIST_FIELDS = frozenset({"read procedures"})
 _OPAQUE = frozenset(f.key for f in FIELDS if f.kind is Kind.TEXT)
 
 

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 #: Longest line the canonical writer produces.
 MAX_LINE = 1000
+#: Deepest braces inside a list item: the list's own braces are the first of the 4 levels the header syntax
+#: allows (spec/header-syntax.md#nesting).
+MAX_ITEM_DEPTH = 3
 _CORE_ORDER = ("description", "samples", "lines", "bands", "header offset", "file type", "data type",
                "interleave", "byte order")
 
@@ -51,17 +54,48 @@ def format_scalar(value: object) -> str:
     return text
 
 
-def format_list(items: Iterable[object], *, key_width: int = 0, max_line: int = MAX_LINE) -> str:
+def format_list(items: Iterable[object], *, key_width: int = 0, max_line: int = MAX_LINE,
+                nested: bool = False) -> str:
     """Return ``{a, b, c}``, wrapped after a comma whenever a line would exceed ``max_line`` characters.
 
+    Args:
+        items: the values, each written as :func:`format_scalar` writes it.
+        key_width: characters before the opening brace on its line.
+        max_line: the longest line to write (a longer item gets a line of its own).
+        nested: items may hold balanced braces, as the procedures of ``read procedures`` do
+            (``crop:{0:9, 0:15, 2:7}``; spec/header-syntax.md#canonical-form): a comma inside an item's braces
+            belongs to the item, so it reads back as written.
+
     Raises:
-        DatasetError: an item contains ``,``, ``{`` or ``}`` (ENVI has no quoting; it would split or nest).
+        DatasetError: an item contains ``,``, ``{`` or ``}`` (ENVI has no quoting; it would split or nest); with
+            ``nested``, an item whose braces do not balance, nest deeper than the header syntax allows, or
+            leave a comma outside them. A ``ValueError``.
     """
     texts = [format_scalar(i) for i in items]
     for t in texts:
-        if any(c in t for c in ",{}"):
+        if nested:
+            _check_nested_item(t)
+        elif any(c in t for c in ",{}"):
             raise DatasetError(f"list item {t!r} contains ',', '{{' or '}}'")
     return _wrap(texts, key_width, max_line)
+
+
+def _check_nested_item(text: str) -> None:
+    """Refuse an item that would not read back as one item (see :func:`format_list`)."""
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+            if depth > MAX_ITEM_DEPTH:
+                raise DatasetError(f"list item {text!r} nests braces deeper than {MAX_ITEM_DEPTH} levels")
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                raise DatasetError(f"list item {text!r} closes a brace it never opened")
+        elif ch == "," and depth == 0:
+            raise DatasetError(f"list item {text!r} contains ',' outside braces")
+    if depth:
+        raise DatasetError(f"list item {text!r} leaves a brace open")
 
 
 def format_text(text: str) -> str:
@@ -77,14 +111,14 @@ def format_text(text: str) -> str:
 
 def format_entry(key: str, value: object) -> str:
     """Return ``key = value`` (no line end) with the canonical value text for ``value``'s Python type."""
-    from hsi_conform.fields import is_opaque_text
+    from hsi_conform.fields import NESTED_LIST_FIELDS, is_opaque_text
 
     prefix = f"{key} = "
     if is_opaque_text(normalize_key(key)) and isinstance(value, str):
         return prefix + format_text(value)
     if isinstance(value, str) or not isinstance(value, Iterable) or isinstance(value, enum.Enum):
         return prefix + format_scalar(value)
-    return prefix + format_list(value, key_width=len(prefix))
+    return prefix + format_list(value, key_width=len(prefix), nested=normalize_key(key) in NESTED_LIST_FIELDS)
 
 
 def canonical_bytes(header: Header) -> bytes:

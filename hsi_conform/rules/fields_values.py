@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import numpy as np
 
 from hsi_conform.errors import FieldValueError
-from hsi_conform.fields import BY_KEY, WAVELENGTH_UNITS, DataType, Kind, envi_wavelength_unit
+from hsi_conform.fields import (
+    BY_KEY,
+    NESTED_LIST_FIELDS,
+    WAVELENGTH_UNITS,
+    DataType,
+    Kind,
+    envi_wavelength_unit,
+)
 from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.values import parse_date, parse_enum, parse_float
 from hsi_conform.rules import rule
@@ -19,8 +26,6 @@ from hsi_conform.rules.context import CheckContext
 from hsi_conform.rules.fields_common import Field, capped, fields, present
 
 _UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
-#: Fields whose items may hold braces: the procedures of ``read procedures`` (spec/semantics.md#nesting).
-_NESTING_ALLOWED = frozenset({"read procedures"})
 
 
 @rule("FLD010", "fld-wavelength-not-sorted", old_names=("wavelength-not-sorted",),
@@ -70,7 +75,7 @@ def acquisition_time_invalid(ctx: CheckContext) -> Iterator[Problem]:
 def nested_list_not_allowed(ctx: CheckContext) -> Iterator[Problem]:
     """Only `read procedures` items hold nested braces; no other field of the table has nested lists."""
     for f in fields(ctx):
-        if f.key in _NESTING_ALLOWED or f.spec.kind is Kind.TEXT or not f.nested:
+        if f.key in NESTED_LIST_FIELDS or f.spec.kind is Kind.TEXT or not f.nested:
             continue
         nested = (i for i, t in enumerate(f.entry.items or ()) if "{" in t or "}" in t)
         yield from capped(f.problem(f"item {i} is a nested list", i) for i in nested)
