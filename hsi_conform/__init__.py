@@ -6,6 +6,7 @@ The public API::
     with hsi_conform.open("x.hsi") as c:         # strict ZIP reader, zero-copy cube memmap
         c.cube, c.header.value("wavelength")
     report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
+    r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.header import Header, parse_header
+from hsi_conform.pipeline.calibrate import Calibrated, calibrate
+from hsi_conform.pipeline.calibration import reflectance
 from hsi_conform.validate import check, validate
 
-__all__ = ["Container", "CubeLayout", "Header", "__version__", "check", "open", "parse_header", "to_spectral",
-           "validate", "write_container"]
+__all__ = ["Calibrated", "Container", "CubeLayout", "Header", "__version__", "calibrate", "check", "open",
+           "parse_header", "reflectance", "to_spectral", "validate", "write_container"]
