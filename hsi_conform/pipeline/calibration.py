@@ -3,8 +3,8 @@
 ``W``, ``B`` and ``B_w`` are ``Reference/white``, ``Reference/black`` and the white's own dark
 (``Reference/whitedark`` when the container has it, else ``B``). A :class:`CalibrationPlan` is built once per
 container: the reference means in float64 (push broom) or their mapped images (snapshot), the exposure ratio, and
-notes on what it decided. :meth:`CalibrationPlan.compute` then calibrates any block of lines, in float64 rounded
-once to float32, and tallies the values it had to guard (``W − B_w ≤ 0``: ``DAT004``; raw values at the data
+notes on what it decided. :meth:`CalibrationPlan.compute` then calibrates any block of lines (in float32 for 8- and
+16-bit raw data, else in float64; the result is float32), and tallies the values it had to guard (``W − B_w ≤ 0``: ``DAT004``; raw values at the data
 type's maximum: ``DAT005``); :meth:`CalibrationPlan.findings` turns a tally into findings.
 
 How findings reach the caller (spec/calibration.md#findings): a function that takes ``findings`` appends them to
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -45,7 +47,7 @@ __all__ = ["EXPOSURE_KEY", "CalibrationPlan", "CalibrationWarning", "Reference",
 EXPOSURE_KEY = "tint"
 """The header key read as the integration (exposure) time: SPECIM's, in milliseconds (spec/calibration.md#exposure).
 Only the ratio of two such times is used, so any unit works when both headers use the same."""
-#: Bytes of float64 values computed at once by :func:`reflectance` (a slab of lines).
+#: Bytes of values computed at once by :func:`reflectance` (a slab of lines; float64 at most).
 SLAB_BYTES = 8 << 20
 
 Array = np.ndarray[Any, Any]
@@ -83,6 +85,7 @@ class Reference:
         image: its (lines, samples, bands) view (a memmap: read only where needed).
         mean: the float64 mean over its lines, (1, samples, bands); None when it applies per pixel.
         exposure: the integration time its header states (:data:`EXPOSURE_KEY`), or None.
+        by_order: ``mean`` with the axes of each order a block is computed in, contiguous (empty per pixel).
     """
 
     stem: str
@@ -90,6 +93,7 @@ class Reference:
     image: Array
     mean: Array | None
     exposure: float | None
+    by_order: Mapping[Interleave, Array]
 
     @property
     def per_pixel(self) -> bool:
@@ -99,7 +103,7 @@ class Reference:
     def block(self, start: int, stop: int, order: Interleave) -> Array:
         """Return its values for cube lines ``start:stop`` in ``order`` (one broadcast line when averaged), float64."""
         if self.mean is not None:
-            return np.ascontiguousarray(as_interleave(self.mean, Interleave.BIP, order))
+            return self.by_order[order]
         view = as_interleave(self.image, Interleave.BIP, order)
         return read_block(view[start:stop]).astype(np.float64)
 
@@ -122,9 +126,12 @@ class Tally:
     saturated: int = 0
     first_saturated: tuple[int, int, int] | None = None
 
-    def count(self, flags: Array, start: int, order: Interleave, attribute: str) -> None:
-        """Add the flagged values of a block whose first line is ``start`` to ``attribute``."""
-        found = int(np.count_nonzero(flags))
+    def count(self, flags: Array, start: int, order: Interleave, attribute: str, lines: int = 1) -> None:
+        """Add the flagged values of a block whose first line is ``start`` to ``attribute``.
+
+        A one-line ``flags`` of push-broom references stands for ``lines`` lines of the block.
+        """
+        found = int(np.count_nonzero(flags)) * (lines if flags.shape[0] == 1 else 1)
         if not found:
             return
         setattr(self, attribute, getattr(self, attribute) + found)
@@ -146,8 +153,9 @@ class CalibrationPlan:
         ratio: the exposure ratio ``t_cube / t_white`` that scales ``W − B_w`` (1.0 when not both are stated).
         ignore: the cube's ``data ignore value`` (raw values equal to it become NaN), or None.
         notes: what the plan decided, in words (exposure scaling, values it could not use).
-        inverse: ``1 / ((W − B_w) · ratio)`` as (1, samples, bands) float64, NaN where ``W − B_w ≤ 0``, when both
-            references are averaged (push broom); None when one applies per pixel (computed per block then).
+        inverse: ``1 / ((W − B_w) · ratio)``, one line of float64 in each order a block is computed in, NaN where
+            ``W − B_w ≤ 0``, when both references are averaged (push broom); None when one applies per pixel (it
+            is computed per block then).
     """
 
     container: Container
@@ -159,7 +167,7 @@ class CalibrationPlan:
     ratio: float
     ignore: float | None
     notes: tuple[str, ...] = ()
-    inverse: Array | None = None
+    inverse: Mapping[Interleave, Array] | None = None
 
     @classmethod
     def of(cls, container: Container) -> CalibrationPlan:
@@ -188,10 +196,21 @@ class CalibrationPlan:
         ratio = _ratio(cube_exposure, white, black, dark, notes)
         inverse = None
         if white.mean is not None and dark.mean is not None:
-            inverse = _inverse(white.mean - dark.mean, ratio)
+            inverse = _by_order(_inverse(white.mean - dark.mean, ratio))
         return cls(container=container, layout=layout, white=white, black=black, dark=dark,
                    exposure=cube_exposure, ratio=ratio,
                    ignore=float(ignore) if ignore is not None else None, notes=tuple(notes), inverse=inverse)
+
+    @property
+    def work_dtype(self) -> np.dtype[Any]:
+        """The type blocks are computed in: float32 when it holds every raw value exactly, else float64.
+
+        8- and 16-bit integers and float32 are exact in float32, which halves the memory traffic of the common
+        16-bit cube (spec/calibration.md#formula); wider types keep float64 so that no raw digit is lost.
+        """
+        dtype = self.layout.dtype
+        exact = (dtype.kind in "iu" and dtype.itemsize <= 2) or (dtype.kind == "f" and dtype.itemsize <= 4)
+        return np.dtype(np.float32 if exact else np.float64)
 
     @property
     def top(self) -> int | None:
@@ -217,7 +236,8 @@ class CalibrationPlan:
             raise InvalidArgumentError(f"lines must be a contiguous slice (step 1), not step {step}")
         return start, max(start, stop)
 
-    def compute(self, start: int, stop: int, tally: Tally, order: Interleave = Interleave.BIP) -> Array:
+    def compute(self, start: int, stop: int, tally: Tally, order: Interleave = Interleave.BIP, *,
+                out: Array | None = None) -> Array:
         """Return the reflectance of cube lines ``start:stop`` as float32, in ``order`` (BIP or BIL axes).
 
         Args:
@@ -225,27 +245,37 @@ class CalibrationPlan:
             stop: the line after the last (at most the cube's lines).
             tally: receives the counts of guarded values.
             order: ``BIP`` gives (lines, samples, bands), ``BIL`` (lines, bands, samples).
+            out: a float32 array of that shape to write the result into (returned); None allocates one.
         """
         if order not in _ORDERS:
             raise InvalidArgumentError(f"a block is computed in BIP or BIL order, not {order.value}")
         raw = read_block(as_interleave(self.container.cube, self.layout.interleave, order)[start:stop])
-        out = raw.astype(np.float64)
-        out -= self.black.block(start, stop, order)
+        work = self.work_dtype
         inverse = self._inverse_block(start, stop, order)
-        out *= inverse
-        tally.values += out.size
-        tally.count(np.broadcast_to(np.isnan(inverse), out.shape), start, order, "nonpositive")
+        if out is not None and work == out.dtype:
+            values = out
+            np.copyto(values, raw, casting="unsafe")  # exact: every raw value is a float32 (see work_dtype)
+        else:
+            values = raw.astype(work)
+        values -= self.black.block(start, stop, order).astype(work, copy=False)
+        values *= inverse.astype(work, copy=False)
+        tally.values += values.size
+        tally.count(np.isnan(inverse), start, order, "nonpositive", lines=stop - start)
         top = self.top
         if top is not None:
             tally.count(raw == top, start, order, "saturated")
         if self.ignore is not None:
-            out[raw == self.ignore] = np.nan
-        return out.astype(np.float32)
+            values[raw == self.ignore] = np.nan
+        if out is None:
+            return values.astype(np.float32, copy=False)
+        if values is not out:
+            np.copyto(out, values, casting="same_kind")
+        return out
 
     def _inverse_block(self, start: int, stop: int, order: Interleave) -> Array:
         """Return ``1 / ((W − B_w) · ratio)`` for lines ``start:stop`` in ``order``, NaN where ``W − B_w ≤ 0``."""
         if self.inverse is not None:
-            return np.ascontiguousarray(as_interleave(self.inverse, Interleave.BIP, order))
+            return self.inverse[order]
         return _inverse(self.white.block(start, stop, order) - self.dark.block(start, stop, order), self.ratio)
 
     def findings(self, tally: Tally) -> list[Finding]:
@@ -303,7 +333,7 @@ def reflectance(c: Container, lines: slice | None = None, *, findings: list[Find
     step = max(1, SLAB_BYTES // max(plan.layout.samples * plan.layout.bands * 8, 1))
     for first in range(start, stop, step):
         last = min(stop, first + step)
-        out[first - start : last - start] = plan.compute(first, last, tally)
+        plan.compute(first, last, tally, out=out[first - start : last - start])
     report_findings(plan.findings(tally), findings)
     return out
 
@@ -342,7 +372,14 @@ def _reference(c: Container, which: str, cube: CubeLayout, notes: list[str], *, 
         raise CalibrationError(str(exc), data_name) from exc
     mean = None if is_per_pixel(layout.lines, cube.lines) else line_mean(image)
     return Reference(stem=stem, lines=layout.lines, image=image, mean=mean,
-                     exposure=_exposure(header, header_name, notes))
+                     exposure=_exposure(header, header_name, notes),
+                     by_order=_by_order(mean) if mean is not None else MappingProxyType({}))
+
+
+def _by_order(line: Array) -> Mapping[Interleave, Array]:
+    """Return a (1, samples, bands) array with the axes of each order a block is computed in, contiguous."""
+    return MappingProxyType({order: np.ascontiguousarray(as_interleave(line, Interleave.BIP, order))
+                             for order in _ORDERS})
 
 
 def _exposure(header: Header, member: str, notes: list[str]) -> float | None:
