@@ -4,8 +4,9 @@
 (``Reference/whitedark`` when the container has it, else ``B``). A :class:`CalibrationPlan` is built once per
 container: the reference means in float64 (push broom) or their mapped images (snapshot), the exposure ratio, and
 notes on what it decided. :meth:`CalibrationPlan.compute` then calibrates any block of lines (in float32 for 8- and
-16-bit raw data, else in float64; the result is float32), and tallies the values it had to guard (``W − B_w ≤ 0``: ``DAT004``; raw values at the data
-type's maximum: ``DAT005``); :meth:`CalibrationPlan.findings` turns a tally into findings.
+16-bit raw data, else in float64; the result is float32), and tallies the values it had to guard (``W − B_w ≤ 0``:
+``DAT004``; raw values at the data type's maximum: ``DAT005``); :meth:`CalibrationPlan.findings` turns a tally
+into findings.
 
 How findings reach the caller (spec/calibration.md#findings): a function that takes ``findings`` appends them to
 that list; when it is None, each is issued as a :class:`CalibrationWarning` (``warnings.warn``).
