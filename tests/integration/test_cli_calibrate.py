@@ -204,6 +204,24 @@ def test_the_api_takes_an_open_container_and_reports_findings(tmp_path: Path) ->
         assert "x 2)" in out.header.value("description")
 
 
+def test_a_specim_iq_folder_calibrates_with_its_white_dark(cli: CliRunner, tmp_path: Path) -> None:
+    from hsi_conform.testing.specim_samples import write_iq_folder
+
+    for white_dark in (False, True):
+        folder = write_iq_folder(tmp_path / f"iq-{white_dark}", white_dark=white_dark)
+        src, dest = tmp_path / f"iq-{white_dark}.hsi", tmp_path / f"iq-{white_dark}-refl.hsi"
+        assert cli(["convert", folder, src]).code == 0
+        assert cli(["calibrate", src, dest]).code == 0
+        with hsi_conform.open(dest) as c:
+            record = json.loads(c.read_bytes(CALIBRATION_RECORD))
+            result = c.bip()
+        assert record["references"]["B_w"] == ("Reference/whitedark" if white_dark else "Reference/black")
+        if not white_dark:  # the sample's vendor reflectance uses the same formula
+            name = folder.name
+            vendor = np.fromfile(folder / "results" / f"REFLECTANCE_{name}.dat", "<f4").reshape(8, 12, 6)
+            np.testing.assert_allclose(result, vendor.transpose(0, 2, 1), rtol=1e-5, atol=1e-6)
+
+
 # -- memory ---------------------------------------------------------------------------------------------------
 
 def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:

@@ -204,3 +204,16 @@ def test_envi_round_trip_keeps_a_member_that_only_looks_like_a_preview(tmp_path:
         digests = [{n: hashlib.sha256(c.read_bytes(n)).hexdigest() for n in c.names} for c in (a, b)]
         assert b.previews == ("",)
     assert digests[1] == digests[0]
+
+
+# -- the SPECIM table pairs vendor prefixes with the documented reference names ---------------------------------
+
+def test_the_specim_table_names_only_documented_references() -> None:
+    from hsi_conform.converters.specim.table import _documented_references, specim_table
+    from hsi_conform.errors import InternalError
+
+    table = specim_table()
+    assert table.reference_prefixes["WHITEDARKREF_"] == m.WHITE_DARK == "whitedark"
+    assert set(table.reference_prefixes.values()) | set(table.export_references) <= set(m.CALIBRATION_REFERENCES)
+    with pytest.raises(InternalError):
+        _documented_references(["white", "grey"])
