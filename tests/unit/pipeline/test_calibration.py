@@ -154,6 +154,8 @@ def test_the_white_dark_reference_is_the_denominator_s_dark(tmp_path: Path) -> N
     r, _ = _refl(path)
     _close(r, _expected(s["cube"], s["white"], s["black"], dark=whitedark))
     assert not np.allclose(r, _expected(s["cube"], s["white"], s["black"]))
+    with hsi_conform.open(path) as c:
+        assert np.array_equal(c.reference("whitedark"), whitedark.transpose(0, 2, 1))  # mapped as stored (BIL)
 
 
 # -- exposure -------------------------------------------------------------------------------------------------
