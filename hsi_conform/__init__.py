@@ -7,6 +7,7 @@ The public API::
         c.cube, c.header.value("wavelength")
     report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
     cube = hsi_conform.apply_procedures(c)       # the header's read procedures re-enacted
+    r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.header import Header, parse_header
+from hsi_conform.pipeline.calibrate import Calibrated, calibrate
+from hsi_conform.pipeline.calibration import reflectance
 from hsi_conform.pipeline.procedures import apply_procedures
 from hsi_conform.validate import check, validate
 
-__all__ = ["Container", "CubeLayout", "Header", "__version__", "apply_procedures", "check", "open", "parse_header",
-           "to_spectral", "validate", "write_container"]
+__all__ = ["Calibrated", "Container", "CubeLayout", "Header", "__version__", "apply_procedures", "calibrate", "check",
+           "open", "parse_header", "reflectance", "to_spectral", "validate", "write_container"]

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from hsi_conform.errors import NoSpaceError
+from hsi_conform.errors import NoSpaceError, OutputUnwritableError
 
 __all__ = ["ensure_room", "no_space_error", "raise_no_space", "reserve"]
 
@@ -40,13 +40,17 @@ def ensure_room(dest: str | os.PathLike[str], size: int) -> None:
     Raises:
         NoSpaceError: ``size`` is above the file-size limit (``RLIMIT_FSIZE``, ``EFBIG``) or above the free space
             of the destination's filesystem (``os.statvfs``, ``ENOSPC``).
+        OutputUnwritableError: the destination's folder cannot be examined (it is missing, or not a folder).
     """
     path = Path(dest)
     limit = _file_size_limit()
     if limit is not None and size > limit:
         raise NoSpaceError(str(path), errno.EFBIG, size, limit)
     if hasattr(os, "statvfs"):
-        stat = os.statvfs(path.parent)
+        try:
+            stat = os.statvfs(path.parent)
+        except OSError as exc:  # the writer would fail there too: say so before anything is read or written
+            raise OutputUnwritableError.from_os_error(str(path), exc) from exc
         free = stat.f_bavail * stat.f_frsize
         if size > free:
             raise NoSpaceError(str(path), errno.ENOSPC, size, free)

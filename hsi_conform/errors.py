@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hsi_conform.finding import Finding, Report
 
 __all__ = [
+    "CalibrationError",
     "ConfigError",
     "ConformanceError",
     "ContainerError",
@@ -445,6 +446,29 @@ class InvalidArgumentError(HsiConformError, ValueError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class CalibrationError(HsiConformError, ValueError):
+    """A container that cannot be calibrated to reflectance (also a ``ValueError``); nothing is written then.
+
+    Examples: no white or black reference, a reference whose samples or bands differ from the cube's, a cube that
+    is reflectance already (spec/calibration.md#refused).
+
+    Attributes:
+        reason: What is wrong.
+        member: The member concerned, when there is one.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, reason: str, member: str | None = None) -> None:
+        self.reason = reason
+        self.member = member
+        super().__init__(reason, member)
+
+    def __str__(self) -> str:
+        where = "" if self.member is None else f"{self.member}: "
+        return f"cannot calibrate: {where}{self.reason}"
 
 
 class DatasetError(HsiConformError, ValueError):

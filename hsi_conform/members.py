@@ -21,6 +21,8 @@ __all__ = [
     "BLACK",
     "BOUNDING_BOXES",
     "BOUNDING_BOXES_FILE",
+    "CALIBRATION_RECORD",
+    "CALIBRATION_REFERENCES",
     "CUBE_DATA",
     "CUBE_HEADER",
     "CUBE_STEM",
@@ -40,6 +42,7 @@ __all__ = [
     "SOURCE_REPORT",
     "THUMBNAIL",
     "WHITE",
+    "WHITE_DARK",
     "Classified",
     "MemberKind",
     "MemberPair",
@@ -96,14 +99,25 @@ WHITE = "white"
 """Stem of the white reference in :data:`REFERENCE_DIR`."""
 BLACK = "black"
 """Stem of the black (dark) reference in :data:`REFERENCE_DIR`."""
+WHITE_DARK = "whitedark"
+"""Stem of the white's own dark reference in :data:`REFERENCE_DIR`: the dark taken with the white (SPECIM IQ's
+``WHITEDARKREF_``), which the calibration subtracts from the white instead of :data:`BLACK`
+(spec/calibration.md#white-dark)."""
 REFERENCES: tuple[str, ...] = (WHITE, BLACK)
-"""The documented references, white first."""
-REFERENCE_NAMES: tuple[str, ...] = tuple(s + x for s in REFERENCES for x in (HEADER_SUFFIX, DATA_SUFFIX))
+"""The references of D4.1 §2.2, white first (the converters carry these two as arrays of their datasets)."""
+CALIBRATION_REFERENCES: tuple[str, ...] = (*REFERENCES, WHITE_DARK)
+"""Every reference the calibration reads (spec/calibration.md#references): the documented references, whose
+names, pairs and dimensions the layout and consistency rules check."""
+REFERENCE_NAMES: tuple[str, ...] = tuple(s + x for s in CALIBRATION_REFERENCES for x in (HEADER_SUFFIX, DATA_SUFFIX))
 """The documented file names inside :data:`REFERENCE_DIR` (``white.hdr``, ``white.envi``, ...)."""
 
 SOURCE_REPORT = METADATA_DIR + "hsi-conform/source-report.json"
 """The validation report (JSON) of a nonconformant source that ``convert --allow-nonconformant`` converted anyway
 (spec/safety.md#nonconformant-sources)."""
+
+CALIBRATION_RECORD = METADATA_DIR + "hsi-conform/calibration.json"
+"""What ``calibrate`` did to a container: its inputs' sha256, the formula and the options
+(spec/calibration.md#record); its presence marks a calibrated cube."""
 
 BOUNDING_BOXES_FILE = "bounding boxes.csv"
 """The bounding-box CSV's file name in :data:`EXPLORATION_DIR` when the ``bounding boxes`` field names none."""

@@ -21,6 +21,7 @@ from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
+from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.procedures import add_procedures
@@ -240,6 +241,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_validate, _add_rules, _add_explain, _add_sample, _add_demo,
     add_convert, add_formats, add_migrate, add_corpus,
     add_procedures,
+    add_calibrate,
 ]
 
 

@@ -29,11 +29,11 @@ from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.limits import DEFAULT_LIMITS, Limits
 from hsi_conform.members import (
+    CALIBRATION_REFERENCES,
     CUBE_DATA,
     CUBE_HEADER,
     DATA_SUFFIX,
     HEADER_SUFFIX,
-    REFERENCES,
     MemberKind,
     classify_member,
     header_of,
@@ -330,13 +330,16 @@ class Container:
         return self.open_array(preview_stem(lod) + DATA_SUFFIX)
 
     def reference(self, which: str) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
-        """Map ``Reference/white.envi`` or ``Reference/black.envi`` read-only.
+        """Map ``Reference/white.envi``, ``Reference/black.envi`` or ``Reference/whitedark.envi`` read-only.
+
+        Args:
+            which: ``"white"``, ``"black"`` or ``"whitedark"`` (the white's own dark; spec/calibration.md).
 
         Raises:
-            ContainerError: ``which`` is not white/black, or the reference is missing or invalid.
+            ContainerError: ``which`` names no documented reference, or the reference is missing or invalid.
         """
-        if which not in REFERENCES:
-            raise ContainerError(None, f"unknown reference {which!r} (white or black)")
+        if which not in CALIBRATION_REFERENCES:
+            raise ContainerError(None, f"unknown reference {which!r} ({', '.join(CALIBRATION_REFERENCES)})")
         return self.open_array(reference_stem(which) + DATA_SUFFIX)
 
     @property

@@ -36,12 +36,13 @@ from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
 
-__all__ = ["FIXTURES", "PIPELINE_CASES", "Case", "build_input", "case_files", "case_members", "compare", "load_cases",
+__all__ = ["FIXTURES", "PIPELINE_FOLDER", "Case", "build_input", "case_files", "case_members", "compare", "load_cases",
            "run_case"]
 
 FIXTURES = data_folder("fixtures")
-#: The folder of ``fixtures/`` that holds the read pipeline's golden cases (spec/pipeline.md), not validator cases.
-PIPELINE_CASES = "pipeline"
+PIPELINE_FOLDER = "pipeline"
+"""The folder of ``fixtures/`` that holds the read pipeline's golden cases (an operation, its arguments and the
+expected arrays; spec/pipeline.md): they are not validation cases, and :func:`load_cases` leaves them out."""
 _PINNED = ("member", "line", "column", "field", "item")
 
 
@@ -78,7 +79,9 @@ def _unreadable(error: WalkError) -> None:
 
 
 def load_cases(root: Path = FIXTURES) -> list[Case]:
-    """Return every case under ``root``, sorted by path (symbolic links are neither followed nor loaded).
+    """Return every validation case under ``root``, sorted by path (symbolic links are neither followed nor loaded).
+
+    The pipeline's cases (:data:`PIPELINE_FOLDER`) are not validation cases and are left out.
 
     The read pipeline's cases under ``root/pipeline/`` are not validator cases and are left out.
 
@@ -86,7 +89,7 @@ def load_cases(root: Path = FIXTURES) -> list[Case]:
         InputUnreadableError: a folder of the tree cannot be read.
     """
     found = [p for p in files_under(root, on_error=_unreadable)
-             if p.name == "case.json" and p.relative_to(root).parts[0] != PIPELINE_CASES]
+             if p.name == "case.json" and p.relative_to(root).parts[0] != PIPELINE_FOLDER]
     return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in found]
 
 

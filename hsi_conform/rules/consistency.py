@@ -20,11 +20,11 @@ from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
 from hsi_conform.members import (
     BOUNDING_BOXES_FILE,
+    CALIBRATION_REFERENCES,
     CUBE_HEADER,
     DATA_SUFFIX,
     EXPLORATION_DIR,
     HEADER_SUFFIX,
-    REFERENCES,
     THUMBNAIL,
     envi_names,
     reference_stem,
@@ -32,7 +32,7 @@ from hsi_conform.members import (
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.context import CheckContext, entry_location
 
-_REFERENCE_HEADERS = tuple(reference_stem(which) + HEADER_SUFFIX for which in REFERENCES)
+_REFERENCE_HEADERS = tuple(reference_stem(which) + HEADER_SUFFIX for which in CALIBRATION_REFERENCES)
 #: Largest bounding-box CSV read into memory (spec/consistency.md#limits).
 MAX_CSV_BYTES = 16 << 20
 #: Prefix of the thumbnail searched for the frame header (APPn segments are at most 64 KiB each).
@@ -155,15 +155,15 @@ def _differs(ctx: CheckContext, member: str, checks: list[tuple[str, bool, str]]
       severity=Severity.ERROR, level=Level.CONSISTENCY,
       spec="consistency.md#reference-dimensions")
 def reference_dimensions(ctx: CheckContext) -> Iterator[Problem]:
-    """White and black references have the cube's samples and bands, and 1 line or the cube's lines."""
+    """White, black and white-dark references have the cube's samples and bands (any number of lines)."""
     cube = root_layout(ctx)
     for name in _REFERENCE_HEADERS:
         ref = layout_of(ctx, name)
         if ref is not None:
+            # Lines are free: the cube's lines apply per pixel, any other count is averaged (spec/calibration.md).
             yield from _differs(ctx, name, [
                 ("samples", ref.samples == cube.samples, f"equal the cube's samples ({cube.samples})"),
                 ("bands", ref.bands == cube.bands, f"equal the cube's bands ({cube.bands})"),
-                ("lines", ref.lines in (1, cube.lines), f"be 1 (push broom) or the cube's lines ({cube.lines})"),
             ])
 
 

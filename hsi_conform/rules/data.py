@@ -15,12 +15,22 @@ from typing import Any
 import numpy as np
 
 from hsi_conform.container.reader import CubeLayout
+from hsi_conform.container.references import reduced
 from hsi_conform.errors import ContainerError
 from hsi_conform.fields import Interleave, Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
-from hsi_conform.members import BLACK, DATA_SUFFIX, WHITE, MemberPair, envi_names, reference_stem
+from hsi_conform.members import (
+    BLACK,
+    CUBE_HEADER,
+    DATA_SUFFIX,
+    WHITE,
+    WHITE_DARK,
+    MemberPair,
+    envi_names,
+    reference_stem,
+)
 from hsi_conform.rules import SkipRule, rule
-from hsi_conform.rules.consistency import memo
+from hsi_conform.rules.consistency import layout_of, memo, safe_value
 from hsi_conform.rules.context import CheckContext, Content
 
 #: Largest block read into memory at once (temporaries are of the same order).
@@ -42,12 +52,16 @@ class Scan:
         first: ``(band, line, sample)`` of the first of them in storage order, and its byte offset.
         zero_bands: 0-based bands whose values are all 0.
         saturated_bands: 0-based bands whose values all equal the integer type's maximum.
+        saturated: Number of values at the integer type's maximum, ``data ignore value`` apart.
+        first_saturated: ``(band, line, sample)`` of the first of them in storage order, and its byte offset.
     """
 
     nonfinite: int = 0
     first: tuple[tuple[int, int, int], int] | None = None
     zero_bands: list[int] = field(default_factory=list)
     saturated_bands: list[int] = field(default_factory=list)
+    saturated: int = 0
+    first_saturated: tuple[tuple[int, int, int], int] | None = None
 
 
 def _require_full(ctx: CheckContext) -> None:
@@ -83,12 +97,19 @@ def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
             yield (i, j), np.asarray(array[i : i + 1, j : j + step])
 
 
-def scan_array(array: Array, layout: CubeLayout) -> Scan:
-    """Scan an array in storage order for non-finite values, all-zero and saturated bands."""
+def scan_array(array: Array, layout: CubeLayout, ignore: float | None = None) -> Scan:
+    """Scan an array in storage order for non-finite values, all-zero bands and saturated values and bands.
+
+    Args:
+        array: The array in storage order.
+        layout: Its layout.
+        ignore: Its ``data ignore value``: values equal to it are missing data, never saturated ones.
+    """
     band_axis = _AXES[layout.interleave][0]
     others = tuple(a for a in range(3) if a != band_axis)
     kind = array.dtype.kind
     top = np.iinfo(array.dtype).max if kind in "iu" else None
+    count_top = top is not None and top != ignore
     nonzero = np.zeros(layout.bands, dtype=bool)
     below_top = np.zeros(layout.bands, dtype=bool)
     scan = Scan()
@@ -97,25 +118,32 @@ def scan_array(array: Array, layout: CubeLayout) -> Scan:
         count = block.shape[band_axis]
         nonzero[start : start + count] |= np.any(block != 0, axis=others)
         if top is not None:
-            below_top[start : start + count] |= np.any(block != top, axis=others)
+            at_top = block == top
+            below_top[start : start + count] |= ~np.all(at_top, axis=others)
+            if count_top:
+                found = _first(at_top, (i, j), array.shape, layout)
+                scan.saturated += found[0]
+                scan.first_saturated = scan.first_saturated or found[1]
         if kind in "fc":
-            _nonfinite(scan, block, (i, j), array.shape, layout)
+            found = _first(~np.isfinite(block), (i, j), array.shape, layout)
+            scan.nonfinite += found[0]
+            scan.first = scan.first or found[1]
     scan.zero_bands = np.flatnonzero(~nonzero).tolist()
     scan.saturated_bands = np.flatnonzero(~below_top).tolist() if top is not None else []
     return scan
 
 
-def _nonfinite(scan: Scan, block: Array, origin: tuple[int, int], shape: tuple[int, ...],
-               layout: CubeLayout) -> None:
-    bad = ~np.isfinite(block)
+def _first(bad: Array, origin: tuple[int, int], shape: tuple[int, ...],
+           layout: CubeLayout) -> tuple[int, tuple[tuple[int, int, int], int] | None]:
+    """Return how many values of a block are flagged, and ``(band, line, sample)`` and byte offset of the first."""
     found = int(np.count_nonzero(bad))
-    if found and scan.first is None:
-        local = np.unravel_index(int(bad.argmax()), block.shape)
-        index = (int(local[0]) + origin[0], int(local[1]) + origin[1], int(local[2]))
-        flat = int(np.ravel_multi_index(index, shape))
-        band, line, sample = (index[a] for a in _AXES[layout.interleave])
-        scan.first = (band, line, sample), layout.header_offset + flat * layout.dtype.itemsize
-    scan.nonfinite += found
+    if not found:
+        return 0, None
+    local = np.unravel_index(int(bad.argmax()), bad.shape)
+    index = (int(local[0]) + origin[0], int(local[1]) + origin[1], int(local[2]))
+    flat = int(np.ravel_multi_index(index, shape))
+    band, line, sample = (index[a] for a in _AXES[layout.interleave])
+    return found, ((band, line, sample), layout.header_offset + flat * layout.dtype.itemsize)
 
 
 def _scans(ctx: CheckContext, scopes: tuple[Scope, ...]) -> Iterator[tuple[MemberPair, Scan]]:
@@ -126,7 +154,8 @@ def _scans(ctx: CheckContext, scopes: tuple[Scope, ...]) -> Iterator[tuple[Membe
 
         def compute(pair: MemberPair = pair) -> Scan | None:
             opened = _open(ctx, pair.header, pair.data)
-            return None if opened is None else scan_array(*opened)
+            ignore = safe_value(ctx.header(pair.header), "data ignore value")
+            return None if opened is None else scan_array(*opened, ignore if isinstance(ignore, float) else None)
 
         scan = memo(ctx, "scan:" + pair.data, compute)
         if scan is not None:
@@ -169,6 +198,17 @@ def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
                           Location(member=pair.data))
 
 
+@rule("DAT005", "dat-saturated-values", severity=Severity.WARNING, level=Level.CONSISTENCY,
+      spec="data.md#saturated-values")
+def saturated_values(ctx: CheckContext) -> Iterator[Problem]:
+    """Tell how many values of an integer cube sit at the data type's maximum (the sensor saturated there)."""
+    for pair, scan in _scans(ctx, (Scope.ROOT,)):
+        if scan.saturated and scan.first_saturated is not None:
+            (band, line, sample), offset = scan.first_saturated
+            yield Problem(f"{scan.saturated} values at the data type's maximum; the first at band {band}, line "
+                          f"{line}, sample {sample} (0-based)", Location(member=pair.data, offset=offset))
+
+
 def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
     opened = _open(ctx, *envi_names(stem))
     if opened is None:
@@ -198,19 +238,32 @@ def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, t
     return count, lines * white.shape[1] * white.shape[2], first
 
 
+def white_dark_stem(ctx: CheckContext) -> str:
+    """Return the stem of the dark the white is compared with: ``Reference/whitedark`` when present, else black."""
+    own = reference_stem(WHITE_DARK)
+    return own if all(ctx.has(name) for name in envi_names(own)) else reference_stem(BLACK)
+
+
 @rule("DAT004", "dat-white-not-above-black", old_names=("white-not-above-black",),
       severity=Severity.WARNING, level=Level.CONSISTENCY,
       spec="data.md#white-above-black")
 def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
-    """Check that the white reference is above the black one for every pixel and band."""
+    """Check that the white reference is above its dark (``whitedark``, else black) for every pixel and band."""
     _require_full(ctx)
-    white, black = _lsb(ctx, reference_stem(WHITE)), _lsb(ctx, reference_stem(BLACK))
+    dark = white_dark_stem(ctx)
+    white, black = _lsb(ctx, reference_stem(WHITE)), _lsb(ctx, dark)
     if white is None or black is None:
         return
     (w, _), (b, _) = white, black
-    if w.shape[1:] != b.shape[1:] or (1 not in (w.shape[0], b.shape[0]) and w.shape[0] != b.shape[0]):
+    if w.shape[1:] != b.shape[1:]:
         return  # incompatible shapes: XRF003 reports them against the cube
+    cube = layout_of(ctx, CUBE_HEADER)
+    lines = cube.lines if cube is not None else None
+    w, b = reduced(w, lines), reduced(b, lines)  # as the calibration applies them (spec/calibration.md)
+    if 1 not in (w.shape[0], b.shape[0]) and w.shape[0] != b.shape[0]:
+        return
     count, total, first = count_white_not_above_black(w, b)
     if count and first is not None:
-        yield Problem(f"white <= black for {count} of {total} values; the first at line {first[0]}, sample "
-                      f"{first[1]}, band {first[2]} (0-based)", Location(member=reference_stem(WHITE) + DATA_SUFFIX))
+        where = f"line {first[0]}, sample {first[1]}" if total > w.shape[1] * w.shape[2] else f"sample {first[1]}"
+        yield Problem(f"white <= {dark.rsplit('/', 1)[1]} for {count} of {total} values; the first at {where}, "
+                      f"band {first[2]} (0-based)", Location(member=reference_stem(WHITE) + DATA_SUFFIX))

@@ -25,6 +25,7 @@ import hsi_conform
 from hsi_conform.container.reader import Container
 from hsi_conform.converters import convert
 from hsi_conform.errors import (
+    CalibrationError,
     ConfigError,
     ConformanceError,
     ContainerError,
@@ -37,6 +38,7 @@ from hsi_conform.errors import (
     MemberNameError,
     NonconformantSourceError,
     NotAnEnviHeaderError,
+    OutputIsInputError,
     OutputUnwritableError,
     UnknownOptionError,
     UnknownSelectorError,
@@ -89,6 +91,11 @@ def _with_member(tmp: Path, *names: str) -> Path:
     path = tmp / "named.hsi"
     path.write_bytes(vc.rebuild([*vc.members, *((name, b"x\n") for name in names)]))
     return path
+
+
+def _without_references(tmp: Path) -> Path:
+    members = {name: data for name, data in sample_members().items() if not name.startswith("Reference/")}
+    return write_members(tmp / "bare.hsi", members)
 
 
 def _opened(path: Path, use: Callable[[Container], object]) -> object:
@@ -179,6 +186,20 @@ CASES: list[tuple[str, Call, type[HsiConformError]]] = [
     ("spectral-missing-member", lambda t: _opened(_sample(t), lambda c: hsi_conform.to_spectral(c, "x.envi")),
      ContainerError),
     ("spectral-zip64-past-end", lambda t: _opened(_zip64_past_end(t), hsi_conform.to_spectral), ContainerError),
+    # -- reflectance and calibrate -------------------------------------------------------------------------------
+    ("reflectance-no-references", lambda t: _opened(_without_references(t), hsi_conform.reflectance),
+     CalibrationError),
+    ("reflectance-lines-step", lambda t: _opened(_sample(t), lambda c: hsi_conform.reflectance(c, slice(0, 9, 2))),
+     InvalidArgumentError),
+    ("reflectance-bad-layout", lambda t: _opened(_header_edit(t, rb"bands\s*=\s*\d+\n", b""),
+                                                 hsi_conform.reflectance), CalibrationError),
+    ("calibrate-missing", lambda t: hsi_conform.calibrate(t / "missing.hsi", t / "o.hsi"), InputUnreadableError),
+    ("calibrate-dtype", lambda t: hsi_conform.calibrate(_sample(t), t / "o.hsi", dtype="int8"), InvalidArgumentError),
+    ("calibrate-scale", lambda t: hsi_conform.calibrate(_sample(t), t / "o.hsi", dtype="uint16", scale=0),
+     InvalidArgumentError),
+    ("calibrate-own-input", lambda t: hsi_conform.calibrate(_sample(t), t / "s.hsi"), OutputIsInputError),
+    ("calibrate-folder-missing", lambda t: hsi_conform.calibrate(_sample(t), t / "no" / "o.hsi"),
+     OutputUnwritableError),
     # -- converters.convert --------------------------------------------------------------------------------------
     ("convert-unknown-format", lambda t: convert(_sample(t), t / "o.xyz"), ConverterNotFoundError),
     ("convert-unknown-option", lambda t: convert(_sample(t), t / "o.h5", bogus=1), UnknownOptionError),

@@ -25,7 +25,10 @@ def test_documented_names() -> None:
     assert m.MANDATORY == ("data.hdr", "data.envi")
     assert m.ROOT_NAMES == ("data.hdr", "data.envi", "thumbnail.jpg", "preview.hdr", "preview.envi")
     assert m.DOCUMENTED_DIRS == ("Reference", "Exploration", "Metadata")
-    assert m.REFERENCE_NAMES == ("white.hdr", "white.envi", "black.hdr", "black.envi")
+    assert m.REFERENCE_NAMES == ("white.hdr", "white.envi", "black.hdr", "black.envi", "whitedark.hdr",
+                                 "whitedark.envi")
+    assert m.REFERENCES == ("white", "black") and m.CALIBRATION_REFERENCES == ("white", "black", "whitedark")
+    assert m.CALIBRATION_RECORD == "Metadata/hsi-conform/calibration.json"
     assert m.BOUNDING_BOXES == "Exploration/bounding boxes.csv"
 
 
@@ -35,6 +38,7 @@ def test_documented_names() -> None:
     (m.preview_stem("2"), ("preview_2.hdr", "preview_2.envi")),
     (m.reference_stem(m.WHITE), ("Reference/white.hdr", "Reference/white.envi")),
     (m.reference_stem(m.BLACK), ("Reference/black.hdr", "Reference/black.envi")),
+    (m.reference_stem(m.WHITE_DARK), ("Reference/whitedark.hdr", "Reference/whitedark.envi")),
     ("Exploration/a.b", ("Exploration/a.b.hdr", "Exploration/a.b.envi")),
 ])
 def test_envi_names_pair_header_and_data_both_ways(stem: str, names: tuple[str, str]) -> None:
@@ -200,3 +204,16 @@ def test_envi_round_trip_keeps_a_member_that_only_looks_like_a_preview(tmp_path:
         digests = [{n: hashlib.sha256(c.read_bytes(n)).hexdigest() for n in c.names} for c in (a, b)]
         assert b.previews == ("",)
     assert digests[1] == digests[0]
+
+
+# -- the SPECIM table pairs vendor prefixes with the documented reference names ---------------------------------
+
+def test_the_specim_table_names_only_documented_references() -> None:
+    from hsi_conform.converters.specim.table import _documented_references, specim_table
+    from hsi_conform.errors import InternalError
+
+    table = specim_table()
+    assert table.reference_prefixes["WHITEDARKREF_"] == m.WHITE_DARK == "whitedark"
+    assert set(table.reference_prefixes.values()) | set(table.export_references) <= set(m.CALIBRATION_REFERENCES)
+    with pytest.raises(InternalError):
+        _documented_references(["white", "grey"])

@@ -13,7 +13,7 @@ import pytest
 
 from hsi_conform._atomic import AtomicFile, atomic_each, atomic_folder, atomic_unit, publish_bytes
 from hsi_conform._space import ensure_room, no_space_error, reserve
-from hsi_conform.errors import ExitCode, HsiConformError, NoSpaceError
+from hsi_conform.errors import ExitCode, HsiConformError, NoSpaceError, OutputUnwritableError
 
 #: More than any filesystem has free.
 HUGE = 1 << 62
@@ -59,6 +59,12 @@ def test_more_than_the_free_space_is_refused(tmp_path: Path) -> None:
         ensure_room(tmp_path / "out.h5", HUGE)
     assert caught.value.errno == errno.ENOSPC and caught.value.needed == HUGE
     ensure_room(tmp_path / "out.h5", 1 << 20)
+
+
+def test_a_destination_in_a_missing_folder_is_unwritable_not_a_builtin_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputUnwritableError) as caught:
+        ensure_room(tmp_path / "missing" / "out.hsi", 10)
+    assert caught.value.errno == errno.ENOENT
 
 
 def test_more_than_the_file_size_limit_is_refused(tmp_path: Path, file_size_limit: int) -> None:

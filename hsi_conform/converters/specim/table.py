@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hsi_conform.converters.base import mapping_table
+from hsi_conform.errors import InternalError
+from hsi_conform.members import CALIBRATION_REFERENCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,16 @@ def specim_table() -> SpecimTable:
     layout, container, header = t["layout"], t["container"], t["header"]
     when, units, refs = t["acquisition_time"], t["wavelength_units"], t["references"]
     export = {k: str(v) for k, v in t["export"].items() if not isinstance(v, dict)}
+    prefixes = {str(k): str(v) for k, v in layout["references"].items()}
+    export_references = {str(k): str(v) for k, v in t["export"]["references"].items()}
+    _documented_references([*prefixes.values(), *export_references])
     return SpecimTable(
         capture_dir=str(layout["capture_dir"]),
         iq_markers=tuple(layout["iq_markers"]),
         header_suffix=str(layout["header_suffix"]),
         data_suffixes=tuple(layout["data_suffixes"]),
         other_prefixes=tuple(layout["other_prefixes"]),
-        reference_prefixes={str(k): str(v) for k, v in layout["references"].items()},
+        reference_prefixes=prefixes,
         originals=str(container["originals"]),
         manifest=str(container["manifest"]),
         manifest_format=str(container["manifest_format"]),
@@ -114,5 +119,20 @@ def specim_table() -> SpecimTable:
         reference_data_type=int(refs["data_type"]),
         reference_comment=str(refs["comment"]),
         export=export,
-        export_references={str(k): str(v) for k, v in t["export"]["references"].items()},
+        export_references=export_references,
     )
+
+
+def _documented_references(names: list[str]) -> None:
+    """Refuse a table that maps a vendor reference to a name the container layout does not document.
+
+    The names of ``Reference/`` are one fact of :mod:`hsi_conform.members`; the table only pairs vendor prefixes
+    with them, so a typo there would write a reference that the calibration and the rules never see.
+
+    Raises:
+        InternalError: a name is not one of :data:`~hsi_conform.members.CALIBRATION_REFERENCES`.
+    """
+    unknown = sorted(set(names) - set(CALIBRATION_REFERENCES))
+    if unknown:
+        raise InternalError(f"converters/specim.toml names references {unknown} that hsi_conform/members.py does not "
+                            f"document ({', '.join(CALIBRATION_REFERENCES)})")
