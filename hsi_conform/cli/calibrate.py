@@ -61,18 +61,19 @@ def cmd_calibrate(args: argparse.Namespace) -> ExitCode:
                      findings=findings, source_report=report)  # a bad --scale is an InvalidArgumentError: exit 2
     print(f"calibrated {args.source} -> {done.path} ({args.dtype}, {done.record['options']['interleave']})")
     for finding in findings:
-        _print_finding(finding)
+        print_finding(finding)
     for note in done.notes:
         print(f"  note: {note}")
     result = check(done.path)
     counts = ", ".join(f"{n} {label}" for label, n in result.counts.items())
     print(f"  validation: {'conformant' if result.conformant else 'NOT conformant'} ({counts})")
     for finding in result.failures():
-        _print_finding(finding)
+        print_finding(finding)
     return ExitCode.OK if result.conformant else ExitCode.NONCONFORMANT
 
 
-def _print_finding(finding: Finding) -> None:
+def print_finding(finding: Finding) -> None:
+    """Print one finding of a pipeline stage, as ``validate`` prints findings (escaped)."""
     from hsi_conform.report.text import clean
 
     where = f" {finding.location}:" if str(finding.location) else ":"

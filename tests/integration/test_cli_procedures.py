@@ -50,3 +50,23 @@ def test_usage_and_input_errors(tmp_path: Path, cli: CliRunner) -> None:
     assert cli(["procedures", path, path]).code == ExitCode.USAGE  # the output is the input
     assert cli(["procedures", tmp_path / "missing.hsi", tmp_path / "out.hsi"]).code == ExitCode.UNREADABLE
     assert cli(["procedures", path]).code == ExitCode.USAGE
+
+
+def test_calibrate_runs_the_procedures_on_the_reflectance(tmp_path: Path, cli: CliRunner) -> None:
+    path = scene_with(tmp_path, ["crop:{2:9, 1:6, 0:3}", "rotate:swap-up-down"])
+    dest = tmp_path / "out.hsi"
+    result = cli(["procedures", "--calibrate", path, dest])
+    assert result.code == ExitCode.OK, result.out + result.err
+    with hsi_conform.open(path) as s, hsi_conform.open(dest) as c:
+        expected = hsi_conform.reflectance(s, findings=[])[1:7, 2:10, 0:4][::-1]
+        assert c.layout.dtype.kind == "f"
+        np.testing.assert_array_equal(c.bip(), expected)
+        assert "read procedures" not in c.header.keys()
+    assert hsi_conform.check(dest, content="full").conformant
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.hsi", "scene.hsi"]  # no temp left behind
+
+
+def test_calibrate_into_a_missing_folder_is_an_output_error(tmp_path: Path, cli: CliRunner) -> None:
+    path = scene_with(tmp_path, ["rotate:180"])
+    result = cli(["procedures", "--calibrate", path, tmp_path / "nope" / "out.hsi"])
+    assert result.code == ExitCode.UNREADABLE and "Traceback" not in result.err
