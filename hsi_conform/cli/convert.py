@@ -9,6 +9,9 @@ finding, ``NONCONFORMANT`` otherwise, naming the rule of each such finding.
 
 A nonconformant container source is refused (its findings printed, exit ``NONCONFORMANT``, nothing written) unless
 ``--allow-nonconformant`` is given; an output that is an input is a usage error (spec/safety.md#refused).
+
+``--no-thumbnail`` is the ``hsi`` writer's option ``thumbnail=false``: a ``.hsi`` output gets no ``thumbnail.jpg``
+rendered from its cube (spec/previews.md#writers); for another destination it is an unknown option (exit 2).
 """
 
 from __future__ import annotations
