@@ -3,7 +3,7 @@
 Everything here is driven by a :class:`random.Random`, so the same seed gives the same bytes on every platform;
 the Hypothesis strategies (:mod:`hsi_conform.testing.strategies`) pass a Hypothesis-controlled ``Random`` in,
 and the corpus exporter (:func:`hsi_conform.corpus.export.generate_cases`) a seeded one. Only the standard library,
-numpy and Pillow (for thumbnails; its JPEG bytes are the same for the same pixels) are needed here.
+numpy and Pillow (for thumbnails; a Pillow build encodes the same pixels to the same bytes) are needed here.
 
 A container is described by a :class:`ContainerSpec` (dimensions, encoding, optional members) and built by
 :func:`build_valid` into a :class:`ValidContainer`: its members (in archive order) and the archive bytes, made
