@@ -9,6 +9,9 @@ finding, ``NONCONFORMANT`` otherwise, naming the rule of each such finding.
 
 A nonconformant container source is refused (its findings printed, exit ``NONCONFORMANT``, nothing written) unless
 ``--allow-nonconformant`` is given; an output that is an input is a usage error (spec/safety.md#refused).
+
+``--no-thumbnail`` is the ``hsi`` writer's option ``thumbnail=false``: a ``.hsi`` output gets no ``thumbnail.jpg``
+rendered from its cube (spec/previews.md#writers); for another destination it is an unknown option (exit 2).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader or writer option (repeatable; hsi-conform formats lists them)")
     _add_allow_nonconformant(p)
+    _add_no_thumbnail(p)
     p.set_defaults(run=cmd_convert)
 
 
@@ -46,6 +50,12 @@ def _add_allow_nonconformant(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-nonconformant", action="store_true",
                    help="convert a .hsi source that does not conform anyway (its findings are kept in the output as "
                         "Metadata/hsi-conform/source-report.json); by default it is refused")
+
+
+def _add_no_thumbnail(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-thumbnail", action="store_true",
+                   help="write no thumbnail.jpg when the source has none (the hsi writer's option thumbnail=false); "
+                        "by default one is rendered from the cube")
 
 
 def add_formats(sub: argparse._SubParsersAction[Any]) -> None:
@@ -64,6 +74,7 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)
+    _add_no_thumbnail(p)
     p.set_defaults(run=cmd_migrate)
 
 
@@ -82,12 +93,20 @@ def parse_options(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the ``--option`` values, with ``--no-thumbnail`` as the ``thumbnail`` option of the hsi writer."""
+    options: dict[str, Any] = dict(parse_options(args.option))
+    if args.no_thumbnail:
+        options["thumbnail"] = False
+    return options
+
+
 def cmd_convert(args: argparse.Namespace) -> ExitCode:
     """Run ``convert``."""
     from hsi_conform.converters import run_conversion
     from hsi_conform.errors import InputUnreadableError, NonconformantSourceError
 
-    options = parse_options(args.option)
+    options = _options(args)
     if not args.source.exists():
         raise InputUnreadableError(str(args.source), "no such file or directory")
     try:
@@ -175,7 +194,7 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
-    summary = migrate(args.source, args.dest, options=parse_options(args.option),
+    summary = migrate(args.source, args.dest, options=_options(args),
                       allow_nonconformant=args.allow_nonconformant)
     for line in summary.lines():
         print(line)

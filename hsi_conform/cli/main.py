@@ -113,6 +113,7 @@ def _add_sample(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--interleave", choices=[i.value for i in Interleave], default=Interleave.BIL.value)
     p.add_argument("--byte-order", type=int, choices=[int(b) for b in ByteOrder], default=int(ByteOrder.LITTLE))
     p.add_argument("--minimal", action="store_true", help="only data.hdr and data.envi")
+    p.add_argument("--no-thumbnail", action="store_true", help="every optional member but thumbnail.jpg")
     p.set_defaults(run=_cmd_sample)
 
 
@@ -123,7 +124,7 @@ def _cmd_sample(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("--lines, --samples and --bands must be at least 2")
     spec = SceneSpec(lines=args.lines, samples=args.samples, bands=args.bands, data_type=DataType(args.dtype),
                      interleave=Interleave(args.interleave), byte_order=ByteOrder(args.byte_order),
-                     minimal=args.minimal)
+                     minimal=args.minimal, thumbnail=not args.no_thumbnail)
     path = write_scene(args.output, spec)
     print(f"wrote {path} ({path.stat().st_size} bytes)")
     return ExitCode.OK

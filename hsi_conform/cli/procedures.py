@@ -76,10 +76,9 @@ def cmd_procedures(args: argparse.Namespace) -> ExitCode:
 def _calibrated(source: Path, dest: Path, stack: contextlib.ExitStack) -> Path:
     """Calibrate ``source`` into a temp container beside ``dest`` (removed when ``stack`` closes); return its path."""
     from hsi_conform.cli.calibrate import print_finding
+    from hsi_conform.errors import OutputUnwritableError
     from hsi_conform.finding import Finding
     from hsi_conform.pipeline.calibrate import calibrate
-
-    from hsi_conform.errors import OutputUnwritableError
 
     try:
         folder = stack.enter_context(tempfile.TemporaryDirectory(dir=dest.parent or ".",

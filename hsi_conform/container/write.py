@@ -18,6 +18,7 @@ import numpy as np
 
 from hsi_conform._signals import checkpoint
 from hsi_conform.container.source import read_block
+from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import (
     ConfigError,
@@ -27,9 +28,9 @@ from hsi_conform.errors import (
     OutputUnwritableError,
 )
 from hsi_conform.fields import ByteOrder, DataType, Interleave
-from hsi_conform.header import build_header_text
+from hsi_conform.header import build_header_text, parse_header
 from hsi_conform.header.model import normalize_key
-from hsi_conform.members import CUBE_DATA, CUBE_HEADER, envi_names, preview_stem, reference_stem
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, THUMBNAIL, envi_names, preview_stem, reference_stem
 
 #: Bytes per slab copied from the array into the container.
 SLAB_BYTES = 8 << 20
@@ -128,8 +129,9 @@ def write_container(path: str | os.PathLike[str], cube: CubeSource, *,
                     fields: Mapping[str, object] | None = None,
                     references: Mapping[str, CubeSource] | None = None,
                     previews: Mapping[str, CubeSource] | None = None,
-                    members: Mapping[str, bytes | os.PathLike[str] | str] | None = None) -> Path:
-    """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned), references, previews and further members.
+                    members: Mapping[str, bytes | os.PathLike[str] | str] | None = None,
+                    thumbnail: bool = True) -> Path:
+    """Write a container: ``data.hdr``, ``data.envi`` (4096-aligned), ``thumbnail.jpg``, references, previews, members.
 
     Args:
         path: destination ``.hsi`` (replaced atomically; never left half-written; never one of the inputs).
@@ -140,7 +142,10 @@ def write_container(path: str | os.PathLike[str], cube: CubeSource, *,
         fields: further header fields (``wavelength``, ``description``, ...), in the order to write them.
         references: ``{"white": array, "black": array}`` written as ``Reference/<name>.envi/.hdr``.
         previews: ``{"": array}`` for ``preview.envi``, ``{"<lod>": array}`` for ``preview_<lod>.envi``.
-        members: further members by container path: bytes, or the path of a file to copy.
+        members: further members by container path: bytes, or the path of a file to copy. A ``thumbnail.jpg``
+            given here is written instead of the rendered one.
+        thumbnail: write ``thumbnail.jpg`` right after ``data.envi``, rendered from the cube as written
+            (spec/previews.md#thumbnail); False writes none (unless ``members`` has one).
 
     Returns:
         The destination path.
@@ -164,9 +169,13 @@ def write_container(path: str | os.PathLike[str], cube: CubeSource, *,
     spectral = {k: v for k, v in (fields or {}).items() if normalize_key(k) in _SPECTRAL}
     arrays = [(reference_stem(n), a) for n, a in (references or {}).items()]
     arrays += [(preview_stem(lod), a) for lod, a in (previews or {}).items()]
+    names = [CUBE_HEADER, CUBE_DATA, *(n for base, _ in arrays for n in envi_names(base)), *(members or {})]
+    render = thumbnail and 0 not in cube.shape and thumbnail_fits(names)
     with ContainerWriter(path) as zw:
         zw.add_bytes(CUBE_HEADER, header)
-        zw.add_stream(CUBE_DATA, iter_slabs(cube), cube.nbytes)
+        written = zw.add_stream(CUBE_DATA, iter_slabs(cube), cube.nbytes)
+        if render:  # from the bytes as written: a computed cube is not computed twice
+            zw.add_bytes(THUMBNAIL, written_thumbnail(zw, written, parse_header(header)))
         for base, array in arrays:
             header_name, data_name = envi_names(base)
             zw.add_bytes(header_name, build_header_text(cube_header_fields(array, interleave, spectral)).encode())

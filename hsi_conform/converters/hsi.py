@@ -2,7 +2,9 @@
 
 Reading maps the arrays lazily and keeps every other member as a lazy byte range; writing streams everything
 into a new container (members in the source order, ``.envi`` data 4096-aligned, published atomically). Every
-member's bytes round-trip unchanged.
+member's bytes round-trip unchanged. A dataset without ``thumbnail.jpg`` (any other format's, or a container
+without one) gets one rendered from the cube as written, right after ``data.envi``, unless the write option
+``thumbnail`` is false (spec/previews.md#thumbnail).
 """
 
 from __future__ import annotations
@@ -15,21 +17,32 @@ import numpy as np
 
 from hsi_conform._space import ensure_room
 from hsi_conform.container.reader import Container, CubeLayout, open_container
+from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.write import iter_slabs
-from hsi_conform.container.zipwrite import ContainerWriter
+from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import (
     NO_OPTIONS,
     Blob,
     ConverterBase,
     EnviArray,
     HsiDataset,
+    OptionSpec,
     dataset_members,
+    parse_flag,
     payload_chunks,
     payload_size,
 )
 from hsi_conform.converters.guard import guard_write
-from hsi_conform.errors import ContainerError
-from hsi_conform.members import CUBE_DATA, CUBE_HEADER, REFERENCES, envi_names, preview_stem, reference_stem
+from hsi_conform.errors import ContainerError, DatasetError, FieldValueError
+from hsi_conform.members import (
+    CUBE_DATA,
+    CUBE_HEADER,
+    REFERENCES,
+    THUMBNAIL,
+    envi_names,
+    preview_stem,
+    reference_stem,
+)
 
 
 class HsiConverter(ConverterBase):
@@ -40,6 +53,10 @@ class HsiConverter(ConverterBase):
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     suffixes: ClassVar[tuple[str, ...]] = (".hsi",)
+    write_options: ClassVar[Mapping[str, OptionSpec]] = {
+        "thumbnail": OptionSpec(help="render thumbnail.jpg from the cube when the source has none (false: none)",
+                                default=True, parse=parse_flag),
+    }
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a ZIP file named ``*.hsi`` or a folder holding ``data.hdr``."""
@@ -61,13 +78,12 @@ class HsiConverter(ConverterBase):
         return read_container(open_container(source))
 
     def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
-        """Write the dataset as a ``.hsi`` container (options: none).
+        """Write the dataset as a ``.hsi`` container (option ``thumbnail``: see :func:`write_dataset`).
 
         Raises:
             ConfigError: an option.
         """
-        self.parsed_write_options(options)
-        return write_dataset(dataset, dest)
+        return write_dataset(dataset, dest, thumbnail=self.parsed_write_options(options)["thumbnail"])
 
 
 def read_container(container: Container) -> HsiDataset:
@@ -87,8 +103,15 @@ def read_container(container: Container) -> HsiDataset:
     return dataset
 
 
-def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
+def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True) -> Path:
     """Write a dataset into a new container at ``dest`` (atomically).
+
+    Args:
+        dataset: what to write; its members are written byte for byte, ``thumbnail.jpg`` included.
+        dest: the new ``.hsi`` file.
+        thumbnail: when the dataset has no ``thumbnail.jpg``, render one from the cube as written, right after
+            ``data.envi`` (spec/previews.md#thumbnail); a cube whose header does not describe it (a nonconformant
+            source) gets none, and a note in ``dataset.notes`` says why.
 
     Raises:
         OutputIsInputError, MemberNameError, DataBudgetError: see
@@ -98,14 +121,26 @@ def write_dataset(dataset: HsiDataset, dest: Path) -> Path:
     guard_write(dataset, (dest,))
     payloads = dataset_members(dataset)
     ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
+    render = thumbnail and thumbnail_fits(payloads)  # the dataset's own thumbnail is kept as it is
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
             content = payloads[name]
             if isinstance(content, np.ndarray):
-                zw.add_stream(name, iter_slabs(content), content.nbytes)
+                written = zw.add_stream(name, iter_slabs(content), content.nbytes)
             else:
-                zw.add_stream(name, payload_chunks(content), payload_size(content))
+                written = zw.add_stream(name, payload_chunks(content), payload_size(content))
+            if name == CUBE_DATA and render:
+                _add_thumbnail(zw, written, dataset)
     return dest
+
+
+def _add_thumbnail(zw: ContainerWriter, written: WrittenMember, dataset: HsiDataset) -> None:
+    try:
+        jpeg = written_thumbnail(zw, written, dataset.header)
+    except (FieldValueError, DatasetError) as exc:  # what the header says is not this cube: nothing to show
+        dataset.notes.append(f"no {THUMBNAIL} written: {exc}")
+        return
+    zw.add_bytes(THUMBNAIL, jpeg)
 
 
 def _envi_array(container: Container, base: str) -> EnviArray:

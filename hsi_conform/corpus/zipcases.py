@@ -28,7 +28,7 @@ from hsi_conform._atomic import publish_bytes
 from hsi_conform.container.zipwrite import ALIGN_EXTRA_ID
 from hsi_conform.errors import ExitCode
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, DATA_SUFFIX, EXPLORATION_DIR, METADATA_DIR, REFERENCE_DIR
-from hsi_conform.testing.samples import gray_jpeg, sample_members
+from hsi_conform.testing.samples import jpeg_image, sample_members
 from hsi_conform.testing.zipcraft import Entry, build
 
 __all__ = ["ALIGN", "CASES", "INPUT", "ZipCase", "align", "clean_archive", "clean_entries", "generate", "main",
@@ -203,7 +203,7 @@ _TEXT = b"notes\n"
 
 CASES: tuple[ZipCase, ...] = (
     ZipCase("ZIP001-zip-not-a-zip/valid-crafted-sample", clean_archive),
-    ZipCase("ZIP001-zip-not-a-zip/error-jpeg-file", lambda: gray_jpeg(12, 16)),
+    ZipCase("ZIP001-zip-not-a-zip/error-jpeg-file", lambda: jpeg_image(12, 16)),
     ZipCase("ZIP001-zip-not-a-zip/error-empty-file", lambda: b""),
     ZipCase("ZIP002-zip-no-eocd/error-end-record-missing", lambda: clean_archive()[: -_EOCD.size]),
     ZipCase("ZIP003-zip-truncated/error-cut-inside-end-record", lambda: clean_archive()[:-5]),
@@ -224,7 +224,7 @@ CASES: tuple[ZipCase, ...] = (
             lambda: _zip(comment=build([Entry("evil.envi", b"\x00" * 8)]))),
     ZipCase("ZIP011-zip-comment-length/error-length-past-end", lambda: _zip(comment_len=5)),
     ZipCase("ZIP012-zip-comment-present/warning-comment", lambda: _zip(comment=b"acquired for the hsi-conform demo")),
-    ZipCase("ZIP013-zip-prefix-data/error-jpeg-prefix", lambda: _zip(prepend=gray_jpeg(8, 8))),
+    ZipCase("ZIP013-zip-prefix-data/error-jpeg-prefix", lambda: _zip(prepend=jpeg_image(8, 8))),
     ZipCase("ZIP014-zip-trailing-data/error-trailing-garbage", lambda: _zip(append=b"GARBAGE" * 10)),
     ZipCase("ZIP015-zip-gap/error-hidden-bytes-between-members",
             lambda: _changed(CUBE_HEADER, data_descriptor=b"HIDDEN")),

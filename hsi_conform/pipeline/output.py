@@ -8,7 +8,6 @@ atomically or not at all (spec/safety.md).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._space import ensure_room
-from hsi_conform.container.reader import Container, CubeLayout
-from hsi_conform.container.thumbnail import thumbnail_for
+from hsi_conform.container.reader import Container
+from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.write import CubeSource, iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import Blob
@@ -63,13 +62,13 @@ def publish(source: Container, dest: str | os.PathLike[str], *, header: Header |
     new_cube = cube is not None or header is not None
     if new_cube:
         content.pop(THUMBNAIL, None)  # it shows the old cube
-    render = thumbnail and (new_cube or THUMBNAIL not in source)
+    render = thumbnail and (new_cube or THUMBNAIL not in source) and thumbnail_fits(content)
     ensure_room(path, sum(_size(source, c) for c in content.values()))
     with lock(path), ContainerWriter(path) as zw:
         for name, item in content.items():
             written = _write(zw, source, name, item)
             if name == CUBE_DATA and render:
-                zw.add_bytes(THUMBNAIL, _thumbnail(zw, written, header or source.header))
+                zw.add_bytes(THUMBNAIL, written_thumbnail(zw, written, header or source.header))
     return path
 
 
@@ -103,9 +102,3 @@ def _write(zw: ContainerWriter, source: Container, name: str, item: Content | st
         return zw.add_stream(name, Blob(info.file, info.offset, info.size).chunks(), info.size)
     return zw.add_stream(name, iter_slabs(item), item.nbytes)
 
-
-def _thumbnail(zw: ContainerWriter, written: WrittenMember, header: Header) -> bytes:
-    layout = CubeLayout.from_header(header)
-    cube_bytes = dataclasses.replace(written, data_offset=written.data_offset + layout.header_offset,
-                                     size=written.size - layout.header_offset)
-    return thumbnail_for(header, zw.written_array(cube_bytes, layout.dtype, layout.shape))

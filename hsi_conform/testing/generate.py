@@ -2,8 +2,8 @@
 
 Everything here is driven by a :class:`random.Random`, so the same seed gives the same bytes on every platform;
 the Hypothesis strategies (:mod:`hsi_conform.testing.strategies`) pass a Hypothesis-controlled ``Random`` in,
-and the corpus exporter (:func:`hsi_conform.corpus.export.generate_cases`) a seeded one. Only the standard library
-and numpy are needed here.
+and the corpus exporter (:func:`hsi_conform.corpus.export.generate_cases`) a seeded one. Only the standard library,
+numpy and Pillow (for thumbnails; a Pillow build encodes the same pixels to the same bytes) are needed here.
 
 A container is described by a :class:`ContainerSpec` (dimensions, encoding, optional members) and built by
 :func:`build_valid` into a :class:`ValidContainer`: its members (in archive order) and the archive bytes, made
@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform.container.thumbnail import thumbnail_for
 from hsi_conform.errors import ContainerError, InvalidArgumentError
 from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.header import parse_header
 from hsi_conform.members import (
     BLACK,
     BOUNDING_BOXES,
@@ -37,7 +39,7 @@ from hsi_conform.members import (
     preview_stem,
     reference_stem,
 )
-from hsi_conform.testing.samples import gray_jpeg
+from hsi_conform.testing.samples import jpeg_image
 from hsi_conform.testing.zipcraft import Entry, build
 
 __all__ = [
@@ -374,7 +376,7 @@ def build_valid(spec: ContainerSpec, rnd: random.Random | None = None) -> ValidC
     camera = "camera" if rnd is None else rnd.choice(("camera", "sensor-a", "cam.v2"))
     prefix = bytes(range(spec.header_offset % 256))[: spec.header_offset]
     members = _envi_pair(CUBE_STEM, cube, root_fields(spec, rnd, class_names, camera), rnd, prefix)
-    members += _optional_members(spec, bip, rng, rnd, class_names, camera)
+    members += _optional_members(spec, bip, rng, rnd, class_names, camera, header=members[0][1])
     if rnd is not None:
         members = _shuffled_members(members, rnd)
     data = build(zip_entries(members, spec.align))
@@ -394,9 +396,16 @@ def _spectral(spec: ContainerSpec, array_lines: int, samples: int, bands: int) -
     return [*fields, ("wavelength", _floats(wavelengths(bands, None)))]
 
 
+def _thumbnail(header: bytes, cube: np.ndarray[Any, Any], rnd: random.Random | None) -> bytes:
+    """Return the thumbnail every writer renders of ``cube``; with ``rnd``, one of a random size (any size is valid)."""
+    if rnd is None:
+        return thumbnail_for(parse_header(header), cube)
+    return jpeg_image(rnd.randint(1, 16), rnd.randint(1, 16))
+
+
 def _optional_members(spec: ContainerSpec, bip: np.ndarray[Any, Any], rng: np.random.Generator,
                       rnd: random.Random | None, class_names: Sequence[str],
-                      camera: str) -> list[tuple[str, bytes]]:
+                      camera: str, header: bytes) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     il = spec.interleave
     if spec.has("references"):
@@ -410,8 +419,7 @@ def _optional_members(spec: ContainerSpec, bip: np.ndarray[Any, Any], rng: np.ra
     if spec.has("lod"):
         out += _envi_pair(preview_stem("1"), _stored(bip, il), _spectral(spec, *bip.shape), rnd)
     if spec.has("thumbnail"):
-        w, h = (spec.samples, spec.lines) if rnd is None else (rnd.randint(1, 16), rnd.randint(1, 16))
-        out.append((THUMBNAIL, gray_jpeg(w, h)))
+        out.append((THUMBNAIL, _thumbnail(header, _stored(bip, il), rnd)))
     labels = rng.integers(0, max(len(class_names), 1), size=(spec.lines, spec.samples)).astype(np.uint8)
     if spec.has("classification"):
         out += _classification(spec, labels, class_names, rnd)

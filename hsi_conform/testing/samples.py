@@ -1,22 +1,24 @@
-"""Small, complete sample data: a uniform JPEG encoder and a sample container with every optional member.
+"""Small, complete sample data: a sample container with every optional member, and JPEGs of a given size.
 
 The sample is what ``make demo`` validates and what many tests start from. Everything is generated from
-code (no binary fixtures), deterministically.
+code (no binary fixtures), deterministically: its thumbnail is the one every writer renders from the cube
+(:func:`~hsi_conform.container.thumbnail.thumbnail_for`), and Pillow encodes the same pixels to the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hsi_conform.container.thumbnail import thumbnail_for
 from hsi_conform.container.write import cube_header_fields
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import InvalidArgumentError
-from hsi_conform.header import build_header_text
+from hsi_conform.header import build_header_text, parse_header
 from hsi_conform.members import (
     BLACK,
     CUBE_DATA,
@@ -31,27 +33,22 @@ from hsi_conform.members import (
 )
 
 
-def gray_jpeg(width: int, height: int) -> bytes:
-    """Return a valid baseline JPEG of a uniform mid-grey image of the given size.
+def jpeg_image(width: int, height: int) -> bytes:
+    """Return a baseline JPEG (Pillow) of a uniform mid-grey image of the given size.
 
-    Every 8x8 block has DC difference 0 and an immediate end-of-block, so the entropy-coded data is two bits
-    per block; one-symbol Huffman tables make that legal. Readers (GDAL, libjpeg) decode it to grey 128.
+    For tests that need a JPEG of a size the cube does not give (``XRF015``), or bytes that are a JPEG and not a
+    container (``ZIP001``, ``ZIP013``); a thumbnail of data is :func:`~hsi_conform.container.thumbnail.thumbnail_for`.
 
     Raises:
-        InvalidArgumentError: a dimension outside 1..65535 (a ``ValueError``).
+        InvalidArgumentError: a dimension outside 1..65500, the largest a JPEG encoder writes (a ``ValueError``).
     """
-    if not (0 < width < 65536 and 0 < height < 65536):
-        raise InvalidArgumentError("JPEG dimensions are 1..65535")
-    blocks = -(-width // 8) * -(-height // 8)
-    bits = "00" * blocks
-    bits += "1" * (-len(bits) % 8)
-    scan = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
-    dqt = b"\xff\xdb" + struct.pack(">HB", 67, 0) + bytes([1] * 64)
-    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + bytes([1, 0x11, 0])
-    table = bytes([1] + [0] * 15) + b"\x00"
-    dht = b"".join(b"\xff\xc4" + struct.pack(">HB", 20, cls) + table for cls in (0x00, 0x10))
-    sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + bytes([1, 0x00, 0, 63, 0])
-    return b"\xff\xd8" + dqt + sof + dht + sos + scan + b"\xff\xd9"
+    from PIL import Image
+
+    if not (0 < width <= 65500 and 0 < height <= 65500):
+        raise InvalidArgumentError("JPEG dimensions are 1..65500")
+    out = io.BytesIO()
+    Image.new("L", (width, height), 128).save(out, format="JPEG", quality=90)
+    return out.getvalue()
 
 
 def sample_cube(lines: int = 16, samples: int = 12, bands: int = 10, dtype: str = "<u2") -> np.ndarray[Any, Any]:
@@ -89,10 +86,11 @@ def sample_members(*, lines: int = 16, samples: int = 12, bands: int = 10) -> di
         "problem": ["demo"],
         "measurement": "sample-0001",
     }
+    header = build_header_text(cube_header_fields(cube, "bil", fields)).encode()
     return {
-        CUBE_HEADER: build_header_text(cube_header_fields(cube, "bil", fields)).encode(),
+        CUBE_HEADER: header,
         CUBE_DATA: cube.tobytes(),
-        THUMBNAIL: gray_jpeg(samples, lines),
+        THUMBNAIL: thumbnail_for(parse_header(header), cube),
         PREVIEW + HEADER_SUFFIX: _envi_header(preview, waves),
         PREVIEW + DATA_SUFFIX: preview.tobytes(),
         reference_stem(WHITE) + HEADER_SUFFIX: _envi_header(white, waves),

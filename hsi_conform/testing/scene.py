@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from hsi_conform.container.reader import as_interleave
+from hsi_conform.container.thumbnail import thumbnail_for
 from hsi_conform.container.write import cube_header_fields, iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.fields import ByteOrder, DataType, Interleave
-from hsi_conform.header import build_header_text
+from hsi_conform.header import build_header_text, parse_header
 from hsi_conform.members import (
     BLACK,
     BOUNDING_BOXES,
@@ -37,7 +38,7 @@ from hsi_conform.members import (
     envi_names,
     reference_stem,
 )
-from hsi_conform.testing.samples import gray_jpeg, wavelengths
+from hsi_conform.testing.samples import wavelengths
 
 CLASSES = ("background", "leaf", "panel")
 LOOKUP = (0, 0, 0, 40, 160, 40, 230, 230, 230)
@@ -47,7 +48,14 @@ _BLOCK_BYTES = 1 << 20  # float64 working memory per block of lines of the cube 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SceneSpec:
-    """The shape and encoding of a synthetic scene."""
+    """The shape and encoding of a synthetic scene, and which optional members it has.
+
+    Attributes:
+        lines, samples, bands: dimensions of the cube.
+        data_type, interleave, byte_order: how the cube, references and preview are stored.
+        minimal: only ``data.hdr`` and ``data.envi``.
+        thumbnail: a ``thumbnail.jpg`` rendered from the cube (spec/previews.md#thumbnail); not in a minimal scene.
+    """
 
     lines: int = 64
     samples: int = 48
@@ -56,6 +64,7 @@ class SceneSpec:
     interleave: Interleave = Interleave.BIL
     byte_order: ByteOrder = ByteOrder.LITTLE
     minimal: bool = False
+    thumbnail: bool = True
 
 
 def reflectance(waves: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
@@ -157,15 +166,14 @@ def scene_members(spec: SceneSpec = SceneSpec()) -> dict[str, bytes | np.ndarray
     spectral: dict[str, object] = {"wavelength units": "nm", "wavelength": waves, "fwhm": fwhm}
     fields = _root_fields(spec, waves) | spectral
     il = spec.interleave
-    members: dict[str, bytes | np.ndarray[Any, Any]] = {
-        CUBE_HEADER: _header(arrays["cube"], il, fields),
-        CUBE_DATA: arrays["cube"],
-    }
+    header = _header(arrays["cube"], il, fields)
+    members: dict[str, bytes | np.ndarray[Any, Any]] = {CUBE_HEADER: header, CUBE_DATA: arrays["cube"]}
     if spec.minimal:
         members[CUBE_HEADER] = _header(arrays["cube"], il, spectral)
         return members
+    if spec.thumbnail:
+        members[THUMBNAIL] = thumbnail_for(parse_header(header), arrays["cube"])
     members |= {
-        THUMBNAIL: gray_jpeg(spec.samples, spec.lines),
         PREVIEW + HEADER_SUFFIX: _header(arrays["preview"], il, spectral),
         PREVIEW + DATA_SUFFIX: arrays["preview"],
         reference_stem(WHITE) + HEADER_SUFFIX: _header(arrays["white"], il, spectral),

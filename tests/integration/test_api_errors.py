@@ -45,7 +45,7 @@ from hsi_conform.errors import (
 )
 from hsi_conform.testing.generate import ContainerSpec, build_valid
 from hsi_conform.testing.mutations import BY_NAME
-from hsi_conform.testing.samples import gray_jpeg, sample_members, write_members
+from hsi_conform.testing.samples import jpeg_image, sample_members, write_members
 from hsi_conform.testing.strategies import mutants
 from hsi_conform.testing.zipcraft import Entry, build, quoted_overlap_bomb
 from hsi_conform.testing.zipcraft import write as write_zip
@@ -228,7 +228,7 @@ CASES: list[tuple[str, Call, type[HsiConformError]]] = [
                                           t.joinpath("e.img").write_bytes(b"\0" * 3),
                                           convert(t / "e.hdr", t / "o.hsi")), InputUnreadableError),
     # -- the test kit --------------------------------------------------------------------------------------------
-    ("kit-jpeg-size", lambda t: gray_jpeg(0, 8), InvalidArgumentError),
+    ("kit-jpeg-size", lambda t: jpeg_image(0, 8), InvalidArgumentError),
     ("kit-overlap-bomb", lambda t: quoted_overlap_bomb(0, 1), InvalidArgumentError),
     ("kit-field-width", lambda t: build([Entry(b"x", b"", crc=1 << 40)]), InvalidArgumentError),
     ("kit-cd-order", lambda t: build([Entry(b"x", b"")], cd_order=[3]), InvalidArgumentError),

@@ -11,8 +11,10 @@ Import (spec/specim-mapping.md#import) is lossless by construction:
 * ``Metadata/specim.json`` lists every file (path, size, sha256, mtime, the member holding it) so that export
   restores the camera folder byte for byte and verifies it.
 
-Not done: the PNG preview is not re-encoded as ``thumbnail.jpg`` (no image codec is a dependency; the PNG is kept),
-and the IQ orientation (readers transpose and flip) is not recorded as a ``read procedures`` entry.
+The ``thumbnail.jpg`` of the container is rendered from the cube by the container writer, like every writer's
+(spec/previews.md#writers), not re-encoded from the vendor PNG (which is kept under ``Metadata/specim/``).
+
+Not done: the IQ orientation (readers transpose and flip) is not recorded as a ``read procedures`` entry.
 All vendor facts live in ``converters/specim.toml``.
 """
 

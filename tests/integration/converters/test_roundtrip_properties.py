@@ -25,5 +25,6 @@ def test_lossless_converters_round_trip_every_member(container: ValidContainer) 
         expected = member_digests(source, directories=False)
         for fmt, name in LOSSLESS.items():
             middle = convert(source, Path(tmp) / fmt / name, to_format=fmt)
-            back = convert(middle, Path(tmp) / f"back-{fmt}.hsi", from_format=fmt, to_format="hsi")
+            # thumbnail=False: a source without thumbnail.jpg comes back without one (an existing one is a member)
+            back = convert(middle, Path(tmp) / f"back-{fmt}.hsi", from_format=fmt, to_format="hsi", thumbnail=False)
             assert member_digests(back, directories=False) == expected, fmt

@@ -125,11 +125,12 @@ def test_imagej_profile_carries_header_and_cube(tmp_path: Path, dtype: str, inte
     data = cube(dtype[-2:], interleave, dtype[0] if dtype[0] in "<>" else "<")
     src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
                                       fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
-    out = convert(src, tmp_path / "x.tif", profile="imagej")
+    out = convert(src, tmp_path / "x.tif", profile="imagej", lossy=True)  # the thumbnail has no page
     with tifffile.TiffFile(out) as tif:
         assert tif.is_imagej and len(tif.pages) == 4
         assert tif.imagej_metadata["Labels"] == ["400 nm", "500.5 nm", "600 nm", "700.25 nm"]
     assert detect(out).name == "tiff"
+    # header and cube come back byte for byte, so the thumbnail rendered from them is the source's again
     assert member_digests(convert(out, tmp_path / "back.hsi")) == member_digests(src)
 
 
@@ -140,8 +141,9 @@ def test_imagej_profile_refuses_what_it_cannot_carry(tmp_path: Path) -> None:
     assert not (tmp_path / "x.tif").exists()
     back = convert(convert(src, tmp_path / "x.tif", profile="imagej", lossy=True), tmp_path / "b.hsi")
     full, kept = member_digests(src), member_digests(back)
-    assert kept == {n: full[n] for n in ("data.hdr", "data.envi")}
-    f8 = hsi_conform.write_container(tmp_path / "f8.hsi", np.zeros((2, 3, 4)), fields={"wavelength": [1.0, 2.0]})
+    assert kept == {n: full[n] for n in ("data.hdr", "data.envi", "thumbnail.jpg")}  # the thumbnail rendered again
+    f8 = hsi_conform.write_container(tmp_path / "f8.hsi", np.zeros((2, 3, 4)), fields={"wavelength": [1.0, 2.0]},
+                                     thumbnail=False)  # refused for its data type alone
     for bad in ({"profile": "imagej"}, {"profile": "imagej", "compression": "zlib"}, {"profile": "ome"},
                 {"compression": "lzw"}, {"colour": 1}):
         with pytest.raises(ConfigError):
@@ -215,11 +217,11 @@ def test_imagej_profile_keeps_the_calibration_and_says_what_it_shows_only_as_tex
     from hsi_conform.converters import run_conversion
 
     src = geo_container(tmp_path / "g.hsi", {"map info": UTM_WGS84})
-    done = run_conversion(src, tmp_path / "g.tif", {"profile": "imagej"})
+    done = run_conversion(src, tmp_path / "g.tif", {"profile": "imagej", "lossy": True})  # drops the thumbnail
     with tifffile.TiffFile(done.written) as tif:
         assert tif.imagej_metadata["unit"] == "meter"
         assert tif.pages.first.get_resolution() == pytest.approx((1 / 60, 1 / 30))
     note = next(n for n in done.notes if n.startswith("imagej profile"))
     for key in ("map info", "data ignore value", "reflectance scale factor", "default bands"):
         assert key in note
-    assert member_digests(convert(done.written, tmp_path / "back.hsi")) == member_digests(src)
+    assert member_digests(convert(done.written, tmp_path / "back.hsi")) == member_digests(src)  # rendered again

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hsi_conform.container.jpeg import JpegError, JpegInfo, jpeg_size, read_jpeg_info
-from hsi_conform.testing.samples import gray_jpeg
+from hsi_conform.testing.samples import jpeg_image
 
-JPEG = gray_jpeg(12, 16)
+JPEG = jpeg_image(12, 16)
 SOF = JPEG.index(b"\xff\xc0")
 
 

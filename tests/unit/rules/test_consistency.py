@@ -10,7 +10,7 @@ import hsi_conform.rules.consistency as xrf
 from hsi_conform.finding import Finding, Report, Severity
 from hsi_conform.rules import get_rule, load_builtin_rules
 from hsi_conform.rules.context import CheckContext
-from hsi_conform.testing.samples import gray_jpeg, sample_members, write_members
+from hsi_conform.testing.samples import jpeg_image, sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
 from tests._paths import SPEC
@@ -168,7 +168,7 @@ def test_bbox_outside_skips_without_cube_layout(tmp_path: Path) -> None:
 
 
 def test_thumbnail_sizes(tmp_path: Path) -> None:
-    report = run(tmp_path, sample_members() | {"thumbnail.jpg": gray_jpeg(13, 4)})
+    report = run(tmp_path, sample_members() | {"thumbnail.jpg": jpeg_image(13, 4)})
     finding = only(report, "XRF015")
     assert finding.severity == Severity.INFO and finding.location.member == "thumbnail.jpg"
     assert finding.location.offset is not None
@@ -176,14 +176,14 @@ def test_thumbnail_sizes(tmp_path: Path) -> None:
 
 def test_thumbnail_frame_header_beyond_the_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(xrf, "MAX_THUMBNAIL_PREFIX", 100)
-    jpeg = gray_jpeg(12, 16)
+    jpeg = jpeg_image(12, 16)
     app = b"\xff\xe1" + (200).to_bytes(2, "big") + bytes(198)
     report = run(tmp_path, sample_members() | {"thumbnail.jpg": jpeg[:2] + app + jpeg[2:]})
     assert only(report, "XRF014").location.offset == 2
 
 
 def test_thumbnail_not_jpeg_is_located_where_the_walk_stopped(tmp_path: Path) -> None:
-    jpeg = gray_jpeg(12, 16)
+    jpeg = jpeg_image(12, 16)
     report = run(tmp_path, sample_members() | {"thumbnail.jpg": jpeg[:2] + b"\x00" + jpeg[2:]})
     assert only(report, "XRF014").location.offset == 2
 
