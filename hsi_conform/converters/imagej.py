@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hsi_conform.container.thumbnail import thumbnail_for
 from hsi_conform.converters._stream import band_values, safe_value
-from hsi_conform.converters.base import mapping_table
-from hsi_conform.errors import FieldValueError
+from hsi_conform.converters.base import HsiDataset, mapping_table, payload_bytes
+from hsi_conform.errors import FieldValueError, HsiConformError
 from hsi_conform.header import Header
 from hsi_conform.header.mapinfo import parse_map_info
+from hsi_conform.members import THUMBNAIL
 
 _TABLE = mapping_table("tiff")
 _IJ = _TABLE["imagej"]
@@ -63,3 +65,16 @@ def imagej_view(header: Header, bands: int) -> ImageJView:
         resolution = (1.0 / abs(info.pixel_size[0]), 1.0 / abs(info.pixel_size[1]))
     shown_as_text = [key for key in _IJ["not_shown"] if key in header]
     return ImageJView(metadata=metadata, resolution=resolution, not_shown=shown_as_text)
+
+
+def derived_thumbnail(dataset: HsiDataset, name: str) -> bool:
+    """Whether ``name`` is a thumbnail that the cube renders again (derived data: dropping it loses nothing).
+
+    A container read back from the TIFF gets the same bytes, rendered by the same rule (spec/previews.md#thumbnail).
+    """
+    if name != THUMBNAIL or name not in dataset.members:
+        return False
+    try:
+        return payload_bytes(dataset.members[name]) == thumbnail_for(dataset.header, dataset.cube)
+    except HsiConformError:
+        return False

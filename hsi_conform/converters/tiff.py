@@ -58,7 +58,7 @@ from hsi_conform.converters.base import (
 )
 from hsi_conform.converters.geotiff import geotiff_tags
 from hsi_conform.converters.guard import guard_write
-from hsi_conform.converters.imagej import imagej_view
+from hsi_conform.converters.imagej import derived_thumbnail, imagej_view
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
@@ -487,7 +487,7 @@ def imagej_losses(dataset: HsiDataset, layout: CubeLayout) -> list[str]:
         raise ConfigError("the imagej profile holds at most 4 GiB (ImageJ cannot read BigTIFF)")
     if "\0" in dataset.header.to_text() or dataset.header.bom:
         raise ConfigError("the imagej profile cannot carry this header verbatim (NUL or BOM)")
-    others = [n for n in dataset.member_names() if n not in MANDATORY]
+    others = [n for n in dataset.member_names() if n not in MANDATORY and not derived_thumbnail(dataset, n)]
     if others:
         lost.append("members " + ", ".join(others))
     if dataset.cube_raw is not None:

@@ -40,7 +40,8 @@ def publish(source: Container, dest: str | os.PathLike[str], *, header: Header |
         dest: the new ``.hsi`` file; never one of the source's files.
         header: the new ``data.hdr`` (None keeps the source's bytes).
         cube: the new ``data.envi`` in the storage order ``header`` describes (None keeps the source's bytes).
-        add: members to add, or to replace in place (same name): bytes, arrays or computed cubes.
+        add: members to add, or to replace in place (same name): bytes, arrays or computed cubes; a
+            ``thumbnail.jpg`` given here is written as given.
         drop: members of the source not to copy.
         thumbnail: render ``thumbnail.jpg`` from the cube as written, when the cube changed or the source has
             none (spec/previews.md#thumbnail); False writes none for a new cube (the source's would be stale)
@@ -60,9 +61,10 @@ def publish(source: Container, dest: str | os.PathLike[str], *, header: Header |
     refuse_output_on_input([path], [source.path])
     content = _members(source, header, cube, dict(add or {}), set(drop))
     new_cube = cube is not None or header is not None
-    if new_cube:
-        content.pop(THUMBNAIL, None)  # it shows the old cube
-    render = thumbnail and (new_cube or THUMBNAIL not in source) and thumbnail_fits(content)
+    given = THUMBNAIL in (add or {})
+    if new_cube and not given:
+        content.pop(THUMBNAIL, None)  # the source's shows the old cube
+    render = thumbnail and not given and (new_cube or THUMBNAIL not in source) and thumbnail_fits(content)
     ensure_room(path, sum(_size(source, c) for c in content.values()))
     with lock(path), ContainerWriter(path) as zw:
         for name, item in content.items():

@@ -125,7 +125,7 @@ def test_imagej_profile_carries_header_and_cube(tmp_path: Path, dtype: str, inte
     data = cube(dtype[-2:], interleave, dtype[0] if dtype[0] in "<>" else "<")
     src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
                                       fields={"wavelength units": "nm", "wavelength": [400.0, 500.5, 600.0, 700.25]})
-    out = convert(src, tmp_path / "x.tif", profile="imagej", lossy=True)  # the thumbnail has no page
+    out = convert(src, tmp_path / "x.tif", profile="imagej")  # the thumbnail is derived: rendered again on the way back
     with tifffile.TiffFile(out) as tif:
         assert tif.is_imagej and len(tif.pages) == 4
         assert tif.imagej_metadata["Labels"] == ["400 nm", "500.5 nm", "600 nm", "700.25 nm"]
@@ -135,7 +135,7 @@ def test_imagej_profile_carries_header_and_cube(tmp_path: Path, dtype: str, inte
 
 
 def test_imagej_profile_refuses_what_it_cannot_carry(tmp_path: Path) -> None:
-    src = write_sample_container(tmp_path / "s.hsi")
+    src = write_sample_container(tmp_path / "s.hsi")  # references, a preview, Metadata/: members with no page
     with pytest.raises(ConfigError):
         convert(src, tmp_path / "x.tif", profile="imagej")
     assert not (tmp_path / "x.tif").exists()
@@ -217,7 +217,7 @@ def test_imagej_profile_keeps_the_calibration_and_says_what_it_shows_only_as_tex
     from hsi_conform.converters import run_conversion
 
     src = geo_container(tmp_path / "g.hsi", {"map info": UTM_WGS84})
-    done = run_conversion(src, tmp_path / "g.tif", {"profile": "imagej", "lossy": True})  # drops the thumbnail
+    done = run_conversion(src, tmp_path / "g.tif", {"profile": "imagej"})  # the thumbnail is rendered again
     with tifffile.TiffFile(done.written) as tif:
         assert tif.imagej_metadata["unit"] == "meter"
         assert tif.pages.first.get_resolution() == pytest.approx((1 / 60, 1 / 30))
@@ -225,3 +225,13 @@ def test_imagej_profile_keeps_the_calibration_and_says_what_it_shows_only_as_tex
     for key in ("map info", "data ignore value", "reflectance scale factor", "default bands"):
         assert key in note
     assert member_digests(convert(done.written, tmp_path / "back.hsi")) == member_digests(src)  # rendered again
+
+
+def test_imagej_profile_refuses_a_thumbnail_the_cube_does_not_render(tmp_path: Path) -> None:
+    from hsi_conform.testing.samples import jpeg_image
+
+    data = cube("u2", "bsq", "<")
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, fields={"wavelength": [400.0, 500.0, 600.0, 700.0]},
+                                      members={"thumbnail.jpg": jpeg_image(5, 4)})  # not the rendered one
+    with pytest.raises(ConfigError, match="thumbnail"):
+        convert(src, tmp_path / "x.tif", profile="imagej")

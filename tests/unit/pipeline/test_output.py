@@ -95,3 +95,12 @@ def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:
     small, large = run(4_000), run(16_000)  # 16 and 64 MiB of float32 output, in 8 MiB slabs
     assert large < small + (1 << 20)
     assert large < 40 << 20
+
+
+def test_a_thumbnail_given_by_the_caller_is_written_as_given(sample: Path, tmp_path: Path) -> None:
+    from hsi_conform.testing.samples import jpeg_image
+
+    given = jpeg_image(8, 6)
+    with hsi_conform.open(sample) as c:
+        out = publish(c, tmp_path / "dst.hsi", cube=np.asarray(c.cube) + 1, add={THUMBNAIL: given})
+    assert _member_bytes(out)[THUMBNAIL] == given
