@@ -16,7 +16,8 @@ from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.header import Header, parse_header
+from hsi_conform.pipeline.previews import block_reduce, preview_levels, write_previews
 from hsi_conform.validate import check, validate
 
-__all__ = ["Container", "CubeLayout", "Header", "__version__", "check", "open", "parse_header", "to_spectral",
-           "validate", "write_container"]
+__all__ = ["Container", "CubeLayout", "Header", "__version__", "block_reduce", "check", "open", "parse_header",
+           "preview_levels", "to_spectral", "validate", "write_container", "write_previews"]
