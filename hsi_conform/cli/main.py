@@ -23,6 +23,7 @@ from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
+from hsi_conform.cli.previews import add_previews
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
@@ -238,6 +239,7 @@ def _cmd_demo(args: argparse.Namespace) -> ExitCode:
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_validate, _add_rules, _add_explain, _add_sample, _add_demo,
     add_convert, add_formats, add_migrate, add_corpus,
+    add_previews,
 ]
 
 
