@@ -36,9 +36,12 @@ from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.validate import CheckOptions, Content, check
 from hsi_conform.validate.engine import Policy
 
-__all__ = ["FIXTURES", "Case", "build_input", "case_files", "case_members", "compare", "load_cases", "run_case"]
+__all__ = ["FIXTURES", "PIPELINE_CASES", "Case", "build_input", "case_files", "case_members", "compare", "load_cases",
+           "run_case"]
 
 FIXTURES = data_folder("fixtures")
+#: The folder of the read pipeline's golden cases (expected arrays, not findings: spec/pipeline.md), not loaded here.
+PIPELINE_CASES = "pipeline"
 _PINNED = ("member", "line", "column", "field", "item")
 
 
@@ -77,10 +80,13 @@ def _unreadable(error: WalkError) -> None:
 def load_cases(root: Path = FIXTURES) -> list[Case]:
     """Return every case under ``root``, sorted by path (symbolic links are neither followed nor loaded).
 
+    The read pipeline's cases (``pipeline/``) expect arrays, not findings: their own tests load them.
+
     Raises:
         InputUnreadableError: a folder of the tree cannot be read.
     """
-    found = [p for p in files_under(root, on_error=_unreadable) if p.name == "case.json"]
+    found = [p for p in files_under(root, on_error=_unreadable)
+             if p.name == "case.json" and p.relative_to(root).parts[0] != PIPELINE_CASES]
     return [Case(p.parent, json.loads(p.read_text(encoding="utf-8"))) for p in found]
 
 
