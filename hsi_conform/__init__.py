@@ -20,8 +20,10 @@ from hsi_conform.container.write import write_container
 from hsi_conform.header import Header, parse_header
 from hsi_conform.pipeline.calibrate import Calibrated, calibrate
 from hsi_conform.pipeline.calibration import reflectance
+from hsi_conform.pipeline.previews import block_reduce, preview_levels, write_previews
 from hsi_conform.pipeline.procedures import apply_procedures
 from hsi_conform.validate import check, validate
 
-__all__ = ["Calibrated", "Container", "CubeLayout", "Header", "__version__", "apply_procedures", "calibrate", "check",
-           "open", "parse_header", "reflectance", "to_spectral", "validate", "write_container"]
+__all__ = ["Calibrated", "Container", "CubeLayout", "Header", "__version__", "apply_procedures", "block_reduce",
+           "calibrate", "check", "open", "parse_header", "preview_levels", "reflectance", "to_spectral", "validate",
+           "write_container", "write_previews"]

@@ -25,6 +25,7 @@ from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.procedures import add_procedures
+from hsi_conform.cli.previews import add_previews
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
@@ -243,6 +244,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_convert, add_formats, add_migrate, add_corpus,
     add_procedures,
     add_calibrate,
+    add_previews,
 ]
 
 

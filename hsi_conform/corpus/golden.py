@@ -85,6 +85,8 @@ def load_cases(root: Path = FIXTURES) -> list[Case]:
 
     The read pipeline's cases under ``root/pipeline/`` are not validator cases and are left out.
 
+    The read pipeline's cases (``pipeline/``) expect arrays, not findings: their own tests load them.
+
     Raises:
         InputUnreadableError: a folder of the tree cannot be read.
     """
