@@ -24,8 +24,8 @@ from hsi_conform._walk import WalkError
 from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
-from hsi_conform.cli.procedures import add_procedures
 from hsi_conform.cli.previews import add_previews
+from hsi_conform.cli.procedures import add_procedures
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
