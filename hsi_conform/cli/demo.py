@@ -1,14 +1,22 @@
-"""``hsi-conform demo``: write the synthetic sample, open it zero-copy, validate it, then break a copy."""
+"""``hsi-conform demo``: write the sample, open and validate it, read it as D4.1 means it, then break a copy.
+
+Reading it as meant: calibrated to reflectance, its ``read procedures`` re-enacted, a thumbnail of the result.
+"""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import numpy as np
 
 import hsi_conform
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import ExitCode
 from hsi_conform.finding import Report
-from hsi_conform.members import CUBE_DATA, CUBE_HEADER
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, EXPLORATION_DIR, THUMBNAIL, envi_names
+from hsi_conform.pipeline.calibrate import calibrate
+from hsi_conform.pipeline.procedures import procedure_items, write_procedures
 from hsi_conform.report import render
 from hsi_conform.testing.scene import write_scene
 from hsi_conform.validate import CheckOptions, Content, check
@@ -48,8 +56,46 @@ def run_demo(directory: Path) -> ExitCode:
               f"{[int(v) for v in container.bip()[0, 0]]}")
     report = check(path, options=FULL)
     print(render("text", [report]))
+    viewed = read_as_meant(path, directory)
     broken = break_copy(path, directory / "broken.hsi")
     print(f"\nwrote {broken}: the same container with three header mistakes and a truncated cube")
     broken_report: Report = check(broken, options=FULL)
     print(render("text", [broken_report]))
-    return ExitCode.OK if report.conformant and not broken_report.conformant else ExitCode.NONCONFORMANT
+    good = report.conformant and viewed and not broken_report.conformant
+    return ExitCode.OK if good else ExitCode.NONCONFORMANT
+
+
+def read_as_meant(path: Path, directory: Path) -> bool:
+    """Calibrate the sample, re-enact its ``read procedures``, save the thumbnail; return whether both conform.
+
+    Prints the white panel's mean reflectance (the scene's panel reflects 0.85 across the visible range), so the
+    calibration can be judged at a glance.
+    """
+    done = calibrate(path, directory / "reflectance.hsi", findings=[])
+    with hsi_conform.open(done.path) as c:
+        items = "; ".join(procedure_items(c)) or "none"
+        view = write_procedures(c, directory / "view.hsi")
+        panel = _panel_mean(c)
+    print(f"\ncalibrated {path.name} -> {done.path.name} (float32 reflectance with Reference/white and black); "
+          f"panel reflectance at 550 nm: {panel:.3f}")
+    print(f"re-enacted read procedures ({items}) -> {view.name}")
+    with hsi_conform.open(view) as v:
+        jpeg = v.read_bytes(THUMBNAIL)
+    thumbnail = directory / "view-thumbnail.jpg"
+    thumbnail.write_bytes(jpeg)
+    from PIL import Image
+
+    width, height = Image.open(io.BytesIO(jpeg)).size
+    print(f"thumbnail of the calibrated view: {thumbnail} ({width} x {height} px, bands nearest 640/550/460 nm)")
+    results = [check(p, options=FULL) for p in (done.path, view)]
+    for result in results:
+        print(render("text", [result]))
+    return all(r.conformant for r in results)
+
+
+def _panel_mean(c: hsi_conform.Container) -> float:
+    """Return the mean reflectance of the scene's white panel at the band nearest 550 nm."""
+    mask = c.open_array(envi_names(EXPLORATION_DIR + "panel")[1])[:, 0, :].astype(bool)  # BIL, one band
+    waves = np.asarray(c.header.value("wavelength"))
+    band = int(np.argmin(np.abs(waves - 550)))
+    return float(np.nanmean(c.bsq()[band][mask]))

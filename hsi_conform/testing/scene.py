@@ -55,6 +55,8 @@ class SceneSpec:
         data_type, interleave, byte_order: how the cube, references and preview are stored.
         minimal: only ``data.hdr`` and ``data.envi``.
         thumbnail: a ``thumbnail.jpg`` rendered from the cube (spec/previews.md#thumbnail); not in a minimal scene.
+        procedures: the ``read procedures`` of ``data.hdr`` (spec/procedures.md); the default mirrors the samples,
+            as a push-broom camera scanning right to left needs; not in a minimal scene.
     """
 
     lines: int = 64
@@ -65,6 +67,7 @@ class SceneSpec:
     byte_order: ByteOrder = ByteOrder.LITTLE
     minimal: bool = False
     thumbnail: bool = True
+    procedures: tuple[str, ...] = ("rotate:swap-left-right",)
 
 
 def reflectance(waves: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
@@ -209,7 +212,7 @@ def _root_fields(spec: SceneSpec, waves: list[float]) -> dict[str, object]:
         "class names": list(CLASSES),
         "class lookup": list(LOOKUP),
         "bounding boxes": BOUNDING_BOXES_FILE,
-    }
+    } | ({"read procedures": list(spec.procedures)} if spec.procedures else {})
 
 
 def _exploration(labels: np.ndarray[Any, Any]) -> dict[str, bytes | np.ndarray[Any, Any]]:

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+import hsi_conform
 from hsi_conform.cli import ExitCode
 from hsi_conform.cli.main import main
 from hsi_conform.errors import HsiConformError
@@ -106,7 +109,14 @@ def test_rules_sample_and_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["sample", str(tmp_path / "s.hsi"), "--bands", "8", "--dtype", "4", "--interleave", "bip"]) == 0
     assert main(["validate", "--content", "full", str(tmp_path / "s.hsi")]) == 0
     assert main(["demo", str(tmp_path / "demo")]) == 0
-    assert "conformant" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "conformant" in out
+    panel = float(re.search(r"panel reflectance at 550 nm: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    assert abs(panel - 0.85) < 0.01  # the scene's panel reflects 0.85: the calibration is right
+    with Image.open(tmp_path / "demo" / "view-thumbnail.jpg") as thumbnail:
+        assert thumbnail.format == "JPEG" and thumbnail.size == (48, 64)
+    for name in ("reflectance.hsi", "view.hsi"):
+        assert hsi_conform.check(tmp_path / "demo" / name, content="full").conformant
 
 
 def test_not_a_zip_is_a_finding_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,13 +14,16 @@ MAP_INFO = ["UTM", "1", "1", "500000", "4000000", "0.5", "0.5", "32", "North", "
 
 
 def scene_with(folder: Path, procedures: list[str], name: str = "scene.hsi", **fields: object) -> Path:
-    """Write the scene as ``folder/name`` with ``read procedures`` and further header fields (``_`` for blanks)."""
+    """Write the scene as ``folder/name`` with ``read procedures`` (none when empty) and further header fields (``_``
+    for blanks)."""
     folder.mkdir(parents=True, exist_ok=True)
     plain = write_scene(folder / ".plain.hsi")
     with hsi_conform.open(plain) as c:
         header = parse_header(c.header.to_bytes())
         if procedures:
             header.set("read procedures", procedures)
+        else:
+            header.remove("read procedures")  # the scene has a list of its own
         for key, value in fields.items():
             header.set(key.replace("_", " "), value)
         path = publish(c, folder / name, header=header)

@@ -171,7 +171,7 @@ def test_an_open_container_is_a_source_and_never_its_own_destination(tmp_path: P
 
 def test_a_source_without_a_thumbnail_gets_one(tmp_path: Path) -> None:
     src = hsi_conform.write_container(tmp_path / "src.hsi", np.ones((3, 5, 4), "<u2"), interleave="bsq",
-                                      fields={"wavelength": [500.0, 600.0, 700.0]})
+                                      fields={"wavelength": [500.0, 600.0, 700.0]}, thumbnail=False)
     with hsi_conform.open(src) as c:
         assert THUMBNAIL not in c
     dst = hsi_conform.write_previews(src, tmp_path / "dst.hsi", lods=(2,))
