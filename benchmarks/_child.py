@@ -23,6 +23,14 @@ def main(argv: list[str]) -> int:
 
         warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
         rasterio.shutil.copy(src, dst, driver="GTiff", **options)
+    elif op == "calibrate":
+        from hsi_conform.pipeline.calibrate import calibrate
+
+        calibrate(src, dst, findings=[])
+    elif op == "previews":
+        from hsi_conform.pipeline.previews import write_previews
+
+        write_previews(src, dst, lods=(2, 4, 8))
     elif op == "copytree":
         shutil.copytree(src, dst)
     elif op == "cp":

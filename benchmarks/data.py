@@ -77,3 +77,21 @@ def headers() -> dict[str, Path]:
     base = build_header_text(header_fields(10, 10, 80_000)).split("wavelength = ", 1)[0]
     out["80k-line"].write_text(base + "wavelength = {\n" + values + "}\n", encoding="utf-8")
     return out
+
+
+def raw_container(size: int) -> Path:
+    """Return a raw ``.hsi`` container of the benchmark cube with one-line white and black references (float32).
+
+    The references are what a push-broom camera records (one averaged line); the calibration rows read them.
+    """
+    img, _ = raw_cube(size)
+    path = DATA / f"cube-{size}-raw.hsi"
+    if not path.exists():
+        lines, samples, bands = dimensions(size)
+        cube = np.memmap(img, dtype="<u2", mode="r", shape=(lines, bands, samples))
+        fields = {k: v for k, v in header_fields(lines, samples, bands).items()
+                  if k in ("wavelength units", "wavelength")}
+        white = np.full((1, bands, samples), 8192.0, dtype="<f4")
+        black = np.full((1, bands, samples), 64.0, dtype="<f4")
+        write_container(path, cube, interleave="bil", fields=fields, references={"white": white, "black": black})
+    return path
