@@ -79,7 +79,8 @@ def reduced_size(n: int, factor: int) -> int:
     return -(-n // factor)
 
 
-def reduce_lines(image: Array, factor: int, start: int, stop: int, bands: Sequence[int], kind: Kind) -> Array:
+def reduce_lines(image: Array, factor: int, start: int, stop: int, bands: Sequence[int], kind: Kind,
+                 ignore: float | None = None) -> Array:
     """Return output lines ``start:stop`` of ``image`` reduced over ``factor`` x ``factor`` blocks.
 
     Args:
@@ -89,6 +90,8 @@ def reduce_lines(image: Array, factor: int, start: int, stop: int, bands: Sequen
         stop: the output line after the last one.
         bands: the 0-based bands to reduce, ascending.
         kind: ``"mean"`` or ``"mode"``.
+        ignore: the ``data ignore value``: such values are left out of every block, and a block of nothing else
+            is that value (spec/previews.md#ignore).
 
     Returns:
         An array of shape ``(stop - start, ceil(samples / factor), len(bands))`` and ``image``'s dtype.
@@ -102,7 +105,7 @@ def reduce_lines(image: Array, factor: int, start: int, stop: int, bands: Sequen
     runs = _runs(bands)
     for first in range(start, stop, batch):
         last = min(stop, first + batch)
-        out[first - start : last - start] = _reduce_batch(image, factor, first, last, runs, kind)
+        out[first - start : last - start] = _reduce_batch(image, factor, first, last, runs, kind, ignore)
     return out
 
 
@@ -118,11 +121,12 @@ def _runs(bands: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def _reduce_batch(image: Array, factor: int, first: int, last: int, runs: list[tuple[int, int]],
-                  kind: Kind) -> Array:
+                  kind: Kind, ignore: float | None) -> Array:
     lines, samples = image.shape[:2]
     bands = sum(b - a for a, b in runs)
     shape = (last - first, reduced_size(samples, factor), bands)
-    acc: _Mean | _Mode = _Mean(shape, image.dtype, factor) if kind == "mean" else _Mode(shape, image.dtype, factor)
+    acc: _Mean | _Mode = (_Mean(shape, image.dtype, factor, ignore) if kind == "mean"
+                          else _Mode(shape, image.dtype, factor, ignore))
     budget = CHUNK_VALUES if kind == "mean" else CHUNK_VALUES // _MODE_SHARE
     step = max(1, budget // max(1, samples * bands))
     low, high = first * factor, min(lines, last * factor)
@@ -188,22 +192,24 @@ def _group_sums(values: Array, axis: int, head: int, factor: int, dtype: type[An
 
 
 class _Mean:
-    """Per-block sums (and, for floats, counts of non-NaN values) folded chunk by chunk."""
+    """Per-block sums (and, for floats or with an ignore value, counts of the values kept) folded chunk by chunk."""
 
-    def __init__(self, shape: tuple[int, int, int], dtype: np.dtype[Any], factor: int) -> None:
+    def __init__(self, shape: tuple[int, int, int], dtype: np.dtype[Any], factor: int,
+                 ignore: float | None = None) -> None:
         self.factor = factor
         self.exact = dtype.kind in "iu" and factor * factor * (2 * _max_abs(dtype) + 1) < _INT64_LIMIT
         acc: type[Any] = np.int64 if self.exact else np.complex128 if dtype.kind == "c" else np.float64
         self.sums = np.zeros(shape, dtype=acc)
-        self.counts = np.zeros(shape, dtype=np.int64) if dtype.kind in "fc" else None
+        self.ignore = ignore
+        self.counts = np.zeros(shape, dtype=np.int64) if dtype.kind in "fc" or ignore is not None else None
         self.dtype = dtype
 
     def add(self, values: Array, head: int, line_starts: Array, rows: Array) -> None:
         """Fold a chunk: its block rows begin at ``line_starts`` (the first after ``head`` lines) and are ``rows``."""
         del line_starts  # the sums split the chunk by ``head`` and the factor
         if self.counts is not None:
+            missing = _left_out(values, self.ignore)
             values = values.astype(self.sums.dtype)
-            missing = np.isnan(values)
             values[missing] = 0
             self.counts[rows] += _block_sums(~missing, head, self.factor, np.int64)
         with np.errstate(invalid="ignore", over="ignore"):  # +inf and -inf in one block: NaN, as nanmean
@@ -211,17 +217,27 @@ class _Mean:
 
     def result(self, counts: Array) -> Array:
         """Return the block means in the source's dtype (``counts``: the pixels of each block)."""
-        if self.counts is not None:  # NaN-aware, as numpy.nanmean: an all-NaN block stays NaN
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = self.sums / self.counts
-            means[self.counts == 0] = np.nan
-            return means.astype(self.dtype)
+        empty = None
+        if self.counts is not None:  # only the values kept count; a block with none is NaN or the ignore value
+            counts = self.counts
+            empty = counts == 0
+            counts = np.where(empty, 1, counts)
+        out = self._means(counts)
+        if empty is not None and empty.any():
+            out[empty] = np.nan if self.ignore is None else self.ignore
+        return out
+
+    def _means(self, counts: Array) -> Array:
+        if self.dtype.kind in "fc":  # NaN-aware, as numpy.nanmean
+            with np.errstate(invalid="ignore"):
+                means: Array = (self.sums / counts).astype(self.dtype)
+            return means
         if self.exact:  # half away from zero, in integers: round(s / c) = sign(s) · ((2|s| + c) // 2c)
             q = (2 * np.abs(self.sums) + counts) // (2 * counts)
             exact: Array = np.where(self.sums < 0, -q, q).astype(self.dtype)
             return exact
-        means = self.sums / counts
-        rounded = np.sign(means) * np.floor(np.abs(means) + 0.5)
+        quotient = self.sums / counts
+        rounded = np.sign(quotient) * np.floor(np.abs(quotient) + 0.5)
         info = np.iinfo(self.dtype)
         clipped: Array = np.clip(rounded, _float_bound(info.min), _float_bound(info.max)).astype(self.dtype)
         return clipped
@@ -230,10 +246,12 @@ class _Mean:
 class _Mode:
     """Per-block counts of each distinct value, kept as sorted ``(key, value, count)`` columns."""
 
-    def __init__(self, shape: tuple[int, int, int], dtype: np.dtype[Any], factor: int) -> None:
+    def __init__(self, shape: tuple[int, int, int], dtype: np.dtype[Any], factor: int,
+                 ignore: float | None = None) -> None:
         self.shape = shape
         self.factor = factor
         self.dtype = dtype
+        self.ignore = ignore
         self.float = dtype.kind == "f"
         self.keys = np.empty(0, dtype=np.int64)
         self.values = np.empty(0, dtype=dtype.newbyteorder("="))
@@ -247,23 +265,32 @@ class _Mode:
         column = np.arange(samples) // self.factor
         keys = (row_of_line[:, None, None] * self.shape[1] + column[None, :, None]) * bands + np.arange(bands)
         flat_keys, flat_values = np.broadcast_to(keys, values.shape).ravel(), values.ravel()
-        if self.float:
-            kept = ~np.isnan(flat_values)
+        if self.float or self.ignore is not None:
+            kept = ~_left_out(flat_values, self.ignore)
             flat_keys, flat_values = flat_keys[kept], flat_values[kept]
         self.keys, self.values, self.counts = _tally(np.concatenate((self.keys, flat_keys)),
                                                      np.concatenate((self.values, flat_values)),
                                                      np.concatenate((self.counts, np.ones(flat_keys.size, np.int64))))
 
     def result(self, counts: Array) -> Array:
-        """Return the most frequent value of each block (ties: the smallest; no value: NaN)."""
+        """Return the most frequent value of each block (ties: the smallest; no value: the ignore value or NaN)."""
         del counts  # every value was counted
         order = np.lexsort((self.values, -self.counts, self.keys))
         keys = self.keys[order]
         first = np.ones(keys.size, dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
-        out = np.full(int(np.prod(self.shape)), np.nan if self.float else 0, dtype=self.values.dtype)
+        empty = self.ignore if self.ignore is not None else np.nan if self.float else 0
+        out = np.full(int(np.prod(self.shape)), empty, dtype=self.values.dtype)
         out[keys[first]] = self.values[order][first]
         return out.reshape(self.shape).astype(self.dtype)
+
+
+def _left_out(values: Array, ignore: float | None) -> Array:
+    """Return where ``values`` are NaN or equal the ignore value: they do not count in a block."""
+    missing: Array = np.isnan(values) if values.dtype.kind in "fc" else np.zeros(values.shape, dtype=bool)
+    if ignore is not None:
+        missing |= values == ignore
+    return missing
 
 
 def _tally(keys: Array, values: Array, counts: Array) -> tuple[Array, Array, Array]:

@@ -74,7 +74,7 @@ def level_plan(lines: int, samples: int, lods: Iterable[int] = DEFAULT_LODS) -> 
 
 
 def block_reduce(array: Array, factor: int, *, interleave: Interleave | str = Interleave.BSQ,
-                 kind: Kind = "mean") -> Array:
+                 kind: Kind = "mean", ignore: float | None = None) -> Array:
     """Return a cube reduced over ``factor`` x ``factor`` pixels, in the same storage order and dtype.
 
     Args:
@@ -84,18 +84,21 @@ def block_reduce(array: Array, factor: int, *, interleave: Interleave | str = In
         interleave: the storage order of ``array`` (and of the result).
         kind: ``"mean"`` (integers rounded half away from zero, NaN ignored) or ``"mode"`` (the most frequent
             value; ties: the smallest).
+        ignore: the ``data ignore value``: left out of every block; a block of nothing else is that value
+            (spec/previews.md#ignore).
 
     Raises:
         DatasetError: ``array`` is not a 3-D array of numbers (complex: mean only).
         InvalidArgumentError: a factor below 1, an unknown kind or interleave.
     """
     il = interleave_of(interleave)
-    cube = _level_cube(_image(array, il, check_kind(kind)), check_factor(factor), None, il, kind)
+    cube = _level_cube(_image(array, il, check_kind(kind)), check_factor(factor), None, il, kind, ignore)
     return cube.rows(0, cube.shape[0])
 
 
 def preview_levels(array: Array, lods: Iterable[int] = DEFAULT_LODS, *,
-                   interleave: Interleave | str = Interleave.BSQ, kind: Kind = "mean") -> dict[str, Array]:
+                   interleave: Interleave | str = Interleave.BSQ, kind: Kind = "mean",
+                   ignore: float | None = None) -> dict[str, Array]:
     """Return every preview level of a cube, keyed as ``write_container(previews=...)`` takes them.
 
     Args:
@@ -103,6 +106,7 @@ def preview_levels(array: Array, lods: Iterable[int] = DEFAULT_LODS, *,
         lods: the factors of the ``preview_<f>`` levels.
         interleave: the storage order of ``array`` and of the levels.
         kind: ``"mean"`` or ``"mode"`` (see :func:`block_reduce`).
+        ignore: the ``data ignore value`` (see :func:`block_reduce`).
 
     Returns:
         ``{"": coarsest, "2": level 2, ...}``: ``""`` is ``preview``, the coarsest level.
@@ -116,7 +120,7 @@ def preview_levels(array: Array, lods: Iterable[int] = DEFAULT_LODS, *,
     out: dict[str, Array] = {}
     for lod, factor in level_plan(image.shape[0], image.shape[1], lods):
         if factor not in done:
-            cube = _level_cube(image, factor, None, il, kind)
+            cube = _level_cube(image, factor, None, il, kind, ignore)
             done[factor] = cube.rows(0, cube.shape[0])
         out[lod] = done[factor] if lod == "" else done[factor].copy()
     return out
@@ -167,15 +171,27 @@ def _write(source: Container, dest: str | os.PathLike[str], lods: Iterable[int],
     selection = _select_bands(source.header, layout.bands, bands)
     image = _image(source.cube, layout.interleave, kind)
     fields = _preview_fields(source.header, layout.bands, selection)
+    ignore = _ignore_value(source.header)
+    if ignore is not None:
+        fields["data ignore value"] = source.header.value("data ignore value")
     add: dict[str, Content] = {}
     for lod, factor in plan:
-        cube = _level_cube(image, factor, selection.chosen, layout.interleave, kind)
+        cube = _level_cube(image, factor, selection.chosen, layout.interleave, kind, ignore)
         header_name, data_name = envi_names(preview_stem(lod))
         text = build_header_text(cube_header_fields(cube, layout.interleave, fields))
         add[header_name] = text.encode("utf-8")
         add[data_name] = cube
     stale = [name for name in source.names if name not in add and _is_preview(name)]
     return publish(source, dest, add=add, drop=stale)
+
+
+def _ignore_value(header: Header) -> float | None:
+    """Return the header's ``data ignore value`` (None when absent or invalid: then nothing is left out)."""
+    try:
+        value = header.value("data ignore value")
+    except HsiConformError:
+        return None
+    return None if value is None else float(value)
 
 
 def _is_preview(name: str) -> bool:
@@ -190,7 +206,7 @@ def _image(array: Array, interleave: Interleave, kind: Kind) -> Array:
 
 
 def _level_cube(image: Array, factor: int, bands: Sequence[int] | None, interleave: Interleave,
-                kind: Kind) -> ComputedCube:
+                kind: Kind, ignore: float | None = None) -> ComputedCube:
     """Return one level as a cube computed slab by slab in ``interleave``'s storage order."""
     lines, samples, count = image.shape
     chosen = tuple(range(count)) if bands is None else tuple(bands)
@@ -199,8 +215,8 @@ def _level_cube(image: Array, factor: int, bands: Sequence[int] | None, interlea
 
     def compute(start: int, stop: int) -> Array:
         if interleave is Interleave.BSQ:  # rows are bands: every line of a few bands
-            return reduce_lines(image, factor, 0, out_lines, chosen[start:stop], kind).transpose(2, 0, 1)
-        block = reduce_lines(image, factor, start, stop, chosen, kind)
+            return reduce_lines(image, factor, 0, out_lines, chosen[start:stop], kind, ignore).transpose(2, 0, 1)
+        block = reduce_lines(image, factor, start, stop, chosen, kind, ignore)
         return block.transpose(0, 2, 1) if interleave is Interleave.BIL else block
 
     return ComputedCube(shape, image.dtype, compute)

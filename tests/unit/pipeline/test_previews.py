@@ -214,3 +214,28 @@ def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:
     peak_large = traced_peak(lambda: hsi_conform.write_previews(large, tmp_path / "l.hsi", lods=(8,)))
     assert peak_large < 1.25 * peak_small + (1 << 20), (peak_small, peak_large)
     assert peak_large < (64 << 20) // 2
+
+
+@pytest.mark.parametrize("kind", ["mean", "mode"])
+@pytest.mark.parametrize("dtype", ["<u2", "<f4"])
+def test_the_ignore_value_is_left_out_of_every_block(kind: str, dtype: str) -> None:
+    plane = np.array([[0, 0, 7, 0],
+                      [0, 0, 9, 9],
+                      [4, 0, 5, 5]], dtype=dtype)  # lines x samples, 0 = no data
+    out = hsi_conform.block_reduce(plane[None], 2, interleave="bsq", kind=kind, ignore=0)[0]  # type: ignore[arg-type]
+    mean = 25 / 3 if dtype == "<f4" else 8  # (7 + 9 + 9) / 3, rounded for integers
+    expected = [[0, mean if kind == "mean" else 9], [4, 5]]  # all-ignored block: the ignore value
+    np.testing.assert_array_equal(out, np.array(expected, dtype=dtype))
+
+
+def test_write_previews_honours_data_ignore_value(tmp_path: Path) -> None:
+    cube = np.full((1, 4, 4), 100, "<u2")
+    cube[0, :2, :2] = 0
+    cube[0, 0, 2] = 0
+    src = hsi_conform.write_container(tmp_path / "src.hsi", cube, interleave="bsq",
+                                      fields={"wavelength": [500.0], "data ignore value": 0})
+    dst = hsi_conform.write_previews(src, tmp_path / "dst.hsi", lods=(2,))
+    with hsi_conform.open(dst) as c:
+        np.testing.assert_array_equal(c.preview("2")[0], [[0, 100], [100, 100]])
+        assert c.read_header("preview_2.hdr").value("data ignore value") == 0
+    assert hsi_conform.check(dst, content="full").conformant
