@@ -14,6 +14,7 @@ import base64
 import io
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -200,7 +201,13 @@ def _reencoded(data: bytes) -> str:
     """
     from PIL import Image
 
-    with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=["JPEG"])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ValueError(str(exc)) from None
+    with image:
         width, height = image.size
         if width * height > MAX_THUMBNAIL_PIXELS:
             raise ValueError(f"{width}x{height} pixels is more than the report decodes")

@@ -35,18 +35,21 @@ from hsi_conform.rules import RuleSpec
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["DEFAULT_FULL_SECTIONS", "EXCERPT_WIDTH", "MAX_FINDINGS_SHOWN", "Excerpt", "State", "excerpt",
-           "finding_states", "render_html", "verdict", "where"]
+__all__ = ["DEFAULT_FULL_SECTIONS", "EXCERPT_WIDTH", "MAX_FINDINGS_SHOWN", "SUMMARY_ROW_BYTES", "TEXT_WIDTH", "Excerpt",
+           "State", "excerpt", "finding_states", "render_html", "shorten", "verdict", "where"]
 
 #: In a batch of more files than this, only the failing ones get a full section, and at most this many.
 DEFAULT_FULL_SECTIONS = 50
+#: What a summary row takes at most, besides its path (its markup is about 350 bytes).
+SUMMARY_ROW_BYTES = 1024
 #: The most findings a file's section lists (the most relevant ones; the rest are counted).
 MAX_FINDINGS_SHOWN = 200
 #: Characters of a source line shown around the caret.
 EXCERPT_WIDTH = 160
-#: Detail lines shown per finding, and characters per detail line.
-_MAX_DETAILS = 10
-_DETAIL_WIDTH = 300
+#: Characters shown of a name or a message from an input (a ZIP name may be 65535 bytes long).
+TEXT_WIDTH = 300
+#: Detail lines shown per finding.
+_MAX_DETAILS = 5
 #: Other locations of an aggregated finding shown by name.
 _SHOWN_OTHERS = 3
 _EXTRA = "report"
@@ -187,7 +190,7 @@ def _require_extra() -> None:
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("hsi_conform.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -195,6 +198,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=_finalize,
     )
+    environment.filters["shorten"] = shorten
+    return environment
 
 
 def _finalize(value: Any) -> Any:
@@ -258,10 +263,15 @@ def _file_view(index: int, report: Report, full: bool) -> FileView:
 
 
 def _finding_view(finding: Finding) -> FindingView:
-    details = tuple(d[:_DETAIL_WIDTH] for d in finding.details[:_MAX_DETAILS])
-    others = tuple(str(loc) or "the archive" for loc in finding.other_locations[:_SHOWN_OTHERS])
+    details = tuple(shorten(d) for d in finding.details[:_MAX_DETAILS])
+    others = tuple(shorten(str(loc) or "the archive") for loc in finding.other_locations[:_SHOWN_OTHERS])
     return FindingView(finding, where(finding.location), excerpt(finding.location), details, others,
                        finding_states(finding))
+
+
+def shorten(text: str, width: int = TEXT_WIDTH) -> str:
+    """Return ``text`` cut to ``width`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def where(location: Location) -> str:
