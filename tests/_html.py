@@ -10,8 +10,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from hsi_conform.members import CUBE_HEADER
+from hsi_conform.testing.samples import sample_members
+
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                   "wbr"})
+
+#: Hostile text in a header value that a finding quotes, and in member names.
+SCRIPT = "<script>window.pwned=1</script>"
+IMG_NAME = 'Metadata/<img src=x onerror="window.pwned=2">.txt'
+BIDI_NAME = "Metadata/\u202etxt.exe"
+
+
+def hostile_members() -> dict[str, bytes]:
+    """The sample's members with an upper-case key (HDR015 at line 3), a script as a unit and hostile names."""
+    members = sample_members()
+    text = members[CUBE_HEADER].decode().replace("samples = ", "Samples = ")
+    members[CUBE_HEADER] = (text + f"wavelength units = {SCRIPT}\n").encode()
+    members[IMG_NAME] = b"x"
+    members[BIDI_NAME] = b"y"
+    return members
 
 
 @dataclass

@@ -32,21 +32,8 @@ from hsi_conform.rules import load_builtin_rules
 from hsi_conform.testing.generate import zip_entries
 from hsi_conform.testing.samples import sample_members, write_sample_container
 from hsi_conform.testing.zipcraft import build
-from tests._html import Node, parse
+from tests._html import IMG_NAME, SCRIPT, Node, hostile_members, parse
 from tests._support import traced_peak, write_tree
-
-SCRIPT = "<script>window.pwned=1</script>"
-IMG_NAME = 'Metadata/<img src=x onerror="window.pwned=2">.txt'
-BIDI_NAME = "Metadata/\u202etxt.exe"
-
-
-def hostile_members() -> dict[str, bytes]:
-    members = sample_members()
-    text = members[CUBE_HEADER].decode().replace("samples = ", "Samples = ")
-    members[CUBE_HEADER] = (text + f"wavelength units = {SCRIPT}\n").encode()
-    members[IMG_NAME] = b"x"
-    members[BIDI_NAME] = b"y"
-    return members
 
 
 @pytest.fixture(scope="module")
