@@ -21,9 +21,11 @@ import importlib.util
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from hsi_conform._resources import spec_excerpt
+from hsi_conform._signals import checkpoint
 from hsi_conform._version import __version__
 from hsi_conform.errors import ExtraUnavailableError
 from hsi_conform.finding import Finding, Location, Report, Severity
@@ -164,10 +166,8 @@ def render_html(
     _require_extra()
     shown = _full_indices(reports, full_sections)
     files = [_file_view(i, r, i in shown) for i, r in enumerate(reports)]
-    environment = _environment()
-    style = environment.loader.get_source(environment, "report.css")[0]  # type: ignore[union-attr]
-    script = environment.loader.get_source(environment, "report.js")[0]  # type: ignore[union-attr]
-    page = environment.get_template("report.html.j2").render(
+    style, script = _asset("report.css"), _asset("report.js")
+    page = _environment().get_template("report.html.j2").render(
         files=files,
         omitted=sum(not r.conformant for r in reports) - len(shown & _failing(reports)),
         full_sections=full_sections,
@@ -200,6 +200,11 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["shorten"] = shorten
     return environment
+
+
+def _asset(name: str) -> str:
+    """Return a file of the templates folder (the page's style and script, inlined)."""
+    return files("hsi_conform.report").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _finalize(value: Any) -> Any:
@@ -251,6 +256,7 @@ def _totals(reports: Sequence[Report]) -> dict[str, int]:
 def _file_view(index: int, report: Report, full: bool) -> FileView:
     if not full or report.input_error is not None:
         return FileView(index, report, verdict(report), input_size(report.path), full)
+    checkpoint()  # a batch's page reads many files: a signal stops it between two
     container = inspect_container(report.path)
     shown = sorted(sorted(report.findings, key=Finding.relevance_key)[:MAX_FINDINGS_SHOWN], key=Finding.sort_key)
     groups: dict[str, list[FindingView]] = {}
