@@ -6,6 +6,7 @@ force-include); a source checkout or an editable install has them at the reposit
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -48,3 +49,28 @@ def data_folder(folder: str) -> Path:
     """
     packaged = _PACKAGE / _FOLDERS[folder]
     return packaged if packaged.is_dir() else _PACKAGE.parent / folder
+
+
+_HEADING = re.compile(r"^#{1,6} ")
+
+
+def spec_excerpt(anchor: str, *, max_lines: int = 14) -> str | None:
+    """Return the spec text at an anchor (``page.md#name``): its line and the paragraph that follows.
+
+    ``hsi-conform explain`` and the HTML report show a rule's spec text with it. None when the page or the anchor
+    is missing.
+    """
+    page, _, name = anchor.partition("#")
+    path = data_folder("spec") / page
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if f'id="{name}"' in line), None)
+    if start is None:
+        return None
+    out = [lines[start]]
+    for line in lines[start + 1 : start + max_lines]:
+        if _HEADING.match(line) or 'id="' in line or (not line.strip() and len(out) > 1):
+            break
+        out.append(line)
+    return "\n".join(out).strip()

@@ -35,6 +35,7 @@ __all__ = [
     "DataBudgetError",
     "DatasetError",
     "ExitCode",
+    "ExtraUnavailableError",
     "FieldValueError",
     "HsiConformError",
     "InUseError",
@@ -557,6 +558,33 @@ class ConverterUnavailableError(HsiConformError):
     def __str__(self) -> str:
         needs = f" (needs {', '.join(self.requires)})" if self.requires else ""
         return f"converter {self.name!r} is unavailable{needs}; install it with: {self.install_command}"
+
+
+class ExtraUnavailableError(HsiConformError):
+    """A feature's optional dependencies are not installed (e.g. the HTML report needs the ``[report]`` extra).
+
+    Attributes:
+        feature: What needs them (``"the HTML report"``).
+        requires: Import names of the missing packages.
+        extra: The pip extra that installs them.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, feature: str, requires: Sequence[str], extra: str) -> None:
+        self.feature = feature
+        self.requires = tuple(requires)
+        self.extra = extra
+        super().__init__(feature, requires, extra)
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs the missing dependencies."""
+        return f"pip install 'hsi-conform[{self.extra}]'"
+
+    def __str__(self) -> str:
+        return (f"{self.feature} needs {', '.join(self.requires)}, which is not installed; install it with: "
+                f"{self.install_command}")
 
 
 class ConformanceError(HsiConformError):

@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-from hsi_conform._resources import data_folder
+from hsi_conform._resources import data_folder, spec_excerpt
 from hsi_conform.corpus.golden import FIXTURES, Case, case_files, load_cases
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
 
 SPEC = data_folder("spec")
-_HEADING = re.compile(r"^#{1,6} ")
-
-
-def spec_excerpt(anchor: str, *, max_lines: int = 14) -> str | None:
-    """Return the spec text at an anchor (``page.md#name``): its line and the paragraph that follows."""
-    page, _, name = anchor.partition("#")
-    path = SPEC / page
-    if not path.is_file():
-        return None
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if f'id="{name}"' in line), None)
-    if start is None:
-        return None
-    out = [lines[start]]
-    for line in lines[start + 1 : start + max_lines]:
-        if _HEADING.match(line) or 'id="' in line or (not line.strip() and len(out) > 1):
-            break
-        out.append(line)
-    return "\n".join(out).strip()
 
 
 def _examples(rule: RuleSpec) -> tuple[Case | None, Case | None]:

@@ -80,6 +80,15 @@ def test_wheel_contains_the_data_files_byte_for_byte(wheel: Path) -> None:
         assert not any(n.startswith(("tests/", "fixtures/", "spec/")) for n in names)
 
 
+def test_wheel_ships_the_html_report_templates(wheel: Path) -> None:
+    templates = ROOT / "hsi_conform" / "report" / "templates"
+    with zipfile.ZipFile(wheel) as zf:
+        for source in sorted(templates.iterdir()):
+            inside = f"hsi_conform/report/templates/{source.name}"
+            assert zf.read(inside) == source.read_bytes(), inside
+    assert {p.suffix for p in templates.iterdir()} >= {".j2", ".css", ".js"}
+
+
 def test_wheel_registers_the_xarray_engine(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
@@ -146,6 +155,15 @@ def test_installed_sample_validates(installed: Installed) -> None:
     assert installed.run("hsi-conform", "sample", "x.hsi").returncode == 0
     run = installed.run("hsi-conform", "validate", "x.hsi")
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_installed_without_the_report_extra_html_names_the_pip_command(installed: Installed) -> None:
+    # The wheel is installed without extras: no Jinja2, no matplotlib.
+    assert installed.run("hsi-conform", "sample", "h.hsi").returncode == 0
+    run = installed.run("hsi-conform", "validate", "--format", "html", "-o", "h.html", "h.hsi")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "pip install 'hsi-conform[report]'" in run.stderr
+    assert not (installed.cwd / "h.html").exists()
 
 
 def test_version_is_the_distribution_metadata() -> None:

@@ -109,7 +109,7 @@ def test_hostile_text_is_escaped() -> None:
 
 
 def test_render_dispatches_every_format() -> None:
-    assert {"text", "json", "sarif", "junit"} == FORMATS
+    assert {"text", "json", "sarif", "junit", "html"} == FORMATS
     reports = [Report(path="a.hsi", findings=(finding(),))]
     assert render("text", reports) == render_text(reports, color=False)
     for fmt in FORMATS:
@@ -117,7 +117,7 @@ def test_render_dispatches_every_format() -> None:
     import pytest
 
     with pytest.raises(ValueError):
-        render("html", reports)
+        render("pdf", reports)
 
 
 def test_an_unreadable_input_has_its_own_verdict_and_total() -> None:
