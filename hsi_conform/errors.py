@@ -42,6 +42,7 @@ __all__ = [
     "Interrupted",
     "InvalidArgumentError",
     "MemberNameError",
+    "MissingDependencyError",
     "MutationError",
     "NoSpaceError",
     "NonconformantSourceError",
@@ -500,6 +501,37 @@ class ConverterUnavailableError(HsiConformError):
     def __str__(self) -> str:
         needs = f" (needs {', '.join(self.requires)})" if self.requires else ""
         return f"converter {self.name!r} is unavailable{needs}; install it with: {self.install_command}"
+
+
+class MissingDependencyError(HsiConformError):
+    """An optional dependency that a task needs is not installed (e.g. fsspec to read a URL).
+
+    Attributes:
+        task: What could not be done, e.g. ``"reading 's3://bucket/x.hsi'"``.
+        requires: Distribution or import names that are missing.
+        extra: The pip extra that installs them (None: they are installed by name).
+        hint: What the missing package's own error said, when it said more.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, task: str, requires: Sequence[str] = (), extra: str | None = "remote", hint: str = "") -> None:
+        self.task = task
+        self.requires = tuple(requires)
+        self.extra = extra
+        self.hint = hint
+        super().__init__(task, self.requires, extra, hint)
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs the missing dependencies."""
+        if self.extra is None:
+            return "pip install " + " ".join(self.requires)
+        return f"pip install 'hsi-conform[{self.extra}]'"
+
+    def __str__(self) -> str:
+        needs = f" ({self.hint or 'needs ' + ', '.join(self.requires)})" if self.requires or self.hint else ""
+        return f"{self.task} needs an optional dependency{needs}; install it with: {self.install_command}"
 
 
 class ConformanceError(HsiConformError):

@@ -19,6 +19,7 @@ from hsi_conform.errors import ContainerError
 from hsi_conform.fields import Interleave, Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.members import BLACK, DATA_SUFFIX, WHITE, MemberPair, envi_names, reference_stem
+from hsi_conform.remote import RemoteArray
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.consistency import memo
 from hsi_conform.rules.context import CheckContext, Content
@@ -31,6 +32,7 @@ _AXES = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (
 _LSB = {Interleave.BSQ: (1, 2, 0), Interleave.BIL: (0, 2, 1), Interleave.BIP: (0, 1, 2)}
 
 Array = np.ndarray[Any, Any]
+Readable = Array | RemoteArray  # a local memmap or a remote container's lazy array (spec/remote.md)
 
 
 @dataclass(slots=True)
@@ -57,7 +59,7 @@ def _require_full(ctx: CheckContext) -> None:
         raise SkipRule("the container could not be opened")
 
 
-def _open(ctx: CheckContext, header: str, data: str) -> tuple[Array, CubeLayout] | None:
+def _open(ctx: CheckContext, header: str, data: str) -> tuple[Readable, CubeLayout] | None:
     """Map an ENVI pair read-only, or None when a prerequisite fails (other rules report it)."""
     layout, parsed = ctx.layout(header), ctx.header(header)
     if ctx.container is None or layout is None or parsed is None:
@@ -68,7 +70,7 @@ def _open(ctx: CheckContext, header: str, data: str) -> tuple[Array, CubeLayout]
         return None  # missing, compressed, short or beyond the archive's end: ZIP/LAY/XRF findings
 
 
-def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
+def chunks(array: Readable) -> Iterator[tuple[tuple[int, int], Array]]:
     """Yield ``((start0, start1), block)`` covering a 3-D array in blocks of at most ~:data:`CHUNK_BYTES`."""
     n0, n1, n2 = array.shape
     row = n1 * n2 * array.itemsize
@@ -83,7 +85,7 @@ def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
             yield (i, j), np.asarray(array[i : i + 1, j : j + step])
 
 
-def scan_array(array: Array, layout: CubeLayout) -> Scan:
+def scan_array(array: Readable, layout: CubeLayout) -> Scan:
     """Scan an array in storage order for non-finite values, all-zero and saturated bands."""
     band_axis = _AXES[layout.interleave][0]
     others = tuple(a for a in range(3) if a != band_axis)
@@ -169,7 +171,7 @@ def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
                           Location(member=pair.data))
 
 
-def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
+def _lsb(ctx: CheckContext, stem: str) -> tuple[Readable, CubeLayout] | None:
     opened = _open(ctx, *envi_names(stem))
     if opened is None:
         return None
@@ -177,7 +179,8 @@ def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
     return array.transpose(_LSB[layout.interleave]), layout
 
 
-def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, tuple[int, int, int] | None]:
+def count_white_not_above_black(white: Readable, black: Readable
+                                ) -> tuple[int, int, tuple[int, int, int] | None]:
     """Compare references in (line, sample, band) order; a 1-line reference is broadcast over the other's lines.
 
     Returns:
