@@ -59,6 +59,8 @@ _LFH_COMPARED_FLAGS = 0x0009  # encryption and data-descriptor bits must agree
 # (a central directory of a few hundred members); members up to _SMALL_MEMBER bytes (headers, CSV, JPEG), up to
 # _SMALL_TOTAL in all, come with their local headers because the checks read them next.
 _TAIL_EXTRA = 64 << 10
+_REMOTE_CHUNK = 4 << 20  # the CRC pass's requests: small enough that a cube is several, fetched in parallel
+_PADDING_GUESS = 4096 + 6  # the writer's alignment extra field: a 6-byte head and up to 4095 bytes of padding
 _SMALL_MEMBER = 64 << 10
 _SMALL_TOTAL = 1 << 20
 
@@ -311,19 +313,20 @@ def _prefetch_tail(src: Source) -> None:
 
 
 def _prefetch_members(src: Source, entries: list[tuple[int, tuple[int, ...], bytes, bytes]]) -> None:
-    """Fetch every local header, and the data of small members other than ENVI data, in two batches.
+    """Fetch every local header, and the data of small members other than ENVI data, in one batch (rarely two).
 
-    The first batch guesses each local header's length from its central record; the second fetches what the
-    real lengths add (an alignment padding extra field).
+    The batch guesses each local header's length from its central record, plus room for the alignment padding
+    of ENVI data members (spec/container.md#zero-copy); a second batch fetches what longer real headers add.
     """
     wanted: list[tuple[int, int, int]] = []  # local header offset, guessed header length, small data size
     small_total = 0
     for _, head, name, extra in entries:
         (csize, lho), _ = resolve_zip64(parse_extra(extra)[0], [head[8], head[16]], [U32_MAX, U32_MAX])
-        small = csize if csize <= _SMALL_MEMBER and not name.endswith(_DATA_SUFFIX.encode()) else 0
+        envi = name.endswith(_DATA_SUFFIX.encode())
+        small = csize if csize <= _SMALL_MEMBER and not envi else 0
         small = small if small_total + small <= _SMALL_TOTAL else 0
         small_total += small
-        wanted.append((lho, _LFH.size + len(name) + len(extra), small))
+        wanted.append((lho, _LFH.size + len(name) + len(extra) + (_PADDING_GUESS if envi else 0), small))
     src.prefetch([(lho, lho + length + small) for lho, length, small in wanted])
     more = []
     for lho, length, small in wanted:
@@ -473,7 +476,7 @@ def iter_member_crc(
         if fd is not None and structure.size > 0:
             yield from _iter_crc_mapped(fd, structure, todo, max(chunk, 64 << 20))
         else:
-            yield from _iter_crc_ranged(path_or_file, todo, chunk)
+            yield from _iter_crc_ranged(path_or_file, todo, min(chunk, _REMOTE_CHUNK))
         return
     # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed. A file
     # object is mapped through its own descriptor, so the bytes are those of the file the structure came from.

@@ -30,13 +30,13 @@ __all__ = [
 
 
 def is_remote(target: object) -> bool:
-    """Whether ``target`` is read through :func:`open_reader`: a URL or a file object, not a local path."""
-    return is_url(target) or is_file_object(target)
+    """Whether ``target`` is read through :func:`open_reader`: a URL, a file object or a reader, not a local path."""
+    return is_url(target) or is_file_object(target) or isinstance(target, RangeReader)
 
 
 def open_reader(target: Any, storage_options: Mapping[str, Any] | None = None, *,
                 retry: Retry = DEFAULT_RETRY) -> RangeReader:
-    """Open a URL or a file object for ranged reads.
+    """Open a URL or a file object for ranged reads (a :class:`RangeReader` is returned as it is).
 
     An fsspec file object (``fsspec.open(url)``, ``fs.open(path)``) is read by ranges through its filesystem,
     like its URL; any other seekable binary file object is read with seek and read.
@@ -51,6 +51,8 @@ def open_reader(target: Any, storage_options: Mapping[str, Any] | None = None, *
         InputUnreadableError: the URL cannot be opened, or the object cannot be found or read.
         TypeError: ``target`` is neither a URL nor a file object.
     """
+    if isinstance(target, RangeReader):
+        return target
     if is_url(target):
         return open_url(target, storage_options, retry=retry)
     if hasattr(target, "fs") and hasattr(target, "path"):

@@ -25,7 +25,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from hsi_conform.errors import InputUnreadableError, MissingDependencyError
+from hsi_conform.remote.ranges import coalesce
 
 __all__ = ["DEFAULT_RETRY", "FsspecReader", "Retry", "open_url"]
 
@@ -37,6 +40,9 @@ _TRANSIENT_NAMES = frozenset({"ClientConnectionError", "ClientPayloadError", "Se
                               "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError"})
 _PARALLEL = 8  # requests in flight for a batch of ranges
 _AHEAD = 4  # chunks fetched ahead while a stream is consumed
+_PREFETCH_GAP = 64 << 10  # prefetched ranges closer than this are one request
+_KEEP_READ = 1 << 20  # plain reads up to this size are kept (headers, CSV, JPEG: what the CRC pass reads again)
+_KEEP_TOTAL = 32 << 20  # the most bytes kept per reader
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,12 +73,19 @@ class _ShortRead(Exception):
     """A response holding fewer bytes than its range (transient until the retries run out)."""
 
 
+def _cause(exc: BaseException) -> BaseException:
+    """Return the HTTP error behind fsspec's ``FileNotFoundError`` (its ``info`` turns any failure into one)."""
+    cause = exc.__cause__
+    return cause if isinstance(exc, FileNotFoundError) and cause is not None and _status(cause) else exc
+
+
 def _status(exc: BaseException) -> int | None:
     status = getattr(exc, "status", None) or getattr(exc, "code", None)
     return status if isinstance(status, int) else None
 
 
 def _transient(exc: BaseException) -> bool:
+    exc = _cause(exc)
     if isinstance(exc, _ShortRead | TimeoutError | ConnectionError):
         return True
     if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError):
@@ -83,15 +96,18 @@ def _transient(exc: BaseException) -> bool:
     return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
+_STATUS_REASONS = {401: "unauthorized", 403: "access denied", 404: "not found", 410: "gone"}
+
+
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "not found (HTTP 404 or no such object)"
-    if isinstance(exc, PermissionError):
-        return "access denied (HTTP 403 or no permission)"
+    exc = _cause(exc)
     status = _status(exc)
     if status is not None:
-        message = getattr(exc, "message", "") or ""
-        return f"HTTP {status}" + (f" {message}" if message else "")
+        return f"{_STATUS_REASONS.get(status, 'the server answered')} (HTTP {status})"
+    if isinstance(exc, FileNotFoundError):
+        return "not found (no such object)"
+    if isinstance(exc, PermissionError):
+        return "access denied"
     if isinstance(exc, TimeoutError):
         return "timed out"
     text = str(exc) or type(exc).__name__
@@ -102,8 +118,9 @@ class FsspecReader:
     """A remote object read by ranges (a :class:`~hsi_conform.remote.ranges.RangeReader`).
 
     Use :func:`open_url`, or :meth:`from_file` for an fsspec file object. Ranges fetched by :meth:`prefetch`
-    are kept and serve later reads inside them; nothing else is cached, so a byte streamed by :meth:`iter_ranges`
-    is fetched once. ``requests`` and ``bytes_read`` count what was asked of the store.
+    and plain reads of up to 1 MiB are kept (32 MiB at most) and serve later reads that start or end inside them;
+    array reads (:meth:`read_ranges`) and streams (:meth:`iter_ranges`) are not kept, so a byte streamed is
+    fetched once. ``requests`` and ``bytes_read`` count what was asked of the store.
     """
 
     remote = True
@@ -117,6 +134,7 @@ class FsspecReader:
         self.bytes_read = 0
         self._size: int | None = None
         self._kept: list[tuple[int, bytes]] = []
+        self._kept_bytes = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -145,21 +163,19 @@ class FsspecReader:
         return self._size
 
     def read(self, offset: int, size: int) -> bytes:
-        """Return up to ``size`` bytes from ``offset`` (fewer only at the end of the object)."""
-        stop = min(offset + size, self.size())
-        if offset < 0 or stop <= offset:
-            return b""
-        for start, data in self._kept:
-            if start <= offset and stop <= start + len(data):
-                return data[offset - start : stop - start]
-        return self._fetch(offset, stop)
+        """Return up to ``size`` bytes from ``offset`` (fewer only at the end of the object).
+
+        A read of up to 1 MiB (a header, a CSV, a JPEG) is kept, so that a later read of the same bytes (the CRC
+        pass after the rules) costs no request.
+        """
+        return self._read(offset, size, keep=size <= _KEEP_READ)
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Return the bytes of each ``(start, stop)`` range, fetched in parallel."""
+        """Return the bytes of each ``(start, stop)`` range, fetched in parallel (nothing is kept)."""
         if len(ranges) <= 1:
-            return [self.read(a, b - a) for a, b in ranges]
+            return [self._read(a, b - a) for a, b in ranges]
         pool = self._executor()
-        futures = [pool.submit(self.read, a, b - a) for a, b in ranges]
+        futures = [pool.submit(self._read, a, b - a) for a, b in ranges]
         return [f.result() for f in futures]
 
     def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
@@ -168,7 +184,7 @@ class FsspecReader:
         pool = self._executor()
         try:
             for start, stop in ranges:
-                pending.append(pool.submit(self.read, start, stop - start))
+                pending.append(pool.submit(self._read, start, stop - start))
                 if len(pending) >= _AHEAD:
                     yield pending.popleft().result()
             while pending:
@@ -178,15 +194,21 @@ class FsspecReader:
                 f.cancel()
 
     def prefetch(self, ranges: Sequence[tuple[int, int]]) -> None:
-        """Fetch the ranges in one parallel batch and keep them for later reads."""
+        """Fetch the ranges, coalesced, in one parallel batch and keep them for later reads."""
         wanted = [(a, min(b, self.size())) for a, b in ranges]
         wanted = [(a, b) for a, b in wanted if b > a and not self._covered(a, b)]
-        for (start, _), data in zip(wanted, self.read_ranges(wanted), strict=True):
-            self._kept.append((start, data))
+        if not wanted:
+            return
+        starts, stops = (np.array(column, dtype=np.int64) for column in zip(*wanted, strict=True))
+        requests = coalesce(starts, stops, max_gap=_PREFETCH_GAP).requests
+        for (start, _), data in zip(requests, self.read_ranges(requests), strict=True):
+            self._keep(start, data)
 
     def close(self) -> None:
         """Drop kept ranges and stop the thread pool (the filesystem object is fsspec's, cached and shared)."""
-        self._kept.clear()
+        with self._lock:
+            self._kept.clear()
+            self._kept_bytes = 0
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -195,6 +217,34 @@ class FsspecReader:
 
     def _covered(self, offset: int, stop: int) -> bool:
         return any(s <= offset and stop <= s + len(d) for s, d in self._kept)
+
+    def _keep(self, start: int, data: bytes) -> None:
+        with self._lock:
+            if self._kept_bytes + len(data) <= _KEEP_TOTAL:
+                self._kept.append((start, data))
+                self._kept_bytes += len(data)
+
+    def _read(self, offset: int, size: int, *, keep: bool = False) -> bytes:
+        """Read ``[offset, offset + size)``: kept bytes at either end are used, only the rest is fetched."""
+        stop = min(offset + size, self.size())
+        if offset < 0 or stop <= offset:
+            return b""
+        head = tail = b""
+        for start, data in list(self._kept):
+            end = start + len(data)
+            if start <= offset < end:
+                head = data[offset - start : min(stop, end) - start]
+            if start < stop <= end and not start <= offset:
+                tail = data[: stop - start]
+        middle_start, middle_stop = offset + len(head), stop - len(tail)
+        if middle_stop < middle_start:  # the two kept spans overlap
+            tail, middle_stop = tail[middle_start - middle_stop :], middle_start
+        if middle_start == middle_stop:
+            return head + tail
+        middle = self._fetch(middle_start, middle_stop)
+        if keep:
+            self._keep(middle_start, middle)
+        return head + middle + tail
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:

@@ -27,7 +27,8 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
 
     Args:
         path: the container: a path, a URL of any fsspec protocol (``https://``, ``s3://``, ``memory://``...;
-            read by ranges, spec/remote.md), or a file object (an fsspec file, an open file, ``io.BytesIO``).
+            read by ranges, spec/remote.md), a file object (an fsspec file, an open file, ``io.BytesIO``) or a
+            :class:`~hsi_conform.remote.ranges.RangeReader` (left open).
         policy: rule selection and grading (default: profile ``exchange``, fail on ERROR).
         options: content tier, ZIP limits and storage options.
         profile: shorthand for ``Policy(profile=...)``.
@@ -67,7 +68,7 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
 
 
 def _check_remote(target: object, policy: Policy, options: CheckOptions) -> Report:
-    """Check a URL (kept as given) or a file object through a ranged reader."""
+    """Check a URL (kept as given), a file object or a ranged reader."""
     if isinstance(target, str):
         context = CheckContext(target, options)
     else:
@@ -76,7 +77,7 @@ def _check_remote(target: object, policy: Policy, options: CheckOptions) -> Repo
     try:
         return run_rules(context, policy=policy, path=str(context.path), content=options.content.value)
     finally:
-        if context.source is not None:
+        if context.source is not None and context.source is not target:  # a caller's reader stays theirs
             context.source.close()
 
 
