@@ -178,9 +178,10 @@ def _validation_jobs(args: argparse.Namespace,
     """Return each input with its policy and options, in order; what a walk could not read stays in the list.
 
     Each input gets the limits and storage options of its own configuration, with ``--limit`` and
-    ``--storage-option`` on top (spec/safety.md#limits).
+    ``--storage-option`` on top (spec/safety.md#limits); a URL takes the configuration found from the current
+    directory upward (spec/remote.md#urls).
     """
-    from hsi_conform.remote import parse_storage_option
+    from hsi_conform.remote import is_url, parse_storage_option
     from hsi_conform.validate import CheckOptions, expand_inputs
     from hsi_conform.validate.config import load_limits, load_policy, load_storage_options
 
@@ -198,7 +199,7 @@ def _validation_jobs(args: argparse.Namespace,
 
     jobs: list[tuple[Path | str | WalkError, Policy, CheckOptions]] = []
     for raw in args.paths:
-        root = Path(raw)
+        root = Path.cwd() if is_url(raw) else Path(raw)  # never Path(url): it would mangle "//"
         errors: list[WalkError] = []
         for path in expand_inputs([raw], on_error=errors.append):
             jobs.extend(job(error, root) for error in errors)  # in walk order, under the named root's

@@ -13,7 +13,7 @@ from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
 from hsi_conform.errors import ConformanceError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Report
 from hsi_conform.members import MANDATORY
-from hsi_conform.remote import is_remote, open_reader
+from hsi_conform.remote import is_remote, is_url, open_reader
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
 from hsi_conform.validate.engine import Policy, run_rules
 
@@ -114,9 +114,10 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]], *,
                   on_error: Callable[[WalkError], None] | None = None) -> Iterator[Path | str]:
     """Yield the containers named by ``paths``.
 
-    Files and expanded container folders are yielded as given; other directories are walked (sorted, see
-    :mod:`hsi_conform._walk`) for ``*.hsi`` files and container folders. Symbolic links inside a directory are
-    never walked into; a link to a ``*.hsi`` file or to a container folder is yielded like one given by name.
+    A URL is recognised first and yielded exactly as given (a ``str``; spec/remote.md#urls). Files and expanded
+    container folders are yielded as given; other directories are walked (sorted, see :mod:`hsi_conform._walk`)
+    for ``*.hsi`` files and container folders. Symbolic links inside a directory are never walked into; a link to
+    a ``*.hsi`` file or to a container folder is yielded like one given by name.
 
     Args:
         paths: Files and folders, as the user named them.
@@ -124,6 +125,9 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]], *,
             left out).
     """
     for raw in paths:
+        if is_url(raw):
+            yield cast(str, raw)
+            continue
         p = Path(raw)
         try:
             folder = p.is_dir()
