@@ -76,7 +76,7 @@ class _ShortRead(Exception):
 def _cause(exc: BaseException) -> BaseException:
     """Return the HTTP error behind fsspec's ``FileNotFoundError`` (its ``info`` turns any failure into one)."""
     cause = exc.__cause__
-    return cause if isinstance(exc, FileNotFoundError) and cause is not None and _status(cause) else exc
+    return cause if isinstance(exc, FileNotFoundError) and isinstance(cause, Exception) else exc
 
 
 def _status(exc: BaseException) -> int | None:
