@@ -33,3 +33,7 @@ def test_an_unreadable_url_is_named_exactly_as_given(cli: CliRunner, url: str) -
     assert json.loads(result.out)["files"][0]["path"] == url
     assert url in result.err  # verbatim, never "http:/127.0.0.1:9/dir/x.hsi"
     assert url.replace("//dir", "/dir") not in result.err.replace(url, "")
+
+
+def test_a_storage_option_without_a_key_is_a_usage_error(cli: CliRunner) -> None:
+    assert cli(["validate", "memory://nowhere/x.hsi", "--storage-option", "anon"]).code == ExitCode.USAGE
