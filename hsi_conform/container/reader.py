@@ -22,15 +22,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Self, TypeAlias, overload
+from typing import Any, Self, TypeAlias
 
 import numpy as np
 
 from hsi_conform._walk import Folder, walk
+from hsi_conform.container.layout import CubeLayout, as_interleave
 from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
-from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.limits import DEFAULT_LIMITS, Limits
 from hsi_conform.members import (
@@ -46,6 +47,8 @@ from hsi_conform.members import (
     reference_stem,
 )
 from hsi_conform.remote import RangeReader, RemoteArray, is_remote, is_url, open_reader
+
+__all__ = ["MAX_HEADER_BYTES", "Container", "CubeArray", "CubeLayout", "MemberInfo", "as_interleave", "open_container"]
 
 CubeArray: TypeAlias = "np.memmap[tuple[int, ...], np.dtype[np.generic]] | RemoteArray"
 """An ENVI data member: a read-only memmap for a local container, a lazy :class:`RemoteArray` for a remote one."""
@@ -72,65 +75,6 @@ class MemberInfo:
     offset: int
     size: int
     stored: bool = True
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CubeLayout:
-    """What an ENVI header says about its data file.
-
-    Attributes:
-        lines, samples, bands: dimensions.
-        data_type: ENVI data type.
-        byte_order: 0 little endian, 1 big endian.
-        interleave: bsq, bil or bip.
-        header_offset: bytes to skip at the start of the data file.
-    """
-
-    lines: int
-    samples: int
-    bands: int
-    data_type: DataType
-    byte_order: ByteOrder
-    interleave: Interleave
-    header_offset: int
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Array shape in storage order."""
-        return self.interleave.shape(self.lines, self.samples, self.bands)
-
-    @property
-    def dtype(self) -> np.dtype[np.generic]:
-        """Numpy dtype with explicit byte order."""
-        return self.data_type.dtype(int(self.byte_order))
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of cube data (exact, Python integers: numpy products overflow)."""
-        return self.lines * self.samples * self.bands * self.data_type.itemsize
-
-    @classmethod
-    def from_header(cls, header: Header) -> CubeLayout:
-        """Read the layout fields of a header (``header offset`` defaults to 0).
-
-        Raises:
-            FieldValueError: a layout field is missing or invalid.
-        """
-        values = {}
-        for key in ("lines", "samples", "bands", "data type", "byte order", "interleave"):
-            value = header.value(key)
-            if value is None:
-                raise FieldValueError(key, None, "mandatory field is missing")
-            values[key] = value
-        offset = header.value("header offset") or 0
-        for key in ("lines", "samples", "bands"):
-            if values[key] <= 0:
-                raise FieldValueError(key, None, "must be a positive integer")
-        if offset < 0:
-            raise FieldValueError("header offset", None, "must not be negative")
-        return cls(lines=values["lines"], samples=values["samples"], bands=values["bands"],
-                   data_type=values["data type"], byte_order=values["byte order"],
-                   interleave=values["interleave"], header_offset=offset)
 
 
 class Container:
@@ -523,26 +467,3 @@ def _folder_members(root: Path) -> dict[str, MemberInfo]:
                 continue  # e.g. a path longer than the system allows
             members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members
-
-
-_AXES = {Interleave.BSQ: "bls", Interleave.BIL: "lbs", Interleave.BIP: "lsb"}
-
-
-@overload
-def as_interleave(array: np.ndarray[Any, Any], stored: Interleave, wanted: Interleave) -> np.ndarray[Any, Any]: ...
-
-
-@overload
-def as_interleave(array: RemoteArray, stored: Interleave, wanted: Interleave) -> RemoteArray: ...
-
-
-@overload
-def as_interleave(array: np.ndarray[Any, Any] | RemoteArray, stored: Interleave,
-                  wanted: Interleave) -> np.ndarray[Any, Any] | RemoteArray: ...
-
-
-def as_interleave(array: np.ndarray[Any, Any] | RemoteArray, stored: Interleave,
-                  wanted: Interleave) -> np.ndarray[Any, Any] | RemoteArray:
-    """Return a view of a cube stored as ``stored`` with the axes of ``wanted`` (a transpose, never a copy)."""
-    src, dst = _AXES[stored], _AXES[wanted]
-    return array.transpose(tuple(src.index(axis) for axis in dst))

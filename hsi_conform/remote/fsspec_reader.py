@@ -137,6 +137,7 @@ class FsspecReader:
         self._kept_bytes = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     @classmethod
     def from_file(cls, f: Any, *, retry: Retry = DEFAULT_RETRY) -> FsspecReader:
@@ -248,8 +249,9 @@ class FsspecReader:
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
-            if self._pool is None:
+            if self._pool is None or self._pool_pid != os.getpid():  # a forked child has none of its threads
                 self._pool = ThreadPoolExecutor(max_workers=_PARALLEL, thread_name_prefix="hsi-remote")
+                self._pool_pid = os.getpid()
             return self._pool
 
     def _fetch(self, start: int, stop: int) -> bytes:
