@@ -6,6 +6,8 @@ The public API::
     with hsi_conform.open("x.hsi") as c:         # strict ZIP reader, zero-copy cube memmap
         c.cube, c.header.value("wavelength")
     report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
+    with hsi_conform.open("s3://bucket/x.hsi") as c:   # any fsspec URL: ranged reads, a lazy cube (spec/remote.md)
+        c.read_band(0)
 """
 
 from __future__ import annotations
