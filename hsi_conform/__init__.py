@@ -8,6 +8,8 @@ The public API::
     report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
     cube = hsi_conform.apply_procedures(c)       # the header's read procedures re-enacted
     r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
+    with hsi_conform.open("s3://bucket/x.hsi") as c:   # any fsspec URL: ranged reads, a lazy cube (spec/remote.md)
+        c.read_band(0)
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ __all__ = [
     "DataBudgetError",
     "DatasetError",
     "ExitCode",
-    "ExtraUnavailableError",
     "FieldValueError",
     "HsiConformError",
     "InUseError",
@@ -45,6 +44,7 @@ __all__ = [
     "Interrupted",
     "InvalidArgumentError",
     "MemberNameError",
+    "MissingDependencyError",
     "MutationError",
     "NoSpaceError",
     "NonconformantSourceError",
@@ -560,31 +560,35 @@ class ConverterUnavailableError(HsiConformError):
         return f"converter {self.name!r} is unavailable{needs}; install it with: {self.install_command}"
 
 
-class ExtraUnavailableError(HsiConformError):
-    """A feature's optional dependencies are not installed (e.g. the HTML report needs the ``[report]`` extra).
+class MissingDependencyError(HsiConformError):
+    """An optional dependency that a task needs is not installed (e.g. fsspec to read a URL).
 
     Attributes:
-        feature: What needs them (``"the HTML report"``).
-        requires: Import names of the missing packages.
-        extra: The pip extra that installs them.
+        task: What could not be done, e.g. ``"reading 's3://bucket/x.hsi'"``.
+        requires: Distribution or import names that are missing.
+        extra: The pip extra that installs them (None: they are installed by name).
+        hint: What the missing package's own error said, when it said more.
     """
 
-    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
-    def __init__(self, feature: str, requires: Sequence[str], extra: str) -> None:
-        self.feature = feature
+    def __init__(self, task: str, requires: Sequence[str] = (), extra: str | None = "remote", hint: str = "") -> None:
+        self.task = task
         self.requires = tuple(requires)
         self.extra = extra
-        super().__init__(feature, requires, extra)
+        self.hint = hint
+        super().__init__(task, self.requires, extra, hint)
 
     @property
     def install_command(self) -> str:
         """The pip command that installs the missing dependencies."""
+        if self.extra is None:
+            return "pip install " + " ".join(self.requires)
         return f"pip install 'hsi-conform[{self.extra}]'"
 
     def __str__(self) -> str:
-        return (f"{self.feature} needs {', '.join(self.requires)}, which is not installed; install it with: "
-                f"{self.install_command}")
+        needs = f" ({self.hint or 'needs ' + ', '.join(self.requires)})" if self.requires or self.hint else ""
+        return f"{self.task} needs an optional dependency{needs}; install it with: {self.install_command}"
 
 
 class ConformanceError(HsiConformError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from hsi_conform.container.reader import Container, CubeLayout, open_container
+from hsi_conform.container.reader import Container, CubeArray, CubeLayout, open_container
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.cf import cf_georeferencing, fill_value
 from hsi_conform.errors import ContainerError, ConverterUnavailableError, FieldValueError, HsiConformError
@@ -67,7 +67,7 @@ class _Source:
     def __init__(self, path: Path, container: Container | None = None) -> None:
         self.path = path
         self._container = container
-        self._maps: dict[str, np.ndarray[Any, Any]] = {}
+        self._maps: dict[str, CubeArray] = {}
         self._lock = threading.Lock()  # dask reads chunks from several threads
 
     def map(self, member: str, header: Header) -> CubeLayout:
@@ -81,7 +81,7 @@ class _Source:
             self._maps[member] = self._open().open_array(member, header)
         return CubeLayout.from_header(header)
 
-    def array(self, member: str, shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
+    def array(self, member: str, shape: tuple[int, ...]) -> CubeArray:
         """Return the memmap of an ENVI data member, mapping it again when it was released.
 
         Raises:

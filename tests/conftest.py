@@ -14,6 +14,7 @@ pytest.register_assert_rewrite("tests._support")
 
 from hsi_conform.cli.main import main  # noqa: E402
 from hsi_conform.testing.samples import sample_members, write_members  # noqa: E402
+from tests._http import RangeServer  # noqa: E402
 from tests._support import CliResult, CliRunner  # noqa: E402
 
 
@@ -69,3 +70,26 @@ def unlistable(tmp_path: Path) -> Iterator[Path]:
         os.close(fd)
     yield deep
     shutil.rmtree(deep)  # fd-based on Linux, so it copes with the long paths
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[RangeServer]:
+    """A loopback HTTP server with Range support that counts requests and bytes per file (``tests/_http.py``)."""
+    server = RangeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A moto S3 server on a free loopback port, started once per session; yields its endpoint URL.
+
+    Tests that use it set ``AWS_ENDPOINT_URL`` to it (and fake credentials) with ``monkeypatch``.
+    """
+    moto_server = pytest.importorskip("moto.server")
+    pytest.importorskip("s3fs")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -47,7 +47,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="check containers against the spec",
-                       description="Validate .hsi files, expanded container folders, or directories of them.")
+                       description="Validate .hsi files, expanded container folders, directories of them, or URLs "
+                       "of .hsi files (https://, s3://, gs://, az://, memory://, file://; read by byte ranges).")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--content", choices=[c.value for c in Content], default=Content.NONE.value,
                    help="none: metadata only; crc: verify every member's CRC; full: also check the data")
@@ -61,6 +62,9 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="lowest severity that makes a file nonconformant (default error)")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help=f"raise or lower a resource limit ({', '.join(LIMIT_NAMES)}); e.g. max-header-bytes=64MiB")
+    p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE", dest="storage_options",
+                   help="an fsspec option for URL inputs (repeatable; VALUE read as JSON when it is JSON), "
+                   "e.g. anon=true or endpoint_url=http://localhost:9000")
     p.add_argument("--format", action="append", default=None, dest="formats",
                    choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
@@ -162,6 +166,7 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     if not jobs:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
     refuse_output_on_input(args.output, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
+    # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
     options = CheckOptions(content=Content(args.content))
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
     for r in reports:
@@ -173,33 +178,38 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
 
 
 def _validation_jobs(args: argparse.Namespace,
-                     severity: dict[str, Severity]) -> list[tuple[Path | WalkError, Policy, CheckOptions]]:
+                     severity: dict[str, Severity]) -> list[tuple[Path | str | WalkError, Policy, CheckOptions]]:
     """Return each input with its policy and options, in order; what a walk could not read stays in the list.
 
-    Each input gets the limits of its own configuration, with ``--limit`` on top (spec/safety.md#limits).
+    Each input gets the limits and storage options of its own configuration, with ``--limit`` and
+    ``--storage-option`` on top (spec/safety.md#limits); a URL takes the configuration found from the current
+    directory upward (spec/remote.md#urls).
     """
+    from hsi_conform.remote import is_url, parse_storage_option
     from hsi_conform.validate import CheckOptions, expand_inputs
-    from hsi_conform.validate.config import load_limits, load_policy
+    from hsi_conform.validate.config import load_limits, load_policy, load_storage_options
 
     limits = dict(parse_limit_assignment(text) for text in args.limit)
+    storage = dict(parse_storage_option(text) for text in args.storage_options)
     content = Content(args.content)
 
-    def job(item: Path | WalkError, path: Path) -> tuple[Path | WalkError, Policy, CheckOptions]:
+    def job(item: Path | str | WalkError, path: Path) -> tuple[Path | str | WalkError, Policy, CheckOptions]:
         policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
                              select=_split(args.select), ignore=_split(args.ignore), severity=severity,
                              fail_on=args.fail_on)
-        return item, policy, CheckOptions(content=content, limits=load_limits(path, config=args.config,
-                                                                               isolated=args.isolated,
-                                                                               limits=limits))
+        found = {"config": args.config, "isolated": args.isolated}
+        return item, policy, CheckOptions(content=content, limits=load_limits(path, **found, limits=limits),
+                                          storage_options=load_storage_options(path, **found, options=storage))
 
-    jobs: list[tuple[Path | WalkError, Policy, CheckOptions]] = []
+    jobs: list[tuple[Path | str | WalkError, Policy, CheckOptions]] = []
     for raw in args.paths:
+        root = Path.cwd() if is_url(raw) else Path(raw)  # never Path(url): it would mangle "//"
         errors: list[WalkError] = []
         for path in expand_inputs([raw], on_error=errors.append):
-            jobs.extend(job(error, Path(raw)) for error in errors)  # in walk order, under the named root's
-            errors.clear()                                           # configuration (they cannot be read)
-            jobs.append(job(path, path))
-        jobs.extend(job(error, Path(raw)) for error in errors)
+            jobs.extend(job(error, root) for error in errors)  # in walk order, under the named root's
+            errors.clear()                                      # configuration (they cannot be read)
+            jobs.append(job(path, root if isinstance(path, str) else path))
+        jobs.extend(job(error, root) for error in errors)
     return jobs
 
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
+
+from hsi_conform.remote.ranges import RangeReader
 
 from ._extra_field import U16_MAX, U32_MAX
 from ._file_name import Problem
 from ._records import ZipIssue, ZipLimits
 
-__all__ = ["LFH_SIG", "BaseParser", "End", "Source"]
+__all__ = ["LFH_SIG", "TAIL", "BaseParser", "End", "Source"]
 
 LFH_SIG = b"PK\x03\x04"
 EOCD_SIG = b"PK\x05\x06"
@@ -26,6 +28,7 @@ _EOCD = struct.Struct("<4s4H2LH")
 _LOC64 = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _TAIL = _EOCD.size + U16_MAX  # an EOCD plus the longest possible comment
+TAIL = _TAIL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,17 +47,35 @@ class End:
 
 
 class Source:
-    """Bounded random access; reads past the end return short data instead of failing."""
+    """Bounded random access; reads past the end return short data instead of failing.
 
-    def __init__(self, f: BinaryIO) -> None:
-        self._f = f
-        self.size = f.seek(0, os.SEEK_END)
+    Over a seekable file object or a :class:`~hsi_conform.remote.ranges.RangeReader`; a remote reader is asked to
+    :meth:`prefetch` what the parser will read next, in one batch of requests (spec/remote.md#request-plan).
+    """
+
+    def __init__(self, f: BinaryIO | RangeReader) -> None:
+        if isinstance(f, RangeReader):
+            self._reader: RangeReader | None = f
+            self.size = f.size()
+        else:
+            self._reader = None
+            self._f = f
+            self.size = f.seek(0, os.SEEK_END)
+        #: Whether reads cost requests (then the parser prefetches).
+        self.remote = self._reader is not None and self._reader.remote
+
+    def prefetch(self, ranges: Sequence[tuple[int, int]]) -> None:
+        """Ask a remote reader for these ranges now (nothing happens for a local file)."""
+        if self._reader is not None and self.remote:
+            self._reader.prefetch(ranges)
 
     def read_at(self, offset: int, n: int) -> bytes:
         if offset < 0 or n <= 0 or offset >= self.size:
             return b""
-        self._f.seek(offset)
         want = min(n, self.size - offset)
+        if self._reader is not None:
+            return self._reader.read(offset, want)
+        self._f.seek(offset)
         parts: list[bytes] = []
         while want > 0:
             got = self._f.read(want)

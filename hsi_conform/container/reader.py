@@ -7,25 +7,31 @@ against the header with Python integers before anything is mapped (spec/containe
 A ``.hsi`` file is opened once: its structure, every member's bytes and every mapped array are read through that
 one descriptor (:class:`~hsi_conform.container.source.SourceFile`), so a file renamed over it meanwhile is never
 mixed in (spec/safety.md#batches).
+
+A URL of any fsspec protocol, or a file object, opens a *remote* container (spec/remote.md): the same strict
+reader reads it through a :class:`~hsi_conform.remote.ranges.RangeReader` by byte ranges, and every ENVI data
+member is a lazy :class:`~hsi_conform.remote.array.RemoteArray` instead of a memmap: indexing it fetches only
+the bytes selected.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeAlias
 
 import numpy as np
 
 from hsi_conform._walk import Folder, walk
-from hsi_conform.container.source import SourceFile, map_array
+from hsi_conform.container.layout import CubeLayout, as_interleave
+from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
-from hsi_conform.fields import ByteOrder, DataType, Interleave
+from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.limits import DEFAULT_LIMITS, Limits
 from hsi_conform.members import (
@@ -40,6 +46,12 @@ from hsi_conform.members import (
     preview_stem,
     reference_stem,
 )
+from hsi_conform.remote import RangeReader, RemoteArray, is_remote, is_url, open_reader
+
+__all__ = ["MAX_HEADER_BYTES", "Container", "CubeArray", "CubeLayout", "MemberInfo", "as_interleave", "open_container"]
+
+CubeArray: TypeAlias = "np.memmap[tuple[int, ...], np.dtype[np.generic]] | RemoteArray"
+"""An ENVI data member: a read-only memmap for a local container, a lazy :class:`RemoteArray` for a remote one."""
 
 #: Headers larger than this are not read into memory by default (real headers stay far below); see ``Limits``.
 MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
@@ -51,7 +63,8 @@ class MemberInfo:
 
     Attributes:
         name: POSIX path inside the container.
-        file: the file holding the bytes (the ``.hsi`` itself, or the file inside an expanded folder).
+        file: the file holding the bytes (the ``.hsi`` itself, or the file inside an expanded folder); for a remote
+            container no local file holds them, and this is ``os.devnull`` (read with ``Container.read_bytes``).
         offset: first byte of the member's data in ``file``.
         size: stored size in bytes.
         stored: the bytes are stored uncompressed and unencrypted (they can be mapped).
@@ -64,75 +77,22 @@ class MemberInfo:
     stored: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CubeLayout:
-    """What an ENVI header says about its data file.
-
-    Attributes:
-        lines, samples, bands: dimensions.
-        data_type: ENVI data type.
-        byte_order: 0 little endian, 1 big endian.
-        interleave: bsq, bil or bip.
-        header_offset: bytes to skip at the start of the data file.
-    """
-
-    lines: int
-    samples: int
-    bands: int
-    data_type: DataType
-    byte_order: ByteOrder
-    interleave: Interleave
-    header_offset: int
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Array shape in storage order."""
-        return self.interleave.shape(self.lines, self.samples, self.bands)
-
-    @property
-    def dtype(self) -> np.dtype[np.generic]:
-        """Numpy dtype with explicit byte order."""
-        return self.data_type.dtype(int(self.byte_order))
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of cube data (exact, Python integers: numpy products overflow)."""
-        return self.lines * self.samples * self.bands * self.data_type.itemsize
-
-    @classmethod
-    def from_header(cls, header: Header) -> CubeLayout:
-        """Read the layout fields of a header (``header offset`` defaults to 0).
-
-        Raises:
-            FieldValueError: a layout field is missing or invalid.
-        """
-        values = {}
-        for key in ("lines", "samples", "bands", "data type", "byte order", "interleave"):
-            value = header.value(key)
-            if value is None:
-                raise FieldValueError(key, None, "mandatory field is missing")
-            values[key] = value
-        offset = header.value("header offset") or 0
-        for key in ("lines", "samples", "bands"):
-            if values[key] <= 0:
-                raise FieldValueError(key, None, "must be a positive integer")
-        if offset < 0:
-            raise FieldValueError("header offset", None, "must not be negative")
-        return cls(lines=values["lines"], samples=values["samples"], bands=values["bands"],
-                   data_type=values["data type"], byte_order=values["byte order"],
-                   interleave=values["interleave"], header_offset=offset)
-
-
 class Container:
     """A ``.hsi`` container or an expanded container folder, opened read-only.
 
     Use :func:`hsi_conform.open`. Members are read on demand; nothing is extracted or modified.
+
+    Attributes:
+        location: The input exactly as given (a path or a URL), for messages.
+        url: The URL of a remote container (None for a local one).
     """
 
-    def __init__(self, path: Path, members: dict[str, MemberInfo], *, is_zip: bool,
-                 structure: ZipStructure | None = None, source: SourceFile | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, members: dict[str, MemberInfo], *, is_zip: bool,
+                 structure: ZipStructure | None = None, source: SourceFile | RangeReader | None = None,
+                 limits: Limits = DEFAULT_LIMITS, location: str | None = None, url: str | None = None) -> None:
+        self._path = path
+        self.location = location if location is not None else str(path)
+        self.url = url
         self.is_zip = is_zip
         #: The resource limits applied when reading (``max_header_bytes`` for headers).
         self.limits = limits
@@ -141,7 +101,23 @@ class Container:
         self._members = members
         self._source = source
         self._header: Header | None = None
-        self._cube: np.memmap[tuple[int, ...], np.dtype[np.generic]] | None = None
+        self._cube: CubeArray | None = None
+
+    @property
+    def path(self) -> Path:
+        """The local file or folder.
+
+        Raises:
+            ContainerError: a remote container (see :attr:`url` and :attr:`location`).
+        """
+        if self._path is None:
+            raise ContainerError(None, f"{self.location} is remote: it has no local path")
+        return self._path
+
+    @property
+    def remote(self) -> bool:
+        """Whether the container is read by ranges from a URL or a file object (see spec/remote.md)."""
+        return self._path is None
 
     def __enter__(self) -> Self:
         return self
@@ -150,7 +126,10 @@ class Container:
         self.close()
 
     def close(self) -> None:
-        """Drop the cube mapping and close the file (arrays handed out stay valid until they are released)."""
+        """Drop the cube mapping and close the file (arrays handed out stay valid until they are released).
+
+        A remote container drops what it kept of the object; a later read fetches again.
+        """
         self._cube = None
         if self._source is not None:
             self._source.close()
@@ -205,7 +184,7 @@ class Container:
 
     def _read(self, info: MemberInfo, size: int) -> bytes:
         if self.is_zip:
-            return self.source().read(info.offset, size)
+            return self.reader().read(info.offset, size)
         with SourceFile.open(info.file) as f:  # a member file of a folder: opened for this read only
             return f.read(info.offset, size)
 
@@ -213,14 +192,28 @@ class Container:
         """Return the open ``.hsi`` file every member is read from (reopened after :meth:`close`).
 
         Raises:
-            ContainerError: an expanded folder (its members are separate files).
+            ContainerError: an expanded folder (its members are separate files), or a remote container (see
+                :meth:`reader`).
             OSError: the file cannot be reopened.
         """
         if not self.is_zip:
             raise ContainerError(None, "an expanded container folder has no single source file")
-        if self._source is None or self._source.closed:
+        if self.remote:
+            raise ContainerError(None, f"{self.location} is remote: it has no local file (see reader())")
+        if not isinstance(self._source, SourceFile) or self._source.closed:
             self._source = SourceFile.open(self.path)
         return self._source
+
+    def reader(self) -> RangeReader:
+        """Return the ranged reader every member of a ``.hsi`` is read through (local or remote).
+
+        Raises:
+            ContainerError: an expanded folder (its members are separate files).
+            OSError: a local file cannot be reopened.
+        """
+        if self.remote and self._source is not None:
+            return self._source
+        return self.source()
 
     def read_header(self, name: str = CUBE_HEADER) -> Header:
         """Parse an ENVI header member.
@@ -241,9 +234,8 @@ class Container:
             self._header = self.read_header(CUBE_HEADER)
         return self._header
 
-    def open_array(self, data: str = CUBE_DATA, header: Header | str | None = None
-                   ) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
-        """Map an ENVI data member read-only, in its storage order and byte order.
+    def open_array(self, data: str = CUBE_DATA, header: Header | str | None = None) -> CubeArray:
+        """Map an ENVI data member read-only, in its storage order and byte order (lazy for a remote container).
 
         Args:
             data: the data member (``data.envi``, ``preview.envi``, ``Reference/white.envi``, ...).
@@ -266,6 +258,8 @@ class Container:
             raise ContainerError(data, f"member has {info.size} bytes, the header needs {need}")
         self._check_in_file(info, need)
         offset = info.offset + layout.header_offset
+        if self.remote:
+            return RemoteArray(self.reader(), layout.dtype, offset, layout.shape)
         if self.is_zip:
             return map_array(self.source(), layout.dtype, offset, layout.shape)
         with SourceFile.open(info.file) as f:
@@ -279,8 +273,10 @@ class Container:
         ``.hsi`` is measured through its open descriptor, the file every member is read from.
         """
         try:
-            size = self.source().size() if self.is_zip else info.file.stat().st_size
+            size = self.reader().size() if self.is_zip else info.file.stat().st_size
             available = size - info.offset
+        except InputUnreadableError:
+            raise
         except OSError as exc:
             raise InputUnreadableError.from_os_error(str(info.file), exc) from exc
         if available < need:
@@ -288,27 +284,64 @@ class Container:
                                  f"bytes, {need} are needed")
 
     @property
-    def cube(self) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
-        """The hypercube (``data.envi``) as a read-only memmap in storage order (see :class:`CubeLayout`)."""
+    def cube(self) -> CubeArray:
+        """The hypercube (``data.envi``) in storage order (see :class:`CubeLayout`).
+
+        A read-only memmap for a local container; for a remote one a lazy :class:`RemoteArray`: indexing it reads
+        only the selected bytes, ``np.asarray`` reads it all.
+        """
         if self._cube is None:
             self._cube = self.open_array(CUBE_DATA, self.header)
         return self._cube
+
+    def read_band(self, band: int) -> np.ndarray[Any, Any]:
+        """Return band ``band`` as a new ``(lines, samples)`` array (stored dtype and byte order).
+
+        Locally a ``pread`` of the band's bytes; remotely one ranged request per contiguous run, coalesced
+        (spec/remote.md#budgets).
+
+        Raises:
+            IndexError: no such band.
+        """
+        return self._copy(self.bsq(), band)
+
+    def read_line(self, line: int) -> np.ndarray[Any, Any]:
+        """Return image line ``line`` as a new ``(samples, bands)`` array: one spectrum per row.
+
+        Raises:
+            IndexError: no such line.
+        """
+        return self._copy(self.bip(), line)
+
+    def read_spectrum(self, line: int, sample: int) -> np.ndarray[Any, Any]:
+        """Return the spectrum of pixel ``(line, sample)`` as a new ``(bands,)`` array.
+
+        Raises:
+            IndexError: no such pixel.
+        """
+        return self._copy(self.bip(), line, sample)
+
+    @staticmethod
+    def _copy(view: np.ndarray[Any, Any] | RemoteArray, *index: int) -> np.ndarray[Any, Any]:
+        if isinstance(view, RemoteArray):
+            return np.asarray(view[index])
+        return read_block(view[index])
 
     @property
     def layout(self) -> CubeLayout:
         """The layout of ``data.envi`` according to ``data.hdr``."""
         return CubeLayout.from_header(self.header)
 
-    def bsq(self) -> np.ndarray[Any, Any]:
-        """Return the cube as a (bands, lines, samples) view (no copy)."""
+    def bsq(self) -> np.ndarray[Any, Any] | RemoteArray:
+        """Return the cube as a (bands, lines, samples) view (no copy; lazy for a remote container)."""
         return as_interleave(self.cube, self.layout.interleave, Interleave.BSQ)
 
-    def bil(self) -> np.ndarray[Any, Any]:
-        """Return the cube as a (lines, bands, samples) view (no copy)."""
+    def bil(self) -> np.ndarray[Any, Any] | RemoteArray:
+        """Return the cube as a (lines, bands, samples) view (no copy; lazy for a remote container)."""
         return as_interleave(self.cube, self.layout.interleave, Interleave.BIL)
 
-    def bip(self) -> np.ndarray[Any, Any]:
-        """Return the cube as a (lines, samples, bands) view (no copy)."""
+    def bip(self) -> np.ndarray[Any, Any] | RemoteArray:
+        """Return the cube as a (lines, samples, bands) view (no copy; lazy for a remote container)."""
         return as_interleave(self.cube, self.layout.interleave, Interleave.BIP)
 
     @property
@@ -321,7 +354,7 @@ class Container:
                 found.append(kind.lod or "")
         return tuple(sorted(found))
 
-    def preview(self, lod: str = "") -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+    def preview(self, lod: str = "") -> CubeArray:
         """Map a preview level (``preview.envi``, or ``preview_<lod>.envi``) read-only.
 
         Raises:
@@ -329,7 +362,7 @@ class Container:
         """
         return self.open_array(preview_stem(lod) + DATA_SUFFIX)
 
-    def reference(self, which: str) -> np.memmap[tuple[int, ...], np.dtype[np.generic]]:
+    def reference(self, which: str) -> CubeArray:
         """Map ``Reference/white.envi``, ``Reference/black.envi`` or ``Reference/whitedark.envi`` read-only.
 
         Args:
@@ -354,21 +387,28 @@ class Container:
         return info
 
 
-def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | None = None,
-                   source: SourceFile | None = None, limits: Limits = DEFAULT_LIMITS) -> Container:
-    """Open a ``.hsi`` file or an expanded container folder read-only.
+def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[str, Any] | None = None, *,
+                   structure: ZipStructure | None = None, source: SourceFile | RangeReader | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> Container:
+    """Open a ``.hsi`` file, an expanded container folder, a URL or a file object read-only.
 
     ``source`` is the file already opened (the validator opens each input once) and ``structure`` a strict read
     of it; both are read here when not given. The container reads every member through that one descriptor;
-    ``limits`` bound what is read (spec/safety.md#limits).
+    ``limits`` bound what is read (spec/safety.md#limits). A URL of any fsspec protocol (``https://``, ``s3://``,
+    ``memory://``, ``file://``...), with its ``storage_options``, or a file object opens a remote container
+    (spec/remote.md).
 
     Raises:
-        InputUnreadableError: the path is missing or cannot be read.
+        InputUnreadableError: the path or URL is missing or cannot be read.
+        MissingDependencyError: a URL needs a package that is not installed (``pip install 'hsi-conform[remote]'``).
         ContainerError: the file is not a readable ZIP archive.
     """
+    if is_remote(path) or (source is not None and not isinstance(source, SourceFile)):
+        return _open_remote(path, source or open_reader(path, storage_options), structure, limits)
     p = Path(InputUnreadableError.checked_path(path))
+    local = source if isinstance(source, SourceFile) else None
     try:
-        mode = os.fstat(source.fileno()).st_mode if source is not None else p.stat().st_mode
+        mode = os.fstat(local.fileno()).st_mode if local is not None else p.stat().st_mode
     except OSError as exc:
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if stat.S_ISDIR(mode):
@@ -376,12 +416,29 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
-        source = source or SourceFile.open(p)
+        local = local or SourceFile.open(p)
         if structure is None:
-            with source.file() as f:
+            with local.file() as f:
                 structure = read_zip_structure(f, limits=limits)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
+    return Container(p, _zip_members(structure, p), is_zip=True, structure=structure, source=local, limits=limits)
+
+
+def _open_remote(target: object, reader: RangeReader, structure: ZipStructure | None, limits: Limits) -> Container:
+    if structure is None:
+        structure = read_zip_structure(reader, limits=limits)
+    members = _zip_members(structure, Path(os.devnull))
+    return Container(None, members, is_zip=True, structure=structure, source=reader, limits=limits,
+                     location=reader.name, url=reader.name if is_url(target) else None)
+
+
+def _zip_members(structure: ZipStructure, file: Path) -> dict[str, MemberInfo]:
+    """Where each member's data is, by name (the first of duplicates); a fatal structure is refused.
+
+    Raises:
+        ContainerError: no usable central directory.
+    """
     if structure.fatal:
         codes = ", ".join(sorted(structure.codes))
         raise ContainerError(None, f"not a readable ZIP archive ({codes})")
@@ -390,9 +447,9 @@ def open_container(path: str | os.PathLike[str], *, structure: ZipStructure | No
         if m.name in members or m.data_offset is None:
             continue  # duplicates and unreadable members are for the validator to report
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
-        members[m.name] = MemberInfo(name=m.name, file=p, offset=m.data_offset, size=m.compressed_size,
+        members[m.name] = MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return Container(p, members, is_zip=True, structure=structure, source=source, limits=limits)
+    return members
 
 
 def _folder_members(root: Path) -> dict[str, MemberInfo]:
@@ -413,12 +470,3 @@ def _folder_members(root: Path) -> dict[str, MemberInfo]:
                 continue  # e.g. a path longer than the system allows
             members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members
-
-
-_AXES = {Interleave.BSQ: "bls", Interleave.BIL: "lbs", Interleave.BIP: "lsb"}
-
-
-def as_interleave(array: np.ndarray[Any, Any], stored: Interleave, wanted: Interleave) -> np.ndarray[Any, Any]:
-    """Return a view of a cube stored as ``stored`` with the axes of ``wanted`` (a transpose, never a copy)."""
-    src, dst = _AXES[stored], _AXES[wanted]
-    return array.transpose(tuple(src.index(axis) for axis in dst))

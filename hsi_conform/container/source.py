@@ -22,6 +22,7 @@ import mmap
 import os
 import threading
 import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -49,14 +50,20 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC"
 class SourceFile:
     """An input file opened once for reading; every read goes through its descriptor.
 
-    The descriptor is closed by :meth:`close`, or when the object is garbage-collected.
+    It is the local :class:`~hsi_conform.remote.ranges.RangeReader`: reads are ``pread`` calls, cheap enough that
+    nothing is batched or cached. The descriptor is closed by :meth:`close`, or when the object is
+    garbage-collected.
 
     Attributes:
         path: The path it was opened as (for messages and for numpy's ``memmap.filename``).
+        name: The path as text.
     """
+
+    remote = False
 
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
+        self.name = str(path)
         self._fd = fd
         self._lock = threading.Lock()  # only for platforms without pread (seek + read must not interleave)
         self._closer = weakref.finalize(self, os.close, fd)
@@ -116,6 +123,17 @@ class SourceFile:
             parts.append(got)
             done += len(got)
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the bytes of each ``(start, stop)`` range (fewer at the end of the file)."""
+        return [self.read(a, b - a) for a, b in ranges]
+
+    def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
+        """Yield the bytes of each ``(start, stop)`` range, read one after the other."""
+        return (self.read(a, b - a) for a, b in ranges)
+
+    def prefetch(self, ranges: Sequence[tuple[int, int]]) -> None:
+        """Do nothing: a local read costs no request."""
 
     def read_range(self, offset: int, size: int) -> bytes:
         """Return exactly ``size`` bytes from ``offset``.

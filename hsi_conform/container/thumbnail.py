@@ -17,7 +17,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Integral
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from hsi_conform.errors import DatasetError, HsiConformError, InvalidArgumentErr
 from hsi_conform.fields import Interleave, wavelength_udunits
 from hsi_conform.header import Header
 from hsi_conform.members import THUMBNAIL
+from hsi_conform.remote import RemoteArray
 
 if TYPE_CHECKING:
     from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
@@ -100,8 +101,19 @@ def _valid_default(default_bands: Sequence[object], bands: int) -> bool:
         isinstance(b, Integral) and not isinstance(b, bool) and 1 <= int(b) <= bands for b in default_bands)
 
 
-def image_view(cube: np.ndarray[Any, Any], interleave: Interleave) -> np.ndarray[Any, Any]:
-    """Return ``cube`` (in the storage order of ``interleave``) as a (lines, samples, bands) view, without copying."""
+@overload
+def image_view(cube: np.ndarray[Any, Any], interleave: Interleave) -> np.ndarray[Any, Any]: ...
+@overload
+def image_view(cube: RemoteArray, interleave: Interleave) -> RemoteArray: ...
+@overload
+def image_view(cube: np.ndarray[Any, Any] | RemoteArray, interleave: Interleave
+               ) -> np.ndarray[Any, Any] | RemoteArray: ...
+def image_view(cube: np.ndarray[Any, Any] | RemoteArray, interleave: Interleave
+               ) -> np.ndarray[Any, Any] | RemoteArray:
+    """Return ``cube`` (in the storage order of ``interleave``) as a (lines, samples, bands) view, without copying.
+
+    A :class:`~hsi_conform.remote.RemoteArray` gives a lazy view too: nothing is read until it is indexed.
+    """
     if interleave is Interleave.BSQ:
         return cube.transpose(1, 2, 0)
     if interleave is Interleave.BIL:

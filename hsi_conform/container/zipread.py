@@ -19,7 +19,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
-from ._eocd import LFH_SIG, BaseParser, End, Source
+from hsi_conform.members import DATA_SUFFIX as _DATA_SUFFIX
+from hsi_conform.remote.ranges import RangeReader
+
+from ._eocd import LFH_SIG, TAIL, BaseParser, End, Source
 from ._extra_field import (
     U16_MAX,
     U32_MAX,
@@ -52,6 +55,14 @@ _FLAG_DESCRIPTOR = 0x0008
 #: The default policy limits of :func:`read_zip_structure`.
 DEFAULT_LIMITS = ZipLimits()
 _LFH_COMPARED_FLAGS = 0x0009  # encryption and data-descriptor bits must agree
+# Remote reads (spec/remote.md#request-plan): the first request covers the longest EOCD comment plus this much
+# (a central directory of a few hundred members); members up to _SMALL_MEMBER bytes (headers, CSV, JPEG), up to
+# _SMALL_TOTAL in all, come with their local headers because the checks read them next.
+_TAIL_EXTRA = 64 << 10
+_REMOTE_CHUNK = 4 << 20  # the CRC pass's requests: small enough that a cube is several, fetched in parallel
+_PADDING_GUESS = 4096 + 6  # the writer's alignment extra field: a 6-byte head and up to 4095 bytes of padding
+_SMALL_MEMBER = 64 << 10
+_SMALL_TOTAL = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,11 +307,46 @@ class _Parser(BaseParser):
             self.add_all(problems + index.add(m.name), member=m.name, offset=m.central_offset)
 
 
+def _prefetch_tail(src: Source) -> None:
+    """Fetch the end records, the ZIP64 records and a central directory of up to 64 KiB in one request."""
+    src.prefetch([(max(0, src.size - TAIL - _TAIL_EXTRA), src.size)])
+
+
+def _prefetch_members(src: Source, entries: list[tuple[int, tuple[int, ...], bytes, bytes]]) -> None:
+    """Fetch every local header, and the data of small members other than ENVI data, in one batch (rarely two).
+
+    The batch guesses each local header's length from its central record, plus room for the alignment padding
+    of ENVI data members (spec/container.md#zero-copy); a second batch fetches what longer real headers add.
+    """
+    wanted: list[tuple[int, int, int]] = []  # local header offset, guessed header length, small data size
+    small_total = 0
+    for _, head, name, extra in entries:
+        (csize, lho), _ = resolve_zip64(parse_extra(extra)[0], [head[8], head[16]], [U32_MAX, U32_MAX])
+        envi = name.endswith(_DATA_SUFFIX.encode())
+        small = csize if csize <= _SMALL_MEMBER and not envi else 0
+        small = small if small_total + small <= _SMALL_TOTAL else 0
+        small_total += small
+        wanted.append((lho, _LFH.size + len(name) + len(extra) + (_PADDING_GUESS if envi else 0), small))
+    src.prefetch([(lho, lho + length + small) for lho, length, small in wanted])
+    more = []
+    for lho, length, small in wanted:
+        raw = src.read_at(lho, _LFH.size)
+        if len(raw) == _LFH.size and raw[:4] == LFH_SIG:
+            nlen, xlen = struct.unpack_from("<2H", raw, 26)
+            if _LFH.size + nlen + xlen > length:
+                more.append((lho + length, lho + _LFH.size + nlen + xlen + small))
+    src.prefetch(more)
+
+
 def _parse(src: Source, limits: ZipLimits) -> ZipStructure:
     p = _Parser(src, limits)
+    if src.remote:
+        _prefetch_tail(src)
     found = p.find_eocd()
     end = p.read_end(*found) if found is not None else None
     entries = p.read_cd(end) if end is not None and end.located else None
+    if entries and src.remote:
+        _prefetch_members(src, entries)
     if end is None or entries is None:
         if end is not None:
             p.stray_eocds([], end.offset)
@@ -336,12 +382,16 @@ def _parse(src: Source, limits: ZipLimits) -> ZipStructure:
 
 
 def read_zip_structure(
-    source: str | os.PathLike[str] | BinaryIO, *, limits: ZipLimits = DEFAULT_LIMITS
+    source: str | os.PathLike[str] | BinaryIO | RangeReader, *, limits: ZipLimits = DEFAULT_LIMITS
 ) -> ZipStructure:
     """Read the structure of a ZIP archive strictly, reporting every deviation as an issue.
 
+    A remote :class:`~hsi_conform.remote.ranges.RangeReader` is read by the request plan of
+    spec/remote.md#request-plan: the tail in one request (a second one for a central directory that does not fit),
+    then the local headers in two parallel batches; the issues are those of a local copy.
+
     Args:
-        source: A path, or a seekable binary file object (left open, position changed).
+        source: A path, a seekable binary file object (left open, position changed) or a ranged reader.
         limits: Policy limits (entries, name lengths, central-directory size).
 
     Returns:
@@ -350,6 +400,8 @@ def read_zip_structure(
     Raises:
         OSError: On a real I/O error (missing, unreadable or unseekable source). Malformed bytes never raise.
     """
+    if isinstance(source, RangeReader):
+        return _parse(Source(source), limits)
     with ExitStack() as stack:
         if isinstance(source, str | os.PathLike):
             f: BinaryIO = stack.enter_context(open(source, "rb"))
@@ -385,7 +437,7 @@ def _crc_range(f: BinaryIO, view: memoryview, start: int, length: int) -> int:
 
 
 def iter_member_crc(
-    path_or_file: str | os.PathLike[str] | BinaryIO,
+    path_or_file: str | os.PathLike[str] | BinaryIO | RangeReader,
     structure: ZipStructure,
     members: Iterable[ZipMember] | None = None,
     *,
@@ -398,10 +450,13 @@ def iter_member_crc(
     starts earlier (it carries an ``overlap`` issue): thousands of entries pointing at one region cost one read
     of the region, never one per entry, so the bytes read never exceed the file size. A path, or a file object
     with a descriptor, is memory-mapped (through that descriptor); other file objects are read into one reusable
-    page-aligned anonymous mapping.
+    page-aligned anonymous mapping. A remote :class:`~hsi_conform.remote.ranges.RangeReader` is streamed in
+    ``chunk``-sized ranges, a few of them fetched ahead in parallel: each byte is fetched once
+    (spec/remote.md#crc).
 
     Args:
-        path_or_file: The archive the structure was read from (a path or a seekable binary file object).
+        path_or_file: The archive the structure was read from (a path, a seekable binary file object or a
+            ranged reader).
         structure: Its structure from :func:`read_zip_structure`.
         members: Members to check, in this order; all members by default.
         chunk: Read size in bytes.
@@ -416,6 +471,13 @@ def iter_member_crc(
     if chunk <= 0:
         raise ValueError("chunk must be positive")
     todo = _disjoint(structure.members if members is None else members, structure.size)
+    if isinstance(path_or_file, RangeReader):
+        fd = None if path_or_file.remote else _fileno(path_or_file)
+        if fd is not None and structure.size > 0:
+            yield from _iter_crc_mapped(fd, structure, todo, max(chunk, 64 << 20))
+        else:
+            yield from _iter_crc_ranged(path_or_file, todo, min(chunk, _REMOTE_CHUNK))
+        return
     # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed. A file
     # object is mapped through its own descriptor, so the bytes are those of the file the structure came from.
     if isinstance(path_or_file, str | os.PathLike):
@@ -454,11 +516,23 @@ def _disjoint(members: Iterable[ZipMember], size: int) -> list[ZipMember]:
     return [m for m in inside if id(m) in keep]
 
 
-def _fileno(f: BinaryIO) -> int | None:
+def _fileno(f: object) -> int | None:
     try:
-        return f.fileno()
+        fd = f.fileno()  # type: ignore[attr-defined]
     except (OSError, ValueError, AttributeError):  # an in-memory file object
         return None
+    return fd if isinstance(fd, int) else None
+
+
+def _iter_crc_ranged(reader: RangeReader, todo: list[ZipMember], chunk: int) -> Iterator[tuple[ZipMember, int]]:
+    """Stream every member through the reader in ``chunk``-sized ranges, in order, each byte fetched once."""
+    stream = reader.iter_ranges((start, min(start + chunk, m.data_end or 0)) for m in todo
+                                for start in range(m.data_offset or 0, m.data_end or 0, chunk))
+    for m in todo:
+        crc = 0
+        for _ in range(m.data_offset or 0, m.data_end or 0, chunk):
+            crc = zlib.crc32(next(stream), crc)
+        yield m, crc
 
 
 def _iter_crc_mapped(fd: int, structure: ZipStructure, todo: list[ZipMember],

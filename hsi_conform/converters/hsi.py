@@ -43,6 +43,7 @@ from hsi_conform.members import (
     preview_stem,
     reference_stem,
 )
+from hsi_conform.remote import RemoteArray
 
 
 class HsiConverter(ConverterBase):
@@ -155,11 +156,12 @@ def _array(container: Container, data: str, header: Any) -> tuple[np.ndarray[Any
     info = container.info(data)
     blob = Blob(info.file, info.offset, info.size)
     try:
-        array = container.open_array(data, header)
+        opened = container.open_array(data, header)
     except ContainerError:
         if not info.stored:
             raise
         return np.empty((0, 0, 0), dtype=np.uint8), blob
+    array = np.asarray(opened) if isinstance(opened, RemoteArray) else opened  # a remote source is read whole
     exact = info.size == array.nbytes and CubeLayout.from_header(header).header_offset == 0
     return array, None if exact else blob
 

@@ -368,7 +368,8 @@ def _reference(c: Container, which: str, cube: CubeLayout, notes: list[str], *, 
         raise CalibrationError(f"{layout.samples} samples and {layout.bands} bands, the cube has {cube.samples} and "
                                f"{cube.bands} (XRF003)", header_name)
     try:
-        image = as_interleave(c.open_array(data_name, header), layout.interleave, Interleave.BIP)
+        # a remote reference is read whole: a push-broom one is a few lines (spec/remote.md)
+        image = as_interleave(np.asarray(c.open_array(data_name, header)), layout.interleave, Interleave.BIP)
     except ContainerError as exc:
         raise CalibrationError(str(exc), data_name) from exc
     mean = None if is_per_pixel(layout.lines, cube.lines) else line_mean(image)

@@ -23,6 +23,7 @@ from hsi_conform.container.reader import Container, open_container
 from hsi_conform.errors import InputUnreadableError
 from hsi_conform.header.procedures import MergeSource
 from hsi_conform.pipeline.findings import inapplicable
+from hsi_conform.pipeline.output import local_array
 from hsi_conform.pipeline.stages import ArrayStage, Block, Span, Stage, member_cube
 from hsi_conform.rules.fields_refs import link_problem
 
@@ -57,7 +58,7 @@ def open_source(container: Container, source: MergeSource) -> OpenedSource:
         return OpenedSource(ArrayStage(member_cube(container, source.id)), None)
     other = open_container(_sibling(container, source.id))
     try:
-        return OpenedSource(ArrayStage(other.bip()), other)
+        return OpenedSource(ArrayStage(local_array(other.bip(), "merging a cube")), other)
     except BaseException:
         other.close()
         raise

@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
@@ -20,11 +23,12 @@ from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.write import CubeSource, iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import Blob
-from hsi_conform.errors import OutputUnwritableError
+from hsi_conform.errors import InvalidArgumentError, OutputUnwritableError
 from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, THUMBNAIL
+from hsi_conform.remote import RemoteArray
 
-__all__ = ["Content", "publish"]
+__all__ = ["Content", "local_array", "publish"]
 
 Content = bytes | CubeSource
 """What :func:`publish` writes into a member: bytes, or an array (or computed cube) streamed in slabs."""
@@ -104,3 +108,15 @@ def _write(zw: ContainerWriter, source: Container, name: str, item: Content | st
         return zw.add_stream(name, Blob(info.file, info.offset, info.size).chunks(), info.size)
     return zw.add_stream(name, iter_slabs(item), item.nbytes)
 
+
+def local_array(array: np.ndarray[Any, Any] | RemoteArray, what: str) -> np.ndarray[Any, Any]:
+    """Return ``array`` when it maps a local file; refuse a container read by URL (spec/pipeline.md#outputs).
+
+    The stages that write a container copy the source's members from its file, so they need a local container.
+
+    Raises:
+        InvalidArgumentError: the array is a :class:`~hsi_conform.remote.RemoteArray`.
+    """
+    if isinstance(array, np.ndarray):
+        return array
+    raise InvalidArgumentError(f"{what} needs a local container, not one read by URL: download it first")

@@ -29,7 +29,7 @@ from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, build_header_text
 from hsi_conform.members import MemberKind, classify_member, envi_names, preview_stem
 from hsi_conform.pipeline._blocks import Kind, check_dtype, check_factor, check_kind, reduce_lines, reduced_size
-from hsi_conform.pipeline.output import Content, publish
+from hsi_conform.pipeline.output import Content, local_array, publish
 
 __all__ = ["DEFAULT_LODS", "RGB", "BandChoice", "Kind", "block_reduce", "coarsest_factor", "level_plan",
            "preview_levels", "write_previews"]
@@ -169,7 +169,7 @@ def _write(source: Container, dest: str | os.PathLike[str], lods: Iterable[int],
     layout = source.layout
     plan = level_plan(layout.lines, layout.samples, lods)
     selection = _select_bands(source.header, layout.bands, bands)
-    image = _image(source.cube, layout.interleave, kind)
+    image = _image(local_array(source.cube, "writing previews"), layout.interleave, kind)
     fields = _preview_fields(source.header, layout.bands, selection)
     ignore = _ignore_value(source.header)
     if ignore is not None:

@@ -34,7 +34,7 @@ from hsi_conform.header import Header, parse_header
 from hsi_conform.header.procedures import Crop, Merge, Microservice, Procedure, Resample, Rotate, parse_procedure
 from hsi_conform.pipeline import merge, microservices
 from hsi_conform.pipeline.findings import FIELD, at_item, inapplicable
-from hsi_conform.pipeline.output import publish
+from hsi_conform.pipeline.output import local_array, publish
 from hsi_conform.pipeline.procedure_fields import edit_index, edit_merge, edit_resample, edit_service, finish
 from hsi_conform.pipeline.procedure_members import MemberChanges, member_changes
 from hsi_conform.pipeline.resample import ResampleStage
@@ -284,7 +284,7 @@ def _source(container: Container, data: Data) -> Stage:
     layout = container.layout
     shape = (layout.lines, layout.samples, layout.bands)
     if data is None:
-        return ArrayStage(container.bip())
+        return ArrayStage(local_array(container.bip(), "re-enacting read procedures"))
     if isinstance(data, np.ndarray):
         if data.shape != shape:
             raise InvalidArgumentError(f"data has shape {data.shape}; the cube is (lines, samples, bands) {shape}")

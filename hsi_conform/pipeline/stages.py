@@ -25,6 +25,7 @@ from hsi_conform.errors import ContainerError, DatasetError, FieldValueError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header
 from hsi_conform.members import DATA_SUFFIX, header_of
+from hsi_conform.pipeline.output import local_array
 
 __all__ = ["ArrayStage", "Block", "IndexStage", "LineSource", "SourceStage", "Span", "Stage", "full", "member_cube",
            "read_all", "storage_order"]
@@ -82,7 +83,9 @@ def member_cube(container: Container, name: str, header: Header | None = None) -
         layout = CubeLayout.from_header(header)
     except FieldValueError as exc:
         raise ContainerError(name, f"header layout is invalid: {exc}") from exc
-    return as_interleave(container.open_array(name, header), layout.interleave, Interleave.BIP)
+    array = local_array(container.open_array(name, header), "merging a cube")
+    view: np.ndarray[Any, Any] = as_interleave(array, layout.interleave, Interleave.BIP)
+    return view
 
 
 def storage_order(block: Block, interleave: Interleave) -> Block:

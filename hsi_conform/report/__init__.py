@@ -86,7 +86,7 @@ def render(
 
     Raises:
         ValueError: If ``fmt`` is not a known format.
-        ExtraUnavailableError: ``html`` without the ``[report]`` extra installed.
+        MissingDependencyError: ``html`` without the ``[report]`` extra installed.
     """
     renderer = RENDERERS.get(fmt)
     if renderer is None:

@@ -36,6 +36,7 @@ from hsi_conform.members import (
     header_of,
     reference_stem,
 )
+from hsi_conform.remote import RemoteArray
 from hsi_conform.rules.layout import ALIGNMENT
 
 __all__ = [
@@ -236,7 +237,7 @@ def _spectra(container: Container) -> tuple[list[Spectrum], str]:
 def _mean_spectrum(container: Container, label: str, data: str) -> Spectrum:
     header = container.read_header(CUBE_HEADER if data == CUBE_DATA else header_of(data))
     layout = CubeLayout.from_header(header)
-    image = image_view(container.open_array(data, header), layout.interleave)
+    image = image_view(container.open_array(data, header), layout.interleave)  # remote: only the grid is read
     means, pixels, band_step = grid_mean(image)
     bands = np.arange(1, layout.bands + 1, band_step, dtype=np.float64)
     waves = wavelengths_nm(header, layout.bands)
@@ -244,7 +245,7 @@ def _mean_spectrum(container: Container, label: str, data: str) -> Spectrum:
     return Spectrum(label, bands, nm, means, pixels)
 
 
-def grid_mean(image: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], int, int]:
+def grid_mean(image: np.ndarray[Any, Any] | RemoteArray) -> tuple[np.ndarray[Any, Any], int, int]:
     """Return the mean spectrum of an image (lines, samples, bands) over a regular grid of pixels.
 
     At most :data:`MAX_PLOTTED_BANDS` bands (every ``band_step``-th) and at most :data:`MAX_SPECTRUM_VALUES`
@@ -260,7 +261,7 @@ def grid_mean(image: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], int, i
     pixels = max(1, MAX_SPECTRUM_VALUES // read_bands)
     rows = min(lines, max(1, math.isqrt(pixels)))
     cols = min(samples, max(1, pixels // rows))
-    block = read_block(image[:: math.ceil(lines / rows), :: math.ceil(samples / cols), ::band_step])
+    block = read_block(np.asarray(image[:: math.ceil(lines / rows), :: math.ceil(samples / cols), ::band_step]))
     values = np.abs(block) if np.iscomplexobj(block) else block.astype(np.float64, copy=False)
     values = values.reshape(-1, values.shape[-1])
     finite = np.isfinite(values)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hsi_conform._resources import spec_excerpt
 from hsi_conform._signals import checkpoint
 from hsi_conform._version import __version__
-from hsi_conform.errors import ExtraUnavailableError
+from hsi_conform.errors import MissingDependencyError
 from hsi_conform.finding import Finding, Location, Report, Severity
 from hsi_conform.report._inspect import ContainerView, input_size, inspect_container
 from hsi_conform.report._plot import spectrum_svg
@@ -161,7 +161,7 @@ def render_html(
         The HTML text.
 
     Raises:
-        ExtraUnavailableError: Jinja2 or matplotlib is not installed (``pip install 'hsi-conform[report]'``).
+        MissingDependencyError: Jinja2 or matplotlib is not installed (``pip install 'hsi-conform[report]'``).
     """
     _require_extra()
     shown = _full_indices(reports, full_sections)
@@ -183,7 +183,7 @@ def render_html(
 def _require_extra() -> None:
     missing = [name for name in _REQUIRES if importlib.util.find_spec(name) is None]
     if missing:
-        raise ExtraUnavailableError("the HTML report", missing, _EXTRA)
+        raise MissingDependencyError("the HTML report", missing, _EXTRA)
 
 
 @functools.cache

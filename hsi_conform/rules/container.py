@@ -13,7 +13,6 @@ An expanded folder has no ZIP structure (``ctx.structure is None``): the ZIP rul
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 from hsi_conform.container.zipread import ISSUE_CODES, ZipMember, iter_member_crc
@@ -169,9 +168,8 @@ def zip_crc_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     if ctx.structure is None or ctx.structure.fatal:
         return
     members = [m for m in ctx.structure.members if _crc_checkable(m)]
-    with ExitStack() as stack:  # the descriptor the structure came from, not the path again
-        source = stack.enter_context(ctx.source.file()) if ctx.source is not None else ctx.path
-        for member, crc in iter_member_crc(source, ctx.structure, members):
-            if crc != member.crc:
-                yield Problem(f"the data has CRC-32 {crc:08x}, the central directory says {member.crc:08x}",
-                              Location(member=member.name, offset=member.data_offset))
+    # The reader the structure came from (a local descriptor or a remote object), not the path again.
+    for member, crc in iter_member_crc(ctx.source if ctx.source is not None else ctx.path, ctx.structure, members):
+        if crc != member.crc:
+            yield Problem(f"the data has CRC-32 {crc:08x}, the central directory says {member.crc:08x}",
+                          Location(member=member.name, offset=member.data_offset))

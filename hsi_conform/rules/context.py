@@ -6,12 +6,13 @@ reports it; the others skip).
 
 A ``.hsi`` file is opened once, when the context is made: the structure, every member, every mapped array and
 the CRC pass read that one descriptor (:attr:`CheckContext.source`), so a file replaced while the rules run
-cannot give a verdict mixed from two files (spec/safety.md#batches).
+cannot give a verdict mixed from two files (spec/safety.md#batches). A URL or a file object is opened once too,
+as a remote :class:`~hsi_conform.remote.ranges.RangeReader` that every read goes through (spec/remote.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,7 @@ from hsi_conform.header import Header
 from hsi_conform.header.model import Diagnostic, Entry, Span
 from hsi_conform.limits import Limits
 from hsi_conform.members import MemberPair
+from hsi_conform.remote import RangeReader, is_url, open_reader
 
 T = TypeVar("T")
 
@@ -49,21 +51,31 @@ class CheckOptions:
     Attributes:
         content: the content tier.
         limits: resource limits (entries, central directory size, member names, header size; spec/safety.md#limits).
+        storage_options: options of the fsspec filesystem of a URL input (credentials, endpoint, ``anon``...).
     """
 
     content: Content = Content.NONE
     limits: Limits = field(default_factory=Limits)
+    storage_options: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 class CheckContext:
     """What the rules of one input share (see the module docstring)."""
 
-    def __init__(self, path: Path, options: CheckOptions | None = None) -> None:
+    def __init__(self, path: Path | str, options: CheckOptions | None = None, *,
+                 reader: RangeReader | None = None) -> None:
+        """Open the input: a path, a URL (a ``str``), or the name of an already opened ``reader``.
+
+        Raises:
+            InputUnreadableError: a URL that cannot be read.
+            MissingDependencyError: a URL that needs a package that is not installed.
+            OSError: a path that cannot be read.
+        """
         self.path = path
         self.options = options or CheckOptions()
         self.structure: ZipStructure | None = None
-        #: The input file, opened once (None for an expanded folder).
-        self.source: SourceFile | None = None
+        #: The input, opened once: a local file, or a remote reader (None for an expanded folder).
+        self.source: RangeReader | None = reader
         self.container: Container | None = None
         self.open_error: str | None = None
         self._headers: dict[str, Header | None] = {}
@@ -76,15 +88,24 @@ class CheckContext:
         self._open()
 
     def _open(self) -> None:
-        if self.path.is_file():
-            self.source = SourceFile.open(self.path)
-            with self.source.file() as f:
+        target: Path | str = self.path
+        if self.source is None and is_url(self.path):
+            self.source = open_reader(self.path, self.options.storage_options)
+        if self.source is not None:  # remote: read through the ranged reader
+            self.structure = read_zip_structure(self.source, limits=self.options.limits)
+            target = self.source.name
+        elif Path(self.path).is_file():
+            target = Path(self.path)
+            local = self.source = SourceFile.open(target)
+            with local.file() as f:
                 self.structure = read_zip_structure(f, limits=self.options.limits)
-            if self.structure.fatal:
-                self.open_error = "not a readable ZIP archive"
-                return
+        else:
+            target = Path(self.path)
+        if self.structure is not None and self.structure.fatal:
+            self.open_error = "not a readable ZIP archive"
+            return
         try:
-            self.container = open_container(self.path, structure=self.structure, source=self.source,
+            self.container = open_container(target, structure=self.structure, source=self.source,
                                             limits=self.options.limits)
         except HsiConformError as exc:
             self.open_error = str(exc)

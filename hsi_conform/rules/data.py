@@ -29,6 +29,7 @@ from hsi_conform.members import (
     envi_names,
     reference_stem,
 )
+from hsi_conform.remote import RemoteArray
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.consistency import layout_of, memo, safe_value
 from hsi_conform.rules.context import CheckContext, Content
@@ -41,6 +42,7 @@ _AXES = {Interleave.BSQ: (0, 1, 2), Interleave.BIL: (1, 0, 2), Interleave.BIP: (
 _LSB = {Interleave.BSQ: (1, 2, 0), Interleave.BIL: (0, 2, 1), Interleave.BIP: (0, 1, 2)}
 
 Array = np.ndarray[Any, Any]
+Readable = Array | RemoteArray  # a local memmap or a remote container's lazy array (spec/remote.md)
 
 
 @dataclass(slots=True)
@@ -71,7 +73,7 @@ def _require_full(ctx: CheckContext) -> None:
         raise SkipRule("the container could not be opened")
 
 
-def _open(ctx: CheckContext, header: str, data: str) -> tuple[Array, CubeLayout] | None:
+def _open(ctx: CheckContext, header: str, data: str) -> tuple[Readable, CubeLayout] | None:
     """Map an ENVI pair read-only, or None when a prerequisite fails (other rules report it)."""
     layout, parsed = ctx.layout(header), ctx.header(header)
     if ctx.container is None or layout is None or parsed is None:
@@ -82,7 +84,7 @@ def _open(ctx: CheckContext, header: str, data: str) -> tuple[Array, CubeLayout]
         return None  # missing, compressed, short or beyond the archive's end: ZIP/LAY/XRF findings
 
 
-def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
+def chunks(array: Readable) -> Iterator[tuple[tuple[int, int], Array]]:
     """Yield ``((start0, start1), block)`` covering a 3-D array in blocks of at most ~:data:`CHUNK_BYTES`."""
     n0, n1, n2 = array.shape
     row = n1 * n2 * array.itemsize
@@ -97,7 +99,7 @@ def chunks(array: Array) -> Iterator[tuple[tuple[int, int], Array]]:
             yield (i, j), np.asarray(array[i : i + 1, j : j + step])
 
 
-def scan_array(array: Array, layout: CubeLayout, ignore: float | None = None) -> Scan:
+def scan_array(array: Readable, layout: CubeLayout, ignore: float | None = None) -> Scan:
     """Scan an array in storage order for non-finite values, all-zero bands and saturated values and bands.
 
     Args:
@@ -209,7 +211,7 @@ def saturated_values(ctx: CheckContext) -> Iterator[Problem]:
                           f"{line}, sample {sample} (0-based)", Location(member=pair.data, offset=offset))
 
 
-def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
+def _lsb(ctx: CheckContext, stem: str) -> tuple[Readable, CubeLayout] | None:
     opened = _open(ctx, *envi_names(stem))
     if opened is None:
         return None
@@ -217,7 +219,8 @@ def _lsb(ctx: CheckContext, stem: str) -> tuple[Array, CubeLayout] | None:
     return array.transpose(_LSB[layout.interleave]), layout
 
 
-def count_white_not_above_black(white: Array, black: Array) -> tuple[int, int, tuple[int, int, int] | None]:
+def count_white_not_above_black(white: Readable, black: Readable
+                                ) -> tuple[int, int, tuple[int, int, int] | None]:
     """Compare references in (line, sample, band) order; a 1-line reference is broadcast over the other's lines.
 
     Returns:
@@ -259,7 +262,8 @@ def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
         return  # incompatible shapes: XRF003 reports them against the cube
     cube = layout_of(ctx, CUBE_HEADER)
     lines = cube.lines if cube is not None else None
-    w, b = reduced(w, lines), reduced(b, lines)  # as the calibration applies them (spec/calibration.md)
+    # as the calibration applies them (spec/calibration.md)
+    w, b = reduced(np.asarray(w), lines), reduced(np.asarray(b), lines)
     if 1 not in (w.shape[0], b.shape[0]) and w.shape[0] != b.shape[0]:
         return
     count, total, first = count_white_not_above_black(w, b)

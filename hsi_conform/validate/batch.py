@@ -1,8 +1,9 @@
 """Batch validation: many containers, optionally in parallel worker processes, with progress and a summary.
 
 An input that cannot be read (missing, not a file or folder, an unreadable folder met while walking a directory,
-an I/O error) does not stop the batch: it becomes a report with :attr:`~hsi_conform.finding.Report.input_error`,
-named as the user gave it, and every other input is still validated (spec/safety.md#batches).
+an I/O error, a remote object that cannot be fetched) does not stop the batch: it becomes a report with
+:attr:`~hsi_conform.finding.Report.input_error`, named as the user gave it (a URL verbatim), and every other input
+is still validated (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 
-Job = tuple[Path | WalkError, Policy] | tuple[Path | WalkError, Policy, CheckOptions]
-"""One input of a batch, its policy and optionally its own options (its configuration's limits); a
-:class:`~hsi_conform._walk.WalkError` is an input that could not be read while a directory was walked."""
+Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
+"""One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
+configuration's limits and storage options); a :class:`~hsi_conform._walk.WalkError` is an input that could not be
+read while a directory was walked."""
 
 
-def _check_one(job: tuple[Path | WalkError, Policy, CheckOptions]) -> Report:
+def _check_one(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Report:
     item, policy, options = job
     if isinstance(item, WalkError):
         return _unreadable(item.path, item.reason, policy, options)
@@ -33,7 +35,7 @@ def _check_one(job: tuple[Path | WalkError, Policy, CheckOptions]) -> Report:
         return _unreadable(item, exc.reason, policy, options)
 
 
-def _unreadable(path: Path, reason: str, policy: Policy, options: CheckOptions) -> Report:
+def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOptions) -> Report:
     return Report.unreadable(str(path), reason, profile=policy.profile, content=options.content.value,
                              fail_on=policy.fail_on)
 

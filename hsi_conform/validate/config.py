@@ -15,6 +15,10 @@ the file. Recognised keys::
     max-header-bytes = "64MiB"
     max-name-depth = 16
 
+    [tool.hsi-conform.storage-options]   # fsspec options for URL inputs (spec/remote.md#options)
+    anon = true
+    endpoint_url = "http://localhost:9000"
+
 A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
 :class:`~hsi_conform.errors.ConfigError` naming the file. So is a configuration path that is not a regular file
 (a FIFO, a folder, a device): it is refused from its ``stat``, never opened for reading, so it cannot hang the
@@ -43,6 +47,7 @@ __all__ = [
     "find_config",
     "load_limits",
     "load_policy",
+    "load_storage_options",
     "parse_severity_assignment",
     "read_config",
 ]
@@ -51,7 +56,7 @@ CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 """Searched in this order in each directory."""
 
 _TABLE = "hsi-conform"
-_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits"})
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +71,7 @@ class ConfigFile:
         severity: Per-selector severity overrides.
         fail_on: Verdict threshold, if set.
         limits: The resource limits (the defaults with the file's ``limits`` table applied).
+        storage_options: The ``storage-options`` table: fsspec options for URL inputs.
     """
 
     path: Path | None = None
@@ -75,12 +81,19 @@ class ConfigFile:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = None
     limits: Limits = DEFAULT_LIMITS
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _limits(value: object, source: str) -> Limits:
     if not isinstance(value, dict):
         raise ConfigError("'limits' must be a table of name = value", source)
     return limits_from_mapping(value, source=source)
+
+
+def _storage_options(value: object, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError("'storage-options' must be a table of key = value", source)
+    return dict(value)
 
 
 def _read_regular(path: Path) -> str:
@@ -172,6 +185,7 @@ def read_config(path: Path) -> ConfigFile:
         severity=_severities(table.get("severity", {}), source),
         fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
         limits=_limits(table["limits"], source) if "limits" in table else DEFAULT_LIMITS,
+        storage_options=_storage_options(table.get("storage-options", {}), source),
     )
     try:  # validate profile and selectors now, so the error names this file
         check_selection(Policy(
@@ -261,3 +275,22 @@ def load_limits(start: Path, *, config: Path | None = None, isolated: bool = Fal
     found = None if isolated else (config or find_config(start))
     base = read_config(found).limits if found is not None else DEFAULT_LIMITS
     return limits_from_mapping(limits or {}, base=base)
+
+
+def load_storage_options(start: Path, *, config: Path | None = None, isolated: bool = False,
+                         options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the fsspec storage options for URL inputs: the configuration's, overridden by the CLI values.
+
+    Args:
+        start: Where the configuration is searched from, upward (the current directory for a URL).
+        config: An explicit configuration file (skips the search).
+        isolated: Ignore every configuration file.
+        options: Options from the command line (``--storage-option KEY=VALUE``), applied over the file's.
+
+    Raises:
+        ConfigError: If the configuration is invalid.
+    """
+    found = None if isolated else (config or find_config(start))
+    merged = dict(read_config(found).storage_options) if found is not None else {}
+    merged.update(options or {})
+    return merged

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
+from hsi_conform.errors import ConfigError, ExitCode, InputUnreadableError, UnknownSelectorError
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
 from hsi_conform.rules import (
     AREAS,
@@ -204,6 +204,8 @@ def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str
     except SkipRule as skip:
         run.skipped.append(Skipped(rule.id, skip.reason))
         return None
+    except InputUnreadableError:  # the input failed (cut short, a remote read that kept failing): exit 3, no verdict
+        raise
     except Exception as exc:  # a crashing rule is a bug in the tool, never a reason to abort the run
         detail = f"{type(exc).__name__}: {exc}"
         run.internal_errors.append(f"{rule.id} [{rule.name}]: {detail}")
@@ -254,6 +256,8 @@ def run_rules(
 
     Raises:
         ConfigError: A selector matches no rule, or the selection leaves none to run (:func:`check_selection`).
+        InputUnreadableError: A rule could not read the input (a file cut short while it was read, a remote read
+            that failed after its retries): there is no verdict to give.
     """
     candidates = load_builtin_rules() if rules is None else tuple(rules)
     check_selection(policy, candidates)

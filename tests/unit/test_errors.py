@@ -30,6 +30,9 @@ NOT_ERRORS: dict[str, str] = {
                                   "`except HsiConformError` of rule helpers swallow it",
     "hsi_conform.corpus.readers._Rejected": "private control flow of a corpus reader process: the file is refused "
                                             "(exit 1); it never leaves `run`",
+    "hsi_conform.remote.fsspec_reader._ShortRead": "private control flow of a remote read: a body shorter than its "
+                                                   "range is retried, then becomes an InputUnreadableError; it never "
+                                                   "leaves FsspecReader",
     "hsi_conform.errors.Interrupted": "a signal, not an error: a KeyboardInterrupt, so that a batch's per-dataset "
                                       "`except Exception` cannot swallow it (exit 128 + signal)",
 }

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform.errors import ExitCode, ExtraUnavailableError
+from hsi_conform.errors import ExitCode, MissingDependencyError
 from hsi_conform.finding import Finding, Level, Location, Report, Severity
 from hsi_conform.members import CUBE_HEADER, THUMBNAIL
 from hsi_conform.report import html, render
@@ -326,10 +326,10 @@ def test_the_page_is_deterministic(reports: list[Report], page: str) -> None:
 def test_a_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, files: dict[str, Path],
                                                tmp_path: Path, cli: object) -> None:
     monkeypatch.setattr(html, "_REQUIRES", (*html._REQUIRES, "hsi_conform_no_such_module"))
-    with pytest.raises(ExtraUnavailableError) as caught:
+    with pytest.raises(MissingDependencyError) as caught:
         render("html", [Report(path="a.hsi")])
-    assert caught.value.extra == "report" and caught.value.exit_code is ExitCode.USAGE
+    assert caught.value.extra == "report" and caught.value.exit_code is ExitCode.UNREADABLE
     assert "pip install 'hsi-conform[report]'" in str(caught.value)
     out = tmp_path / "r.html"
     result = cli(["validate", "--format", "html", "-o", out, files["good"]])  # type: ignore[operator]
-    assert result.code == ExitCode.USAGE and not out.exists()
+    assert result.code == ExitCode.UNREADABLE and not out.exists()

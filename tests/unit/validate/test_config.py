@@ -187,3 +187,21 @@ def test_cli_selectors_that_match_no_rule_are_refused(tmp_path: Path) -> None:
         with pytest.raises(ConfigError):
             load_policy(tmp_path, isolated=True, **kwargs)  # type: ignore[arg-type]
     load_policy(tmp_path, isolated=True, select=["HDR0", "hdr", "key-case"], ignore=["DAT"])  # prefixes are fine
+
+
+def test_storage_options_come_from_the_configuration_with_the_cli_on_top(tmp_path: Path) -> None:
+    from hsi_conform.validate.config import load_storage_options
+
+    (tmp_path / "hsi-conform.toml").write_text('[storage-options]\nanon = true\nendpoint_url = "http://a"\n'
+                                              'client_kwargs = { region_name = "eu-west-1" }\n')
+    assert read_config(tmp_path / "hsi-conform.toml").storage_options["client_kwargs"] == {"region_name": "eu-west-1"}
+    assert load_storage_options(tmp_path, options={"endpoint_url": "http://b"}) == {
+        "anon": True, "endpoint_url": "http://b", "client_kwargs": {"region_name": "eu-west-1"}}
+    assert load_storage_options(tmp_path, isolated=True, options={"x": 1}) == {"x": 1}
+
+
+def test_storage_options_must_be_a_table(tmp_path: Path) -> None:
+    (tmp_path / "hsi-conform.toml").write_text('storage-options = "anon=true"\n')
+    with pytest.raises(ConfigError) as info:
+        read_config(tmp_path / "hsi-conform.toml")
+    assert info.value.source == str(tmp_path / "hsi-conform.toml")
