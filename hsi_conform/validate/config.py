@@ -1,8 +1,11 @@
 """Validator configuration: ``[tool.hsi-conform]`` in ``pyproject.toml`` or an ``hsi-conform.toml``.
 
 The nearest configuration found upward from the input wins (``hsi-conform.toml`` before ``pyproject.toml``
-in the same directory; a ``pyproject.toml`` without the table is passed over). Command-line values override
-the file. Recognised keys::
+in the same directory; a ``pyproject.toml`` without the table is passed over). Command-line values win over the
+file for every key: a command-line ``select`` replaces the file's ``select`` and ``ignore`` (the file's ignore
+would otherwise veto a rule the user asked for by name), a command-line ``ignore`` replaces the file's ``ignore``,
+and a command-line re-grade decides every rule it names, however specific the file's key for that rule.
+Recognised keys::
 
     [tool.hsi-conform]
     profile = "exchange"           # exchange | reader | strict
@@ -35,7 +38,7 @@ from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
-from hsi_conform.validate.engine import Policy, check_selection
+from hsi_conform.validate.engine import Policy, check_selection, layer_overrides
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -217,9 +220,10 @@ def load_policy(
         config: An explicit configuration file (skips the search).
         isolated: Ignore every configuration file.
         profile: Profile from the command line.
-        select: Selectors from the command line (replace the file's).
-        ignore: Selectors from the command line (replace the file's).
-        severity: Per-selector re-grades from the command line (merged over the file's).
+        select: Selectors from the command line (replace the file's ``select`` and ``ignore``).
+        ignore: Selectors from the command line (replace the file's ``ignore``).
+        severity: Per-selector re-grades from the command line (each decides every rule it names, over the
+            file's re-grades).
         fail_on: Verdict threshold from the command line.
 
     Returns:
@@ -231,18 +235,27 @@ def load_policy(
     """
     found = None if isolated else (config or find_config(start))
     file = read_config(found) if found is not None else ConfigFile()
-    overrides = dict(file.severity)
-    overrides.update({k: _severity(v, k, None) for k, v in (severity or {}).items()})
+    cli_severity = {k: _severity(v, k, None) for k, v in (severity or {}).items()}
+    overrides = layer_overrides(file.severity, cli_severity) if cli_severity else dict(file.severity)
     threshold = fail_on if fail_on is not None else file.fail_on
+    chosen, ignored = _selection(file, select, ignore)
     policy = Policy(
         profile=profile or file.profile or DEFAULT_PROFILE,
-        select=tuple(select) if select is not None else file.select or (),
-        ignore=tuple(ignore) if ignore is not None else file.ignore or (),
+        select=chosen,
+        ignore=ignored,
         severity_overrides=overrides,
         fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
     )
     check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
     return policy
+
+
+def _selection(file: ConfigFile, select: Sequence[str] | None,
+               ignore: Sequence[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return ``(select, ignore)`` with the command line on top: its ``select`` starts a fresh selection."""
+    if select is not None:  # as ruff does: the highest layer's select is the basis, lower ignores do not apply
+        return tuple(select), tuple(ignore or ())
+    return file.select or (), tuple(ignore) if ignore is not None else file.ignore or ()
 
 
 def load_limits(start: Path, *, config: Path | None = None, isolated: bool = False,

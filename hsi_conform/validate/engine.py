@@ -33,6 +33,7 @@ __all__ = [
     "effective_severity",
     "exit_code",
     "is_selected",
+    "layer_overrides",
     "run_rules",
     "unknown_selectors",
 ]
@@ -129,6 +130,50 @@ def effective_severity(rule: RuleSpec, policy: Policy) -> Severity:
         if score > best:
             best, override = score, value
     return severity if override is None else override
+
+
+def layer_overrides(lower: Mapping[str, Severity], upper: Mapping[str, Severity],
+                    rules: Sequence[RuleSpec] | None = None) -> dict[str, Severity]:
+    """Merge two layers of re-grades so that the upper layer decides every rule it names.
+
+    A plain key merge would let a more specific lower key beat a broader upper one (a file's
+    ``HDR015 = "warning"`` over a command line's ``--severity HDR=error``). So a lower key that shares a rule
+    with an upper key keeps grading only the rules no upper key names, spelled out by id.
+
+    Args:
+        lower: The re-grades that give way (the configuration file's).
+        upper: The re-grades that win (the command line's).
+        rules: The rules they grade (default: every registered rule, built-ins loaded).
+
+    Returns:
+        One mapping for :attr:`Policy.severity_overrides`; a key that matches no rule is kept, so that
+        :func:`check_selection` still refuses it.
+    """
+    rules = load_builtin_rules() if rules is None else tuple(rules)
+    named = {r.id for r in rules if _best_match(upper, r) >= 0}
+    merged: dict[str, Severity] = {}
+    for key, severity in lower.items():
+        if key in upper:
+            continue
+        hits = [r for r in rules if _specificity(key, r) >= 0]
+        if not any(r.id in named for r in hits):
+            merged[key] = severity
+            continue
+        for rule in hits:
+            if rule.id not in named and _best_key(lower, rule) == key:
+                merged[rule.id] = severity
+    merged.update(upper)
+    return merged
+
+
+def _best_key(selectors: Iterable[str], rule: RuleSpec) -> str | None:
+    """Return the most specific selector naming ``rule`` (the first of equals), as :func:`effective_severity` does."""
+    best, chosen = -1, None
+    for selector in selectors:
+        score = _specificity(selector, rule)
+        if score > best:
+            best, chosen = score, selector
+    return chosen
 
 
 def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, ...]:

@@ -6,7 +6,9 @@ import pytest
 
 from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
+from hsi_conform.rules import load_builtin_rules
 from hsi_conform.validate.config import find_config, load_policy, parse_severity_assignment, read_config
+from hsi_conform.validate.engine import effective_severity, is_selected
 
 PYPROJECT = """
 [project]
@@ -187,3 +189,31 @@ def test_cli_selectors_that_match_no_rule_are_refused(tmp_path: Path) -> None:
         with pytest.raises(ConfigError):
             load_policy(tmp_path, isolated=True, **kwargs)  # type: ignore[arg-type]
     load_policy(tmp_path, isolated=True, select=["HDR0", "hdr", "key-case"], ignore=["DAT"])  # prefixes are fine
+
+
+def test_a_cli_select_beats_the_files_ignore(tmp_path: Path) -> None:
+    # issue 19 item 9: a config ignore used to veto the rule the command line selected by name
+    (tmp_path / "hsi-conform.toml").write_text('ignore = ["HDR015"]\nselect = ["ZIP"]\n')
+    rules = {r.id: r for r in load_builtin_rules()}
+    policy = load_policy(tmp_path, select=["HDR015"])
+    assert (policy.select, policy.ignore) == (("HDR015",), ())
+    assert is_selected(rules["HDR015"], policy)
+    with_ignore = load_policy(tmp_path, select=["HDR"], ignore=["HDR002"])
+    assert is_selected(rules["HDR015"], with_ignore) and not is_selected(rules["HDR002"], with_ignore)
+    only_ignore = load_policy(tmp_path, ignore=["ZIP001"])  # the file's select stays, its ignore is replaced
+    assert (only_ignore.select, only_ignore.ignore) == (("ZIP",), ("ZIP001",))
+
+
+def test_a_cli_regrade_decides_every_rule_it_names(tmp_path: Path) -> None:
+    (tmp_path / "hsi-conform.toml").write_text('severity = { HDR015 = "info", HDR0 = "warning", FLD011 = "error" }\n')
+    rules = {r.id: r for r in load_builtin_rules()}
+    policy = load_policy(tmp_path, severity={"HDR015": "fatal"})
+    assert effective_severity(rules["HDR015"], policy) is Severity.FATAL
+    policy = load_policy(tmp_path, severity={"HDR": "error"})  # broader than the file's keys, still wins
+    assert effective_severity(rules["HDR015"], policy) is Severity.ERROR
+    assert effective_severity(rules["HDR002"], policy) is Severity.ERROR
+    assert effective_severity(rules["FLD011"], policy) is Severity.ERROR  # named by the file only
+    narrow = load_policy(tmp_path, severity={"HDR002": "fatal"})
+    assert effective_severity(rules["HDR015"], narrow) is Severity.INFO  # the file's most specific key
+    assert effective_severity(rules["HDR001"], narrow) is Severity.WARNING  # the file's HDR0, spelled out by id
+    assert effective_severity(rules["HDR002"], narrow) is Severity.FATAL
