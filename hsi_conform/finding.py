@@ -6,16 +6,38 @@ them to make immutable :class:`Finding` objects, collected in one :class:`Report
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
-__all__ = ["INTERNAL_ERROR", "Finding", "Level", "Location", "Problem", "Report", "Severity", "Skipped"]
+__all__ = [
+    "FINGERPRINT_KEY",
+    "INTERNAL_ERROR",
+    "Finding",
+    "Level",
+    "Location",
+    "Problem",
+    "Report",
+    "Severity",
+    "Skipped",
+    "fingerprints",
+    "normalise_message",
+]
 
 
 INTERNAL_ERROR = "internal error"
 """Prefix of the reason of a rule or level skipped because the tool crashed on it."""
+
+FINGERPRINT_KEY = "hsiConform/v1"
+"""Name and version of the fingerprint scheme (the SARIF ``partialFingerprints`` key); spec/report.md#fingerprints."""
+
+_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?)")
+_QUOTES = str.maketrans(dict.fromkeys("\"`\u2018\u2019\u201c\u201d", "'"))
+_SPACE = re.compile(r"\s+")
 
 
 class Severity(IntEnum):
@@ -181,9 +203,10 @@ class Finding:
         level: Level of the rule.
         spec: Spec anchor relative to ``spec/``, e.g. ``"container.md#stored-members"``.
         message: Description of this occurrence.
-        location: Where the (first) occurrence is.
-        count: Number of identical occurrences aggregated into this finding.
-        other_locations: A few locations of the other occurrences.
+        location: Where the occurrence is (the first one, for a finding that aggregates several).
+        count: Number of occurrences this finding stands for. The engine reports every occurrence as a finding
+            of its own (count 1, each with its location); a caller may build aggregated findings.
+        other_locations: Locations of the other occurrences of an aggregated finding.
         details: Extra lines of explanation.
     """
 
@@ -205,6 +228,16 @@ class Finding:
     def relevance_key(self) -> tuple[int, int, tuple[int, str, int, int, int], str]:
         """Return a key whose minimum is the most relevant finding (worst, earliest level and location)."""
         return (-self.severity, self.level.rank, self.location.sort_key(), self.rule)
+
+    def identity(self) -> str:
+        """Return what identifies this finding across edits: a hash of rule, member, field and normalised message.
+
+        Line numbers, columns and offsets are left out, so that the identity survives edits elsewhere in the
+        member; numbers in the message are normalised away for the same reason (spec/report.md#fingerprints).
+        """
+        parts = (self.rule, self.location.member or "", self.location.field or "", normalise_message(self.message))
+        # Member names from hostile archives may hold lone surrogates; they still hash.
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict with the severity and level as lower-case strings."""
@@ -228,6 +261,31 @@ class Finding:
         where = str(self.location)
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.severity.label} {self.rule} [{self.name}] {self.message}"
+
+
+def normalise_message(message: str) -> str:
+    """Return ``message`` with every number as ``#``, every quote mark as ``'`` and white space runs as one space.
+
+    Values, sizes and offsets in a message change with unrelated edits; the rule, member and field still say
+    what the finding is about.
+    """
+    return _SPACE.sub(" ", _NUMBER.sub("#", message.translate(_QUOTES))).strip()
+
+
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
+    """Return the fingerprint of each finding, in order: ``<identity>:<n>``.
+
+    ``n`` counts the findings of the same :meth:`Finding.identity` from 1, in report order, so that identical
+    occurrences in one member (two upper-case keys) each get their own fingerprint; it stays the same when lines
+    move, because the order of the occurrences does not change.
+    """
+    seen: Counter[str] = Counter()
+    result = []
+    for finding in findings:
+        identity = finding.identity()
+        seen[identity] += 1
+        result.append(f"{identity}:{seen[identity]}")
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +380,10 @@ class Report:
         for finding in self.findings:
             groups.setdefault(finding.location.member, []).append(finding)
         return {member: tuple(items) for member, items in groups.items()}
+
+    def fingerprints(self) -> list[str]:
+        """Return the fingerprint of each finding, in report order (see :func:`fingerprints`)."""
+        return fingerprints(self.findings)
 
     def failures(self) -> Iterator[Finding]:
         """Iterate over the findings at or above ``fail_on``."""

@@ -43,7 +43,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "conformant": report.conformant,
         "max_severity": None if report.max_severity is None else report.max_severity.label,
         "counts": report.counts,
-        "findings": [{"file": report.path, **f.to_dict()} for f in report.findings],
+        "findings": [{"file": report.path, **f.to_dict(), "fingerprint": fingerprint}
+                     for f, fingerprint in zip(report.findings, report.fingerprints(), strict=True)],
         "skipped": [s.to_dict() for s in report.skipped],
         "rules_run": list(report.rules_run),
         "internal_errors": list(report.internal_errors),

@@ -1,4 +1,8 @@
-"""SARIF 2.1.0 report: one run, rules from the registry, container members as nested artifacts."""
+"""SARIF 2.1.0 report: one run, rules from the registry, container members as nested artifacts.
+
+Every occurrence is a result of its own, with its location and its ``partialFingerprints``
+(spec/report.md#fingerprints).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hsi_conform._version import __version__
-from hsi_conform.finding import Finding, Location, Report, Severity
+from hsi_conform.finding import FINGERPRINT_KEY, Finding, Location, Report, Severity
 from hsi_conform.report.json import dump_json
 from hsi_conform.rules import RuleSpec
 
@@ -109,14 +113,15 @@ def _location(location: Location, file_index: int, artifacts: _Artifacts) -> dic
 
 
 def _result(
-    finding: Finding, report: Report, file_index: int, rule_index: dict[str, int], artifacts: _Artifacts
+    finding: Finding, fingerprint: str, report: Report, file_index: int, rule_index: dict[str, int],
+    artifacts: _Artifacts,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": sarif_level(finding.severity),
         "message": {"text": finding.message},
         "locations": [_location(finding.location, file_index, artifacts)],
-        "occurrenceCount": finding.count,
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {
             "severity": finding.severity.label,
             "level": finding.level.value,
@@ -126,6 +131,8 @@ def _result(
     }
     if finding.rule in rule_index:
         result["ruleIndex"] = rule_index[finding.rule]
+    if finding.count > 1:  # an aggregated finding built by a caller; the engine gives one per occurrence
+        result["occurrenceCount"] = finding.count
     if finding.other_locations:
         others = enumerate(finding.other_locations, 1)
         result["relatedLocations"] = [{"id": n, **_location(loc, file_index, artifacts)} for n, loc in others]
@@ -175,9 +182,9 @@ def render_sarif(
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
     artifacts = _Artifacts(reports)
     results = [
-        _result(finding, report, i, rule_index, artifacts)
+        _result(finding, fingerprint, report, i, rule_index, artifacts)
         for i, report in enumerate(reports)
-        for finding in report.findings
+        for finding, fingerprint in zip(report.findings, report.fingerprints(), strict=True)
     ]
     driver = {
         "name": "hsi-conform",

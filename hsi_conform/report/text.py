@@ -1,4 +1,8 @@
-"""Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file."""
+"""Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file.
+
+Identical occurrences (same rule, message, member and severity) are shown once, with their count and a few of the other
+places; the machine-readable formats list every occurrence.
+"""
 
 from __future__ import annotations
 
@@ -78,16 +82,32 @@ def _excerpt_lines(location: Location, style: _Style) -> list[str]:
     return lines
 
 
-def _finding_lines(report: Report, finding: Finding, style: _Style) -> list[str]:
+def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, int, list[Location]]]:
+    """Group identical occurrences: (the first, how many, the other locations), in order of the first."""
+    groups: dict[tuple[str, str, str | None, Severity], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.rule, finding.message, finding.location.member, finding.severity),
+                          []).append(finding)
+    result = []
+    for first, *rest in groups.values():
+        others = [*first.other_locations]
+        for finding in rest:
+            others += [finding.location, *finding.other_locations]
+        result.append((first, sum(f.count for f in (first, *rest)), others))
+    return result
+
+
+def _finding_lines(report: Report, finding: Finding, count: int, others: Sequence[Location],
+                   style: _Style) -> list[str]:
     where = clean(str(finding.location))
     head = clean(report.path) + (f":{where}" if where else "")
     severity = style(finding.severity.label, _COLORS[finding.severity])
     lines = [f"{head}: {severity} {style(finding.rule, _BOLD)} [{finding.name}] {clean(finding.message)}"]
     lines.extend(_excerpt_lines(finding.location, style))
     lines.extend(f"      = {clean(detail)}" for detail in finding.details)
-    if finding.count > 1:
-        shown = ", ".join(clean(str(loc)) or "<archive>" for loc in finding.other_locations[:_SHOWN_OTHERS])
-        lines.append(f"      = {finding.count} occurrences; also at {shown}")
+    if count > 1:
+        shown = ", ".join(clean(str(loc)) or "<archive>" for loc in others[:_SHOWN_OTHERS])
+        lines.append(f"      = {count} occurrences; also at {shown}")
     return lines
 
 
@@ -122,8 +142,8 @@ def render_text(reports: Sequence[Report], *, color: bool = False) -> str:
     style = _Style(color)
     lines: list[str] = []
     for report in reports:
-        for finding in report.findings:
-            lines.extend(_finding_lines(report, finding, style))
+        for finding, count, others in _grouped(report.findings):
+            lines.extend(_finding_lines(report, finding, count, others, style))
         lines.extend(_summary_lines(report, style))
     if len(reports) > 1:
         good = sum(r.conformant for r in reports)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
@@ -27,7 +27,6 @@ from hsi_conform.rules import (
 
 __all__ = [
     "MAX_EXCERPT",
-    "MAX_OTHER_LOCATIONS",
     "Policy",
     "check_selection",
     "effective_severity",
@@ -37,9 +36,6 @@ __all__ = [
     "run_rules",
     "unknown_selectors",
 ]
-
-MAX_OTHER_LOCATIONS = 5
-"""How many locations of aggregated identical findings are kept besides the first."""
 
 MAX_EXCERPT = 240
 """Longest excerpt kept in a finding (characters); longer source lines are cut around the column."""
@@ -263,20 +259,6 @@ def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str
     return None
 
 
-def _aggregate(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Merge identical findings (same rule, message and member) into one with a count."""
-    groups: dict[tuple[str, str, str | None], list[Finding]] = {}
-    for finding in sorted(findings, key=Finding.sort_key):
-        groups.setdefault((finding.rule, finding.message, finding.location.member), []).append(finding)
-    merged = []
-    for first, *rest in groups.values():
-        if rest:
-            others = tuple(f.location for f in rest[:MAX_OTHER_LOCATIONS])
-            first = replace(first, count=1 + len(rest), other_locations=others)
-        merged.append(first)
-    return tuple(sorted(merged, key=Finding.sort_key))
-
-
 def run_rules(
     context: object,
     *,
@@ -313,7 +295,9 @@ def run_rules(
     return Report(
         path=path,
         profile=policy.profile,
-        findings=_aggregate(run.findings),
+        # Every occurrence stays a finding with its own location (machine reports and baselines need each one);
+        # the text report groups identical ones. A stable sort keeps a rule's own order among equal locations.
+        findings=tuple(sorted(run.findings, key=Finding.sort_key)),
         skipped=tuple(run.skipped),
         content=content,
         fail_on=policy.fail_on,
