@@ -18,10 +18,16 @@ Recognised keys::
     max-header-bytes = "64MiB"
     max-name-depth = 16
 
-A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
-:class:`~hsi_conform.errors.ConfigError` naming the file. So is a configuration path that is not a regular file
-(a FIFO, a folder, a device): it is refused from its ``stat``, never opened for reading, so it cannot hang the
-run (spec/safety.md#batches).
+    [[tool.hsi-conform.waiver]]    # spec/report.md#waivers; repeatable
+    rule = "FLD011"                # an id, id prefix or name
+    paths = ["archive/2019/**"]    # globs relative to this file's folder (default: every input)
+    reason = "wavelength units agreed with partner X in 2025"   # required
+    expires = "2027-06-30"         # optional; the last day it applies
+
+A selector, ``severity`` key or waived rule that matches no rule, a waiver without a reason or with a bad date,
+or a selection that leaves no rule to run, is a :class:`~hsi_conform.errors.ConfigError` naming the file. So is
+a configuration path that is not a regular file (a FIFO, a folder, a device): it is refused from its ``stat``,
+never opened for reading, so it cannot hang the run (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,7 @@ from hsi_conform.finding import Severity
 from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.validate.engine import Policy, check_selection, layer_overrides
+from hsi_conform.validate.waivers import Waiver, parse_waivers, relative_to
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -48,13 +56,14 @@ __all__ = [
     "load_policy",
     "parse_severity_assignment",
     "read_config",
+    "read_regular",
 ]
 
 CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 """Searched in this order in each directory."""
 
 _TABLE = "hsi-conform"
-_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits"})
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "waiver"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +78,7 @@ class ConfigFile:
         severity: Per-selector severity overrides.
         fail_on: Verdict threshold, if set.
         limits: The resource limits (the defaults with the file's ``limits`` table applied).
+        waivers: The file's waivers, in order.
     """
 
     path: Path | None = None
@@ -78,6 +88,7 @@ class ConfigFile:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = None
     limits: Limits = DEFAULT_LIMITS
+    waivers: tuple[Waiver, ...] = ()
 
 
 def _limits(value: object, source: str) -> Limits:
@@ -86,8 +97,14 @@ def _limits(value: object, source: str) -> Limits:
     return limits_from_mapping(value, source=source)
 
 
-def _read_regular(path: Path) -> str:
-    """Return the text of a regular file; anything else is refused before it is opened."""
+def read_regular(path: Path) -> str:
+    """Return the text of a regular file; anything else is refused before it is opened.
+
+    Raises:
+        ConfigError: ``path`` is not a regular file (a FIFO, a folder, a device).
+        OSError: It cannot be read.
+        UnicodeDecodeError: It is not UTF-8.
+    """
     if not stat.S_ISREG(path.stat().st_mode):
         raise ConfigError("not a regular file (a FIFO, a folder or a device is never read)", str(path))
     # Non-blocking: a FIFO put in its place after the stat still cannot block the open.
@@ -100,7 +117,7 @@ def _read_regular(path: Path) -> str:
 def _table(path: Path) -> dict[str, Any] | None:
     """Return the hsi-conform settings of a file, or None when a pyproject.toml has none."""
     try:
-        data = tomllib.loads(_read_regular(path))
+        data = tomllib.loads(read_regular(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", str(path)) from exc
     tool = data.get("tool")
@@ -175,13 +192,15 @@ def read_config(path: Path) -> ConfigFile:
         severity=_severities(table.get("severity", {}), source),
         fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
         limits=_limits(table["limits"], source) if "limits" in table else DEFAULT_LIMITS,
+        waivers=parse_waivers(table["waiver"], source) if "waiver" in table else (),
     )
-    try:  # validate profile and selectors now, so the error names this file
+    try:  # validate profile, selectors and waived rules now, so the error names this file
         check_selection(Policy(
             profile=settings.profile or DEFAULT_PROFILE,
             select=settings.select or (),
             ignore=settings.ignore or (),
             severity_overrides=settings.severity,
+            waivers=settings.waivers,
         ))
     except UnknownSelectorError as exc:
         raise UnknownSelectorError(exc.selector, exc.suggestions, exc.retired, source) from None
@@ -212,6 +231,8 @@ def load_policy(
     ignore: Sequence[str] | None = None,
     severity: Mapping[str, Severity | str] | None = None,
     fail_on: Severity | str | None = None,
+    waivers: bool = True,
+    today: date | None = None,
 ) -> Policy:
     """Build the policy for validating ``start``: its configuration file, overridden by the CLI values.
 
@@ -225,6 +246,8 @@ def load_policy(
         severity: Per-selector re-grades from the command line (each decides every rule it names, over the
             file's re-grades).
         fail_on: Verdict threshold from the command line.
+        waivers: Apply the file's waivers whose ``paths`` match ``start`` (False: ``--no-waivers``).
+        today: The day waivers expire against (None: the local date when the rules run).
 
     Returns:
         The policy.
@@ -245,9 +268,22 @@ def load_policy(
         ignore=ignored,
         severity_overrides=overrides,
         fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
+        waivers=_waivers_for(start, file) if waivers else (),
+        today=today,
     )
     check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
     return policy
+
+
+def _waivers_for(start: Path, file: ConfigFile) -> tuple[Waiver, ...]:
+    """Return the file's waivers whose ``paths`` match ``start``, relative to the file's folder."""
+    if file.path is None or not file.waivers:
+        return ()
+    folder = file.path.parent
+    # As given (the configuration named by --config) and with links resolved (as the search found the file).
+    places = {Path(os.path.relpath(os.path.abspath(start), os.path.abspath(folder))).as_posix(),
+              relative_to(start, folder)}
+    return tuple(w for w in file.waivers if any(w.applies_to(place) for place in places))
 
 
 def _selection(file: ConfigFile, select: Sequence[str] | None,

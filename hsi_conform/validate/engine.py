@@ -1,7 +1,8 @@
 """The rule engine: runs the levels in order, grades problems into findings and builds the report.
 
 Detection and grading are separate: a rule check only yields problems; the :class:`Policy` (profile,
-selection, per-rule overrides) decides which rules run and how severe their findings are.
+selection, per-rule overrides, waivers) decides which rules run, how severe their findings are and which of them
+are waived.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from hsi_conform.errors import ConfigError, ExitCode, UnknownSelectorError
-from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
+from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped, Suppression
 from hsi_conform.rules import (
     AREAS,
     DEFAULT_PROFILE,
@@ -24,6 +26,7 @@ from hsi_conform.rules import (
     load_builtin_rules,
     retired_rules,
 )
+from hsi_conform.validate.waivers import Waiver
 
 __all__ = [
     "MAX_EXCERPT",
@@ -57,6 +60,9 @@ class Policy:
         ignore: Ids, id prefixes or names not to run; the more specific of select/ignore wins.
         severity_overrides: Per id, id prefix or name: the severity to report instead.
         fail_on: Lowest severity that makes a file nonconformant.
+        waivers: Waivers that apply to the input: a finding of a rule one names is marked suppressed and leaves
+            the verdict; an expired one only gives a notice (spec/report.md#waivers).
+        today: The day waivers expire against (None: the local date when the rules run).
 
     Raises:
         ConfigError: If the profile is unknown or a selector is malformed (:class:`UnknownSelectorError`, with
@@ -70,12 +76,15 @@ class Policy:
     # A plain dict (not a mappingproxy) so that the policy pickles for parallel batch workers.
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    waivers: tuple[Waiver, ...] = ()
+    today: date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
+        object.__setattr__(self, "waivers", tuple(self.waivers))
         if self.profile not in PROFILES:
             raise ConfigError(f"unknown profile {self.profile!r} (expected one of {', '.join(PROFILES)})")
-        for selector in (*self.select, *self.ignore, *self.severity_overrides):
+        for selector in (*self.select, *self.ignore, *self.severity_overrides, *(w.rule for w in self.waivers)):
             normal = _normalise(selector)
             if not (_ID_PREFIX.match(normal) or NAME_PATTERN.match(normal)):
                 raise _unknown(selector, load_builtin_rules(), retired_rules())
@@ -173,8 +182,8 @@ def _best_key(selectors: Iterable[str], rule: RuleSpec) -> str | None:
 
 
 def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, ...]:
-    """Return the selectors and override keys of ``policy`` that match none of ``rules`` (likely typos)."""
-    keys = (*policy.select, *policy.ignore, *policy.severity_overrides)
+    """Return the selectors, override keys and waived rules of ``policy`` that match none of ``rules`` (typos)."""
+    keys = (*policy.select, *policy.ignore, *policy.severity_overrides, *(w.rule for w in policy.waivers))
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
 
 
@@ -225,7 +234,7 @@ class _Run:
     internal_errors: list[str] = field(default_factory=list)
 
 
-def _stamp(rule: RuleSpec, severity: Severity, problem: Problem) -> Finding:
+def _stamp(rule: RuleSpec, severity: Severity, problem: Problem, suppression: Suppression | None) -> Finding:
     return Finding(
         rule=rule.id,
         name=rule.name,
@@ -235,10 +244,22 @@ def _stamp(rule: RuleSpec, severity: Severity, problem: Problem) -> Finding:
         message=problem.message,
         location=problem.location.trimmed(MAX_EXCERPT),
         details=problem.details,
+        suppression=suppression,
     )
 
 
-def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str | None:
+def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | None:
+    """Return the mark of the most specific waiver naming ``rule`` (the first of equals), or None."""
+    best, chosen = -1, None
+    for waiver in waivers:
+        score = _specificity(waiver.rule, rule)
+        if score > best:
+            best, chosen = score, waiver
+    return None if chosen is None else chosen.suppression()
+
+
+def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run,
+              waivers: Sequence[Waiver] = ()) -> str | None:
     """Run one rule into ``run``; return a cascade reason when it found something FATAL."""
     try:
         problems = list(rule.check(context))
@@ -252,8 +273,9 @@ def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str
         return None
     run.rules_run.append(rule.id)
     severity = effective_severity(rule, policy)
-    run.findings.extend(_stamp(rule, severity, p) for p in problems)
-    # A re-graded FATAL rule still means the input cannot feed the later levels.
+    suppression = _suppression(rule, waivers) if problems else None
+    run.findings.extend(_stamp(rule, severity, p, suppression) for p in problems)
+    # A waived or re-graded FATAL rule still means the input cannot feed the later levels.
     if problems and Severity.FATAL in (severity, rule.severity):
         return f"{rule.id} [{rule.name}] found a fatal problem at level {rule.level.value}"
     return None
@@ -268,6 +290,9 @@ def run_rules(
     content: str = "none",
 ) -> Report:
     """Run the selected rules level by level and return the graded report.
+
+    A finding of a rule that an unexpired waiver of the policy names is marked suppressed (it stays in the report
+    but leaves the verdict); each expired waiver becomes a notice of the report instead.
 
     Args:
         context: The validation context handed to every check.
@@ -285,13 +310,15 @@ def run_rules(
     candidates = load_builtin_rules() if rules is None else tuple(rules)
     check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
+    today = policy.today or date.today()
+    waivers = tuple(w for w in policy.waivers if not w.expired(today))
     run, cascade = _Run(), None
     for level in Level:
         if cascade is not None:
             run.skipped.append(Skipped(level.value, cascade))
             continue
         for rule in (r for r in selected if r.level is level):
-            cascade = _run_rule(rule, context, policy, run) or cascade
+            cascade = _run_rule(rule, context, policy, run, waivers) or cascade
     return Report(
         path=path,
         profile=policy.profile,
@@ -303,6 +330,7 @@ def run_rules(
         fail_on=policy.fail_on,
         rules_run=tuple(run.rules_run),
         internal_errors=tuple(run.internal_errors),
+        notices=tuple(w.notice() for w in policy.waivers if w.expired(today)),
     )
 
 

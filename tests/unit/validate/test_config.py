@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,60 @@ def test_a_cli_regrade_decides_every_rule_it_names(tmp_path: Path) -> None:
     assert effective_severity(rules["HDR015"], narrow) is Severity.INFO  # the file's most specific key
     assert effective_severity(rules["HDR001"], narrow) is Severity.WARNING  # the file's HDR0, spelled out by id
     assert effective_severity(rules["HDR002"], narrow) is Severity.FATAL
+
+
+WAIVERS = """
+[tool.hsi-conform]
+ignore = ["LAY008"]
+
+[[tool.hsi-conform.waiver]]
+rule = "FLD011"
+paths = ["archive/2019/**"]
+reason = "wavelength units agreed with partner X in 2025"
+expires = "2027-06-30"
+
+[[tool.hsi-conform.waiver]]
+rule = "hdr-key-case"
+reason = "everywhere"
+"""
+
+
+def test_waivers_are_read_and_apply_by_path_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(WAIVERS)
+    (tmp_path / "archive" / "2019" / "deep").mkdir(parents=True)
+    [units, keys] = read_config(tmp_path / "pyproject.toml").waivers
+    assert (keys.rule, keys.paths, keys.expires) == ("hdr-key-case", (), None)
+    assert (units.rule, units.paths, units.expires, units.source) == (
+        "FLD011", ("archive/2019/**",), date(2027, 6, 30), str(tmp_path / "pyproject.toml"))
+    inside = load_policy(tmp_path / "archive" / "2019" / "deep" / "a.hsi", today=date(2027, 1, 1))
+    assert [w.rule for w in inside.waivers] == ["FLD011", "hdr-key-case"] and inside.today == date(2027, 1, 1)
+    outside = load_policy(tmp_path / "archive" / "2020.hsi")
+    assert [w.rule for w in outside.waivers] == ["hdr-key-case"]
+    assert load_policy(tmp_path / "archive" / "2019" / "a.hsi", waivers=False).waivers == ()
+    assert load_policy(tmp_path / "archive" / "2019" / "a.hsi", isolated=True).waivers == ()
+
+
+def test_an_explicit_config_matches_paths_relative_to_its_own_folder(tmp_path: Path) -> None:
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "hsi-conform.toml").write_text(
+        '[[waiver]]\nrule = "FLD011"\npaths = ["../archive/**"]\nreason = "r"\n')
+    policy = load_policy(tmp_path / "archive" / "a.hsi", config=tmp_path / "ci" / "hsi-conform.toml")
+    assert [w.rule for w in policy.waivers] == ["FLD011"]
+
+
+@pytest.mark.parametrize(
+    "waiver",
+    [
+        'rule = "FLD011"',                                             # no reason
+        'rule = "FLD999"\nreason = "r"',                               # no such rule
+        'rule = "FLD011"\nreason = "r"\nexpires = "2027-02-30"',       # no such day
+        'rule = "FLD011"\nreason = "r"\nexpires = "soon"',
+    ],
+)
+def test_a_bad_waiver_is_a_configuration_error_naming_the_file(tmp_path: Path, waiver: str) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text(f"[[waiver]]\n{waiver}\n")
+    with pytest.raises(ConfigError) as info:
+        load_policy(tmp_path)
+    assert info.value.source == str(path)
+    assert info.value.exit_code == 2
