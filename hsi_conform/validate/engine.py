@@ -129,12 +129,8 @@ def effective_severity(rule: RuleSpec, policy: Policy) -> Severity:
         severity = rule.profile_severity[policy.profile]
     elif policy.profile == "strict" and severity == Severity.WARNING:
         severity = Severity.ERROR
-    best, override = -1, None
-    for selector, value in policy.severity_overrides.items():
-        score = _specificity(selector, rule)
-        if score > best:
-            best, override = score, value
-    return severity if override is None else override
+    key = _best_key(policy.severity_overrides, rule)
+    return severity if key is None else policy.severity_overrides[key]
 
 
 def layer_overrides(lower: Mapping[str, Severity], upper: Mapping[str, Severity],
@@ -172,7 +168,7 @@ def layer_overrides(lower: Mapping[str, Severity], upper: Mapping[str, Severity]
 
 
 def _best_key(selectors: Iterable[str], rule: RuleSpec) -> str | None:
-    """Return the most specific selector naming ``rule`` (the first of equals), as :func:`effective_severity` does."""
+    """Return the most specific selector naming ``rule`` (the first of equals), or None when none does."""
     best, chosen = -1, None
     for selector in selectors:
         score = _specificity(selector, rule)
@@ -250,12 +246,8 @@ def _stamp(rule: RuleSpec, severity: Severity, problem: Problem, suppression: Su
 
 def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | None:
     """Return the mark of the most specific waiver naming ``rule`` (the first of equals), or None."""
-    best, chosen = -1, None
-    for waiver in waivers:
-        score = _specificity(waiver.rule, rule)
-        if score > best:
-            best, chosen = score, waiver
-    return None if chosen is None else chosen.suppression()
+    best = _best_key((w.rule for w in waivers), rule)
+    return next((w.suppression() for w in waivers if w.rule == best), None)
 
 
 def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run,

@@ -130,8 +130,8 @@ def test_an_expired_waiver_counts_again_and_warns(cli: CliRunner, tree: Path) ->
     [file] = json.loads(result.out)["files"]
     assert [n["kind"] for n in file["notices"]] == ["waiver-expired"]
     assert all("suppression" not in f for f in file["findings"])
-    text = cli(["validate", "new"]).out
-    assert "warning: the waiver of hdr-key-case expired on 2001-01-01" in text
+    [line] = [line for line in cli(["validate", "new"]).out.splitlines() if line.startswith("  warning:")]
+    assert "hdr-key-case" in line and "2001-01-01" in line and "hsi-conform.toml" in line
 
 
 def test_a_waived_finding_is_not_recorded_in_a_baseline(cli: CliRunner, tree: Path) -> None:
