@@ -1,21 +1,35 @@
 """Finding model: severities, levels, locations, findings and reports.
 
 Rules yield :class:`Problem` objects; the engine stamps the rule metadata and the effective severity on
-them to make immutable :class:`Finding` objects, collected in one :class:`Report` per input file.
+them to make immutable :class:`Finding` objects, collected in one :class:`Report` per input file. A finding may
+carry a :class:`Suppression` (a waiver of the configuration) and a :class:`BaselineState` (compared with a
+baseline); either can take it out of the verdict (spec/report.md#baselines, spec/report.md#waivers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any
 
-__all__ = ["INTERNAL_ERROR", "Finding", "Level", "Location", "Problem", "Report", "Severity", "Skipped"]
+__all__ = ["FINGERPRINT_KEY", "INTERNAL_ERROR", "BaselineEntry", "BaselineState", "Finding", "Level", "Location",
+           "Notice", "Problem", "Report", "Severity", "Skipped", "Suppression", "fingerprints", "normalise_message"]
 
 
 INTERNAL_ERROR = "internal error"
 """Prefix of the reason of a rule or level skipped because the tool crashed on it."""
+
+FINGERPRINT_KEY = "hsiConform/v1"
+"""Name and version of the fingerprint scheme (the SARIF ``partialFingerprints`` key); spec/report.md#fingerprints."""
+
+_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?)")
+_QUOTES = str.maketrans(dict.fromkeys("\"`\u2018\u2019\u201c\u201d", "'"))
+_SPACE = re.compile(r"\s+")
 
 
 class Severity(IntEnum):
@@ -141,18 +155,7 @@ class Location:
         return {name: getattr(self, name) for name in _LOCATION_FIELDS if getattr(self, name) is not None}
 
 
-_LOCATION_FIELDS: tuple[str, ...] = (
-    "member",
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "offset",
-    "field",
-    "item",
-    "excerpt",
-    "excerpt_start",
-)
+_LOCATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Location))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,43 @@ class Problem:
     details: tuple[str, ...] = ()
 
 
+class BaselineState(StrEnum):
+    """How a finding compares with a baseline (SARIF's ``baselineState``)."""
+
+    NEW = "new"
+    """Not in the baseline: it counts toward the verdict."""
+    UNCHANGED = "unchanged"
+    """In the baseline: reported, but it does not count toward the verdict."""
+    ABSENT = "absent"
+    """In the baseline but no longer found (fixed); only a :class:`BaselineEntry` of :attr:`Report.absent`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suppression:
+    """Why a finding does not count toward the verdict: a waiver of the configuration (spec/report.md#waivers).
+
+    Attributes:
+        justification: The waiver's reason.
+        source: The configuration file that holds the waiver (None for one given through the API).
+        expires: The last day the waiver applies, or None when it does not expire.
+        kind: SARIF's suppression kind: ``external``, kept outside the files it applies to.
+    """
+
+    justification: str
+    source: str | None = None
+    expires: date | None = None
+    kind: str = "external"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (the non-None parts; the date in ISO form)."""
+        data: dict[str, Any] = {"kind": self.kind, "justification": self.justification}
+        if self.source is not None:
+            data["source"] = self.source
+        if self.expires is not None:
+            data["expires"] = self.expires.isoformat()
+        return data
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A problem stamped with its rule's metadata and the effective severity.
@@ -181,10 +221,13 @@ class Finding:
         level: Level of the rule.
         spec: Spec anchor relative to ``spec/``, e.g. ``"container.md#stored-members"``.
         message: Description of this occurrence.
-        location: Where the (first) occurrence is.
-        count: Number of identical occurrences aggregated into this finding.
-        other_locations: A few locations of the other occurrences.
+        location: Where the occurrence is (the first one, for a finding that aggregates several).
+        count: Number of occurrences this finding stands for. The engine reports every occurrence as a finding
+            of its own (count 1, each with its location); a caller may build aggregated findings.
+        other_locations: Locations of the other occurrences of an aggregated finding.
         details: Extra lines of explanation.
+        suppression: The waiver that takes it out of the verdict, or None.
+        baseline_state: ``new`` or ``unchanged`` once compared with a baseline, else None.
     """
 
     rule: str
@@ -197,6 +240,13 @@ class Finding:
     count: int = 1
     other_locations: tuple[Location, ...] = ()
     details: tuple[str, ...] = ()
+    suppression: Suppression | None = None
+    baseline_state: BaselineState | None = None
+
+    @property
+    def counted(self) -> bool:
+        """True when the finding counts toward the verdict: neither waived nor unchanged since the baseline."""
+        return self.suppression is None and self.baseline_state is not BaselineState.UNCHANGED
 
     def sort_key(self) -> tuple[tuple[int, str, int, int, int], str]:
         """Return the report order key: by location (member, line, column), then rule id."""
@@ -205,6 +255,16 @@ class Finding:
     def relevance_key(self) -> tuple[int, int, tuple[int, str, int, int, int], str]:
         """Return a key whose minimum is the most relevant finding (worst, earliest level and location)."""
         return (-self.severity, self.level.rank, self.location.sort_key(), self.rule)
+
+    def identity(self) -> str:
+        """Return what identifies this finding across edits: a hash of rule, member, field and normalised message.
+
+        Line numbers, columns and offsets are left out, so that the identity survives edits elsewhere in the
+        member; numbers in the message are normalised away for the same reason (spec/report.md#fingerprints).
+        """
+        parts = (self.rule, self.location.member or "", self.location.field or "", normalise_message(self.message))
+        # Member names from hostile archives may hold lone surrogates; they still hash.
+        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict with the severity and level as lower-case strings."""
@@ -222,12 +282,97 @@ class Finding:
             data["other_locations"] = [loc.to_dict() for loc in self.other_locations]
         if self.details:
             data["details"] = list(self.details)
+        if self.suppression is not None:
+            data["suppression"] = self.suppression.to_dict()
+        if self.baseline_state is not None:
+            data["baseline_state"] = self.baseline_state.value
         return data
 
     def __str__(self) -> str:
         where = str(self.location)
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.severity.label} {self.rule} [{self.name}] {self.message}"
+
+
+def normalise_message(message: str) -> str:
+    """Return ``message`` with every number as ``#``, every quote mark as ``'`` and white space runs as one space.
+
+    Values, sizes and offsets in a message change with unrelated edits; the rule, member and field still say
+    what the finding is about.
+    """
+    return _SPACE.sub(" ", _NUMBER.sub("#", message.translate(_QUOTES))).strip()
+
+
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
+    """Return the fingerprint of each finding, in order: ``<identity>:<n>``.
+
+    ``n`` counts the findings of the same :meth:`Finding.identity` from 1, in report order, so that identical
+    occurrences in one member (two upper-case keys) each get their own fingerprint; it stays the same when lines
+    move, because the order of the occurrences does not change.
+    """
+    seen: Counter[str] = Counter()
+    result = []
+    for finding in findings:
+        identity = finding.identity()
+        seen[identity] += 1
+        result.append(f"{identity}:{seen[identity]}")
+    return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaselineEntry:
+    """A finding recorded in a baseline: what identifies it, and what a reader needs to recognise it.
+
+    Attributes:
+        fingerprint: ``<identity>:<n>`` (:func:`fingerprints`).
+        rule: Rule id.
+        message: The message when it was recorded.
+        member: The member, or None for the archive.
+        field: The header key, or None.
+    """
+
+    fingerprint: str
+    rule: str
+    message: str
+    member: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def of(cls, finding: Finding, fingerprint: str) -> BaselineEntry:
+        """Return the entry that records ``finding`` under its ``fingerprint``."""
+        return cls(fingerprint=fingerprint, rule=finding.rule, message=finding.message,
+                   member=finding.location.member, field=finding.location.field)
+
+    def to_dict(self) -> dict[str, str]:
+        """Return a JSON-ready dict: rule, member and field when known, message, fingerprint."""
+        data = {"rule": self.rule}
+        if self.member is not None:
+            data["member"] = self.member
+        if self.field is not None:
+            data["field"] = self.field
+        data.update(message=self.message, fingerprint=self.fingerprint)
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A warning about the configuration of a run rather than about the input (e.g. an expired waiver).
+
+    It never changes the verdict: what it is about (the findings an expired waiver no longer waives) does.
+
+    Attributes:
+        kind: What it is, e.g. ``"waiver-expired"``.
+        message: What happened and what to do.
+        source: The configuration file it is about, or None.
+    """
+
+    kind: str
+    message: str
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """Return a JSON-ready dict."""
+        return {"kind": self.kind, "message": self.message, **({"source": self.source} if self.source else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +421,12 @@ class Report:
         input_error: Why the input could not be read at all (missing, not a file or folder, an unreadable folder
             of a walked directory, an I/O error); such a report has no findings, is not conformant and gives
             exit code 3. None for an input that was validated.
+        baseline: The baseline file the findings were compared with, or None.
+        absent: The baseline's entries for this input that were not found again (fixed).
+        notices: Warnings about the configuration (expired waivers).
+
+    Only the findings that are :attr:`Finding.counted` make the verdict, the counts, the maximum severity and the
+    best match; the others stay in :attr:`findings`, marked.
     """
 
     path: str
@@ -287,6 +438,9 @@ class Report:
     rules_run: tuple[str, ...] = ()
     internal_errors: tuple[str, ...] = field(default=())
     input_error: str | None = None
+    baseline: str | None = None
+    absent: tuple[BaselineEntry, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     @classmethod
     def unreadable(cls, path: str, reason: str, *, profile: str = "exchange", content: str = "none",
@@ -295,26 +449,31 @@ class Report:
         return cls(path=path, profile=profile, content=content, fail_on=fail_on, input_error=reason)
 
     @property
+    def counted(self) -> tuple[Finding, ...]:
+        """The findings that count toward the verdict (neither waived nor unchanged since the baseline)."""
+        return tuple(f for f in self.findings if f.counted)
+
+    @property
     def conformant(self) -> bool:
-        """True when the input was read and no finding is at or above ``fail_on``."""
-        return self.input_error is None and all(f.severity < self.fail_on for f in self.findings)
+        """True when the input was read and no counted finding is at or above ``fail_on``."""
+        return self.input_error is None and all(f.severity < self.fail_on for f in self.findings if f.counted)
 
     @property
     def counts(self) -> dict[str, int]:
-        """Number of occurrences per severity label, with all four labels present."""
+        """Number of counted occurrences per severity label, with all four labels present."""
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        for finding in self.findings:
+        for finding in self.counted:
             counts[finding.severity.label] += finding.count
         return counts
 
     @property
     def max_severity(self) -> Severity | None:
-        """The worst severity found, or None when there are no findings."""
-        return max((f.severity for f in self.findings), default=None)
+        """The worst severity of the counted findings, or None when there are none."""
+        return max((f.severity for f in self.counted), default=None)
 
     def best_match(self) -> Finding | None:
-        """Return the most relevant finding: worst severity, then earliest level, then earliest location."""
-        return min(self.findings, key=Finding.relevance_key, default=None)
+        """Return the most relevant counted finding: worst severity, then earliest level, then earliest location."""
+        return min(self.counted, key=Finding.relevance_key, default=None)
 
     def by_member(self) -> dict[str | None, tuple[Finding, ...]]:
         """Group the findings by container member (None for the archive itself), in report order."""
@@ -323,6 +482,10 @@ class Report:
             groups.setdefault(finding.location.member, []).append(finding)
         return {member: tuple(items) for member, items in groups.items()}
 
+    def fingerprints(self) -> list[str]:
+        """Return the fingerprint of each finding, in report order (see :func:`fingerprints`)."""
+        return fingerprints(self.findings)
+
     def failures(self) -> Iterator[Finding]:
-        """Iterate over the findings at or above ``fail_on``."""
-        return (f for f in self.findings if f.severity >= self.fail_on)
+        """Iterate over the counted findings at or above ``fail_on``."""
+        return (f for f in self.findings if f.counted and f.severity >= self.fail_on)

@@ -70,6 +70,12 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
+    p.add_argument("--no-waivers", action="store_true", help="apply no waiver of the configuration: show everything")
+    baseline = p.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+                          help="report only findings not in this baseline; they alone decide the exit code")
+    baseline.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
+                          help="record the current findings in FILE (paths relative to its folder)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="validate N files in parallel")
     p.set_defaults(run=_cmd_validate)
@@ -153,6 +159,7 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.validate import CheckOptions
+    from hsi_conform.validate.baseline import apply_baseline, read_baseline, write_baseline
     from hsi_conform.validate.batch import check_many
     from hsi_conform.validate.config import parse_severity_assignment, read_config
     from hsi_conform.validate.engine import exit_code
@@ -161,14 +168,21 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("--jobs must be at least 1")
     if args.config is not None and not args.isolated:
         read_config(args.config)  # a bad --config (a FIFO, a folder, a device, invalid) stops the run at once
+    baseline = read_baseline(args.baseline) if args.baseline is not None else None  # a bad one stops it too
     severity = dict(parse_severity_assignment(s) for s in args.severity)
     jobs = _validation_jobs(args, severity)
     if not jobs:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    refuse_output_on_input(args.output, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
+    outputs = [*args.output, *([args.write_baseline] if args.write_baseline is not None else [])]
+    refuse_output_on_input(outputs, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
     # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
     options = CheckOptions(content=Content(args.content))
     reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
+    if args.write_baseline is not None:  # then compared with it: every finding unchanged, exit 0 unless unreadable
+        baseline = write_baseline(args.write_baseline, reports)
+        print(f"hsi-conform: wrote {args.write_baseline} ({baseline.size} findings)", file=sys.stderr)
+    if baseline is not None:
+        reports = apply_baseline(reports, baseline)
     for r in reports:
         if r.input_error is not None:
             print(f"hsi-conform: cannot read {r.path}: {r.input_error}", file=sys.stderr)
@@ -196,7 +210,7 @@ def _validation_jobs(args: argparse.Namespace,
     def job(item: Path | str | WalkError, path: Path) -> tuple[Path | str | WalkError, Policy, CheckOptions]:
         policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
                              select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                             fail_on=args.fail_on)
+                             fail_on=args.fail_on, waivers=not args.no_waivers)
         found = {"config": args.config, "isolated": args.isolated}
         return item, policy, CheckOptions(content=content, limits=load_limits(path, **found, limits=limits),
                                           storage_options=load_storage_options(path, **found, options=storage))

@@ -33,7 +33,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     """Return the JSON-ready form of one report (the items of the top-level ``files`` array).
 
     An input that could not be read has ``input_error`` (the reason) and no findings; the key is absent for
-    every input that was validated.
+    every input that was validated. A report compared with a baseline has ``baseline`` (the file) and ``absent``
+    (its entries not found again); ``notices`` (expired waivers) is there when there are any.
     """
     data: dict[str, Any] = {
         "path": report.path,
@@ -43,13 +44,19 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "conformant": report.conformant,
         "max_severity": None if report.max_severity is None else report.max_severity.label,
         "counts": report.counts,
-        "findings": [{"file": report.path, **f.to_dict()} for f in report.findings],
+        "findings": [{"file": report.path, **f.to_dict(), "fingerprint": fingerprint}
+                     for f, fingerprint in zip(report.findings, report.fingerprints(), strict=True)],
         "skipped": [s.to_dict() for s in report.skipped],
         "rules_run": list(report.rules_run),
         "internal_errors": list(report.internal_errors),
     }
     if report.input_error is not None:
         data["input_error"] = report.input_error
+    if report.baseline is not None:
+        data["baseline"] = report.baseline
+        data["absent"] = [{"file": report.path, **entry.to_dict()} for entry in report.absent]
+    if report.notices:
+        data["notices"] = [notice.to_dict() for notice in report.notices]
     return data
 
 

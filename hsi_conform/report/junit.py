@@ -1,4 +1,9 @@
-"""JUnit XML report for CI: a test suite per file, a test case per rule that ran or was skipped."""
+"""JUnit XML report for CI: a test suite per file, a test case per rule that ran or was skipped.
+
+A rule's test case fails on the findings that count toward the verdict; waived findings and those unchanged since
+a baseline are listed, marked, in its ``system-out``, with the baseline's entries that were not found again.
+Expired waivers are warnings in the suite's ``system-err``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from hsi_conform._version import __version__
-from hsi_conform.finding import Finding, Report, Skipped
+from hsi_conform.finding import BaselineState, Finding, Report, Skipped
 from hsi_conform.rules import RuleSpec
 
 __all__ = ["render_junit"]
@@ -34,8 +39,10 @@ def _rule_case(suite: ET.Element, report: Report, rule_id: str, rules: dict[str,
     name = spec.name if spec else (findings[0].name if findings else "")
     level = spec.level.value if spec else (findings[0].level.value if findings else "rules")
     case = _element(suite, "testcase", classname=f"hsi-conform.{level}", name=f"{rule_id} {name}".strip())
-    failing = [f for f in findings if f.severity >= report.fail_on]
-    passing = [f for f in findings if f.severity < report.fail_on]
+    failing = [f for f in findings if f.counted and f.severity >= report.fail_on]
+    passing = [_line(f) for f in findings if not (f.counted and f.severity >= report.fail_on)]
+    passing += [f"{e.member or ''} [{e.field or ''}]: fixed {e.rule} {e.message} (in the baseline, not found again)"
+                for e in report.absent if e.rule == rule_id]
     if failing:
         _element(
             case,
@@ -45,12 +52,16 @@ def _rule_case(suite: ET.Element, report: Report, rule_id: str, rules: dict[str,
             message=failing[0].message,
         )
     if passing:
-        _element(case, "system-out", "\n".join(_line(f) for f in passing))
+        _element(case, "system-out", "\n".join(passing))
     return 1 if failing else 0
 
 
 def _line(finding: Finding) -> str:
     more = f" (x{finding.count})" if finding.count > 1 else ""
+    if finding.suppression is not None:
+        more += f" [waived: {finding.suppression.justification}]"
+    if finding.baseline_state is BaselineState.UNCHANGED:
+        more += " [unchanged: in the baseline]"
     return f"{finding}{more}"
 
 
@@ -79,6 +90,9 @@ def _suite(root: ET.Element, report: Report, rules: dict[str, RuleSpec], tool_ve
         kind = _skipped_case(suite, name, skipped)
         totals[kind] += 1
         totals["tests"] += 1
+    if report.notices:
+        _element(suite, "system-err", "\n".join(f"warning: {n.message}" + (f" ({n.source})" if n.source else "")
+                                                for n in report.notices))
     for key, count in totals.items():
         suite.set(key, str(count))
     return totals

@@ -1,4 +1,11 @@
-"""SARIF 2.1.0 report: one run, rules from the registry, container members as nested artifacts."""
+"""SARIF 2.1.0 report: one run, rules from the registry, container members as nested artifacts.
+
+Every occurrence is a result of its own, with its location and its ``partialFingerprints``
+(spec/report.md#fingerprints). A waived finding carries ``suppressions`` (kind ``external``, the waiver's reason as
+justification); after a comparison with a baseline every result has its ``baselineState``, and each baseline
+entry not found again is a result with ``baselineState: absent``. Expired waivers are configuration
+notifications of the invocation.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hsi_conform._version import __version__
-from hsi_conform.finding import Finding, Location, Report, Severity
+from hsi_conform.finding import FINGERPRINT_KEY, BaselineEntry, Finding, Location, Report, Severity, Suppression
 from hsi_conform.report.json import dump_json
 from hsi_conform.rules import RuleSpec
 
@@ -109,14 +116,15 @@ def _location(location: Location, file_index: int, artifacts: _Artifacts) -> dic
 
 
 def _result(
-    finding: Finding, report: Report, file_index: int, rule_index: dict[str, int], artifacts: _Artifacts
+    finding: Finding, fingerprint: str, report: Report, file_index: int, rule_index: dict[str, int],
+    artifacts: _Artifacts,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": sarif_level(finding.severity),
         "message": {"text": finding.message},
         "locations": [_location(finding.location, file_index, artifacts)],
-        "occurrenceCount": finding.count,
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {
             "severity": finding.severity.label,
             "level": finding.level.value,
@@ -126,10 +134,51 @@ def _result(
     }
     if finding.rule in rule_index:
         result["ruleIndex"] = rule_index[finding.rule]
+    if finding.suppression is not None:
+        result["suppressions"] = [_suppression(finding.suppression)]
+    if finding.baseline_state is not None:
+        result["baselineState"] = finding.baseline_state.value
+    if finding.count > 1:  # an aggregated finding built by a caller; the engine gives one per occurrence
+        result["occurrenceCount"] = finding.count
     if finding.other_locations:
         others = enumerate(finding.other_locations, 1)
         result["relatedLocations"] = [{"id": n, **_location(loc, file_index, artifacts)} for n, loc in others]
     return result
+
+
+def _suppression(suppression: Suppression) -> dict[str, Any]:
+    result: dict[str, Any] = {"kind": suppression.kind, "status": "accepted",
+                              "justification": suppression.justification}
+    properties = {k: v for k, v in suppression.to_dict().items() if k in ("source", "expires")}
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def _absent(entry: BaselineEntry, report: Report, file_index: int, rule_index: dict[str, int],
+            artifacts: _Artifacts) -> dict[str, Any]:
+    """Return the result of a baseline entry not found again: the problem is gone, so it passes (level none)."""
+    result: dict[str, Any] = {
+        "ruleId": entry.rule,
+        "kind": "pass",
+        "level": "none",
+        "message": {"text": entry.message},
+        "locations": [_location(Location(member=entry.member, field=entry.field), file_index, artifacts)],
+        "partialFingerprints": {FINGERPRINT_KEY: entry.fingerprint},
+        "baselineState": "absent",
+        "properties": {"file": report.path},
+    }
+    if entry.rule in rule_index:
+        result["ruleIndex"] = rule_index[entry.rule]
+    return result
+
+
+def _notices(reports: Sequence[Report], artifacts: _Artifacts) -> list[dict[str, Any]]:
+    """Return the expired waivers as warnings about the configuration (toolConfigurationNotifications)."""
+    return [{"level": "warning", "message": {"text": notice.message}, "descriptor": {"id": notice.kind},
+             "locations": [_location(Location(), i, artifacts)],
+             **({"properties": {"source": notice.source}} if notice.source else {})}
+            for i, report in enumerate(reports) for notice in report.notices]
 
 
 def _invocation(reports: Sequence[Report], artifacts: _Artifacts) -> dict[str, Any]:
@@ -151,6 +200,9 @@ def _invocation(reports: Sequence[Report], artifacts: _Artifacts) -> dict[str, A
     invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if notes:
         invocation["toolExecutionNotifications"] = notes
+    configuration = _notices(reports, artifacts)
+    if configuration:
+        invocation["toolConfigurationNotifications"] = configuration
     return invocation
 
 
@@ -175,10 +227,12 @@ def render_sarif(
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
     artifacts = _Artifacts(reports)
     results = [
-        _result(finding, report, i, rule_index, artifacts)
+        _result(finding, fingerprint, report, i, rule_index, artifacts)
         for i, report in enumerate(reports)
-        for finding in report.findings
+        for finding, fingerprint in zip(report.findings, report.fingerprints(), strict=True)
     ]
+    results += [_absent(entry, report, i, rule_index, artifacts)
+                for i, report in enumerate(reports) for entry in report.absent]
     driver = {
         "name": "hsi-conform",
         "version": tool_version,

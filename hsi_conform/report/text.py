@@ -1,11 +1,16 @@
-"""Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file."""
+"""Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file.
+
+Identical occurrences (same rule, message, member and severity) are shown once, with their count and a few of the other
+places; the machine-readable formats list every occurrence. Waived findings are shown, marked; findings unchanged
+since a baseline are only counted, and the baseline's entries that were not found again are listed as fixed.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
 
-from hsi_conform.finding import Finding, Location, Report, Severity
+from hsi_conform.finding import BaselineEntry, BaselineState, Finding, Location, Report, Severity, Suppression
 
 __all__ = ["clean", "render_text"]
 
@@ -78,17 +83,61 @@ def _excerpt_lines(location: Location, style: _Style) -> list[str]:
     return lines
 
 
-def _finding_lines(report: Report, finding: Finding, style: _Style) -> list[str]:
+def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, int, list[Location]]]:
+    """Group identical occurrences: (the first, how many, the other locations), in order of the first."""
+    groups: dict[tuple[str, str, str | None, Severity, Suppression | None], list[Finding]] = {}
+    for finding in findings:
+        if finding.baseline_state is BaselineState.UNCHANGED:
+            continue  # in the baseline: counted in the summary, not shown
+        key = (finding.rule, finding.message, finding.location.member, finding.severity, finding.suppression)
+        groups.setdefault(key, []).append(finding)
+    result = []
+    for first, *rest in groups.values():
+        others = [*first.other_locations]
+        for finding in rest:
+            others += [finding.location, *finding.other_locations]
+        result.append((first, sum(f.count for f in (first, *rest)), others))
+    return result
+
+
+def _finding_lines(report: Report, finding: Finding, count: int, others: Sequence[Location],
+                   style: _Style) -> list[str]:
     where = clean(str(finding.location))
     head = clean(report.path) + (f":{where}" if where else "")
     severity = style(finding.severity.label, _COLORS[finding.severity])
-    lines = [f"{head}: {severity} {style(finding.rule, _BOLD)} [{finding.name}] {clean(finding.message)}"]
+    waived = " (waived)" if finding.suppression is not None else ""
+    lines = [f"{head}: {severity} {style(finding.rule, _BOLD)} [{finding.name}] {clean(finding.message)}{waived}"]
     lines.extend(_excerpt_lines(finding.location, style))
     lines.extend(f"      = {clean(detail)}" for detail in finding.details)
-    if finding.count > 1:
-        shown = ", ".join(clean(str(loc)) or "<archive>" for loc in finding.other_locations[:_SHOWN_OTHERS])
-        lines.append(f"      = {finding.count} occurrences; also at {shown}")
+    if count > 1:
+        shown = ", ".join(clean(str(loc)) or "<archive>" for loc in others[:_SHOWN_OTHERS])
+        lines.append(f"      = {count} occurrences; also at {shown}")
+    if finding.suppression is not None:
+        lines.append(f"      = waived: {_waiver_text(finding.suppression)}")
     return lines
+
+
+def _waiver_text(suppression: Suppression) -> str:
+    where = [clean(suppression.source)] if suppression.source else []
+    where += [f"until {suppression.expires.isoformat()}"] if suppression.expires else []
+    return clean(suppression.justification) + (f" ({', '.join(where)})" if where else "")
+
+
+def _absent_line(report: Report, entry: BaselineEntry) -> str:
+    where = clean(entry.member or "") + (f" [{clean(entry.field)}]" if entry.field else "")
+    head = clean(report.path) + (f":{where.strip()}" if where.strip() else "")
+    return f"{head}: fixed {entry.rule} {clean(entry.message)} (in the baseline, not found again)"
+
+
+def _marks(report: Report) -> str:
+    """Return the summary's tail: waived findings and the comparison with a baseline."""
+    waived = sum(f.count for f in report.findings if f.suppression is not None)
+    text = f"; {waived} waived" if waived else ""
+    states = [f.baseline_state for f in report.findings]
+    if report.baseline is not None and (states or report.absent):
+        text += (f"; baseline {clean(report.baseline)}: {states.count(BaselineState.NEW)} new, "
+                 f"{states.count(BaselineState.UNCHANGED)} unchanged (not shown), {len(report.absent)} fixed")
+    return text
 
 
 def _summary_lines(report: Report, style: _Style) -> list[str]:
@@ -100,8 +149,11 @@ def _summary_lines(report: Report, style: _Style) -> list[str]:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
     lines = [
         f"{clean(report.path)}: {verdict} (profile {report.profile}, fail-on {report.fail_on.label}, "
-        f"content {report.content}): {counts}"
+        f"content {report.content}): {counts}{_marks(report)}"
     ]
+    for notice in report.notices:
+        source = f" ({clean(notice.source)})" if notice.source else ""
+        lines.append(f"  {style('warning', _COLORS[Severity.WARNING])}: {clean(notice.message)}{source}")
     for skipped in report.skipped:
         lines.append(f"  skipped {skipped.kind} {skipped.target}: {clean(skipped.reason)}")
     for error in report.internal_errors:
@@ -122,8 +174,9 @@ def render_text(reports: Sequence[Report], *, color: bool = False) -> str:
     style = _Style(color)
     lines: list[str] = []
     for report in reports:
-        for finding in report.findings:
-            lines.extend(_finding_lines(report, finding, style))
+        for finding, count, others in _grouped(report.findings):
+            lines.extend(_finding_lines(report, finding, count, others, style))
+        lines.extend(_absent_line(report, entry) for entry in report.absent)
         lines.extend(_summary_lines(report, style))
     if len(reports) > 1:
         good = sum(r.conformant for r in reports)

@@ -1,8 +1,11 @@
 """Validator configuration: ``[tool.hsi-conform]`` in ``pyproject.toml`` or an ``hsi-conform.toml``.
 
 The nearest configuration found upward from the input wins (``hsi-conform.toml`` before ``pyproject.toml``
-in the same directory; a ``pyproject.toml`` without the table is passed over). Command-line values override
-the file. Recognised keys::
+in the same directory; a ``pyproject.toml`` without the table is passed over). Command-line values win over the
+file for every key: a command-line ``select`` replaces the file's ``select`` and ``ignore`` (the file's ignore
+would otherwise veto a rule the user asked for by name), a command-line ``ignore`` replaces the file's ``ignore``,
+and a command-line re-grade decides every rule it names, however specific the file's key for that rule.
+Recognised keys::
 
     [tool.hsi-conform]
     profile = "exchange"           # exchange | reader | strict
@@ -19,10 +22,16 @@ the file. Recognised keys::
     anon = true
     endpoint_url = "http://localhost:9000"
 
-A selector or ``severity`` key that matches no rule, or a selection that leaves no rule to run, is a
-:class:`~hsi_conform.errors.ConfigError` naming the file. So is a configuration path that is not a regular file
-(a FIFO, a folder, a device): it is refused from its ``stat``, never opened for reading, so it cannot hang the
-run (spec/safety.md#batches).
+    [[tool.hsi-conform.waiver]]    # spec/report.md#waivers; repeatable
+    rule = "FLD011"                # an id, id prefix or name
+    paths = ["archive/2019/**"]    # globs relative to this file's folder (default: every input)
+    reason = "wavelength units agreed with partner X in 2025"   # required
+    expires = "2027-06-30"         # optional; the last day it applies
+
+A selector, ``severity`` key or waived rule that matches no rule, a waiver without a reason or with a bad date,
+or a selection that leaves no rule to run, is a :class:`~hsi_conform.errors.ConfigError` naming the file. So is
+a configuration path that is not a regular file (a FIFO, a folder, a device): it is refused from its ``stat``,
+never opened for reading, so it cannot hang the run (spec/safety.md#batches).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +49,8 @@ from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
-from hsi_conform.validate.engine import Policy, check_selection
+from hsi_conform.validate.engine import Policy, check_selection, layer_overrides
+from hsi_conform.validate.waivers import Waiver, parse_waivers, relative_to
 
 __all__ = [
     "CONFIG_FILENAMES",
@@ -50,13 +61,14 @@ __all__ = [
     "load_storage_options",
     "parse_severity_assignment",
     "read_config",
+    "read_regular",
 ]
 
 CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 """Searched in this order in each directory."""
 
 _TABLE = "hsi-conform"
-_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options"})
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options", "waiver"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +84,7 @@ class ConfigFile:
         fail_on: Verdict threshold, if set.
         limits: The resource limits (the defaults with the file's ``limits`` table applied).
         storage_options: The ``storage-options`` table: fsspec options for URL inputs.
+        waivers: The file's waivers, in order.
     """
 
     path: Path | None = None
@@ -82,6 +95,7 @@ class ConfigFile:
     fail_on: Severity | None = None
     limits: Limits = DEFAULT_LIMITS
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
 
 
 def _limits(value: object, source: str) -> Limits:
@@ -96,8 +110,14 @@ def _storage_options(value: object, source: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _read_regular(path: Path) -> str:
-    """Return the text of a regular file; anything else is refused before it is opened."""
+def read_regular(path: Path) -> str:
+    """Return the text of a regular file; anything else is refused before it is opened.
+
+    Raises:
+        ConfigError: ``path`` is not a regular file (a FIFO, a folder, a device).
+        OSError: It cannot be read.
+        UnicodeDecodeError: It is not UTF-8.
+    """
     if not stat.S_ISREG(path.stat().st_mode):
         raise ConfigError("not a regular file (a FIFO, a folder or a device is never read)", str(path))
     # Non-blocking: a FIFO put in its place after the stat still cannot block the open.
@@ -110,7 +130,7 @@ def _read_regular(path: Path) -> str:
 def _table(path: Path) -> dict[str, Any] | None:
     """Return the hsi-conform settings of a file, or None when a pyproject.toml has none."""
     try:
-        data = tomllib.loads(_read_regular(path))
+        data = tomllib.loads(read_regular(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", str(path)) from exc
     tool = data.get("tool")
@@ -186,13 +206,15 @@ def read_config(path: Path) -> ConfigFile:
         fail_on=_severity(table["fail-on"], "fail-on", source) if "fail-on" in table else None,
         limits=_limits(table["limits"], source) if "limits" in table else DEFAULT_LIMITS,
         storage_options=_storage_options(table.get("storage-options", {}), source),
+        waivers=parse_waivers(table["waiver"], source) if "waiver" in table else (),
     )
-    try:  # validate profile and selectors now, so the error names this file
+    try:  # validate profile, selectors and waived rules now, so the error names this file
         check_selection(Policy(
             profile=settings.profile or DEFAULT_PROFILE,
             select=settings.select or (),
             ignore=settings.ignore or (),
             severity_overrides=settings.severity,
+            waivers=settings.waivers,
         ))
     except UnknownSelectorError as exc:
         raise UnknownSelectorError(exc.selector, exc.suggestions, exc.retired, source) from None
@@ -223,6 +245,8 @@ def load_policy(
     ignore: Sequence[str] | None = None,
     severity: Mapping[str, Severity | str] | None = None,
     fail_on: Severity | str | None = None,
+    waivers: bool = True,
+    today: date | None = None,
 ) -> Policy:
     """Build the policy for validating ``start``: its configuration file, overridden by the CLI values.
 
@@ -231,10 +255,13 @@ def load_policy(
         config: An explicit configuration file (skips the search).
         isolated: Ignore every configuration file.
         profile: Profile from the command line.
-        select: Selectors from the command line (replace the file's).
-        ignore: Selectors from the command line (replace the file's).
-        severity: Per-selector re-grades from the command line (merged over the file's).
+        select: Selectors from the command line (replace the file's ``select`` and ``ignore``).
+        ignore: Selectors from the command line (replace the file's ``ignore``).
+        severity: Per-selector re-grades from the command line (each decides every rule it names, over the
+            file's re-grades).
         fail_on: Verdict threshold from the command line.
+        waivers: Apply the file's waivers whose ``paths`` match ``start`` (False: ``--no-waivers``).
+        today: The day waivers expire against (None: the local date when the rules run).
 
     Returns:
         The policy.
@@ -245,18 +272,40 @@ def load_policy(
     """
     found = None if isolated else (config or find_config(start))
     file = read_config(found) if found is not None else ConfigFile()
-    overrides = dict(file.severity)
-    overrides.update({k: _severity(v, k, None) for k, v in (severity or {}).items()})
+    cli_severity = {k: _severity(v, k, None) for k, v in (severity or {}).items()}
+    overrides = layer_overrides(file.severity, cli_severity) if cli_severity else dict(file.severity)
     threshold = fail_on if fail_on is not None else file.fail_on
+    chosen, ignored = _selection(file, select, ignore)
     policy = Policy(
         profile=profile or file.profile or DEFAULT_PROFILE,
-        select=tuple(select) if select is not None else file.select or (),
-        ignore=tuple(ignore) if ignore is not None else file.ignore or (),
+        select=chosen,
+        ignore=ignored,
         severity_overrides=overrides,
         fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
+        waivers=_waivers_for(start, file) if waivers else (),
+        today=today,
     )
     check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
     return policy
+
+
+def _waivers_for(start: Path, file: ConfigFile) -> tuple[Waiver, ...]:
+    """Return the file's waivers whose ``paths`` match ``start``, relative to the file's folder."""
+    if file.path is None or not file.waivers:
+        return ()
+    folder = file.path.parent
+    # As given (the configuration named by --config) and with links resolved (as the search found the file).
+    places = {Path(os.path.relpath(os.path.abspath(start), os.path.abspath(folder))).as_posix(),
+              relative_to(start, folder)}
+    return tuple(w for w in file.waivers if any(w.applies_to(place) for place in places))
+
+
+def _selection(file: ConfigFile, select: Sequence[str] | None,
+               ignore: Sequence[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return ``(select, ignore)`` with the command line on top: its ``select`` starts a fresh selection."""
+    if select is not None:  # as ruff does: the highest layer's select is the basis, lower ignores do not apply
+        return tuple(select), tuple(ignore or ())
+    return file.select or (), tuple(ignore) if ignore is not None else file.ignore or ()
 
 
 def load_limits(start: Path, *, config: Path | None = None, isolated: bool = False,

@@ -1,7 +1,8 @@
 """The rule engine: runs the levels in order, grades problems into findings and builds the report.
 
 Detection and grading are separate: a rule check only yields problems; the :class:`Policy` (profile,
-selection, per-rule overrides) decides which rules run and how severe their findings are.
+selection, per-rule overrides, waivers) decides which rules run, how severe their findings are and which of them
+are waived.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from datetime import date
 
 from hsi_conform.errors import ConfigError, ExitCode, InputUnreadableError, UnknownSelectorError
-from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped
+from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped, Suppression
 from hsi_conform.rules import (
     AREAS,
     DEFAULT_PROFILE,
@@ -24,21 +26,19 @@ from hsi_conform.rules import (
     load_builtin_rules,
     retired_rules,
 )
+from hsi_conform.validate.waivers import Waiver
 
 __all__ = [
     "MAX_EXCERPT",
-    "MAX_OTHER_LOCATIONS",
     "Policy",
     "check_selection",
     "effective_severity",
     "exit_code",
     "is_selected",
+    "layer_overrides",
     "run_rules",
     "unknown_selectors",
 ]
-
-MAX_OTHER_LOCATIONS = 5
-"""How many locations of aggregated identical findings are kept besides the first."""
 
 MAX_EXCERPT = 240
 """Longest excerpt kept in a finding (characters); longer source lines are cut around the column."""
@@ -60,6 +60,9 @@ class Policy:
         ignore: Ids, id prefixes or names not to run; the more specific of select/ignore wins.
         severity_overrides: Per id, id prefix or name: the severity to report instead.
         fail_on: Lowest severity that makes a file nonconformant.
+        waivers: Waivers that apply to the input: a finding of a rule one names is marked suppressed and leaves
+            the verdict; an expired one only gives a notice (spec/report.md#waivers).
+        today: The day waivers expire against (None: the local date when the rules run).
 
     Raises:
         ConfigError: If the profile is unknown or a selector is malformed (:class:`UnknownSelectorError`, with
@@ -73,12 +76,15 @@ class Policy:
     # A plain dict (not a mappingproxy) so that the policy pickles for parallel batch workers.
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    waivers: tuple[Waiver, ...] = ()
+    today: date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
+        object.__setattr__(self, "waivers", tuple(self.waivers))
         if self.profile not in PROFILES:
             raise ConfigError(f"unknown profile {self.profile!r} (expected one of {', '.join(PROFILES)})")
-        for selector in (*self.select, *self.ignore, *self.severity_overrides):
+        for selector in (*self.select, *self.ignore, *self.severity_overrides, *(w.rule for w in self.waivers)):
             normal = _normalise(selector)
             if not (_ID_PREFIX.match(normal) or NAME_PATTERN.match(normal)):
                 raise _unknown(selector, load_builtin_rules(), retired_rules())
@@ -123,17 +129,57 @@ def effective_severity(rule: RuleSpec, policy: Policy) -> Severity:
         severity = rule.profile_severity[policy.profile]
     elif policy.profile == "strict" and severity == Severity.WARNING:
         severity = Severity.ERROR
-    best, override = -1, None
-    for selector, value in policy.severity_overrides.items():
+    key = _best_key(policy.severity_overrides, rule)
+    return severity if key is None else policy.severity_overrides[key]
+
+
+def layer_overrides(lower: Mapping[str, Severity], upper: Mapping[str, Severity],
+                    rules: Sequence[RuleSpec] | None = None) -> dict[str, Severity]:
+    """Merge two layers of re-grades so that the upper layer decides every rule it names.
+
+    A plain key merge would let a more specific lower key beat a broader upper one (a file's
+    ``HDR015 = "warning"`` over a command line's ``--severity HDR=error``). So a lower key that shares a rule
+    with an upper key keeps grading only the rules no upper key names, spelled out by id.
+
+    Args:
+        lower: The re-grades that give way (the configuration file's).
+        upper: The re-grades that win (the command line's).
+        rules: The rules they grade (default: every registered rule, built-ins loaded).
+
+    Returns:
+        One mapping for :attr:`Policy.severity_overrides`; a key that matches no rule is kept, so that
+        :func:`check_selection` still refuses it.
+    """
+    rules = load_builtin_rules() if rules is None else tuple(rules)
+    named = {r.id for r in rules if _best_match(upper, r) >= 0}
+    merged: dict[str, Severity] = {}
+    for key, severity in lower.items():
+        if key in upper:
+            continue
+        hits = [r for r in rules if _specificity(key, r) >= 0]
+        if not any(r.id in named for r in hits):
+            merged[key] = severity
+            continue
+        for rule in hits:
+            if rule.id not in named and _best_key(lower, rule) == key:
+                merged[rule.id] = severity
+    merged.update(upper)
+    return merged
+
+
+def _best_key(selectors: Iterable[str], rule: RuleSpec) -> str | None:
+    """Return the most specific selector naming ``rule`` (the first of equals), or None when none does."""
+    best, chosen = -1, None
+    for selector in selectors:
         score = _specificity(selector, rule)
         if score > best:
-            best, override = score, value
-    return severity if override is None else override
+            best, chosen = score, selector
+    return chosen
 
 
 def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, ...]:
-    """Return the selectors and override keys of ``policy`` that match none of ``rules`` (likely typos)."""
-    keys = (*policy.select, *policy.ignore, *policy.severity_overrides)
+    """Return the selectors, override keys and waived rules of ``policy`` that match none of ``rules`` (typos)."""
+    keys = (*policy.select, *policy.ignore, *policy.severity_overrides, *(w.rule for w in policy.waivers))
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
 
 
@@ -184,7 +230,7 @@ class _Run:
     internal_errors: list[str] = field(default_factory=list)
 
 
-def _stamp(rule: RuleSpec, severity: Severity, problem: Problem) -> Finding:
+def _stamp(rule: RuleSpec, severity: Severity, problem: Problem, suppression: Suppression | None) -> Finding:
     return Finding(
         rule=rule.id,
         name=rule.name,
@@ -194,10 +240,18 @@ def _stamp(rule: RuleSpec, severity: Severity, problem: Problem) -> Finding:
         message=problem.message,
         location=problem.location.trimmed(MAX_EXCERPT),
         details=problem.details,
+        suppression=suppression,
     )
 
 
-def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str | None:
+def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | None:
+    """Return the mark of the most specific waiver naming ``rule`` (the first of equals), or None."""
+    best = _best_key((w.rule for w in waivers), rule)
+    return next((w.suppression() for w in waivers if w.rule == best), None)
+
+
+def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run,
+              waivers: Sequence[Waiver] = ()) -> str | None:
     """Run one rule into ``run``; return a cascade reason when it found something FATAL."""
     try:
         problems = list(rule.check(context))
@@ -213,25 +267,12 @@ def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run) -> str
         return None
     run.rules_run.append(rule.id)
     severity = effective_severity(rule, policy)
-    run.findings.extend(_stamp(rule, severity, p) for p in problems)
-    # A re-graded FATAL rule still means the input cannot feed the later levels.
+    suppression = _suppression(rule, waivers) if problems else None
+    run.findings.extend(_stamp(rule, severity, p, suppression) for p in problems)
+    # A waived or re-graded FATAL rule still means the input cannot feed the later levels.
     if problems and Severity.FATAL in (severity, rule.severity):
         return f"{rule.id} [{rule.name}] found a fatal problem at level {rule.level.value}"
     return None
-
-
-def _aggregate(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Merge identical findings (same rule, message and member) into one with a count."""
-    groups: dict[tuple[str, str, str | None], list[Finding]] = {}
-    for finding in sorted(findings, key=Finding.sort_key):
-        groups.setdefault((finding.rule, finding.message, finding.location.member), []).append(finding)
-    merged = []
-    for first, *rest in groups.values():
-        if rest:
-            others = tuple(f.location for f in rest[:MAX_OTHER_LOCATIONS])
-            first = replace(first, count=1 + len(rest), other_locations=others)
-        merged.append(first)
-    return tuple(sorted(merged, key=Finding.sort_key))
 
 
 def run_rules(
@@ -243,6 +284,9 @@ def run_rules(
     content: str = "none",
 ) -> Report:
     """Run the selected rules level by level and return the graded report.
+
+    A finding of a rule that an unexpired waiver of the policy names is marked suppressed (it stays in the report
+    but leaves the verdict); each expired waiver becomes a notice of the report instead.
 
     Args:
         context: The validation context handed to every check.
@@ -262,22 +306,27 @@ def run_rules(
     candidates = load_builtin_rules() if rules is None else tuple(rules)
     check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
+    today = policy.today or date.today()
+    waivers = tuple(w for w in policy.waivers if not w.expired(today))
     run, cascade = _Run(), None
     for level in Level:
         if cascade is not None:
             run.skipped.append(Skipped(level.value, cascade))
             continue
         for rule in (r for r in selected if r.level is level):
-            cascade = _run_rule(rule, context, policy, run) or cascade
+            cascade = _run_rule(rule, context, policy, run, waivers) or cascade
     return Report(
         path=path,
         profile=policy.profile,
-        findings=_aggregate(run.findings),
+        # Every occurrence stays a finding with its own location (machine reports and baselines need each one);
+        # the text report groups identical ones. A stable sort keeps a rule's own order among equal locations.
+        findings=tuple(sorted(run.findings, key=Finding.sort_key)),
         skipped=tuple(run.skipped),
         content=content,
         fail_on=policy.fail_on,
         rules_run=tuple(run.rules_run),
         internal_errors=tuple(run.internal_errors),
+        notices=tuple(w.notice() for w in policy.waivers if w.expired(today)),
     )
 
 

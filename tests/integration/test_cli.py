@@ -61,6 +61,12 @@ def test_config_file_is_found_upward(bad: Path, capsys: pytest.CaptureFixture[st
     capsys.readouterr()
 
 
+def test_the_command_line_select_beats_the_config_ignore(bad: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (bad.parent / "hsi-conform.toml").write_text('[tool.hsi-conform]\nignore = ["HDR015"]\n')
+    assert main(["validate", "--select", "HDR015", "--format", "json", str(bad)]) == 1
+    assert [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["HDR015"]
+
+
 def test_every_format_with_outputs(bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = {fmt: tmp_path / f"r.{fmt}" for fmt in ("json", "sarif", "junit")}
     args = ["validate", str(bad)]

@@ -16,7 +16,17 @@ from hsi_conform.errors import (
     InputUnreadableError,
     NotAnEnviHeaderError,
 )
-from hsi_conform.finding import Finding, Level, Location, Problem, Report, Severity, Skipped
+from hsi_conform.finding import (
+    Finding,
+    Level,
+    Location,
+    Problem,
+    Report,
+    Severity,
+    Skipped,
+    fingerprints,
+    normalise_message,
+)
 
 
 def make(
@@ -198,3 +208,35 @@ def test_an_unreadable_report_is_not_conformant_and_has_no_findings() -> None:
     assert (report.profile, report.content, report.fail_on) == ("strict", "crc", Severity.WARNING)
     assert report.counts == {"fatal": 0, "error": 0, "warning": 0, "info": 0}
     assert Report(path="a.hsi").input_error is None
+
+
+def test_normalised_messages_drop_numbers_quotes_and_spacing() -> None:
+    assert normalise_message('value -3.5 at  offset 0x1F is "odd"') == "value # at offset # is 'odd'"
+    assert normalise_message("4,096 bytes, expected {1, 2} and 1e-3") == "# bytes, expected {#, #} and #"
+    assert normalise_message("\u201ckey\u201d") == "'key'"
+
+
+def test_identity_ignores_where_in_the_member_and_numbers_in_the_message() -> None:
+    here = Finding(rule="HDR015", name="n", severity=Severity.ERROR, level=Level.SYNTAX, spec="a.md#b",
+                   message="value 12 is odd", location=Location(member="data.hdr", line=3, column=1, offset=30,
+                                                                field="samples"))
+    moved = Finding(rule="HDR015", name="n", severity=Severity.WARNING, level=Level.SYNTAX, spec="a.md#b",
+                    message="value 13 is odd", location=Location(member="data.hdr", line=9, offset=99,
+                                                                 field="samples"))
+    assert here.identity() == moved.identity()
+    assert len(here.identity()) == 16
+    for other in (Location(member="preview.hdr", field="samples"), Location(member="data.hdr", field="lines"),
+                  Location(field="samples")):
+        assert Finding("HDR015", "n", Severity.ERROR, Level.SYNTAX, "a.md#b", "value 1 is odd",
+                       other).identity() != here.identity()
+    assert make(rule="HDR016", member="data.hdr").identity() != make(rule="HDR015", member="data.hdr").identity()
+    assert make(member="bad\udcff").identity()  # a lone surrogate of a hostile name still hashes
+
+
+def test_fingerprints_number_identical_occurrences_in_order() -> None:
+    twice = (make(member="data.hdr", line=2), make(member="data.hdr", line=7), make(member="x.hdr", line=1))
+    prints = fingerprints(twice)
+    assert [p.split(":")[1] for p in prints] == ["1", "2", "1"]
+    assert prints[0].split(":")[0] == prints[1].split(":")[0] != prints[2].split(":")[0]
+    shifted = (make(member="data.hdr", line=3), make(member="data.hdr", line=8), make(member="x.hdr", line=4))
+    assert fingerprints(shifted) == prints == Report(path="a.hsi", findings=twice).fingerprints()

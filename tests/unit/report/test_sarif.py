@@ -159,6 +159,14 @@ def test_results_levels_locations_and_regions() -> None:
     assert run["artifacts"][second_file]["parentIndex"] == 1
 
 
+def test_every_result_has_its_own_partial_fingerprint() -> None:
+    reports = sample()
+    results = load(reports)["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["hsiConform/v1"] for r in results]
+    assert prints == [p for report in reports for p in report.fingerprints()]
+    assert "occurrenceCount" not in results[0]  # a single occurrence
+
+
 def test_invocation_reports_internal_errors_and_skips() -> None:
     invocation = load(sample())["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
+from hsi_conform.rules import load_builtin_rules
 from hsi_conform.validate.config import find_config, load_policy, parse_severity_assignment, read_config
+from hsi_conform.validate.engine import effective_severity, is_selected
 
 PYPROJECT = """
 [project]
@@ -205,3 +208,88 @@ def test_storage_options_must_be_a_table(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         read_config(tmp_path / "hsi-conform.toml")
     assert info.value.source == str(tmp_path / "hsi-conform.toml")
+
+
+def test_a_cli_select_beats_the_files_ignore(tmp_path: Path) -> None:
+    # issue 19 item 9: a config ignore used to veto the rule the command line selected by name
+    (tmp_path / "hsi-conform.toml").write_text('ignore = ["HDR015"]\nselect = ["ZIP"]\n')
+    rules = {r.id: r for r in load_builtin_rules()}
+    policy = load_policy(tmp_path, select=["HDR015"])
+    assert (policy.select, policy.ignore) == (("HDR015",), ())
+    assert is_selected(rules["HDR015"], policy)
+    with_ignore = load_policy(tmp_path, select=["HDR"], ignore=["HDR002"])
+    assert is_selected(rules["HDR015"], with_ignore) and not is_selected(rules["HDR002"], with_ignore)
+    only_ignore = load_policy(tmp_path, ignore=["ZIP001"])  # the file's select stays, its ignore is replaced
+    assert (only_ignore.select, only_ignore.ignore) == (("ZIP",), ("ZIP001",))
+
+
+def test_a_cli_regrade_decides_every_rule_it_names(tmp_path: Path) -> None:
+    (tmp_path / "hsi-conform.toml").write_text('severity = { HDR015 = "info", HDR0 = "warning", FLD011 = "error" }\n')
+    rules = {r.id: r for r in load_builtin_rules()}
+    policy = load_policy(tmp_path, severity={"HDR015": "fatal"})
+    assert effective_severity(rules["HDR015"], policy) is Severity.FATAL
+    policy = load_policy(tmp_path, severity={"HDR": "error"})  # broader than the file's keys, still wins
+    assert effective_severity(rules["HDR015"], policy) is Severity.ERROR
+    assert effective_severity(rules["HDR002"], policy) is Severity.ERROR
+    assert effective_severity(rules["FLD011"], policy) is Severity.ERROR  # named by the file only
+    narrow = load_policy(tmp_path, severity={"HDR002": "fatal"})
+    assert effective_severity(rules["HDR015"], narrow) is Severity.INFO  # the file's most specific key
+    assert effective_severity(rules["HDR001"], narrow) is Severity.WARNING  # the file's HDR0, spelled out by id
+    assert effective_severity(rules["HDR002"], narrow) is Severity.FATAL
+
+
+WAIVERS = """
+[tool.hsi-conform]
+ignore = ["LAY008"]
+
+[[tool.hsi-conform.waiver]]
+rule = "FLD011"
+paths = ["archive/2019/**"]
+reason = "wavelength units agreed with partner X in 2025"
+expires = "2027-06-30"
+
+[[tool.hsi-conform.waiver]]
+rule = "hdr-key-case"
+reason = "everywhere"
+"""
+
+
+def test_waivers_are_read_and_apply_by_path_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(WAIVERS)
+    (tmp_path / "archive" / "2019" / "deep").mkdir(parents=True)
+    [units, keys] = read_config(tmp_path / "pyproject.toml").waivers
+    assert (keys.rule, keys.paths, keys.expires) == ("hdr-key-case", (), None)
+    assert (units.rule, units.paths, units.expires, units.source) == (
+        "FLD011", ("archive/2019/**",), date(2027, 6, 30), str(tmp_path / "pyproject.toml"))
+    inside = load_policy(tmp_path / "archive" / "2019" / "deep" / "a.hsi", today=date(2027, 1, 1))
+    assert [w.rule for w in inside.waivers] == ["FLD011", "hdr-key-case"] and inside.today == date(2027, 1, 1)
+    outside = load_policy(tmp_path / "archive" / "2020.hsi")
+    assert [w.rule for w in outside.waivers] == ["hdr-key-case"]
+    assert load_policy(tmp_path / "archive" / "2019" / "a.hsi", waivers=False).waivers == ()
+    assert load_policy(tmp_path / "archive" / "2019" / "a.hsi", isolated=True).waivers == ()
+
+
+def test_an_explicit_config_matches_paths_relative_to_its_own_folder(tmp_path: Path) -> None:
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "hsi-conform.toml").write_text(
+        '[[waiver]]\nrule = "FLD011"\npaths = ["../archive/**"]\nreason = "r"\n')
+    policy = load_policy(tmp_path / "archive" / "a.hsi", config=tmp_path / "ci" / "hsi-conform.toml")
+    assert [w.rule for w in policy.waivers] == ["FLD011"]
+
+
+@pytest.mark.parametrize(
+    "waiver",
+    [
+        'rule = "FLD011"',                                             # no reason
+        'rule = "FLD999"\nreason = "r"',                               # no such rule
+        'rule = "FLD011"\nreason = "r"\nexpires = "2027-02-30"',       # no such day
+        'rule = "FLD011"\nreason = "r"\nexpires = "soon"',
+    ],
+)
+def test_a_bad_waiver_is_a_configuration_error_naming_the_file(tmp_path: Path, waiver: str) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text(f"[[waiver]]\n{waiver}\n")
+    with pytest.raises(ConfigError) as info:
+        load_policy(tmp_path)
+    assert info.value.source == str(path)
+    assert info.value.exit_code == 2

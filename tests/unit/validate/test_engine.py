@@ -22,7 +22,6 @@ from hsi_conform.rules import (
 )
 from hsi_conform.validate.engine import (
     MAX_EXCERPT,
-    MAX_OTHER_LOCATIONS,
     Policy,
     check_selection,
     effective_severity,
@@ -175,20 +174,20 @@ def test_crashing_rule_does_not_abort_the_run(rules: dict[str, RuleSpec]) -> Non
     assert exit_code([report]) == 4
 
 
-def test_identical_findings_are_aggregated(rules: dict[str, RuleSpec]) -> None:
+def test_every_occurrence_is_a_finding_with_its_own_location(rules: dict[str, RuleSpec]) -> None:
+    # issue 19 item 8: identical occurrences were merged into one finding that kept five locations
     problems = [Problem("same", Location(member="data.hdr", line=n)) for n in range(10, 0, -1)]
     problems.append(Problem("same", Location(member="preview.hdr", line=1)))
     problems.append(Problem("other", Location(member="data.hdr", line=50)))
     report = run(Ctx(fire={"HDR002": problems}))
     assert [(f.location.member, f.location.line, f.count) for f in report.findings] == [
-        ("data.hdr", 1, 10),
+        *(("data.hdr", n, 1) for n in range(1, 11)),
         ("data.hdr", 50, 1),
         ("preview.hdr", 1, 1),
     ]
-    first = report.findings[0]
-    assert len(first.other_locations) == MAX_OTHER_LOCATIONS
-    assert [loc.line for loc in first.other_locations] == [2, 3, 4, 5, 6]
+    assert all(f.other_locations == () for f in report.findings)
     assert report.counts["warning"] == 12
+    assert len(set(report.fingerprints())) == 12
 
 
 def test_findings_sorted_by_member_line_column_rule(rules: dict[str, RuleSpec]) -> None:
