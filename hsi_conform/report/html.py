@@ -28,7 +28,7 @@ from hsi_conform._resources import spec_excerpt
 from hsi_conform._signals import checkpoint
 from hsi_conform._version import __version__
 from hsi_conform.errors import MissingDependencyError
-from hsi_conform.finding import Finding, Location, Report, Severity
+from hsi_conform.finding import BaselineState, Finding, Location, Report, Severity
 from hsi_conform.report._inspect import ContainerView, input_size, inspect_container
 from hsi_conform.report._plot import spectrum_svg
 from hsi_conform.report.text import clean
@@ -293,12 +293,20 @@ def where(location: Location) -> str:
 
 
 def finding_states(finding: Finding) -> tuple[State, ...]:
-    """Return the marks of a finding: waived (suppressed) or its baseline state.
+    """Return the marks of a finding: waived (suppressed, with the waiver's reason) and its baseline state.
 
-    Findings carry neither yet; when they do, this is the one place that turns them into badges (the template
-    and the style already show any :class:`State`).
+    A waived or baselined (``unchanged``) finding does not count toward the verdict (spec/report.md); the page
+    dims it and says why.
     """
-    return ()
+    states = []
+    if finding.suppression is not None:
+        until = f" until {finding.suppression.expires.isoformat()}" if finding.suppression.expires else ""
+        states.append(State("suppressed", f"waived{until}: {finding.suppression.justification}"))
+    if finding.baseline_state is not None:
+        states.append(State(f"baseline-{finding.baseline_state.value}",
+                            "new since the baseline" if finding.baseline_state is BaselineState.NEW
+                            else "in the baseline"))
+    return tuple(states)
 
 
 def excerpt(location: Location, width: int = EXCERPT_WIDTH) -> Excerpt | None:

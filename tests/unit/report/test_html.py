@@ -333,3 +333,21 @@ def test_a_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, 
     out = tmp_path / "r.html"
     result = cli(["validate", "--format", "html", "-o", out, files["good"]])  # type: ignore[operator]
     assert result.code == ExitCode.UNREADABLE and not out.exists()
+
+
+def test_waived_and_baselined_findings_are_marked(reports: list[Report]) -> None:
+    import dataclasses
+    from datetime import date
+
+    from hsi_conform.finding import BaselineState, Suppression
+
+    report = next(r for r in reports if r.findings)
+    first, *rest = report.findings
+    waived = dataclasses.replace(first, suppression=Suppression(justification="agreed <b>with</b> X",
+                                                                expires=date(2027, 6, 30)))
+    kept = [dataclasses.replace(f, baseline_state=BaselineState.UNCHANGED) for f in rest[:1]]
+    page = render("html", [dataclasses.replace(report, findings=(waived, *kept, *rest[1:]))])
+    assert "waived until 2027-06-30: agreed &lt;b&gt;with&lt;/b&gt; X" in page
+    assert "state-suppressed" in page
+    if kept:
+        assert "state-baseline-unchanged" in page and "in the baseline" in page
