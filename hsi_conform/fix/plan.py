@@ -164,9 +164,9 @@ def _visible(data: bytes) -> list[str]:
 
 
 def header_diff(member: str, old: bytes, new: bytes) -> str:
-    """Return the unified diff of a header member (a BOM shown as ``<BOM>``, a CR line end as ``<CR>``).
+    r"""Return the unified diff of a header member (a BOM shown as ``<BOM>``, a CR line end as ``<CR>``).
 
-    A last line without a line break is followed by ``\\ No newline at end of file``, as ``diff`` writes it.
+    A last line without a line break is followed by ``\ No newline at end of file``, as ``diff`` writes it.
     """
     out = []
     for line in difflib.unified_diff(_visible(old), _visible(new), fromfile=f"a/{member}", tofile=f"b/{member}"):

@@ -176,7 +176,7 @@ def _write(container: Container, dest: Path, plan: Plan) -> None:
 
 
 def _prefix(container: Container, member: str, size: int) -> Content:
-    """The first ``size`` bytes of a member, mapped (streamed by the writer, never read whole)."""
+    """Return the first ``size`` bytes of a member, mapped (streamed by the writer, never read whole)."""
     info = container.info(member)
     if size == 0:
         return b""

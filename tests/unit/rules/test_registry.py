@@ -235,3 +235,12 @@ def test_an_old_name_cannot_be_taken_twice() -> None:
         with pytest.raises(ValueError):
             register("ZIP003", "zip-c", old_names=("zip-a",))
         assert len(registry) == 1
+
+
+def test_fix_kind_is_declared_with_the_rule() -> None:
+    with isolated_registry():
+        register("ZIP001", "zip-a", fix="safe")
+        register("ZIP002", "zip-b")
+        assert get_rule("ZIP001").fix == "safe" and get_rule("ZIP002").fix is None
+        with pytest.raises(ValueError, match="fix"):
+            register("ZIP003", "zip-c", fix="maybe")
