@@ -7,6 +7,9 @@ from hsi_conform.corpus.golden import FIXTURES, Case, case_files, load_cases
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
 
 SPEC = data_folder("spec")
+_FIX_TEXT = {"safe": "safe (hsi-conform fix repairs it; spec/fix.md)",
+             "unsafe": "unsafe (hsi-conform fix --unsafe repairs it; spec/fix.md)",
+             None: "none (hsi-conform fix leaves it)"}
 
 
 def _examples(rule: RuleSpec) -> tuple[Case | None, Case | None]:
@@ -44,7 +47,8 @@ def explain(rule_id: str) -> str:
     regrades = ", ".join(f"{p}: {s.label}" for p, s in rule.profile_severity.items())
     lines = [f"{rule.id} {rule.name}", f"  {rule.summary}",
              f"  level {rule.level.value}; default severity {rule.severity.label}"
-             + (f" ({regrades})" if regrades else ""), f"  spec: spec/{rule.spec}"]
+             + (f" ({regrades})" if regrades else ""), f"  spec: spec/{rule.spec}",
+             f"  fix: {_FIX_TEXT[rule.fix]}"]
     excerpt = spec_excerpt(rule.spec)
     if excerpt:
         lines += ["", *("  " + line for line in excerpt.splitlines())]

@@ -23,6 +23,7 @@ __all__ = [
     "AREAS",
     "BUILTIN_RULE_MODULES",
     "DEFAULT_PROFILE",
+    "FIX_KINDS",
     "ID_PATTERN",
     "NAME_PATTERN",
     "PROFILES",
@@ -54,6 +55,9 @@ PROFILES: tuple[str, ...] = ("exchange", "reader", "strict")
 """The grading profiles; they only re-grade, never change what is detected."""
 DEFAULT_PROFILE = PROFILES[0]
 """What a partner may send; used when neither the command line nor a configuration names a profile."""
+FIX_KINDS: tuple[str, ...] = ("safe", "unsafe")
+"""What ``hsi-conform fix`` may do about a rule's findings (spec/fix.md#safety): ``safe`` changes nothing a reader
+could interpret differently; ``unsafe`` needs ``--unsafe``. A rule without a fix declares ``None``."""
 
 # Modules that declare the built-in rules; imported lazily so that importing the registry stays cheap.
 BUILTIN_RULE_MODULES: tuple[str, ...] = (
@@ -93,9 +97,10 @@ class RuleSpec:
         check: The check function.
         profile_severity: Default re-grades per profile (e.g. ``{"reader": Severity.WARNING}``).
         old_names: Names the rule had before; selectors, overrides and lookups still accept them.
+        fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs its findings (spec/fix.md), else None.
 
     Raises:
-        ValueError: If the id, name, summary, spec anchor or profile names are malformed.
+        ValueError: If the id, name, summary, spec anchor, profile names or fix kind are malformed.
     """
 
     id: str
@@ -107,6 +112,7 @@ class RuleSpec:
     check: Check = field(repr=False)
     profile_severity: Mapping[str, Severity] = field(default_factory=dict, compare=False)
     old_names: tuple[str, ...] = field(default=(), compare=False)
+    fix: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -192,6 +198,8 @@ def _validate(spec: RuleSpec) -> None:
     unknown = set(spec.profile_severity) - set(PROFILES)
     if unknown:
         raise ValueError(f"rule {spec.id} re-grades unknown profiles {sorted(unknown)}")
+    if spec.fix is not None and spec.fix not in FIX_KINDS:
+        raise ValueError(f"rule {spec.id} declares fix {spec.fix!r}; expected one of {FIX_KINDS} or None")
 
 
 _GLOBAL = Registry()
@@ -207,6 +215,7 @@ def rule(
     spec: str,
     profiles: Mapping[str, Severity] | None = None,
     old_names: tuple[str, ...] = (),
+    fix: str | None = None,
 ) -> Callable[[CheckT], CheckT]:
     """Register the decorated check as a rule and return it unchanged.
 
@@ -218,6 +227,8 @@ def rule(
         spec: Spec anchor relative to ``spec/``.
         profiles: Default re-grades per profile, e.g. ``{"reader": Severity.WARNING}``.
         old_names: Earlier names of the rule, still accepted by selectors and lookups.
+        fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs the rule's findings (a fixer keyed by
+            the rule id in :mod:`hsi_conform.fix`), None when it does not.
 
     Returns:
         A decorator.
@@ -239,6 +250,7 @@ def rule(
                 check=check,
                 profile_severity=dict(profiles or {}),
                 old_names=old_names,
+                fix=fix,
             )
         )
         return check

@@ -21,7 +21,8 @@ _HEADER = (
     "# Validation rules\n\n"
     "Every rule hsi-conform checks, generated from its registry. Ids are `<AREA><NNN>` and never reused; "
     "the severity is the default under the `exchange` profile (`strict` turns every warning into an error; "
-    "the re-grades column lists other per-profile defaults). Links point at the normative spec text.\n"
+    "the re-grades column lists other per-profile defaults; the fix column says whether `hsi-conform fix` repairs "
+    "a rule's findings, safely or only with `--unsafe` ([fix.md](fix.md))). Links point at the normative spec text.\n"
 )
 
 
@@ -35,6 +36,7 @@ def rule_to_dict(rule: RuleSpec) -> dict[str, Any]:
         "profiles": {p: s.label for p, s in rule.profile_severity.items()},
         "spec": rule.spec,
         "summary": rule.summary,
+        "fix": rule.fix,
     }
 
 
@@ -49,14 +51,14 @@ def _regrades(rule: RuleSpec) -> str:
 
 def _table(rules: Sequence[RuleSpec]) -> list[str]:
     lines = [
-        "| Id | Name | Level | Severity | Re-grades | Spec | Summary |",
-        "|---|---|---|---|---|---|---|",
+        "| Id | Name | Level | Severity | Re-grades | Fix | Spec | Summary |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         link = f"[{_cell(rule.spec)}]({rule.spec})"
         lines.append(
             f"| {rule.id} | `{rule.name}` | {rule.level.value} | {rule.severity.label} | {_regrades(rule)} "
-            f"| {link} | {_cell(rule.summary)} |"
+            f"| {rule.fix or '—'} | {link} | {_cell(rule.summary)} |"
         )
     return lines
 

@@ -128,7 +128,7 @@ def data_size_truncated(ctx: CheckContext) -> Iterator[Problem]:
 
 @rule("XRF002", "xrf-data-size-trailing-bytes", old_names=("data-size-trailing-bytes",),
       severity=Severity.ERROR, level=Level.CONSISTENCY,
-      spec="consistency.md#data-size", profiles={"reader": Severity.WARNING})
+      spec="consistency.md#data-size", profiles={"reader": Severity.WARNING}, fix="unsafe")
 def data_size_trailing_bytes(ctx: CheckContext) -> Iterator[Problem]:
     """No ENVI data member holds bytes after ``header offset`` + samples·lines·bands·itemsize."""
     for data, size, need in _sizes(ctx):

@@ -61,7 +61,7 @@ def mandatory_field_missing(ctx: CheckContext) -> Iterator[Problem]:
 
 @rule("FLD002", "fld-defaultable-field-missing", old_names=("defaultable-field-missing",),
       severity=Severity.ERROR, level=Level.SEMANTICS,
-      spec="semantics.md#envi-defaults", profiles={"reader": Severity.WARNING})
+      spec="semantics.md#envi-defaults", profiles={"reader": Severity.WARNING}, fix="safe")
 def defaultable_field_missing(ctx: CheckContext) -> Iterator[Problem]:
     """Every ENVI header has `byte order` and `file type` (mandatory in D4.1, though ENVI has defaults)."""
     yield from _missing(ctx, "required_in", defaultable=True)
@@ -130,7 +130,7 @@ def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
 
 @rule("FLD006", "fld-file-type-invalid", old_names=("file-type-invalid",),
       severity=Severity.ERROR, level=Level.SEMANTICS,
-      spec="semantics.md#file-type", profiles={"reader": Severity.WARNING})
+      spec="semantics.md#file-type", profiles={"reader": Severity.WARNING}, fix="safe")
 def file_type_invalid(ctx: CheckContext) -> Iterator[Problem]:
     """`file type` is `ENVI Standard` in the root, previews and references, an allowed type in Exploration/."""
     for f in fields(ctx, keys=["file type"]):

@@ -45,7 +45,7 @@ def wavelength_not_sorted(ctx: CheckContext) -> Iterator[Problem]:
 
 @rule("FLD011", "fld-wavelength-units-unknown", old_names=("wavelength-units-unknown",),
       severity=Severity.WARNING, level=Level.SEMANTICS,
-      spec="semantics.md#wavelength-units")
+      spec="semantics.md#wavelength-units", fix="unsafe")
 def wavelength_units_unknown(ctx: CheckContext) -> Iterator[Problem]:
     """`wavelength units` is one of ENVI's units (Nanometers, nm, Micrometers, um, ..., case-insensitive)."""
     for f in fields(ctx, keys=["wavelength units"]):

@@ -221,7 +221,7 @@ def unknown_member(ctx: CheckContext) -> Iterator[Problem]:
 
 
 @rule("LAY009", "lay-unaligned-data", severity=Severity.INFO, level=Level.CONTAINER,
-      spec="container.md#lay-unaligned-data")
+      spec="container.md#lay-unaligned-data", fix="safe")
 def unaligned_data(ctx: CheckContext) -> Iterator[Problem]:
     """Every `.envi` member of a `.hsi` file has its data at a multiple of 4096 bytes."""
     names = _names(ctx)

@@ -57,4 +57,5 @@ def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iter
 for _decision in DIAGNOSTICS:
     # The rule is named after its diagnostic code, with the area in front (the code alone was its first name).
     rule(_decision.id, f"hdr-{_decision.code}", old_names=(_decision.code,), severity=_decision.severity,
-         level=Level.SYNTAX, spec=_decision.anchor, profiles={"reader": _decision.reader})(_diagnostic_check(_decision))
+         level=Level.SYNTAX, spec=_decision.anchor, profiles={"reader": _decision.reader},
+         fix=_decision.fix)(_diagnostic_check(_decision))

@@ -181,8 +181,8 @@ def test_markdown_catalogue_lists_rules_per_level_and_retired() -> None:
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     zip_row = next(r for r in rows if r.startswith("| ZIP001 "))
     cells = [c.strip() for c in zip_row.strip("|").split(" | ")]
-    assert cells[:5] == ["ZIP001", "`zip-a`", "container", "error", "reader: warning"]
-    assert "(container.md#stored)" in cells[5]
+    assert cells[:6] == ["ZIP001", "`zip-a`", "container", "error", "reader: warning", "—"]
+    assert "(container.md#stored)" in cells[6]
     assert text.index("ZIP001") < text.index("FLD003")
     assert any(r.startswith("| ZIP009 ") and "\\|" in r for r in rows)
     assert text.count("## Level") == 4
@@ -205,6 +205,7 @@ def test_text_and_json_listings() -> None:
             "profiles": {},
             "spec": "container.md#stored",
             "summary": "Every member is stored.",
+            "fix": None,
         }
     ]
     assert len(lines) == 1 and lines[0].startswith("ZIP001")
@@ -234,3 +235,12 @@ def test_an_old_name_cannot_be_taken_twice() -> None:
         with pytest.raises(ValueError):
             register("ZIP003", "zip-c", old_names=("zip-a",))
         assert len(registry) == 1
+
+
+def test_fix_kind_is_declared_with_the_rule() -> None:
+    with isolated_registry():
+        register("ZIP001", "zip-a", fix="safe")
+        register("ZIP002", "zip-b")
+        assert get_rule("ZIP001").fix == "safe" and get_rule("ZIP002").fix is None
+        with pytest.raises(ValueError, match="fix"):
+            register("ZIP003", "zip-c", fix="maybe")
