@@ -81,11 +81,8 @@ def _unreadable(error: WalkError) -> None:
 def load_cases(root: Path = FIXTURES) -> list[Case]:
     """Return every validation case under ``root``, sorted by path (symbolic links are neither followed nor loaded).
 
-    The pipeline's cases (:data:`PIPELINE_FOLDER`) are not validation cases and are left out.
-
-    The read pipeline's cases under ``root/pipeline/`` are not validator cases and are left out.
-
-    The read pipeline's cases (``pipeline/``) expect arrays, not findings: their own tests load them.
+    The read pipeline's cases (:data:`PIPELINE_FOLDER`) expect arrays, not findings: they are left out, and their
+    own tests load them.
 
     Raises:
         InputUnreadableError: a folder of the tree cannot be read.
