@@ -411,7 +411,7 @@ class Report:
 
     ``repr`` gives the verdict and the counts. ``bool(report)`` raises ``TypeError``: a report of a nonconformant
     file is no less a report, and ``if report:`` read as "conforms" would pass broken files; ask
-    :attr:`conformant` (spec/report.md#python-api).
+    :attr:`conformant` (spec/python-api.md#truth-value).
 
     Attributes:
         path: The input as given (container file or expanded folder).

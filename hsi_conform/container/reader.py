@@ -97,7 +97,7 @@ class Container:
     instead of reading it). A container is always true, even with no member. After :meth:`close` (or the end of
     ``with``) every use of it raises :class:`~hsi_conform.errors.ContainerClosedError` (a ``ValueError``), except
     :attr:`location`, :attr:`path`, :attr:`url`, :attr:`closed`, ``repr`` and :meth:`close`; arrays handed out
-    before stay valid (spec/container.md#python-api).
+    before stay valid (spec/python-api.md#closed).
 
     Attributes:
         location: The input exactly as given (a path or a URL), for messages.
