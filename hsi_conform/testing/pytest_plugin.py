@@ -29,13 +29,14 @@ BROKEN_RULE = "XRF001"
 
 @functools.cache
 def _members(broken: bool) -> dict[str, bytes]:
+    from hsi_conform.members import CUBE_DATA
     from hsi_conform.testing.samples import sample_cube, sample_members
 
     members = sample_members()
     if broken:
         cube = sample_cube()
         line = cube.shape[1] * cube.shape[2] * cube.dtype.itemsize  # BIL: a line holds every band of it
-        members["data.envi"] = members["data.envi"][:-line]
+        members[CUBE_DATA] = members[CUBE_DATA][:-line]
     return members
 
 
