@@ -26,7 +26,7 @@ from typing import Any, Self, TypeAlias
 
 import numpy as np
 
-from hsi_conform._walk import Folder, walk
+from hsi_conform.container.folder import folder_members, is_container_folder
 from hsi_conform.container.layout import CubeLayout, as_interleave
 from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
@@ -490,7 +490,8 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
         if not (any_folder or is_container_folder(p)):
             raise ContainerError(None, f"{p} is a folder without {' or '.join(MANDATORY)} at its root: not an "
                                  "expanded container")
-        members = _folder_members(p, None if any_folder else limits.max_entries)
+        members = {name: MemberInfo(name=name, file=file, offset=0, size=size)
+                   for name, file, size in folder_members(p, None if any_folder else limits.max_entries)}
         return Container(p, members, is_zip=False, limits=limits)
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
@@ -528,36 +529,4 @@ def _zip_members(structure: ZipStructure, file: Path) -> dict[str, MemberInfo]:
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return members
-
-
-def is_container_folder(path: Path) -> bool:
-    """Whether a directory is an expanded container: it holds ``data.hdr`` or ``data.envi`` at its root.
-
-    The one rule for ``hsi_conform.open`` and for ``validate DIR`` (a container folder, not a folder of
-    containers); see spec/container.md#expanded-folders.
-    """
-    return any((path / name).is_file() for name in MANDATORY)
-
-
-def _folder_members(root: Path, most: int | None) -> dict[str, MemberInfo]:
-    # The one walker (no recursion: any depth), never following links out of the folder; what cannot be read is
-    # left out, as it always was. More than `most` entries is a source tree, not a container: stop there.
-    members: dict[str, MemberInfo] = {}
-    for item in walk(root):
-        if not isinstance(item, Folder):
-            continue
-        rel = item.path.relative_to(root).as_posix()
-        if most is not None and len(members) + (rel != ".") + len(item.files) > most:
-            raise ContainerError(None, f"{root} has more than {most} entries (the limit max-entries): not an "
-                                 "expanded container")
-        if rel != ".":
-            members[rel + "/"] = MemberInfo(name=rel + "/", file=item.path, offset=0, size=0)
-        for full in item.files:
-            name = full.name if rel == "." else f"{rel}/{full.name}"
-            try:
-                size = full.stat().st_size
-            except OSError:
-                continue  # e.g. a path longer than the system allows
-            members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members

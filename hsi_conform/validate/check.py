@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.container.reader import is_container_folder
+from hsi_conform.container.folder import is_container_folder
 from hsi_conform.errors import ConformanceError, InputNotFoundError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Report
 from hsi_conform.remote import is_remote, is_url, open_reader
