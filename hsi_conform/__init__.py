@@ -10,6 +10,8 @@ The public API::
     r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
     with hsi_conform.open("s3://bucket/x.hsi") as c:   # any fsspec URL: ranged reads, a lazy cube (spec/remote.md)
         c.read_band(0)
+
+Every exception class (``hsi_conform.errors``) is importable from here too: ``except hsi_conform.HsiConformError``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,42 @@ from hsi_conform.container.interop import to_spectral
 from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
+from hsi_conform.errors import (
+    CalibrationError,
+    ConfigError,
+    ConformanceError,
+    ContainerClosedError,
+    ContainerError,
+    ContainerVerifyError,
+    ConverterNotFoundError,
+    ConverterUnavailableError,
+    DataBudgetError,
+    DatasetError,
+    ExitCode,
+    FieldValueError,
+    HsiConformError,
+    InapplicableProcedureError,
+    InputNotFoundError,
+    InputUnreadableError,
+    InternalError,
+    Interrupted,
+    InUseError,
+    InvalidArgumentError,
+    MemberNameError,
+    MissingDependencyError,
+    MutationError,
+    NonconformantSourceError,
+    NoSpaceError,
+    NoSuchFieldError,
+    NoSuchMemberError,
+    NotAnEnviHeaderError,
+    OutputIsInputError,
+    OutputUnwritableError,
+    ProcedureError,
+    QuantizationError,
+    UnknownOptionError,
+    UnknownSelectorError,
+)
 from hsi_conform.header import Header, parse_header
 from hsi_conform.pipeline.calibrate import Calibrated, calibrate
 from hsi_conform.pipeline.calibration import reflectance
@@ -26,6 +64,13 @@ from hsi_conform.pipeline.previews import block_reduce, preview_levels, write_pr
 from hsi_conform.pipeline.procedures import apply_procedures
 from hsi_conform.validate import check, validate
 
-__all__ = ["Calibrated", "Container", "CubeLayout", "Header", "__version__", "apply_procedures", "block_reduce",
-           "calibrate", "check", "open", "parse_header", "preview_levels", "reflectance", "to_spectral", "validate",
-           "write_container", "write_previews"]
+__all__ = ["Calibrated", "CalibrationError", "ConfigError", "ConformanceError", "Container", "ContainerClosedError",
+           "ContainerError", "ContainerVerifyError", "ConverterNotFoundError", "ConverterUnavailableError",
+           "CubeLayout", "DataBudgetError", "DatasetError", "ExitCode", "FieldValueError", "Header", "HsiConformError",
+           "InUseError", "InapplicableProcedureError", "InputNotFoundError", "InputUnreadableError", "InternalError",
+           "Interrupted", "InvalidArgumentError", "MemberNameError", "MissingDependencyError", "MutationError",
+           "NoSpaceError", "NoSuchFieldError", "NoSuchMemberError", "NonconformantSourceError", "NotAnEnviHeaderError",
+           "OutputIsInputError", "OutputUnwritableError", "ProcedureError", "QuantizationError", "UnknownOptionError",
+           "UnknownSelectorError", "__version__", "apply_procedures", "block_reduce", "calibrate", "check", "open",
+           "parse_header", "preview_levels", "reflectance", "to_spectral", "validate", "write_container",
+           "write_previews"]

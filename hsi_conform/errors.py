@@ -28,6 +28,7 @@ __all__ = [
     "CalibrationError",
     "ConfigError",
     "ConformanceError",
+    "ContainerClosedError",
     "ContainerError",
     "ContainerVerifyError",
     "ConverterNotFoundError",
@@ -39,6 +40,7 @@ __all__ = [
     "HsiConformError",
     "InUseError",
     "InapplicableProcedureError",
+    "InputNotFoundError",
     "InputUnreadableError",
     "InternalError",
     "Interrupted",
@@ -47,6 +49,8 @@ __all__ = [
     "MissingDependencyError",
     "MutationError",
     "NoSpaceError",
+    "NoSuchFieldError",
+    "NoSuchMemberError",
     "NonconformantSourceError",
     "NotAnEnviHeaderError",
     "OutputIsInputError",
@@ -160,6 +164,23 @@ class FieldValueError(HsiConformError):
         return f"invalid value for {where!r}: {self.reason}"
 
 
+class NoSuchFieldError(HsiConformError, KeyError):
+    """A header has no field of that key; also a ``KeyError`` (``header["samples"]``).
+
+    Attributes:
+        key: The key as given.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return f"the header has no field {self.key!r}"
+
+
 class ProcedureError(HsiConformError, ValueError):
     """An item of ``read procedures`` that is not a valid procedure (also a ``ValueError``).
 
@@ -230,6 +251,44 @@ class ContainerError(HsiConformError):
         if self.member is None:
             return f"container error: {self.reason}"
         return f"container error in member {self.member!r}: {self.reason}"
+
+
+class NoSuchMemberError(ContainerError, KeyError):
+    """The container has no member of that name; also a ``KeyError`` (``container["x.txt"]``, ``info("x.txt")``).
+
+    Attributes:
+        member: The name as given.
+        reason: ``"no such member"``.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, member: str, reason: str = "no such member") -> None:
+        super().__init__(member, reason)
+
+
+class ContainerClosedError(ContainerError, ValueError):
+    """A container used after :meth:`~hsi_conform.container.reader.Container.close` (also a ``ValueError``).
+
+    Like a closed file's ``ValueError: I/O operation on closed file`` and rasterio's "Dataset is closed": the
+    caller's mistake, as an invalid argument is (exit code ``USAGE``). Arrays handed out before closing stay
+    valid.
+
+    Attributes:
+        member: None.
+        reason: ``"container is closed"``.
+        location: The container as given (a path or a URL).
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+    def __init__(self, location: str, reason: str = "container is closed") -> None:
+        self.location = location
+        super().__init__(None, reason)
+        self.args = (location, reason)  # what __init__ takes, so that it pickles
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.location}"
 
 
 class MemberNameError(ContainerError, ValueError):
@@ -310,6 +369,8 @@ class _FileError(HsiConformError, OSError):
 class InputUnreadableError(_FileError):
     """The input cannot be read at all (missing, not a file, I/O error); also an ``OSError``.
 
+    A missing input (``errno.ENOENT``) is an :class:`InputNotFoundError`, also a ``FileNotFoundError``.
+
     Attributes:
         path: The input path as given.
         reason: Why it cannot be read.
@@ -318,8 +379,31 @@ class InputUnreadableError(_FileError):
 
     exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
 
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        """Return an :class:`InputNotFoundError` for ``errno.ENOENT``, as ``OSError(ENOENT, ...)`` is one."""
+        code = kwargs.get("errno", args[2] if len(args) > 2 else None)
+        if cls is InputUnreadableError and code == _ENOENT:
+            return super().__new__(InputNotFoundError, *args)  # type: ignore[return-value]
+        return super().__new__(cls, *args)
+
     def __str__(self) -> str:
         return f"cannot read {self.path!r}: {self.reason}"
+
+
+class InputNotFoundError(InputUnreadableError, FileNotFoundError):
+    """The input does not exist (``ENOENT``); also a ``FileNotFoundError``.
+
+    :class:`InputUnreadableError` built with ``errno.ENOENT`` (by :meth:`~InputUnreadableError.from_os_error`, or
+    directly) is one of these, so ``except FileNotFoundError`` catches a missing input as it catches ``open()``'s.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+
+    def __init__(self, path: str, reason: str = "no such file or directory", errno: int | None = None) -> None:
+        super().__init__(path, reason, _ENOENT if errno is None else errno)
+
+
+_ENOENT = errno.ENOENT
 
 
 class OutputUnwritableError(_FileError):

@@ -405,9 +405,13 @@ class Skipped:
 _LEVEL_VALUES: frozenset[str] = frozenset(level.value for level in Level)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Report:
     """All findings for one input file under one policy.
+
+    ``repr`` gives the verdict and the counts. ``bool(report)`` raises ``TypeError``: a report of a nonconformant
+    file is no less a report, and ``if report:`` read as "conforms" would pass broken files; ask
+    :attr:`conformant` (spec/python-api.md#truth-value).
 
     Attributes:
         path: The input as given (container file or expanded folder).
@@ -441,6 +445,17 @@ class Report:
     baseline: str | None = None
     absent: tuple[BaselineEntry, ...] = ()
     notices: tuple[Notice, ...] = ()
+
+    def __repr__(self) -> str:
+        if self.input_error is not None:
+            return f"<Report {self.path!r}: unreadable ({self.input_error})>"
+        verdict = "conformant" if self.conformant else "nonconformant"
+        counts = ", ".join(f"{n} {label}" for label, n in self.counts.items())
+        return f"<Report {self.path!r}: {verdict}, {counts} (profile {self.profile}, fail on {self.fail_on.label})>"
+
+    def __bool__(self) -> bool:
+        raise TypeError("the truth value of a Report is ambiguous: use report.conformant (True when no counted "
+                        "finding is at or above fail_on)")
 
     @classmethod
     def unreadable(cls, path: str, reason: str, *, profile: str = "exchange", content: str = "none",

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hsi_conform.errors import ExitCode, InputUnreadableError
+from hsi_conform.errors import ExitCode, InputNotFoundError
 
 if TYPE_CHECKING:
     from hsi_conform.finding import Finding
@@ -48,7 +48,7 @@ def cmd_calibrate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.validate import check
 
     if not args.source.exists():
-        raise InputUnreadableError(str(args.source), "no such file or directory")
+        raise InputNotFoundError(str(args.source))
     try:
         report = judge_source(CONTAINER_READER, args.source, allow_nonconformant=args.allow_nonconformant)
     except NonconformantSourceError as exc:

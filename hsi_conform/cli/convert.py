@@ -104,11 +104,11 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_convert(args: argparse.Namespace) -> ExitCode:
     """Run ``convert``."""
     from hsi_conform.converters import run_conversion
-    from hsi_conform.errors import InputUnreadableError, NonconformantSourceError
+    from hsi_conform.errors import InputNotFoundError, NonconformantSourceError
 
     options = _options(args)
     if not args.source.exists():
-        raise InputUnreadableError(str(args.source), "no such file or directory")
+        raise InputNotFoundError(str(args.source))
     try:
         done = run_conversion(args.source, args.dest, options, from_format=args.from_format, to_format=args.to_format,
                               allow_nonconformant=args.allow_nonconformant)

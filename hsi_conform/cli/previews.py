@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.errors import ConfigError, ExitCode, InputUnreadableError, NonconformantSourceError
+from hsi_conform.errors import ConfigError, ExitCode, InputNotFoundError, NonconformantSourceError
 from hsi_conform.pipeline._blocks import KINDS
 
 __all__ = ["add_previews", "cmd_previews", "parse_bands", "parse_lods"]
@@ -84,7 +84,7 @@ def cmd_previews(args: argparse.Namespace) -> ExitCode:
 
     lods, bands = parse_lods(args.lods), parse_bands(args.bands)
     if not args.source.exists():
-        raise InputUnreadableError(str(args.source), "no such file or directory")
+        raise InputNotFoundError(str(args.source))
     try:
         judge_source(CONTAINER_READER, args.source, allow_nonconformant=args.allow_nonconformant)
     except NonconformantSourceError as exc:

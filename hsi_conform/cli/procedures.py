@@ -48,12 +48,12 @@ def cmd_procedures(args: argparse.Namespace) -> ExitCode:
     import hsi_conform
     from hsi_conform.cli.convert import _print_failures
     from hsi_conform.converters.guard import CONTAINER_READER, judge_source
-    from hsi_conform.errors import InputUnreadableError, NonconformantSourceError
+    from hsi_conform.errors import InputNotFoundError, NonconformantSourceError
     from hsi_conform.pipeline.procedures import procedure_items, write_procedures
     from hsi_conform.report import render
 
     if not args.source.exists():
-        raise InputUnreadableError(str(args.source), "no such file or directory")
+        raise InputNotFoundError(str(args.source))
     try:
         judge_source(CONTAINER_READER, args.source, allow_nonconformant=args.allow_nonconformant)
     except NonconformantSourceError as exc:

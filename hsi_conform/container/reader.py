@@ -26,11 +26,19 @@ from typing import Any, Self, TypeAlias
 
 import numpy as np
 
-from hsi_conform._walk import Folder, walk
+from hsi_conform.container.folder import folder_members, is_container_folder
 from hsi_conform.container.layout import CubeLayout, as_interleave
 from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
-from hsi_conform.errors import ContainerError, FieldValueError, InputUnreadableError, NotAnEnviHeaderError
+from hsi_conform.errors import (
+    ContainerClosedError,
+    ContainerError,
+    FieldValueError,
+    HsiConformError,
+    InputUnreadableError,
+    NoSuchMemberError,
+    NotAnEnviHeaderError,
+)
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.limits import DEFAULT_LIMITS, Limits
@@ -40,6 +48,7 @@ from hsi_conform.members import (
     CUBE_HEADER,
     DATA_SUFFIX,
     HEADER_SUFFIX,
+    MANDATORY,
     MemberKind,
     classify_member,
     header_of,
@@ -48,7 +57,8 @@ from hsi_conform.members import (
 )
 from hsi_conform.remote import RangeReader, RemoteArray, is_remote, is_url, open_reader
 
-__all__ = ["MAX_HEADER_BYTES", "Container", "CubeArray", "CubeLayout", "MemberInfo", "as_interleave", "open_container"]
+__all__ = ["MAX_HEADER_BYTES", "Container", "CubeArray", "CubeLayout", "MemberInfo", "as_interleave",
+           "is_container_folder", "open_container"]
 
 CubeArray: TypeAlias = "np.memmap[tuple[int, ...], np.dtype[np.generic]] | RemoteArray"
 """An ENVI data member: a read-only memmap for a local container, a lazy :class:`RemoteArray` for a remote one."""
@@ -82,6 +92,13 @@ class Container:
 
     Use :func:`hsi_conform.open`. Members are read on demand; nothing is extracted or modified.
 
+    A read-only mapping of member names to their bytes, as far as users expect one: ``len(c)`` members,
+    ``"data.hdr" in c``, ``for name in c``, ``c["data.hdr"]`` (the member's bytes; :attr:`cube` maps the cube
+    instead of reading it). A container is always true, even with no member. After :meth:`close` (or the end of
+    ``with``) every use of it raises :class:`~hsi_conform.errors.ContainerClosedError` (a ``ValueError``), except
+    :attr:`location`, :attr:`path`, :attr:`url`, :attr:`closed`, ``repr`` and :meth:`close`; arrays handed out
+    before stay valid (spec/python-api.md#closed).
+
     Attributes:
         location: The input exactly as given (a path or a URL), for messages.
         url: The URL of a remote container (None for a local one).
@@ -102,6 +119,28 @@ class Container:
         self._source = source
         self._header: Header | None = None
         self._cube: CubeArray | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return f"<closed Container {self.location!r}>"
+        count = f"{len(self._members)} member{'' if len(self._members) == 1 else 's'}"
+        try:
+            layout = self.layout
+        except (HsiConformError, OSError):  # a repr never raises: a broken cube is only not described
+            return f"<Container {self.location!r}: no readable cube, {count}>"
+        lines, samples, bands = layout.lines, layout.samples, layout.bands
+        return (f"<Container {self.location!r}: {lines} lines x {samples} samples x {bands} bands, "
+                f"{layout.dtype}, {layout.interleave.value}, {count}>")
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (every use but a few then raises; see the class)."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ContainerClosedError(self.location)
 
     @property
     def path(self) -> Path:
@@ -126,35 +165,59 @@ class Container:
         self.close()
 
     def close(self) -> None:
-        """Drop the cube mapping and close the file (arrays handed out stay valid until they are released).
+        """Drop the cube mapping and close the file; a second call does nothing.
 
-        A remote container drops what it kept of the object; a later read fetches again.
+        Arrays handed out stay valid until they are released (a memmap keeps its own mapping; a remote
+        container's lazy arrays fetch again). Any other use of the container raises
+        :class:`~hsi_conform.errors.ContainerClosedError` from now on.
         """
+        self._closed = True
         self._cube = None
+        self._header = None
         if self._source is not None:
             self._source.close()
 
     @property
     def names(self) -> tuple[str, ...]:
         """Member names in container order (directories end with ``/``)."""
+        self._check_open()
         return tuple(self._members)
 
     def __contains__(self, name: object) -> bool:
+        self._check_open()
         return name in self._members
 
     def __iter__(self) -> Iterator[str]:
+        self._check_open()
         return iter(self._members)
+
+    def __len__(self) -> int:
+        self._check_open()
+        return len(self._members)
+
+    def __bool__(self) -> bool:
+        return True  # as a file object is: ``container or default`` must not depend on the member count
+
+    def __getitem__(self, name: str) -> bytes:
+        """Return a member's bytes (``c["data.hdr"]``), as :meth:`read_bytes` without a limit.
+
+        Raises:
+            NoSuchMemberError: no such member (a ``KeyError`` and a ``ContainerError``).
+            ContainerError: a compressed or truncated member.
+        """
+        return self.read_bytes(name)
 
     def info(self, name: str) -> MemberInfo:
         """Return where a member's bytes are.
 
         Raises:
-            ContainerError: no such member.
+            NoSuchMemberError: no such member (a ``ContainerError`` and a ``KeyError``).
         """
+        self._check_open()
         try:
             return self._members[name]
         except KeyError:
-            raise ContainerError(name, "no such member") from None
+            raise NoSuchMemberError(name) from None
 
     def read_bytes(self, name: str, *, limit: int | None = None) -> bytes:
         """Return a member's bytes (for small members: headers, CSV, JPEG).
@@ -196,6 +259,7 @@ class Container:
                 :meth:`reader`).
             OSError: the file cannot be reopened.
         """
+        self._check_open()
         if not self.is_zip:
             raise ContainerError(None, "an expanded container folder has no single source file")
         if self.remote:
@@ -211,6 +275,7 @@ class Container:
             ContainerError: an expanded folder (its members are separate files).
             OSError: a local file cannot be reopened.
         """
+        self._check_open()
         if self.remote and self._source is not None:
             return self._source
         return self.source()
@@ -230,6 +295,7 @@ class Container:
     @property
     def header(self) -> Header:
         """The parsed ``data.hdr`` (the metadata hub)."""
+        self._check_open()
         if self._header is None:
             self._header = self.read_header(CUBE_HEADER)
         return self._header
@@ -290,6 +356,7 @@ class Container:
         A read-only memmap for a local container; for a remote one a lazy :class:`RemoteArray`: indexing it reads
         only the selected bytes, ``np.asarray`` reads it all.
         """
+        self._check_open()
         if self._cube is None:
             self._cube = self.open_array(CUBE_DATA, self.header)
         return self._cube
@@ -347,6 +414,7 @@ class Container:
     @property
     def previews(self) -> tuple[str, ...]:
         """Preview levels present: ``""`` for ``preview.envi``, else the ``<lod>`` of ``preview_<lod>.envi``."""
+        self._check_open()
         found = []
         for name in self._members:
             kind = classify_member(name)
@@ -378,6 +446,7 @@ class Container:
     @property
     def members(self) -> tuple[MemberInfo, ...]:
         """Where each member's bytes are (see :attr:`structure` for the full ZIP records)."""
+        self._check_open()
         return tuple(self._members.values())
 
     def _readable(self, name: str) -> MemberInfo:
@@ -389,7 +458,7 @@ class Container:
 
 def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[str, Any] | None = None, *,
                    structure: ZipStructure | None = None, source: SourceFile | RangeReader | None = None,
-                   limits: Limits = DEFAULT_LIMITS) -> Container:
+                   limits: Limits = DEFAULT_LIMITS, any_folder: bool = False) -> Container:
     """Open a ``.hsi`` file, an expanded container folder, a URL or a file object read-only.
 
     ``source`` is the file already opened (the validator opens each input once) and ``structure`` a strict read
@@ -398,10 +467,16 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
     ``memory://``, ``file://``...), with its ``storage_options``, or a file object opens a remote container
     (spec/remote.md).
 
+    A folder opens only when it is an expanded container (:func:`is_container_folder`) of at most
+    ``limits.max_entries`` entries; anything else is refused before it is walked further
+    (spec/container.md#expanded-folders). ``any_folder`` opens any folder whole (the validator, which reports
+    what such a folder lacks).
+
     Raises:
-        InputUnreadableError: the path or URL is missing or cannot be read.
+        InputUnreadableError: the path or URL is missing (an ``InputNotFoundError``, also a ``FileNotFoundError``)
+            or cannot be read.
         MissingDependencyError: a URL needs a package that is not installed (``pip install 'hsi-conform[remote]'``).
-        ContainerError: the file is not a readable ZIP archive.
+        ContainerError: the file is not a readable ZIP archive, or the folder is not an expanded container.
     """
     if is_remote(path) or (source is not None and not isinstance(source, SourceFile)):
         return _open_remote(path, source or open_reader(path, storage_options), structure, limits)
@@ -412,7 +487,12 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
     except OSError as exc:
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if stat.S_ISDIR(mode):
-        return Container(p, _folder_members(p), is_zip=False, limits=limits)
+        if not (any_folder or is_container_folder(p)):
+            raise ContainerError(None, f"{p} is a folder without {' or '.join(MANDATORY)} at its root: not an "
+                                 "expanded container")
+        members = {name: MemberInfo(name=name, file=file, offset=0, size=size)
+                   for name, file, size in folder_members(p, None if any_folder else limits.max_entries)}
+        return Container(p, members, is_zip=False, limits=limits)
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
@@ -449,24 +529,4 @@ def _zip_members(structure: ZipStructure, file: Path) -> dict[str, MemberInfo]:
         stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
         members[m.name] = MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.compressed_size,
                                      stored=stored)
-    return members
-
-
-def _folder_members(root: Path) -> dict[str, MemberInfo]:
-    # The one walker (no recursion: any depth), never following links out of the folder; what cannot be read is
-    # left out, as it always was.
-    members: dict[str, MemberInfo] = {}
-    for item in walk(root):
-        if not isinstance(item, Folder):
-            continue
-        rel = item.path.relative_to(root).as_posix()
-        if rel != ".":
-            members[rel + "/"] = MemberInfo(name=rel + "/", file=item.path, offset=0, size=0)
-        for full in item.files:
-            name = full.name if rel == "." else f"{rel}/{full.name}"
-            try:
-                size = full.stat().st_size
-            except OSError:
-                continue  # e.g. a path longer than the system allows
-            members[name] = MemberInfo(name=name, file=full, offset=0, size=size)
     return members

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from hsi_conform.errors import NoSuchFieldError
 from hsi_conform.fields import FieldSpec
 from hsi_conform.fields import field_spec as table_spec
 from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
@@ -29,16 +30,21 @@ from hsi_conform.header.values import typed_value
 # their old home keeps exporting them.
 __all__ = ["Blank", "Comment", "Diagnostic", "Entry", "Header", "Junk", "Line", "Magic", "Span", "normalize_key"]
 
+_REPR_KEYS = ("samples", "lines", "bands", "data type", "interleave", "byte order")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK = 4096  # characters per block of the byte-offset table of a non-ASCII header
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Header:
     """A parsed ENVI header: lossless, ordered, editable entry by entry.
 
     Build one with :func:`hsi_conform.parse_header`. ``to_bytes()`` returns the parsed input byte for byte;
     :meth:`set` and :meth:`remove` change one entry's text and leave every other byte alone.
+
+    Field access as users expect it: ``header["samples"]`` is the typed value (:meth:`value`, but a missing
+    field raises :class:`~hsi_conform.errors.NoSuchFieldError`, a ``KeyError``), ``"wavelength" in header``
+    tests presence; keys are case- and blank-insensitive. :meth:`get` returns the lossless :class:`Entry`.
     """
 
     lines: list[Line]
@@ -137,6 +143,25 @@ class Header:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
+
+    def __getitem__(self, key: str) -> Any:
+        """Return the typed value of a field (``header["samples"]``).
+
+        Raises:
+            NoSuchFieldError: the header has no such field (a ``KeyError``).
+            FieldValueError: the value does not have the field's kind.
+        """
+        entry = self.get(key)
+        if entry is None:
+            raise NoSuchFieldError(key)
+        return typed_value(entry, self.field_spec(key))
+
+    def __repr__(self) -> str:
+        # A summary, not the lines: a header of a thousand wavelengths would print them all.
+        keys = self.keys()
+        shown = [f"{entry.key}={entry.value_raw[:24]}" for entry in map(self.get, _REPR_KEYS) if entry is not None]
+        problems = f", {len(self.diagnostics)} diagnostics" if self.diagnostics else ""
+        return f"<Header {len(keys)} fields{problems}{': ' + ', '.join(shown) if shown else ''}>"
 
     def value(self, key: str) -> Any:
         """Return the typed value of a field (see :mod:`hsi_conform.fields`), or ``None`` when absent.

@@ -106,7 +106,7 @@ class CheckContext:
             return
         try:
             self.container = open_container(target, structure=self.structure, source=self.source,
-                                            limits=self.options.limits)
+                                            limits=self.options.limits, any_folder=True)
         except HsiConformError as exc:
             self.open_error = str(exc)
 

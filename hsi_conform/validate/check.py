@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
-from hsi_conform.errors import ConformanceError, InputUnreadableError, InvalidArgumentError
+from hsi_conform.container.folder import is_container_folder
+from hsi_conform.errors import ConformanceError, InputNotFoundError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Report
-from hsi_conform.members import MANDATORY
 from hsi_conform.remote import is_remote, is_url, open_reader
 from hsi_conform.rules.context import CheckContext, CheckOptions, Content
 from hsi_conform.validate.engine import Policy, run_rules
@@ -36,7 +36,8 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
         storage_options: shorthand for ``CheckOptions(storage_options=...)``: the URL's filesystem options.
 
     Raises:
-        InputUnreadableError: the input does not exist or cannot be read, or a remote read failed after its
+        InputUnreadableError: the input does not exist (:class:`~hsi_conform.errors.InputNotFoundError`, also a
+            ``FileNotFoundError``) or cannot be read (also an ``OSError``), or a remote read failed after its
             retries (exit code 3 at the CLI); the message names the input as given.
         MissingDependencyError: a URL needs a package that is not installed.
         InvalidArgumentError: ``content`` is not a content tier.
@@ -55,7 +56,7 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
     try:
         mode = p.stat().st_mode
     except FileNotFoundError:
-        raise InputUnreadableError(str(p), "no such file or directory") from None
+        raise InputNotFoundError(str(p)) from None
     except OSError as exc:  # e.g. a name too long, a loop of links
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
@@ -103,11 +104,6 @@ def validate(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None =
     if not report.conformant:
         raise ConformanceError(report)
     return report
-
-
-def is_container_folder(path: Path) -> bool:
-    """Whether a directory is an expanded container (it holds ``data.hdr`` or ``data.envi``)."""
-    return any((path / name).is_file() for name in MANDATORY)
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike[str]], *,

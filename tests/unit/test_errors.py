@@ -12,6 +12,7 @@ import inspect
 import pickle
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ import hsi_conform
 import hsi_conform.errors as errors
 from hsi_conform.cli import ExitCode
 from hsi_conform.errors import ConfigError, HsiConformError, InputUnreadableError
+from hsi_conform.limits import Limits
+from hsi_conform.testing.samples import write_sample_container
+from hsi_conform.validate.engine import Policy
 from tests._paths import SPEC
 
 pytest.importorskip("hypothesis")  # imported before the walk below reaches hsi_conform.testing.strategies
@@ -160,6 +164,61 @@ def test_the_safety_page_lists_every_error_with_its_base_and_exit_code() -> None
     assert set(documented) == set(public)
     for name, (base, code) in documented.items():
         cls = public[name]
-        builtins = [b.__name__ for b in (ValueError, OSError, AssertionError) if issubclass(cls, b)]
+        # the most specific builtin base: a missing input is a FileNotFoundError, every other I/O error an OSError
+        builtins = [b.__name__ for b in (ValueError, KeyError, FileNotFoundError, OSError, AssertionError)
+                    if issubclass(cls, b)][:1]
         assert builtins == ([base] if base else []), name
         assert cls.exit_code == code, name
+
+
+# -- issue 20 item 17: builtin bases where users expect them, every class importable from hsi_conform ------------
+def test_a_missing_input_is_a_file_not_found_error(tmp_path: Path) -> None:
+
+
+    missing = tmp_path / "missing.hsi"
+    for call in (hsi_conform.open, hsi_conform.check):
+        with pytest.raises(FileNotFoundError) as info:
+            call(missing)
+        assert isinstance(info.value, errors.InputUnreadableError) and info.value.errno == errno.ENOENT
+        assert info.value.filename == str(missing) and info.value.exit_code == ExitCode.UNREADABLE
+
+
+def test_every_input_unreadable_error_with_enoent_is_an_input_not_found_error() -> None:
+    made = errors.InputUnreadableError.from_os_error("x", FileNotFoundError(errno.ENOENT, "gone", "x"))
+    assert type(made) is errors.InputNotFoundError
+    assert type(errors.InputUnreadableError("x", "gone", errno.ENOENT)) is errors.InputNotFoundError
+    other = errors.InputUnreadableError.from_os_error("x", PermissionError(errno.EACCES, "denied", "x"))
+    assert type(other) is errors.InputUnreadableError and isinstance(other, OSError)
+    assert not isinstance(other, FileNotFoundError)
+    assert type(pickle.loads(pickle.dumps(made))) is errors.InputNotFoundError
+
+
+def test_other_io_causes_are_os_errors_not_file_not_found(tmp_path: Path) -> None:
+
+
+    with pytest.raises(OSError) as info:
+        hsi_conform.open("/dev/null")  # exists, but is not a regular file or folder
+    assert isinstance(info.value, errors.InputUnreadableError) and not isinstance(info.value, FileNotFoundError)
+
+
+def test_every_error_class_is_importable_from_hsi_conform() -> None:
+
+
+    for name in errors.__all__:
+        assert getattr(hsi_conform, name) is getattr(errors, name) and name in hsi_conform.__all__
+
+
+INVALID_ARGUMENTS = {
+    "content": lambda path: hsi_conform.check(path, content="ful"),
+    "profile": lambda path: hsi_conform.check(path, profile="exchang"),
+    "select": lambda path: hsi_conform.check(path, policy=Policy(select=("NOPE999",))),
+    "open-limits": lambda path: hsi_conform.open(path, limits=Limits(max_entries=0)),
+}
+
+
+@pytest.mark.parametrize("call", list(INVALID_ARGUMENTS))
+def test_invalid_argument_values_are_hsi_conform_value_errors(call: str, tmp_path: Path) -> None:
+    sample = write_sample_container(tmp_path / "s.hsi")
+    with pytest.raises(ValueError) as info:
+        INVALID_ARGUMENTS[call](sample)
+    assert isinstance(info.value, HsiConformError) and info.value.exit_code == ExitCode.USAGE
