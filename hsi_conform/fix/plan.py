@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hsi_conform.container.reader import Container
+from hsi_conform.container.zipread import iter_member_crc
 from hsi_conform.errors import HsiConformError
 from hsi_conform.finding import Finding, Report
 from hsi_conform.fix.headers import HEADER_FIXERS
@@ -27,9 +28,12 @@ __all__ = ["MEMBER_ACTIONS", "Change", "Plan", "fixable", "header_diff"]
 MEMBER_ACTIONS: Mapping[str, str] = MappingProxyType({
     "LAY009": "realign",
     "XRF002": "truncate",
+    "ZIP020": "records",
 })
 """The member-level fixes by rule id: ``realign`` (the writer puts every ``.envi`` member's data at a multiple of
-4096 bytes) and ``truncate`` (drop the bytes after the cube)."""
+4096 bytes), ``truncate`` (drop the bytes after the cube) and ``records`` (write the member's local header and
+central-directory entry anew from its data, once the data proves which record was right: spec/fix.md#records)."""
+_LFH_CRC = slice(14, 18)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -65,6 +69,8 @@ class Plan:
         headers: New bytes of header members, by member name.
         truncate: New sizes of data members that held bytes after their cube, by member name.
         realign: Members whose data the writer puts at a multiple of 4096 bytes.
+        records: Members whose ZIP records are written anew from their data (the data's CRC-32 matched one of
+            the disagreeing records), by member name: which record the data proved right.
         changes: Every fix applied, in the order of the passes.
         attempted: ``(rule, member)`` pairs already tried, fixed or not (no pass tries one twice).
     """
@@ -72,13 +78,14 @@ class Plan:
     headers: dict[str, bytes] = field(default_factory=dict)
     truncate: dict[str, int] = field(default_factory=dict)
     realign: set[str] = field(default_factory=set)
+    records: dict[str, str] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     attempted: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
         """True when nothing changes: the destination would be a copy of the source."""
-        return not (self.headers or self.truncate or self.realign)
+        return not (self.headers or self.truncate or self.realign or self.records)
 
     def extend(self, source: Container, findings: Iterable[Finding]) -> bool:
         """Add the fixes of these findings to the plan; return whether anything new was planned.
@@ -116,6 +123,8 @@ class Plan:
             self.realign.add(member)
             self.changes.append(Change(rule.id, member, str(rule.fix), action, "data at a multiple of 4096 bytes"))
             return True
+        if action == "records":
+            return self._rewrite_records(source, rule, member)
         size = next((f.location.offset for f in findings
                      if f.rule == rule.id and f.location.member == member and f.location.offset is not None), None)
         if size is None or not 0 <= size < source.info(member).size:
@@ -124,6 +133,42 @@ class Plan:
         self.changes.append(Change(rule.id, member, str(rule.fix), action,
                                    f"{source.info(member).size} -> {size} bytes"))
         return True
+
+
+    def _rewrite_records(self, source: Container, rule: RuleSpec, member: str) -> bool:
+        """Plan new ZIP records for ``member`` when its data's CRC-32 proves one of the disagreeing records right.
+
+        The data is the central directory's extent from the local header's data offset (what every reader of
+        this project reads). A stored member whose computed CRC matches neither record is left alone: the
+        data itself may be damaged, and ZIP050 says so at content tier ``crc``.
+        """
+        proven = _proven_record(source, member)
+        if proven is None:
+            return False
+        self.records[member] = proven
+        self.changes.append(Change(rule.id, member, str(rule.fix), "records",
+                                   f"local header and central directory written anew (the data matches the "
+                                   f"{proven}'s CRC-32)"))
+        return True
+
+
+def _proven_record(source: Container, member: str) -> str | None:
+    """Return which record of a stored member its data proves right (``central directory`` or ``local header``)."""
+    structure = source.structure
+    if structure is None or source.remote:
+        return None
+    entry = next((m for m in structure.members if m.name == member), None)
+    if entry is None or entry.method != 0 or entry.compressed_size != entry.uncompressed_size:
+        return None
+    computed = next((crc for m, crc in iter_member_crc(source.path, structure, [entry])), None)
+    if computed is None:
+        return None
+    if computed == entry.crc:
+        return "central directory"
+    local = source.reader().read(entry.local_header_offset, 30)
+    if len(local) == 30 and int.from_bytes(local[_LFH_CRC], "little") == computed:
+        return "local header"
+    return None
 
 
 def _targets(findings: Iterable[Finding]) -> Iterator[tuple[RuleSpec, str]]:

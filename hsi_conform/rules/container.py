@@ -39,6 +39,7 @@ class ZipRule:
         severity: Default severity (profile ``exchange``).
         reader: Severity under the lenient ``reader`` profile (portability-only problems are downgraded).
         summary: What a conformant archive does, one line (shown in the rule catalogue).
+        fix: The declared fix (spec/fix.md), ``None`` for most: the records are rewritten by every writer.
     """
 
     id: str
@@ -46,6 +47,7 @@ class ZipRule:
     severity: Severity
     reader: Severity
     summary: str
+    fix: str | None = None
 
     @property
     def name(self) -> str:
@@ -87,7 +89,8 @@ ZIP_RULES: tuple[ZipRule, ...] = (
     ZipRule("ZIP018", "lfh-missing", E, E, "Every central-directory entry points at a readable local header."),
     ZipRule("ZIP019", "lfh-name-mismatch", E, E, "Every local header names the member of its directory entry."),
     ZipRule("ZIP020", "lfh-mismatch", E, E,
-            "Local headers and data descriptors agree with the central directory (method, flags, CRC, sizes)."),
+            "Local headers and data descriptors agree with the central directory (method, flags, CRC, sizes).",
+            fix="safe"),
     # member content (spec/container.md#stored-members)
     ZipRule("ZIP021", "compressed", E, E, "Every member is stored uncompressed (method 0)."),
     ZipRule("ZIP022", "stored-size", E, E, "A stored member's compressed and uncompressed sizes are equal."),
@@ -143,7 +146,7 @@ def _register(entry: ZipRule) -> None:
     check.__doc__ = f"{entry.summary}\n\nReader detection code `{entry.code}`: {ISSUE_CODES[entry.code]}."
     profiles = {"reader": entry.reader} if entry.reader != entry.severity else None
     rule(entry.id, entry.name, severity=entry.severity, level=Level.CONTAINER, spec=entry.anchor,
-         profiles=profiles)(check)
+         profiles=profiles, fix=entry.fix)(check)
 
 
 for _entry in ZIP_RULES:

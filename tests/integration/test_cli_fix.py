@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hsi_conform.container.zipread import read_zip_structure
 from hsi_conform.corpus.golden import Case, build_input, load_cases
 from hsi_conform.errors import ContainerVerifyError, InvalidArgumentError
 from hsi_conform.fix import Plan, fix
@@ -192,3 +193,43 @@ def test_rules_and_explain_show_the_fix(cli: CliRunner) -> None:
     assert "fix: unsafe" in cli(["explain", "HDR017"]).out
     assert "fix: none" in cli(["explain", "ZIP001"]).out
 
+
+
+def _zip020_source(tmp_path: Path, *, local: int | None, central: int | None) -> tuple[Path, int]:
+    """The ZIP020 golden input with the camera file's local and central CRC-32 fields set (None: the true CRC)."""
+    import struct
+    import zlib
+
+    case = next(c for c in load_cases() if c.id.startswith("container/ZIP020") and c.verdict != "valid")
+    data = bytearray(build_input(case, tmp_path).read_bytes())
+    name = b"Metadata/sample-camera.txt"
+    lfh = next(i for i in range(len(data)) if data.startswith(b"PK\x03\x04", i)
+               and data[i + 30:i + 30 + len(name)] == name)
+    size, nlen, xlen = struct.unpack_from("<I", data, lfh + 18)[0], *struct.unpack_from("<HH", data, lfh + 26)
+    true_crc = zlib.crc32(data[lfh + 30 + nlen + xlen:lfh + 30 + nlen + xlen + size])
+    cd = next(i for i in range(len(data))
+              if data.startswith(b"PK\x01\x02", i) and data[i + 46:i + 46 + len(name)] == name)
+    struct.pack_into("<I", data, lfh + 14, true_crc if local is None else local)
+    struct.pack_into("<I", data, cd + 16, true_crc if central is None else central)
+    src = tmp_path / "zip020.hsi"
+    src.write_bytes(bytes(data))
+    return src, true_crc
+
+
+def test_zip020_fix_follows_the_record_the_data_proves(tmp_path: Path) -> None:
+    src, true_crc = _zip020_source(tmp_path, local=None, central=0xDEADBEEF)  # the central directory is wrong
+    assert {"ZIP020", "ZIP050"} <= {f.rule for f in check(src, content="crc").findings}
+    result = fix(src, tmp_path / "out.hsi")
+    assert result.plan.records == {"Metadata/sample-camera.txt": "local header"}
+    after = check(tmp_path / "out.hsi", content="crc")
+    assert after.conformant and not {"ZIP020", "ZIP050"} & {f.rule for f in after.findings}
+    assert _changed(src, tmp_path / "out.hsi") == set()  # every member's bytes are the source's
+    written = read_zip_structure(tmp_path / "out.hsi").members
+    assert next(m.crc for m in written if m.name == "Metadata/sample-camera.txt") == true_crc
+
+
+def test_zip020_is_left_when_the_data_matches_neither_record(tmp_path: Path, cli: CliRunner) -> None:
+    src, _ = _zip020_source(tmp_path, local=0x01020304, central=0xDEADBEEF)
+    run = cli(["fix", src, tmp_path / "out.hsi"])
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "ZIP020" in {f.rule for f in fix(src, dry_run=True).result.findings}
