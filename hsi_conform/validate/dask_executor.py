@@ -1,0 +1,136 @@
+"""The Dask executor: a batch's items on a ``distributed`` cluster, in bounded waves (spec/batch.md#dask).
+
+``distributed`` is imported only when this executor is chosen; without the ``[dask]`` extra it raises
+:class:`~hsi_conform.errors.MissingDependencyError`. Without a scheduler address a ``LocalCluster`` is started (and
+stopped) by the executor; with one, the executor connects to that cluster and leaves it running.
+
+Items are sent in chunks (one task per chunk) and at most :attr:`DaskExecutor.window` items are submitted and not
+yet yielded: submitting 10⁵ futures at once makes the scheduler the bottleneck and the client's memory grow with
+the number of inputs. A task whose worker dies is run again on another worker by the scheduler itself (up to its
+``allowed-failures``); a task that raises is retried ``retries`` times, then its exception reaches the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hsi_conform.errors import ConfigError, MissingDependencyError
+from hsi_conform.validate.executor import chunks, run_chunk
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependencyError("running a batch on Dask (--executor dask)", ("distributed",), "dask",
+                                     str(exc)) from None
+    return distributed
+
+
+class DaskExecutor:
+    """Run a batch on a Dask ``distributed`` cluster; use it as a context manager.
+
+    Args:
+        scheduler: Address of a running scheduler (``tcp://host:8786``); None starts a ``LocalCluster``.
+        client: An existing ``distributed.Client`` to use (then ``scheduler`` must be None; it is not closed).
+        workers: Workers of the ``LocalCluster`` (one thread each; default: one per core).
+        processes: Whether the ``LocalCluster``'s workers are processes (True) or threads of this process.
+        chunk: Items per task.
+        window: Most items submitted and not yet yielded (default: four chunks per worker thread).
+        retries: Times a task that raised is run again before its exception is the caller's.
+        timeout: How long to try to reach the scheduler (a Dask duration, e.g. ``"20s"``).
+    """
+
+    def __init__(self, scheduler: str | None = None, *, client: Client | None = None, workers: int | None = None,
+                 processes: bool = True, chunk: int = 4, window: int | None = None, retries: int = 2,
+                 timeout: str = "20s") -> None:
+        self._distributed = _distributed()
+        if scheduler is not None and client is not None:
+            raise ConfigError("give a scheduler address or a client, not both")
+        if chunk < 1 or (window is not None and window < 1) or (workers is not None and workers < 1):
+            raise ConfigError("the number of workers, the chunk size and the window must be at least 1")
+        self.scheduler = scheduler
+        self.workers = workers
+        self.processes = processes
+        self.chunk = chunk
+        self.retries = retries
+        self.timeout = timeout
+        self._window = window
+        self._client: Client | None = client
+        self._owned = client is None
+        self._cluster: LocalCluster | None = None
+
+    def __enter__(self) -> DaskExecutor:
+        self.client  # noqa: B018 -- start (or connect) now, not at the first item
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def client(self) -> Client:
+        """The ``distributed.Client`` (connecting, or starting the ``LocalCluster``, on first use)."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Client:
+        distributed = self._distributed
+        if self.scheduler is None:
+            self._cluster = distributed.LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                                     processes=self.processes, dashboard_address=None)
+            return distributed.Client(self._cluster)  # type: ignore[no-any-return]
+        try:
+            return distributed.Client(self.scheduler, timeout=self.timeout)  # type: ignore[no-any-return]
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
+
+    @property
+    def window(self) -> int:
+        """Most items submitted and not yet yielded at any time."""
+        if self._window is None:
+            threads = sum(self.client.nthreads().values())  # type: ignore[no-untyped-call]
+            self._window = 4 * self.chunk * max(1, threads)
+        return self._window
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as tasks finish, with at most :attr:`window` items in flight."""
+        client = self.client
+        todo = chunks(items, self.chunk)
+        per_wave = max(1, self.window // self.chunk)
+        finished = self._distributed.as_completed()
+
+        def submit() -> bool:
+            chunk = next(todo, None)
+            if chunk is None:
+                return False
+            # pure=False: a task has side effects (migrate writes) and equal items are still distinct tasks
+            finished.add(client.submit(run_chunk, fn, chunk, pure=False, retries=self.retries))
+            return True
+
+        for _ in range(per_wave):
+            if not submit():
+                break
+        for future in finished:
+            results: list[tuple[int, R]] = future.result()
+            future.release()  # the scheduler forgets it now, not when the loop ends
+            del future
+            yield from results
+            submit()
+
+    def close(self) -> None:
+        """Close the client and stop the ``LocalCluster`` this executor started (a given client stays open)."""
+        if self._client is not None and self._owned:
+            self._client.close()  # type: ignore[no-untyped-call]
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None

@@ -1,0 +1,92 @@
+"""The executor interface of batches and the local executor (spec/batch.md#executors).
+
+An :class:`Executor` runs one function over many items and yields ``(index, result)`` as results finish, with a
+bounded number of items submitted and not yet yielded, so the client's memory does not grow with the number of
+items. :class:`ProcessExecutor` is the local one (``-j N``); the Dask one is
+:class:`~hsi_conform.validate.dask_executor.DaskExecutor`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol, TypeVar
+
+from hsi_conform.errors import ConfigError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS: tuple[str, ...] = ("processes", "dask")
+"""The executor names of ``--executor`` and the ``executor`` configuration key."""
+
+
+class Executor(Protocol):
+    """Runs a function over many items, wherever its workers are (spec/batch.md#executors)."""
+
+    @property
+    def window(self) -> int:
+        """Most items submitted and not yet yielded at any time."""
+        ...
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index of the item, fn(item))`` for every item, in the order they finish.
+
+        ``items`` is consumed lazily: at most :attr:`window` items are taken ahead of what was yielded. ``fn`` and
+        the items must pickle for executors whose workers are other processes. An exception of ``fn`` propagates.
+        """
+        ...
+
+
+def run_chunk(fn: Callable[[T], R], chunk: Sequence[tuple[int, T]]) -> list[tuple[int, R]]:
+    """Apply ``fn`` to every ``(index, item)`` of a chunk: one task of a worker, a few items at once."""
+    return [(index, fn(item)) for index, item in chunk]
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[tuple[tuple[int, T], ...]]:
+    """Yield the items numbered from 0, ``size`` at a time (lazily: a generator of 10⁵ items is never listed)."""
+    numbered = enumerate(items)
+    while chunk := tuple(itertools.islice(numbered, size)):
+        yield chunk
+
+
+class ProcessExecutor:
+    """The local executor: the items in this process (``workers == 1``) or in a pool of worker processes.
+
+    Args:
+        workers: Number of processes (1: in this process, in input order).
+        chunk: Items per task sent to a worker process.
+        window: Most items in flight (default: 4 chunks per worker).
+    """
+
+    def __init__(self, workers: int = 1, *, chunk: int = 4, window: int | None = None) -> None:
+        if workers < 1 or chunk < 1:
+            raise ConfigError("the number of workers and the chunk size must be at least 1")
+        self.workers = workers
+        self.chunk = chunk
+        self._window = window or 4 * chunk * workers
+
+    @property
+    def window(self) -> int:
+        """Most items submitted and not yet yielded at any time."""
+        return self._window
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as items finish (see :class:`Executor`)."""
+        if self.workers == 1:
+            for index, item in enumerate(items):
+                yield index, fn(item)
+            return
+        per_wave = max(1, self._window // self.chunk)
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            todo = chunks(items, self.chunk)
+            pending: set[Future[list[tuple[int, R]]]] = set()
+            for chunk in itertools.islice(todo, per_wave):
+                pending.add(pool.submit(run_chunk, fn, chunk))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                    for chunk in itertools.islice(todo, 1):  # one out, one in: the wave stays bounded
+                        pending.add(pool.submit(run_chunk, fn, chunk))
