@@ -23,7 +23,7 @@ from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
 
-__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_many", "make_executor", "summary_table"]
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "make_executor", "summary_table"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
 """One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
@@ -52,7 +52,11 @@ def make_executor(name: str = "processes", *, workers: int = 1, scheduler: str |
     raise ConfigError(f"unknown executor {name!r} (expected one of {', '.join(EXECUTORS)})")
 
 
-def _check_one(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Report:
+def check_job(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Report:
+    """Validate one input of a batch; an input that cannot be read gets a report with ``input_error`` set.
+
+    The task a worker runs (it pickles, and so does its report).
+    """
     item, policy, options = job
     if isinstance(item, WalkError):
         return _unreadable(item.path, item.reason, policy, options)
@@ -84,7 +88,7 @@ def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, 
     bar = Progress(total or 0, enabled=progress)
     found: dict[int, Report] = {}
     try:
-        for index, report in runner.map_unordered(_check_one, work):
+        for index, report in runner.map_unordered(check_job, work):
             found[index] = report
             bar.advance(report.path)
     finally:
