@@ -23,7 +23,8 @@ from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
 
-__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "make_executor", "summary_table"]
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "make_executor",
+           "summary_table"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
 """One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
