@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hsi_conform.cli.batching import add_executor_options, open_executor
 from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)
     _add_no_thumbnail(p)
+    add_executor_options(p, jobs=True)
     p.set_defaults(run=cmd_migrate)
 
 
@@ -194,8 +196,9 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
-    summary = migrate(args.source, args.dest, options=_options(args),
-                      allow_nonconformant=args.allow_nonconformant)
+    with open_executor(args) as executor:
+        summary = migrate(args.source, args.dest, options=_options(args),
+                          allow_nonconformant=args.allow_nonconformant, executor=executor)
     for line in summary.lines():
         print(line)
     return summary.exit_code

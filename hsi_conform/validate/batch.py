@@ -31,12 +31,12 @@ Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Poli
 configuration's limits and storage options); a :class:`~hsi_conform._walk.WalkError` is an input that could not be
 read while a directory was walked."""
 
-def make_executor(name: str = "processes", *, workers: int = 1, scheduler: str | None = None) -> Executor:
+def make_executor(name: str = "processes", *, workers: int | None = None, scheduler: str | None = None) -> Executor:
     """Return the executor called ``name`` (one of :data:`EXECUTORS`).
 
-    ``workers`` is the number of local processes (``processes``) or of the workers of the ``LocalCluster`` that
-    ``dask`` starts when no ``scheduler`` address is given. A Dask executor must be used as a context manager
-    (it holds the client and the cluster).
+    ``workers`` is the number of local processes (``processes``; default 1: in this process) or of the workers
+    of the ``LocalCluster`` that ``dask`` starts when no ``scheduler`` address is given (default: one per core).
+    Use the executor as a context manager (a Dask one holds the client and the cluster).
 
     Raises:
         ConfigError: an unknown name, or a ``scheduler`` for the ``processes`` executor.
@@ -45,7 +45,7 @@ def make_executor(name: str = "processes", *, workers: int = 1, scheduler: str |
     if name == "processes":
         if scheduler is not None:
             raise ConfigError("--scheduler needs --executor dask")
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers or 1)
     if name == "dask":
         from hsi_conform.validate.dask_executor import DaskExecutor
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from hsi_conform.errors import ConfigError, MissingDependencyError
 from hsi_conform.validate.executor import chunks, run_chunk
@@ -67,7 +67,7 @@ class DaskExecutor:
         self._owned = client is None
         self._cluster: LocalCluster | None = None
 
-    def __enter__(self) -> DaskExecutor:
+    def __enter__(self) -> Self:
         self.client  # noqa: B018 -- start (or connect) now, not at the first item
         return self
 
@@ -107,24 +107,31 @@ class DaskExecutor:
         todo = chunks(items, self.chunk)
         per_wave = max(1, self.window // self.chunk)
         finished = self._distributed.as_completed()
+        in_flight: set[Any] = set()
 
         def submit() -> bool:
             chunk = next(todo, None)
             if chunk is None:
                 return False
             # pure=False: a task has side effects (migrate writes) and equal items are still distinct tasks
-            finished.add(client.submit(run_chunk, fn, chunk, pure=False, retries=self.retries))
+            future = client.submit(run_chunk, fn, chunk, pure=False, retries=self.retries)
+            in_flight.add(future)
+            finished.add(future)
             return True
 
-        for _ in range(per_wave):
-            if not submit():
-                break
-        for future in finished:
-            results: list[tuple[int, R]] = future.result()
-            future.release()  # the scheduler forgets it now, not when the loop ends
-            del future
-            yield from results
-            submit()
+        try:
+            for _ in range(per_wave):
+                if not submit():
+                    break
+            for future in finished:
+                in_flight.discard(future)
+                results: list[tuple[int, R]] = future.result()
+                future.release()  # the scheduler forgets it now, not when the loop ends
+                yield from results
+                submit()
+        finally:  # stopped early (an interruption, an exception): what has not started never will
+            if in_flight:
+                client.cancel(list(in_flight))  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         """Close the client and stop the ``LocalCluster`` this executor started (a given client stays open)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Protocol, TypeVar
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
 
 from hsi_conform.errors import ConfigError
 
@@ -23,7 +24,17 @@ EXECUTORS: tuple[str, ...] = ("processes", "dask")
 
 
 class Executor(Protocol):
-    """Runs a function over many items, wherever its workers are (spec/batch.md#executors)."""
+    """Runs a function over many items, wherever its workers are (spec/batch.md#executors).
+
+    Used as a context manager: leaving it releases what it holds (a cluster, a client).
+    """
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        ...
 
     @property
     def window(self) -> int:
@@ -67,6 +78,13 @@ class ProcessExecutor:
         self.chunk = chunk
         self._window = window or 4 * chunk * workers
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        return None  # each map_unordered call holds its own pool
+
     @property
     def window(self) -> int:
         """Most items submitted and not yet yielded at any time."""
@@ -79,7 +97,8 @@ class ProcessExecutor:
                 yield index, fn(item)
             return
         per_wave = max(1, self._window // self.chunk)
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers)
+        try:
             todo = chunks(items, self.chunk)
             pending: set[Future[list[tuple[int, R]]]] = set()
             for chunk in itertools.islice(todo, per_wave):
@@ -90,3 +109,5 @@ class ProcessExecutor:
                     yield from future.result()
                     for chunk in itertools.islice(todo, 1):  # one out, one in: the wave stays bounded
                         pending.add(pool.submit(run_chunk, fn, chunk))
+        finally:  # stopped early: what has not started never will; what runs ends (its output is atomic)
+            pool.shutdown(wait=True, cancel_futures=True)
