@@ -70,8 +70,8 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("migrate", help="convert every dataset of a tree to validated .hsi files (resumable)",
                        description="Walk SRC_DIR (read only), convert each recognised dataset to DST_DIR/<path>.hsi, "
                                    "validate it and journal it in DST_DIR/migrate-journal.jsonl.")
-    p.add_argument("source", type=Path, metavar="SRC_DIR")
-    p.add_argument("dest", type=Path, metavar="DST_DIR")
+    p.add_argument("source", metavar="SRC_DIR")  # a str: a URL must reach migrate unmangled, to be refused
+    p.add_argument("dest", metavar="DST_DIR")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)

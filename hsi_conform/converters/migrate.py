@@ -69,6 +69,7 @@ from hsi_conform.errors import (
     NoSpaceError,
     UnknownOptionError,
 )
+from hsi_conform.remote.urls import is_url
 from hsi_conform.validate.executor import Executor, ProcessExecutor
 
 JOURNAL = "migrate-journal.jsonl"
@@ -290,12 +291,15 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
             (spec/batch.md#migrate).
 
     Raises:
-        ConfigError: ``src`` is not a folder.
+        ConfigError: ``src`` is not a folder, or ``src`` or ``dst`` is a URL (spec/batch.md#remote).
         OutputIsInputError: one tree lies inside the other, or is the other (a ConfigError).
         UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
         InUseError: another migration writes into ``dst``.
         NoSpaceError: the destination's filesystem is full (outputs so far are complete and journaled).
     """
+    for name in (src, dst):
+        if is_url(name):
+            raise ConfigError(f"migrate reads and writes folders, not URLs: {name} (see spec/batch.md#remote)")
     root, out_root = _check_roots(Path(src), Path(dst))
     out_root.parent.mkdir(parents=True, exist_ok=True)
     with lock(out_root):
