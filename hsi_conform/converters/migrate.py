@@ -327,7 +327,8 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     finished: dict[int, dict[str, Any]] = {}
     bar = progress or Progress(len(datasets))
     try:
-        for index, entry in executor.map_unordered(task, work):
+        # one dataset per task: each is seconds of work, and its record is journaled the moment it is done
+        for index, entry in executor.map_unordered(task, work, chunk=1):
             _append(out_root, entry)  # by this process alone, as each dataset finishes
             finished[index] = {k: entry[k] for k in ("source", "status", "error", "findings")}
             bar.advance(entry["source"])

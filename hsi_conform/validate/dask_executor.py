@@ -42,14 +42,15 @@ class DaskExecutor:
         client: An existing ``distributed.Client`` to use (then ``scheduler`` must be None; it is not closed).
         workers: Workers of the ``LocalCluster`` (one thread each; default: one per core).
         processes: Whether the ``LocalCluster``'s workers are processes (True) or threads of this process.
-        chunk: Items per task.
-        window: Most items submitted and not yet yielded (default: four chunks per worker thread).
+        chunk: Items per task (16: a task of one small container would make the scheduler the bottleneck).
+        window: Most items submitted and not yet yielded (default: four chunks per worker thread); as many tasks
+            with another ``chunk``.
         retries: Times a task that raised is run again before its exception is the caller's.
         timeout: How long to try to reach the scheduler (a Dask duration, e.g. ``"20s"``).
     """
 
     def __init__(self, scheduler: str | None = None, *, client: Client | None = None, workers: int | None = None,
-                 processes: bool = True, chunk: int = 4, window: int | None = None, retries: int = 2,
+                 processes: bool = True, chunk: int = 16, window: int | None = None, retries: int = 2,
                  timeout: str = "20s") -> None:
         self._distributed = _distributed()
         if scheduler is not None and client is not None:
@@ -96,25 +97,30 @@ class DaskExecutor:
     @property
     def window(self) -> int:
         """Most items submitted and not yet yielded at any time."""
-        if self._window is None:
-            threads = sum(self.client.nthreads().values())  # type: ignore[no-untyped-call]
-            self._window = 4 * self.chunk * max(1, threads)
-        return self._window
+        return self._tasks() * self.chunk
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+    def _tasks(self) -> int:
+        """Most tasks in flight."""
+        if self._window is not None:
+            return max(1, self._window // self.chunk)
+        threads = sum(self.client.nthreads().values())  # type: ignore[no-untyped-call]
+        return 4 * max(1, threads)
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
+                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
         """Yield ``(index, fn(item))`` as tasks finish, with at most :attr:`window` items in flight."""
         client = self.client
-        todo = chunks(items, self.chunk)
-        per_wave = max(1, self.window // self.chunk)
+        todo = chunks(items, chunk or self.chunk)
+        per_wave = self._tasks()
         finished = self._distributed.as_completed()
         in_flight: set[Any] = set()
 
         def submit() -> bool:
-            chunk = next(todo, None)
-            if chunk is None:
+            batch = next(todo, None)
+            if batch is None:
                 return False
             # pure=False: a task has side effects (migrate writes) and equal items are still distinct tasks
-            future = client.submit(run_chunk, fn, chunk, pure=False, retries=self.retries)
+            future = client.submit(run_chunk, fn, batch, pure=False, retries=self.retries)
             in_flight.add(future)
             finished.add(future)
             return True

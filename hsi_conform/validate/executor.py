@@ -41,11 +41,15 @@ class Executor(Protocol):
         """Most items submitted and not yet yielded at any time."""
         ...
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
+                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
         """Yield ``(index of the item, fn(item))`` for every item, in the order they finish.
 
-        ``items`` is consumed lazily: at most :attr:`window` items are taken ahead of what was yielded. ``fn`` and
-        the items must pickle for executors whose workers are other processes. An exception of ``fn`` propagates.
+        ``items`` is consumed lazily: at most :attr:`window` items are taken ahead of what was yielded (with a
+        ``chunk`` other than the executor's, as many tasks as its window holds). ``chunk`` is the number of items
+        per task (default: the executor's; 1 when each item is long work whose result must be seen at once).
+        ``fn`` and the items must pickle for executors whose workers are other processes. An exception of ``fn``
+        propagates.
         """
         ...
 
@@ -68,7 +72,7 @@ class ProcessExecutor:
     Args:
         workers: Number of processes (1: in this process, in input order).
         chunk: Items per task sent to a worker process.
-        window: Most items in flight (default: 4 chunks per worker).
+        window: Most items in flight (default: 4 chunks per worker); as many tasks with another ``chunk``.
     """
 
     def __init__(self, workers: int = 1, *, chunk: int = 4, window: int | None = None) -> None:
@@ -90,24 +94,26 @@ class ProcessExecutor:
         """Most items submitted and not yet yielded at any time."""
         return self._window
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
+                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
         """Yield ``(index, fn(item))`` as items finish (see :class:`Executor`)."""
         if self.workers == 1:
             for index, item in enumerate(items):
                 yield index, fn(item)
             return
+        size = chunk or self.chunk
         per_wave = max(1, self._window // self.chunk)
         pool = ProcessPoolExecutor(max_workers=self.workers)
         try:
-            todo = chunks(items, self.chunk)
+            todo = chunks(items, size)
             pending: set[Future[list[tuple[int, R]]]] = set()
-            for chunk in itertools.islice(todo, per_wave):
-                pending.add(pool.submit(run_chunk, fn, chunk))
+            for batch in itertools.islice(todo, per_wave):
+                pending.add(pool.submit(run_chunk, fn, batch))
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield from future.result()
-                    for chunk in itertools.islice(todo, 1):  # one out, one in: the wave stays bounded
-                        pending.add(pool.submit(run_chunk, fn, chunk))
+                    for batch in itertools.islice(todo, 1):  # one out, one in: the wave stays bounded
+                        pending.add(pool.submit(run_chunk, fn, batch))
         finally:  # stopped early: what has not started never will; what runs ends (its output is atomic)
             pool.shutdown(wait=True, cancel_futures=True)

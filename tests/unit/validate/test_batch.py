@@ -117,3 +117,13 @@ def test_an_unreachable_scheduler_is_a_configuration_error() -> None:
     executor = DaskExecutor("tcp://127.0.0.1:9", timeout="1s")
     with pytest.raises(ConfigError, match=r"cannot reach the Dask scheduler tcp://127\.0\.0\.1:9"):
         executor.__enter__()
+
+
+def test_one_item_per_task_keeps_the_number_of_tasks(client: distributed.Client) -> None:
+    """migrate's chunk=1: the window holds as many tasks as with the executor's chunk, not as many items."""
+    taken, yielded, most_ahead = [0], 0, 0
+    with DaskExecutor(client=client, chunk=100, window=300) as executor:
+        for _ in executor.map_unordered(_square, _counted(40, taken), chunk=1):
+            yielded += 1
+            most_ahead = max(most_ahead, taken[0] - yielded)
+    assert yielded == 40 and most_ahead <= 3
