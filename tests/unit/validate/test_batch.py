@@ -15,7 +15,7 @@ import pytest
 from hsi_conform.errors import ConfigError
 from hsi_conform.rules.context import Content
 from hsi_conform.validate import CheckOptions
-from hsi_conform.validate.batch import ProcessExecutor, check_many, make_executor
+from hsi_conform.validate.batch import check_many
 from hsi_conform.validate.engine import Policy
 from tests._paths import FIXTURES
 
@@ -90,27 +90,9 @@ def test_a_hundred_thousand_items_in_bounded_waves(client: distributed.Client) -
     assert not client.futures
 
 
-def test_the_process_pool_consumes_a_generator_in_bounded_waves() -> None:
-    taken, yielded, most_ahead = [0], 0, 0
-    executor = ProcessExecutor(2, chunk=50, window=200)
-    for _ in executor.map_unordered(_square, _counted(5000, taken)):
-        yielded += 1
-        most_ahead = max(most_ahead, taken[0] - yielded)
-    assert yielded == 5000 and most_ahead <= 200
-
-
 def test_an_exception_of_the_task_reaches_the_caller(client: distributed.Client) -> None:
     with DaskExecutor(client=client, retries=0) as executor, pytest.raises(ZeroDivisionError):
         list(executor.map_unordered(lambda x: 1 // x, [1, 0, 2]))
-
-
-def test_executor_names_and_their_arguments_are_checked() -> None:
-    with pytest.raises(ConfigError, match="unknown executor"):
-        make_executor("spark")
-    with pytest.raises(ConfigError, match="--scheduler needs --executor dask"):
-        make_executor("processes", scheduler="tcp://127.0.0.1:8786")
-    with pytest.raises(ConfigError):
-        ProcessExecutor(0)
 
 
 def test_an_unreachable_scheduler_is_a_configuration_error() -> None:
