@@ -1,7 +1,8 @@
-"""Batches on a ``LocalCluster`` of worker processes (spec/batch.md#dask): the smoke test of ``processes=True``.
+"""Batches on a ``LocalCluster`` of worker processes (spec/batch.md#failures): the smoke test of ``processes=True``.
 
 A worker that dies in the middle of a task (``os._exit``, as an out-of-memory kill would) has its task run again
-on another worker by the scheduler; no input is missing from the reports, and they equal those of one process.
+on another worker by the scheduler: no input is missing from the reports, and they equal those of one process; no
+dataset is missing from the migrate journal, and none is there twice.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from hsi_conform.converters.migrate import iter_journal, migrate
 from hsi_conform.finding import Report
 from hsi_conform.testing.samples import write_sample_container
 from hsi_conform.validate import CheckOptions
@@ -37,6 +40,26 @@ def _dies_once(marker: Path, victim: str, job: tuple[Path, Policy, CheckOptions]
     return check_job(job), os.getpid()
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    """Two worker processes, each watched by a nanny that starts a new one when it dies."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            distributed.Client(c) as cl:
+        yield cl
+
+
+class _DieAtFirstTask(distributed.WorkerPlugin):
+    """The first worker to start a task dies on the spot (once in all: the marker file says it happened)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def transition(self, key: object, start: str, finish: str, *args: object, **kwargs: object) -> None:
+        if finish == "executing" and not os.path.exists(self.marker):
+            Path(self.marker).write_text(str(os.getpid()))
+            os._exit(1)
+
+
 @pytest.fixture
 def inputs(tmp_path: Path) -> Iterator[list[Path]]:
     paths = [write_sample_container(tmp_path / f"s{i}.hsi", bands=4 + i) for i in range(6)]
@@ -45,10 +68,10 @@ def inputs(tmp_path: Path) -> Iterator[list[Path]]:
 
 
 @pytest.mark.slow  # starting worker processes and a nanny's restart of the dead one: ~20 s on a busy machine
-def test_a_worker_that_dies_loses_no_dataset(inputs: list[Path], tmp_path: Path) -> None:
+def test_a_worker_that_dies_loses_no_report(inputs: list[Path], tmp_path: Path, client: distributed.Client) -> None:
     jobs = [(p, Policy(), CheckOptions()) for p in inputs]
     marker = tmp_path / "died"
-    with DaskExecutor(workers=2, processes=True, chunk=1) as executor:
+    with DaskExecutor(client=client, chunk=1) as executor:
         done = dict(executor.map_unordered(functools.partial(_dies_once, marker, "s2.hsi"), jobs))
     assert marker.exists()  # a worker did die, holding s2.hsi
     assert sorted(done) == list(range(len(jobs)))
@@ -57,3 +80,29 @@ def test_a_worker_that_dies_loses_no_dataset(inputs: list[Path], tmp_path: Path)
     assert not reports[3].conformant and all(r.conformant for i, r in enumerate(reports) if i != 3)
     assert int(marker.read_text()) != done[2][1]  # s2.hsi was checked by another worker process
     assert {pid for _, pid in done.values()} - {os.getpid()}  # and never in this process
+
+
+HDR = ("ENVI\nsamples = 64\nlines = 64\nbands = 16\nheader offset = 0\nfile type = ENVI Standard\n"
+       "data type = 12\ninterleave = bil\nbyte order = 0\nwavelength units = nm\n")
+
+
+@pytest.mark.slow  # shares the cluster above: the nanny's restart of the dead worker
+def test_a_worker_that_dies_loses_no_journal_record(tmp_path: Path, client: distributed.Client) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(6):
+        (src / f"p{i}.img").write_bytes((np.arange(64 * 64 * 16, dtype="<u2") + i).tobytes())
+        (src / f"p{i}.hdr").write_text(HDR)
+    marker = tmp_path / "died"
+    client.register_plugin(_DieAtFirstTask(str(marker)), name="die-at-first-task")
+    try:
+        with DaskExecutor(client=client) as executor:
+            summary = migrate(src, tmp_path / "dst", executor=executor)
+    finally:
+        client.unregister_worker_plugin("die-at-first-task")
+    assert marker.exists()  # a worker died holding a dataset
+    records = list(iter_journal(tmp_path / "dst"))
+    assert sorted(r["source"] for r in records) == [f"p{i}.hdr" for i in range(6)]  # each once
+    assert {r["status"] for r in records} == {"ok"} and summary.ok == 6
+    assert sorted(p.name for p in (tmp_path / "dst").iterdir()) == sorted(
+        [f"p{i}.hsi" for i in range(6)] + ["migrate-journal.jsonl"])
