@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
+
 def _distributed() -> Any:
     try:
         import distributed
