@@ -328,7 +328,8 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     bar = progress or Progress(len(datasets))
     try:
         # one dataset per task: each is seconds of work, and its record is journaled the moment it is done
-        for index, entry in executor.map_unordered(task, work, chunk=1):
+        for index, entry in executor.map_unordered(task, work, chunk=1,
+                                                   on_lost=functools.partial(_lost_entry, root)):
             _append(out_root, entry)  # by this process alone, as each dataset finishes
             finished[index] = {k: entry[k] for k in ("source", "status", "error", "findings")}
             bar.advance(entry["source"])
@@ -337,6 +338,12 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     for index in sorted(finished):  # the summary in discovery order, whatever order the datasets finished in
         _tally(summary, finished[index])
     return summary
+
+
+def _lost_entry(root: Path, item: tuple[Dataset, str, dict[str, Any] | None], reason: str) -> dict[str, Any]:
+    """Return the journal record of a dataset whose workers kept dying while they converted it: an ``error``."""
+    return {**_error_entry(_rel(item[0].source, root), f"could not be converted: {reason}"),
+            "format": item[0].converter.name}
 
 
 def _migrate_task(root: Path, out_root: Path, options: dict[str, Any], allow_nonconformant: bool,

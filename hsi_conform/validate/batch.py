@@ -23,7 +23,7 @@ from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
 
-__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "make_executor",
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "lost_job", "make_executor",
            "summary_table"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
@@ -67,6 +67,16 @@ def check_job(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Repor
         return _unreadable(item, exc.reason, policy, options)
 
 
+def lost_job(job: tuple[Path | str | WalkError, Policy, CheckOptions], reason: str) -> Report:
+    """Return the report of an input whose workers kept dying while they checked it.
+
+    It could not be checked (``input_error``, exit 3); every other input still is (spec/batch.md#failures).
+    """
+    item, policy, options = job
+    path = item.path if isinstance(item, WalkError) else item
+    return _unreadable(path, f"could not be checked: {reason}", policy, options)
+
+
 def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOptions) -> Report:
     return Report.unreadable(str(path), reason, profile=policy.profile, content=options.content.value,
                              fail_on=policy.fail_on)
@@ -80,7 +90,8 @@ def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, 
     :class:`ProcessExecutor` of ``workers`` processes; reports pickle); whatever order they finish in, the reports
     are returned in the order of the jobs (spec/batch.md#order). ``progress`` draws a counter on stderr
     (``total`` is its end, default ``len(jobs)`` when ``jobs`` has a length). An input that cannot be read gets a
-    report with ``input_error`` set (never an exception), so one bad input never hides the others.
+    report with ``input_error`` set (never an exception), so one bad input never hides the others; so does one
+    whose workers kept dying while they checked it (e.g. out of memory), where the executor can tell.
     """
     work = (job if len(job) == 3 else (job[0], job[1], options) for job in jobs)
     runner = executor or ProcessExecutor(workers)
@@ -89,7 +100,7 @@ def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, 
     bar = Progress(total or 0, enabled=progress)
     found: dict[int, Report] = {}
     try:
-        for index, report in runner.map_unordered(check_job, work):
+        for index, report in runner.map_unordered(check_job, work, on_lost=lost_job):
             found[index] = report
             bar.advance(report.path)
     finally:

@@ -107,38 +107,56 @@ class DaskExecutor:
         threads = sum(self.client.nthreads().values())  # type: ignore[no-untyped-call]
         return 4 * max(1, threads)
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
-                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
-        """Yield ``(index, fn(item))`` as tasks finish, with at most :attr:`window` items in flight."""
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
+                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as tasks finish, with at most :attr:`window` items in flight.
+
+        A task whose workers kept dying (Dask's ``KilledWorker``) is split into one task per item; an item whose
+        own task meets the same fate gets ``on_lost(item, reason)`` (without ``on_lost``: the exception).
+        """
         client = self.client
         todo = chunks(items, chunk or self.chunk)
-        per_wave = self._tasks()
         finished = self._distributed.as_completed()
-        in_flight: set[Any] = set()
+        in_flight: dict[Any, tuple[tuple[int, T], ...]] = {}
 
-        def submit() -> bool:
-            batch = next(todo, None)
+        def submit(batch: tuple[tuple[int, T], ...] | None) -> bool:
             if batch is None:
                 return False
             # pure=False: a task has side effects (migrate writes) and equal items are still distinct tasks
             future = client.submit(run_chunk, fn, batch, pure=False, retries=self.retries)
-            in_flight.add(future)
+            in_flight[future] = batch
             finished.add(future)
             return True
 
         try:
-            for _ in range(per_wave):
-                if not submit():
+            for _ in range(self._tasks()):
+                if not submit(next(todo, None)):
                     break
             for future in finished:
-                in_flight.discard(future)
-                results: list[tuple[int, R]] = future.result()
+                batch = in_flight.pop(future)
+                try:
+                    results: list[tuple[int, R]] = future.result()
+                except self._distributed.KilledWorker as exc:
+                    if on_lost is None:
+                        raise
+                    results = self._lost(batch, exc, on_lost, submit)
                 future.release()  # the scheduler forgets it now, not when the loop ends
                 yield from results
-                submit()
+                submit(next(todo, None))
         finally:  # stopped early (an interruption, an exception): what has not started never will
             if in_flight:
                 client.cancel(list(in_flight))  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    def _lost(batch: tuple[tuple[int, T], ...], exc: BaseException, on_lost: Callable[[T, str], R],
+              submit: Callable[[tuple[tuple[int, T], ...]], bool]) -> list[tuple[int, R]]:
+        """Results for a task whose workers died: one task per item again, or ``on_lost`` for a single item."""
+        if len(batch) > 1:
+            for pair in batch:  # which item kills its worker is not known: each gets its own chance
+                submit((pair,))
+            return []
+        ((index, item),) = batch
+        return [(index, on_lost(item, f"every worker that ran it died ({exc})"))]
 
     def close(self) -> None:
         """Close the client and stop the ``LocalCluster`` this executor started (a given client stays open)."""

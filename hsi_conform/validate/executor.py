@@ -41,15 +41,16 @@ class Executor(Protocol):
         """Most items submitted and not yet yielded at any time."""
         ...
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
-                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
+                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
         """Yield ``(index of the item, fn(item))`` for every item, in the order they finish.
 
         ``items`` is consumed lazily: at most :attr:`window` items are taken ahead of what was yielded (with a
         ``chunk`` other than the executor's, as many tasks as its window holds). ``chunk`` is the number of items
         per task (default: the executor's; 1 when each item is long work whose result must be seen at once).
         ``fn`` and the items must pickle for executors whose workers are other processes. An exception of ``fn``
-        propagates.
+        propagates. ``on_lost(item, reason)`` gives the result of an item whose workers kept dying while they ran
+        it, where the executor can tell (spec/batch.md#failures); without it, that is an exception too.
         """
         ...
 
@@ -94,9 +95,12 @@ class ProcessExecutor:
         """Most items submitted and not yet yielded at any time."""
         return self._window
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *,
-                      chunk: int | None = None) -> Iterator[tuple[int, R]]:
-        """Yield ``(index, fn(item))`` as items finish (see :class:`Executor`)."""
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
+                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as items finish (see :class:`Executor`).
+
+        A worker process that dies breaks the whole pool (``BrokenProcessPool``): ``on_lost`` is not used.
+        """
         if self.workers == 1:
             for index, item in enumerate(items):
                 yield index, fn(item)

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from hsi_conform.converters.migrate import iter_journal, migrate
 from hsi_conform.finding import Report
 from hsi_conform.testing.samples import write_sample_container
 from hsi_conform.validate import CheckOptions
-from hsi_conform.validate.batch import check_job, check_many
+from hsi_conform.validate.batch import check_job, check_many, lost_job
 from hsi_conform.validate.engine import Policy
 
 distributed = pytest.importorskip("distributed")
@@ -106,3 +107,34 @@ def test_a_worker_that_dies_loses_no_journal_record(tmp_path: Path, client: dist
     assert {r["status"] for r in records} == {"ok"} and summary.ok == 6
     assert sorted(p.name for p in (tmp_path / "dst").iterdir()) == sorted(
         [f"p{i}.hsi" for i in range(6)] + ["migrate-journal.jsonl"])
+
+
+def _always_dies(victim: str, job: tuple[Path, Policy, CheckOptions]) -> Report:
+    """Check one input, but a worker that takes ``victim`` always dies (as on a file that exhausts its memory)."""
+    if job[0].name == victim:
+        os._exit(1)
+    return check_job(job)
+
+
+def _allowed_failures(dask_scheduler: Any, n: int) -> int:
+    before: int = dask_scheduler.allowed_failures
+    dask_scheduler.allowed_failures = n
+    return before
+
+
+@pytest.mark.slow  # two worker deaths and restarts
+def test_an_input_that_kills_every_worker_is_reported_not_lost(inputs: list[Path], client: distributed.Client) -> None:
+    """spec/batch.md#failures: the scheduler gives up on the task (KilledWorker); the batch goes on without it."""
+    jobs = [(p, Policy(), CheckOptions()) for p in inputs[:4]]
+    before = client.run_on_scheduler(_allowed_failures, n=0)  # give up at the first death: a fast test
+    try:
+        with DaskExecutor(client=client, chunk=2) as executor:
+            done = dict(executor.map_unordered(functools.partial(_always_dies, "s1.hsi"), jobs, on_lost=lost_job))
+    finally:
+        client.run_on_scheduler(_allowed_failures, n=before)
+    assert sorted(done) == [0, 1, 2, 3]
+    expected = check_many(jobs, CheckOptions())
+    assert [done[i] for i in (0, 2, 3)] == [expected[i] for i in (0, 2, 3)]  # s0, its partner in the task, is back
+    lost = done[1]
+    assert lost.path == str(inputs[1]) and not lost.conformant
+    assert lost.input_error is not None and "could not be checked: every worker that ran it died" in lost.input_error
