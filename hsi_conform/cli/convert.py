@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hsi_conform.cli.batching import add_executor_options, open_executor
 from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 if TYPE_CHECKING:
@@ -69,12 +70,13 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("migrate", help="convert every dataset of a tree to validated .hsi files (resumable)",
                        description="Walk SRC_DIR (read only), convert each recognised dataset to DST_DIR/<path>.hsi, "
                                    "validate it and journal it in DST_DIR/migrate-journal.jsonl.")
-    p.add_argument("source", type=Path, metavar="SRC_DIR")
-    p.add_argument("dest", type=Path, metavar="DST_DIR")
+    p.add_argument("source", metavar="SRC_DIR")  # a str: a URL must reach migrate unmangled, to be refused
+    p.add_argument("dest", metavar="DST_DIR")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)
     _add_no_thumbnail(p)
+    add_executor_options(p, jobs=True)
     p.set_defaults(run=cmd_migrate)
 
 
@@ -194,8 +196,9 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
-    summary = migrate(args.source, args.dest, options=_options(args),
-                      allow_nonconformant=args.allow_nonconformant)
+    with open_executor(args) as executor:
+        summary = migrate(args.source, args.dest, options=_options(args),
+                          allow_nonconformant=args.allow_nonconformant, executor=executor)
     for line in summary.lines():
         print(line)
     return summary.exit_code

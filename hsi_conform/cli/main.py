@@ -21,6 +21,7 @@ from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
+from hsi_conform.cli.batching import add_executor_options, open_executor
 from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
@@ -79,6 +80,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
                           help="record the current findings in FILE (paths relative to its folder)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="validate N files in parallel")
+    add_executor_options(p)
     p.set_defaults(run=_cmd_validate)
 
 
@@ -178,7 +180,8 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     refuse_output_on_input(outputs, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
     # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
     options = CheckOptions(content=Content(args.content))
-    reports = check_many(jobs, options, workers=args.jobs, progress=sys.stderr.isatty() and len(jobs) > 1)
+    with open_executor(args) as executor:
+        reports = check_many(jobs, options, executor=executor, progress=sys.stderr.isatty() and len(jobs) > 1)
     if args.write_baseline is not None:  # then compared with it: every finding unchanged, exit 0 unless unreadable
         baseline = write_baseline(args.write_baseline, reports)
         print(f"hsi-conform: wrote {args.write_baseline} ({baseline.size} findings)", file=sys.stderr)

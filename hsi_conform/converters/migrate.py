@@ -32,6 +32,10 @@
 * **Exit code** (:attr:`Summary.exit_code`): ``OK`` when every dataset converted and no output has an ERROR or
   FATAL finding, ``NONCONFORMANT`` otherwise (a ``failed`` or ``error`` record included). One dataset that fails
   or cannot be read never stops the others (spec/safety.md#batches).
+* **Executors.** The datasets are converted on an executor (:mod:`hsi_conform.validate.executor`: one after the
+  other by default, worker processes, or Dask); each worker returns its record and this process alone appends it
+  to the journal, as it finishes (so the journal's order is the order they finished in), and the summary lists
+  them in discovery order (spec/batch.md#migrate).
 * **One at a time.** A migration holds the lock of ``dst`` (:mod:`hsi_conform._lock`): a second one into the same
   tree raises :class:`~hsi_conform.errors.InUseError`. A full disk stops the migration
   (:class:`~hsi_conform.errors.NoSpaceError`): every later dataset would fail the same way.
@@ -40,6 +44,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -64,6 +69,8 @@ from hsi_conform.errors import (
     NoSpaceError,
     UnknownOptionError,
 )
+from hsi_conform.remote.urls import is_url
+from hsi_conform.validate.executor import Executor, ProcessExecutor
 
 JOURNAL = "migrate-journal.jsonl"
 _BAD = ("error", "fatal")
@@ -266,7 +273,8 @@ def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
 
 
 def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options: Mapping[str, Any] | None = None,
-            progress: Progress | None = None, allow_nonconformant: bool = False) -> Summary:
+            progress: Progress | None = None, allow_nonconformant: bool = False,
+            executor: Executor | None = None) -> Summary:
     """Convert every recognised dataset under ``src`` to a validated ``.hsi`` under ``dst`` (see the module doc).
 
     Args:
@@ -277,22 +285,29 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
         progress: a progress display (default: on stderr when it is a terminal).
         allow_nonconformant: convert nonconformant ``.hsi`` sources anyway, as ``convert --allow-nonconformant``
             does (by default each is a ``failed`` journal record).
+        executor: where the datasets are converted (default: one after the other in this process); e.g. a
+            :class:`~hsi_conform.validate.dask_executor.DaskExecutor` whose workers see ``src`` and ``dst`` at the
+            same paths. The journal is written by this process only, a record as each dataset finishes
+            (spec/batch.md#migrate).
 
     Raises:
-        ConfigError: ``src`` is not a folder.
+        ConfigError: ``src`` is not a folder, or ``src`` or ``dst`` is a URL (spec/batch.md#remote).
         OutputIsInputError: one tree lies inside the other, or is the other (a ConfigError).
         UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
         InUseError: another migration writes into ``dst``.
         NoSpaceError: the destination's filesystem is full (outputs so far are complete and journaled).
     """
+    for name in (src, dst):
+        if is_url(name):
+            raise ConfigError(f"migrate reads and writes folders, not URLs: {name} (see spec/batch.md#remote)")
     root, out_root = _check_roots(Path(src), Path(dst))
     out_root.parent.mkdir(parents=True, exist_ok=True)
     with lock(out_root):
-        return _migrate_locked(root, out_root, options, progress, allow_nonconformant)
+        return _migrate_locked(root, out_root, options, progress, allow_nonconformant, executor or ProcessExecutor())
 
 
 def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | None, progress: Progress | None,
-                    allow_nonconformant: bool) -> Summary:
+                    allow_nonconformant: bool, executor: Executor) -> Summary:
     converters = available_converters()
     _check_options(converters, get_converter("hsi"), options or {})
     out_root.mkdir(parents=True, exist_ok=True)
@@ -306,16 +321,36 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
         _append(out_root, entry)
         _tally(summary, entry)
     done = read_journal(out_root)
+    work = ((ds, name, done.get(_rel(ds.source, root))) for ds, name in zip(datasets, _output_names(datasets, root),
+                                                                             strict=True))
+    task = functools.partial(_migrate_task, root, out_root, dict(options or {}), allow_nonconformant)
+    finished: dict[int, dict[str, Any]] = {}
     bar = progress or Progress(len(datasets))
     try:
-        for ds, name in zip(datasets, _output_names(datasets, root), strict=True):
-            entry = _migrate_one(ds, root, out_root, name, done, dict(options or {}), allow_nonconformant)
-            _append(out_root, entry)
-            _tally(summary, entry)
+        # one dataset per task: each is seconds of work, and its record is journaled the moment it is done
+        for index, entry in executor.map_unordered(task, work, chunk=1,
+                                                   on_lost=functools.partial(_lost_entry, root)):
+            _append(out_root, entry)  # by this process alone, as each dataset finishes
+            finished[index] = {k: entry[k] for k in ("source", "status", "error", "findings")}
             bar.advance(entry["source"])
     finally:
         bar.close()
+    for index in sorted(finished):  # the summary in discovery order, whatever order the datasets finished in
+        _tally(summary, finished[index])
     return summary
+
+
+def _lost_entry(root: Path, item: tuple[Dataset, str, dict[str, Any] | None], reason: str) -> dict[str, Any]:
+    """Return the journal record of a dataset whose workers kept dying while they converted it: an ``error``."""
+    return {**_error_entry(_rel(item[0].source, root), f"could not be converted: {reason}"),
+            "format": item[0].converter.name}
+
+
+def _migrate_task(root: Path, out_root: Path, options: dict[str, Any], allow_nonconformant: bool,
+                  item: tuple[Dataset, str, dict[str, Any] | None]) -> dict[str, Any]:
+    """Migrate one dataset and return its journal record (the task an executor's worker runs)."""
+    ds, name, prior = item
+    return _migrate_one(ds, root, out_root, name, prior, dict(options), allow_nonconformant)
 
 
 def _check_options(readers: list[Converter], writer: Converter, options: Mapping[str, Any]) -> None:
@@ -360,7 +395,7 @@ def _hashes(ds: Dataset, root: Path) -> dict[str, str] | str:
     return files
 
 
-def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mapping[str, dict[str, Any]],
+def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, prior: Mapping[str, Any] | None,
                  options: dict[str, Any], allow_nonconformant: bool) -> dict[str, Any]:
     files = _hashes(ds, root)  # inside the per-dataset handling: one unreadable file fails only its dataset
     if isinstance(files, str):
@@ -371,7 +406,6 @@ def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, done: Mappi
         "output": name, "status": "ok", "findings": {}, "error": None, "notes": [],
         "tool_version": __version__, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    prior = done.get(entry["source"])
     if prior is not None and prior.get("sha256") == digest and (out_root / name).is_file():
         entry.update(status="skipped", findings=prior.get("findings", {}), output=prior.get("output", name))
         return entry

@@ -1,31 +1,63 @@
-"""Batch validation: many containers, optionally in parallel worker processes, with progress and a summary.
+"""Batch validation: many containers on an executor (in this process, worker processes, or Dask), with progress.
 
 An input that cannot be read (missing, not a file or folder, an unreadable folder met while walking a directory,
 an I/O error, a remote object that cannot be fetched) does not stop the batch: it becomes a report with
 :attr:`~hsi_conform.finding.Report.input_error`, named as the user gave it (a URL verbatim), and every other input
 is still validated (spec/safety.md#batches).
+
+The checks run on an executor (:mod:`hsi_conform.validate.executor`: in this process, worker processes, or Dask
+with :mod:`hsi_conform.validate.dask_executor`), in bounded waves; the reports come back in input order whatever
+the executor (spec/batch.md#order).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from hsi_conform._progress import Progress
 from hsi_conform._walk import WalkError
-from hsi_conform.errors import InputUnreadableError
+from hsi_conform.errors import ConfigError, InputUnreadableError
 from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
+from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
+
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "lost_job", "make_executor",
+           "summary_table"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
 """One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
 configuration's limits and storage options); a :class:`~hsi_conform._walk.WalkError` is an input that could not be
 read while a directory was walked."""
 
+def make_executor(name: str = "processes", *, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Return the executor called ``name`` (one of :data:`EXECUTORS`).
 
-def _check_one(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Report:
+    ``workers`` is the number of local processes (``processes``; default 1: in this process) or of the workers
+    of the ``LocalCluster`` that ``dask`` starts when no ``scheduler`` address is given (default: one per core).
+    Use the executor as a context manager (a Dask one holds the client and the cluster).
+
+    Raises:
+        ConfigError: an unknown name, or a ``scheduler`` for the ``processes`` executor.
+        MissingDependencyError: ``dask`` without the ``[dask]`` extra installed.
+    """
+    if name == "processes":
+        if scheduler is not None:
+            raise ConfigError("--scheduler needs --executor dask")
+        return ProcessExecutor(workers or 1)
+    if name == "dask":
+        from hsi_conform.validate.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler, workers=workers)
+    raise ConfigError(f"unknown executor {name!r} (expected one of {', '.join(EXECUTORS)})")
+
+
+def check_job(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Report:
+    """Validate one input of a batch; an input that cannot be read gets a report with ``input_error`` set.
+
+    The task a worker runs (it pickles, and so does its report).
+    """
     item, policy, options = job
     if isinstance(item, WalkError):
         return _unreadable(item.path, item.reason, policy, options)
@@ -35,41 +67,45 @@ def _check_one(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Repo
         return _unreadable(item, exc.reason, policy, options)
 
 
+def lost_job(job: tuple[Path | str | WalkError, Policy, CheckOptions], reason: str) -> Report:
+    """Return the report of an input whose workers kept dying while they checked it.
+
+    It could not be checked (``input_error``, exit 3); every other input still is (spec/batch.md#failures).
+    """
+    item, policy, options = job
+    path = item.path if isinstance(item, WalkError) else item
+    return _unreadable(path, f"could not be checked: {reason}", policy, options)
+
+
 def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOptions) -> Report:
     return Report.unreadable(str(path), reason, profile=policy.profile, content=options.content.value,
                              fail_on=policy.fail_on)
 
 
-def check_many(jobs: Sequence[Job], options: CheckOptions, *, workers: int = 1,
-               progress: bool = False) -> list[Report]:
+def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, progress: bool = False,
+               executor: Executor | None = None, total: int | None = None) -> list[Report]:
     """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
 
-    ``options`` applies to the jobs that bring none. ``workers > 1`` spreads the files over that many processes
-    (reports pickle); ``progress`` writes a one-line counter to stderr. An input that cannot be read gets a report
-    with ``input_error`` set (never an exception), so one bad input never hides the others.
+    ``options`` applies to the jobs that bring none. The jobs run on ``executor`` (default: a
+    :class:`ProcessExecutor` of ``workers`` processes; reports pickle); whatever order they finish in, the reports
+    are returned in the order of the jobs (spec/batch.md#order). ``progress`` draws a counter on stderr
+    (``total`` is its end, default ``len(jobs)`` when ``jobs`` has a length). An input that cannot be read gets a
+    report with ``input_error`` set (never an exception), so one bad input never hides the others; so does one
+    whose workers kept dying while they checked it (e.g. out of memory), where the executor can tell.
     """
-    work = [job if len(job) == 3 else (job[0], job[1], options) for job in jobs]
-    reports: list[Report] = []
-    if workers == 1 or len(work) < 2:
-        for done, job in enumerate(work, 1):
-            reports.append(_check_one(job))
-            _progress(progress, done, len(work))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for done, report in enumerate(pool.map(_check_one, work, chunksize=4), 1):
-                reports.append(report)
-                _progress(progress, done, len(work))
-    if progress:
-        sys.stderr.write("\n")
-    return reports
-
-
-def _progress(enabled: bool, done: int, total: int) -> None:
-    if enabled:
-        width = 30
-        filled = width * done // total
-        sys.stderr.write(f"\rvalidating [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        sys.stderr.flush()
+    work = (job if len(job) == 3 else (job[0], job[1], options) for job in jobs)
+    runner = executor or ProcessExecutor(workers)
+    if total is None and isinstance(jobs, Sequence):
+        total = len(jobs)
+    bar = Progress(total or 0, enabled=progress)
+    found: dict[int, Report] = {}
+    try:
+        for index, report in runner.map_unordered(check_job, work, on_lost=lost_job):
+            found[index] = report
+            bar.advance(report.path)
+    finally:
+        bar.close()
+    return [found[i] for i in range(len(found))]
 
 
 def _verdict(report: Report) -> str:

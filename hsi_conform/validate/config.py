@@ -18,6 +18,9 @@ Recognised keys::
     max-header-bytes = "64MiB"
     max-name-depth = 16
 
+    executor = "dask"              # processes | dask: where batches run (spec/batch.md#configuration)
+    scheduler = "tcp://scheduler:8786"   # a Dask scheduler (default: a LocalCluster)
+
     [tool.hsi-conform.storage-options]   # fsspec options for URL inputs (spec/remote.md#options)
     anon = true
     endpoint_url = "http://localhost:9000"
@@ -50,12 +53,14 @@ from hsi_conform.finding import Severity
 from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
 from hsi_conform.validate.engine import Policy, check_selection, layer_overrides
+from hsi_conform.validate.executor import EXECUTORS
 from hsi_conform.validate.waivers import Waiver, parse_waivers, relative_to
 
 __all__ = [
     "CONFIG_FILENAMES",
     "ConfigFile",
     "find_config",
+    "load_executor",
     "load_limits",
     "load_policy",
     "load_storage_options",
@@ -68,7 +73,8 @@ CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 """Searched in this order in each directory."""
 
 _TABLE = "hsi-conform"
-_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options", "waiver"})
+_KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options", "waiver",
+                   "executor", "scheduler"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +91,8 @@ class ConfigFile:
         limits: The resource limits (the defaults with the file's ``limits`` table applied).
         storage_options: The ``storage-options`` table: fsspec options for URL inputs.
         waivers: The file's waivers, in order.
+        executor: Where batches run (``processes`` or ``dask``), if set.
+        scheduler: The Dask scheduler's address, if set.
     """
 
     path: Path | None = None
@@ -96,6 +104,8 @@ class ConfigFile:
     limits: Limits = DEFAULT_LIMITS
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
+    executor: str | None = None
+    scheduler: str | None = None
 
 
 def _limits(value: object, source: str) -> Limits:
@@ -108,6 +118,19 @@ def _storage_options(value: object, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError("'storage-options' must be a table of key = value", source)
     return dict(value)
+
+
+def _text(value: object, key: str, source: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key!r} must be a string", source)
+    return value
+
+
+def _executor(value: object, source: str) -> str | None:
+    name = _text(value, "executor", source)
+    if name is not None and name not in EXECUTORS:
+        raise ConfigError(f"'executor' must be one of {', '.join(EXECUTORS)}, not {name!r}", source)
+    return name
 
 
 def read_regular(path: Path) -> str:
@@ -207,6 +230,8 @@ def read_config(path: Path) -> ConfigFile:
         limits=_limits(table["limits"], source) if "limits" in table else DEFAULT_LIMITS,
         storage_options=_storage_options(table.get("storage-options", {}), source),
         waivers=parse_waivers(table["waiver"], source) if "waiver" in table else (),
+        executor=_executor(table.get("executor"), source),
+        scheduler=_text(table.get("scheduler"), "scheduler", source),
     )
     try:  # validate profile, selectors and waived rules now, so the error names this file
         check_selection(Policy(
@@ -343,3 +368,20 @@ def load_storage_options(start: Path, *, config: Path | None = None, isolated: b
     merged = dict(read_config(found).storage_options) if found is not None else {}
     merged.update(options or {})
     return merged
+
+
+def load_executor(start: Path, *, config: Path | None = None, isolated: bool = False, executor: str | None = None,
+                  scheduler: str | None = None) -> tuple[str, str | None]:
+    """Return where a batch runs: ``(executor, scheduler address or None)``, the command line over the file's.
+
+    A batch runs in one place, so one configuration decides it: ``config``, else the one found from ``start``
+    upward (the current directory; spec/batch.md#configuration). A command-line ``executor`` other than the file's
+    drops the file's ``scheduler``; a scheduler address with no executor named anywhere means ``dask``.
+
+    Raises:
+        ConfigError: If the configuration is invalid.
+    """
+    found = None if isolated else (config or find_config(start))
+    file = read_config(found) if found is not None else ConfigFile()
+    address = scheduler or (file.scheduler if executor in (None, file.executor) else None)
+    return executor or file.executor or ("dask" if address else "processes"), address

@@ -34,6 +34,18 @@ def test_suite_runs_on_a_tiny_cube(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     importlib.reload(data)
 
 
+@pytest.mark.slow  # starts a LocalCluster of worker processes
+def test_batch_group_runs_on_a_tiny_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("BENCH_QUICK", "1")
+    saved = []
+    monkeypatch.setattr(bench_run, "save", lambda run: saved.append(run) or tmp_path / "r.json")
+    assert bench_run.main(["--size", str(1 << 20), "--only", "batch"]) == 0
+    (run,) = saved
+    assert [row.group for row in run.rows] == ["batch", "batch"]
+    assert run.rows[0].target == "<= 2x" and all(row.anchor > 0 and row.ours > 0 for row in run.rows)
+
+
 def test_committed_results_have_every_row_with_anchor_and_ratio() -> None:
     files = sorted(RESULTS.glob("*.json"))
     assert files, "run `make bench` and commit benchmarks/results/"

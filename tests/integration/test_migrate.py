@@ -206,3 +206,14 @@ def test_options_are_checked_against_the_declared_tables_before_converting(tmp_p
     with pytest.raises(ConfigError):
         migrate(tmp_path / "src", tmp_path / "dst", options={"quantize": "int8"})
     assert not (tmp_path / "dst" / JOURNAL).exists()
+
+
+@pytest.mark.parametrize("which", ["source", "dest"])
+def test_a_url_is_refused_never_made_a_local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    which: str) -> None:
+    """spec/batch.md#remote: ``s3://b/x`` would otherwise become a folder ``s3:/b/x`` here."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    args = ["src", "s3://bucket/out"] if which == "dest" else ["s3://bucket/in", "out"]
+    assert main(["migrate", *args]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]

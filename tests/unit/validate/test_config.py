@@ -8,7 +8,13 @@ import pytest
 from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.rules import load_builtin_rules
-from hsi_conform.validate.config import find_config, load_policy, parse_severity_assignment, read_config
+from hsi_conform.validate.config import (
+    find_config,
+    load_executor,
+    load_policy,
+    parse_severity_assignment,
+    read_config,
+)
 from hsi_conform.validate.engine import effective_severity, is_selected
 
 PYPROJECT = """
@@ -293,3 +299,21 @@ def test_a_bad_waiver_is_a_configuration_error_naming_the_file(tmp_path: Path, w
         load_policy(tmp_path)
     assert info.value.source == str(path)
     assert info.value.exit_code == 2
+
+
+def test_where_a_batch_runs_comes_from_the_command_line_over_the_file(tmp_path: Path) -> None:
+    """spec/batch.md#configuration."""
+    assert load_executor(tmp_path) == ("processes", None)
+    assert load_executor(tmp_path, scheduler="tcp://h:8786") == ("dask", "tcp://h:8786")
+    (tmp_path / "hsi-conform.toml").write_text('executor = "dask"\nscheduler = "tcp://file:8786"\n')
+    assert load_executor(tmp_path) == ("dask", "tcp://file:8786")
+    assert load_executor(tmp_path, scheduler="tcp://cli:8786") == ("dask", "tcp://cli:8786")
+    assert load_executor(tmp_path, executor="processes") == ("processes", None)  # the file's address dropped
+    assert load_executor(tmp_path, isolated=True) == ("processes", None)
+    (tmp_path / "hsi-conform.toml").write_text('executor = "spark"\n')
+    with pytest.raises(ConfigError, match="'executor' must be one of processes, dask") as info:
+        load_executor(tmp_path)
+    assert info.value.source == str(tmp_path / "hsi-conform.toml")
+    (tmp_path / "hsi-conform.toml").write_text("scheduler = 8786\n")
+    with pytest.raises(ConfigError, match="'scheduler' must be a string"):
+        load_executor(tmp_path)

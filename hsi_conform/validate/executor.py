@@ -1,0 +1,123 @@
+"""The executor interface of batches and the local executor (spec/batch.md#executors).
+
+An :class:`Executor` runs one function over many items and yields ``(index, result)`` as results finish, with a
+bounded number of items submitted and not yet yielded, so the client's memory does not grow with the number of
+items. :class:`ProcessExecutor` is the local one (``-j N``); the Dask one is
+:class:`~hsi_conform.validate.dask_executor.DaskExecutor`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from hsi_conform.errors import ConfigError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS: tuple[str, ...] = ("processes", "dask")
+"""The executor names of ``--executor`` and the ``executor`` configuration key."""
+
+
+class Executor(Protocol):
+    """Runs a function over many items, wherever its workers are (spec/batch.md#executors).
+
+    Used as a context manager: leaving it releases what it holds (a cluster, a client).
+    """
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        ...
+
+    @property
+    def window(self) -> int:
+        """Most items submitted and not yet yielded at any time."""
+        ...
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
+                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
+        """Yield ``(index of the item, fn(item))`` for every item, in the order they finish.
+
+        ``items`` is consumed lazily: at most :attr:`window` items are taken ahead of what was yielded (with a
+        ``chunk`` other than the executor's, as many tasks as its window holds). ``chunk`` is the number of items
+        per task (default: the executor's; 1 when each item is long work whose result must be seen at once).
+        ``fn`` and the items must pickle for executors whose workers are other processes. An exception of ``fn``
+        propagates. ``on_lost(item, reason)`` gives the result of an item whose workers kept dying while they ran
+        it, where the executor can tell (spec/batch.md#failures); without it, that is an exception too.
+        """
+        ...
+
+
+def run_chunk(fn: Callable[[T], R], chunk: Sequence[tuple[int, T]]) -> list[tuple[int, R]]:
+    """Apply ``fn`` to every ``(index, item)`` of a chunk: one task of a worker, a few items at once."""
+    return [(index, fn(item)) for index, item in chunk]
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[tuple[tuple[int, T], ...]]:
+    """Yield the items numbered from 0, ``size`` at a time (lazily: a generator of 10⁵ items is never listed)."""
+    numbered = enumerate(items)
+    while chunk := tuple(itertools.islice(numbered, size)):
+        yield chunk
+
+
+class ProcessExecutor:
+    """The local executor: the items in this process (``workers == 1``) or in a pool of worker processes.
+
+    Args:
+        workers: Number of processes (1: in this process, in input order).
+        chunk: Items per task sent to a worker process.
+        window: Most items in flight (default: 4 chunks per worker); as many tasks with another ``chunk``.
+    """
+
+    def __init__(self, workers: int = 1, *, chunk: int = 4, window: int | None = None) -> None:
+        if workers < 1 or chunk < 1:
+            raise ConfigError("the number of workers and the chunk size must be at least 1")
+        self.workers = workers
+        self.chunk = chunk
+        self._window = window or 4 * chunk * workers
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        return None  # each map_unordered call holds its own pool
+
+    @property
+    def window(self) -> int:
+        """Most items submitted and not yet yielded at any time."""
+        return self._window
+
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
+                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as items finish (see :class:`Executor`).
+
+        A worker process that dies breaks the whole pool (``BrokenProcessPool``): ``on_lost`` is not used.
+        """
+        if self.workers == 1:
+            for index, item in enumerate(items):
+                yield index, fn(item)
+            return
+        size = chunk or self.chunk
+        per_wave = max(1, self._window // self.chunk)
+        pool = ProcessPoolExecutor(max_workers=self.workers)
+        try:
+            todo = chunks(items, size)
+            pending: set[Future[list[tuple[int, R]]]] = set()
+            for batch in itertools.islice(todo, per_wave):
+                pending.add(pool.submit(run_chunk, fn, batch))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                    for batch in itertools.islice(todo, 1):  # one out, one in: the wave stays bounded
+                        pending.add(pool.submit(run_chunk, fn, batch))
+        finally:  # stopped early: what has not started never will; what runs ends (its output is atomic)
+            pool.shutdown(wait=True, cancel_futures=True)
