@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hsi_conform.errors import ConfigError, ExitCode, InputUnreadableError
+from hsi_conform.errors import ConfigError, ContainerError, ExitCode, InputUnreadableError
 
 __all__ = ["add_refs", "cmd_refs"]
 
@@ -41,7 +41,8 @@ def add_refs(sub: argparse._SubParsersAction[Any]) -> None:
 
 def cmd_refs(args: argparse.Namespace) -> ExitCode:
     """Run ``refs``: write the references of SRC, or the combined references of DIR; print what was written."""
-    from hsi_conform.refs import combine_references, references, write_references
+    from hsi_conform.refs import write_references
+    from hsi_conform.refs.combine import combine
     from hsi_conform.remote import parse_storage_option
 
     if (args.source is None) == (args.combine is None):
@@ -57,11 +58,11 @@ def cmd_refs(args: argparse.Namespace) -> ExitCode:
             sources = _containers(args.combine)
             names = [p.relative_to(args.combine).as_posix() for p in sources]
             inputs: list[Path] = [args.combine]
-            refs = combine_references(sources, names=names, storage_options=storage, target_bytes=args.chunk_bytes)
+            refs = combine([_references(p, None, storage, args.chunk_bytes) for p in sources], names)
             what = f"{len(sources)} containers stacked"
         else:
             inputs = [] if _is_url(args.source) else [Path(args.source)]
-            refs = references(args.source, url=args.url, storage_options=storage, target_bytes=args.chunk_bytes)
+            refs = _references(args.source, args.url, storage, args.chunk_bytes)
             what = args.source
     for w in caught:
         print(f"hsi-conform: warning: {w.message}", file=sys.stderr)
@@ -69,6 +70,17 @@ def cmd_refs(args: argparse.Namespace) -> ExitCode:
     chunks = sum(1 for v in refs["refs"].values() if isinstance(v, list))
     print(f"wrote {args.output}: {what}, {chunks} chunk references")
     return ExitCode.OK
+
+
+def _references(source: str | Path, url: str | None, storage: dict[str, Any], chunk_bytes: int | None) -> Any:
+    """Return the references of one source; an error that does not name it is re-raised naming it."""
+    from hsi_conform.refs import references
+
+    try:
+        return references(source, url=url, storage_options=storage, target_bytes=chunk_bytes)
+    except ContainerError as exc:  # the reader names the member, not the file: a --combine run reads many
+        where = f"{source}" if exc.member is None else f"{source}, member {exc.member!r}"
+        raise ContainerError(None, f"{where}: {exc.reason}") from exc
 
 
 def _is_url(text: str) -> bool:

@@ -159,8 +159,8 @@ def container_references(container: Container, url: str, *, target_bytes: int | 
     refs = _coordinate_refs(coords)
     refs[".zattrs"] = json_text(root | {"coordinates": " ".join(sorted(coords))})
     for image in images:
-        refs.update(_image_refs(image, target, "{{" + TABLE["format"]["template"] + "}}"))
-    return {"version": TABLE["format"]["version"], "templates": {TABLE["format"]["template"]: url}, "refs": refs}
+        refs.update(_image_refs(image, target, url))
+    return {"version": TABLE["format"]["version"], "refs": refs}
 
 
 def _extra_members(engine: Any, container: Container, header: Header) -> Iterator[tuple[str, str]]:
@@ -205,7 +205,7 @@ def _coordinate_refs(coords: Mapping[str, xr.Variable]) -> dict[str, Any]:
     written: dict[str, Any] = {}
     store = zarr.storage.MemoryStore(written)
     dataset = xr.Dataset(coords=dict(coords))
-    encoding = {name: {"compressors": None, "filters": None} for name in coords}
+    encoding = {name: {"compressors": None, "filters": None, "_FillValue": None} for name in coords}
     dataset.to_zarr(store, mode="w", zarr_format=2, consolidated=False, encoding=encoding)
     refs: dict[str, Any] = {}
     for key, buffer in sorted(written.items()):

@@ -62,7 +62,7 @@ def combine(sets: Sequence[References], labels: Sequence[str]) -> References:
         raise MissingDependencyError("combining references", ("kerchunk",), extra="refs") from exc
     kept = _alike(sets, labels)
     dim = TABLE["names"]["stack_dim"]
-    urls = [next(iter(s["templates"].values())) for s in sets]
+    urls = [_url(s) for s in sets]
     protocols = {_protocol(u) for u in urls}
     if len(protocols) > 1:
         raise DatasetError(f"the containers are read through different protocols ({', '.join(sorted(protocols))})")
@@ -71,6 +71,11 @@ def combine(sets: Sequence[References], labels: Sequence[str]) -> References:
                               inline_threshold=0)
     result: References = stacked.translate()
     return result
+
+
+def _url(refs: References) -> str:
+    """Return the URL the chunk references of a set point at (one container: one URL)."""
+    return next(str(v[0]) for v in refs["refs"].values() if isinstance(v, list))
 
 
 def _protocol(url: str) -> str:
