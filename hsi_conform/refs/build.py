@@ -11,6 +11,7 @@ Nothing of the cube is read: only the headers.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import warnings
@@ -52,13 +53,12 @@ def require(task: str) -> Any:
         MissingDependencyError: xarray or zarr is missing (``pip install 'hsi-conform[refs]'``).
     """
     try:
-        import zarr  # noqa: F401  (xarray writes the coordinates with it)
-
-        from hsi_conform import xarray_backend
+        importlib.import_module("zarr")  # xarray writes the coordinates with it
+        return importlib.import_module("hsi_conform.xarray_backend")
     except (ImportError, ConverterUnavailableError) as exc:
-        missing = getattr(exc, "name", None) or "xarray"
+        name = getattr(exc, "name", None)
+        missing = name if isinstance(name, str) and not name.startswith("hsi_conform") else "xarray"
         raise MissingDependencyError(task, (missing,), extra="refs") from exc
-    return xarray_backend
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,11 +297,15 @@ def test_url_option_names_where_readers_find_the_file(cli: CliRunner, scenes: di
     assert chunks and {c[0] for c in chunks} == {"https://example.org/x.hsi"}
 
 
-def test_without_kerchunk_combine_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["kerchunk", "zarr", "hsi_conform.xarray_backend"])
+def test_a_missing_dependency_says_what_to_install(cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    module: str) -> None:
     a, _ = _alike(tmp_path, "a.hsi", 1)
-    for name in [m for m in sys.modules if m == "kerchunk" or m.startswith("kerchunk.")]:
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "kerchunk", None)
+    monkeypatch.setitem(sys.modules, module, None)  # what an import finds when the package is not installed
     with pytest.raises(MissingDependencyError) as info:
         combine_references([a])
     assert info.value.install_command == "pip install 'hsi-conform[refs]'"
+    result = cli(["refs", "--combine", tmp_path, "-o", tmp_path / "out.json"])
+    assert result.code == ExitCode.UNREADABLE and "pip install 'hsi-conform[refs]'" in result.err
