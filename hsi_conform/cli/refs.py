@@ -35,7 +35,8 @@ def add_refs(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--chunk-bytes", type=int, default=None, metavar="N",
                    help="largest zarr chunk in bytes (default 8 MiB; chunks are whole bands or lines)")
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE", dest="storage_options",
-                   help="an fsspec option for a URL source (repeatable; VALUE read as JSON when it is JSON)")
+                   help="an fsspec option for a URL source (repeatable; VALUE read as JSON when it is JSON), over "
+                        "the storage options of the configuration found from the current folder")
     p.set_defaults(run=cmd_refs)
 
 
@@ -44,12 +45,13 @@ def cmd_refs(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.refs import write_references
     from hsi_conform.refs.combine import combine
     from hsi_conform.remote import parse_storage_option
+    from hsi_conform.validate.config import load_storage_options
 
     if (args.source is None) == (args.combine is None):
         raise ConfigError("refs needs SRC.hsi or --combine DIR (one of them)")
     if args.chunk_bytes is not None and args.chunk_bytes < 1:
         raise ConfigError("--chunk-bytes must be at least 1")
-    storage = dict(parse_storage_option(text) for text in args.storage_options)
+    storage = load_storage_options(Path.cwd(), options=dict(parse_storage_option(t) for t in args.storage_options))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         if args.combine is not None:

@@ -207,6 +207,32 @@ def test_references_over_s3(s3_server: str, tmp_path: Path, monkeypatch: pytest.
         _assert_like_the_engine(ds, path)
 
 
+def test_a_missing_url_is_exit_3_naming_it(cli: CliRunner, http_server: RangeServer, tmp_path: Path) -> None:
+    pytest.importorskip("aiohttp")
+    url = http_server.base + "/refs//nothing-here.hsi"
+    result = cli(["refs", url, "-o", tmp_path / "refs.json"])
+    assert result.code == ExitCode.UNREADABLE and url in result.err and not (tmp_path / "refs.json").exists()
+
+
+def test_a_zip64_cube_beyond_4_gib_and_a_header_offset(tmp_path: Path) -> None:
+    lines, samples, bands, skip = 65_536, 16_384, 2, 16  # 4 GiB of uint16, sparse on disk
+    header = _HEADER.replace("samples = 5", f"samples = {samples}").replace("lines = 3", f"lines = {lines}")
+    header = header.replace("bands = 4", f"bands = {bands}").replace("header offset = 0", f"header offset = {skip}")
+    header = header.replace("wavelength = {400, 500, 600, 700}", "wavelength = {400, 500}")
+    path = tmp_path / "big.hsi"
+    write(path, [Entry("data.hdr", header.encode()),
+                 Entry("data.envi", b"\xff" * skip, sparse=lines * samples * bands * 2, zip64=True)])
+    refs = references(path, target_bytes=64 * MIB)  # 2048 lines of a band
+    with hsi_conform.open(path) as c:
+        start = c.info("data.envi").offset + skip
+    chunks = sorted(v for v in refs["refs"].values() if isinstance(v, list))
+    assert len(chunks) == 64 and chunks[0][1] == start and chunks[-1][1] + chunks[-1][2] == start + 4 * 1024 * MIB
+    assert chunks[-1][1] + chunks[-1][2] > 1 << 32  # past 4 GiB: ZIP64 sizes, offsets exact in JSON
+    fs = fsspec.filesystem("reference", fo=refs)
+    assert refs["refs"]["cube/1.31.0"] == chunks[-1]
+    assert fs.cat("cube/1.31.0") == bytes(64 * MIB)  # the sparse member's last 64 MiB
+
+
 # -- combine -----------------------------------------------------------------------------------------------------
 
 
