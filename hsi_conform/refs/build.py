@@ -42,7 +42,7 @@ _NAMES: dict[str, str] = TABLE["names"]
 CUBE: str = mapping_table("xarray")["names"]["cube"]
 #: The CF standard name of the wavelength coordinate (the HDF5 export's).
 _WAVELENGTH_STANDARD_NAME: str = mapping_table("hdf5")["cf"]["wavelength_standard_name"]
-#: The kerchunk reference-set document: ``{"version": 1, "templates": {...}, "refs": {key: value}}``.
+#: The kerchunk reference-set document: ``{"version": 1, "refs": {key: value}}``.
 References = dict[str, Any]
 
 
@@ -128,32 +128,14 @@ def container_references(container: Container, url: str, *, target_bytes: int | 
         ContainerError: an expanded folder (its members are separate files), or the cube cannot be mapped.
         MissingDependencyError: xarray or zarr is missing.
     """
-    engine = require(f"writing references of {container.location}")
     if not container.is_zip:
         raise ContainerError(None, f"{container.location} is an expanded folder: references point into one .hsi file")
+    engine = require(f"writing references of {container.location}")
     target = int(target_bytes or TABLE["chunks"]["target_bytes"])
     header = container.header
     cube = _image(engine, container, CUBE, CUBE_DATA, header, None)
-    sizes = dict(zip(cube.dims, cube.layout.shape, strict=True))
-    coords: dict[str, xr.Variable] = (engine._band_coordinates(header, cube.layout.bands)
-                                      | engine._map_coordinates(header, cube.layout))
-    if "wavelength" in coords:  # CF's name for it, as in the HDF5 export
-        coords["wavelength"] = coords["wavelength"].copy()
-        coords["wavelength"].attrs["standard_name"] = _WAVELENGTH_STANDARD_NAME
-    if engine._NAMES["grid_mapping"] in coords and {engine.TABLE["dims"]["lines"],
-                                                    engine.TABLE["dims"]["samples"]} <= set(cube.dims):
-        cube.attrs["grid_mapping"] = engine._NAMES["grid_mapping"]
-    images = [cube]
-    for name, member in _extra_members(engine, container, header):
-        if name in {i.name for i in images} or name in coords:
-            warnings.warn(f"{member} left out of the references: the name {name!r} is taken", RuntimeWarning,
-                          stacklevel=2)
-            continue
-        try:
-            extra = container.read_header(header_of(member))
-            images.append(_image(engine, container, name, member, extra, sizes))
-        except HsiConformError as exc:
-            warnings.warn(f"{member} left out of the references: {exc}", RuntimeWarning, stacklevel=2)
+    coords = _coordinates(engine, header, cube)
+    images = [cube, *_extra_images(engine, container, header, cube, coords)]
     skip = frozenset(k for k in engine._PER_BAND if engine._coordinate_name(k) in coords)
     root = engine._header_attrs(header, skip=skip) | {"Conventions": CONVENTIONS}
     refs = _coordinate_refs(coords)
@@ -161,6 +143,38 @@ def container_references(container: Container, url: str, *, target_bytes: int | 
     for image in images:
         refs.update(_image_refs(image, target, url))
     return {"version": TABLE["format"]["version"], "refs": refs}
+
+
+def _coordinates(engine: Any, header: Header, cube: Image) -> dict[str, xr.Variable]:
+    """Return the engine's band and map coordinates; name the grid mapping on the cube where it applies."""
+    coords: dict[str, xr.Variable] = (engine._band_coordinates(header, cube.layout.bands)
+                                      | engine._map_coordinates(header, cube.layout))
+    if "wavelength" in coords:  # CF's name for it, as in the HDF5 export
+        coords["wavelength"] = coords["wavelength"].copy()
+        coords["wavelength"].attrs["standard_name"] = _WAVELENGTH_STANDARD_NAME
+    image_dims = {engine.TABLE["dims"]["lines"], engine.TABLE["dims"]["samples"]}
+    if engine._NAMES["grid_mapping"] in coords and image_dims <= set(cube.dims):
+        cube.attrs["grid_mapping"] = engine._NAMES["grid_mapping"]
+    return coords
+
+
+def _extra_images(engine: Any, container: Container, header: Header, cube: Image,
+                  coords: Mapping[str, Any]) -> Iterator[Image]:
+    """Yield the images beside the cube; one that cannot be mapped or whose name is taken is left out (warning)."""
+    sizes = dict(zip(cube.dims, cube.layout.shape, strict=True))
+    taken = {cube.name, *coords}
+    for name, member in _extra_members(engine, container, header):
+        if name in taken:
+            warnings.warn(f"{member} left out of the references: the name {name!r} is taken", RuntimeWarning,
+                          stacklevel=3)
+            continue
+        try:
+            image = _image(engine, container, name, member, container.read_header(header_of(member)), sizes)
+        except HsiConformError as exc:
+            warnings.warn(f"{member} left out of the references: {exc}", RuntimeWarning, stacklevel=3)
+            continue
+        taken.add(name)
+        yield image
 
 
 def _extra_members(engine: Any, container: Container, header: Header) -> Iterator[tuple[str, str]]:

@@ -159,6 +159,20 @@ def test_offsets_come_from_the_local_header_when_its_extra_field_differs(tmp_pat
     assert int(np.isnan(masked["cube"].values).sum()) == int((cube == 7).sum()) > 0  # CF decoding, as for HDF5
 
 
+def test_an_unreadable_reference_is_left_out_with_a_warning(cli: CliRunner, tmp_path: Path) -> None:
+    cube = (np.arange(4 * 3 * 5) % 11).astype(">u2").reshape(4, 3, 5)
+    white = _HEADER.replace("lines = 3", "lines = 1")
+    path = tmp_path / "white.hsi"
+    write(path, [Entry("data.hdr", _HEADER.encode()), Entry("data.envi", cube.tobytes()),
+                 Entry("Reference/white.hdr", white.encode()), Entry("Reference/white.envi", bytes(10))])
+    dest = tmp_path / "refs.json"
+    result = cli(["refs", path, "-o", dest])
+    assert result.code == ExitCode.OK, result.err
+    assert "warning: Reference/white.envi left out of the references" in result.err
+    with _open(dest) as ds:
+        assert "reference_white" not in ds and np.array_equal(ds["cube"].values, cube)
+
+
 # -- over HTTP and S3 --------------------------------------------------------------------------------------------
 
 
