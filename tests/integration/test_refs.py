@@ -5,9 +5,12 @@ filesystem and VirtualiZarr, equal to ``Container.cube``; locally, over a loopba
 from __future__ import annotations
 
 import json
+import random
 import struct
 import sys
+import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,14 @@ import xarray as xr
 
 import hsi_conform
 from hsi_conform.container.write import write_container
-from hsi_conform.errors import ContainerError, DatasetError, ExitCode, MissingDependencyError
+from hsi_conform.corpus.export import case_rule, golden_files
+from hsi_conform.corpus.golden import load_cases
+from hsi_conform.errors import ContainerError, DatasetError, ExitCode, HsiConformError, MissingDependencyError
 from hsi_conform.fields import ByteOrder, Interleave
 from hsi_conform.members import DATA_SUFFIX
 from hsi_conform.refs import combine_references, references
+from hsi_conform.testing.generate import ContainerSpec, build_valid
+from hsi_conform.testing.mutations import CATALOGUE, applicable
 from hsi_conform.testing.scene import SceneSpec, write_scene
 from hsi_conform.testing.zipcraft import Entry, write
 from tests._http import RangeServer
@@ -316,6 +323,42 @@ def test_unusable_input_is_a_clear_error(cli: CliRunner, tmp_path: Path, case: s
     if case in ("compressed", "short", "folder"):
         with pytest.raises(ContainerError):
             references(src)
+
+
+def _hostile_inputs(folder: Path) -> Iterator[Path]:
+    """Every hostile ZIP file of the golden corpus and every single-defect mutant of the mutation catalogue."""
+    for corpus_file in golden_files([c for c in load_cases() if case_rule(c).startswith("ZIP")]):
+        path = folder / corpus_file.file
+        path.write_bytes(corpus_file.data)
+        yield path
+    for mutation in CATALOGUE:
+        rnd = random.Random(11)
+        path = folder / f"{mutation.name}.hsi"
+        path.write_bytes(mutation.apply(build_valid(applicable(mutation, ContainerSpec(), rnd), rnd), rnd))
+        yield path
+
+
+@pytest.mark.slow
+def test_hostile_inputs_give_references_that_read_the_cube_or_a_clear_error(tmp_path: Path) -> None:
+    outcomes = {"referenced": 0, "refused": 0}
+    for path in _hostile_inputs(tmp_path):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # images left out: the cube is what is compared
+                refs = references(path)
+        except HsiConformError as exc:  # a documented error with its exit code, never another exception
+            assert exc.exit_code in (ExitCode.UNREADABLE, ExitCode.USAGE, ExitCode.NONCONFORMANT), path.name
+            outcomes["refused"] += 1
+            continue
+        fs = fsspec.filesystem("reference", fo=refs)
+        with hsi_conform.open(path) as c:
+            want = np.asarray(c.cube).tobytes()
+        keys = sorted((k for k in refs["refs"] if k.startswith("cube/") and ".z" not in k),
+                      key=lambda k: tuple(int(i) for i in k.removeprefix("cube/").split(".")))
+        served = fs.cat(keys)
+        assert b"".join(served[k] for k in keys) == want, path.name  # contiguous chunks in C order: the member
+        outcomes["referenced"] += 1
+    assert outcomes["referenced"] > 50 and outcomes["refused"] > 5, outcomes
 
 
 def test_usage_errors(cli: CliRunner, scenes: dict[str, Path], tmp_path: Path) -> None:
