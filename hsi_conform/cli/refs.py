@@ -22,9 +22,9 @@ def add_refs(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``hsi-conform refs``."""
     p = sub.add_parser("refs", help="write kerchunk references: read a container's cube as zarr, in place",
                        description="Write kerchunk references (version 1) mapping the cube, references, "
-                                   "Exploration images and previews of SRC (a .hsi file or URL) as zarr arrays onto "
-                                   "byte ranges inside it; with --combine, one set stacking every *.hsi under DIR "
-                                   "(spec/refs.md).")
+                                   "Exploration images and previews of SRC (a .hsi file or URL, or an expanded "
+                                   "container folder) as zarr arrays onto byte ranges inside it; with --combine, one "
+                                   "set stacking every *.hsi under DIR (spec/refs.md).")
     p.add_argument("source", nargs="?", default=None, metavar="SRC.hsi")
     p.add_argument("--combine", type=Path, default=None, metavar="DIR",
                    help="stack every *.hsi under DIR (same shape, dtype and coordinates) on a 'container' dimension")

@@ -25,7 +25,7 @@ from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.cf import CONVENTIONS, fill_value
-from hsi_conform.errors import ContainerError, ConverterUnavailableError, HsiConformError, MissingDependencyError
+from hsi_conform.errors import ConverterUnavailableError, HsiConformError, MissingDependencyError
 from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, DATA_SUFFIX, header_of, preview_stem
 from hsi_conform.refs.zarr_v2 import array_meta, chunk_refs, chunk_shape, inline_bytes, json_text
@@ -89,8 +89,10 @@ def references(source: str | os.PathLike[str], *, url: str | None = None,
     """Return the kerchunk references (version 1) of a ``.hsi`` file or URL (spec/refs.md).
 
     Args:
-        source: A local ``.hsi`` file or the URL of one (any fsspec protocol).
-        url: What the references call the container (default: the URL as given, or the file's absolute path).
+        source: A local ``.hsi`` file or expanded container folder, or the URL of a ``.hsi`` (any fsspec
+            protocol).
+        url: What the references call the container (default: the URL as given, or the absolute path of the file
+            or folder).
         storage_options: Options of the URL's filesystem.
         target_bytes: Largest chunk size in bytes (default ``converters/refs.toml``).
 
@@ -119,17 +121,17 @@ def write_references(refs: References, dest: str | os.PathLike[str], *,
 
 
 def container_references(container: Container, url: str, *, target_bytes: int | None = None) -> References:
-    """Return the kerchunk references of an open ``.hsi`` container whose bytes ``url`` serves.
+    """Return the kerchunk references of an open container whose bytes ``url`` serves.
+
+    For an expanded container folder ``url`` is the folder's, and each member is the file ``<url>/<member>``.
 
     The cube must map (else the error of :meth:`Container.open_array`); a reference, Exploration image or preview
     that does not is left out with a ``RuntimeWarning``, as the xarray engine leaves it out.
 
     Raises:
-        ContainerError: an expanded folder (its members are separate files), or the cube cannot be mapped.
+        ContainerError: the cube cannot be mapped.
         MissingDependencyError: xarray or zarr is missing.
     """
-    if not container.is_zip:
-        raise ContainerError(None, f"{container.location} is an expanded folder: references point into one .hsi file")
     engine = require(f"writing references of {container.location}")
     target = int(target_bytes or TABLE["chunks"]["target_bytes"])
     header = container.header
@@ -141,7 +143,8 @@ def container_references(container: Container, url: str, *, target_bytes: int | 
     refs = _coordinate_refs(coords)
     refs[".zattrs"] = json_text(root | {"coordinates": " ".join(sorted(coords))})
     for image in images:
-        refs.update(_image_refs(image, target, url))
+        # an expanded folder's members are files of their own, under the folder's URL
+        refs.update(_image_refs(image, target, url if container.is_zip else f"{url.rstrip('/')}/{image.member}"))
     return {"version": TABLE["format"]["version"], "refs": refs}
 
 

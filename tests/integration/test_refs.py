@@ -9,6 +9,7 @@ import random
 import struct
 import sys
 import warnings
+import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -300,7 +301,7 @@ def _deflated(data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-@pytest.mark.parametrize("case", ["not-zip", "compressed", "short", "folder", "missing"])
+@pytest.mark.parametrize("case", ["not-zip", "compressed", "short", "missing"])
 def test_unusable_input_is_a_clear_error(cli: CliRunner, tmp_path: Path, case: str) -> None:
     src = tmp_path / "bad.hsi"
     cube = bytes(4 * 3 * 5 * 2)
@@ -311,18 +312,25 @@ def test_unusable_input_is_a_clear_error(cli: CliRunner, tmp_path: Path, case: s
                     Entry("data.envi", _deflated(cube), method=8, plain=cube)])
     elif case == "short":  # the header claims more bytes than the member holds
         write(src, [Entry("data.hdr", _HEADER.encode()), Entry("data.envi", cube[:-2])])
-    elif case == "folder":
-        src.mkdir()
-        (src / "data.hdr").write_text(_HEADER)
-        (src / "data.envi").write_bytes(cube)
     dest = tmp_path / "refs.json"
     result = cli(["refs", src, "-o", dest])
     assert result.code == ExitCode.UNREADABLE, (result.out, result.err)
     assert "Traceback" not in result.err and src.name in result.err
     assert not dest.exists()
-    if case in ("compressed", "short", "folder"):
+    if case in ("compressed", "short"):
         with pytest.raises(ContainerError):
             references(src)
+
+
+def test_an_expanded_folder_references_each_member_file(scenes: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "scene"
+    with zipfile.ZipFile(scenes["bip-big"]) as z:
+        z.extractall(folder)
+    refs = references(folder)
+    assert refs["refs"]["cube/0.0.0"][0] == str(folder.resolve() / "data.envi")
+    assert refs["refs"]["preview/0.0.0"][0] == str(folder.resolve() / "preview.envi")
+    with _open(refs) as ds:
+        _assert_like_the_engine(ds, scenes["bip-big"])
 
 
 def _hostile_inputs(folder: Path) -> Iterator[Path]:
