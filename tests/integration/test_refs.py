@@ -281,6 +281,17 @@ def test_combine_stacks_alike_containers(cli: CliRunner, tmp_path: Path) -> None
         assert list(ds["wavelength"].values) == [400.0 + 10 * i for i in range(5)]
 
 
+def test_combine_urls_over_http(http_server: RangeServer, tmp_path: Path) -> None:
+    pytest.importorskip("aiohttp")
+    made = [_alike(tmp_path, f"{name}.hsi", seed) for seed, name in enumerate("xyz")]
+    urls = [http_server.serve(path, f"/stack/{path.name}") for path, _ in made]
+    refs = combine_references(urls)
+    with _open(refs, remote_protocol="http", remote_options={"asynchronous": True}) as ds:
+        assert list(ds["container"].values) == ["x.hsi", "y.hsi", "z.hsi"]
+        for i, (_, cube) in enumerate(made):
+            assert np.array_equal(ds["cube"][i].values, cube)
+
+
 def test_combine_refuses_containers_that_differ(cli: CliRunner, tmp_path: Path) -> None:
     _alike(tmp_path, "a.hsi", 1)
     _alike(tmp_path, "b.hsi", 2, shape=(6, 5, 8))
