@@ -205,7 +205,7 @@ def _image(engine: Any, container: Container, name: str, member: str, header: He
 def _image_refs(image: Image, target_bytes: int, url: str) -> dict[str, Any]:
     layout = image.layout
     itemsize = layout.dtype.itemsize
-    chunks = chunk_shape(layout.shape, itemsize, target_bytes)
+    chunks = chunk_shape(layout.shape, itemsize, target_bytes, int(TABLE["chunks"]["max_chunks"]))
     refs: dict[str, Any] = {
         f"{image.name}/.zarray": json_text(array_meta(layout.shape, chunks, layout.dtype, image.fill)),
         f"{image.name}/.zattrs": json_text(image.attrs | {"_ARRAY_DIMENSIONS": list(image.dims)}),

@@ -22,34 +22,54 @@ __all__ = ["array_meta", "chunk_refs", "chunk_shape", "inline_bytes", "json_text
 ZARR_FORMAT = 2
 
 
-def chunk_shape(shape: Sequence[int], itemsize: int, target_bytes: int) -> tuple[int, ...]:
+def chunk_shape(shape: Sequence[int], itemsize: int, target_bytes: int,
+                max_chunks: int | None = None) -> tuple[int, ...]:
     """Return the chunk shape of a C-order array: contiguous chunks of at most ``target_bytes`` where possible.
 
     Walking from the outermost axis in, the first axis whose inner slab fits the target gets the largest divisor
     of its length whose chunk still fits; the axes outside it get 1, the axes inside it their full length. A
     divisor keeps every chunk whole: the last chunk never reaches past the array (spec/refs.md#chunks). An array
     whose innermost element run alone exceeds the target is chunked by the largest fitting divisor of that axis.
+
+    With ``max_chunks``, chunks grow past the target (the next divisors, then whole axes further out) until there
+    are at most that many: a length without a fitting divisor (a large prime) never makes one key per element.
     """
     chunks: list[int] = []
     for axis, n in enumerate(shape):
         slab = itemsize * math.prod(shape[axis + 1 :])
         if slab <= target_bytes or axis == len(shape) - 1:
             chunks.append(_largest_divisor(n, max(1, target_bytes // max(slab, 1))))
-            chunks.extend(shape[axis + 1 :])
-            return tuple(chunks)
+            chunks.extend(max(n, 1) for n in shape[axis + 1 :])  # zarr's chunks are positive, even on empty axes
+            break
         chunks.append(1)
+    return _at_most(tuple(shape), chunks, max_chunks) if max_chunks else tuple(chunks)
+
+
+def _at_most(shape: tuple[int, ...], chunks: list[int], max_chunks: int) -> tuple[int, ...]:
+    """Grow contiguous chunks, innermost chunked axis first, until there are at most ``max_chunks``."""
+    axis = next((i for i, c in enumerate(chunks) if c > 1 or i == len(chunks) - 1), len(chunks) - 1)
+    while axis >= 0:
+        outer = math.prod(shape[:axis])  # one chunk per index of every axis outside
+        fits = [d for d in _divisors(shape[axis]) if d >= chunks[axis] and outer * (shape[axis] // d) <= max_chunks]
+        if fits:
+            chunks[axis] = fits[0]
+            break
+        chunks[axis] = max(shape[axis], 1)
+        axis -= 1
     return tuple(chunks)
+
+
+def _divisors(n: int) -> list[int]:
+    """Return the divisors of ``n`` in increasing order ([1] for n <= 1)."""
+    if n <= 1:
+        return [1]
+    small = (d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+    return sorted({x for d in small for x in (d, n // d)})
 
 
 def _largest_divisor(n: int, at_most: int) -> int:
     """Return the largest divisor of ``n`` that is at most ``at_most`` (1 for n <= 1)."""
-    if n <= 1:
-        return max(n, 1)
-    if at_most >= n:
-        return n
-    small = (d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
-    divisors = sorted({x for d in small for x in (d, n // d)})
-    return max(d for d in divisors if d <= at_most)
+    return max(d for d in _divisors(n) if d <= max(at_most, 1))
 
 
 def chunk_refs(name: str, shape: Sequence[int], chunks: Sequence[int], offset: int, itemsize: int,

@@ -15,17 +15,26 @@ from hsi_conform.refs.zarr_v2 import array_meta, chunk_refs, chunk_shape, inline
 
 
 @settings(deadline=None)
-@given(shape=st.tuples(*[st.integers(1, 12)] * 3), itemsize=st.sampled_from([1, 2, 4, 8]),
-       target=st.integers(1, 20_000))
+@given(shape=st.tuples(*[st.integers(0, 12)] * 3), itemsize=st.sampled_from([1, 2, 4, 8]),
+       target=st.integers(1, 20_000), max_chunks=st.none() | st.integers(1, 200))
 def test_every_chunk_is_one_whole_range_inside_the_array(shape: tuple[int, int, int], itemsize: int,
-                                                         target: int) -> None:
-    chunks = chunk_shape(shape, itemsize, target)
-    assert all(n % c == 0 for n, c in zip(shape, chunks, strict=True))  # no partial chunk past the end
+                                                         target: int, max_chunks: int | None) -> None:
+    chunks = chunk_shape(shape, itemsize, target, max_chunks)
+    assert all(c >= 1 and n % c == 0 for n, c in zip(shape, chunks, strict=True))  # no chunk past the end
+    if 0 in shape:
+        assert not list(chunk_refs("v", shape, chunks, 0, itemsize, "u"))  # an empty array has no chunk
+        return
     # contiguous: after the first axis chunked by more than 1, every inner axis is whole
     first = next((i for i, c in enumerate(chunks) if c > 1), len(chunks) - 1)
     assert all(c == 1 for c in chunks[:first]) and list(chunks[first + 1 :]) == list(shape[first + 1 :])
+    count = math.prod(n // c for n, c in zip(shape, chunks, strict=True))
     nbytes = itemsize * math.prod(chunks)
-    assert nbytes <= target or (chunks[-1] == 1 and nbytes == itemsize)  # one element is the smallest chunk
+    if max_chunks is None:
+        assert nbytes <= target or (chunks[-1] == 1 and nbytes == itemsize)  # one element is the smallest chunk
+    else:
+        assert count <= max_chunks
+        smaller = chunk_shape(shape, itemsize, target)
+        assert math.prod(chunks) >= math.prod(smaller)  # chunks only grow to respect the bound
     refs = list(chunk_refs("v", shape, chunks, 100, itemsize, "u"))
     covered = sorted((offset, offset + length) for _, (_, offset, length) in refs)
     assert covered[0][0] == 100 and covered[-1][1] == 100 + itemsize * math.prod(shape)
@@ -48,6 +57,13 @@ def test_a_bsq_band_larger_than_the_target_is_split_into_whole_lines() -> None:
     assert chunk_shape((3, 1000, 1000), 2, 1 << 20) == (1, 500, 1000)
     assert chunk_shape((3, 1000, 1000), 2, 10 << 20) == (3, 1000, 1000)
     assert chunk_shape((7, 13, 11), 4, 4) == (1, 1, 1)  # a prime length falls back to single elements
+
+
+def test_a_prime_length_never_gives_a_key_per_element_under_the_bound() -> None:
+    prime = 2_147_483_647  # a 4 GiB row of uint16 with no divisor but itself
+    assert chunk_shape((1, 1, prime), 2, 8 << 20) == (1, 1, 1)
+    assert chunk_shape((1, 1, prime), 2, 8 << 20, 262_144) == (1, 1, prime)  # one (large) chunk instead
+    assert chunk_shape((4, 6, 7), 2, 14, 10) == (1, 3, 7)  # 8 chunks of 3 lines; single lines would give 24
 
 
 @pytest.mark.parametrize(("dtype", "text"), [("<u2", "<u2"), (">u2", ">u2"), ("u1", "|u1"), (">f4", ">f4")])
