@@ -74,8 +74,8 @@ def combine(sets: Sequence[References], labels: Sequence[str]) -> References:
 
 
 def _url(refs: References) -> str:
-    """Return the URL the chunk references of a set point at (one container: one URL)."""
-    return next(str(v[0]) for v in refs["refs"].values() if isinstance(v, list))
+    """Return the URL the first chunk reference of a set points at ("" when the images are empty)."""
+    return next((str(v[0]) for v in refs["refs"].values() if isinstance(v, list)), "")
 
 
 def _protocol(url: str) -> str:
