@@ -25,7 +25,12 @@ from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.cf import CONVENTIONS, fill_value
-from hsi_conform.errors import ConverterUnavailableError, HsiConformError, MissingDependencyError
+from hsi_conform.errors import (
+    ConverterUnavailableError,
+    HsiConformError,
+    MissingDependencyError,
+    OutputUnwritableError,
+)
 from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, DATA_SUFFIX, header_of, preview_stem
 from hsi_conform.refs.zarr_v2 import array_meta, chunk_refs, chunk_shape, inline_bytes, json_text
@@ -114,10 +119,15 @@ def write_references(refs: References, dest: str | os.PathLike[str], *,
 
     Raises:
         OutputIsInputError: ``dest`` is, holds or lies inside an input.
-        OSError: ``dest`` cannot be written (nothing is left behind).
+        OutputUnwritableError: ``dest`` cannot be written, e.g. its folder is missing (nothing is left behind).
     """
     refuse_output_on_input([dest], inputs)
-    return publish_text(dest, json.dumps(refs, separators=(",", ":"), allow_nan=False) + "\n")
+    try:
+        return publish_text(dest, json.dumps(refs, separators=(",", ":"), allow_nan=False) + "\n")
+    except HsiConformError:
+        raise
+    except OSError as exc:  # named after the destination, not the temp file beside it
+        raise OutputUnwritableError.from_os_error(os.fspath(dest), exc) from exc
 
 
 def container_references(container: Container, url: str, *, target_bytes: int | None = None) -> References:
