@@ -67,7 +67,10 @@ def cmd_refs(args: argparse.Namespace) -> ExitCode:
             refs = _references(args.source, args.url, storage, args.chunk_bytes)
             what = args.source
     for w in caught:
-        print(f"hsi-conform: warning: {w.message}", file=sys.stderr)
+        if issubclass(w.category, RuntimeWarning):  # what was left out; libraries' own warnings are theirs
+            print(f"hsi-conform: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     write_references(refs, args.output, inputs=inputs)
     chunks = sum(1 for v in refs["refs"].values() if isinstance(v, list))
     print(f"wrote {args.output}: {what}, {chunks} chunk references")
