@@ -281,11 +281,16 @@ def _extra_variable(source: _Source, container: Container, name: str, member: st
     except HsiConformError as exc:
         warnings.warn(f"{member} left out of the Dataset: {exc}", RuntimeWarning, stacklevel=3)
         return None
-    dims = tuple(dim if sizes.get(dim) == n else _NAMES["own_dim"].format(variable=name, dim=dim)
-                 for dim, n in zip(_dims(layout), layout.shape, strict=True))
+    dims = _own_dims(name, layout, sizes)
     variable = _variable(source, member, header, layout, dims, coords)
     variable.attrs |= _header_attrs(header)
     return variable
+
+
+def _own_dims(name: str, layout: CubeLayout, sizes: Mapping[str, int]) -> tuple[str, ...]:
+    """Return an extra image's dimensions: the cube's where the lengths agree, its own (``own_dim``) elsewhere."""
+    return tuple(dim if sizes.get(dim) == n else _NAMES["own_dim"].format(variable=name, dim=dim)
+                 for dim, n in zip(_dims(layout), layout.shape, strict=True))
 
 
 def _masked(ds: xr.Dataset) -> xr.Dataset:

@@ -28,6 +28,7 @@ from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
+from hsi_conform.cli.refs import add_refs
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
@@ -274,6 +275,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_calibrate,
     add_previews,
     add_fix,
+    add_refs,
 ]
 
 
