@@ -13,7 +13,7 @@ from pyproj import Transformer
 
 from hsi_conform.container.reader import open_container
 from hsi_conform.crosswalk import crosswalk
-from hsi_conform.errors import DatasetError
+from hsi_conform.errors import DatasetError, MissingDependencyError
 from hsi_conform.metadata import export_metadata, metadata_document
 from hsi_conform.testing.samples import sample_members, write_members
 from tests.unit.metadata._stac_schemas import errors
@@ -128,3 +128,16 @@ def test_every_exported_property_is_a_stac_name_of_the_crosswalk(tmp_path: Path)
     exported = set(item["properties"]) - {"start_datetime", "end_datetime"}
     assert item["properties"]["gsd"] == 2.0
     assert {p for p in exported if p not in names} == set()
+
+
+def test_without_pyproj_a_projected_footprint_names_the_extra(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    path = container(tmp_path, extra=UTM)
+    monkeypatch.setitem(sys.modules, "pyproj", None)  # what an installation without the extra raises: ImportError
+    with pytest.raises(MissingDependencyError, match=r"hsi-conform\[stac\]"):
+        item_of(path)
+    (tmp_path / "wgs84").mkdir()
+    item = item_of(container(tmp_path / "wgs84", extra=GEOGRAPHIC))  # EPSG:4326 needs no pyproj
+    assert errors(item) == []
