@@ -1,4 +1,4 @@
-"""A container's IEEE 4001 camera metadata: one entry per crosswalk row whose field or members the container has.
+"""A container's IEEE 4001 camera metadata: one entry per crosswalk row whose field, members or vendor key it has.
 
 The document (format ``hsi-conform/ieee4001-metadata``) lists each IEEE 4001 characteristic with its value and where
 it came from; names are provisional where the crosswalk says so (spec/metadata-crosswalk.md#ieee4001-names). The
@@ -46,4 +46,8 @@ def _entry(container: Container, row: CrosswalkRow) -> dict[str, Any] | None:
         return entry
     if row.members and all(m in container for m in row.members):
         return entry | {"value": row.note, "from": ", ".join(row.members)}
+    for key in (*row.specim, *row.headwall):
+        found = value(container.header, key) if row.field is None else None
+        if found is not None:  # a vendor key the importer kept (lower-cased, spec/specim-mapping.md)
+            return entry | {"value": list(found) if isinstance(found, tuple) else found, "from": f"{CUBE_HEADER}: {key}"}
     return None

@@ -1,8 +1,8 @@
 """``FLD`` rules on the IEEE 4001 camera metadata a partner should provide (spec/metadata-crosswalk.md#camera-metadata).
 
 Which fields, members and IEEE 4001 characteristics provide each group is the crosswalk's ``group`` column
-(:mod:`hsi_conform.crosswalk`); a group is provided by the root header, by members, or by an entry of the imported
-IEEE 4001 document (``Metadata/ieee4001.json``). Advice to producers: the rules are off under the ``reader`` profile.
+(:mod:`hsi_conform.crosswalk`); a group is provided by the root header (a field, or for a characteristic without a
+field a vendor key), by members, or by an entry of the imported IEEE 4001 document (``Metadata/ieee4001.json``). Advice to producers: the rules are off under the ``reader`` profile.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def _row_provided(ctx: CheckContext, row: CrosswalkRow) -> bool:
             return True
     if row.members and all(ctx.has(m) for m in row.members):
         return True
+    if row.field is None and header is not None and any(header.get(k) for k in (*row.specim, *row.headwall)):
+        return True  # a vendor key the importer kept verbatim (`sensorid`)
     return bool(row.ieee4001) and row.ieee4001 in _documented(ctx)
 
 

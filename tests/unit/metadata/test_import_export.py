@@ -75,3 +75,14 @@ def test_the_cf_attributes_use_the_names_of_the_cf_writers(scene: Path) -> None:
     assert cf["variables"]["wavelength"] == {"long_name": "centre wavelength",
                                              "standard_name": "radiation_wavelength", "units": "nm"}
     assert cf["variables"]["cube"] == {"_FillValue": 0, "scale_factor": 1e-4, "long_name": "reflectance"}
+
+
+def test_vendor_keys_give_the_characteristics_without_a_field(tmp_path: Path) -> None:
+    members = sample_members()
+    members["data.hdr"] += b"tint = 12.5\nsensorid = 200123\nbinning = 2\n"
+    doc = json.loads(export_metadata(write_members(tmp_path / "specim.hsi", members), "ieee4001"))
+    found = {e["characteristic"]: e for e in doc["metadata"]}
+    assert found["integration time"] == {"characteristic": "integration time", "provisional": True,
+                                         "value": "12.5", "from": "data.hdr: tint"}  # vendor keys stay text
+    assert found["camera serial number"]["value"] == "200123"
+    assert found["binning"]["value"] == "2"
