@@ -49,5 +49,6 @@ def _entry(container: Container, row: CrosswalkRow) -> dict[str, Any] | None:
     for key in (*row.specim, *row.headwall):
         found = value(container.header, key) if row.field is None else None
         if found is not None:  # a vendor key the importer kept (lower-cased, spec/specim-mapping.md)
-            return entry | {"value": list(found) if isinstance(found, tuple) else found, "from": f"{CUBE_HEADER}: {key}"}
+            shown = list(found) if isinstance(found, tuple) else found
+            return entry | {"value": shown, "from": f"{CUBE_HEADER}: {key}"}
     return None

@@ -2,7 +2,8 @@
 
 Which fields, members and IEEE 4001 characteristics provide each group is the crosswalk's ``group`` column
 (:mod:`hsi_conform.crosswalk`); a group is provided by the root header (a field, or for a characteristic without a
-field a vendor key), by members, or by an entry of the imported IEEE 4001 document (``Metadata/ieee4001.json``). Advice to producers: the rules are off under the ``reader`` profile.
+field a vendor key), by members, or by an entry of the imported IEEE 4001 document (``Metadata/ieee4001.json``).
+Advice to producers: the rules are off under the ``reader`` profile.
 """
 
 from __future__ import annotations

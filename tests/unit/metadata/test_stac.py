@@ -141,3 +141,19 @@ def test_without_pyproj_a_projected_footprint_names_the_extra(tmp_path: Path,
     (tmp_path / "wgs84").mkdir()
     item = item_of(container(tmp_path / "wgs84", extra=GEOGRAPHIC))  # EPSG:4326 needs no pyproj
     assert errors(item) == []
+
+
+def test_pystac_reads_the_bands_the_projection_and_the_assets(tmp_path: Path) -> None:
+    import pystac
+    from pystac.extensions.eo import EOExtension
+    from pystac.extensions.projection import ProjectionExtension
+
+    item = pystac.Item.from_dict(item_of(container(tmp_path, extra=UTM)))
+    bands = EOExtension.ext(item).bands
+    assert bands is not None and [b.center_wavelength for b in bands][:2] == [0.4, 0.466667]
+    projection = ProjectionExtension.ext(item)
+    assert (projection.epsg, projection.shape) == (32633, [16, 12])
+    assert projection.transform == [2.0, 0.0, 500000.0, 0.0, -2.0, 4100000.0]
+    assert sorted(item.get_assets(role="calibration")) == ["Reference/black.envi", "Reference/black.hdr",
+                                                           "Reference/white.envi", "Reference/white.hdr"]
+    assert item.datetime is not None and item.datetime.isoformat() == "2025-06-30T12:00:00+00:00"
