@@ -15,7 +15,7 @@ from typing import Any
 
 from hsi_conform.container.reader import Container
 from hsi_conform.errors import DatasetError
-from hsi_conform.header.georef import georeferencing
+from hsi_conform.header.georef import Georeferencing, georeferencing
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
@@ -25,7 +25,7 @@ from hsi_conform.members import (
     REFERENCE_DIR,
     THUMBNAIL,
 )
-from hsi_conform.metadata.values import band_list, footprint, micrometres_per_unit, utc_time, value, wkt2
+from hsi_conform.metadata.values import band_list, crs_code, footprint, micrometres_per_unit, utc_time, value
 
 __all__ = ["EXTENSIONS", "STAC_VERSION", "stac_item"]
 
@@ -142,15 +142,12 @@ def _eo_bands(container: Container, bands: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _projection(geo: Any, lines: int, samples: int) -> dict[str, Any]:
+def _projection(geo: Georeferencing, lines: int, samples: int) -> dict[str, Any]:
     props: dict[str, Any] = {"proj:shape": [lines, samples]}
-    if geo.crs is not None and geo.crs.epsg is not None:
-        props["proj:code"] = f"EPSG:{geo.crs.epsg}"
-    else:
-        text = wkt2(geo.crs.wkt) if geo.crs is not None else None
-        props["proj:code"] = None
-        if text is not None:
-            props["proj:wkt2"] = text
+    code, text = crs_code(geo.crs) if geo.crs is not None else (None, None)
+    props["proj:code"] = None if code is None else f"EPSG:{code}"
+    if text is not None:
+        props["proj:wkt2"] = text
     if geo.transform is not None:
         a, b, c, d, e, f = geo.transform
         props["proj:transform"] = [b, c, a, e, f, d]  # rasterio's order; GDAL's is (a, b, c, d, e, f)

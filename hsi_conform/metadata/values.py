@@ -13,9 +13,9 @@ from typing import Any
 from hsi_conform.errors import HsiConformError, MissingDependencyError
 from hsi_conform.fields import wavelength_udunits
 from hsi_conform.header import Header
-from hsi_conform.header.georef import Georeferencing
+from hsi_conform.header.georef import Crs, Georeferencing
 
-__all__ = ["UtcTime", "band_list", "footprint", "micrometres_per_unit", "utc_time", "value"]
+__all__ = ["UtcTime", "band_list", "crs_code", "footprint", "micrometres_per_unit", "utc_time", "value"]
 
 #: Micrometres per wavelength unit, by its UDUNITS spelling (:data:`hsi_conform.fields.WAVELENGTH_UNITS`).
 _MICROMETRES = {"um": 1.0, "nm": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6, "angstrom": 1e-4}
@@ -121,14 +121,22 @@ def footprint(geo: Georeferencing, lines: int, samples: int) -> list[tuple[float
     return [tuple(float(v) for v in to_wgs84.transform(x, y)) for x, y in corners]  # type: ignore[misc]
 
 
-def wkt2(wkt: str) -> str | None:
-    """Return the WKT 2 (2019) text of a WKT 1 CRS with pyproj; None without pyproj or when pyproj refuses it."""
+def crs_code(crs: Crs) -> tuple[int | None, str | None]:
+    """Return the EPSG code of a CRS and, when it has none, its WKT 2 (2019) text.
+
+    The header's own EPSG code first; otherwise pyproj identifies the WKT 1 text as GDAL does (an ESRI
+    ``NAD_1927_UTM_Zone_11N`` is EPSG:26711) or converts it to WKT 2. Without pyproj: ``(None, None)``.
+    """
+    if crs.epsg is not None:
+        return crs.epsg, None
     try:
         from pyproj import CRS
         from pyproj.exceptions import CRSError
     except ImportError:
-        return None
+        return None, None
     try:
-        return str(CRS.from_wkt(wkt).to_wkt(version="WKT2_2019"))
+        parsed = CRS.from_wkt(crs.wkt)
     except CRSError:
-        return None
+        return None, None
+    code = parsed.to_epsg()
+    return (code, None) if code is not None else (None, str(parsed.to_wkt(version="WKT2_2019")))
