@@ -1,6 +1,6 @@
 """A container's CF-1.10 attributes as JSON: global attributes and the attributes of each variable.
 
-The same names the HDF5 export and the xarray engine write (``converters/hdf5.toml``, ``converters/xarray.toml``,
+The attributes the HDF5 export writes (``converters/hdf5.toml``, ``converters/xarray.toml``,
 :mod:`hsi_conform.converters.cf`), with the global attributes of the crosswalk's ``cf`` column (ACDD names where CF
 has none, as CF recommends); spec/metadata-crosswalk.md#cf.
 """
@@ -30,10 +30,14 @@ def cf_attributes(container: Container) -> dict[str, Any]:
     bands = value(header, "bands")
     units = value(header, "wavelength units")
     udunits = wavelength_udunits(units) if isinstance(units, str) else None
+    count = bands if isinstance(bands, int) else None
     for key, extra in (("wavelength", {"standard_name": HDF5["cf"]["wavelength_standard_name"]}), ("fwhm", {})):
-        if band_list(header, key, bands if isinstance(bands, int) else None) is not None:
+        if band_list(header, key, count) is not None:
             attrs = {"long_name": XARRAY["band_coordinates"][key], **extra}
             variables[key] = attrs | ({"units": udunits} if udunits else {})
+    names = value(header, "band names")
+    if isinstance(names, list | tuple) and len(names) == count:
+        variables[HDF5["datasets"]["band_names"]] = {"long_name": XARRAY["band_coordinates"]["band names"]}
     variables[_CUBE] = _cube(container)
     lines, samples = value(header, "lines"), value(header, "samples")
     if isinstance(lines, int) and isinstance(samples, int):
@@ -64,19 +68,18 @@ def _global(container: Container) -> dict[str, Any]:
 
 
 def _cube(container: Container) -> dict[str, Any]:
+    """Return the cube's ``_FillValue`` and the header fields the HDF5 export writes on it (``[cube_fields]``)."""
     header = container.header
     attrs: dict[str, Any] = {}
-    code = value(header, "data type")
-    order = value(header, "byte order")
     try:
-        dtype = DataType(int(code)).dtype(int(order or 0))
+        dtype = DataType(int(value(header, "data type"))).dtype(int(value(header, "byte order") or 0))
     except (TypeError, ValueError):
         dtype = None
     fill = fill_value(header, np.dtype(dtype)) if dtype is not None else None
     if fill is not None:
         attrs["_FillValue"] = fill
-    factor = value(header, "reflectance scale factor")
-    if isinstance(factor, float) and factor > 0:
-        attrs["scale_factor"] = 1.0 / factor
-        attrs["long_name"] = "reflectance"
+    for key, name in HDF5["cube_fields"].items():
+        found = value(header, key)
+        if found is not None and not isinstance(found, bool):
+            attrs[name] = list(found) if isinstance(found, tuple) else found
     return attrs

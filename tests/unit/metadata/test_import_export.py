@@ -68,13 +68,32 @@ def test_the_ieee4001_document_lists_what_the_container_states(scene: Path) -> N
     assert "camera serial number" not in found  # nothing states it
 
 
-def test_the_cf_attributes_use_the_names_of_the_cf_writers(scene: Path) -> None:
+def test_the_cf_attributes_of_a_scaled_cube(scene: Path) -> None:
     cf = json.loads(export_metadata(scene, "cf"))
     assert cf["global"]["Conventions"].startswith("CF-")
     assert cf["global"]["time_coverage_start"] == "2025-06-30T12:00:00Z"
     assert cf["variables"]["wavelength"] == {"long_name": "centre wavelength",
                                              "standard_name": "radiation_wavelength", "units": "nm"}
-    assert cf["variables"]["cube"] == {"_FillValue": 0, "scale_factor": 1e-4, "long_name": "reflectance"}
+    assert cf["variables"]["cube"] == {"_FillValue": 0, "reflectance_scale_factor": 10000.0,
+                                       "default_bands": [10, 5, 1], "acquisition_time": "2025-06-30T12:00:00Z"}
+
+
+def test_the_cf_attributes_are_those_of_the_hdf5_export(scene: Path, tmp_path: Path) -> None:
+    import h5py
+
+    from hsi_conform.converters.registry import convert
+
+    cf = json.loads(export_metadata(scene, "cf"))
+    convert(scene, tmp_path / "scene.h5")
+    with h5py.File(tmp_path / "scene.h5", "r") as h5:
+        assert h5.attrs["Conventions"] == cf["global"]["Conventions"]
+        group = h5["envi/data"]
+        for name, attrs in cf["variables"].items():
+            stored = group[name].attrs
+            for key, expected in attrs.items():
+                got = stored[key]
+                got = got.tolist() if hasattr(got, "tolist") else got
+                assert (got.decode() if isinstance(got, bytes) else got) == expected, (name, key)
 
 
 def test_vendor_keys_give_the_characteristics_without_a_field(tmp_path: Path) -> None:
