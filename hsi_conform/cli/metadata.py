@@ -25,7 +25,7 @@ def add_metadata(sub: argparse._SubParsersAction[Any]) -> None:
                        description="--to KIND prints SRC's metadata as JSON (or writes it to -o FILE); --from DOC "
                                    "writes -o DST.hsi: SRC's members plus DOC under Metadata/ "
                                    "(spec/metadata-crosswalk.md).")
-    p.add_argument("source", type=Path, metavar="SRC.hsi")
+    p.add_argument("source", metavar="SRC.hsi", help="a .hsi file or folder; with --to also a URL (spec/remote.md)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--to", choices=tuple(IMPORTED_METADATA), help="the document to export")
     what.add_argument("--from", dest="document", type=Path, metavar="DOC.json",
@@ -38,9 +38,10 @@ def add_metadata(sub: argparse._SubParsersAction[Any]) -> None:
 def cmd_metadata(args: argparse.Namespace) -> ExitCode:
     """Run ``metadata``: export or import; exit ``OK`` when the document was written."""
     from hsi_conform.metadata import export_metadata, import_metadata
+    from hsi_conform.remote import is_url
 
-    if not args.source.exists():
-        raise InputNotFoundError(str(args.source))
+    if not is_url(args.source) and not Path(args.source).exists():
+        raise InputNotFoundError(args.source)
     if args.document is not None:
         if args.output is None:
             raise ConfigError("--from needs -o DST.hsi: the import writes a new container, never SRC in place")

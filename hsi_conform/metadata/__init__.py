@@ -20,8 +20,9 @@ from hsi_conform.errors import DatasetError, InputUnreadableError, InvalidArgume
 from hsi_conform.members import IMPORTED_METADATA
 from hsi_conform.metadata.cf_attrs import cf_attributes
 from hsi_conform.metadata.ieee4001 import ieee4001_document
-from hsi_conform.metadata.stac import stac_item
+from hsi_conform.metadata.stac import container_name, stac_item
 from hsi_conform.pipeline.output import publish
+from hsi_conform.remote import is_url
 
 __all__ = ["KINDS", "document_kind", "export_metadata", "import_metadata", "metadata_document"]
 
@@ -43,7 +44,7 @@ def metadata_document(container: Container, kind: str, *, href: str | None = Non
         MissingDependencyError: a STAC footprint needs pyproj (the ``stac`` extra).
     """
     if kind == "stac":
-        return stac_item(container, href or container.path.name)
+        return stac_item(container, href or container.url or container_name(container))
     if kind == "ieee4001":
         return ieee4001_document(container)
     if kind == "cf":
@@ -54,18 +55,20 @@ def metadata_document(container: Container, kind: str, *, href: str | None = Non
 def export_metadata(source: str | os.PathLike[str], kind: str, out: str | os.PathLike[str] | None = None) -> str:
     """Return the JSON text of a container's metadata document, and publish it atomically to ``out`` when given.
 
-    A STAC Item written to ``out`` refers to the container by its path relative to ``out``'s folder
+    ``source`` is a path or a URL (spec/remote.md). A STAC Item refers to a local container by its path relative to
+    ``out``'s folder (its file name without ``out``), to a remote one by its URL
     (spec/metadata-crosswalk.md#stac-assets).
 
     Raises:
         InvalidArgumentError, DatasetError, MissingDependencyError: see :func:`metadata_document`.
         OutputIsInputError: ``out`` is the container.
     """
-    if out is not None:
+    remote = isinstance(source, str) and is_url(source)
+    if out is not None and not remote:
         refuse_output_on_input([Path(out)], [Path(source)])
     with open_container(source) as container:
-        href = container.path.name
-        if out is not None:
+        href = None
+        if out is not None and not container.remote:
             href = Path(os.path.relpath(container.path.resolve(), Path(out).resolve().parent)).as_posix()
         text = json.dumps(metadata_document(container, kind, href=href), indent=2, ensure_ascii=False) + "\n"
     if out is not None:
@@ -105,10 +108,13 @@ def import_metadata(source: str | os.PathLike[str], document: str | os.PathLike[
         The destination and the member the document was stored as.
 
     Raises:
+        InvalidArgumentError: ``source`` is a URL (the copy is written from a local container).
         InputUnreadableError: the document cannot be read.
         DatasetError: the document is not JSON or not a metadata document of a known kind.
         OutputIsInputError: ``dest`` is the source or the document.
     """
+    if isinstance(source, str) and is_url(source):
+        raise InvalidArgumentError("--from writes a copy of a local container: download the remote one first")
     path = Path(document)
     try:
         raw = path.read_bytes()

@@ -13,6 +13,7 @@ from typing import Any
 from hsi_conform.container.reader import Container
 from hsi_conform.crosswalk import CrosswalkRow, crosswalk
 from hsi_conform.members import CUBE_HEADER
+from hsi_conform.metadata.stac import container_name
 from hsi_conform.metadata.values import value
 
 __all__ = ["ieee4001_document"]
@@ -27,7 +28,7 @@ def ieee4001_document(container: Container) -> dict[str, Any]:
         "version": table.ieee4001["version"],
         "standard": table.ieee4001["standard"],
         "names": table.ieee4001["names"],
-        "source": container.path.name,
+        "source": container_name(container),
         "metadata": entries,
     }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from typing import Any
+from urllib.parse import urlsplit
 
 from hsi_conform.container.reader import Container
 from hsi_conform.errors import DatasetError
@@ -27,7 +28,7 @@ from hsi_conform.members import (
 )
 from hsi_conform.metadata.values import band_list, crs_code, footprint, micrometres_per_unit, utc_time, value
 
-__all__ = ["EXTENSIONS", "STAC_VERSION", "stac_item"]
+__all__ = ["EXTENSIONS", "STAC_VERSION", "container_name", "stac_item"]
 
 STAC_VERSION = "1.0.0"
 """The STAC core version of the Items written."""
@@ -77,9 +78,18 @@ def stac_item(container: Container, href: str) -> dict[str, Any]:
     return item
 
 
+def container_name(container: Container) -> str:
+    """Return the container's file name: of its path, or of its URL's path for a remote container."""
+    if container.remote:
+        return posixpath.basename(urlsplit(container.url or container.location).path)
+    return container.path.name
+
+
 def _item_id(container: Container) -> str:
     measurement = value(container.header, "measurement")
-    return measurement.strip() if isinstance(measurement, str) and measurement.strip() else container.path.stem
+    if isinstance(measurement, str) and measurement.strip():
+        return measurement.strip()
+    return posixpath.splitext(container_name(container))[0] or "container"
 
 
 def _properties(container: Container) -> dict[str, Any]:
