@@ -69,13 +69,19 @@ def stac_item(container: Container, href: str) -> dict[str, Any]:
         item["stac_extensions"].append(EXTENSIONS["proj"])
         corners = footprint(geo, lines, samples)
         if corners is not None:
-            ring = [[x, y] for x, y in (*corners, corners[0])]
-            item["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+            item["geometry"] = {"type": "Polygon", "coordinates": [_ring(corners)]}
             xs, ys = [x for x, _ in corners], [y for _, y in corners]
             item["bbox"] = [min(xs), min(ys), max(xs), max(ys)]
     if not item["stac_extensions"]:
         del item["stac_extensions"]
     return item
+
+
+def _ring(corners: list[tuple[float, float]]) -> list[list[float]]:
+    """Return the closed exterior ring of the corners, counter-clockwise (RFC 7946's right-hand rule)."""
+    twice_area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True))
+    ordered = corners if twice_area > 0 else [corners[0], *corners[:0:-1]]  # the same first corner
+    return [[x, y] for x, y in (*ordered, ordered[0])]
 
 
 def container_name(container: Container) -> str:

@@ -91,7 +91,8 @@ def test_projection_and_footprint_are_what_gdal_reads(tmp_path: Path) -> None:
                                                                         (ds.width, ds.height), (0, ds.height))]
     ring = item["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1]
-    assert [v for c in ring[:4] for v in c] == pytest.approx([v for c in corners for v in c])
+    counter_clockwise = [corners[0], *corners[:0:-1]]  # RFC 7946: exterior rings counter-clockwise
+    assert [v for c in ring[:4] for v in c] == pytest.approx([v for c in counter_clockwise for v in c])
     assert item["bbox"] == pytest.approx([min(c[0] for c in corners), min(c[1] for c in corners),
                                           max(c[0] for c in corners), max(c[1] for c in corners)])
 
