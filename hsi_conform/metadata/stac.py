@@ -174,12 +174,14 @@ def _projection(geo: Georeferencing, lines: int, samples: int) -> dict[str, Any]
 
 
 def _assets(container: Container, href: str) -> dict[str, Any]:
-    assets: dict[str, Any] = {"container": {"href": href, "type": CONTAINER_TYPE, "roles": ["data"],
-                                            "title": "the .hsi container"}}
+    assets: dict[str, Any] = {"container": {"href": href, "roles": ["data"], "title": "the .hsi container"}}
+    if container.is_zip:
+        assets["container"]["type"] = CONTAINER_TYPE
     for name in container.names:
         if name.endswith("/"):
             continue
-        asset = {"href": f"zip://{name}::{href}", "roles": _roles(name), "title": name}
+        member = f"zip://{name}::{href}" if container.is_zip else f"{href.rstrip('/')}/{name}"  # a folder's file
+        asset = {"href": member, "roles": _roles(name), "title": name}
         media = _MEMBER_TYPES.get(posixpath.splitext(name)[1].lower())
         if media is not None:
             asset["type"] = media

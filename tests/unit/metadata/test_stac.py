@@ -158,3 +158,16 @@ def test_pystac_reads_the_bands_the_projection_and_the_assets(tmp_path: Path) ->
     assert sorted(item.get_assets(role="calibration")) == ["Reference/black.envi", "Reference/black.hdr",
                                                            "Reference/white.envi", "Reference/white.hdr"]
     assert item.datetime is not None and item.datetime.isoformat() == "2025-06-30T12:00:00+00:00"
+
+
+def test_an_expanded_folder_has_its_files_as_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "scene"
+    for name, data in sample_members().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    item = item_of(folder)
+    assert errors(item) == []
+    assert item["assets"]["container"]["href"] == "scene" and "type" not in item["assets"]["container"]
+    monkeypatch.chdir(tmp_path)
+    for name, data in sample_members().items():
+        assert Path(item["assets"][name]["href"]).read_bytes() == data
