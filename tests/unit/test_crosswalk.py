@@ -43,3 +43,14 @@ def test_the_rules_groups_each_have_a_field_and_the_table_names_are_provisional(
         assert any(r.field for r in table.in_group(group)), group
     assert all(r.provisional for r in table.rows if r.ieee4001)  # until the published names are at hand
     assert table.by_field("wavelength")[0].stac == "eo:bands[].center_wavelength"
+
+
+def test_the_spec_page_is_the_rendered_table() -> None:
+    from hsi_conform import _docs
+
+    page = (_docs.SPEC / "metadata-crosswalk.md").read_text(encoding="utf-8")
+    assert _docs.crosswalk_table() in page  # python -m hsi_conform._docs rewrites it; test_docs fails when stale
+    for row in crosswalk().rows:
+        assert (row.ieee4001 or row.stac or row.cf) in page
+        if row.field:
+            assert f"[`{row.field}`](fields.md#{row.field.replace(' ', '-')})" in page
