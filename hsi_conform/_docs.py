@@ -4,6 +4,8 @@
 - ``spec/fields.md``: the field table (:mod:`hsi_conform.fields`);
 - ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`);
 - ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``);
+- ``spec/metadata-crosswalk.md``: the block between the ``generated:crosswalk`` markers is the crosswalk table
+  (``converters/crosswalk.toml``, :mod:`hsi_conform.crosswalk`);
 - ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
   :class:`~hsi_conform.errors.ExitCode`.
 
@@ -119,6 +121,30 @@ def coverage_md() -> str:
     return "\n".join(lines) + "\n"
 
 
+def crosswalk_table() -> str:
+    """Return the crosswalk table of ``spec/metadata-crosswalk.md`` (from ``converters/crosswalk.toml``)."""
+    from hsi_conform.crosswalk import crosswalk
+
+    def code(items: tuple[str, ...] | str) -> str:
+        values = (items,) if isinstance(items, str) else items
+        return ", ".join(f"`{v}`" for v in values if v) or "-"
+
+    rows = ["| D4.1 / ENVI | IEEE 4001 | group | STAC | CF | SPECIM | Headwall | note |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r in crosswalk().rows:
+        source = f"[`{r.field}`](fields.md#{r.field.replace(' ', '-')})" if r.field else code(r.members)
+        ieee = (r.ieee4001 + (" *" if r.provisional else "")) if r.ieee4001 else "-"
+        cells = [source, ieee, r.group or "-", code(r.stac), code(r.cf), code(r.specim), code(r.headwall),
+                 r.note.replace("|", "\\|") or "-"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def metadata_crosswalk(current: str) -> str:
+    """Return ``spec/metadata-crosswalk.md`` with the crosswalk block regenerated."""
+    return _fill_blocks(current, {"crosswalk": crosswalk_table()})
+
+
 def exit_code_table() -> str:
     """Return README's exit-code table, generated from :class:`~hsi_conform.errors.ExitCode`."""
     rows = [f"| {int(code)} | `{code.name}` | {code.meaning} |" for code in ExitCode]
@@ -137,6 +163,7 @@ def documents() -> dict[Path, Callable[[str], str]]:
         SPEC / "fields.md": lambda _current: fields_md(),
         SPEC / "rules.md": lambda _current: rules_md(),
         SPEC / "coverage.md": lambda _current: coverage_md(),
+        SPEC / "metadata-crosswalk.md": metadata_crosswalk,
         ROOT / "README.md": readme,
     }
 

@@ -30,6 +30,7 @@ __all__ = [
     "DOCUMENTED_DIRS",
     "EXPLORATION_DIR",
     "HEADER_SUFFIX",
+    "IMPORTED_METADATA",
     "MANDATORY",
     "METADATA_DIR",
     "PREVIEW",
@@ -114,6 +115,14 @@ REFERENCE_NAMES: tuple[str, ...] = tuple(s + x for s in CALIBRATION_REFERENCES f
 SOURCE_REPORT = METADATA_DIR + "hsi-conform/source-report.json"
 """The validation report (JSON) of a nonconformant source that ``convert --allow-nonconformant`` converted anyway
 (spec/safety.md#nonconformant-sources)."""
+
+IMPORTED_METADATA: dict[str, str] = {
+    "ieee4001": METADATA_DIR + "ieee4001.json",
+    "stac": METADATA_DIR + "stac-item.json",
+    "cf": METADATA_DIR + "cf-attributes.json",
+}
+"""Where ``hsi-conform metadata --from`` stores a metadata document of each kind (spec/metadata-crosswalk.md#import);
+the FLD rules on IEEE 4001 camera metadata read the ``ieee4001`` one."""
 
 CALIBRATION_RECORD = METADATA_DIR + "hsi-conform/calibration.json"
 """What ``calibrate`` did to a container: its inputs' sha256, the formula and the options

@@ -44,7 +44,7 @@ def explain(rule_id: str) -> str:
     """
     load_builtin_rules()
     rule = get_rule(rule_id)
-    regrades = ", ".join(f"{p}: {s.label}" for p, s in rule.profile_severity.items())
+    regrades = ", ".join(f"{p}: {label}" for p, label in rule.regrades.items())
     lines = [f"{rule.id} {rule.name}", f"  {rule.summary}",
              f"  level {rule.level.value}; default severity {rule.severity.label}"
              + (f" ({regrades})" if regrades else ""), f"  spec: spec/{rule.spec}",

@@ -26,6 +26,7 @@ from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
+from hsi_conform.cli.metadata import add_metadata
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
 from hsi_conform.cli.refs import add_refs
@@ -276,6 +277,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_previews,
     add_fix,
     add_refs,
+    add_metadata,
 ]
 
 

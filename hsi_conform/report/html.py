@@ -344,7 +344,7 @@ def _rule_view(rule: RuleSpec | None, finding: Finding) -> RuleView:
     text = _spec_html(spec_excerpt(spec) or "")
     if rule is None:
         return RuleView(finding.rule, finding.name, "", finding.level.value, "", "", spec, text)
-    regrades = ", ".join(f"{p}: {s.label}" for p, s in rule.profile_severity.items())
+    regrades = ", ".join(f"{p}: {label}" for p, label in rule.regrades.items())
     return RuleView(rule.id, rule.name, _inline_markdown(rule.summary), rule.level.value, rule.severity.label,
                     regrades, spec, text)
 

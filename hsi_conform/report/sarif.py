@@ -57,7 +57,7 @@ def _rule_descriptor(rule: RuleSpec, spec_base: str) -> dict[str, Any]:
         "properties": {
             "severity": rule.severity.label,
             "level": rule.level.value,
-            "profileSeverity": {p: s.label for p, s in rule.profile_severity.items()},
+            "profileSeverity": rule.regrades,
         },
     }
 

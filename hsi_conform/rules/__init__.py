@@ -98,6 +98,8 @@ class RuleSpec:
         profile_severity: Default re-grades per profile (e.g. ``{"reader": Severity.WARNING}``).
         old_names: Names the rule had before; selectors, overrides and lookups still accept them.
         fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs its findings (spec/fix.md), else None.
+        off_in: Profiles under which the rule does not run unless a selector names it (advice a tolerant reader has
+            no use for, e.g. the IEEE 4001 camera-metadata rules under ``reader``; spec/metadata-crosswalk.md).
 
     Raises:
         ValueError: If the id, name, summary, spec anchor, profile names or fix kind are malformed.
@@ -113,6 +115,7 @@ class RuleSpec:
     profile_severity: Mapping[str, Severity] = field(default_factory=dict, compare=False)
     old_names: tuple[str, ...] = field(default=(), compare=False)
     fix: str | None = field(default=None, compare=False)
+    off_in: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -121,6 +124,12 @@ class RuleSpec:
     def order(self) -> tuple[int, int, str]:
         """Run order: by level, then area (``ZIP`` before ``LAY``), then id."""
         return (self.level.rank, AREAS.index(self.id[:3]), self.id)
+
+    @property
+    def regrades(self) -> dict[str, str]:
+        """The per-profile defaults by profile, in :data:`PROFILES` order: a severity label, or ``off``."""
+        labels = {p: s.label for p, s in self.profile_severity.items()} | dict.fromkeys(self.off_in, "off")
+        return {p: labels[p] for p in PROFILES if p in labels}
 
     @property
     def doc(self) -> str:
@@ -195,7 +204,7 @@ def _validate(spec: RuleSpec) -> None:
         raise ValueError(f"rule {spec.id} has no docstring (its first line is the summary)")
     if "#" not in spec.spec:
         raise ValueError(f"rule {spec.id} spec {spec.spec!r} is not a 'file.md#anchor' reference")
-    unknown = set(spec.profile_severity) - set(PROFILES)
+    unknown = (set(spec.profile_severity) | spec.off_in) - set(PROFILES)
     if unknown:
         raise ValueError(f"rule {spec.id} re-grades unknown profiles {sorted(unknown)}")
     if spec.fix is not None and spec.fix not in FIX_KINDS:
@@ -216,6 +225,7 @@ def rule(
     profiles: Mapping[str, Severity] | None = None,
     old_names: tuple[str, ...] = (),
     fix: str | None = None,
+    off_in: tuple[str, ...] = (),
 ) -> Callable[[CheckT], CheckT]:
     """Register the decorated check as a rule and return it unchanged.
 
@@ -229,6 +239,7 @@ def rule(
         old_names: Earlier names of the rule, still accepted by selectors and lookups.
         fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs the rule's findings (a fixer keyed by
             the rule id in :mod:`hsi_conform.fix`), None when it does not.
+        off_in: Profiles under which the rule does not run unless a selector names it.
 
     Returns:
         A decorator.
@@ -251,6 +262,7 @@ def rule(
                 profile_severity=dict(profiles or {}),
                 old_names=old_names,
                 fix=fix,
+                off_in=frozenset(off_in),
             )
         )
         return check

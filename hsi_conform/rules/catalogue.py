@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hsi_conform.finding import Level
-from hsi_conform.rules import PROFILES, RuleSpec, load_builtin_rules
+from hsi_conform.rules import RuleSpec, load_builtin_rules
 from hsi_conform.rules._retired import RETIRED, RetiredRule
 
 __all__ = ["RENDERERS", "render_rules_json", "render_rules_markdown", "render_rules_text", "rule_to_dict"]
@@ -33,7 +33,7 @@ def rule_to_dict(rule: RuleSpec) -> dict[str, Any]:
         "name": rule.name,
         "level": rule.level.value,
         "severity": rule.severity.label,
-        "profiles": {p: s.label for p, s in rule.profile_severity.items()},
+        "profiles": rule.regrades,
         "spec": rule.spec,
         "summary": rule.summary,
         "fix": rule.fix,
@@ -45,8 +45,7 @@ def _cell(text: str) -> str:
 
 
 def _regrades(rule: RuleSpec) -> str:
-    items = sorted(rule.profile_severity.items(), key=lambda kv: PROFILES.index(kv[0]))
-    return ", ".join(f"{profile}: {severity.label}" for profile, severity in items) or "—"
+    return ", ".join(f"{profile}: {label}" for profile, label in rule.regrades.items()) or "—"
 
 
 def _table(rules: Sequence[RuleSpec]) -> list[str]:

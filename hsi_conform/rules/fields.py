@@ -3,7 +3,8 @@
 Every rule walks every ENVI header of the container (``data.hdr``, previews, references, exploration files) and
 judges it by the scope of that header. This module holds the table-driven rules (presence, kinds, enumerations,
 counts, ranges); :mod:`hsi_conform.rules.fields_values` the rules on particular fields and
-:mod:`hsi_conform.rules.fields_refs` the ``read procedures`` and file-name rules. Decisions: spec/semantics.md.
+:mod:`hsi_conform.rules.fields_refs` the ``read procedures`` and file-name rules, :mod:`hsi_conform.rules.fields_camera`
+the IEEE 4001 camera-metadata rules. Decisions: spec/semantics.md.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from hsi_conform.fields import EXPLORATION_FILE_TYPES, FIELDS, ROOT_FILE_TYPES, 
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
 from hsi_conform.header.values import parse_enum, parse_float, parse_int
-from hsi_conform.rules import fields_refs, fields_values, rule
+from hsi_conform.rules import fields_camera, fields_refs, fields_values, rule
 from hsi_conform.rules.context import CheckContext, entry_location
 from hsi_conform.rules.fields_common import ENVI_DEFAULTS, Field, capped, fields, headers, positive_int
 
-__all__ = ["fields_refs", "fields_values"]  # importing this module registers all FLD rules
+__all__ = ["fields_camera", "fields_refs", "fields_values"]  # importing this module registers all FLD rules
 
 _SCALARS = frozenset({Kind.INT, Kind.FLOAT, Kind.STRING, Kind.ENUM, Kind.DATE, Kind.FILENAME})
 _LISTS = frozenset({Kind.INT_LIST, Kind.FLOAT_LIST, Kind.STRING_LIST})

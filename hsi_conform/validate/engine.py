@@ -109,8 +109,14 @@ def _best_match(selectors: Iterable[str], rule: RuleSpec) -> int:
 
 
 def is_selected(rule: RuleSpec, policy: Policy) -> bool:
-    """Return whether the policy runs ``rule``: the most specific matching select/ignore entry decides."""
+    """Return whether the policy runs ``rule``: the most specific matching select/ignore entry decides.
+
+    A rule that is off under the policy's profile (:attr:`RuleSpec.off_in`) runs only when a select entry names it
+    by id or name (an area or id prefix does not).
+    """
     selected = _best_match(policy.select, rule) if policy.select else 0
+    if policy.profile in rule.off_in and selected < min(len(rule.id), _NAME_SPECIFICITY):
+        return False
     return selected >= 0 and selected > _best_match(policy.ignore, rule)
 
 
