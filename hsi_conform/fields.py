@@ -144,6 +144,8 @@ class ByteOrder(enum.IntEnum):
 
 #: ``file type`` values for ENVI files in the root (spec 2.4: "must set the file type to ENVI Standard").
 ROOT_FILE_TYPES = ("ENVI Standard",)
+#: ``file type`` values of a compressed cube, in ``data.hdr`` only (spec 2.4's "future values"; spec/jpegxl.md).
+CUBE_FILE_TYPES = ("JPEGXL",)
 #: ``file type`` values the spec names for files in ``Exploration/``.
 EXPLORATION_FILE_TYPES = ("ENVI Standard", "ENVI Classification", "ENVI FFT", "PCA")
 #: ``sensor type`` values that name no sensor (ENVI's own default, which GDAL's test files carry): they link to no
