@@ -130,6 +130,14 @@ class JpegXlArray(RemoteArray):
         return JpegXlArray(self._read_at, self.index, self.layout, self._name,
                            tuple(self._axes[a] for a in order), self._cache)
 
+    def decoded(self) -> np.ndarray[Any, Any]:
+        """Return this view decoded whole: :func:`decoded_copy` of the cube (CRCs checked), with this view's axes.
+
+        Raises:
+            ContainerError: see :func:`decoded_copy`.
+        """
+        return decoded_copy(self).transpose(self._axes)
+
     def read_codestream(self, number: int, limit: int | None = None) -> bytes:
         """Return the bytes of codestream ``number`` (its first ``limit`` bytes at most), not decoded.
 

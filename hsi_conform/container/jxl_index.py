@@ -236,7 +236,10 @@ def _codestream(i: int, entry: Any) -> Codestream:
         span = entry.get(key)
         if not (isinstance(span, list) and len(span) == 2):
             raise ValueError(f"codestream {i}: {key!r} is not [first, count]")
-        spans += [_int(span, 0), _int(span, 1, 1)]
+        try:
+            spans += [_int(span, 0), _int(span, 1, 1)]
+        except ValueError:
+            raise ValueError(f"codestream {i}: {key!r} is not [first, count] of integers") from None
     crc = entry.get("crc32")
     if crc is not None:
         try:
@@ -246,8 +249,11 @@ def _codestream(i: int, entry: Any) -> Codestream:
         if crc is None:
             raise ValueError(f"codestream {i}: 'crc32' is not 8 hexadecimal digits")
     band, bands, line, lines, sample, samples = spans
-    return Codestream(_int(entry, "offset"), _int(entry, "size", 1), band, bands, line, lines, sample, samples,
-                      crc32=crc)
+    try:
+        offset, size = _int(entry, "offset"), _int(entry, "size", 1)
+    except ValueError as exc:
+        raise ValueError(f"codestream {i}: {exc}") from None
+    return Codestream(offset, size, band, bands, line, lines, sample, samples, crc32=crc)
 
 
 def jpegxl_header(header: Header) -> Header:
