@@ -264,8 +264,11 @@ class EncodedCube:
 
 
 def encode_cube(cube: np.ndarray[Any, Any], interleave: Interleave, *, group: int = DEFAULT_GROUP,
-                tile: int = DEFAULT_TILE, effort: int = DEFAULT_EFFORT) -> EncodedCube:
+                tile: int = DEFAULT_TILE, effort: int = DEFAULT_EFFORT, byte_order: int | None = None) -> EncodedCube:
     """Encode a cube (storage order of ``interleave``; a memmap stays lazy) losslessly, per band group and tile.
+
+    ``byte_order`` is the header's (0 little, 1 big endian); by default the array's. It matters for the index
+    only: a uint8 cube's header may say either.
 
     Raises:
         DatasetError: a data type JPEG-XL cannot hold exactly, a cube without a pixel, a group outside
@@ -286,7 +289,7 @@ def encode_cube(cube: np.ndarray[Any, Any], interleave: Interleave, *, group: in
     axes = interleave_axes(interleave)
     bsq = cube.transpose(axes)
     bands, lines, samples = bsq.shape
-    order = 1 if cube.dtype.byteorder == ">" else 0
+    order = (1 if cube.dtype.byteorder == ">" else 0) if byte_order is None else byte_order
     native = cube.dtype.newbyteorder("=")
     spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 (closed by EncodedCube.close)
     streams, offset = [], 0

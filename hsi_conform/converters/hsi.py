@@ -213,7 +213,7 @@ def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings:
     names = [n for n in dataset.member_names() if n != CUBE_INDEX]
     names.insert(names.index(CUBE_DATA) + 1, CUBE_INDEX)
     encoded = encode_cube(dataset.cube, layout.interleave, group=settings.group, tile=settings.tile,
-                          effort=settings.effort)
+                          effort=settings.effort, byte_order=int(layout.byte_order))
     try:
         payloads[CUBE_HEADER], payloads[CUBE_INDEX] = header.to_bytes(), encoded.index.to_json()
         ensure_room(dest, encoded.size + sum(payload_size(c) for n, c in payloads.items()
