@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks._harness import Run, markdown_table, save
 
-GROUPS = ("header", "open", "validate", "write", "convert", "specim", "pipeline")
+GROUPS = ("header", "open", "validate", "write", "convert", "specim", "pipeline", "jpegxl")
 README = Path(__file__).resolve().parent / "README.md"
 _TABLE = re.compile(r"(<!-- results:begin -->\n).*?(<!-- results:end -->)", re.DOTALL)
 
