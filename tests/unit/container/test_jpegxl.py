@@ -20,6 +20,7 @@ from hsi_conform.errors import ContainerError, DatasetError, MissingDependencyEr
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.members import CUBE_DATA, CUBE_INDEX
 from hsi_conform.testing.samples import write_members, write_sample_container
+from tests._http import RangeServer
 
 RNG = np.random.default_rng(20261207)
 
@@ -215,3 +216,19 @@ def test_a_container_without_its_index_refuses_the_cube_only(tmp_path: Path) -> 
         assert c.layout.bands == 10  # the header still reads
         with pytest.raises(ContainerError, match=r"data\.jxl\.json is missing"):
             c.cube  # noqa: B018
+
+
+def test_a_remote_compressed_container_fetches_only_the_codestreams_it_decodes(tmp_path: Path,
+                                                                               http_server: RangeServer) -> None:
+    source = write_sample_container(tmp_path / "s.hsi", lines=160, samples=160, bands=60)
+    packed = convert(source, tmp_path / "j.hsi", compression="jpegxl", band_group=20, thumbnail=False)
+    url = http_server.serve(packed, "/jxl/j.hsi")
+    with hsi_conform.open(url) as remote, hsi_conform.open(source) as local:
+        cube = remote.cube
+        assert isinstance(cube, JpegXlArray)
+        before = http_server.stats(url).bytes
+        assert np.array_equal(remote.bsq()[45], local.bsq()[45])
+        fetched = http_server.stats(url).bytes - before
+        group = cube.index.codestreams[2]  # bands 40-59
+        others = sum(c.size for c in cube.index.codestreams[:2])
+        assert group.size <= fetched < group.size + others // 2, (fetched, group.size, others)
