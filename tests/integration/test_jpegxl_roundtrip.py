@@ -110,3 +110,27 @@ def test_a_float_cube_is_refused_with_the_reason(tmp_path: Path, capsys: pytest.
                  "--allow-nonconformant"])
     assert code != 0 and not (tmp_path / "packed.hsi").exists()
     assert "spec/jpegxl.md#data-types" in capsys.readouterr().err
+
+
+def test_readers_without_the_profile_fail_instead_of_misreading(tmp_path: Path) -> None:
+    """spec/jpegxl.md#other-readers: GDAL refuses the file, SPy cannot read the pixels."""
+    import rasterio
+    import spectral.io.envi as envi
+    from rasterio.errors import RasterioIOError
+
+    from hsi_conform.testing.samples import write_sample_container
+
+    packed = convert(write_sample_container(tmp_path / "s.hsi", lines=32, samples=24, bands=20),
+                     tmp_path / "j.hsi", compression="jpegxl")
+    with pytest.raises(RasterioIOError, match="Failed to re-open"):
+        rasterio.open(f"/vsizip/{{{packed.resolve()}}}/{CUBE_DATA}")
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    with open_container(packed) as c:
+        (pair / "data.hdr").write_bytes(c["data.hdr"])
+        (pair / "data.envi").write_bytes(c[CUBE_DATA])
+    image = envi.open(str(pair / "data.hdr"), str(pair / "data.envi"))
+    with pytest.raises(EOFError):
+        image.load()
+    with pytest.raises(EOFError):
+        image.read_band(0)
