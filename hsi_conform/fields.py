@@ -254,7 +254,7 @@ FIELDS: tuple[FieldSpec, ...] = (
        allowed=("0", "1")),
     _f("data type", Kind.ENUM, "2.4", "ENVI data type code.", required_in=ALL_SCOPES,
        allowed=tuple(str(int(d)) for d in DataType)),
-    _f("file type", Kind.STRING, "2.4", "ENVI file type; `ENVI Standard` in the root.",
+    _f("file type", Kind.STRING, "2.4", "ENVI file type; `ENVI Standard` in the root (`JPEGXL`: a compressed cube).",
        required_in=ALL_SCOPES),
     _f("interleave", Kind.ENUM, "2.4", "bsq, bil or bip.", required_in=ALL_SCOPES,
        allowed=tuple(i.value for i in Interleave)),
