@@ -216,8 +216,8 @@ def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings:
                           effort=settings.effort, byte_order=int(layout.byte_order))
     try:
         payloads[CUBE_HEADER], payloads[CUBE_INDEX] = header.to_bytes(), encoded.index.to_json()
-        ensure_room(dest, encoded.size + sum(payload_size(c) for n, c in payloads.items()
-                                             if n != CUBE_DATA and not isinstance(c, np.ndarray)))
+        ensure_room(dest, encoded.size + sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c)
+                                             for n, c in payloads.items() if n != CUBE_DATA))
         with ContainerWriter(dest) as zw:
             for name in names:
                 content = payloads[name]

@@ -70,7 +70,7 @@ def data_type(ctx: CheckContext) -> Iterator[Problem]:
 
 
 @rule("FLD031", "fld-jpegxl-not-marked", severity=Severity.WARNING, level=Level.SEMANTICS,
-      spec="jpegxl.md#fld-jpegxl-not-marked")
+      spec="jpegxl.md#fld-jpegxl-not-marked", fix="safe")
 def not_marked(ctx: CheckContext) -> Iterator[Problem]:
     """Every JPEG-XL cube's `data.hdr` says `file compression = 1`: ENVI readers without the profile refuse it."""
     header = ctx.header(CUBE_HEADER)
