@@ -38,11 +38,11 @@ from hsi_conform.container.layout import CubeLayout
 from hsi_conform.container.source import read_block
 from hsi_conform.errors import ContainerError, DatasetError, MissingDependencyError
 from hsi_conform.fields import DataType, Interleave
-from hsi_conform.members import CUBE_DATA
+from hsi_conform.members import CUBE_DATA, CUBE_INDEX
 from hsi_conform.remote import RemoteArray
 
 __all__ = ["CACHE_BYTES", "EncodedCube", "JpegXlArray", "codec", "decode_codestream", "decoded_copy",
-           "encode_cube"]
+           "encode_cube", "open_cube"]
 
 CACHE_BYTES = 256 << 20
 """Decoded codestreams a :class:`JpegXlArray` keeps (at least one, whatever its size)."""
@@ -216,6 +216,22 @@ def _permutation(axes: tuple[Any, ...], ndim: int) -> list[int]:
     if sorted(order) != list(range(ndim)):
         raise ValueError(f"axes {tuple(order)} do not permute {ndim} dimensions")
     return order
+
+
+def open_cube(layout: CubeLayout, index_json: bytes, data_size: int, name: str, read_at: ReadAt) -> JpegXlArray:
+    """Return the lazy cube of ``data.envi`` (``data_size`` bytes, read by ``read_at``) indexed by ``index_json``.
+
+    Raises:
+        ContainerError: the index does not parse, or disagrees with ``layout`` (``data.hdr``) or the member size.
+    """
+    try:
+        index = JxlIndex.from_json(index_json)
+    except ValueError as exc:
+        raise ContainerError(CUBE_INDEX, f"not a band-group index: {exc}") from None
+    problems = index.problems(layout, data_size=data_size)
+    if problems:
+        raise ContainerError(CUBE_INDEX, "; ".join(problems))
+    return JpegXlArray(read_at, index, layout, name)
 
 
 def decoded_copy(array: JpegXlArray, *, check_crc: bool = True) -> np.memmap[Any, np.dtype[Any]]:

@@ -28,8 +28,8 @@ from typing import Any, Self, TypeAlias
 import numpy as np
 
 from hsi_conform.container.folder import folder_members, is_container_folder
-from hsi_conform.container.jpegxl import JpegXlArray
-from hsi_conform.container.jxl_index import MAX_INDEX_BYTES, JxlIndex, is_jpegxl
+from hsi_conform.container.jpegxl import JpegXlArray, open_cube
+from hsi_conform.container.jxl_index import MAX_INDEX_BYTES, is_jpegxl
 from hsi_conform.container.layout import CubeLayout, as_interleave
 from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
@@ -342,19 +342,9 @@ class Container:
         info = self._readable(CUBE_DATA)
         if CUBE_INDEX not in self._members:
             raise ContainerError(CUBE_DATA, f"file type = JPEGXL, but the band-group index {CUBE_INDEX} is missing")
-        try:
-            index = JxlIndex.from_json(self.read_bytes(CUBE_INDEX, limit=MAX_INDEX_BYTES))
-        except ValueError as exc:
-            raise ContainerError(CUBE_INDEX, f"not a band-group index: {exc}") from None
-        problems = index.problems(layout, data_size=info.size)
-        if problems:
-            raise ContainerError(CUBE_INDEX, "; ".join(problems))
         self._check_in_file(info, info.size)
-
-        def read_at(offset: int, size: int) -> bytes:
-            return self._read(dataclasses.replace(info, offset=info.offset + offset), size)
-
-        return JpegXlArray(read_at, index, layout, self.location)
+        return open_cube(layout, self.read_bytes(CUBE_INDEX, limit=MAX_INDEX_BYTES), info.size, self.location,
+                         lambda at, size: self._read(dataclasses.replace(info, offset=info.offset + at), size))
 
     def _check_in_file(self, info: MemberInfo, need: int) -> None:
         """Raise unless the file holds ``need`` bytes of the member.
