@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks._harness import Run, markdown_table, save
 
-GROUPS = ("header", "open", "validate", "write", "convert", "specim", "pipeline", "batch", "cloud")
+GROUPS = ("header", "open", "validate", "write", "convert", "specim", "pipeline", "batch", "cloud", "jpegxl")
 README = Path(__file__).resolve().parent / "README.md"
 _TABLE = re.compile(r"(<!-- results:begin -->\n).*?(<!-- results:end -->)", re.DOTALL)
 

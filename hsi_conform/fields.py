@@ -144,6 +144,8 @@ class ByteOrder(enum.IntEnum):
 
 #: ``file type`` values for ENVI files in the root (spec 2.4: "must set the file type to ENVI Standard").
 ROOT_FILE_TYPES = ("ENVI Standard",)
+#: ``file type`` values of a compressed cube, in ``data.hdr`` only (spec 2.4's "future values"; spec/jpegxl.md).
+CUBE_FILE_TYPES = ("JPEGXL",)
 #: ``file type`` values the spec names for files in ``Exploration/``.
 EXPLORATION_FILE_TYPES = ("ENVI Standard", "ENVI Classification", "ENVI FFT", "PCA")
 #: ``sensor type`` values that name no sensor (ENVI's own default, which GDAL's test files carry): they link to no
@@ -252,7 +254,7 @@ FIELDS: tuple[FieldSpec, ...] = (
        allowed=("0", "1")),
     _f("data type", Kind.ENUM, "2.4", "ENVI data type code.", required_in=ALL_SCOPES,
        allowed=tuple(str(int(d)) for d in DataType)),
-    _f("file type", Kind.STRING, "2.4", "ENVI file type; `ENVI Standard` in the root.",
+    _f("file type", Kind.STRING, "2.4", "ENVI file type; `ENVI Standard` in the root (`JPEGXL`: a compressed cube).",
        required_in=ALL_SCOPES),
     _f("interleave", Kind.ENUM, "2.4", "bsq, bil or bip.", required_in=ALL_SCOPES,
        allowed=tuple(i.value for i in Interleave)),

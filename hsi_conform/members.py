@@ -25,6 +25,7 @@ __all__ = [
     "CALIBRATION_REFERENCES",
     "CUBE_DATA",
     "CUBE_HEADER",
+    "CUBE_INDEX",
     "CUBE_STEM",
     "DATA_SUFFIX",
     "DOCUMENTED_DIRS",
@@ -70,6 +71,8 @@ CUBE_DATA = CUBE_STEM + DATA_SUFFIX
 """``data.envi``, the hypercube, mandatory."""
 MANDATORY: tuple[str, ...] = (CUBE_HEADER, CUBE_DATA)
 """The mandatory members, header first."""
+CUBE_INDEX = CUBE_STEM + ".jxl.json"
+"""``data.jxl.json``, the band-group index of a JPEG-XL cube (``file type = JPEGXL``; spec/jpegxl.md#index)."""
 THUMBNAIL = "thumbnail.jpg"
 """The optional JPEG thumbnail; only the root member is the thumbnail."""
 
@@ -84,7 +87,8 @@ The ``<lod>`` is one or more characters other than ``/``, so ``preview_.hdr`` is
 PREVIEW_PATTERN_ANY_CASE = re.compile(PREVIEW_PATTERN.pattern, re.IGNORECASE)
 """:data:`PREVIEW_PATTERN` ignoring case, to find misspelt previews (``Preview.HDR``)."""
 
-ROOT_NAMES: tuple[str, ...] = (CUBE_HEADER, CUBE_DATA, THUMBNAIL, PREVIEW + HEADER_SUFFIX, PREVIEW + DATA_SUFFIX)
+ROOT_NAMES: tuple[str, ...] = (CUBE_HEADER, CUBE_DATA, CUBE_INDEX, THUMBNAIL, PREVIEW + HEADER_SUFFIX,
+                               PREVIEW + DATA_SUFFIX)
 """The fixed documented root names (the ``preview_<lod>`` members match :data:`PREVIEW_PATTERN` instead)."""
 
 REFERENCE_DIR = "Reference/"
@@ -178,6 +182,8 @@ class MemberKind(Enum):
     """``data.hdr``."""
     CUBE_DATA = "cube data"
     """``data.envi``."""
+    CUBE_INDEX = "cube index"
+    """``data.jxl.json``, the band-group index of a JPEG-XL cube."""
     PREVIEW_HEADER = "preview header"
     """``preview.hdr`` or ``preview_<lod>.hdr`` at the root."""
     PREVIEW_DATA = "preview data"
@@ -214,7 +220,8 @@ class Classified:
     reference: str | None = None
 
 
-_ROOT_KINDS = {CUBE_HEADER: MemberKind.CUBE_HEADER, CUBE_DATA: MemberKind.CUBE_DATA, THUMBNAIL: MemberKind.THUMBNAIL}
+_ROOT_KINDS = {CUBE_HEADER: MemberKind.CUBE_HEADER, CUBE_DATA: MemberKind.CUBE_DATA, CUBE_INDEX: MemberKind.CUBE_INDEX,
+               THUMBNAIL: MemberKind.THUMBNAIL}
 _DIR_KINDS = {EXPLORATION_DIR: MemberKind.EXPLORATION, METADATA_DIR: MemberKind.METADATA}
 
 

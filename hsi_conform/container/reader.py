@@ -16,6 +16,7 @@ the bytes selected.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,8 @@ from typing import Any, Self, TypeAlias
 import numpy as np
 
 from hsi_conform.container.folder import folder_members, is_container_folder
+from hsi_conform.container.jpegxl import JpegXlArray, open_cube
+from hsi_conform.container.jxl_index import MAX_INDEX_BYTES, is_jpegxl
 from hsi_conform.container.layout import CubeLayout, as_interleave
 from hsi_conform.container.source import SourceFile, map_array, read_block
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
@@ -46,6 +49,7 @@ from hsi_conform.members import (
     CALIBRATION_REFERENCES,
     CUBE_DATA,
     CUBE_HEADER,
+    CUBE_INDEX,
     DATA_SUFFIX,
     HEADER_SUFFIX,
     MANDATORY,
@@ -318,6 +322,8 @@ class Container:
             layout = CubeLayout.from_header(header)
         except FieldValueError as exc:
             raise ContainerError(data, f"header layout is invalid: {exc}") from exc
+        if data == CUBE_DATA and is_jpegxl(header):
+            return self._jpegxl_cube(layout)
         info = self._readable(data)
         need = layout.header_offset + layout.nbytes
         if info.size < need:
@@ -330,6 +336,15 @@ class Container:
             return map_array(self.source(), layout.dtype, offset, layout.shape)
         with SourceFile.open(info.file) as f:
             return map_array(f, layout.dtype, offset, layout.shape)
+
+    def _jpegxl_cube(self, layout: CubeLayout) -> JpegXlArray:
+        """Return the lazily decoded cube of a ``file type = JPEGXL`` container (spec/jpegxl.md#reading)."""
+        info = self._readable(CUBE_DATA)
+        if CUBE_INDEX not in self._members:
+            raise ContainerError(CUBE_DATA, f"file type = JPEGXL, but the band-group index {CUBE_INDEX} is missing")
+        self._check_in_file(info, info.size)
+        return open_cube(layout, self.read_bytes(CUBE_INDEX, limit=MAX_INDEX_BYTES), info.size, self.location,
+                         lambda at, size: self._read(dataclasses.replace(info, offset=info.offset + at), size))
 
     def _check_in_file(self, info: MemberInfo, need: int) -> None:
         """Raise unless the file holds ``need`` bytes of the member.

@@ -109,6 +109,8 @@ class HsiDataset:
             kept verbatim.
         order: the member order of the source container, restored by the container writer.
         notes: what a reader inferred or could not carry (shown to the user, kept in provenance).
+        compression: how the source stored the cube: None (uncompressed) or ``"jpegxl"`` (spec/jpegxl.md; the
+            dataset holds the decoded cube and its plain header either way).
     """
 
     header: Header
@@ -119,6 +121,7 @@ class HsiDataset:
     members: dict[str, Payload] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    compression: str | None = None
 
     def member_names(self) -> list[str]:
         """Return every container member name this dataset writes, in container order."""

@@ -2,22 +2,34 @@
 
 Reading maps the arrays lazily and keeps every other member as a lazy byte range; writing streams everything
 into a new container (members in the source order, ``.envi`` data 4096-aligned, published atomically). Every
-member's bytes round-trip unchanged. A dataset without ``thumbnail.jpg`` (any other format's, or a container
-without one) gets one rendered from the cube as written, right after ``data.envi``, unless the write option
-``thumbnail`` is false (spec/previews.md#thumbnail).
+member's bytes round-trip unchanged, except a JPEG-XL cube's (spec/jpegxl.md): it is read decoded (into a
+temporary file) and written as the ``compression`` option says, by default as the source stored it. A dataset
+without ``thumbnail.jpg`` (any other format's, or a container without one) gets one rendered from the cube as
+written, right after ``data.envi``, unless the write option ``thumbnail`` is false (spec/previews.md#thumbnail).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hsi_conform._space import ensure_room
+from hsi_conform.container.jpegxl import JpegXlArray, decoded_copy, encode_cube
+from hsi_conform.container.jxl_index import (
+    DEFAULT_EFFORT,
+    DEFAULT_GROUP,
+    DEFAULT_TILE,
+    MAX_GROUP,
+    is_jpegxl,
+    jpegxl_header,
+    plain_header,
+)
 from hsi_conform.container.reader import Container, CubeLayout, open_container
-from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
+from hsi_conform.container.thumbnail import thumbnail_fits, thumbnail_for, written_thumbnail
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import (
@@ -33,10 +45,11 @@ from hsi_conform.converters.base import (
     payload_size,
 )
 from hsi_conform.converters.guard import guard_write
-from hsi_conform.errors import ContainerError, DatasetError, FieldValueError
+from hsi_conform.errors import ConfigError, ContainerError, DatasetError, FieldValueError
 from hsi_conform.members import (
     CUBE_DATA,
     CUBE_HEADER,
+    CUBE_INDEX,
     REFERENCES,
     THUMBNAIL,
     envi_names,
@@ -44,6 +57,10 @@ from hsi_conform.members import (
     reference_stem,
 )
 from hsi_conform.remote import RemoteArray
+
+AUTO, NONE, JPEGXL = "auto", "none", "jpegxl"
+#: Values of the ``compression`` write option (``auto``: as the source).
+COMPRESSIONS = (AUTO, NONE, JPEGXL)
 
 
 class HsiConverter(ConverterBase):
@@ -57,6 +74,15 @@ class HsiConverter(ConverterBase):
     write_options: ClassVar[Mapping[str, OptionSpec]] = {
         "thumbnail": OptionSpec(help="render thumbnail.jpg from the cube when the source has none (false: none)",
                                 default=True, parse=parse_flag),
+        "compression": OptionSpec(help="jpegxl: lossless JPEG-XL cube (uint8/uint16; [jpegxl] extra); none: "
+                                  "uncompressed; auto: as the source", default=AUTO, parse=str.lower,
+                                  choices=COMPRESSIONS),
+        "effort": OptionSpec(help="JPEG-XL encoder effort, 1 (fastest) to 9 (smallest)", default=DEFAULT_EFFORT,
+                             parse=int, choices=tuple(range(1, 10))),
+        "band_group": OptionSpec(help=f"JPEG-XL bands per codestream, 1 to {MAX_GROUP}", default=DEFAULT_GROUP,
+                                 parse=int, choices=tuple(range(1, MAX_GROUP + 1))),
+        "tile": OptionSpec(help="JPEG-XL tile side in pixels (lines and samples per codestream)",
+                           default=DEFAULT_TILE, parse=int),
     }
 
     def can_read(self, source: Path) -> bool:
@@ -79,32 +105,66 @@ class HsiConverter(ConverterBase):
         return read_container(open_container(source))
 
     def write(self, dataset: HsiDataset, dest: Path, options: Mapping[str, Any] = NO_OPTIONS) -> Path:
-        """Write the dataset as a ``.hsi`` container (option ``thumbnail``: see :func:`write_dataset`).
+        """Write the dataset as a ``.hsi`` container (options: see :func:`write_dataset`).
 
         Raises:
             ConfigError: an option.
         """
-        return write_dataset(dataset, dest, thumbnail=self.parsed_write_options(options)["thumbnail"])
+        opts = self.parsed_write_options(options)
+        if opts["tile"] < 1:
+            raise ConfigError(f"option tile must be a positive number of pixels, not {opts['tile']}")
+        settings = JpegXlSettings(effort=opts["effort"], group=opts["band_group"], tile=opts["tile"])
+        return write_dataset(dataset, dest, thumbnail=opts["thumbnail"], compression=opts["compression"],
+                             jpegxl=settings)
 
 
 def read_container(container: Container) -> HsiDataset:
-    """Return the neutral dataset of an open container."""
+    """Return the neutral dataset of an open container.
+
+    A JPEG-XL cube is decoded into a temporary file (its CRCs checked); the dataset holds it with the plain
+    header of the decoded cube, and ``compression = "jpegxl"`` (spec/jpegxl.md#converting).
+
+    Raises:
+        ContainerError: a JPEG-XL cube whose index or codestreams are invalid.
+        MissingDependencyError: a JPEG-XL cube without the codec.
+    """
     header = container.header
-    cube, cube_raw = _array(container, CUBE_DATA, header)
-    dataset = HsiDataset(header=header, cube=cube, cube_raw=cube_raw, order=list(container.names))
+    if is_jpegxl(header):
+        dataset = _read_jpegxl(container)
+    else:
+        cube, cube_raw = _array(container, CUBE_DATA, header)
+        dataset = HsiDataset(header=header, cube=cube, cube_raw=cube_raw, order=list(container.names))
     for which in REFERENCES:
         if all(name in container for name in envi_names(reference_stem(which))):
             dataset.references[which] = _envi_array(container, reference_stem(which))
     for lod in container.previews:
         dataset.previews[lod] = _envi_array(container, preview_stem(lod))
-    taken = set(dataset.member_names())
+    taken = {*dataset.member_names(), CUBE_INDEX}
     for info in container.members:
         if info.name not in taken and not info.name.endswith("/"):
             dataset.members[info.name] = Blob(info.file, info.offset, info.size)
     return dataset
 
 
-def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True) -> Path:
+def _read_jpegxl(container: Container) -> HsiDataset:
+    cube = container.cube
+    assert isinstance(cube, JpegXlArray)  # is_jpegxl(header) holds
+    decoded = decoded_copy(cube)
+    return HsiDataset(header=plain_header(container.header), cube=decoded, order=list(container.names),
+                      compression=JPEGXL)
+
+
+@dataclass(frozen=True, slots=True)
+class JpegXlSettings:
+    """How a JPEG-XL cube is encoded (spec/jpegxl.md#effort, #band-groups, #tiles)."""
+
+    effort: int = DEFAULT_EFFORT
+    group: int = DEFAULT_GROUP
+    tile: int = DEFAULT_TILE
+
+
+def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True, compression: str = AUTO,
+                  jpegxl: JpegXlSettings | None = None) -> Path:
     """Write a dataset into a new container at ``dest`` (atomically).
 
     Args:
@@ -113,13 +173,20 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True) ->
         thumbnail: when the dataset has no ``thumbnail.jpg``, render one from the cube as written, right after
             ``data.envi`` (spec/previews.md#thumbnail); a cube whose header does not describe it (a nonconformant
             source) gets none, and a note in ``dataset.notes`` says why.
+        compression: ``"jpegxl"`` writes the cube as lossless JPEG-XL codestreams with their index
+            (spec/jpegxl.md), ``"none"`` uncompressed, ``"auto"``: as the dataset's source stored it.
+        jpegxl: the encoder settings of a JPEG-XL cube.
 
     Raises:
         OutputIsInputError, MemberNameError, DataBudgetError: see
             :func:`~hsi_conform.converters.guard.guard_write` (nothing is written).
         NoSpaceError: the members alone do not fit on the destination's filesystem (checked before writing).
+        DatasetError: a JPEG-XL cube of a data type it cannot hold exactly, or with bytes beside the cube.
+        MissingDependencyError: a JPEG-XL cube without the codec (``pip install 'hsi-conform[jpegxl]'``).
     """
     guard_write(dataset, (dest,))
+    if (dataset.compression or NONE if compression == AUTO else compression) == JPEGXL:
+        return _write_jpegxl(dataset, dest, thumbnail=thumbnail, settings=jpegxl or JpegXlSettings())
     payloads = dataset_members(dataset)
     ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
     render = thumbnail and thumbnail_fits(payloads)  # the dataset's own thumbnail is kept as it is
@@ -132,6 +199,38 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True) ->
                 written = zw.add_stream(name, payload_chunks(content), payload_size(content))
             if name == CUBE_DATA and render:
                 _add_thumbnail(zw, written, dataset)
+    return dest
+
+
+def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings: JpegXlSettings) -> Path:
+    if dataset.cube_raw is not None:
+        raise DatasetError(f"{CUBE_DATA} holds more than the cube (a header offset or trailing bytes): a JPEG-XL "
+                           "cube holds the cube alone; convert with compression=none and fix it first")
+    layout = CubeLayout.from_header(dataset.header)
+    header = jpegxl_header(dataset.header)
+    payloads = dataset_members(dataset)
+    render = thumbnail and thumbnail_fits(payloads)
+    names = [n for n in dataset.member_names() if n != CUBE_INDEX]
+    names.insert(names.index(CUBE_DATA) + 1, CUBE_INDEX)
+    encoded = encode_cube(dataset.cube, layout.interleave, group=settings.group, tile=settings.tile,
+                          effort=settings.effort, byte_order=int(layout.byte_order))
+    try:
+        payloads[CUBE_HEADER], payloads[CUBE_INDEX] = header.to_bytes(), encoded.index.to_json()
+        ensure_room(dest, encoded.size + sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c)
+                                             for n, c in payloads.items() if n != CUBE_DATA))
+        with ContainerWriter(dest) as zw:
+            for name in names:
+                content = payloads[name]
+                if name == CUBE_DATA:
+                    zw.add_stream(name, encoded.chunks(), encoded.size)
+                    if render:
+                        zw.add_bytes(THUMBNAIL, thumbnail_for(dataset.header, dataset.cube))
+                elif isinstance(content, np.ndarray):
+                    zw.add_stream(name, iter_slabs(content), content.nbytes)
+                else:
+                    zw.add_stream(name, payload_chunks(content), payload_size(content))
+    finally:
+        encoded.close()
     return dest
 
 

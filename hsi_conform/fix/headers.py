@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from hsi_conform.container.jxl_index import COMPRESSED_MARK, is_jpegxl
 from hsi_conform.errors import FieldValueError
-from hsi_conform.fields import EXPLORATION_FILE_TYPES, ROOT_FILE_TYPES, Scope, envi_wavelength_unit
+from hsi_conform.fields import CUBE_FILE_TYPES, EXPLORATION_FILE_TYPES, ROOT_FILE_TYPES, Scope, envi_wavelength_unit
 from hsi_conform.header import Entry, Header, Magic
 from hsi_conform.header.diagnostics import BY_CODE
 
@@ -156,13 +157,19 @@ def _one_byte(header: Header) -> bool:
 
 
 def fix_file_type(header: Header, scope: Scope | None) -> Header | None:
-    """FLD006: write ``ENVI Standard`` in the root, previews and references; fix only the case in Exploration/."""
+    """FLD006: write ``ENVI Standard`` in the root, previews and references; fix only the case in Exploration/.
+
+    A compressed cube's ``JPEGXL`` misspelt in ``data.hdr`` gets its case fixed too (spec/jpegxl.md#file-type).
+    """
     entry = header.get("file type")
     if entry is None or entry.is_list:
         return None
     value = entry.value_raw.strip(" \t")
     if scope is Scope.EXPLORATION:
         spelled = next((t for t in EXPLORATION_FILE_TYPES if t.lower() == value.lower()), None)
+    elif scope is Scope.ROOT and value.lower() in (t.lower() for t in CUBE_FILE_TYPES):
+        # A compressed cube's type misspelt: ENVI Standard would make readers take codestreams for pixels.
+        spelled = next(t for t in CUBE_FILE_TYPES if t.lower() == value.lower())
     else:
         spelled = ROOT_FILE_TYPES[0]
     return None if spelled is None or spelled == value else _set(header, "file type", spelled)
@@ -200,6 +207,20 @@ def fix_wavelength_units(header: Header, scope: Scope | None) -> Header | None:
     return _set(header, "wavelength units", unit)
 
 
+def fix_jpegxl_mark(header: Header, scope: Scope | None) -> Header | None:
+    """FLD031: add ``file compression = 1`` to a JPEG-XL cube's header (spec/jpegxl.md#other-readers).
+
+    Readers of the profile ignore the field; GDAL then refuses the file instead of reading codestreams as pixels.
+    """
+    if scope is not Scope.ROOT or not is_jpegxl(header):
+        return None
+    key, value = COMPRESSED_MARK
+    entry = header.get(key)
+    if entry is not None and entry.value_raw.strip(" \t") == value:
+        return None
+    return _set(header, key, value)
+
+
 def _hdr(code: str) -> str:
     return BY_CODE[code].id
 
@@ -219,5 +240,6 @@ HEADER_FIXERS: Mapping[str, HeaderFixer] = MappingProxyType({
     "FLD002": fix_defaultable_fields,
     "FLD006": fix_file_type,
     "FLD011": fix_wavelength_units,
+    "FLD031": fix_jpegxl_mark,
 })
 """The header fixers by rule id; each rule here declares ``fix`` in the registry (a test checks both ways)."""

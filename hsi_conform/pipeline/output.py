@@ -18,6 +18,8 @@ import numpy as np
 from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._space import ensure_room
+from hsi_conform.container.jpegxl import JpegXlArray
+from hsi_conform.container.jxl_index import is_jpegxl, plain_header
 from hsi_conform.container.reader import Container
 from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.write import CubeSource, iter_slabs
@@ -25,7 +27,7 @@ from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import Blob
 from hsi_conform.errors import InvalidArgumentError, OutputUnwritableError
 from hsi_conform.header import Header
-from hsi_conform.members import CUBE_DATA, CUBE_HEADER, THUMBNAIL
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, CUBE_INDEX, THUMBNAIL
 from hsi_conform.remote import RemoteArray
 
 __all__ = ["Content", "local_array", "publish"]
@@ -63,6 +65,10 @@ def publish(source: Container, dest: str | os.PathLike[str], *, header: Header |
     """
     path = Path(OutputUnwritableError.checked_path(dest))
     refuse_output_on_input([path], [source.path])
+    if cube is not None and is_jpegxl(header or source.header):
+        # The new cube is written uncompressed: its header says so, and the band-group index goes
+        # (spec/jpegxl.md#converting).
+        header, drop = plain_header(header or source.header), {*drop, CUBE_INDEX}
     content = _members(source, header, cube, dict(add or {}), set(drop))
     new_cube = cube is not None or header is not None
     given = THUMBNAIL in (add or {})
@@ -112,6 +118,8 @@ def _write(zw: ContainerWriter, source: Container, name: str, item: Content | st
 def local_array(array: np.ndarray[Any, Any] | RemoteArray, what: str) -> np.ndarray[Any, Any]:
     """Return ``array`` when it maps a local file; refuse a container read by URL (spec/pipeline.md#outputs).
 
+    A JPEG-XL cube (spec/jpegxl.md#converting) is returned decoded, in a temporary file.
+
     The stages that write a container copy the source's members from its file, so they need a local container.
 
     Raises:
@@ -119,4 +127,6 @@ def local_array(array: np.ndarray[Any, Any] | RemoteArray, what: str) -> np.ndar
     """
     if isinstance(array, np.ndarray):
         return array
+    if isinstance(array, JpegXlArray):
+        return array.decoded()  # a compressed cube is decoded once, into a temporary file
     raise InvalidArgumentError(f"{what} needs a local container, not one read by URL: download it first")

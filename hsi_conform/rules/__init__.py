@@ -67,6 +67,7 @@ BUILTIN_RULE_MODULES: tuple[str, ...] = (
     "hsi_conform.rules.fields",
     "hsi_conform.rules.consistency",
     "hsi_conform.rules.data",
+    "hsi_conform.rules.jpegxl",
 )
 
 

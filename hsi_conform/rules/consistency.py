@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from hsi_conform.container.bboxes import BoxesResult, CsvIssue, boxes_outside, parse_bounding_boxes
 from hsi_conform.container.jpeg import JpegError, JpegInfo, read_jpeg_info
+from hsi_conform.container.jxl_index import is_jpegxl
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.errors import FieldValueError
 from hsi_conform.fields import Scope
@@ -74,13 +75,16 @@ def root_layout(ctx: CheckContext) -> CubeLayout:
     return layout
 
 
-def _at(ctx: CheckContext, member: str, key: str, item: int | None = None) -> Location:
+def field_location(ctx: CheckContext, member: str, key: str, item: int | None = None) -> Location:
     """Locate a field of a header member (the member alone when the field is absent)."""
     header = ctx.header(member)
     entry = header.get(key) if header is not None else None
     if header is None or entry is None:
         return Location(member=member, field=key)
     return entry_location(member, header, entry, item=item)
+
+
+_at = field_location
 
 
 def in_exploration(value: str) -> str:
@@ -108,6 +112,9 @@ def _sizes(ctx: CheckContext) -> list[tuple[str, int, int]]:
     for pair in ctx.envi_pairs():
         layout, size = layout_of(ctx, pair.header), _stored_size(ctx, pair.data)
         invalid |= layout is None and ctx.header(pair.header) is not None
+        parsed = ctx.header(pair.header)
+        if pair.header == CUBE_HEADER and parsed is not None and is_jpegxl(parsed):
+            continue  # its size is the codestreams' (spec/jpegxl.md#xrf-jpegxl-index-invalid)
         if layout is not None and size is not None:
             found.append((pair.data, size, layout.header_offset + layout.nbytes))
     if invalid and not found:

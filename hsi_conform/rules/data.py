@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform.container.jxl_index import is_jpegxl
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.references import reduced
 from hsi_conform.errors import ContainerError
@@ -21,6 +22,7 @@ from hsi_conform.fields import Interleave, Scope
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.members import (
     BLACK,
+    CUBE_DATA,
     CUBE_HEADER,
     DATA_SUFFIX,
     WHITE,
@@ -33,6 +35,7 @@ from hsi_conform.remote import RemoteArray
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.consistency import layout_of, memo, safe_value
 from hsi_conform.rules.context import CheckContext, Content
+from hsi_conform.rules.jpegxl import decoded_cube
 
 #: Largest block read into memory at once (temporaries are of the same order).
 CHUNK_BYTES = 8 << 20
@@ -78,6 +81,12 @@ def _open(ctx: CheckContext, header: str, data: str) -> tuple[Readable, CubeLayo
     layout, parsed = ctx.layout(header), ctx.header(header)
     if ctx.container is None or layout is None or parsed is None:
         return None
+    if data == CUBE_DATA and is_jpegxl(parsed):
+        try:
+            decoded = decoded_cube(ctx)[0]  # decoded once, CRCs checked: DAT006 reports a failure
+        except SkipRule:
+            return None
+        return None if decoded is None else (decoded, layout)
     try:
         return ctx.container.open_array(data, parsed), layout
     except (ContainerError, OSError, ValueError):

@@ -16,10 +16,20 @@ from typing import Any
 import numpy as np
 
 from hsi_conform.errors import FieldValueError
-from hsi_conform.fields import EXPLORATION_FILE_TYPES, FIELDS, ROOT_FILE_TYPES, DataType, FieldSpec, Kind, Scope
+from hsi_conform.fields import (
+    CUBE_FILE_TYPES,
+    EXPLORATION_FILE_TYPES,
+    FIELDS,
+    ROOT_FILE_TYPES,
+    DataType,
+    FieldSpec,
+    Kind,
+    Scope,
+)
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
 from hsi_conform.header.values import parse_enum, parse_float, parse_int
+from hsi_conform.members import CUBE_HEADER
 from hsi_conform.rules import fields_camera, fields_refs, fields_values, rule
 from hsi_conform.rules.context import CheckContext, entry_location
 from hsi_conform.rules.fields_common import ENVI_DEFAULTS, Field, capped, fields, headers, positive_int
@@ -133,11 +143,13 @@ def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
       severity=Severity.ERROR, level=Level.SEMANTICS,
       spec="semantics.md#file-type", profiles={"reader": Severity.WARNING}, fix="safe")
 def file_type_invalid(ctx: CheckContext) -> Iterator[Problem]:
-    """`file type` is `ENVI Standard` in the root, previews and references, an allowed type in Exploration/."""
+    """`file type` is `ENVI Standard` in the root (`data.hdr`: or `JPEGXL`), an allowed type in Exploration/."""
     for f in fields(ctx, keys=["file type"]):
         if f.entry.is_list:
             continue  # FLD004
         allowed = EXPLORATION_FILE_TYPES if f.scope is Scope.EXPLORATION else ROOT_FILE_TYPES
+        if f.member == CUBE_HEADER:
+            allowed = (*allowed, *CUBE_FILE_TYPES)  # a compressed cube (spec/jpegxl.md#file-type)
         value = f.entry.value_raw.strip(" \t")
         if value not in allowed:
             names = ", ".join(repr(a) for a in allowed)

@@ -22,12 +22,12 @@ def test_suite_runs_on_a_tiny_cube(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     importlib.reload(data)
     saved = []
     monkeypatch.setattr(bench_run, "save", lambda run: saved.append(run) or tmp_path / "r.json")
-    assert bench_run.main(["--size", str(1 << 20), "--only", "header,open,validate,write,pipeline"]) == 0
+    assert bench_run.main(["--size", str(1 << 20), "--only", "header,open,validate,write,pipeline,jpegxl"]) == 0
     out = capsys.readouterr().out
     assert "| group | measurement |" in out
     (run,) = saved
     groups = {row.group for row in run.rows}
-    assert groups == {"header", "open", "validate", "write", "pipeline"}
+    assert groups == {"header", "open", "validate", "write", "pipeline", "jpegxl"}
     assert all(row.anchor > 0 and row.ours > 0 for row in run.rows)
     deep = [row for row in run.rows if row.name.startswith("a 64 KB member name")]  # issue 19 item 5
     assert len(deep) == 1 and deep[0].target == "<= 3x"

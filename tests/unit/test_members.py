@@ -23,7 +23,8 @@ PACKAGE = Path(hsi_conform.__file__).resolve().parent
 def test_documented_names() -> None:
     assert (m.CUBE_HEADER, m.CUBE_DATA, m.THUMBNAIL) == ("data.hdr", "data.envi", "thumbnail.jpg")
     assert m.MANDATORY == ("data.hdr", "data.envi")
-    assert m.ROOT_NAMES == ("data.hdr", "data.envi", "thumbnail.jpg", "preview.hdr", "preview.envi")
+    assert m.ROOT_NAMES == ("data.hdr", "data.envi", "data.jxl.json", "thumbnail.jpg", "preview.hdr", "preview.envi")
+    assert m.classify_member(m.CUBE_INDEX).kind is m.MemberKind.CUBE_INDEX
     assert m.DOCUMENTED_DIRS == ("Reference", "Exploration", "Metadata")
     assert m.REFERENCE_NAMES == ("white.hdr", "white.envi", "black.hdr", "black.envi", "whitedark.hdr",
                                  "whitedark.envi")
