@@ -84,6 +84,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
+    p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="only these rules: ids, id prefixes or names")
     p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)))
     p.set_defaults(run=_cmd_rules)
 
@@ -97,10 +98,7 @@ def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_explain(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.explain import explain
 
-    try:
-        sys.stdout.write(explain(args.rule))
-    except KeyError:
-        raise ConfigError(f"no rule {args.rule!r} (see: hsi-conform rules)") from None
+    sys.stdout.write(explain(args.rule))
     return ExitCode.OK
 
 
@@ -248,9 +246,9 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
 
 
 def _cmd_rules(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.rules import load_builtin_rules
+    from hsi_conform.cli.explain import select_rules
 
-    sys.stdout.write(catalogue.RENDERERS[args.format](load_builtin_rules()))
+    sys.stdout.write(catalogue.RENDERERS[args.format](select_rules(_split(args.prefixes) or [])))
     return ExitCode.OK
 
 
