@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -104,8 +103,8 @@ def _cmd_explain(args: argparse.Namespace) -> ExitCode:
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("demo", help="write the embedded sample container, open it and validate it")
-    p.add_argument("directory", nargs="?", type=Path, default=None,
-                   help="where to write sample.hsi (default: a temporary directory)")
+    p.add_argument("directory", nargs="?", type=Path, default=Path("demo-output"),
+                   help="where to write the sample and what the demo makes of it; kept (default: ./demo-output)")
     p.set_defaults(run=_cmd_demo)
 
 
@@ -255,11 +254,7 @@ def _cmd_rules(args: argparse.Namespace) -> ExitCode:
 def _cmd_demo(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.demo import run_demo
 
-    if args.directory is not None:
-        args.directory.mkdir(parents=True, exist_ok=True)
-        return run_demo(args.directory)
-    with tempfile.TemporaryDirectory(prefix="hsi-conform-demo-") as tmp:
-        return run_demo(Path(tmp))
+    return run_demo(args.directory)
 
 
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
