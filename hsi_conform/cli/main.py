@@ -24,6 +24,7 @@ from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
+from hsi_conform.cli.info import add_info
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
@@ -264,6 +265,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_calibrate,
     add_previews,
     add_fix,
+    add_info,
 ]
 
 
