@@ -5,7 +5,7 @@
 - ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`);
 - ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``);
 - ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
-  :class:`~hsi_conform.errors.ExitCode`.
+  :class:`~hsi_conform.errors.ExitCode`; ``generated:format_options``: every converter's declared options.
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
@@ -125,9 +125,27 @@ def exit_code_table() -> str:
     return "\n".join(["| code | `ExitCode` | meaning |", "|---|---|---|", *rows]) + "\n"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def format_option_table() -> str:
+    """Return README's table of converter options, generated from each converter's declared ``OptionSpec``s."""
+    from hsi_conform.cli.formats import describe_formats
+
+    rows = ["| format | side | option | default | type | meaning |", "|---|---|---|---|---|---|"]
+    for fmt in describe_formats():
+        for o in fmt.get("options", ()):
+            kind = o["type"] if not o["choices"] else " \\| ".join(f"`{c}`" for c in o["choices"])
+            needs = "".join(f"; only when {n}" for n in o["needs"])
+            rows.append(f"| `{fmt['name']}` | {o['side']} | `{o['name']}` | `{o['default']}` | {kind} | "
+                        f"{_cell(o['help'])}{needs} |")
+    return "\n".join(rows) + "\n"
+
+
 def readme(current: str) -> str:
-    """Return ``README.md`` with the exit-code block regenerated."""
-    return _fill_blocks(current, {"exit_codes": exit_code_table()})
+    """Return ``README.md`` with the exit-code and converter-option blocks regenerated."""
+    return _fill_blocks(current, {"exit_codes": exit_code_table(), "format_options": format_option_table()})
 
 
 def documents() -> dict[Path, Callable[[str], str]]:

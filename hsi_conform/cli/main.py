@@ -21,9 +21,10 @@ from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.calibrate import add_calibrate
-from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
+from hsi_conform.cli.convert import add_convert, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
+from hsi_conform.cli.formats import add_formats
 from hsi_conform.cli.info import add_info
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
