@@ -5,7 +5,8 @@
 - ``spec/rules.md``: the rule registry (:mod:`hsi_conform.rules`);
 - ``spec/coverage.md``: the corpus coverage of every rule (registry + ``fixtures/``);
 - ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
-  :class:`~hsi_conform.errors.ExitCode`; ``generated:format_options``: every converter's declared options.
+  :class:`~hsi_conform.errors.ExitCode`; ``generated:format_options``: every converter's declared options;
+- ``docs/hsi-conform.1``: the manual page, from the command line's parser.
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
@@ -156,7 +157,16 @@ def documents() -> dict[Path, Callable[[str], str]]:
         SPEC / "rules.md": lambda _current: rules_md(),
         SPEC / "coverage.md": lambda _current: coverage_md(),
         ROOT / "README.md": readme,
+        ROOT / "docs" / "hsi-conform.1": lambda _current: man_page(),
     }
+
+
+def man_page() -> str:
+    """Return ``docs/hsi-conform.1``, generated from the command line's parser."""
+    from hsi_conform.cli.main import build_parser
+    from hsi_conform.cli.manpage import manpage
+
+    return manpage(build_parser())
 
 
 def stale() -> list[Path]:

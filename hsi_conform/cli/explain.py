@@ -89,9 +89,10 @@ def select_rules(prefixes: Sequence[str]) -> list[RuleSpec]:
     Raises:
         UnknownSelectorError: a prefix that matches no rule (with the closest ids and names).
     """
+    from hsi_conform import rules as registry  # looked up when called (tests replace the loader)
     from hsi_conform.validate.engine import Policy, check_selection, is_selected
 
-    rules = load_builtin_rules()
+    rules = registry.load_builtin_rules()
     if not prefixes:
         return list(rules)
     policy = Policy(select=tuple(prefixes))

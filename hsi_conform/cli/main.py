@@ -21,6 +21,7 @@ from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.calibrate import add_calibrate
+from hsi_conform.cli.completion import add_completion
 from hsi_conform.cli.convert import add_convert, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in _SUBCOMMANDS:
         add(sub)
+    parser.set_defaults(root_parser=parser)  # what `completion` and `manpage` describe
     return parser
 
 
@@ -267,6 +269,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_previews,
     add_fix,
     add_info,
+    add_completion,
 ]
 
 
