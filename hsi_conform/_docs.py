@@ -144,9 +144,72 @@ def format_option_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def command_reference() -> str:
+    """Return README's reference of every command's arguments and options, generated from the parser."""
+    from hsi_conform.cli.main import build_parser
+    from hsi_conform.cli.parsermodel import walk
+
+    out: list[str] = []
+    for command in walk(build_parser()):
+        if not command.path or command.subcommands:
+            continue
+        args = " ".join(p.metavar for p in command.positionals)
+        out += ["", f"#### `hsi-conform {' '.join(command.path)}{' ' + args if args else ''}`", "",
+                _cell(command.help) + ".", "", "| argument or option | default | meaning |", "|---|---|---|"]
+        out += [f"| `{p.metavar}` | - | {_cell(p.help) or '-'} |" for p in command.positionals]
+        for option in command.options:
+            if option.strings[0] == "--help":
+                continue
+            value = f" {option.metavar}" if option.takes_value else ""
+            names = ", ".join(f"`{s}{value}`" for s in option.strings)
+            meaning = option.help or ""
+            if option.choices:
+                meaning += ("; " if meaning else "") + "one of " + ", ".join(f"`{c}`" for c in option.choices)
+            if option.repeatable and "repeatable" not in meaning:
+                meaning += ("; " if meaning else "") + "repeatable"
+            out.append(f"| {names} | {f'`{option.default}`' if option.default else '-'} | {_cell(meaning) or '-'} |")
+    return "\n".join(out[1:]) + "\n"
+
+
+#: Numbers in README's prose, each with what computes it: (pattern whose group 1 is the number, function).
+_RULE_COUNT = re.compile(r"a \*\*validator\*\* with (\d+) rules")
+_EXPORT_COUNT = re.compile(r"corpus run --reader hsi-conform --json matrix\.json corpus +# (\d+) cases")
+#: The ``--generate`` of README's ``corpus export`` example, whose case count the comment after ``corpus run`` states.
+README_GENERATED_CASES = 10
+
+
+def rule_count() -> int:
+    """Return the number of registered rules (README: "a validator with N rules")."""
+    from hsi_conform.rules import load_builtin_rules
+
+    return len(load_builtin_rules())
+
+
+def golden_file_count() -> int:
+    """Return how many files ``hsi-conform corpus export`` writes from the golden cases (before generated ones)."""
+    from hsi_conform.corpus.export import golden_files
+
+    return len(golden_files())
+
+
+def _export_count() -> int:
+    return golden_file_count() + README_GENERATED_CASES
+
+
+def _numbers(text: str) -> str:
+    for pattern, count in ((_RULE_COUNT, rule_count), (_EXPORT_COUNT, _export_count)):
+        match = pattern.search(text)
+        if match is not None:
+            start, end = match.span(1)
+            text = text[:start] + str(count()) + text[end:]
+    return text
+
+
 def readme(current: str) -> str:
-    """Return ``README.md`` with the exit-code and converter-option blocks regenerated."""
-    return _fill_blocks(current, {"exit_codes": exit_code_table(), "format_options": format_option_table()})
+    """Return ``README.md`` regenerated: exit codes, converter options, every command's options, counts in prose."""
+    text = _fill_blocks(current, {"exit_codes": exit_code_table(), "format_options": format_option_table(),
+                                  "command_reference": command_reference()})
+    return _numbers(text)
 
 
 def documents() -> dict[Path, Callable[[str], str]]:

@@ -31,6 +31,8 @@ class Option:
         choices: the allowed values, when the parser declares them.
         help: its help line, with ``%(default)s`` and the like expanded.
         metavar: the name of its value in usage (``N``, ``FILE``), when it takes one.
+        default: its default as typed on the command line (empty when it has none worth showing).
+        repeatable: whether it may be given more than once.
     """
 
     strings: tuple[str, ...]
@@ -39,6 +41,8 @@ class Option:
     choices: tuple[str, ...]
     help: str
     metavar: str
+    default: str = ""
+    repeatable: bool = False
 
 
 @dataclass(slots=True)
@@ -79,8 +83,13 @@ def _option(parser: argparse.ArgumentParser, action: argparse.Action) -> Option:
     takes_value = action.nargs != 0
     choices = tuple(str(c) for c in action.choices) if action.choices is not None else ()
     metavar = action.metavar if isinstance(action.metavar, str) else (action.dest.upper() if takes_value else "")
+    if not action.option_strings:  # a positional: its metavar shows how many it takes
+        metavar = {"+": f"{metavar}...", "*": f"[{metavar}...]", "?": f"[{metavar}]"}.get(str(action.nargs), metavar)
+    default = action.default
+    hidden = default is None or default is False or default == [] or default == argparse.SUPPRESS
+    shown = "" if hidden or not takes_value else str(default)
     return Option(strings, takes_value, _values(action) if takes_value else "none", choices, _help(parser, action),
-                  metavar)
+                  metavar, shown, isinstance(action, argparse._AppendAction))
 
 
 def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = (), help_line: str = "") -> Iterator[Command]:
