@@ -35,10 +35,16 @@ def add_info(sub: argparse._SubParsersAction[Any]) -> None:
 def cmd_info(args: argparse.Namespace) -> ExitCode:
     """Run ``info``: print the description; exit ``OK`` (an unreadable source exits with its error's code)."""
     from hsi_conform.converters.info import info
+    from hsi_conform.errors import ConfigError, ConverterNotFoundError
     from hsi_conform.remote import parse_storage_option
 
     storage = dict(parse_storage_option(text) for text in args.storage_options)
-    described = info(args.source, from_format=args.from_format, storage_options=storage or None)
+    try:
+        described = info(args.source, from_format=args.from_format, storage_options=storage or None)
+    except ConverterNotFoundError as exc:
+        if args.from_format is None or exc.source != args.from_format:
+            raise  # no converter reads the source: exit 3, as for any unreadable input
+        raise ConfigError(f"unknown format {exc.source!r} (installed: {', '.join(exc.candidates)})") from exc
     if args.info_format == "json":
         sys.stdout.write(json.dumps(described, indent=2, ensure_ascii=False) + "\n")
     else:

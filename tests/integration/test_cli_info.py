@@ -114,3 +114,9 @@ def test_a_header_without_a_readable_layout_still_describes_the_rest(tmp_path: P
     described = _json(write_members(tmp_path / "bad.hsi", members))
     assert described["layout"] is None and described["members"]
     assert "Layout: unreadable" in run_cli("info", tmp_path / "bad.hsi").stdout
+
+
+def test_from_names_the_converter(scene: Path) -> None:
+    assert _json("--from", "hsi", scene)["format"] == "hsi"
+    run = run_cli("info", "--from", "hdf6", scene)
+    assert run.returncode == 2 and "unknown format 'hdf6'" in run.stderr and "hdf5" in run.stderr
