@@ -75,6 +75,9 @@ def _layout_lines(d: dict[str, Any]) -> list[str]:
         mapped = "memory-mappable" if cube["mappable"] else "not memory-mappable"
         lines.append(f"Cube member: {cube['member']} at byte {cube['offset']} (aligned to {cube['alignment']} bytes; "
                      f"{how}, {mapped})")
+        short = layout["header_offset"] + layout["bytes"] - cube["size"]
+        if short > 0:
+            lines.append(f"Cube member is {short} bytes shorter than the header describes (hsi-conform validate)")
     return lines
 
 

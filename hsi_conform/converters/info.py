@@ -75,8 +75,12 @@ def _container_info(source: str | Path, storage_options: Mapping[str, Any] | Non
         members = [(m.name, m.size) for m in c.members]
         previews = {lod: c.read_header(_preview_header(lod)) for lod in c.previews}
         thumbnail = c.read_bytes(THUMBNAIL) if THUMBNAIL in c else None
-        return _describe(str(source), CONTAINER_FORMAT, header, members, previews, _reference_names(c), thumbnail,
-                         offset=None if data is None else data.offset, stored=data is not None and data.stored)
+        described = _describe(str(source), CONTAINER_FORMAT, header, members, previews, _reference_names(c),
+                              thumbnail, offset=None if data is None else data.offset,
+                              stored=data is not None and data.stored)
+        if described["cube"] is not None and data is not None:
+            described["cube"]["size"] = data.size
+        return described
 
 
 def _preview_header(lod: str) -> str:

@@ -120,3 +120,15 @@ def test_from_names_the_converter(scene: Path) -> None:
     assert _json("--from", "hsi", scene)["format"] == "hsi"
     run = run_cli("info", "--from", "hdf6", scene)
     assert run.returncode == 2 and "unknown format 'hdf6'" in run.stderr and "hdf5" in run.stderr
+
+
+def test_an_expanded_folder_and_a_truncated_cube(tmp_path: Path) -> None:
+    from tests._support import write_tree
+
+    members = sample_members()
+    write_tree(tmp_path / "folder", members)
+    described = _json(tmp_path / "folder")
+    assert described["format"] == "hsi" and described["cube"]["offset"] == 0  # data.envi is a file of its own
+    members["data.envi"] = members["data.envi"][:-10]
+    run = run_cli("info", write_members(tmp_path / "short.hsi", members))
+    assert run.returncode == 0 and "Cube member is 10 bytes shorter than the header describes" in run.stdout
