@@ -6,6 +6,7 @@ The public API::
     with hsi_conform.open("x.hsi") as c:         # strict ZIP reader, zero-copy cube memmap
         c.cube, c.header.value("wavelength")
     report = hsi_conform.check("x.hsi")          # graded findings (never raises for content problems)
+    hsi_conform.info("x.h5")                     # layout, wavelengths, members...: `hsi-conform info` as a dict
     cube = hsi_conform.apply_procedures(c)       # the header's read procedures re-enacted
     r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
     with hsi_conform.open("s3://bucket/x.hsi") as c:   # any fsspec URL: ranged reads, a lazy cube (spec/remote.md)
@@ -21,6 +22,7 @@ from hsi_conform.container.interop import to_spectral
 from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
+from hsi_conform.converters.info import info
 from hsi_conform.errors import (
     CalibrationError,
     ConfigError,
@@ -71,6 +73,6 @@ __all__ = ["Calibrated", "CalibrationError", "ConfigError", "ConformanceError", 
            "Interrupted", "InvalidArgumentError", "MemberNameError", "MissingDependencyError", "MutationError",
            "NoSpaceError", "NoSuchFieldError", "NoSuchMemberError", "NonconformantSourceError", "NotAnEnviHeaderError",
            "OutputIsInputError", "OutputUnwritableError", "ProcedureError", "QuantizationError", "UnknownOptionError",
-           "UnknownSelectorError", "__version__", "apply_procedures", "block_reduce", "calibrate", "check", "open",
-           "parse_header", "preview_levels", "reflectance", "to_spectral", "validate", "write_container",
+           "UnknownSelectorError", "__version__", "apply_procedures", "block_reduce", "calibrate", "check", "info",
+           "open", "parse_header", "preview_levels", "reflectance", "to_spectral", "validate", "write_container",
            "write_previews"]

@@ -7,7 +7,8 @@
 - ``spec/metadata-crosswalk.md``: the block between the ``generated:crosswalk`` markers is the crosswalk table
   (``converters/crosswalk.toml``, :mod:`hsi_conform.crosswalk`);
 - ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
-  :class:`~hsi_conform.errors.ExitCode`.
+  :class:`~hsi_conform.errors.ExitCode`; ``generated:format_options``: every converter's declared options;
+- ``docs/hsi-conform.1``: the manual page, from the command line's parser.
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
@@ -151,9 +152,90 @@ def exit_code_table() -> str:
     return "\n".join(["| code | `ExitCode` | meaning |", "|---|---|---|", *rows]) + "\n"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def format_option_table() -> str:
+    """Return README's table of converter options, generated from each converter's declared ``OptionSpec``s."""
+    from hsi_conform.cli.formats import describe_formats
+
+    rows = ["| format | side | option | default | type | meaning |", "|---|---|---|---|---|---|"]
+    for fmt in describe_formats():
+        for o in fmt.get("options", ()):
+            kind = o["type"] if not o["choices"] else " \\| ".join(f"`{c}`" for c in o["choices"])
+            needs = "".join(f"; only when {n}" for n in o["needs"])
+            rows.append(f"| `{fmt['name']}` | {o['side']} | `{o['name']}` | `{o['default']}` | {kind} | "
+                        f"{_cell(o['help'])}{needs} |")
+    return "\n".join(rows) + "\n"
+
+
+def command_reference() -> str:
+    """Return README's reference of every command's arguments and options, generated from the parser."""
+    from hsi_conform.cli.main import build_parser
+    from hsi_conform.cli.parsermodel import walk
+
+    out: list[str] = []
+    for command in walk(build_parser()):
+        if not command.path or command.subcommands:
+            continue
+        args = " ".join(p.metavar for p in command.positionals)
+        out += ["", f"#### `hsi-conform {' '.join(command.path)}{' ' + args if args else ''}`", "",
+                _cell(command.help) + ".", "", "| argument or option | default | meaning |", "|---|---|---|"]
+        out += [f"| `{p.metavar}` | - | {_cell(p.help) or '-'} |" for p in command.positionals]
+        for option in command.options:
+            if option.strings[0] == "--help":
+                continue
+            value = f" {option.metavar}" if option.takes_value else ""
+            names = ", ".join(f"`{s}{value}`" for s in option.strings)
+            meaning = option.help or ""
+            if option.choices:
+                meaning += ("; " if meaning else "") + "one of " + ", ".join(f"`{c}`" for c in option.choices)
+            if option.repeatable and "repeatable" not in meaning:
+                meaning += ("; " if meaning else "") + "repeatable"
+            out.append(f"| {names} | {f'`{option.default}`' if option.default else '-'} | {_cell(meaning) or '-'} |")
+    return "\n".join(out[1:]) + "\n"
+
+
+#: Numbers in README's prose, each with what computes it: (pattern whose group 1 is the number, function).
+_RULE_COUNT = re.compile(r"a \*\*validator\*\* with (\d+) rules")
+_EXPORT_COUNT = re.compile(r"corpus run --reader hsi-conform --json matrix\.json corpus +# (\d+) cases")
+#: The ``--generate`` of README's ``corpus export`` example, whose case count the comment after ``corpus run`` states.
+README_GENERATED_CASES = 10
+
+
+def rule_count() -> int:
+    """Return the number of registered rules (README: "a validator with N rules")."""
+    from hsi_conform.rules import load_builtin_rules
+
+    return len(load_builtin_rules())
+
+
+def golden_file_count() -> int:
+    """Return how many files ``hsi-conform corpus export`` writes from the golden cases (before generated ones)."""
+    from hsi_conform.corpus.export import golden_files
+
+    return len(golden_files())
+
+
+def _export_count() -> int:
+    return golden_file_count() + README_GENERATED_CASES
+
+
+def _numbers(text: str) -> str:
+    for pattern, count in ((_RULE_COUNT, rule_count), (_EXPORT_COUNT, _export_count)):
+        match = pattern.search(text)
+        if match is not None:
+            start, end = match.span(1)
+            text = text[:start] + str(count()) + text[end:]
+    return text
+
+
 def readme(current: str) -> str:
-    """Return ``README.md`` with the exit-code block regenerated."""
-    return _fill_blocks(current, {"exit_codes": exit_code_table()})
+    """Return ``README.md`` regenerated: exit codes, converter options, every command's options, counts in prose."""
+    text = _fill_blocks(current, {"exit_codes": exit_code_table(), "format_options": format_option_table(),
+                                  "command_reference": command_reference()})
+    return _numbers(text)
 
 
 def documents() -> dict[Path, Callable[[str], str]]:
@@ -165,7 +247,16 @@ def documents() -> dict[Path, Callable[[str], str]]:
         SPEC / "coverage.md": lambda _current: coverage_md(),
         SPEC / "metadata-crosswalk.md": metadata_crosswalk,
         ROOT / "README.md": readme,
+        ROOT / "docs" / "hsi-conform.1": lambda _current: man_page(),
     }
+
+
+def man_page() -> str:
+    """Return ``docs/hsi-conform.1``, generated from the command line's parser."""
+    from hsi_conform.cli.main import build_parser
+    from hsi_conform.cli.manpage import manpage
+
+    return manpage(build_parser())
 
 
 def stale() -> list[Path]:

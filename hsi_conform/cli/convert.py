@@ -1,4 +1,4 @@
-"""The ``convert``, ``formats`` and ``migrate`` subcommands of ``hsi-conform``.
+"""The ``convert`` and ``migrate`` subcommands of ``hsi-conform``.
 
 ``--option KEY=VALUE`` options go to the converter that declares them: the source's ``read_options`` (e.g. the
 legacy reader's ``quantize``), the destination's ``write_options``, or both; an option neither declares exits 2
@@ -25,9 +25,6 @@ from hsi_conform.cli.batching import add_executor_options, open_executor
 from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from hsi_conform.converters.base import OptionSpec
     from hsi_conform.finding import Report
 
 
@@ -57,12 +54,6 @@ def _add_no_thumbnail(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-thumbnail", action="store_true",
                    help="write no thumbnail.jpg when the source has none (the hsi writer's option thumbnail=false); "
                         "by default one is rendered from the cube")
-
-
-def add_formats(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add ``hsi-conform formats``."""
-    p = sub.add_parser("formats", help="list the converters and whether they are available")
-    p.set_defaults(run=cmd_formats)
 
 
 def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
@@ -154,42 +145,6 @@ def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> Confi
     if exc.source == str(args.dest):
         return ConfigError(f"cannot tell the format of {args.dest} from its suffix: give --to")
     return None
-
-
-def cmd_formats(args: argparse.Namespace) -> ExitCode:
-    """Run ``formats``: name, availability (or the pip command) and description of every converter, then its options."""
-    from hsi_conform.converters import missing_requirements, registered
-    from hsi_conform.errors import ConverterUnavailableError
-
-    rows: list[tuple[str, str, str, list[str]]] = []
-    for name, entry in registered().items():
-        try:
-            cls = entry.load()
-        except Exception as exc:  # a broken or non-conforming plugin is listed, not fatal
-            rows.append((name, "broken", f"failed to load: {exc}", []))
-            continue
-        missing = missing_requirements(cls)
-        state = ConverterUnavailableError(name, missing, cls.extra).install_command if missing else "available"
-        options = _option_lines("read", cls.read_options) + _option_lines("write", cls.write_options)
-        rows.append((name, state, cls.description, options))
-    width = max((len(r[0]) for r in rows), default=4)
-    state_width = max((len(r[1]) for r in rows), default=9)
-    for name, state, description, options in rows:
-        sys.stdout.write(f"{name:<{width}}  {state:<{state_width}}  {description}\n")
-        for line in options:
-            sys.stdout.write(f"{'':<{width + state_width + 4}}{line}\n")
-    return ExitCode.OK
-
-
-def _option_lines(role: str, table: Mapping[str, OptionSpec]) -> list[str]:
-    """Return one line per option: role, ``name=default`` as typed on the command line, choices, help."""
-    from hsi_conform.converters.base import option_text
-
-    lines = []
-    for name, spec in table.items():
-        choices = f" [{'|'.join(option_text(c) for c in spec.choices)}]" if spec.choices else ""
-        lines.append(f"{role} {name}={option_text(spec.default)}{choices}  {spec.help}")
-    return lines
 
 
 def cmd_migrate(args: argparse.Namespace) -> ExitCode:

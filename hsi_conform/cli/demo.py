@@ -1,6 +1,8 @@
 """``hsi-conform demo``: write the sample, open and validate it, read it as D4.1 means it, then break a copy.
 
 Reading it as meant: calibrated to reflectance, its ``read procedures`` re-enacted, a thumbnail of the result.
+Everything it shows stays in its folder (``./demo-output`` by default; spec/cli-tools.md#demo), and its last lines
+name each file, so what the demo printed can be opened after it exits.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import hsi_conform
+from hsi_conform._atomic import publish_bytes
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import ExitCode
 from hsi_conform.finding import Report
@@ -22,6 +25,8 @@ from hsi_conform.testing.scene import write_scene
 from hsi_conform.validate import CheckOptions, Content, check
 
 FULL = CheckOptions(content=Content.FULL)
+#: What the demo leaves in its folder, in the order it writes them.
+DEMO_FILES = ("sample.hsi", "reflectance.hsi", "view.hsi", "view-thumbnail.jpg", "broken.hsi")
 
 
 def break_copy(source: Path, dest: Path) -> Path:
@@ -42,7 +47,8 @@ def break_copy(source: Path, dest: Path) -> Path:
 
 
 def run_demo(directory: Path) -> ExitCode:
-    """Run the demo in ``directory``; return ``OK`` when the sample conforms and its broken copy does not."""
+    """Run the demo in ``directory`` (created when missing, kept); ``OK`` when the sample conforms, its copy not."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = write_scene(directory / "sample.hsi")
     print(f"wrote {path} ({path.stat().st_size} bytes)")
     with hsi_conform.open(path) as container:
@@ -62,6 +68,9 @@ def run_demo(directory: Path) -> ExitCode:
     broken_report: Report = check(broken, options=FULL)
     print(render("text", [broken_report]))
     good = report.conformant and viewed and not broken_report.conformant
+    print(f"\nkept in {directory}/ (nothing is deleted; remove the folder when done):")
+    for name in DEMO_FILES:
+        print(f"  {directory / name}")
     return ExitCode.OK if good else ExitCode.NONCONFORMANT
 
 
@@ -82,7 +91,7 @@ def read_as_meant(path: Path, directory: Path) -> bool:
     with hsi_conform.open(view) as v:
         jpeg = v.read_bytes(THUMBNAIL)
     thumbnail = directory / "view-thumbnail.jpg"
-    thumbnail.write_bytes(jpeg)
+    publish_bytes(thumbnail, jpeg)
     from PIL import Image
 
     width, height = Image.open(io.BytesIO(jpeg)).size

@@ -1,6 +1,14 @@
-"""``hsi-conform explain ID``: a rule's metadata, its spec text and a failing and a valid corpus example."""
+"""``hsi-conform explain ID`` and ``hsi-conform rules [PREFIX]``.
+
+``explain`` prints a rule's metadata, its spec text as plain text (spec/README.md#plain-text) and a failing and a
+valid corpus example; an unknown id or name is a usage error naming the closest ids and names. ``rules PREFIX``
+lists the rules a selector matches, with the same selector rules as ``validate --select``.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 from hsi_conform._resources import data_folder, spec_excerpt
 from hsi_conform.corpus.golden import FIXTURES, Case, case_files, load_cases
@@ -36,14 +44,69 @@ def _describe(case: Case) -> list[str]:
     return out
 
 
-def explain(rule_id: str) -> str:
-    """Return the explanation of a rule (id or name).
+_ANCHOR = re.compile(r"<a id=\"[^\"]*\"></a>")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def plain_text(markdown: str) -> str:
+    """Return spec Markdown as a terminal shows it (spec/README.md#plain-text).
+
+    Anchors (``<a id=…></a>``) go, ``**bold**`` keeps its words, a link keeps its text with the target in
+    parentheses (``spec/fix.md`` style paths stay readable), and backquotes stay: they mark literal header text.
+    """
+    text = _ANCHOR.sub("", markdown)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def find_rule(id_or_name: str) -> RuleSpec:
+    """Return the rule with this id or name (ids case-insensitive).
 
     Raises:
-        KeyError: no such rule.
+        UnknownSelectorError: no such rule (a usage error naming the closest ids and names, or why it was retired).
+        ConfigError: a prefix that names several rules (a usage error naming the ``rules`` command that lists them).
     """
-    load_builtin_rules()
-    rule = get_rule(rule_id)
+    from hsi_conform.errors import ConfigError
+    from hsi_conform.validate.engine import Policy, check_selection, is_selected
+
+    rules = load_builtin_rules()
+    for key in (id_or_name, id_or_name.upper()):
+        try:
+            return get_rule(key)
+        except KeyError:
+            pass
+    check_selection(Policy(select=(id_or_name,)), rules)  # raises with the suggestions when it names nothing
+    matched = [r.id for r in rules if is_selected(r, Policy(select=(id_or_name,)))]
+    raise ConfigError(f"{id_or_name!r} names {len(matched)} rules ({', '.join(matched[:3])}, ...), not one: "
+                      f"hsi-conform rules {id_or_name} lists them")
+
+
+def select_rules(prefixes: Sequence[str]) -> list[RuleSpec]:
+    """Return the rules that any of ``prefixes`` selects (ids, id prefixes or names, as ``--select`` takes them).
+
+    Raises:
+        UnknownSelectorError: a prefix that matches no rule (with the closest ids and names).
+    """
+    from hsi_conform import rules as registry  # looked up when called (tests replace the loader)
+    from hsi_conform.validate.engine import Policy, check_selection, is_selected
+
+    rules = registry.load_builtin_rules()
+    if not prefixes:
+        return list(rules)
+    policy = Policy(select=tuple(prefixes))
+    check_selection(policy, rules)
+    return [r for r in rules if is_selected(r, policy)]
+
+
+def explain(rule_id: str) -> str:
+    """Return the explanation of a rule (id or name) as plain text.
+
+    Raises:
+        UnknownSelectorError: no such rule (see :func:`find_rule`).
+    """
+    rule = find_rule(rule_id)
     regrades = ", ".join(f"{p}: {label}" for p, label in rule.regrades.items())
     lines = [f"{rule.id} {rule.name}", f"  {rule.summary}",
              f"  level {rule.level.value}; default severity {rule.severity.label}"
@@ -51,7 +114,7 @@ def explain(rule_id: str) -> str:
              f"  fix: {_FIX_TEXT[rule.fix]}"]
     excerpt = spec_excerpt(rule.spec)
     if excerpt:
-        lines += ["", *("  " + line for line in excerpt.splitlines())]
+        lines += ["", *("  " + line for line in plain_text(excerpt).splitlines())]
     if not FIXTURES.is_dir():
         lines += ["", "  (corpus examples are in the source distribution's fixtures/ folder)"]
         return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,9 +22,12 @@ from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
 from hsi_conform.cli.batching import add_executor_options, open_executor
 from hsi_conform.cli.calibrate import add_calibrate
-from hsi_conform.cli.convert import add_convert, add_formats, add_migrate
+from hsi_conform.cli.completion import add_completion
+from hsi_conform.cli.convert import add_convert, add_migrate
 from hsi_conform.cli.corpus import add_corpus
 from hsi_conform.cli.fix import add_fix
+from hsi_conform.cli.formats import add_formats
+from hsi_conform.cli.info import add_info
 from hsi_conform.cli.metadata import add_metadata
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
@@ -88,6 +90,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
+    p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="only these rules: ids, id prefixes or names")
     p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)))
     p.set_defaults(run=_cmd_rules)
 
@@ -101,17 +104,14 @@ def _add_explain(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_explain(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.explain import explain
 
-    try:
-        sys.stdout.write(explain(args.rule))
-    except KeyError:
-        raise ConfigError(f"no rule {args.rule!r} (see: hsi-conform rules)") from None
+    sys.stdout.write(explain(args.rule))
     return ExitCode.OK
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("demo", help="write the embedded sample container, open it and validate it")
-    p.add_argument("directory", nargs="?", type=Path, default=None,
-                   help="where to write sample.hsi (default: a temporary directory)")
+    p.add_argument("directory", nargs="?", type=Path, default=Path("demo-output"),
+                   help="where to write the sample and what the demo makes of it; kept (default: ./demo-output)")
     p.set_defaults(run=_cmd_demo)
 
 
@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in _SUBCOMMANDS:
         add(sub)
+    parser.set_defaults(root_parser=parser)  # what `completion` and `manpage` describe
     return parser
 
 
@@ -253,20 +254,16 @@ def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
 
 
 def _cmd_rules(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.rules import load_builtin_rules
+    from hsi_conform.cli.explain import select_rules
 
-    sys.stdout.write(catalogue.RENDERERS[args.format](load_builtin_rules()))
+    sys.stdout.write(catalogue.RENDERERS[args.format](select_rules(_split(args.prefixes) or [])))
     return ExitCode.OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.demo import run_demo
 
-    if args.directory is not None:
-        args.directory.mkdir(parents=True, exist_ok=True)
-        return run_demo(args.directory)
-    with tempfile.TemporaryDirectory(prefix="hsi-conform-demo-") as tmp:
-        return run_demo(Path(tmp))
+    return run_demo(args.directory)
 
 
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
@@ -278,6 +275,8 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     add_fix,
     add_refs,
     add_metadata,
+    add_info,
+    add_completion,
 ]
 
 

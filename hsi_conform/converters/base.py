@@ -198,7 +198,13 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse_optional(text: str) -> Any:
         return None if text.strip().lower() in _NONE_WORDS else parse(text)
 
+    parse_optional.__wrapped__ = parse  # type: ignore[attr-defined]  # what option_type names
     return parse_optional
+
+
+#: How ``formats`` names the type of a parser (spec/cli-tools.md#formats).
+_TYPE_NAMES: Mapping[Callable[[str], Any], str] = MappingProxyType({
+    str: "text", int: "integer", float: "number", parse_flag: "boolean"})
 
 
 def option_text(value: Any) -> str:
@@ -212,6 +218,30 @@ def option_text(value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What an option needs of another option of the same table to have an effect (spec/cli-tools.md#needs).
+
+    Attributes:
+        option: the other option's name.
+        values: the values it must have; empty: any value but None (the option is set).
+    """
+
+    option: str
+    values: tuple[Any, ...] = ()
+
+    def met(self, resolved: Mapping[str, Any]) -> bool:
+        """Return whether the resolved options meet this need."""
+        value = resolved.get(self.option)
+        return value is not None if not self.values else value in self.values
+
+    def describe(self) -> str:
+        """Return the need in words: ``compression is set`` or ``profile is gdal``."""
+        if not self.values:
+            return f"{self.option} is set"
+        return f"{self.option} is {' or '.join(option_text(v) for v in self.values)}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OptionSpec:
     """One option a converter's ``read`` or ``write`` accepts (declared in its ``read_options``/``write_options``).
@@ -222,12 +252,17 @@ class OptionSpec:
         parse: turns the command line's string (``--option KEY=VALUE``) into the typed value (raising ValueError
             when it cannot); values that are not strings (from Python callers) are taken as they are.
         choices: the allowed values after parsing, when not empty (the default is always allowed).
+        needs: what the option needs of the others to have an effect: a value other than its default that lacks
+            one is a usage error saying why (``level`` without ``compression``).
+        type: how ``formats`` names the values it takes (default: from ``parse``, see :func:`option_type`).
     """
 
     help: str
     default: Any = None
     parse: Callable[[str], Any] = str
     choices: tuple[Any, ...] = ()
+    needs: tuple[Need, ...] = ()
+    type: str = ""
 
     def value(self, name: str, given: Any) -> Any:
         """Return the typed value of option ``name`` given as ``given``.
@@ -263,7 +298,42 @@ def resolve_options(table: Mapping[str, OptionSpec], given: Mapping[str, Any], r
     unknown = sorted(set(given) - set(table))
     if unknown:
         raise UnknownOptionError(unknown, {role: tuple(table)})
-    return {name: spec.value(name, given[name]) if name in given else spec.default for name, spec in table.items()}
+    resolved = {name: spec.value(name, given[name]) if name in given else spec.default
+                for name, spec in table.items()}
+    check_needs(table, resolved, role)
+    return resolved
+
+
+def check_needs(table: Mapping[str, OptionSpec], resolved: Mapping[str, Any], role: str) -> None:
+    """Refuse an option set away from its default whose :attr:`OptionSpec.needs` are not met.
+
+    Such an option would change nothing (``level`` without ``compression``), so it is a usage error that says why
+    rather than silently ignored (spec/cli-tools.md#needs).
+
+    Raises:
+        ConfigError: the first such option, with what it needs and what was given instead.
+    """
+    for name, spec in table.items():
+        if resolved[name] == spec.default:
+            continue
+        for need in spec.needs:
+            if not need.met(resolved):
+                raise ConfigError(f"{role} option {name}={option_text(resolved[name])} has no effect unless "
+                                  f"{need.describe()} (it is {option_text(resolved.get(need.option))})")
+
+
+def option_type(spec: OptionSpec) -> str:
+    """Return how ``formats`` names an option's values: its declared ``type``, else from its parser.
+
+    ``optional(int)`` is ``integer or none``; a parser this table does not know is ``text``.
+    """
+    if spec.type:
+        return spec.type
+    parse, suffix = spec.parse, ""
+    inner = getattr(parse, "__wrapped__", None)
+    if inner is not None:
+        parse, suffix = inner, " or none"
+    return _TYPE_NAMES.get(parse, "text") + suffix
 
 
 @runtime_checkable
@@ -329,6 +399,8 @@ class ConverterBase:
     extra: ClassVar[str | None] = None
     read_options: ClassVar[Mapping[str, OptionSpec]] = NO_OPTIONS
     write_options: ClassVar[Mapping[str, OptionSpec]] = NO_OPTIONS
+    #: Whether :meth:`write` writes (False: a read-only format whose ``write`` refuses; ``formats`` says so).
+    writes: ClassVar[bool] = True
 
     def source_files(self, source: Path) -> list[Path]:
         """Return ``source`` itself, or every regular file of a folder (symbolic links neither listed nor followed)."""

@@ -45,6 +45,7 @@ from hsi_conform.converters.base import (
     ConverterBase,
     EnviArray,
     HsiDataset,
+    Need,
     OptionSpec,
     Payload,
     mapping_table,
@@ -92,11 +93,13 @@ class Hdf5Converter(ConverterBase):
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
     write_options: ClassVar[Mapping[str, OptionSpec]] = {
         "compression": OptionSpec(help="gzip adds shuffle, readable everywhere; zstd and blosc need hdf5plugin "
-                                       "(also to read)", parse=optional(str), choices=tuple(TABLE["compression"])),
+                                       "(also to read)", parse=optional(str), choices=tuple(TABLE["compression"]),
+                                  needs=(Need("chunks"),)),
         "level": OptionSpec(help="compression level (none: the mapping table's for the compression)",
-                            parse=optional(int)),
+                            parse=optional(int), needs=(Need("compression"),)),
         "chunks": OptionSpec(help="auto: balanced band/spectrum access; none: contiguous, no compression; or "
-                                  "BANDS,LINES,SAMPLES", default="auto", parse=optional(parse_chunks)),
+                                  "BANDS,LINES,SAMPLES", default="auto", parse=optional(parse_chunks),
+                             type="auto, none or BANDS,LINES,SAMPLES"),
         "checksum": OptionSpec(help="store the SHA-256 of every member",
                                default=True, parse=parse_flag),
     }

@@ -98,6 +98,7 @@ class LegacyConverter(ConverterBase):
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     suffixes: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[bool] = False
     read_options: ClassVar[Mapping[str, OptionSpec]] = {
         "quantize": OptionSpec(help="store the float cube as integers with a reflectance scale factor",
                                parse=optional(str), choices=tuple(legacy_table()["quantize"])),

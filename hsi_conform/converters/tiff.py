@@ -46,6 +46,7 @@ from hsi_conform.converters.base import (
     Blob,
     ConverterBase,
     HsiDataset,
+    Need,
     OptionSpec,
     Payload,
     dataset_members,
@@ -90,14 +91,16 @@ class TiffConverter(ConverterBase):
     write_options: ClassVar[Mapping[str, OptionSpec]] = {
         "profile": OptionSpec(help="gdal: one IFD, lossless; imagej: one page per band, for ImageJ",
                               default="gdal", choices=tuple(TABLE["format"]["profiles"])),
-        "compression": OptionSpec(help="zstd needs imagecodecs; gdal profile only", parse=optional(str),
-                                  choices=("zlib", "zstd")),
-        "level": OptionSpec(help="compression level (none: the codec's default)", parse=optional(int)),
+        "compression": OptionSpec(help="zstd needs imagecodecs", parse=optional(str),
+                                  choices=("zlib", "zstd"), needs=(Need("profile", ("gdal",)),)),
+        "level": OptionSpec(help="compression level (none: the codec's default)", parse=optional(int),
+                            needs=(Need("compression"),)),
         "predictor": OptionSpec(help="horizontal differencing (none: on when compressed)",
-                                parse=optional(parse_flag)),
-        "bigtiff": OptionSpec(help="write BigTIFF (none: automatic above 4 GiB)", parse=optional(parse_flag)),
+                                parse=optional(parse_flag), needs=(Need("compression"),)),
+        "bigtiff": OptionSpec(help="write BigTIFF (none: automatic above 4 GiB)", parse=optional(parse_flag),
+                              needs=(Need("profile", ("gdal",)),)),
         "lossy": OptionSpec(help="imagej profile: write although members would be dropped", default=False,
-                            parse=parse_flag),
+                            parse=parse_flag, needs=(Need("profile", ("imagej",)),)),
     }
 
     def can_read(self, source: Path) -> bool:
