@@ -99,34 +99,34 @@ def _clean_lists(lists: list[tuple[str, str]]) -> bool:
     """Whether the lists' values are clean (no HDR022-HDR028 deviation), judged together in a few C-level passes.
 
     No ``{`` between the braces (no nesting) and no line inside that starts with ``;`` (a comment); unless the
-    field is free text, no item is empty or holds a line break and no comma ends the list.
+    field is free text, the list is not empty, no item is empty or holds a line break and no comma ends it.
     """
     values = "".join(value for _, value in lists)
     if values.count("{") != len(lists) or (";" in values and _COMMENT_IN_LIST.search(values)):
         return False
-    items = _SEPARATOR.join(value[1:-1].encode("ascii") for key, value in lists if not is_opaque_text(key))
+    items = b",".join(value[1:-1].encode("ascii") for key, value in lists if not is_opaque_text(key))
     return _clean_items(items)
 
 
-# Every byte of an item becomes 'x'; commas, LF and the separator of lists stay; spaces are deleted (the items of a
-# clean header hold no other blank, and no NUL: the separator is nobody's byte).
-_SEPARATOR = b"\x00"
 _COMMENT_IN_LIST = re.compile(r"\n *;")
-_ITEM_CLASSES = bytes(c if c in b",\n\x00" else ord("x") for c in range(256))
+# Every byte of an item becomes 'x'; commas and LF stay; spaces are deleted (the items of a clean header hold no
+# other blank).
+_ITEM_CLASSES = bytes(c if c in b",\n" else ord("x") for c in range(256))
 
 
 def _clean_items(inner: bytes) -> bool:
-    """Whether no item is empty or holds a line break, and no comma ends a list (C-level passes only).
+    """Whether no item is empty or holds a line break (C-level passes only).
 
-    ``inner`` holds the texts between the braces of lists, joined by the :data:`_SEPARATOR` byte. In their
-    classes (``x`` item, ``,``, LF and the separator), an LF between two ``x`` is a line break inside an item;
-    two LFs in a row (an empty line inside a list) are left to the scanner.
+    ``inner`` holds the texts between the braces of lists joined by commas, so an empty list, an empty item and a
+    comma that ends a list all leave an empty item. In the classes of the bytes (``x`` item, ``,`` and LF), an LF
+    between two ``x`` is a line break inside an item; two LFs in a row (an empty line in a list) are left to the
+    scanner.
     """
     classes = inner.translate(_ITEM_CLASSES, b" ")
     if b"\n\n" in classes or b"x\nx" in classes:
         return False
     flat = classes.translate(None, b"\n")
-    return not (flat[:1] == b"," or flat[-1:] == b"," or b",," in flat or b",\x00" in flat or b"\x00," in flat)
+    return not (flat[:1] in (b"", b",") or flat[-1:] == b"," or b",," in flat)
 
 
 def _has_long_line(text: str) -> bool:

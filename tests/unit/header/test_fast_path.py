@@ -114,11 +114,12 @@ UNUSUAL = {
     "control character": SAMPLE.replace("sample-0001", "sample\x010001"),
     "magic with blanks": SAMPLE.replace("ENVI\n", "ENVI \n", 1),
     "line too long": SAMPLE + "long = " + "x" * 10_001 + "\n",
+    "empty list": SAMPLE + "bbl = {}\n",
 }
 
 
 #: Declined although the scanner reports nothing: the fast path recognises a subset of the clean headers.
-DECLINED_BUT_CLEAN = {"blank line inside a list", "nested list", "non-ASCII", "tab in a value",
+DECLINED_BUT_CLEAN = {"blank line inside a list", "nested list", "empty list", "non-ASCII", "tab in a value",
                       "trailing blank after a value"}
 
 
