@@ -6,6 +6,7 @@ Private helper of :mod:`hsi_conform.container.zipread`.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ _LOC64 = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _TAIL = _EOCD.size + U16_MAX  # an EOCD plus the longest possible comment
 TAIL = _TAIL
+_EOCD_SIG_RX = re.compile(re.escape(EOCD_SIG))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,10 +125,9 @@ class BaseParser:
     def find_eocd(self) -> tuple[int, tuple[int, ...]] | None:
         start = max(0, self.size - _TAIL)
         tail = self.src.read_at(start, self.size - start)
-        pos = tail.find(EOCD_SIG)
-        while pos >= 0:
-            self.eocd_sigs.append(start + pos)
-            pos = tail.find(EOCD_SIG, pos + 1)
+        # Every signature: the regular-expression engine's literal search is about twice as fast as a find loop over
+        # the 64 KB tail, and the signature cannot overlap itself, so both find the same positions.
+        self.eocd_sigs.extend(start + m.start() for m in _EOCD_SIG_RX.finditer(tail))
         complete = [
             (start + p, cast(tuple[int, ...], _EOCD.unpack_from(tail, p)))
             for p in (s - start for s in self.eocd_sigs)
