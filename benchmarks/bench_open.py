@@ -39,7 +39,7 @@ def run(r: Run) -> None:
     spy = median_time(lambda: envi.open(str(hdr), str(img)).read_band(band).sum(), min_time=0.05)
     memmap = median_time(lambda: np.array(raw[:, band, :]).sum(), min_time=0.05)
     r.add(ratio_row("open", "open + one band", ours, "SPy envi.open memmap", spy, max_ratio=1.0))
-    r.add(ratio_row("open", "open + one band", ours, "numpy memmap (no open)", memmap))
+    r.add(ratio_row("open", "open + one band", ours, "numpy memmap (no open)", memmap, max_ratio=5.0))
 
     ours = median_time(lambda: _ours_spectrum(path, line, sample), min_time=0.05)
     spy = median_time(lambda: envi.open(str(hdr), str(img)).read_pixel(line, sample).sum(), min_time=0.05)

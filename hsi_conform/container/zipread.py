@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
 from hsi_conform.members import DATA_SUFFIX as _DATA_SUFFIX
-from hsi_conform.remote.ranges import RangeReader
+from hsi_conform.remote.ranges import RangeReader, is_range_reader
 
 from ._eocd import LFH_SIG, TAIL, BaseParser, End, Source
 from ._extra_field import (
@@ -400,13 +400,13 @@ def read_zip_structure(
     Raises:
         OSError: On a real I/O error (missing, unreadable or unseekable source). Malformed bytes never raise.
     """
-    if isinstance(source, RangeReader):
+    if is_range_reader(source):
         return _parse(Source(source), limits)
     with ExitStack() as stack:
         if isinstance(source, str | os.PathLike):
             f: BinaryIO = stack.enter_context(open(source, "rb"))
         else:
-            f = source
+            f = cast(BinaryIO, source)
         return _parse(Source(f), limits)
 
 

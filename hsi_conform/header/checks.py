@@ -145,12 +145,12 @@ def _check_line_ends(text: str, out: Collector) -> None:
 
 
 def _check_long_lines(text: str, out: Collector) -> None:
-    for start, end in _long_line_spans(text, _LONG_CANDIDATE):
+    for start, end in long_line_spans(text, _LONG_CANDIDATE):
         if len(text[start:end].encode("utf-8", "surrogateescape")) > GDAL_LINE_LIMIT:
             out.add("line-too-long", f"line longer than {GDAL_LINE_LIMIT} bytes", start, end)
 
 
-def _long_line_spans(text: str, limit: int) -> Iterator[tuple[int, int]]:
+def long_line_spans(text: str, limit: int) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each physical line longer than ``limit`` characters (its line break excluded).
 
     Linear, and nothing is allocated per line: each step jumps past the last line break within the next ``limit``

@@ -21,6 +21,7 @@ from typing import Any
 from hsi_conform.errors import NoSuchFieldError
 from hsi_conform.fields import FieldSpec
 from hsi_conform.fields import field_spec as table_spec
+from hsi_conform.header.fast import CleanHeader, scan_clean
 from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
 from hsi_conform.header.scan import Collector, Pending, scan
 from hsi_conform.header.serialize import format_entry
@@ -55,15 +56,21 @@ class Header:
     _text: str | None = None
     _index: dict[str, Entry] | None = None
     _byte_marks: list[int] | None = None
+    _clean: CleanHeader | None = None
 
     @classmethod
-    def from_text(cls, text: str, *, bom: bool = False) -> Header:
+    def from_text(cls, text: str, *, bom: bool = False, fast: bool = True) -> Header:
         """Parse decoded header text that starts with the magic (:func:`hsi_conform.parse_header` takes bytes).
 
         Args:
             text: the header text, without the BOM.
             bom: the encoded header started with a UTF-8 byte order mark (kept by :meth:`to_bytes`, reported).
+            fast: try the fast path for clean headers first (spec/header-syntax.md#fast-path); ``False`` always
+                runs the scanner (the result is the same: tests compare both).
         """
+        clean = scan_clean(text) if fast and not bom else None
+        if clean is not None:  # no diagnostics; the lines are built when first read (spec/header-syntax.md#fast-path)
+            return cls(lines=[], _text=text, _clean=clean)
         lines, out, index = scan(text, bom=bom)
         header = cls(lines=lines, bom=bom, _text=text, _index=index)  # the lines concatenate to the text
         header.diagnostics = _resolve(header, out)
@@ -222,6 +229,28 @@ class Header:
         self._text = None
         self._index = None
         self._byte_marks = None
+
+
+# A clean header's lines are built when first read: the property stands in front of the slot of ``lines`` (like
+# Entry.items in hsi_conform.header.nodes); setting the lines (an edit) drops the pending scan.
+_LINES_SLOT = Header.__dict__["lines"]
+
+
+def _get_lines(header: Header) -> list[Line]:
+    clean = header._clean
+    if clean is not None:
+        _LINES_SLOT.__set__(header, clean.lines())
+        header._clean = None
+    lines: list[Line] = _LINES_SLOT.__get__(header, Header)
+    return lines
+
+
+def _set_lines(header: Header, lines: list[Line]) -> None:
+    header._clean = None
+    _LINES_SLOT.__set__(header, lines)
+
+
+setattr(Header, "lines", property(_get_lines, _set_lines, doc="The lines, in file order."))  # noqa: B010
 
 
 def _resolve(header: Header, out: Collector) -> list[Diagnostic]:

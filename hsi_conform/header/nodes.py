@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hsi_conform.header.lists import item_bounds
+from hsi_conform.header.lists import item_bounds, split_list
 
 _KEY_BLANKS = re.compile(r"[ \t]+")
 
@@ -127,6 +127,41 @@ class Entry(Line):
         if self.opaque:
             return [Span(start, start + len(inner))]
         return [Span(start + a, start + b) for a, b in item_bounds(inner)]
+
+
+# A list entry of a clean header (hsi_conform.header.fast) splits its items when they are first read: the slot of
+# ``items`` then holds this marker. The property below stands in front of the slot, so equality, repr and pickling
+# (which read ``entry.items``) see the split items, as from an entry whose items were split while scanning.
+_UNSPLIT: tuple[str, ...] = ("\x00unsplit",)
+_ITEMS_SLOT = Entry.__dict__["items"]
+
+
+def _get_items(entry: Entry) -> tuple[str, ...] | None:
+    items: tuple[str, ...] | None = _ITEMS_SLOT.__get__(entry, Entry)
+    if items is _UNSPLIT:
+        inner = entry.value_raw[1:-1]
+        items = (inner.strip(" \t\r\n"),) if entry.opaque else split_list(inner).items
+        _ITEMS_SLOT.__set__(entry, items)
+    return items
+
+
+def _set_items(entry: Entry, items: tuple[str, ...] | None) -> None:
+    _ITEMS_SLOT.__set__(entry, items)
+
+
+setattr(Entry, "items", property(_get_items, _set_items, doc=_ITEMS_SLOT.__doc__))  # noqa: B010 - mypy: a field
+
+
+def lazy_list_entry(*, text: str, start: int, key: str, value_raw: str, value_start: int, opaque: bool) -> Entry:
+    """Return the entry of a closed list whose items are split when first read (the split the scanner makes).
+
+    The key is its own lookup form and starts the line; LF follows the closing brace (:mod:`hsi_conform.header.fast`
+    decides which entries qualify: spec/header-syntax.md#fast-path).
+    """
+    entry = Entry(text=text, start=start, key_raw=key, key=key, key_start=start, value_raw=value_raw,
+                  value_start=value_start, is_list=True, opaque=opaque, eol="\n")
+    _ITEMS_SLOT.__set__(entry, _UNSPLIT)
+    return entry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

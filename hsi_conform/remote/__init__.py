@@ -5,12 +5,13 @@ See spec/remote.md. Nothing here imports fsspec until a URL (or an fsspec file o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from hsi_conform.remote.array import RemoteArray
 from hsi_conform.remote.fsspec_reader import DEFAULT_RETRY, FsspecReader, Retry, open_url
-from hsi_conform.remote.ranges import FileObjectReader, RangeReader, coalesce
+from hsi_conform.remote.ranges import FileObjectReader, RangeReader, coalesce, is_range_reader
 from hsi_conform.remote.urls import is_file_object, is_url, parse_storage_option
 
 __all__ = [
@@ -31,7 +32,10 @@ __all__ = [
 
 def is_remote(target: object) -> bool:
     """Whether ``target`` is read through :func:`open_reader`: a URL, a file object or a reader, not a local path."""
-    return is_url(target) or is_file_object(target) or isinstance(target, RangeReader)
+    # A path is told apart before the runtime-protocol check below, which costs more than opening a container.
+    if isinstance(target, str | os.PathLike):
+        return isinstance(target, str) and is_url(target)
+    return is_url(target) or is_file_object(target) or is_range_reader(target)
 
 
 def open_reader(target: Any, storage_options: Mapping[str, Any] | None = None, *,
@@ -51,7 +55,7 @@ def open_reader(target: Any, storage_options: Mapping[str, Any] | None = None, *
         InputUnreadableError: the URL cannot be opened, or the object cannot be found or read.
         TypeError: ``target`` is neither a URL nor a file object.
     """
-    if isinstance(target, RangeReader):
+    if is_range_reader(target):
         return target
     if is_url(target):
         return open_url(target, storage_options, retry=retry)

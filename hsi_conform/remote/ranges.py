@@ -11,11 +11,12 @@ same for every kind of source; only remote readers batch, cache and retry.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -62,6 +63,17 @@ class RangeReader(Protocol):
     def close(self) -> None:
         """Release the source."""
         ...
+
+
+def is_range_reader(value: object) -> TypeGuard[RangeReader]:
+    """Whether ``value`` is a :class:`RangeReader`.
+
+    Paths and plain file objects are told apart first: a runtime-protocol check looks up every member of the
+    protocol, which costs more than opening a small container (spec/remote.md#interface).
+    """
+    if isinstance(value, str | bytes | os.PathLike | io.IOBase):
+        return False
+    return isinstance(value, RangeReader)
 
 
 def read_ranges_serially(reader: RangeReader, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ the IEEE 4001 camera-metadata rules. Decisions: spec/semantics.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,11 +49,16 @@ _NON_PORTABLE = {DataType.COMPLEX64: "complex", DataType.COMPLEX128: "complex",
 _MAXIMUM = {"class lookup": 255.0, "bbl": 1.0}
 
 
+@functools.cache
+def _expected(wanted: str, defaultable: bool, scope: Scope) -> tuple[FieldSpec, ...]:
+    """Return the fields a header of ``scope`` is expected to have (``wanted``: required or recommended)."""
+    return tuple(spec for spec in FIELDS
+                 if scope in getattr(spec, wanted) and (spec.key in ENVI_DEFAULTS) == defaultable)
+
+
 def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Problem]:
     for member, header, scope in headers(ctx):
-        for spec in FIELDS:
-            if scope not in getattr(spec, wanted) or (spec.key in ENVI_DEFAULTS) != defaultable:
-                continue
+        for spec in _expected(wanted, defaultable, scope):
             entry = header.get(spec.key)
             if entry is None:
                 yield Problem(f"{spec.key} is missing ({scope.value} header)", Location(member=member,

@@ -256,7 +256,7 @@ def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | Non
     return next((w.suppression() for w in waivers if w.rule == best), None)
 
 
-def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run,
+def _run_rule(rule: RuleSpec, context: object, severity: Severity, run: _Run,
               waivers: Sequence[Waiver] = ()) -> str | None:
     """Run one rule into ``run``; return a cascade reason when it found something FATAL."""
     try:
@@ -272,13 +272,37 @@ def _run_rule(rule: RuleSpec, context: object, policy: Policy, run: _Run,
         run.skipped.append(Skipped(rule.id, f"{INTERNAL_ERROR}: {detail}"))
         return None
     run.rules_run.append(rule.id)
-    severity = effective_severity(rule, policy)
     suppression = _suppression(rule, waivers) if problems else None
     run.findings.extend(_stamp(rule, severity, p, suppression) for p in problems)
     # A waived or re-graded FATAL rule still means the input cannot feed the later levels.
     if problems and Severity.FATAL in (severity, rule.severity):
         return f"{rule.id} [{rule.name}] found a fatal problem at level {rule.level.value}"
     return None
+
+
+_Plan = tuple[tuple[Level, tuple[tuple[RuleSpec, Severity], ...]], ...]
+#: Plans by policy (what selects and grades) and rules. A batch checks every input with the same policy: the
+#: selection is checked, made and graded once, not once per input. The rules are kept with their plan, so the ids
+#: in the key cannot be reused by other rule objects while it is cached.
+_PLANS: dict[tuple[object, ...], tuple[tuple[RuleSpec, ...], _Plan]] = {}
+_MAX_PLANS = 32
+
+
+def _plan(policy: Policy, candidates: tuple[RuleSpec, ...]) -> _Plan:
+    """Return the selected rules of each level, in order, each with its severity (checked by check_selection)."""
+    key = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides.items()),
+           tuple(map(id, candidates)))
+    cached = _PLANS.get(key)
+    if cached is not None:
+        return cached[1]
+    check_selection(policy, candidates)
+    selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
+    plan = tuple((level, tuple((r, effective_severity(r, policy)) for r in selected if r.level is level))
+                 for level in Level)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = (candidates, plan)
+    return plan
 
 
 def run_rules(
@@ -310,17 +334,16 @@ def run_rules(
             that failed after its retries): there is no verdict to give.
     """
     candidates = load_builtin_rules() if rules is None else tuple(rules)
-    check_selection(policy, candidates)
-    selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
+    plan = _plan(policy, candidates)
     today = policy.today or date.today()
     waivers = tuple(w for w in policy.waivers if not w.expired(today))
     run, cascade = _Run(), None
-    for level in Level:
+    for level, graded in plan:
         if cascade is not None:
             run.skipped.append(Skipped(level.value, cascade))
             continue
-        for rule in (r for r in selected if r.level is level):
-            cascade = _run_rule(rule, context, policy, run, waivers) or cascade
+        for rule, severity in graded:
+            cascade = _run_rule(rule, context, severity, run, waivers) or cascade
     return Report(
         path=path,
         profile=policy.profile,

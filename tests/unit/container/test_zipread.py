@@ -481,3 +481,31 @@ def test_random_byte_flips_never_raise(data: st.DataObject) -> None:
 def test_random_bytes_never_raise(blob: bytes) -> None:
     s = read(blob + B(good()) if blob[:1] == b"\x00" else blob)
     assert all(i.code in ISSUE_CODES for i in s.issues)
+
+
+class _CountingFile(io.BytesIO):
+    """A file object that counts its reads (spec/container.md#one-read-for-the-tail)."""
+
+    reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+def test_a_small_archive_is_read_in_one_read() -> None:
+    data = B([E(b"data.hdr", b"ENVI\n"), E(b"data.envi", b"\x00" * 64)])
+    f = _CountingFile(data)
+    s = read_zip_structure(f)
+    assert not s.fatal and [m.name for m in s.members] == ["data.hdr", "data.envi"]
+    assert f.reads == 1
+    assert read_zip_structure(io.BytesIO(data)) == s
+
+
+def test_local_headers_before_the_tail_are_read_on_their_own() -> None:
+    data = B([E(b"data.hdr", b"ENVI\n"), E(b"data.envi", b"\x00" * 200_000)])
+    f = _CountingFile(data)
+    s = read_zip_structure(f)
+    # The tail once, then each local header before it: its fixed part, then its name and extra field.
+    assert not s.fatal and f.reads == 1 + 2 * 2
+    assert s.members[1].data_offset == data.index(b"data.envi") + len(b"data.envi")

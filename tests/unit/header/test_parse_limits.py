@@ -117,6 +117,6 @@ def test_long_lines_are_found_without_splitting_the_text(seed: int) -> None:
     rng = random.Random(seed)
     pieces = [rng.choice(["\n", "\r", "\r\n", "x" * rng.randint(0, 30)]) for _ in range(rng.randint(0, 40))]
     text = "".join(pieces)
-    from hsi_conform.header.checks import _long_line_spans
+    from hsi_conform.header.checks import long_line_spans
 
-    assert list(_long_line_spans(text, 8)) == _naive_long_lines(text, 8)
+    assert list(long_line_spans(text, 8)) == _naive_long_lines(text, 8)

@@ -1,0 +1,134 @@
+"""The fast path of the header parser: a clean header in one scan, no diagnostics to collect.
+
+Most headers are written by a tool and deviate from nothing in spec/header-syntax.md. For them the general scanner
+(:mod:`hsi_conform.header.scan`) spends most of its time on fixed costs: a token loop, a dozen judgements per line,
+a collector that stays empty. :func:`scan_clean` recognises a strict subset of the grammar's language, the *clean
+headers* of spec/header-syntax.md#fast-path, with one regular-expression pass and C-level string passes, and
+keeps what it matched; :meth:`CleanHeader.lines` builds the nodes the scanner builds when the model is first read.
+For anything else it returns ``None`` and the caller runs the scanner, the single judge of every deviation. No
+clean header has a diagnostic; tests prove that both paths build equal models and identical bytes.
+
+The items of a list are not split here: a list entry splits its items when they are first read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import chain
+
+from hsi_conform.fields import is_opaque_text
+from hsi_conform.header.checks import GDAL_LINE_LIMIT, long_line_spans
+from hsi_conform.header.nodes import Blank, Comment, Entry, Line, Magic, lazy_list_entry
+
+__all__ = ["CleanHeader", "scan_clean"]
+
+# Printable ASCII and LF: deleting them from a clean header leaves nothing (no tab, CR, control or non-ASCII byte).
+_CLEAN_BYTES = bytes([10, *range(32, 127)])
+
+# A key: lower-case words separated by one space; no brace, no '='; the first character is not ';'.
+_KEY = r"[^A-Z\s={};][^A-Z\s={}]*(?: [^A-Z\s={}]+)*"
+# A scalar: words separated by spaces; no brace; no word starts with ';' (semicolon-in-scalar); no trailing blank.
+_SCALAR = r"[^\s{};][^\s{}]*(?: +[^\s{};][^\s{}]*)*"
+# One line of a clean header after the magic: an entry, a comment starting in column 1, or an empty line. A list is
+# matched up to its first '}' (a fast loop of the regular-expression engine); what it holds is judged by C-level
+# passes over its text (_clean_lists).
+_LINE = re.compile(rf"({_KEY}) = (\{{[^}}]*\}}|{_SCALAR})\n|(;[^\n]*|)\n")
+
+_MAGIC = "ENVI\n"
+
+
+@dataclass(frozen=True, slots=True)
+class CleanHeader:
+    """A clean header as scanned; its nodes are built by :meth:`lines` when the model is first read.
+
+    Attributes:
+        text: the header text.
+        found: ``(key, value, comment)`` of each line after the magic, as matched: ``key`` and ``value`` of an
+            entry, or ``comment`` (``""`` for an empty line).
+    """
+
+    text: str
+    found: list[tuple[str, str, str]]
+
+    def lines(self) -> list[Line]:
+        """Return the lines the scanner builds for this text (:func:`hsi_conform.header.scan.scan`)."""
+        lines: list[Line] = [Magic(text=_MAGIC, start=0)]
+        pos = len(_MAGIC)
+        for key, value, comment in self.found:
+            if not key:
+                line = comment + "\n"
+                lines.append(Comment(text=line, start=pos) if comment else Blank(text=line, start=pos))
+            elif value[0] == "{":
+                line = f"{key} = {value}\n"
+                lines.append(lazy_list_entry(text=line, start=pos, key=key, value_raw=value,
+                                             value_start=pos + len(key) + 3, opaque=is_opaque_text(key)))
+            else:
+                line = f"{key} = {value}\n"
+                lines.append(Entry(text=line, start=pos, key_raw=key, key=key, key_start=pos, value_raw=value,
+                                   value_start=pos + len(key) + 3, eol="\n"))
+            pos += len(line)
+        return lines
+
+
+def scan_clean(text: str) -> CleanHeader | None:
+    """Return the scan of a clean header (spec/header-syntax.md#fast-path), or ``None``.
+
+    ``None`` means only that the header is not clean: the scanner then parses and judges it. For a clean header
+    the lines equal the scanner's, and the scanner reports no diagnostic. Every step is a C-level pass over the
+    text or a comprehension over the matched lines: no Python statement runs per character or per list item.
+    """
+    if not (text.startswith(_MAGIC) and text.endswith("\n") and text.isascii()):
+        return None
+    if text.encode("ascii").translate(None, _CLEAN_BYTES) or _has_long_line(text):
+        return None
+    found = _LINE.findall(text, len(_MAGIC))  # in C: a tuple of strings per line, no match objects
+    keys = [key for key, _, _ in found if key]
+    # The matches do not overlap and come in order: they tile the text when their lengths add up to it
+    # (an entry adds ' = ' and LF to its key and value, any other line its LF).
+    if len("".join(chain.from_iterable(found))) + 3 * len(keys) + len(found) != len(text) - len(_MAGIC):
+        return None
+    # No key repeats (HDR017) and no two differ only by '_' versus space (HDR018): their spaced forms differ.
+    if len({key.replace("_", " ") for key in keys} if "_" in text else set(keys)) != len(keys):
+        return None
+    lists = [(key, value) for key, value, _ in found if value[:1] == "{"]
+    return CleanHeader(text, found) if not lists or _clean_lists(lists) else None
+
+
+def _clean_lists(lists: list[tuple[str, str]]) -> bool:
+    """Whether the lists' values are clean (no HDR022-HDR028 deviation), judged together in a few C-level passes.
+
+    No ``{`` between the braces (no nesting) and no line inside that starts with ``;`` (a comment); unless the
+    field is free text, the list is not empty, no item is empty or holds a line break and no comma ends it.
+    """
+    values = "".join(value for _, value in lists)
+    if values.count("{") != len(lists) or (";" in values and _COMMENT_IN_LIST.search(values)):
+        return False
+    items = b",".join(value[1:-1].encode("ascii") for key, value in lists if not is_opaque_text(key))
+    return _clean_items(items)
+
+
+_COMMENT_IN_LIST = re.compile(r"\n *;")
+# Every byte of an item becomes 'x'; commas and LF stay; spaces are deleted (the items of a clean header hold no
+# other blank).
+_ITEM_CLASSES = bytes(c if c in b",\n" else ord("x") for c in range(256))
+
+
+def _clean_items(inner: bytes) -> bool:
+    """Whether no item is empty or holds a line break (C-level passes only).
+
+    ``inner`` holds the texts between the braces of lists joined by commas, so an empty list, an empty item and a
+    comma that ends a list all leave an empty item. In the classes of the bytes (``x`` item, ``,`` and LF), an LF
+    between two ``x`` is a line break inside an item; two LFs in a row (an empty line in a list) are left to the
+    scanner.
+    """
+    classes = inner.translate(_ITEM_CLASSES, b" ")
+    if b"\n\n" in classes or b"x\nx" in classes:
+        return False
+    flat = classes.translate(None, b"\n")
+    return not (flat[:1] in (b"", b",") or flat[-1:] == b"," or b",," in flat)
+
+
+def _has_long_line(text: str) -> bool:
+    # ASCII only here: characters are bytes.
+    return next(iter(long_line_spans(text, GDAL_LINE_LIMIT)), None) is not None

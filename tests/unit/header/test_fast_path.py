@@ -1,0 +1,153 @@
+"""The fast path of clean headers (spec/header-syntax.md#fast-path) builds what the scanner builds, or declines.
+
+Every property compares the two paths of :meth:`Header.from_text` on the same text: equal lines, keys, typed
+values and diagnostics, identical bytes. The fast path must apply to what the canonical writer writes and decline
+every input that has a diagnostic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
+from hsi_conform.errors import FieldValueError
+from hsi_conform.header import Header, canonical_bytes, parse_header
+from hsi_conform.header.fast import scan_clean
+from hsi_conform.header.grammar import parser
+from hsi_conform.testing.samples import sample_members
+from hsi_conform.testing.strategies import header_sources
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SYNTAX_ALPHABET = st.sampled_from([*"ENVIab =;{},\t\r\n_:.-0123456789A", "é", "\x00", "\x01"])
+SAMPLE = sample_members()["data.hdr"].decode()
+
+
+def assert_same(text: str) -> Header:
+    """Both paths agree on ``text``; return the fast path's header."""
+    fast = Header.from_text(text)
+    full = Header.from_text(text, fast=False)
+    clean = scan_clean(text)
+    if full.diagnostics:
+        assert clean is None, full.diagnostics
+    if clean is not None:
+        assert clean.lines() == full.lines
+    assert fast.diagnostics == full.diagnostics
+    assert fast.lines == full.lines
+    keys = full.keys()
+    assert fast.keys() == keys
+    assert fast.to_bytes() == full.to_bytes() == text.encode("utf-8", "surrogateescape")
+    for key in keys:
+        assert fast.get(key) == full.get(key)
+        with contextlib.suppress(FieldValueError):
+            assert repr(fast.value(key)) == repr(full.value(key))
+    assert canonical_bytes(fast) == canonical_bytes(full)
+    return fast
+
+
+@SETTINGS
+@given(header_sources())
+def test_generated_headers_agree(text: str) -> None:
+    assert_same(text)
+
+
+@SETTINGS
+@given(header_sources())
+def test_canonical_headers_take_the_fast_path(text: str) -> None:
+    canonical = canonical_bytes(parse_header(text)).decode()
+    nested = re.search(r"\{[^}]*\{", canonical)  # read procedures: nested lists are the scanner's
+    assert (scan_clean(canonical) is None) == bool(nested)
+    assert_same(canonical)
+
+
+@SETTINGS
+@given(from_lark(parser(), start="start"))
+def test_grammar_generated_texts_agree(text: str) -> None:
+    assert_same(text)
+
+
+@SETTINGS
+@given(st.integers(0, len(SAMPLE)), st.text(SYNTAX_ALPHABET, min_size=1, max_size=3), st.integers(0, 3))
+def test_one_edit_of_a_clean_header_agrees(at: int, inserted: str, removed: int) -> None:
+    """Small edits anywhere in a clean header: the fast path declines exactly what it must."""
+    assert_same(SAMPLE[: max(at, 5)] + inserted + SAMPLE[max(at, 5) + removed :])
+
+
+def test_the_sample_header_is_clean() -> None:
+    header = assert_same(SAMPLE)
+    assert scan_clean(SAMPLE) is not None
+    assert header["wavelength"][0] == 400.0
+
+
+UNUSUAL = {
+    "crlf": SAMPLE.replace("\n", "\r\n"),
+    "bom is decided by the caller": SAMPLE,
+    "no final newline": SAMPLE[:-1],
+    "tab in a value": SAMPLE.replace("sample-0001", "sample\t0001"),
+    "upper-case key": SAMPLE.replace("samples =", "Samples ="),
+    "indented key": SAMPLE.replace("lines =", " lines ="),
+    "separator without blanks": SAMPLE.replace("bands = ", "bands="),
+    "double blank in a key": SAMPLE.replace("header offset", "header  offset"),
+    "duplicate key": SAMPLE + "bands = 10\n",
+    "near-duplicate key": SAMPLE + "header_offset = 0\n",
+    "empty value": SAMPLE + "note =\n",
+    "trailing blank after a value": SAMPLE.replace("interleave = bil", "interleave = bil "),
+    "brace in a scalar": SAMPLE.replace("sample-0001", "sample}0001"),
+    "semicolon after a blank": SAMPLE.replace("sample-0001", "sample ;0001"),
+    "comment line inside a list": SAMPLE.replace("{10, 5, 1}", "{10,\n; note\n5, 1}"),
+    "indented comment": SAMPLE + " ; note\n",
+    "nested list": SAMPLE.replace("{demo}", "{demo, {a}}"),
+    "trailing comma": SAMPLE.replace("{10, 5, 1}", "{10, 5, 1,}"),
+    "empty item": SAMPLE.replace("{10, 5, 1}", "{10, , 1}"),
+    "line break in an item": SAMPLE.replace("{10, 5, 1}", "{10, 5\n1}"),
+    "blank line inside a list": SAMPLE.replace("{10, 5, 1}", "{10,\n\n5, 1}"),
+    "text after a list": SAMPLE.replace("{10, 5, 1}", "{10, 5, 1} x"),
+    "unclosed list": SAMPLE + "x = {1, 2\n",
+    "junk line": SAMPLE + "junk\n",
+    "value on the next line": SAMPLE + "y =\n{1, 2}\n",
+    "non-ASCII": SAMPLE.replace("sample-0001", "échantillon"),
+    "control character": SAMPLE.replace("sample-0001", "sample\x010001"),
+    "magic with blanks": SAMPLE.replace("ENVI\n", "ENVI \n", 1),
+    "line too long": SAMPLE + "long = " + "x" * 10_001 + "\n",
+    "empty list": SAMPLE + "bbl = {}\n",
+}
+
+
+#: Declined although the scanner reports nothing: the fast path recognises a subset of the clean headers.
+DECLINED_BUT_CLEAN = {"blank line inside a list", "nested list", "empty list", "non-ASCII", "tab in a value",
+                      "trailing blank after a value"}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_headers_fall_back(name: str) -> None:
+    text = UNUSUAL[name]
+    bom = name.startswith("bom")
+    header = Header.from_text(text, bom=bom)
+    full = Header.from_text(text, bom=bom, fast=False)
+    assert bool(full.diagnostics) != (name in DECLINED_BUT_CLEAN), name
+    assert header.diagnostics == full.diagnostics
+    assert header.lines == full.lines
+    if not bom:
+        assert scan_clean(text) is None
+
+
+def test_list_items_are_split_when_first_read() -> None:
+    header = parse_header(SAMPLE)
+    entry = header.get("wavelength")
+    assert entry is not None
+    assert entry.items == tuple(entry.value_raw[1:-1].replace(" ", "").split(","))
+    assert pickle.loads(pickle.dumps(entry)) == entry
+    copy = pickle.loads(pickle.dumps(header))
+    assert copy.lines == header.lines and copy.to_bytes() == header.to_bytes()
+
+
+def test_an_edited_clean_header_keeps_its_other_bytes() -> None:
+    header = parse_header(SAMPLE)
+    header.set("bands", 11)
+    assert header.to_text() == SAMPLE.replace("bands = 10", "bands = 11")
+    assert header["bands"] == 11 and not header.diagnostics
