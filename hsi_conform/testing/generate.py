@@ -274,9 +274,7 @@ def _optional_fields(spec: ContainerSpec, rnd: random.Random) -> list[tuple[str,
         "target": "target, with comma",
         "target info": tuple(rnd.sample(_WORDS, rnd.randint(1, 2))),
         "measurement": f"m-{rnd.randint(0, 999)}",
-        "device": "hsi-conform camera",
         "optics": (rnd.choice(("macro", "microscope", "pixel-shifted")),),
-        "fwhm": _floats([round(rnd.uniform(0.5, 20), 3) for _ in range(b)]),
         "temperature": _num(round(rnd.uniform(-20, 60), 2)),
         "class": rnd.choice(("healthy", "diseased")),
         "data ignore value": _ignore_value(spec.data_type, rnd),
@@ -308,12 +306,19 @@ def root_fields(spec: ContainerSpec, rnd: random.Random | None, class_names: Seq
     rest: list[tuple[str, HeaderValue]] = [("wavelength", _floats(wavelengths(spec.bands, rnd))),
                                            ("wavelength units", "nm" if rnd is None else rnd.choice(
                                                ("nm", "Nanometers", "nanometers")))]
+    rest += _camera_fields(spec, rnd)
     if rnd is not None:
         rest += _optional_fields(spec, rnd)
     rest += _feature_fields(spec, class_names, camera)
     if rnd is not None:
         rnd.shuffle(rest)
     return fields + rest
+
+
+def _camera_fields(spec: ContainerSpec, rnd: random.Random | None) -> list[tuple[str, HeaderValue]]:
+    """Return the IEEE 4001 camera metadata a valid container provides (FLD050, FLD051): device, band widths."""
+    widths = [5.0] * spec.bands if rnd is None else [round(rnd.uniform(0.5, 20), 3) for _ in range(spec.bands)]
+    return [("device", "hsi-conform camera"), ("fwhm", _floats(widths))]
 
 
 def _feature_fields(spec: ContainerSpec, class_names: Sequence[str], camera: str) -> list[tuple[str, HeaderValue]]:
