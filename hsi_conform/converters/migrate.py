@@ -274,7 +274,8 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
         dst: the destination folder (created when missing).
         options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
             routes them; each dataset's reader gets those it declares.
-        progress: a progress display (default: on stderr when it is a terminal).
+        progress: a progress display (default: on stderr when it is a terminal), naming the dataset in
+            progress; its ``total`` is set once the datasets are found.
         allow_nonconformant: convert nonconformant ``.hsi`` sources anyway, as ``convert --allow-nonconformant``
             does (by default each is a ``failed`` journal record).
 
@@ -306,9 +307,11 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
         _append(out_root, entry)
         _tally(summary, entry)
     done = read_journal(out_root)
-    bar = progress or Progress(len(datasets))
+    bar = progress or Progress(len(datasets), what="migrating")
+    bar.total = len(datasets)  # known only now
     try:
         for ds, name in zip(datasets, _output_names(datasets, root), strict=True):
+            bar.start(_rel(ds.source, root))  # the item in progress, not the one just finished
             entry = _migrate_one(ds, root, out_root, name, done, dict(options or {}), allow_nonconformant)
             _append(out_root, entry)
             _tally(summary, entry)

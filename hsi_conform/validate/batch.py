@@ -8,11 +8,11 @@ is still validated (spec/safety.md#batches).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from hsi_conform._progress import Progress
 from hsi_conform._walk import WalkError
 from hsi_conform.errors import InputUnreadableError
 from hsi_conform.finding import Report
@@ -41,51 +41,27 @@ def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOpt
 
 
 def check_many(jobs: Sequence[Job], options: CheckOptions, *, workers: int = 1,
-               progress: bool = False) -> list[Report]:
+               progress: bool | Progress = False) -> list[Report]:
     """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
 
     ``options`` applies to the jobs that bring none. ``workers > 1`` spreads the files over that many processes
-    (reports pickle); ``progress`` writes a one-line counter to stderr. An input that cannot be read gets a report
-    with ``input_error`` set (never an exception), so one bad input never hides the others.
+    (reports pickle); ``progress`` (True: a counter on stderr when it is a terminal; or a :class:`Progress`) names
+    the file in progress and is erased at the end. An input that cannot be read gets a report with ``input_error``
+    set (never an exception), so one bad input never hides the others.
     """
     work = [job if len(job) == 3 else (job[0], job[1], options) for job in jobs]
+    bar = progress if isinstance(progress, Progress) else Progress(len(work), what="validating",
+                                                                    enabled=None if progress else False)
     reports: list[Report] = []
-    if workers == 1 or len(work) < 2:
-        for done, job in enumerate(work, 1):
-            reports.append(_check_one(job))
-            _progress(progress, done, len(work))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for done, report in enumerate(pool.map(_check_one, work, chunksize=4), 1):
-                reports.append(report)
-                _progress(progress, done, len(work))
-    if progress:
-        sys.stderr.write("\n")
+    with bar:
+        if workers == 1 or len(work) < 2:
+            for job in work:
+                bar.start(str(job[0].path if isinstance(job[0], WalkError) else job[0]))
+                reports.append(_check_one(job))
+                bar.advance()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for report in pool.map(_check_one, work, chunksize=4):
+                    reports.append(report)
+                    bar.advance(report.path)
     return reports
-
-
-def _progress(enabled: bool, done: int, total: int) -> None:
-    if enabled:
-        width = 30
-        filled = width * done // total
-        sys.stderr.write(f"\rvalidating [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        sys.stderr.flush()
-
-
-def _verdict(report: Report) -> str:
-    if report.input_error is not None:
-        return "UNREADABLE"
-    return "ok" if report.conformant else "FAIL"
-
-
-def summary_table(reports: Sequence[Report]) -> str:
-    """Return a plain-text table: one line per file with its verdict and counts, then the totals."""
-    rows = [(r.path, _verdict(r), *(str(r.counts[k]) for k in ("fatal", "error", "warning", "info")))
-            for r in reports]
-    header = ("file", "verdict", "fatal", "error", "warning", "info")
-    conformant = sum(r.conformant for r in reports)
-    unreadable = sum(r.input_error is not None for r in reports)
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
-    lines.append(f"{conformant} of {len(reports)} conformant" + (f", {unreadable} unreadable" if unreadable else ""))
-    return "\n".join(lines) + "\n"
