@@ -65,6 +65,7 @@ class Progress:
         self._line = _Line(out, out.isatty() if enabled is None else enabled)
         self._what = f"{what} " if what else ""
         self._start = time.monotonic()
+        self._count = threading.Lock()
 
     def _draw(self, number: int, label: str) -> None:
         width = len(str(self.total))
@@ -77,8 +78,10 @@ class Progress:
 
     def advance(self, label: str = "") -> None:
         """Mark one more item done (``label``: the one that finished)."""
-        self.done += 1
-        self._draw(self.done, label)
+        with self._count:  # threads may finish items at once (corpus run)
+            self.done += 1
+            number = self.done
+        self._draw(number, label)
 
     def close(self) -> None:
         """Erase the line (only if something was drawn)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._atomic import publish_text
+from hsi_conform.cli.output import output_of
 from hsi_conform.errors import ConfigError, ExitCode
 
 
@@ -87,7 +88,8 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
 def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> ExitCode:
     from hsi_conform.corpus.harness import render_markdown, results_json, run_corpus
 
-    results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs)
+    results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs,
+                         progress=output_of(args).progress(0, "running readers"))
     sys.stdout.write(render_markdown(results))
     if args.json is not None:
         publish_text(args.json, json.dumps(results_json(results), indent=2) + "\n")

@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -206,8 +207,13 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     if args.show_settings:
         sys.stdout.write(show_settings(args, settings))
         return ExitCode.OK
+    start = time.monotonic()
     with contextlib.ExitStack() as stack:
         reports = _validate(args, settings, stack)
+    if output_of(args).verbose:  # on stderr: the report itself stays the same from run to run
+        print(f"hsi-conform: validated {len(reports)} file{'s' if len(reports) != 1 else ''} in "
+              f"{time.monotonic() - start:.2f} s ({settings.jobs} job{'s' if settings.jobs != 1 else ''}, content "
+              f"{settings.content}; run configuration: {settings.config or 'none'})", file=sys.stderr)
     _emit(args, settings, reports)
     # The worst of all: an input that could not be read is never a clean pass (exit 3).
     return exit_code(reports)

@@ -90,6 +90,7 @@ def test_verbose_lists_skips_and_the_configuration_quiet_keeps_failures(files: d
                                                                         tmp_path: Path) -> None:
     verbose = run(["validate", "-v", files["a"]], cwd=tmp_path)
     assert verbose.out.count("skipped rule") == 6 and "configuration: none (defaults)" in verbose.out
+    assert "validated 1 file in " in verbose.err and "run configuration: none" in verbose.err  # the timing
     quiet = run(["validate", "-q", files["a"], files["bad"]], cwd=tmp_path)
     assert quiet.code == 1
     assert str(files["a"]) not in quiet.out and "HDR015" in quiet.out and "bad.hsi: NONCONFORMANT" in quiet.out
@@ -219,3 +220,20 @@ def test_output_errors_exit_5_and_name_no_temp(files: dict[str, Path], tmp_path:
     result = run(["convert", "--overwrite", files["a"], tmp_path / "d.h5"], cwd=tmp_path)
     assert result.code == ExitCode.UNWRITABLE and "d.h5" in result.err
     assert ".tmp-" not in result.err and "o_flags" not in result.err and "Traceback" not in result.err
+
+
+@posix_only
+def test_corpus_run_counts_its_runs_on_a_terminal(files: dict[str, Path], tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    cases = []
+    for name, expect in (("y_a.hsi", "accept"), ("y_b.hsi", "accept"), ("n_c.hsi", "reject")):
+        (corpus / name).write_bytes(files["a"].read_bytes())
+        cases.append({"file": name, "expect": expect})
+    (corpus / "manifest.json").write_text(json.dumps({"cases": cases}), encoding="utf-8")
+    result = run(["corpus", "run", "--reader", "true {file}", corpus], cwd=tmp_path, tty_err=True)
+    assert result.code == ExitCode.NONCONFORMANT  # "true" accepts the case it should reject
+    draws = [d.strip() for d in result.err.split("\r") if d.strip()]
+    assert any(d.startswith("running readers [3/3]") for d in draws), draws
+    assert result.err.endswith("\r") and "\n" not in result.err
+    assert run(["corpus", "run", "-q", "--reader", "true {file}", corpus], cwd=tmp_path, tty_err=True).err == ""
