@@ -59,7 +59,7 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="check containers against the spec",
                        description="Validate .hsi files, expanded container folders, directories of them, or URLs "
                        "of .hsi files (https://, s3://, gs://, az://, memory://, file://; read by byte ranges).")
-    p.add_argument("paths", nargs="+", metavar="PATH",
+    p.add_argument("paths", nargs="*", metavar="PATH",
                    help="a .hsi file, an expanded container folder, a folder of them, a URL, or - (standard input)")
     p.add_argument("--content", choices=[c.value for c in Content], default=None, metavar="TIER",
                    help="none: metadata only; crc: verify every member's CRC; full: also check the data "
@@ -87,7 +87,9 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE",
                    help="write the report of the matching --format to FILE (replaced if it exists), - for standard "
                         "output (default: standard output)")
-    p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="configuration file (default: searched upward from each input; run settings from the "
+                        "current directory)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
     p.add_argument("--no-waivers", action="store_true", help="apply no waiver of the configuration: show everything")
     baseline = p.add_mutually_exclusive_group()
@@ -207,6 +209,8 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     if args.show_settings:
         sys.stdout.write(show_settings(args, settings))
         return ExitCode.OK
+    if not args.paths:
+        raise ConfigError("validate needs at least one PATH (or - for standard input)")
     start = time.monotonic()
     with contextlib.ExitStack() as stack:
         reports = _validate(args, settings, stack)

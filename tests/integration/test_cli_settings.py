@@ -43,6 +43,9 @@ def test_show_settings_names_each_value_and_its_source(project: Path, cli: CliRu
     assert any(line.startswith("limits.max-header-bytes = ") and line.endswith("# default") for line in lines)
     isolated = cli(["validate", "--show-settings", "--isolated", "good.hsi"])
     assert 'content = "none"  # default' in isolated.out.splitlines()
+    here = cli(["validate", "--show-settings"])  # no PATH: the current directory's settings
+    assert here.code == 0 and f'content = "crc"  # {config}' in here.out.splitlines()
+    assert cli(["validate"]).code == ExitCode.USAGE
 
 
 @pytest.mark.parametrize(("key", "config_value", "flag", "check"), [
