@@ -38,7 +38,7 @@ from hsi_conform.cli.output import COLOR_CHOICES, output_of, use_color
 from hsi_conform.cli.parser import Parser, finish
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
-from hsi_conform.cli.streams import file_destination
+from hsi_conform.cli.streams import file_destination, file_source
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
@@ -87,15 +87,15 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("-o", "--output", action="append", default=[], metavar="FILE",
                    help="write the report of the matching --format to FILE (replaced if it exists), - for standard "
                         "output (default: standard output)")
-    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+    p.add_argument("--config", type=file_source, default=None, metavar="FILE",
                    help="configuration file (default: searched upward from each input; run settings from the "
                         "current directory)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
     p.add_argument("--no-waivers", action="store_true", help="apply no waiver of the configuration: show everything")
     baseline = p.add_mutually_exclusive_group()
-    baseline.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+    baseline.add_argument("--baseline", type=file_source, default=None, metavar="FILE",
                           help="report only findings not in this baseline; they alone decide the exit code")
-    baseline.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
+    baseline.add_argument("--write-baseline", type=file_destination, default=None, metavar="FILE",
                           help="record the current findings in FILE (paths relative to its folder)")
     p.add_argument("--color", choices=COLOR_CHOICES, default=None, metavar="WHEN",
                    help="colour the text report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; "
@@ -133,7 +133,7 @@ def _cmd_explain(args: argparse.Namespace) -> ExitCode:
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("demo", help="write the embedded sample container, open it and validate it")
-    p.add_argument("directory", nargs="?", type=Path, default=None,
+    p.add_argument("directory", nargs="?", type=file_destination, default=None,
                    help="where to write sample.hsi (default: a temporary directory)")
     p.set_defaults(run=_cmd_demo)
 

@@ -26,7 +26,7 @@ STDIN_NAME = "<stdin>"
 
 
 def file_destination(text: str) -> Path:
-    """Argument type of a destination that must be a file: ``-`` is refused (exit 2) with the reason."""
+    """Argument type of a destination that must be a file or folder: ``-`` is refused (exit 2) with the reason."""
     if text == STDIO:
         raise argparse.ArgumentTypeError("'-' (standard output) cannot be given here: the output is written by "
                                          "seeking, which a pipe cannot do; give a file name")
@@ -37,7 +37,7 @@ def file_source(text: str) -> Path:
     """Argument type of a source that must be a file or folder: ``-`` is refused (exit 2) with the reason."""
     if text == STDIO:
         raise argparse.ArgumentTypeError("'-' (standard input) cannot be given here: give a file or folder "
-                                         "(only validate reads a container from standard input)")
+                                         "(only validate's PATH reads a container from standard input)")
     return Path(text)
 
 

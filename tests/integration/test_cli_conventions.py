@@ -177,7 +177,9 @@ def test_standard_input_on_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [["convert", "{a}", "-"], ["sample", "-"], ["calibrate", "{a}", "-"],
-                                  ["convert", "-", "x.hsi"], ["fix", "{a}", "-"]])
+                                  ["convert", "-", "x.hsi"], ["fix", "{a}", "-"],
+                                  ["validate", "--write-baseline", "-", "{a}"], ["validate", "--config", "-", "{a}"],
+                                  ["corpus", "export", "-"]])
 def test_a_stream_that_cannot_hold_the_format_is_refused(files: dict[str, Path], tmp_path: Path,
                                                          argv: list[str]) -> None:
     result = run([a.format(a=files["a"]) for a in argv], cwd=tmp_path)
