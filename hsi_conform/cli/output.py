@@ -23,7 +23,9 @@ from hsi_conform.validate.config import COLOR_CHOICES
 __all__ = ["COLOR_CHOICES", "Output", "add_volume_options", "output_of", "use_color"]
 
 def add_volume_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``-q/--quiet`` and ``-v/--verbose`` (both repeatable) to a subcommand."""
+    """Add ``-q/--quiet`` and ``-v/--verbose`` (both repeatable) to a subcommand that does not define them itself."""
+    if {"-q", "--quiet", "-v", "--verbose"} & set(parser._option_string_actions):
+        return
     group = parser.add_argument_group("output volume")
     group.add_argument("-q", "--quiet", action="count", default=0,
                        help="print only findings and verdicts, and no progress; -qq prints nothing (the exit code "

@@ -111,3 +111,16 @@ def test_every_subcommand_help_ends_with_examples_and_the_exit_codes() -> None:
 def test_no_long_option_is_abbreviated() -> None:
     for path, parser in [("", build_parser()), *_leaves()]:
         assert parser.allow_abbrev is False, path
+
+
+def test_a_subcommand_with_its_own_verbose_option_keeps_it() -> None:
+    from hsi_conform.cli.parser import Parser, finish
+
+    parser = Parser(prog="x")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+    own = sub.add_parser("own")
+    own.add_argument("-v", "--verbose", action="store_true", help="its own meaning")
+    sub.add_parser("plain")
+    finish(parser)  # no argparse conflict; the plain one gets both options
+    assert parser.parse_args(["own", "-v"]).verbose is True
+    assert parser.parse_args(["plain", "-qq"]).quiet == 2
