@@ -31,8 +31,8 @@ def add_volume_options(parser: argparse.ArgumentParser) -> None:
                        help="print only findings and verdicts, and no progress; -qq prints nothing (the exit code "
                             "tells)")
     group.add_argument("-v", "--verbose", action="count", default=0,
-                       help="also print what is normally left out: every skipped rule, the configuration file, "
-                            "timings")
+                       help="also print what is normally left out (validate: every skipped rule, the "
+                            "configuration file, the timing)")
 
 
 def use_color(choice: str | None, stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
