@@ -241,8 +241,12 @@ def _validate(args: argparse.Namespace, settings: RunSettings, stack: contextlib
     # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
     out = output_of(args)
     options = CheckOptions(content=Content(settings.content))
-    progress = out.progress(len(jobs), "validating") if len(jobs) > 1 else False
-    reports = check_many(jobs, options, workers=settings.jobs, progress=progress)
+    if len(jobs) > 1:
+        reports = check_many(jobs, options, workers=settings.jobs, progress=out.progress(len(jobs), "validating"))
+    else:  # one file (--content full of a large cube takes a while): what runs and for how long
+        item = jobs[0][0]
+        with out.activity(f"validating {Path(str(item.path if isinstance(item, WalkError) else item)).name}"):
+            reports = check_many(jobs, options, workers=settings.jobs)
     if stdin is not None:
         reports = [replace(r, path=STDIN_NAME) if r.path == str(stdin) else r for r in reports]
     if args.write_baseline is not None:  # then compared with it: every finding unchanged, exit 0 unless unreadable
