@@ -34,6 +34,7 @@ from hsi_conform.errors import (
     ConverterUnavailableError,
     DataBudgetError,
     DatasetError,
+    DestinationExistsError,
     ExitCode,
     FieldValueError,
     HsiConformError,
@@ -68,7 +69,8 @@ from hsi_conform.validate import check, validate
 
 __all__ = ["Calibrated", "CalibrationError", "ConfigError", "ConformanceError", "Container", "ContainerClosedError",
            "ContainerError", "ContainerVerifyError", "ConverterNotFoundError", "ConverterUnavailableError",
-           "CubeLayout", "DataBudgetError", "DatasetError", "ExitCode", "FieldValueError", "Header", "HsiConformError",
+           "CubeLayout", "DataBudgetError", "DatasetError", "DestinationExistsError",
+           "ExitCode", "FieldValueError", "Header", "HsiConformError",
            "InUseError", "InapplicableProcedureError", "InputNotFoundError", "InputUnreadableError", "InternalError",
            "Interrupted", "InvalidArgumentError", "MemberNameError", "MissingDependencyError", "MutationError",
            "NoSpaceError", "NoSuchFieldError", "NoSuchMemberError", "NonconformantSourceError", "NotAnEnviHeaderError",

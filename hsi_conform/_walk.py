@@ -25,6 +25,7 @@ resolved), and the walk goes on with the next entry.
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import shutil
 from collections.abc import Callable, Generator, Iterator
@@ -286,7 +287,7 @@ def make_folders(path: str | os.PathLike[str]) -> Path:
     for candidate in reversed(missing):
         try:
             candidate.mkdir()
-        except FileExistsError:
-            if not candidate.is_dir():
-                raise
+        except FileExistsError as exc:
+            if not candidate.is_dir():  # a file in the way: say so, not "File exists"
+                raise NotADirectoryError(errno.ENOTDIR, "a file is in the way, not a folder", str(candidate)) from exc
     return folder

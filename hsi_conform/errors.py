@@ -35,6 +35,7 @@ __all__ = [
     "ConverterUnavailableError",
     "DataBudgetError",
     "DatasetError",
+    "DestinationExistsError",
     "ExitCode",
     "FieldValueError",
     "HsiConformError",
@@ -75,6 +76,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     UNREADABLE = 3
     INTERNAL = 4
+    UNWRITABLE = 5
     # 128 + the signal number, what shells report for a process stopped by that signal
     HANGUP = 129
     INTERRUPTED = 130
@@ -99,9 +101,10 @@ _MEANINGS: Mapping[ExitCode, str] = {
     ExitCode.OK: "every file conforms (no finding at or above `--fail-on`)",
     ExitCode.NONCONFORMANT: "at least one file does not conform (hostile and broken files land here, with findings)",
     ExitCode.USAGE: "usage or configuration error",
-    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error), or an output cannot be "
-                         "written (disk full, file too large, destination in use by another run)",
+    ExitCode.UNREADABLE: "an input cannot be read at all (missing, not a file, I/O error)",
     ExitCode.INTERNAL: "internal error: a bug in hsi-conform (please report it)",
+    ExitCode.UNWRITABLE: "an output cannot be written: it exists (give `--overwrite`), its folder cannot be created, "
+                         "permission denied, disk full, file too large, or in use by another run; nothing was written",
     ExitCode.HANGUP: "stopped by SIGHUP (the terminal closed); temp files removed, nothing half-written",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGINT); temp files removed, nothing half-written",
     ExitCode.TERMINATED: "stopped by SIGTERM; temp files removed, nothing half-written",
@@ -417,10 +420,27 @@ class OutputUnwritableError(_FileError):
         errno: The ``errno`` of the underlying ``OSError``, when there was one.
     """
 
-    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+    exit_code: ClassVar[ExitCode] = ExitCode.UNWRITABLE
 
     def __str__(self) -> str:
         return f"cannot write {self.path!r}: {self.reason}"
+
+
+class DestinationExistsError(OutputUnwritableError, FileExistsError):
+    """The command line's destination exists and ``--overwrite`` was not given; also a ``FileExistsError``.
+
+    Attributes:
+        path: The destination as given.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.UNWRITABLE
+
+    def __init__(self, path: str, reason: str = "it exists (give --overwrite to replace it)",
+                 errno: int | None = None) -> None:
+        super().__init__(path, reason, _EEXIST if errno is None else errno)
+
+
+_EEXIST = errno.EEXIST
 
 
 class ConfigError(HsiConformError, ValueError):
@@ -793,7 +813,7 @@ class NoSpaceError(HsiConformError, OSError):
         available: Bytes free on the filesystem (``ENOSPC``), or the file-size limit (``EFBIG``), when known.
     """
 
-    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+    exit_code: ClassVar[ExitCode] = ExitCode.UNWRITABLE
 
     def __init__(self, path: str, code: int, needed: int | None = None, available: int | None = None) -> None:
         OSError.__init__(self, code, _NO_SPACE_REASONS.get(code, "no space left"), path)
@@ -827,7 +847,7 @@ class InUseError(HsiConformError):
         pid: The process holding its lock, when known.
     """
 
-    exit_code: ClassVar[ExitCode] = ExitCode.UNREADABLE
+    exit_code: ClassVar[ExitCode] = ExitCode.UNWRITABLE
 
     def __init__(self, path: str, pid: int | None) -> None:
         self.path = path

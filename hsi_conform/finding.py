@@ -382,10 +382,13 @@ class Skipped:
     Attributes:
         target: A :class:`Level` value (``"semantics"``) or a rule id (``"XRF001"``).
         reason: Why it did not run.
+        needs: The content tier that would have run it (``"crc"`` or ``"full"``), when only the chosen tier
+            stopped it; None otherwise.
     """
 
     target: str
     reason: str
+    needs: str | None = None
 
     @property
     def kind(self) -> str:
@@ -399,7 +402,8 @@ class Skipped:
 
     def to_dict(self) -> dict[str, str]:
         """Return a JSON-ready dict."""
-        return {"target": self.target, "kind": self.kind, "reason": self.reason}
+        return {"target": self.target, "kind": self.kind, "reason": self.reason,
+                **({"needs": self.needs} if self.needs else {})}
 
 
 _LEVEL_VALUES: frozenset[str] = frozenset(level.value for level in Level)
@@ -428,6 +432,7 @@ class Report:
         baseline: The baseline file the findings were compared with, or None.
         absent: The baseline's entries for this input that were not found again (fixed).
         notices: Warnings about the configuration (expired waivers).
+        config: The configuration file whose settings applied, or None (defaults, ``--isolated``).
 
     Only the findings that are :attr:`Finding.counted` make the verdict, the counts, the maximum severity and the
     best match; the others stay in :attr:`findings`, marked.
@@ -445,6 +450,7 @@ class Report:
     baseline: str | None = None
     absent: tuple[BaselineEntry, ...] = ()
     notices: tuple[Notice, ...] = ()
+    config: str | None = None
 
     def __repr__(self) -> str:
         if self.input_error is not None:

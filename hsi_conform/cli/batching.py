@@ -22,11 +22,12 @@ def add_executor_options(p: argparse.ArgumentParser, *, jobs: bool = False) -> N
                    "-j workers, one per core when -j is 1); implies --executor dask")
 
 
-def open_executor(args: argparse.Namespace) -> Executor:
+def open_executor(args: argparse.Namespace, *, jobs: int | None = None) -> Executor:
     """Return the executor the command line and the configuration ask for; use it as a context manager.
 
     The configuration is the one ``--config`` names, else the one found from the current directory upward
-    (spec/batch.md#configuration).
+    (spec/batch.md#configuration). ``jobs`` is the effective ``-j`` where the command resolved it from the
+    configuration too (default: ``args.jobs``).
 
     Raises:
         ConfigError: ``--jobs`` below 1, an unknown executor in the configuration, or ``--scheduler`` with the
@@ -37,10 +38,11 @@ def open_executor(args: argparse.Namespace) -> Executor:
     from hsi_conform.validate.batch import make_executor
     from hsi_conform.validate.config import load_executor
 
-    if args.jobs < 1:
+    workers = args.jobs if jobs is None else jobs
+    if workers < 1:
         raise ConfigError("--jobs must be at least 1")
     found: dict[str, Any] = {"config": getattr(args, "config", None), "isolated": getattr(args, "isolated", False)}
     name, scheduler = load_executor(Path.cwd(), **found, executor=args.executor, scheduler=args.scheduler)
     # -j 1 is the default: for a LocalCluster it means "not given", one worker per core
-    return make_executor(name, workers=args.jobs if name == "processes" or args.jobs > 1 else None,
+    return make_executor(name, workers=workers if name == "processes" or workers > 1 else None,
                          scheduler=scheduler)

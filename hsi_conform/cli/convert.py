@@ -18,22 +18,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hsi_conform.cli.batching import add_executor_options, open_executor
+from hsi_conform.cli.destinations import add_overwrite, prepare_destination
+from hsi_conform.cli.output import output_of
+from hsi_conform.cli.streams import file_destination, file_source, name_destination, name_source
 from hsi_conform.errors import ConfigError, ConverterNotFoundError, ExitCode
 
 if TYPE_CHECKING:
-    from hsi_conform.finding import Report
+
+    pass
 
 
 def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``hsi-conform convert``."""
     p = sub.add_parser("convert", help="convert between .hsi and other formats",
                        description="Convert SRC to DST through the neutral dataset (formats: hsi-conform formats).")
-    p.add_argument("source", type=Path, metavar="SRC")
-    p.add_argument("dest", type=Path, metavar="DST")
+    p.add_argument("source", type=file_source, metavar="SRC", help="the file or folder to read")
+    p.add_argument("dest", type=file_destination, metavar="DST",
+                   help="the file to write (its suffix names the format unless --to is given)")
     p.add_argument("--from", dest="from_format", default=None, metavar="FMT", help="source format (default: detected)")
     p.add_argument("--to", dest="to_format", default=None, metavar="FMT",
                    help="destination format: hsi, envi, specim, hdf5, tiff, ... (default: from DST's suffix)")
@@ -41,6 +45,7 @@ def add_convert(sub: argparse._SubParsersAction[Any]) -> None:
                    help="reader or writer option (repeatable; hsi-conform formats lists them)")
     _add_allow_nonconformant(p)
     _add_no_thumbnail(p)
+    add_overwrite(p)
     p.set_defaults(run=cmd_convert)
 
 
@@ -61,8 +66,10 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("migrate", help="convert every dataset of a tree to validated .hsi files (resumable)",
                        description="Walk SRC_DIR (read only), convert each recognised dataset to DST_DIR/<path>.hsi, "
                                    "validate it and journal it in DST_DIR/migrate-journal.jsonl.")
-    p.add_argument("source", metavar="SRC_DIR")  # a str: a URL must reach migrate unmangled, to be refused
-    p.add_argument("dest", metavar="DST_DIR")
+    # kept as strings: a URL must reach migrate unmangled, to be refused
+    p.add_argument("source", type=name_source, metavar="SRC_DIR", help="the tree to read (never written)")
+    p.add_argument("dest", type=name_destination, metavar="DST_DIR",
+                   help="where the .hsi files and the journal go (a run resumes what an earlier one left)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)
@@ -100,11 +107,15 @@ def cmd_convert(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.errors import InputNotFoundError, NonconformantSourceError
 
     options = _options(args)
+    out = output_of(args)
     if not args.source.exists():
         raise InputNotFoundError(str(args.source))
+    _prepare(args)
     try:
-        done = run_conversion(args.source, args.dest, options, from_format=args.from_format, to_format=args.to_format,
-                              allow_nonconformant=args.allow_nonconformant)
+        with out.activity(f"converting {args.source.name}"):
+            done = run_conversion(args.source, args.dest, options, from_format=args.from_format,
+                                  to_format=args.to_format, allow_nonconformant=args.allow_nonconformant,
+                                  overwrite=args.overwrite)
     except ConverterNotFoundError as exc:
         usage = _usage_error(exc, args)
         if usage is None:
@@ -115,27 +126,36 @@ def cmd_convert(args: argparse.Namespace) -> ExitCode:
 
         sys.stdout.write(render("text", [exc.report]))  # the findings, as validate prints them
         raise
-    print(f"converted {args.source} ({done.reader}) -> {done.written} ({done.writer})")
+    out.say(f"converted {args.source} ({done.reader}) -> {done.written} ({done.writer})")
     for note in done.notes:
-        print(f"  note: {note}")
+        out.say(f"  note: {note}")
     if done.writer != "hsi":
         return ExitCode.OK
-    from hsi_conform.validate import check
+    from hsi_conform.cli.stage import validated
 
-    report = check(done.written)
-    counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
-    print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
-    _print_failures(report)
-    return ExitCode.OK if report.conformant else ExitCode.NONCONFORMANT
+    return validated(done.written, out, indent="    ")  # each failing finding named: the exit code says too little
 
 
-def _print_failures(report: Report) -> None:
-    """Name the rule of every finding that makes the output nonconformant (the exit code alone says too little)."""
-    from hsi_conform.report.text import clean
+def _prepare(args: argparse.Namespace) -> None:
+    """Refuse a destination whose suffix another format claims than ``--to``.
 
-    for finding in report.failures():
-        where = f" {finding.location}:" if str(finding.location) else ":"
-        print(f"    {finding.severity.label} {finding.rule} [{finding.name}]{clean(where)} {clean(finding.message)}")
+    The conversion checks the rest, in its order: the output is no input, ``--overwrite``, the folder.
+    """
+    from hsi_conform.converters.registry import format_for, get_converter
+
+    suffixes: tuple[str, ...] = ()
+    if args.to_format is not None:
+        try:
+            claimed = format_for(args.dest)
+        except ConverterNotFoundError:
+            claimed = None  # a suffix no format claims (a folder, a name without one): --to decides
+        if claimed is not None and claimed != args.to_format:
+            try:
+                suffixes = tuple(get_converter(args.to_format).suffixes)
+            except ConverterNotFoundError:
+                return  # an unknown --to is reported as such by the conversion
+    if suffixes and args.dest.suffix.lower() not in suffixes:  # the rest is checked by the conversion, in order
+        prepare_destination(args.dest, overwrite=True, suffixes=suffixes, what=f"the {args.to_format} format")
 
 
 def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> ConfigError | None:
@@ -151,9 +171,11 @@ def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
 
+    out = output_of(args)
+    progress = out.progress(0, "migrating")
     with open_executor(args) as executor:
-        summary = migrate(args.source, args.dest, options=_options(args),
+        summary = migrate(args.source, args.dest, options=_options(args), progress=progress,
                           allow_nonconformant=args.allow_nonconformant, executor=executor)
     for line in summary.lines():
-        print(line)
+        out.verdict(line)
     return summary.exit_code

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hsi_conform._atomic import publish_text
+from hsi_conform.cli.output import output_of
+from hsi_conform.cli.streams import file_destination, file_source
 from hsi_conform.errors import ConfigError, ExitCode
 
 
@@ -32,7 +34,7 @@ def _add_export(actions: argparse._SubParsersAction[Any]) -> None:
     p = actions.add_parser("export", help="write every golden case as a file, plus manifest.json",
                            description="Write y_ (must accept), n_ (must reject), i_ (implementation-defined) and "
                                        "g_ (generated) files and DIR/manifest.json; deterministic.")
-    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("directory", type=file_destination, metavar="DIR", help="where the cases and manifest.json go")
     p.add_argument("--generate", type=int, default=0, metavar="N", help="also write N generated cases")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the generated cases (default 0)")
     p.set_defaults(run=cmd_export)
@@ -42,13 +44,14 @@ def _add_run(actions: argparse._SubParsersAction[Any]) -> None:
     p = actions.add_parser("run", help="run readers on every case and print the results matrix",
                            description="Run each reader on each case: exit 0 = accepted, 1 = rejected, anything "
                                        "else = crash. Built-in readers: gdal, spectral, hsi-conform.")
-    p.add_argument("directory", type=Path, nargs="?", default=None, metavar="DIR",
+    p.add_argument("directory", type=file_source, nargs="?", default=None, metavar="DIR",
                    help="an exported corpus (default: a fresh export in a temporary directory)")
     p.add_argument("--reader", action="append", required=True, metavar="CMD",
                    help="'CMD {file}' ({content}: the case's content tier) or gdal, spectral, hsi-conform "
                         "(repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per case (default 10)")
-    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--json", type=file_destination, default=None, metavar="FILE",
+                   help="also write the results as JSON (replaced if it exists)")
     p.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help="parallel runs (default: CPUs)")
     p.set_defaults(run=cmd_run)
 
@@ -87,7 +90,8 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
 def _run_in(directory: Path, readers: list[Any], args: argparse.Namespace) -> ExitCode:
     from hsi_conform.corpus.harness import render_markdown, results_json, run_corpus
 
-    results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs)
+    results = run_corpus(directory, readers, timeout=args.timeout, jobs=args.jobs,
+                         progress=output_of(args).progress(0, "running readers"))
     sys.stdout.write(render_markdown(results))
     if args.json is not None:
         publish_text(args.json, json.dumps(results_json(results), indent=2) + "\n")

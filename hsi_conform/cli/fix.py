@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hsi_conform.cli.destinations import add_overwrite, prepare_destination
+from hsi_conform.cli.output import output_of
+from hsi_conform.cli.stage import finding_line
+from hsi_conform.cli.streams import file_destination, file_source
 from hsi_conform.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -24,8 +27,9 @@ def add_fix(sub: argparse._SubParsersAction[Any]) -> None:
                        description="Write DST: SRC with the findings of rules that declare a fix repaired "
                                    "(hsi-conform rules shows which; spec/fix.md). SRC is never modified, "
                                    "except with --in-place.")
-    p.add_argument("source", type=Path, metavar="SRC.hsi")
-    p.add_argument("dest", type=Path, nargs="?", default=None, metavar="DST.hsi")
+    p.add_argument("source", type=file_source, metavar="SRC.hsi", help="the container to fix")
+    p.add_argument("dest", type=file_destination, nargs="?", default=None, metavar="DST.hsi",
+                   help="the fixed container to write (or give --in-place, or --dry-run)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the header diffs and the member plan, and the findings that would remain; "
                         "write nothing")
@@ -38,6 +42,7 @@ def add_fix(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--in-place", action="store_true",
                    help="replace SRC atomically with the fixed container, keeping SRC.orig")
     p.add_argument("--no-backup", dest="backup", action="store_false", help="with --in-place: keep no SRC.orig")
+    add_overwrite(p)
     p.set_defaults(run=cmd_fix)
 
 
@@ -53,30 +58,33 @@ def cmd_fix(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("give DST, or --in-place (not both)")
     if not args.backup and not args.in_place:
         raise ConfigError("--no-backup needs --in-place")
-    result = fix(args.source, args.dest, select=_split(args.select), ignore=_split(args.ignore),
-                 unsafe=args.unsafe, dry_run=args.dry_run, backup=args.backup)
+    if args.dest is not None and not args.dry_run:
+        prepare_destination(args.dest, overwrite=args.overwrite, sources=[args.source])
+    with output_of(args).activity(f"fixing {args.source.name}"):
+        result = fix(args.source, args.dest, select=_split(args.select), ignore=_split(args.ignore),
+                     unsafe=args.unsafe, dry_run=args.dry_run, backup=args.backup)
     _print(args, result)
     return ExitCode.OK if result.result.conformant else ExitCode.NONCONFORMANT
 
 
 def _print(args: argparse.Namespace, result: FixResult) -> None:
-    from hsi_conform.cli.calibrate import print_finding
     from hsi_conform.report.text import clean
 
+    out = output_of(args)
     target = "(dry run)" if args.dry_run else str(result.written or "(unchanged: nothing to fix)")
-    print(f"fix {clean(str(args.source))} -> {clean(target)}")
-    if args.dry_run:
+    out.say(f"fix {clean(str(args.source))} -> {clean(target)}")
+    if args.dry_run and not out.quiet:
         for diff in result.diffs.values():
             sys.stdout.write(clean(diff, keep="\n"))
     for change in result.plan.changes:
-        print(f"  {'would change' if args.dry_run else 'changed'} {clean(str(change))}")
+        out.say(f"  {'would change' if args.dry_run else 'changed'} {clean(str(change))}")
     if result.backup is not None:
-        print(f"  kept the original as {clean(str(result.backup))}")
+        out.say(f"  kept the original as {clean(str(result.backup))}")
     for finding in result.fixed:
-        print(f"  fixed {finding.rule} [{finding.name}] {clean(str(finding.location))}")
+        out.say(f"  fixed {finding.rule} [{finding.name}] {clean(str(finding.location))}")
     counts = ", ".join(f"{n} {label}" for label, n in result.result.counts.items())
     verdict = "conformant" if result.result.conformant else "NOT conformant"
-    print(f"  {'would be' if args.dry_run else 'validation:'} {verdict} ({counts})")
+    out.verdict(f"  {'would be' if args.dry_run else 'validation:'} {verdict} ({counts})")
     for finding in result.result.counted:  # what remains, errors and notes alike
-        print_finding(finding)
+        out.verdict(finding_line(finding))
 

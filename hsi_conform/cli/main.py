@@ -1,5 +1,9 @@
 """The ``hsi-conform`` command line.
 
+Its conventions (spec/cli.md): ``-q``/``-v`` on every subcommand, colour after ``--color``, ``NO_COLOR``,
+``FORCE_COLOR`` and ``TERM=dumb``, progress on standard error only on a terminal, ``-`` for the standard streams,
+no abbreviated long options, and a usage error that names the subcommand and the closest spelling.
+
 Every command returns an :class:`~hsi_conform.errors.ExitCode`; an :class:`~hsi_conform.errors.HsiConformError`
 that escapes a command exits with the code its class declares. Commands run with SIGINT, SIGTERM and SIGHUP turned
 into :class:`~hsi_conform.errors.Interrupted` (:mod:`hsi_conform._signals`): writers remove their temps and the
@@ -9,9 +13,13 @@ command exits 128 + the signal number.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,65 +33,83 @@ from hsi_conform.cli.calibrate import add_calibrate
 from hsi_conform.cli.completion import add_completion
 from hsi_conform.cli.convert import add_convert, add_migrate
 from hsi_conform.cli.corpus import add_corpus
+from hsi_conform.cli.destinations import add_overwrite, plain_message, prepare_destination
 from hsi_conform.cli.fix import add_fix
 from hsi_conform.cli.formats import add_formats
 from hsi_conform.cli.info import add_info
 from hsi_conform.cli.metadata import add_metadata
+from hsi_conform.cli.output import COLOR_CHOICES, output_of, use_color
+from hsi_conform.cli.parser import Parser, finish
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
 from hsi_conform.cli.refs import add_refs
+from hsi_conform.cli.streams import file_destination, file_source
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
 from hsi_conform.finding import Report, Severity
 from hsi_conform.limits import LIMIT_NAMES, parse_limit_assignment
+from hsi_conform.report.text import render_text
 from hsi_conform.rules import PROFILES, catalogue
 from hsi_conform.rules.context import Content
 
 if TYPE_CHECKING:
+    from hsi_conform.cli.settings import RunSettings
     from hsi_conform.rules.context import CheckOptions
     from hsi_conform.validate.engine import Policy
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(ExitCode.USAGE)
-
+_Parser = Parser
 
 def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("validate", help="check containers against the spec",
                        description="Validate .hsi files, expanded container folders, directories of them, or URLs "
                        "of .hsi files (https://, s3://, gs://, az://, memory://, file://; read by byte ranges).")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--content", choices=[c.value for c in Content], default=Content.NONE.value,
-                   help="none: metadata only; crc: verify every member's CRC; full: also check the data")
-    p.add_argument("--profile", choices=PROFILES, default=None)
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="a .hsi file, an expanded container folder, a folder of them, a URL, or - (standard input)")
+    p.add_argument("--content", choices=[c.value for c in Content], default=None, metavar="TIER",
+                   help="none: metadata only; crc: verify every member's CRC; full: also check the data "
+                        f"(default: the configuration's, else {Content.NONE.value})")
+    p.add_argument("--profile", choices=PROFILES, default=None, metavar="PROFILE",
+                   help="exchange: what a partner may send; reader: what a tolerant reader still opens; strict: "
+                        "every recommendation (default: the configuration's, else exchange)")
     p.add_argument("--select", action="append", default=None, metavar="RULE",
                    help="run only these rules (id, id prefix or name; repeatable, comma-separated)")
-    p.add_argument("--ignore", action="append", default=None, metavar="RULE")
+    p.add_argument("--ignore", action="append", default=None, metavar="RULE",
+                   help="do not run these rules (id, id prefix or name; repeatable, comma-separated)")
     p.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
-                   help="re-grade a rule: fatal, error, warning or info")
+                   help="re-grade a rule: fatal, error, warning or info (repeatable)")
     p.add_argument("--fail-on", default=None, metavar="LEVEL",
-                   help="lowest severity that makes a file nonconformant (default error)")
+                   help="lowest severity that makes a file nonconformant: fatal, error, warning or info "
+                        "(default: the configuration's, else error)")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help=f"raise or lower a resource limit ({', '.join(LIMIT_NAMES)}); e.g. max-header-bytes=64MiB")
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE", dest="storage_options",
                    help="an fsspec option for URL inputs (repeatable; VALUE read as JSON when it is JSON), "
                    "e.g. anon=true or endpoint_url=http://localhost:9000")
-    p.add_argument("--format", action="append", default=None, dest="formats",
-                   choices=tuple(report.RENDERERS), help="repeatable; pairs with -o in order")
-    p.add_argument("-o", "--output", action="append", default=[], metavar="FILE")
-    p.add_argument("--config", type=Path, default=None, help="configuration file (default: searched upward)")
+    p.add_argument("--format", action="append", default=None, dest="formats", metavar="FORMAT",
+                   choices=tuple(report.RENDERERS),
+                   help="report format (repeatable; pairs with -o in order; default: the configuration's, else text)")
+    p.add_argument("-o", "--output", action="append", default=[], metavar="FILE",
+                   help="write the report of the matching --format to FILE (replaced if it exists), - for standard "
+                        "output (default: standard output)")
+    p.add_argument("--config", type=file_source, default=None, metavar="FILE",
+                   help="configuration file (default: searched upward from each input; run settings from the "
+                        "current directory)")
     p.add_argument("--isolated", action="store_true", help="ignore configuration files")
     p.add_argument("--no-waivers", action="store_true", help="apply no waiver of the configuration: show everything")
     baseline = p.add_mutually_exclusive_group()
-    baseline.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+    baseline.add_argument("--baseline", type=file_source, default=None, metavar="FILE",
                           help="report only findings not in this baseline; they alone decide the exit code")
-    baseline.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
+    baseline.add_argument("--write-baseline", type=file_destination, default=None, metavar="FILE",
                           help="record the current findings in FILE (paths relative to its folder)")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="validate N files in parallel")
+    p.add_argument("--color", choices=COLOR_CHOICES, default=None, metavar="WHEN",
+                   help="colour the text report: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; "
+                        "FORCE_COLOR forces it), always or never (default: the configuration's, else auto)")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="validate N files in parallel (default: the configuration's, else 1)")
+    p.add_argument("--show-settings", action="store_true",
+                   help="print the effective settings, each with where it comes from (command line, configuration "
+                        "file, default), and exit")
     add_executor_options(p)
     p.set_defaults(run=_cmd_validate)
 
@@ -91,7 +117,8 @@ def _add_validate(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _add_rules(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("rules", help="list the rule catalogue")
     p.add_argument("prefixes", nargs="*", metavar="PREFIX", help="only these rules: ids, id prefixes or names")
-    p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)))
+    p.add_argument("--format", choices=tuple(catalogue.RENDERERS), default=next(iter(catalogue.RENDERERS)),
+                   metavar="FORMAT", help="how to print the catalogue")
     p.set_defaults(run=_cmd_rules)
 
 
@@ -110,7 +137,7 @@ def _cmd_explain(args: argparse.Namespace) -> ExitCode:
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("demo", help="write the embedded sample container, open it and validate it")
-    p.add_argument("directory", nargs="?", type=Path, default=Path("demo-output"),
+    p.add_argument("directory", nargs="?", type=file_destination, default=Path("demo-output"),
                    help="where to write the sample and what the demo makes of it; kept (default: ./demo-output)")
     p.set_defaults(run=_cmd_demo)
 
@@ -120,16 +147,19 @@ def _add_sample(sub: argparse._SubParsersAction[_Parser]) -> None:
                        description="Write a synthetic scene (soil, a leaf, a white panel) with realistic spectra and "
                        "every optional member: thumbnail, preview, references, Exploration/ classification file, masks "
                        "and bounding boxes, Metadata/.")
-    p.add_argument("output", type=Path, metavar="OUT.hsi")
-    p.add_argument("--lines", type=int, default=64)
-    p.add_argument("--samples", type=int, default=48)
-    p.add_argument("--bands", type=int, default=32)
+    p.add_argument("output", type=file_destination, metavar="OUT.hsi", help="the container to write (a .hsi file)")
+    p.add_argument("--lines", type=int, default=64, metavar="N", help="rows of the cube, at least 2")
+    p.add_argument("--samples", type=int, default=48, metavar="N", help="columns of the cube, at least 2")
+    p.add_argument("--bands", type=int, default=32, metavar="N", help="spectral bands, at least 2")
     p.add_argument("--dtype", type=int, default=int(DataType.UINT16), choices=[int(d) for d in DataType],
-                   help=f"ENVI data type code (default {int(DataType.UINT16)} = uint16)")
-    p.add_argument("--interleave", choices=[i.value for i in Interleave], default=Interleave.BIL.value)
-    p.add_argument("--byte-order", type=int, choices=[int(b) for b in ByteOrder], default=int(ByteOrder.LITTLE))
+                   metavar="CODE", help=f"ENVI data type code (default {int(DataType.UINT16)} = uint16)")
+    p.add_argument("--interleave", choices=[i.value for i in Interleave], default=Interleave.BIL.value,
+                   metavar="ORDER", help="the cube's interleave")
+    p.add_argument("--byte-order", type=int, choices=[int(b) for b in ByteOrder], default=int(ByteOrder.LITTLE),
+                   metavar="ORDER", help="0: little-endian, 1: big-endian")
     p.add_argument("--minimal", action="store_true", help="only data.hdr and data.envi")
     p.add_argument("--no-thumbnail", action="store_true", help="every optional member but thumbnail.jpg")
+    add_overwrite(p)
     p.set_defaults(run=_cmd_sample)
 
 
@@ -141,19 +171,25 @@ def _cmd_sample(args: argparse.Namespace) -> ExitCode:
     spec = SceneSpec(lines=args.lines, samples=args.samples, bands=args.bands, data_type=DataType(args.dtype),
                      interleave=Interleave(args.interleave), byte_order=ByteOrder(args.byte_order),
                      minimal=args.minimal, thumbnail=not args.no_thumbnail)
-    path = write_scene(args.output, spec)
-    print(f"wrote {path} ({path.stat().st_size} bytes)")
+    prepare_destination(args.output, overwrite=args.overwrite)
+    out = output_of(args)
+    with out.activity(f"writing {args.output.name}"):
+        path = write_scene(args.output, spec)
+    out.say(f"wrote {path} ({path.stat().st_size} bytes)")
     return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``hsi-conform`` command."""
-    parser = _Parser(prog="hsi-conform", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--version", action="version", version=f"hsi-conform {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(prog="hsi-conform", description="Validate, convert and repair HyperImage .hsi hyperspectral "
+                     "containers. 'hsi-conform COMMAND --help' describes a command, with examples.")
+    parser.add_argument("--version", action="version", version=f"hsi-conform {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub)
     parser.set_defaults(root_parser=parser)  # what `completion` and `manpage` describe
+    finish(parser)
     return parser
 
 
@@ -164,55 +200,89 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
-    from hsi_conform.validate import CheckOptions
-    from hsi_conform.validate.baseline import apply_baseline, read_baseline, write_baseline
-    from hsi_conform.validate.batch import check_many
+    from hsi_conform.cli.settings import run_settings, show_settings
     from hsi_conform.validate.config import parse_severity_assignment, read_config
     from hsi_conform.validate.engine import exit_code
 
-    if args.jobs < 1:
-        raise ConfigError("--jobs must be at least 1")
     if args.config is not None and not args.isolated:
         read_config(args.config)  # a bad --config (a FIFO, a folder, a device, invalid) stops the run at once
-    baseline = read_baseline(args.baseline) if args.baseline is not None else None  # a bad one stops it too
-    severity = dict(parse_severity_assignment(s) for s in args.severity)
-    jobs = _validation_jobs(args, severity)
+    args.severity_map = dict(parse_severity_assignment(s) for s in args.severity)
+    args.limit_map = dict(parse_limit_assignment(text) for text in args.limit)
+    settings = run_settings(args)
+    if settings.jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    if args.show_settings:
+        sys.stdout.write(show_settings(args, settings))
+        return ExitCode.OK
+    if not args.paths:
+        raise ConfigError("validate needs at least one PATH (or - for standard input)")
+    start = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        reports = _validate(args, settings, stack)
+    if output_of(args).verbose:  # on stderr: the report itself stays the same from run to run
+        print(f"hsi-conform: validated {len(reports)} file{'s' if len(reports) != 1 else ''} in "
+              f"{time.monotonic() - start:.2f} s ({settings.jobs} job{'s' if settings.jobs != 1 else ''}, content "
+              f"{settings.content}; run configuration: {settings.config or 'none'})", file=sys.stderr)
+    _emit(args, settings, reports)
+    # The worst of all: an input that could not be read is never a clean pass (exit 3).
+    return exit_code(reports)
+
+
+def _validate(args: argparse.Namespace, settings: RunSettings, stack: contextlib.ExitStack) -> list[Report]:
+    from hsi_conform.cli.streams import STDIN_NAME, STDIO, spool_stdin
+    from hsi_conform.validate import CheckOptions
+    from hsi_conform.validate.baseline import apply_baseline, read_baseline, write_baseline
+    from hsi_conform.validate.batch import check_many
+
+    if args.paths.count(STDIO) > 1:
+        raise ConfigError("'-' (standard input) can be given once")
+    stdin = spool_stdin(stack) if STDIO in args.paths else None
+    baseline = read_baseline(args.baseline) if args.baseline is not None else None  # a bad one stops the run too
+    jobs = _validation_jobs(args, args.severity_map, settings, stdin)
     if not jobs:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    outputs = [*args.output, *([args.write_baseline] if args.write_baseline is not None else [])]
+    outputs = [o for o in args.output if o != STDIO] + ([args.write_baseline] if args.write_baseline else [])
     refuse_output_on_input(outputs, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
     # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
-    options = CheckOptions(content=Content(args.content))
-    with open_executor(args) as executor:
-        reports = check_many(jobs, options, executor=executor, progress=sys.stderr.isatty() and len(jobs) > 1)
+    out = output_of(args)
+    options = CheckOptions(content=Content(settings.content))
+    with open_executor(args, jobs=settings.jobs) as executor:
+        if len(jobs) > 1:
+            reports = check_many(jobs, options, executor=executor, progress=out.progress(len(jobs), "validating"))
+        else:  # one file (--content full of a large cube takes a while): what runs and for how long
+            item = jobs[0][0]
+            with out.activity(f"validating {Path(str(item.path if isinstance(item, WalkError) else item)).name}"):
+                reports = check_many(jobs, options, executor=executor)
+    if stdin is not None:
+        reports = [replace(r, path=STDIN_NAME) if r.path == str(stdin) else r for r in reports]
     if args.write_baseline is not None:  # then compared with it: every finding unchanged, exit 0 unless unreadable
-        baseline = write_baseline(args.write_baseline, reports)
-        print(f"hsi-conform: wrote {args.write_baseline} ({baseline.size} findings)", file=sys.stderr)
+        written = write_baseline(args.write_baseline, reports)
+        if not out.quiet:
+            print(f"hsi-conform: wrote {args.write_baseline} ({written.size} findings)", file=sys.stderr)
+        baseline = written
     if baseline is not None:
         reports = apply_baseline(reports, baseline)
     for r in reports:
         if r.input_error is not None:
             print(f"hsi-conform: cannot read {r.path}: {r.input_error}", file=sys.stderr)
-    _emit(args, reports)
-    # The worst of all: an input that could not be read is never a clean pass (exit 3).
-    return exit_code(reports)
+    return reports
 
 
-def _validation_jobs(args: argparse.Namespace,
-                     severity: dict[str, Severity]) -> list[tuple[Path | str | WalkError, Policy, CheckOptions]]:
+def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity], settings: RunSettings,
+                     stdin: Path | None) -> list[tuple[Path | str | WalkError, Policy, CheckOptions]]:
     """Return each input with its policy and options, in order; what a walk could not read stays in the list.
 
     Each input gets the limits and storage options of its own configuration, with ``--limit`` and
-    ``--storage-option`` on top (spec/safety.md#limits); a URL takes the configuration found from the current
-    directory upward (spec/remote.md#urls).
+    ``--storage-option`` on top (spec/safety.md#limits); a URL and standard input take the configuration found from
+    the current directory upward (spec/remote.md#urls).
     """
     from hsi_conform.remote import is_url, parse_storage_option
     from hsi_conform.validate import CheckOptions, expand_inputs
     from hsi_conform.validate.config import load_limits, load_policy, load_storage_options
 
-    limits = dict(parse_limit_assignment(text) for text in args.limit)
+    limits = args.limit_map
     storage = dict(parse_storage_option(text) for text in args.storage_options)
-    content = Content(args.content)
+    content = Content(settings.content)
 
     def job(item: Path | str | WalkError, path: Path) -> tuple[Path | str | WalkError, Policy, CheckOptions]:
         policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
@@ -224,6 +294,9 @@ def _validation_jobs(args: argparse.Namespace,
 
     jobs: list[tuple[Path | str | WalkError, Policy, CheckOptions]] = []
     for raw in args.paths:
+        if raw == "-" and stdin is not None:
+            jobs.append(job(stdin, Path.cwd()))
+            continue
         root = Path.cwd() if is_url(raw) else Path(raw)  # never Path(url): it would mangle "//"
         errors: list[WalkError] = []
         for path in expand_inputs([raw], on_error=errors.append):
@@ -234,23 +307,28 @@ def _validation_jobs(args: argparse.Namespace,
     return jobs
 
 
-def _emit(args: argparse.Namespace, reports: Sequence[Report]) -> None:
-    formats = args.formats or ["text"]
-    outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
+def _emit(args: argparse.Namespace, settings: RunSettings, reports: Sequence[Report]) -> None:
+    from hsi_conform.cli.streams import STDIO
+
+    formats = list(settings.formats)
     if len(args.output) > len(formats):
         raise ConfigError("more -o files than --format options")
+    if args.output.count(STDIO) > 1:
+        raise ConfigError("-o - (standard output) can be given once")
+    outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
+    verbosity = output_of(args).verbosity
     for fmt, out in zip(formats, outputs, strict=True):
-        color = out is None and fmt == "text" and (args.color == "always" or
-                                                     (args.color == "auto" and sys.stdout.isatty()))
-        text = report.render(fmt, reports, color=color)
-        if fmt == "text" and len(reports) > 1:
-            from hsi_conform.validate.batch import summary_table
-
-            text = text.rstrip("\n") + "\n\n" + summary_table(reports)
-        if out is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        to_stdout = out is None or out == STDIO
+        if to_stdout and fmt == "text":
+            text = render_text(reports, color=use_color(settings.color, sys.stdout), verbosity=verbosity)
+        elif to_stdout and verbosity <= -2:
+            continue  # -qq: nothing on standard output
         else:
-            publish_text(Path(out), text)
+            text = report.render(fmt, reports)
+        if to_stdout:
+            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        else:
+            publish_text(Path(str(out)), text)  # a report is replaced: the same run writes it again (spec/cli.md)
 
 
 def _cmd_rules(args: argparse.Namespace) -> ExitCode:
@@ -300,13 +378,16 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
 def _run(argv: Sequence[str] | None) -> ExitCode:
     try:
         args = build_parser().parse_args(argv)
+        if output_of(args).verbosity <= -2:  # -qq: nothing on standard output; errors still explain exit 2-5
+            with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+                return ExitCode(args.run(args))
         return ExitCode(args.run(args))
     except HsiConformError as exc:
-        print(f"hsi-conform: {exc}", file=sys.stderr)
+        print(f"hsi-conform: {plain_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # an I/O error reading or writing a file, with the file named
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"hsi-conform: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"hsi-conform: {plain_message(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return ExitCode.UNREADABLE
     except Interrupted as exc:
         print(f"hsi-conform: {exc}; temp files removed", file=sys.stderr)

@@ -11,11 +11,13 @@ SRC is judged first as ``convert`` judges a container (refused with its findings
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
-from hsi_conform.errors import ConfigError, ExitCode, InputNotFoundError, NonconformantSourceError
+from hsi_conform.cli.destinations import add_overwrite, prepare_destination
+from hsi_conform.cli.output import output_of
+from hsi_conform.cli.stage import judge, validated
+from hsi_conform.cli.streams import file_destination, file_source
+from hsi_conform.errors import ConfigError, ExitCode
 from hsi_conform.pipeline._blocks import KINDS
 
 __all__ = ["add_previews", "cmd_previews", "parse_bands", "parse_lods"]
@@ -27,8 +29,8 @@ def add_previews(sub: argparse._SubParsersAction[Any]) -> None:
                        description="Copy SRC to DST with preview.envi (the coarsest level, longest side <= 256 px) and "
                                    "preview_<f>.envi for each factor f: the mean over f x f pixels "
                                    "(spec/previews.md#previews).")
-    p.add_argument("source", type=Path, metavar="SRC.hsi")
-    p.add_argument("dest", type=Path, metavar="DST.hsi")
+    p.add_argument("source", type=file_source, metavar="SRC.hsi", help="the container to read")
+    p.add_argument("dest", type=file_destination, metavar="DST.hsi", help="the container to write")
     p.add_argument("--lods", default="2,4,8", metavar="F,F,...",
                    help="factors of the preview_<f> levels, integers >= 1 (default 2,4,8; '' for preview alone)")
     p.add_argument("--bands", default=None, metavar="B,B,...|rgb",
@@ -37,6 +39,7 @@ def add_previews(sub: argparse._SubParsersAction[Any]) -> None:
                    help="mean for measurements (default), mode for classification and mask data")
     p.add_argument("--allow-nonconformant", action="store_true",
                    help="write previews of a source that does not conform anyway; by default it is refused")
+    add_overwrite(p)
     p.set_defaults(run=cmd_previews)
 
 
@@ -77,25 +80,14 @@ def _positive(item: str, option: str) -> int:
 
 def cmd_previews(args: argparse.Namespace) -> ExitCode:
     """Run ``previews``: judge SRC, write DST, validate it; exit ``OK`` when DST conforms."""
-    from hsi_conform.cli.convert import _print_failures
-    from hsi_conform.converters.guard import CONTAINER_READER, judge_source
     from hsi_conform.pipeline.previews import write_previews
-    from hsi_conform.validate import check
 
+    out = output_of(args)
     lods, bands = parse_lods(args.lods), parse_bands(args.bands)
-    if not args.source.exists():
-        raise InputNotFoundError(str(args.source))
-    try:
-        judge_source(CONTAINER_READER, args.source, allow_nonconformant=args.allow_nonconformant)
-    except NonconformantSourceError as exc:
-        from hsi_conform.report import render
-
-        sys.stdout.write(render("text", [exc.report]))  # the findings, as validate prints them
-        raise
-    written = write_previews(args.source, args.dest, lods=lods, bands=bands, kind=args.kind)
-    print(f"wrote {written}: preview{''.join(f', preview_{f}' for f in sorted(set(lods)))}")
-    report = check(written)
-    counts = ", ".join(f"{n} {label}" for label, n in report.counts.items())
-    print(f"  validation: {'conformant' if report.conformant else 'NOT conformant'} ({counts})")
-    _print_failures(report)
-    return ExitCode.OK if report.conformant else ExitCode.NONCONFORMANT
+    with out.activity(f"judging {args.source.name}"):
+        judge(args.source, allow_nonconformant=args.allow_nonconformant)
+    prepare_destination(args.dest, overwrite=args.overwrite, sources=[args.source])
+    with out.activity(f"writing previews of {args.source.name}"):
+        written = write_previews(args.source, args.dest, lods=lods, bands=bands, kind=args.kind)
+    out.say(f"wrote {written}: preview{''.join(f', preview_{f}' for f in sorted(set(lods)))}")
+    return validated(written, out, indent="    ")

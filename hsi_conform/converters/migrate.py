@@ -48,7 +48,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -282,7 +282,8 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
         dst: the destination folder (created when missing).
         options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
             routes them; each dataset's reader gets those it declares.
-        progress: a progress display (default: on stderr when it is a terminal).
+        progress: a progress display (default: on stderr when it is a terminal), naming the dataset in
+            progress; its ``total`` is set once the datasets are found.
         allow_nonconformant: convert nonconformant ``.hsi`` sources anyway, as ``convert --allow-nonconformant``
             does (by default each is a ``failed`` journal record).
         executor: where the datasets are converted (default: one after the other in this process); e.g. a
@@ -321,14 +322,14 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
         _append(out_root, entry)
         _tally(summary, entry)
     done = read_journal(out_root)
-    work = ((ds, name, done.get(_rel(ds.source, root))) for ds, name in zip(datasets, _output_names(datasets, root),
-                                                                             strict=True))
+    pairs = zip(datasets, _output_names(datasets, root), strict=True)
     task = functools.partial(_migrate_task, root, out_root, dict(options or {}), allow_nonconformant)
     finished: dict[int, dict[str, Any]] = {}
-    bar = progress or Progress(len(datasets))
+    bar = progress or Progress(len(datasets), what="migrating")
+    bar.total = len(datasets)  # known only now
     try:
         # one dataset per task: each is seconds of work, and its record is journaled the moment it is done
-        for index, entry in executor.map_unordered(task, work, chunk=1,
+        for index, entry in executor.map_unordered(task, _taken(pairs, root, done, bar), chunk=1,
                                                    on_lost=functools.partial(_lost_entry, root)):
             _append(out_root, entry)  # by this process alone, as each dataset finishes
             finished[index] = {k: entry[k] for k in ("source", "status", "error", "findings")}
@@ -338,6 +339,14 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     for index in sorted(finished):  # the summary in discovery order, whatever order the datasets finished in
         _tally(summary, finished[index])
     return summary
+
+
+def _taken(pairs: Iterable[tuple[Dataset, str]], root: Path, done: Mapping[str, dict[str, Any]],
+           bar: Progress) -> Iterator[tuple[Dataset, str, dict[str, Any] | None]]:
+    """Yield each dataset's task, naming it on the bar as the executor takes it: in one process, the one in progress."""
+    for ds, name in pairs:
+        bar.start(_rel(ds.source, root))
+        yield ds, name, done.get(_rel(ds.source, root))
 
 
 def _lost_entry(root: Path, item: tuple[Dataset, str, dict[str, Any] | None], reason: str) -> dict[str, Any]:

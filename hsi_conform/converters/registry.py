@@ -36,6 +36,7 @@ from hsi_conform.converters.guard import guard_write, judge_source, record_sourc
 from hsi_conform.errors import (
     ConverterNotFoundError,
     ConverterUnavailableError,
+    DestinationExistsError,
     HsiConformError,
     InputUnreadableError,
     OutputUnwritableError,
@@ -239,7 +240,7 @@ def output_paths(writer: Converter, dest: Path) -> tuple[Path, ...]:
 
 def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
                  options: Mapping[str, Any] = NO_OPTIONS, *, ignore_unknown: bool = False,
-                 allow_nonconformant: bool = False) -> Conversion:
+                 allow_nonconformant: bool = False, overwrite: bool = True) -> Conversion:
     """Convert ``source`` to ``dest`` with the given converters (the step :func:`convert` and ``migrate`` share).
 
     Before anything is read: the options are split and checked, no output may be an input, and a container source
@@ -255,6 +256,8 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         ignore_unknown: drop options neither declares (``migrate``).
         allow_nonconformant: convert a nonconformant container source anyway; its report is kept in the output
             as ``Metadata/hsi-conform/source-report.json``.
+        overwrite: replace what exists at the outputs (False: refuse, as the command line does without
+            ``--overwrite``; checked after the output-is-input refusal, before the source is judged).
 
     An ``OSError`` of a converter becomes an :class:`~hsi_conform.errors.InputUnreadableError` while reading and an
     :class:`~hsi_conform.errors.OutputUnwritableError` while writing (both keep ``OSError`` as a base; the message
@@ -267,6 +270,7 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         UnknownOptionError: see :func:`split_options`.
         ConfigError: a bad option value.
         OutputIsInputError: an output is the source, one of its files, inside it or around it (exit 2).
+        DestinationExistsError: ``overwrite`` is false and an output exists (exit 5).
         NonconformantSourceError: a container source does not conform (exit 1).
         MemberNameError: a member name that could land outside the destination (exit 1).
         DataBudgetError: members that share bytes or run past their file (exit 1).
@@ -280,6 +284,9 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
     outputs = output_paths(writer, dest)
     with _os_errors(InputUnreadableError, source):
         refuse_output_on_input(outputs, source_inputs(source, reader.source_files(source)))
+        existing = [path for path in outputs if path.exists() or path.is_symlink()]
+        if existing and not overwrite:
+            raise DestinationExistsError(str(dest if dest in existing else existing[0]))
         report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant)
         dataset = reader.read(source, read_options)
     record_source_report(dataset, report)
@@ -305,7 +312,7 @@ def _os_errors(error: type[InputUnreadableError | OutputUnwritableError], path: 
 
 def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, Any] = NO_OPTIONS, *,
                    from_format: str | None = None, to_format: str | None = None,
-                   allow_nonconformant: bool = False) -> Conversion:
+                   allow_nonconformant: bool = False, overwrite: bool = True) -> Conversion:
     """Convert ``source`` to ``dest`` as :func:`convert` does, and return what happened (for the command line).
 
     The writer is resolved before the reader, so a bad destination is reported before the source is probed.
@@ -324,7 +331,8 @@ def run_conversion(source: str | Path, dest: str | Path, options: Mapping[str, A
     writer = get_converter(to_format or format_for(dst))
     with _os_errors(InputUnreadableError, src):  # detection probes the source
         reader = get_converter(from_format) if from_format else detect(src)
-    return convert_with(reader, writer, src, dst, options, allow_nonconformant=allow_nonconformant)
+    return convert_with(reader, writer, src, dst, options, allow_nonconformant=allow_nonconformant,
+                        overwrite=overwrite)
 
 
 def convert(source: str | Path, dest: str | Path, *, from_format: str | None = None, to_format: str | None = None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from hsi_conform._progress import Progress
 from hsi_conform.corpus.export import ACCEPT, IMPLEMENTATION, MANIFEST, REJECT, read_manifest
 from hsi_conform.errors import ConfigError, InputUnreadableError
 from hsi_conform.rules.context import Content
@@ -172,10 +173,11 @@ def _last_line(err: bytes, corpus: Path) -> str:
 
 
 def run_corpus(directory: str | Path, readers: Sequence[Reader], *, timeout: float = DEFAULT_TIMEOUT,
-               jobs: int | None = None) -> list[ReaderResults]:
+               jobs: int | None = None, progress: Progress | None = None) -> list[ReaderResults]:
     """Run every reader on every case of an exported corpus (``jobs`` processes at a time).
 
     Each case is run with the content tier its manifest entry states (``{content}`` of the reader's command).
+    ``progress`` (its ``total`` set here) counts the runs and names the last one done.
 
     Raises:
         ConfigError: the folder is not an exported corpus, or a reader cannot be started.
@@ -189,8 +191,16 @@ def run_corpus(directory: str | Path, readers: Sequence[Reader], *, timeout: flo
     if not entries:
         raise InputUnreadableError(str(root), f"{MANIFEST} lists no cases")
     tasks = [(reader, root / e["file"], str(e["expect"]), str(e["content"])) for reader in readers for e in entries]
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        runs = list(pool.map(lambda t: run_one(t[0], t[1], t[2], timeout, t[3]), tasks))
+    bar = progress or Progress(len(tasks), enabled=False)
+    bar.total = len(tasks)
+
+    def run(task: tuple[Reader, Path, str, str]) -> Run:
+        done = run_one(task[0], task[1], task[2], timeout, task[3])
+        bar.advance(f"{task[0].name} {task[1].name}")
+        return done
+
+    with bar, ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+        runs = list(pool.map(run, tasks))
     return [ReaderResults(reader, tuple(runs[i * len(entries):(i + 1) * len(entries)]))
             for i, reader in enumerate(readers)]
 

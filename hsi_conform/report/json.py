@@ -34,7 +34,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
     An input that could not be read has ``input_error`` (the reason) and no findings; the key is absent for
     every input that was validated. A report compared with a baseline has ``baseline`` (the file) and ``absent``
-    (its entries not found again); ``notices`` (expired waivers) is there when there are any.
+    (its entries not found again); ``notices`` (expired waivers) is there when there are any, ``config`` (the
+    configuration file whose settings applied) when one did.
     """
     data: dict[str, Any] = {
         "path": report.path,
@@ -55,6 +56,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     if report.baseline is not None:
         data["baseline"] = report.baseline
         data["absent"] = [{"file": report.path, **entry.to_dict()} for entry in report.absent]
+    if report.config is not None:
+        data["config"] = report.config
     if report.notices:
         data["notices"] = [notice.to_dict() for notice in report.notices]
     return data

@@ -203,6 +203,9 @@ def _invocation(reports: Sequence[Report], artifacts: _Artifacts) -> dict[str, A
     configuration = _notices(reports, artifacts)
     if configuration:
         invocation["toolConfigurationNotifications"] = configuration
+    configs = sorted({r.config for r in reports if r.config is not None})
+    if configs:  # the files whose settings applied (a property bag: SARIF has no field for them)
+        invocation["properties"] = {"configFiles": configs}
     return invocation
 
 

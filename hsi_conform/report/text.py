@@ -1,5 +1,10 @@
 """Human-readable report: one block per finding with an excerpt and a caret, then a verdict per file.
 
+How much is shown follows the verbosity (spec/cli.md#volume): by default a clean file is its verdict line, and
+rules skipped only because of the content tier are summarised once for the run; ``verbosity >= 1`` lists every
+skipped rule under its file and the configuration file used; ``verbosity <= -1`` keeps the findings, the verdict
+lines of the files that do not conform and the run's total.
+
 Identical occurrences (same rule, message, member and severity) are shown once, with their count and a few of the other
 places; the machine-readable formats list every occurrence. Waived findings are shown, marked; findings unchanged
 since a baseline are only counted, and the baseline's entries that were not found again are listed as fixed.
@@ -140,7 +145,7 @@ def _marks(report: Report) -> str:
     return text
 
 
-def _summary_lines(report: Report, style: _Style) -> list[str]:
+def _summary_lines(report: Report, style: _Style, verbosity: int = 0) -> list[str]:
     if report.input_error is not None:
         unreadable = style("UNREADABLE", _COLORS[Severity.FATAL])
         return [f"{clean(report.path)}: {unreadable}: cannot read: {clean(report.input_error)}"]
@@ -151,33 +156,57 @@ def _summary_lines(report: Report, style: _Style) -> list[str]:
         f"{clean(report.path)}: {verdict} (profile {report.profile}, fail-on {report.fail_on.label}, "
         f"content {report.content}): {counts}{_marks(report)}"
     ]
+    if verbosity > 0:
+        lines.append(f"  configuration: {clean(report.config) if report.config else 'none (defaults)'}")
     for notice in report.notices:
         source = f" ({clean(notice.source)})" if notice.source else ""
         lines.append(f"  {style('warning', _COLORS[Severity.WARNING])}: {clean(notice.message)}{source}")
     for skipped in report.skipped:
-        lines.append(f"  skipped {skipped.kind} {skipped.target}: {clean(skipped.reason)}")
+        if skipped.needs is None or verbosity > 0:  # the content tier's skips are summarised once per run
+            lines.append(f"  skipped {skipped.kind} {skipped.target}: {clean(skipped.reason)}")
     for error in report.internal_errors:
         lines.append(f"  internal error (please report this bug): {clean(error)}")
     return lines
 
 
-def render_text(reports: Sequence[Report], *, color: bool = False) -> str:
+def _tier_summary(reports: Sequence[Report]) -> list[str]:
+    """Return the one line that names the rules the chosen content tier skipped, over the whole run."""
+    needs: dict[str, set[str]] = {}
+    for report in reports:
+        for skipped in report.skipped:
+            if skipped.needs is not None:
+                needs.setdefault(skipped.target, set()).add(skipped.needs)
+    if not needs:
+        return []
+    tiers = "/".join(sorted({tier for tiers in needs.values() for tier in tiers}))
+    ids = ", ".join(sorted(needs))
+    rules = "rule needs" if len(needs) == 1 else "rules need"
+    return [f"{len(needs)} {rules} --content {tiers} and did not run ({ids}; -v lists them per file)"]
+
+
+def render_text(reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
     """Render reports for a human.
 
     Args:
         reports: One report per input file.
         color: Emit ANSI colour codes (only when writing to a terminal).
+        verbosity: ``-v`` count minus ``-q`` count (see the module doc).
 
     Returns:
-        The text, ending with a newline.
+        The text, ending with a newline (empty when ``verbosity <= -2``).
     """
+    if verbosity <= -2:
+        return ""
     style = _Style(color)
     lines: list[str] = []
     for report in reports:
         for finding, count, others in _grouped(report.findings):
             lines.extend(_finding_lines(report, finding, count, others, style))
         lines.extend(_absent_line(report, entry) for entry in report.absent)
-        lines.extend(_summary_lines(report, style))
+        if verbosity >= 0 or not report.conformant or len(reports) == 1:
+            lines.extend(_summary_lines(report, style, verbosity))
+    if verbosity == 0:
+        lines.extend(_tier_summary(reports))
     if len(reports) > 1:
         good = sum(r.conformant for r in reports)
         unreadable = sum(r.input_error is not None for r in reports)

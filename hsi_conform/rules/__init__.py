@@ -76,10 +76,13 @@ class SkipRule(Exception):
 
     Attributes:
         reason: Why the rule cannot run, e.g. ``"data type is invalid"``.
+        needs: The content tier that would run it (``"crc"``, ``"full"``) when the chosen tier is what stops it;
+            the text report summarises such skips once per run (spec/cli.md#volume).
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, needs: str | None = None) -> None:
         self.reason = reason
+        self.needs = needs
         super().__init__(reason)
 
 

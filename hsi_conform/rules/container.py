@@ -167,7 +167,7 @@ def zip_crc_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     that already reject them.
     """
     if ctx.options.content is Content.NONE:
-        raise SkipRule("content tier none: member data is not read")
+        raise SkipRule("content tier none: member data is not read", needs=Content.CRC.value)
     if ctx.structure is None or ctx.structure.fatal:
         return
     members = [m for m in ctx.structure.members if _crc_checkable(m)]

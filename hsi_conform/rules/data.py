@@ -71,7 +71,7 @@ class Scan:
 
 def _require_full(ctx: CheckContext) -> None:
     if ctx.options.content is not Content.FULL:
-        raise SkipRule("data content is checked in the 'full' content tier only")
+        raise SkipRule("data content is checked in the 'full' content tier only", needs=Content.FULL.value)
     if ctx.container is None:
         raise SkipRule("the container could not be opened")
 

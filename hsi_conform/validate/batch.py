@@ -12,7 +12,7 @@ the executor (spec/batch.md#order).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from hsi_conform._progress import Progress
@@ -23,8 +23,7 @@ from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
 
-__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "lost_job", "make_executor",
-           "summary_table"]
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "lost_job", "make_executor"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
 """One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
@@ -82,46 +81,35 @@ def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOpt
                              fail_on=policy.fail_on)
 
 
-def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, progress: bool = False,
+def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, progress: bool | Progress = False,
                executor: Executor | None = None, total: int | None = None) -> list[Report]:
     """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
 
     ``options`` applies to the jobs that bring none. The jobs run on ``executor`` (default: a
     :class:`ProcessExecutor` of ``workers`` processes; reports pickle); whatever order they finish in, the reports
-    are returned in the order of the jobs (spec/batch.md#order). ``progress`` draws a counter on stderr
+    are returned in the order of the jobs (spec/batch.md#order). ``progress`` (True: a counter on stderr when it is
+    a terminal; or a :class:`Progress`) names each file as the executor takes it and is erased at the end
     (``total`` is its end, default ``len(jobs)`` when ``jobs`` has a length). An input that cannot be read gets a
     report with ``input_error`` set (never an exception), so one bad input never hides the others; so does one
     whose workers kept dying while they checked it (e.g. out of memory), where the executor can tell.
     """
-    work = (job if len(job) == 3 else (job[0], job[1], options) for job in jobs)
-    runner = executor or ProcessExecutor(workers)
     if total is None and isinstance(jobs, Sequence):
         total = len(jobs)
-    bar = Progress(total or 0, enabled=progress)
+    bar = progress if isinstance(progress, Progress) else Progress(total or 0, what="validating",
+                                                                    enabled=None if progress else False)
+    runner = executor or ProcessExecutor(workers)
     found: dict[int, Report] = {}
-    try:
-        for index, report in runner.map_unordered(check_job, work, on_lost=lost_job):
+    with bar:
+        for index, report in runner.map_unordered(check_job, _taken(jobs, options, bar), on_lost=lost_job):
             found[index] = report
             bar.advance(report.path)
-    finally:
-        bar.close()
     return [found[i] for i in range(len(found))]
 
 
-def _verdict(report: Report) -> str:
-    if report.input_error is not None:
-        return "UNREADABLE"
-    return "ok" if report.conformant else "FAIL"
-
-
-def summary_table(reports: Sequence[Report]) -> str:
-    """Return a plain-text table: one line per file with its verdict and counts, then the totals."""
-    rows = [(r.path, _verdict(r), *(str(r.counts[k]) for k in ("fatal", "error", "warning", "info")))
-            for r in reports]
-    header = ("file", "verdict", "fatal", "error", "warning", "info")
-    conformant = sum(r.conformant for r in reports)
-    unreadable = sum(r.input_error is not None for r in reports)
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
-    lines.append(f"{conformant} of {len(reports)} conformant" + (f", {unreadable} unreadable" if unreadable else ""))
-    return "\n".join(lines) + "\n"
+def _taken(jobs: Iterable[Job], options: CheckOptions,
+           bar: Progress) -> Iterator[tuple[Path | str | WalkError, Policy, CheckOptions]]:
+    """Yield each job with its options, naming it on the bar as the executor takes it (in one process: as it runs)."""
+    for job in jobs:
+        item = job[0]
+        bar.start(str(item.path if isinstance(item, WalkError) else item))
+        yield job if len(job) == 3 else (item, job[1], options)

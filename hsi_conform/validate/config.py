@@ -13,6 +13,10 @@ Recognised keys::
     ignore = ["LAY008"]
     fail-on = "error"
     severity = { LAY009 = "warning", "zip-name-case-collision" = "error" }
+    content = "crc"                # run settings (spec/cli.md#settings): none | crc | full
+    format = ["text"]              # report formats, paired with -o in order
+    jobs = 4                       # files validated in parallel
+    color = "auto"                 # auto | always | never
 
     [tool.hsi-conform.limits]      # spec/safety.md#limits; bytes as integers or "64KiB", "16MiB", "1GiB"
     max-header-bytes = "64MiB"
@@ -52,11 +56,13 @@ from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.limits import DEFAULT_LIMITS, Limits, limits_from_mapping
 from hsi_conform.rules import DEFAULT_PROFILE
+from hsi_conform.rules.context import Content
 from hsi_conform.validate.engine import Policy, check_selection, layer_overrides
 from hsi_conform.validate.executor import EXECUTORS
 from hsi_conform.validate.waivers import Waiver, parse_waivers, relative_to
 
 __all__ = [
+    "COLOR_CHOICES",
     "CONFIG_FILENAMES",
     "ConfigFile",
     "find_config",
@@ -74,7 +80,11 @@ CONFIG_FILENAMES: tuple[str, ...] = ("hsi-conform.toml", "pyproject.toml")
 
 _TABLE = "hsi-conform"
 _KEYS = frozenset({"profile", "select", "ignore", "severity", "fail-on", "limits", "storage-options", "waiver",
-                   "executor", "scheduler"})
+                   "executor", "scheduler",
+                   "content", "format", "jobs", "color"})
+
+COLOR_CHOICES: tuple[str, ...] = ("auto", "always", "never")
+"""The values of ``color`` (and ``--color``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +103,10 @@ class ConfigFile:
         waivers: The file's waivers, in order.
         executor: Where batches run (``processes`` or ``dask``), if set.
         scheduler: The Dask scheduler's address, if set.
+        content: The content tier of a run, if set (a run setting: spec/cli.md#settings).
+        formats: The report formats of a run, if set.
+        jobs: Files validated in parallel, if set.
+        color: ``auto``, ``always`` or ``never``, if set.
     """
 
     path: Path | None = None
@@ -106,6 +120,23 @@ class ConfigFile:
     waivers: tuple[Waiver, ...] = ()
     executor: str | None = None
     scheduler: str | None = None
+    content: str | None = None
+    formats: tuple[str, ...] | None = None
+    jobs: int | None = None
+    color: str | None = None
+
+
+def _choice(table: Mapping[str, Any], key: str, choices: Sequence[str], source: str) -> str | None:
+    value = table.get(key)
+    if value is not None and value not in choices:
+        raise ConfigError(f"{key!r} must be one of {', '.join(choices)}, not {value!r}", source)
+    return value
+
+
+def _jobs(value: object, source: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"'jobs' must be an integer >= 1, not {value!r}", source)
+    return value
 
 
 def _limits(value: object, source: str) -> Limits:
@@ -232,6 +263,10 @@ def read_config(path: Path) -> ConfigFile:
         waivers=parse_waivers(table["waiver"], source) if "waiver" in table else (),
         executor=_executor(table.get("executor"), source),
         scheduler=_text(table.get("scheduler"), "scheduler", source),
+        content=_choice(table, "content", [c.value for c in Content], source),
+        formats=_strings(table["format"], "format", source) if "format" in table else None,
+        jobs=_jobs(table.get("jobs"), source),
+        color=_choice(table, "color", COLOR_CHOICES, source),
     )
     try:  # validate profile, selectors and waived rules now, so the error names this file
         check_selection(Policy(
@@ -309,6 +344,7 @@ def load_policy(
         fail_on=Severity.ERROR if threshold is None else _severity(threshold, "fail-on", None),
         waivers=_waivers_for(start, file) if waivers else (),
         today=today,
+        config=None if found is None else str(found),
     )
     check_selection(policy)  # before any file is read: a typo must not pass as "conformant"
     return policy

@@ -63,6 +63,7 @@ class Policy:
         waivers: Waivers that apply to the input: a finding of a rule one names is marked suppressed and leaves
             the verdict; an expired one only gives a notice (spec/report.md#waivers).
         today: The day waivers expire against (None: the local date when the rules run).
+        config: The configuration file the policy was read from, if any (named in the reports).
 
     Raises:
         ConfigError: If the profile is unknown or a selector is malformed (:class:`UnknownSelectorError`, with
@@ -78,6 +79,7 @@ class Policy:
     fail_on: Severity = Severity.ERROR
     waivers: tuple[Waiver, ...] = ()
     today: date | None = None
+    config: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity_overrides", dict(self.severity_overrides))
@@ -262,7 +264,7 @@ def _run_rule(rule: RuleSpec, context: object, severity: Severity, run: _Run,
     try:
         problems = list(rule.check(context))
     except SkipRule as skip:
-        run.skipped.append(Skipped(rule.id, skip.reason))
+        run.skipped.append(Skipped(rule.id, skip.reason, needs=skip.needs))
         return None
     except InputUnreadableError:  # the input failed (cut short, a remote read that kept failing): exit 3, no verdict
         raise
@@ -356,6 +358,7 @@ def run_rules(
         rules_run=tuple(run.rules_run),
         internal_errors=tuple(run.internal_errors),
         notices=tuple(w.notice() for w in policy.waivers if w.expired(today)),
+        config=policy.config,
     )
 
 

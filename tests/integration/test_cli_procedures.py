@@ -66,7 +66,11 @@ def test_calibrate_runs_the_procedures_on_the_reflectance(tmp_path: Path, cli: C
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.hsi", "scene.hsi"]  # no temp left behind
 
 
-def test_calibrate_into_a_missing_folder_is_an_output_error(tmp_path: Path, cli: CliRunner) -> None:
+def test_calibrate_into_a_missing_folder_creates_it(tmp_path: Path, cli: CliRunner) -> None:
     path = scene_with(tmp_path, ["rotate:180"])
     result = cli(["procedures", "--calibrate", path, tmp_path / "nope" / "out.hsi"])
-    assert result.code == ExitCode.UNREADABLE and "Traceback" not in result.err
+    assert result.code == ExitCode.OK and (tmp_path / "nope" / "out.hsi").is_file()  # as every writer does
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = cli(["procedures", "--calibrate", path, blocker / "out.hsi"])
+    assert result.code == ExitCode.UNWRITABLE and "a file is in the way" in result.err

@@ -184,7 +184,7 @@ class MigrateWriter(Writer):
 
 
 def _convert(dest: str, *options: str) -> Callable[[Path, Path], list[str]]:
-    return lambda src, out: ["convert", str(src / "in.hsi"), str(out / dest), *options]
+    return lambda src, out: ["convert", "--overwrite", str(src / "in.hsi"), str(out / dest), *options]
 
 
 WRITERS = [
@@ -280,7 +280,8 @@ def test_a_signal_stops_a_writer_cleanly(scenario: Scenario, signum: int) -> Non
 
 def _commands(folder: Path) -> dict[str, list[str]]:
     src = write_sample_container(folder / "in.hsi")
-    return {"sample": ["sample", str(folder / "out" / "s.hsi"), "--lines", "8", "--samples", "8", "--bands", "4"],
+    return {"sample": ["sample", "--overwrite", str(folder / "out" / "s.hsi"), "--lines", "8", "--samples", "8",
+                       "--bands", "4"],
             "validate -o": ["validate", "--format", "json", "-o", str(folder / "out" / "r.json"), str(src)]}
 
 
@@ -338,7 +339,7 @@ def test_reading_a_compressed_hdf5_leaves_nothing_in_the_temp_folder(tmp_path: P
     def use_tmpdir() -> None:
         tempfile.tempdir = str(tmpdir)
 
-    argv = ["convert", h5, tmp_path / "back.hsi"]
+    argv = ["convert", "--overwrite", h5, tmp_path / "back.hsi"]
     assert fork_main(argv, setup=use_tmpdir) == 0
     assert list(tmpdir.iterdir()) == []
     # Stopped while the cube is decoded into its scratch file: the scratch file goes too.
@@ -421,7 +422,7 @@ def test_a_second_convert_to_the_same_destination_is_refused(tmp_path: Path, cli
     out.mkdir()
     with paused(["convert", src, out / first]) as running:
         result = cli(["convert", src, out / second])
-        assert result.code == ExitCode.UNREADABLE
+        assert result.code == ExitCode.UNWRITABLE
         assert f"in use by pid {running.pid}" in result.err
         assert state(out) == {}  # the refused run wrote nothing
         assert running.resume() == 0
@@ -432,7 +433,7 @@ def test_a_second_migrate_into_the_same_tree_is_refused(tmp_path: Path, cli: Any
     src = sources(tmp_path / "src", 1)
     with paused(["migrate", src, tmp_path / "tree"]) as running:
         result = cli(["migrate", src, tmp_path / "tree"])
-        assert result.code == ExitCode.UNREADABLE
+        assert result.code == ExitCode.UNWRITABLE
         assert f"in use by pid {running.pid}" in result.err
         assert running.resume() == 0
     assert sorted(state(tmp_path / "tree")) == ["in.hsi", "migrate-journal.jsonl", "same.hsi"]
@@ -518,8 +519,8 @@ def run_cli(argv: list[str], preexec: Callable[[], None] | None = None) -> int:
 
 
 @pytest.mark.parametrize("writer", list(BIG_WRITERS))
-def test_a_full_disk_exits_3_and_leaves_nothing(big_source: Path, small_filesystem: Path, writer: str) -> None:
-    assert run_cli(big_argv(writer, big_source, small_filesystem)) == ExitCode.UNREADABLE
+def test_a_full_disk_exits_5_and_leaves_nothing(big_source: Path, small_filesystem: Path, writer: str) -> None:
+    assert run_cli(big_argv(writer, big_source, small_filesystem)) == ExitCode.UNWRITABLE
     assert leftovers(small_filesystem) == []
     assert [p.name for p in small_filesystem.rglob("*") if p.is_file()] == []
 
@@ -531,10 +532,10 @@ def _limit_file_size() -> None:
 
 
 @pytest.mark.parametrize("writer", list(BIG_WRITERS))
-def test_a_file_too_large_exits_3_and_leaves_nothing(big_source: Path, tmp_path: Path, writer: str) -> None:
+def test_a_file_too_large_exits_5_and_leaves_nothing(big_source: Path, tmp_path: Path, writer: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    assert run_cli(big_argv(writer, big_source, out), _limit_file_size) == ExitCode.UNREADABLE
+    assert run_cli(big_argv(writer, big_source, out), _limit_file_size) == ExitCode.UNWRITABLE
     assert leftovers(out) == []
     assert [p.name for p in out.rglob("*") if p.is_file() and p.stat().st_size] == []
 

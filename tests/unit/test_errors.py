@@ -73,8 +73,8 @@ def test_the_list_of_exceptions_is_current() -> None:
 
 def test_exit_code_values_are_the_documented_ones() -> None:
     assert {c.name: int(c) for c in ExitCode} == {
-        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "HANGUP": 129, "INTERRUPTED": 130,
-        "TERMINATED": 143}
+        "OK": 0, "NONCONFORMANT": 1, "USAGE": 2, "UNREADABLE": 3, "INTERNAL": 4, "UNWRITABLE": 5, "HANGUP": 129,
+        "INTERRUPTED": 130, "TERMINATED": 143}
     assert all(code.meaning for code in ExitCode)
 
 

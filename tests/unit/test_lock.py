@@ -71,7 +71,7 @@ def test_a_second_process_is_refused_with_the_owners_pid(tmp_path: Path) -> None
         with pytest.raises(InUseError) as caught, lock(dest):
             pass
         assert caught.value.pid == owner
-        assert caught.value.exit_code is ExitCode.UNREADABLE
+        assert caught.value.exit_code is ExitCode.UNWRITABLE
         assert f"in use by pid {owner}" in str(caught.value)
     with lock(dest):  # free again once the owner is done
         pass

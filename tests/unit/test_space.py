@@ -34,11 +34,11 @@ def file_size_limit() -> Iterator[int]:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
-def test_no_space_error_is_an_os_error_with_exit_code_3() -> None:
+def test_no_space_error_is_an_os_error_with_exit_code_5() -> None:
     error = NoSpaceError("/data/out.hsi", errno.ENOSPC, 10, 5)
     assert isinstance(error, OSError) and isinstance(error, HsiConformError)
     assert (error.errno, error.filename, error.needed, error.available) == (errno.ENOSPC, "/data/out.hsi", 10, 5)
-    assert error.exit_code is ExitCode.UNREADABLE
+    assert error.exit_code is ExitCode.UNWRITABLE  # an output-side failure (spec/cli.md#destinations)
     again = pickle.loads(pickle.dumps(error))
     assert (again.errno, again.path, again.needed, again.available) == (errno.ENOSPC, "/data/out.hsi", 10, 5)
 
