@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hsi_conform.cli.destinations import add_overwrite, prepare_destination
+from hsi_conform.cli.streams import STDIO
 from hsi_conform.errors import ConfigError, ExitCode, InputNotFoundError
 from hsi_conform.members import IMPORTED_METADATA
 
@@ -30,9 +32,15 @@ def add_metadata(sub: argparse._SubParsersAction[Any]) -> None:
     what.add_argument("--to", choices=tuple(IMPORTED_METADATA), help="the document to export")
     what.add_argument("--from", dest="document", type=Path, metavar="DOC.json",
                       help="a STAC Item, IEEE 4001 metadata or CF attributes (JSON) to import into a copy")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE",
-                   help="with --to: the JSON file to write (default: standard output); with --from: DST.hsi")
+    p.add_argument("-o", "--output", type=_output, metavar="FILE",
+                   help="with --to: the JSON file to write (default, or -: standard output); with --from: DST.hsi")
+    add_overwrite(p)
     p.set_defaults(run=cmd_metadata)
+
+
+def _output(text: str) -> Path | None:
+    """``-o`` as given; ``-`` is standard output (the default)."""
+    return None if text == STDIO else Path(text)
 
 
 def cmd_metadata(args: argparse.Namespace) -> ExitCode:
@@ -45,9 +53,14 @@ def cmd_metadata(args: argparse.Namespace) -> ExitCode:
     if args.document is not None:
         if args.output is None:
             raise ConfigError("--from needs -o DST.hsi: the import writes a new container, never SRC in place")
+        sources = [] if is_url(args.source) else [Path(args.source), args.document]
+        prepare_destination(args.output, overwrite=args.overwrite, sources=sources)
         dest, member = import_metadata(args.source, args.document, args.output)
         print(f"wrote {dest}: {args.document.name} as {member}")
         return ExitCode.OK
+    if args.output is not None:  # a JSON document, replaced like a report (spec/cli.md#destinations)
+        prepare_destination(args.output, overwrite=True, suffixes=(), what="a JSON document",
+                            sources=[] if is_url(args.source) else [Path(args.source)])
     text = export_metadata(args.source, args.to, args.output)
     if args.output is None:
         sys.stdout.write(text)

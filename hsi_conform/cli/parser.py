@@ -38,6 +38,16 @@ EXAMPLES: Mapping[str, tuple[str, ...]] = {
                  "hsi-conform previews --lods 2,4 --bands rgb scene.hsi with-previews.hsi"),
     "fix": ("hsi-conform fix --dry-run scene.hsi", "hsi-conform fix scene.hsi fixed.hsi",
             "hsi-conform fix --in-place scene.hsi"),
+    "info": ("hsi-conform info scene.hsi", "hsi-conform info --format json scene.h5",
+             "hsi-conform info https://data.example.org/scene.hsi"),
+    "refs": ("hsi-conform refs scene.hsi -o scene.json", "hsi-conform refs --combine archive/ -o stack.json",
+             "hsi-conform refs scene.hsi --url s3://bucket/scene.hsi -o scene.json"),
+    "metadata": ("hsi-conform metadata scene.hsi --to stac -o scene.stac.json",
+                 "hsi-conform metadata scene.hsi --to ieee4001",
+                 "hsi-conform metadata scene.hsi --from camera.json -o with-camera.hsi"),
+    "completion": ("hsi-conform completion bash > ~/.local/share/bash-completion/completions/hsi-conform",
+                   "hsi-conform completion fish > ~/.config/fish/completions/hsi-conform.fish"),
+    "manpage": ("hsi-conform manpage > hsi-conform.1", "hsi-conform manpage | man -l -"),
 }
 """Two or three command lines per subcommand, shown at the end of its ``--help`` (keyed by its path)."""
 

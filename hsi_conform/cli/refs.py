@@ -13,6 +13,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from hsi_conform.cli.destinations import prepare_destination
+from hsi_conform.cli.streams import file_destination
 from hsi_conform.errors import ConfigError, ContainerError, ExitCode, InputUnreadableError
 
 __all__ = ["add_refs", "cmd_refs"]
@@ -25,10 +27,12 @@ def add_refs(sub: argparse._SubParsersAction[Any]) -> None:
                                    "Exploration images and previews of SRC (a .hsi file or URL, or an expanded "
                                    "container folder) as zarr arrays onto byte ranges inside it; with --combine, one "
                                    "set stacking every *.hsi under DIR (spec/refs.md).")
-    p.add_argument("source", nargs="?", default=None, metavar="SRC.hsi")
+    p.add_argument("source", nargs="?", default=None, metavar="SRC.hsi",
+                   help="the container to reference: a .hsi file, an expanded folder or a URL (not with --combine)")
     p.add_argument("--combine", type=Path, default=None, metavar="DIR",
                    help="stack every *.hsi under DIR (same shape, dtype and coordinates) on a 'container' dimension")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="REFS.json")
+    p.add_argument("-o", "--output", type=file_destination, required=True, metavar="REFS.json",
+                   help="the reference set to write (kerchunk version 1 JSON; published atomically)")
     p.add_argument("--url", default=None, metavar="URL",
                    help="what the references call SRC (default: the URL as given, or the file's absolute path), "
                         "e.g. the https:// address the file is published at")
@@ -71,6 +75,8 @@ def cmd_refs(args: argparse.Namespace) -> ExitCode:
             print(f"hsi-conform: warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    # a derived file, replaced like a report (spec/cli.md#destinations); its folder is made as by every writer
+    prepare_destination(args.output, overwrite=True, sources=inputs, suffixes=(), what="a reference set")
     write_references(refs, args.output, inputs=inputs)
     chunks = sum(1 for v in refs["refs"].values() if isinstance(v, list))
     print(f"wrote {args.output}: {what}, {chunks} chunk references")

@@ -228,10 +228,10 @@ def decoded_cube(ctx: CheckContext) -> tuple[np.ndarray[Any, Any] | None, str | 
       spec="jpegxl.md#dat-jpegxl-decode")
 def decode(ctx: CheckContext) -> Iterator[Problem]:
     """Every codestream decodes to its box of the cube, with the CRC-32 the index stores (`full` tier)."""
-    if ctx.options.content is not Content.FULL:
-        raise SkipRule("data content is checked in the 'full' content tier only")
     if not _is_jpegxl(ctx):
-        return
+        return  # nothing to decode: the tier is not what stops it
+    if ctx.options.content is not Content.FULL:
+        raise SkipRule("data content is checked in the 'full' content tier only", needs=Content.FULL.value)
     _, error = decoded_cube(ctx)
     if error is not None:
         yield Problem(error, Location(member=CUBE_DATA))

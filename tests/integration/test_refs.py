@@ -386,8 +386,11 @@ def test_usage_errors(cli: CliRunner, scenes: dict[str, Path], tmp_path: Path) -
     assert cli(["refs", src, "--combine", tmp_path, "-o", tmp_path / "x.json"]).code == ExitCode.USAGE
     assert cli(["refs", src, "-o", src]).code == ExitCode.USAGE  # the output is the input
     assert cli(["refs", src, "-o", tmp_path / "x.json", "--chunk-bytes", "0"]).code == ExitCode.USAGE
-    result = cli(["refs", src, "-o", tmp_path / "no-such-folder" / "x.json"])
-    assert result.code == ExitCode.UNREADABLE and "cannot write" in result.err and "no-such-folder/x.json" in result.err
+    made = cli(["refs", src, "-o", tmp_path / "no-such-folder" / "x.json"])  # a missing folder is made
+    assert made.code == ExitCode.OK and (tmp_path / "no-such-folder" / "x.json").is_file()
+    (tmp_path / "a-file").write_bytes(b"")
+    result = cli(["refs", src, "-o", tmp_path / "a-file" / "x.json"])  # an output-side failure: exit 5
+    assert result.code == ExitCode.UNWRITABLE and "a-file/x.json" in result.err and "Traceback" not in result.err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert cli(["refs", "--combine", empty, "-o", tmp_path / "x.json"]).code == ExitCode.UNREADABLE
