@@ -18,7 +18,7 @@ import numpy as np
 from hsi_conform._space import ensure_room
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
-from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.write import iter_chunks
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -29,8 +29,8 @@ from hsi_conform.converters.base import (
     OptionSpec,
     dataset_members,
     parse_flag,
-    payload_chunks,
     payload_size,
+    payload_spans,
 )
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ContainerError, DatasetError, FieldValueError
@@ -127,9 +127,9 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True) ->
         for name in dataset.member_names():
             content = payloads[name]
             if isinstance(content, np.ndarray):
-                written = zw.add_stream(name, iter_slabs(content), content.nbytes)
+                written = zw.add_stream(name, iter_chunks(content), content.nbytes)
             else:
-                written = zw.add_stream(name, payload_chunks(content), payload_size(content))
+                written = zw.add_stream(name, payload_spans(content), payload_size(content))
             if name == CUBE_DATA and render:
                 _add_thumbnail(zw, written, dataset)
     return dest
