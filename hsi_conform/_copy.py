@@ -15,12 +15,12 @@ from __future__ import annotations
 import errno
 import mmap
 import os
-import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform.errors import InputUnreadableError
 
@@ -192,7 +192,7 @@ class OverlappedCrc:
         return future
 
     def _update(self, view: memoryview) -> None:
-        self._value = zlib.crc32(view, self._value)
+        self._value = crc32(view, self._value)
 
     def _update_from_file(self, offset: int, size: int) -> None:
         if self._fd is None:
@@ -205,7 +205,7 @@ class OverlappedCrc:
                 n = min(len(view), size - done)
                 with view[:n] as part:
                     got = _pread_exact(self._fd, part, offset + done)
-                    self._value = zlib.crc32(part[:got], self._value)
+                    self._value = crc32(part[:got], self._value)
                 if got < n:
                     raise OSError(errno.EIO, "the container ended before the data just written", self._temp)
                 done += n

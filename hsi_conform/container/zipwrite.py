@@ -17,7 +17,6 @@ import contextlib
 import io
 import os
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import numpy as np
 
 from hsi_conform._atomic import AtomicFile
 from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range
+from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform._space import raise_no_space
 from hsi_conform.errors import (
@@ -166,7 +166,7 @@ class ContainerWriter:
             RuntimeError: If the writer is closed.
         """
         view = memoryview(data).cast("B")
-        return self._add(name, view.nbytes, iter((view,)), zlib.crc32(view))
+        return self._add(name, view.nbytes, iter((view,)), crc32(view, 0))
 
     def add_file(self, name: str, source: str | os.PathLike[str]) -> WrittenMember:
         """Add a member by copying a file in 8 MiB chunks, computing the CRC while copying.
@@ -341,8 +341,8 @@ class ContainerWriter:
     def _copy_chunks(self, chunks: Iterator[memoryview | FileSpan], size: int, crc: OverlappedCrc | None) -> int:
         """Write the chunks; their CRC is computed by ``crc`` (in its worker, overlapping the writes), or not (None).
 
-        ``zlib.crc32``, file writes and kernel copies all release the GIL, so a worker thread hides the CRC behind
-        the write.
+        The CRC (:mod:`hsi_conform._crc32`), file writes and kernel copies all release the GIL, so a worker thread
+        hides the CRC behind the write.
         """
         written = 0
         try:

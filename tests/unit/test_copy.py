@@ -177,3 +177,13 @@ def test_a_container_written_from_a_memmap_holds_its_bytes_and_crc(tmp_path: Pat
         assert zf.testzip() is None
     with hsi_conform.open(out) as c:
         np.testing.assert_array_equal(c.cube, cube)
+
+
+def test_the_crc_function_gives_zlibs_values() -> None:
+    from hsi_conform import _crc32
+
+    data = _payload(3 << 20)
+    assert _crc32.crc32(data, 0) == zlib.crc32(data)
+    assert _crc32.crc32(memoryview(data)[5:], _crc32.crc32(data[:5], 0)) == zlib.crc32(data)
+    assert _crc32.crc32(b"", 0) == 0
+    assert _crc32.IMPLEMENTATION in ("isal", "zlib")
