@@ -103,19 +103,23 @@ def _kernel_copy(span: FileSpan, dst: int, dst_offset: int, on_block: Callable[[
 
 def _buffered_copy(span: FileSpan, start: int, dst: int, dst_offset: int,
                    on_block: Callable[[int, int], None] | None) -> None:
-    """Copy ``span`` from ``start`` on through one page-aligned buffer (an anonymous map is page-aligned)."""
-    with mmap.mmap(-1, min(BLOCK, max(1, span.size - start))) as buffer, memoryview(buffer) as view:
-        done = start
-        while done < span.size:
-            checkpoint()
-            size = min(len(view), span.size - done)
-            with view[:size] as part:
-                _read_exact(span, part, span.offset + done)
-                written = 0
-                while written < size:
-                    written += os.pwrite(dst, part[written:], dst_offset + done + written)
-            _landed(on_block, dst_offset + done, size)
-            done += size
+    """Copy ``span`` from ``start`` on through one page-aligned buffer (an anonymous map is page-aligned).
+
+    The map is not closed explicitly: it goes with its last view, which the traceback of an error (a full disk)
+    may still hold while the error propagates.
+    """
+    view = memoryview(mmap.mmap(-1, min(BLOCK, max(1, span.size - start))))
+    done = start
+    while done < span.size:
+        checkpoint()
+        size = min(len(view), span.size - done)
+        part = view[:size]
+        _read_exact(span, part, span.offset + done)
+        written = 0
+        while written < size:
+            written += _pwrite(dst, part[written:], dst_offset + done + written)
+        _landed(on_block, dst_offset + done, size)
+        done += size
 
 
 def _read_exact(span: FileSpan, part: memoryview, offset: int) -> None:
@@ -179,9 +183,7 @@ class OverlappedCrc:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        if self._buffer is not None:
-            self._buffer.close()
-            self._buffer = None
+        self._buffer = None  # freed with its last view (see _buffered_copy)
 
     def _run(self, fn: Any, *args: Any) -> Future[None] | None:
         if self._pool is None:
@@ -199,16 +201,15 @@ class OverlappedCrc:
             self._fd = os.open(self._temp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
             self._buffer = mmap.mmap(-1, BLOCK)
         assert self._buffer is not None
-        with memoryview(self._buffer) as view:
-            done = 0
-            while done < size:
-                n = min(len(view), size - done)
-                with view[:n] as part:
-                    got = _pread_exact(self._fd, part, offset + done)
-                    self._value = crc32(part[:got], self._value)
-                if got < n:
-                    raise OSError(errno.EIO, "the container ended before the data just written", self._temp)
-                done += n
+        view = memoryview(self._buffer)
+        done = 0
+        while done < size:
+            n = min(len(view), size - done)
+            got = _pread_exact(self._fd, view[:n], offset + done)
+            self._value = crc32(view[:got], self._value)
+            if got < n:
+                raise OSError(errno.EIO, "the container ended before the data just written", self._temp)
+            done += n
 
 
 def _pread_exact(fd: int, part: memoryview, offset: int) -> int:
@@ -223,6 +224,17 @@ def _pread_exact(fd: int, part: memoryview, offset: int) -> int:
 
 
 def _pread_into(fd: int, part: memoryview, offset: int) -> int:  # pragma: no cover - no preadv (Windows)
-    data = os.pread(fd, len(part), offset)
+    if hasattr(os, "pread"):
+        data = os.pread(fd, len(part), offset)
+    else:  # the descriptors copied from and read back are used by one thread at a time
+        os.lseek(fd, offset, os.SEEK_SET)
+        data = os.read(fd, len(part))
     part[: len(data)] = data
     return len(data)
+
+
+def _pwrite(fd: int, part: memoryview, offset: int) -> int:
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, part, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - no pwrite (Windows); the writer seeks back after
+    return os.write(fd, part)  # pragma: no cover

@@ -348,7 +348,7 @@ class ContainerWriter:
         try:
             for item in chunks:
                 checkpoint()  # a signal stops the copy between two chunks
-                if written + item.nbytes > size if isinstance(item, memoryview) else written + item.size > size:
+                if written + (item.size if isinstance(item, FileSpan) else item.nbytes) > size:
                     raise DatasetError("the member data is longer than its declared size")
                 if isinstance(item, FileSpan):
                     self._copy_span(item, crc)
@@ -483,7 +483,8 @@ def _file_spans(src: io.FileIO, size: int, path: str) -> Iterator[FileSpan]:
     """Yield the whole file as one span, then check that it did not grow meanwhile (a shrink fails the copy)."""
     yield FileSpan(src.fileno(), 0, size, path)
     try:
-        grew = os.pread(src.fileno(), 1, size) if hasattr(os, "pread") else b""
+        src.seek(size)  # the copy used offsets: the file position is ours
+        grew = src.read(1)
     except OSError as exc:
         raise InputUnreadableError.from_os_error(path, exc) from exc
     if grew:
