@@ -37,4 +37,4 @@ def run(r: Run) -> None:
     folder = lumo_folder(r.size)
     ours, _ = timed_child("convert", folder, data.DATA / "specim-import.hsi", "to_format=hsi")
     copy, _ = timed_child("copytree", folder, data.DATA / "specim-copy")
-    r.add(ratio_row("specim", "SPECIM Lumo folder -> container", ours, "copying the folder", copy, max_ratio=2.0))
+    r.add(ratio_row("specim", "SPECIM Lumo folder -> container", ours, "copying the folder", copy, max_ratio=1.5))

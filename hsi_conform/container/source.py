@@ -16,6 +16,7 @@ are copied as numpy copies them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import mmap
@@ -29,9 +30,10 @@ from typing import Any, Self
 
 import numpy as np
 
+from hsi_conform._copy import FileSpan
 from hsi_conform.errors import InputUnreadableError
 
-__all__ = ["MAX_READ", "SourceFile", "map_array", "read_block", "read_into"]
+__all__ = ["MAX_READ", "SourceFile", "array_span", "map_array", "read_block", "read_into"]
 
 #: Largest read straight into the destination array (bytes); bigger blocks are read in pieces.
 MAX_READ = 64 << 20
@@ -238,6 +240,67 @@ def _mapping_of(array: np.ndarray[Any, Any]) -> _Mapping | None:
         return None
     with _MAPPINGS_LOCK:
         return _MAPPINGS.get(root)
+
+
+@contextlib.contextmanager
+def array_span(array: np.ndarray[Any, Any]) -> Iterator[FileSpan | None]:
+    """Yield the range of an open file that holds ``array``'s bytes in C order, or None (spec/container.md#copies).
+
+    A copy of that range is a copy of the array made by the kernel (:func:`hsi_conform._copy.copy_range`). There is
+    one for a C-contiguous array mapped by :func:`map_array` (the mapping's own descriptor) and for a caller's
+    shared, file-backed ``numpy.memmap`` (modes ``r`` and ``r+``) whose file is still the one mapped: the file is
+    opened by the path the kernel lists for the mapping and must be that inode, so a file replaced since it was
+    mapped is never copied in its place. Anything else (in memory, a private ``c`` map, a strided view, no
+    ``/proc/self/maps``) has none: its writer copies it through memory.
+    """
+    if array.size == 0 or not array.flags.c_contiguous:
+        yield None
+        return
+    mapping = _mapping_of(array)
+    if mapping is not None:
+        yield FileSpan(mapping.source.fileno(), mapping.offset + (array.ctypes.data - mapping.address), array.nbytes,
+                       mapping.source.name)
+        return
+    found = _shared_file_mapping(array) if _mmap_of(array) is not None else None
+    if found is None:
+        yield None
+        return
+    path, offset, fd = found
+    try:
+        yield FileSpan(fd, offset, array.nbytes, path)
+    finally:
+        os.close(fd)
+
+
+def _shared_file_mapping(array: np.ndarray[Any, Any]) -> tuple[str, int, int] | None:
+    """Return ``(path, file offset, open descriptor)`` of a shared file mapping holding the whole array, or None."""
+    address, end = array.ctypes.data, array.ctypes.data + array.nbytes
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:  # not Linux
+        return None
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or b"-" not in fields[0]:
+            continue
+        lo, hi = (int(x, 16) for x in fields[0].split(b"-"))
+        if not lo <= address < hi:
+            continue
+        if end > hi or fields[1][3:4] != b"s" or not fields[5].startswith(b"/"):
+            return None  # spans several mappings, private (copy-on-write), or no file
+        path = os.fsdecode(fields[5])
+        major, minor = (int(x, 16) for x in fields[3].split(b":"))
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino) != (major, minor, int(fields[4])):
+            os.close(fd)  # replaced since it was mapped (or a name the listing escaped): not this file
+            return None
+        return path, int(fields[2], 16) + (address - lo), fd
+    return None
 
 
 def read_block(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

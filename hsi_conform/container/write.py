@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from hsi_conform._copy import FileSpan
 from hsi_conform._signals import checkpoint
-from hsi_conform.container.source import read_block
+from hsi_conform.container.source import array_span, read_block
 from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
 from hsi_conform.container.zipwrite import ContainerWriter
 from hsi_conform.errors import (
@@ -173,13 +174,13 @@ def write_container(path: str | os.PathLike[str], cube: CubeSource, *,
     render = thumbnail and 0 not in cube.shape and thumbnail_fits(names)
     with ContainerWriter(path) as zw:
         zw.add_bytes(CUBE_HEADER, header)
-        written = zw.add_stream(CUBE_DATA, iter_slabs(cube), cube.nbytes)
+        written = zw.add_stream(CUBE_DATA, iter_chunks(cube), cube.nbytes)
         if render:  # from the bytes as written: a computed cube is not computed twice
             zw.add_bytes(THUMBNAIL, written_thumbnail(zw, written, parse_header(header)))
         for base, array in arrays:
             header_name, data_name = envi_names(base)
             zw.add_bytes(header_name, build_header_text(cube_header_fields(array, interleave, spectral)).encode())
-            zw.add_stream(data_name, iter_slabs(array), array.nbytes)
+            zw.add_stream(data_name, iter_chunks(array), array.nbytes)
         for name, content in (members or {}).items():
             if isinstance(content, bytes | bytearray | memoryview):
                 zw.add_bytes(name, content)
@@ -195,6 +196,21 @@ def _refuse_own_input(dest: Path, *arrays: CubeSource, sources: list[str]) -> No
     for f in files:
         if f.resolve() == target:
             raise ConfigError(f"refusing to write {dest} over one of its own inputs")
+
+
+def iter_chunks(array: CubeSource, slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview | FileSpan]:
+    """Yield the bytes of ``array`` for a container writer: a file range when a file holds them as they are.
+
+    A C-contiguous array mapped from a file (:func:`~hsi_conform.container.source.array_span`) is one
+    :class:`~hsi_conform._copy.FileSpan`, which the writer has the kernel copy; anything else comes as the slabs
+    of :func:`iter_slabs`.
+    """
+    if isinstance(array, np.ndarray):
+        with array_span(array) as span:
+            if span is not None:
+                yield span
+                return
+    yield from iter_slabs(array, slab_bytes)
 
 
 def iter_slabs(array: CubeSource, slab_bytes: int = SLAB_BYTES) -> Iterator[memoryview]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
+from hsi_conform._crc32 import crc32
 from hsi_conform.members import DATA_SUFFIX as _DATA_SUFFIX
 from hsi_conform.remote.ranges import RangeReader, is_range_reader
 
@@ -431,7 +431,7 @@ def _crc_range(f: BinaryIO, view: memoryview, start: int, length: int) -> int:
             if got <= 0:
                 break  # the file shrank since it was parsed; the partial CRC will not match
             with part[:got] as filled:
-                crc = zlib.crc32(filled, crc)
+                crc = crc32(filled, crc)
         remaining -= got
     return crc
 
@@ -478,7 +478,7 @@ def iter_member_crc(
         else:
             yield from _iter_crc_ranged(path_or_file, todo, min(chunk, _REMOTE_CHUNK))
         return
-    # Mapping the file avoids copying every byte into a buffer first: CRC at zlib.crc32-over-memmap speed. A file
+    # Mapping the file avoids copying every byte into a buffer first: CRC at crc32-over-memmap speed. A file
     # object is mapped through its own descriptor, so the bytes are those of the file the structure came from.
     if isinstance(path_or_file, str | os.PathLike):
         if structure.size > 0:
@@ -531,7 +531,7 @@ def _iter_crc_ranged(reader: RangeReader, todo: list[ZipMember], chunk: int) -> 
     for m in todo:
         crc = 0
         for _ in range(m.data_offset or 0, m.data_end or 0, chunk):
-            crc = zlib.crc32(next(stream), crc)
+            crc = crc32(next(stream), crc)
         yield m, crc
 
 
@@ -546,5 +546,5 @@ def _iter_crc_mapped(fd: int, structure: ZipStructure, todo: list[ZipMember],
                 crc = 0
                 for start in range(m.data_offset, m.data_end, chunk):
                     with view[start : min(start + chunk, m.data_end)] as part:
-                        crc = zlib.crc32(part, crc)
+                        crc = crc32(part, crc)
                 yield m, crc

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import mmap
 import os
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +26,8 @@ from typing import Any, BinaryIO, Self
 import numpy as np
 
 from hsi_conform._atomic import AtomicFile
+from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range
+from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform._space import raise_no_space
 from hsi_conform.errors import (
@@ -49,7 +49,6 @@ __all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "Written
 #: Header id of the alignment padding extra field (commons-compress ResourceAlignmentExtraField).
 ALIGN_EXTRA_ID = 0xA11E
 _MAX_ALIGN = 0x8000  # the 0xA11E alignment field has 15 bits; the top bit is a flag
-_COPY_CHUNK = 8 << 20
 _U16 = 0xFFFF
 _ZIP64_COUNT = 0xFFFF  # entry count from which the ZIP64 end records are needed
 _U32 = 0xFFFFFFFF
@@ -167,7 +166,7 @@ class ContainerWriter:
             RuntimeError: If the writer is closed.
         """
         view = memoryview(data).cast("B")
-        return self._add(name, view.nbytes, iter((view,)), zlib.crc32(view))
+        return self._add(name, view.nbytes, iter((view,)), crc32(view, 0))
 
     def add_file(self, name: str, source: str | os.PathLike[str]) -> WrittenMember:
         """Add a member by copying a file in 8 MiB chunks, computing the CRC while copying.
@@ -194,16 +193,20 @@ class ContainerWriter:
             raise InputUnreadableError.from_os_error(path, exc) from exc
         with src:
             size = os.fstat(src.fileno()).st_size
-            return self._add(name, size, _read_chunks(src, size, path), None)
+            return self._add(name, size, _file_spans(src, size, path), None)
 
     def add_stream(
-        self, name: str, chunks: Iterable[bytes | bytearray | memoryview], size: int
+        self, name: str, chunks: Iterable[bytes | bytearray | memoryview | FileSpan], size: int
     ) -> WrittenMember:
         """Add a member from chunks whose total size is known up front.
 
+        A :class:`~hsi_conform._copy.FileSpan` chunk (a range of an open file) is copied by the kernel where it can
+        (:func:`~hsi_conform._copy.copy_range`); its CRC is computed from the bytes as they landed in the
+        container, overlapped with the copy of the next block.
+
         Args:
             name: Member name.
-            chunks: The content, in order.
+            chunks: The content, in order: bytes-like objects or file spans.
             size: Total size in bytes; a different total aborts the writer.
 
         Returns:
@@ -218,7 +221,8 @@ class ContainerWriter:
         """
         if size < 0:
             raise InvalidArgumentError("size must not be negative")
-        return self._add(name, size, (memoryview(c).cast("B") for c in chunks), None)
+        return self._add(name, size, (c if isinstance(c, FileSpan) else memoryview(c).cast("B") for c in chunks),
+                         None)
 
     def written_array(self, member: WrittenMember, dtype: np.dtype[Any], shape: tuple[int, ...]
                       ) -> np.memmap[Any, np.dtype[Any]]:
@@ -264,7 +268,7 @@ class ContainerWriter:
         if problems:  # a MemberNameError, not a bare ValueError: the CLI reports it instead of crashing (exit 1)
             raise MemberNameError(name, [code for code, _ in problems])
 
-    def _add(self, name: str, size: int, chunks: Iterator[memoryview], crc: int | None) -> WrittenMember:
+    def _add(self, name: str, size: int, chunks: Iterator[memoryview | FileSpan], crc: int | None) -> WrittenMember:
         self._check_name(name)
         if name.endswith("/") and size:
             raise DatasetError("a directory entry cannot carry data", name)
@@ -326,35 +330,52 @@ class ContainerWriter:
         except OSError as exc:
             raise OutputUnwritableError.from_os_error(self._dest, exc) from exc
 
-    def _copy(self, chunks: Iterator[memoryview], size: int, *, compute: bool) -> int:
-        if compute and size >= _OVERLAP_BYTES:
+    def _copy(self, chunks: Iterator[memoryview | FileSpan], size: int, *, compute: bool) -> int:
+        if not compute:
+            return self._copy_chunks(chunks, size, None)
+        if size >= _OVERLAP_BYTES:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsi-crc") as pool:
-                return self._copy_chunks(chunks, size, pool)
-        return self._copy_chunks(chunks, size, None if compute else False)
+                return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, pool))
+        return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, None))
 
-    def _copy_chunks(self, chunks: Iterator[memoryview], size: int, crc_in: ThreadPoolExecutor | bool | None) -> int:
-        """Write the chunks; compute their CRC inline (None), in a worker overlapping the write, or not (False).
+    def _copy_chunks(self, chunks: Iterator[memoryview | FileSpan], size: int, crc: OverlappedCrc | None) -> int:
+        """Write the chunks; their CRC is computed by ``crc`` (in its worker, overlapping the writes), or not (None).
 
-        ``zlib.crc32`` and file writes both release the GIL, so a worker thread hides the CRC behind the write.
+        The CRC (:mod:`hsi_conform._crc32`), file writes and kernel copies all release the GIL, so a worker thread
+        hides the CRC behind the write.
         """
-        crc = 0
         written = 0
-        for view in chunks:
-            checkpoint()  # a signal stops the copy between two chunks
-            if written + view.nbytes > size:
-                raise DatasetError("the member data is longer than its declared size")
-            if isinstance(crc_in, ThreadPoolExecutor):
-                pending = crc_in.submit(zlib.crc32, view, crc)
-                self._write(view)
-                crc = pending.result()
-            else:
-                if crc_in is None:
-                    crc = zlib.crc32(view, crc)
-                self._write(view)
-            written += view.nbytes
-        if written != size:
-            raise DatasetError("the member data is shorter than its declared size")
-        return crc
+        try:
+            for item in chunks:
+                checkpoint()  # a signal stops the copy between two chunks
+                if written + (item.size if isinstance(item, FileSpan) else item.nbytes) > size:
+                    raise DatasetError("the member data is longer than its declared size")
+                if isinstance(item, FileSpan):
+                    self._copy_span(item, crc)
+                    written += item.size
+                    continue
+                pending = crc.add_view(item) if crc is not None else None
+                self._write(item)
+                if pending is not None:
+                    pending.result()  # the view must stay valid until its CRC is done
+                written += item.nbytes
+            if written != size:
+                raise DatasetError("the member data is shorter than its declared size")
+            return crc.result() if crc is not None else 0
+        finally:
+            if crc is not None:
+                crc.close()
+
+    def _copy_span(self, span: FileSpan, crc: OverlappedCrc | None) -> None:
+        """Copy a file range into the container at the current position (kernel copy, buffered fallback)."""
+        with self._writing():
+            self._f.flush()
+            start = self._pos
+            try:
+                copy_range(span, self._f.fileno(), start, on_block=None if crc is None else crc.add_landed)
+            finally:
+                self._f.seek(start + span.size)
+        self._pos = start + span.size
 
     def _patch_crc(self, lho: int, crc: int) -> None:
         with self._writing():
@@ -458,23 +479,13 @@ def _matches(structure: ZipStructure, written: list[WrittenMember]) -> bool:
     )
 
 
-def _read_chunks(src: io.FileIO, size: int, path: str) -> Iterator[memoryview]:
-    with mmap.mmap(-1, min(max(size, 1), _COPY_CHUNK)) as buf, memoryview(buf) as view:
-        remaining = size
-        while remaining > 0:
-            with view[: min(remaining, len(view))] as part:
-                got = _readinto(src, part, path)
-                if got <= 0:
-                    raise InputUnreadableError(path, "the file shrank while being copied")
-                with part[:got] as filled:
-                    yield filled
-            remaining -= got
-        if _readinto(src, bytearray(1), path):
-            raise InputUnreadableError(path, "the file grew while being copied")
-
-
-def _readinto(src: io.FileIO, buffer: memoryview | bytearray, path: str) -> int:
+def _file_spans(src: io.FileIO, size: int, path: str) -> Iterator[FileSpan]:
+    """Yield the whole file as one span, then check that it did not grow meanwhile (a shrink fails the copy)."""
+    yield FileSpan(src.fileno(), 0, size, path)
     try:
-        return src.readinto(buffer) or 0
+        src.seek(size)  # the copy used offsets: the file position is ours
+        grew = src.read(1)
     except OSError as exc:
         raise InputUnreadableError.from_os_error(path, exc) from exc
+    if grew:
+        raise InputUnreadableError(path, "the file grew while being copied")

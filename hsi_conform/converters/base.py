@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from hsi_conform._atomic import temp_name
+from hsi_conform._copy import FileSpan
 from hsi_conform._resources import data_file
 from hsi_conform._signals import checkpoint
 from hsi_conform._walk import files_under
@@ -48,6 +49,14 @@ class Blob:
         with SourceFile.open(self.file) as f:
             return f.read_range(self.offset, self.size)
 
+    def spans(self) -> Iterator[FileSpan]:
+        """Yield the range as one :class:`~hsi_conform._copy.FileSpan` of the file, open meanwhile.
+
+        For writers that copy it with :func:`~hsi_conform._copy.copy_range` (which raises when the file ends early).
+        """
+        with SourceFile.open(self.file) as f:
+            yield FileSpan(f.fileno(), self.offset, self.size, str(self.file))
+
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
         """Yield the bytes in chunks of at most ``size``."""
         with SourceFile.open(self.file) as f:
@@ -68,6 +77,14 @@ def payload_bytes(payload: Payload) -> bytes:
 def payload_size(payload: Payload) -> int:
     """Return the size of a payload in bytes."""
     return len(payload) if isinstance(payload, bytes) else payload.size
+
+
+def payload_spans(payload: Payload) -> Iterator[bytes | FileSpan]:
+    """Yield a payload for a container writer: bytes, or the file range of a :class:`Blob` (copied by the kernel)."""
+    if isinstance(payload, bytes):
+        yield payload
+    else:
+        yield from payload.spans()
 
 
 def payload_chunks(payload: Payload) -> Iterator[bytes]:

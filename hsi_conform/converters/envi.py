@@ -41,12 +41,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from hsi_conform._atomic import atomic_unit, sweep_beside
+from hsi_conform._copy import FileSpan, copy_range
 from hsi_conform._lock import lock
 from hsi_conform._space import ensure_room
 from hsi_conform._walk import make_folders
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import SourceFile, map_array
-from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.write import iter_chunks
 from hsi_conform.container.zipwrite import member_parts
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -58,8 +59,8 @@ from hsi_conform.converters.base import (
     Payload,
     dataset_members,
     parse_flag,
-    payload_chunks,
     payload_size,
+    payload_spans,
 )
 from hsi_conform.converters.envi_files import (
     MAX_HEADER_BYTES,
@@ -429,16 +430,23 @@ def _size(content: Payload | np.ndarray[Any, Any]) -> int:
     return content.nbytes if isinstance(content, np.ndarray) else payload_size(content)
 
 
-def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes | memoryview]:
+def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes | memoryview | FileSpan]:
     if isinstance(content, np.ndarray):
-        return iter_slabs(content)
-    return payload_chunks(content)
+        return iter_chunks(content)
+    return payload_spans(content)
 
 
-def _write_file(path: Path, chunks: Iterable[bytes | memoryview], mode: Literal["wb", "xb"] = "xb") -> None:
+def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mode: Literal["wb", "xb"] = "xb") -> None:
     # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
-    # members are created exclusively: two names that land on one file (a case-insensitive disk) fail.
+    # members are created exclusively: two names that land on one file (a case-insensitive disk) fail. File
+    # ranges (data.envi of the container, members kept as ranges) are copied by the kernel (spec/container.md#copies).
     make_folders(path.parent)  # not Path.mkdir(parents=True): it recurses once per missing level
     with open(path, mode) as f:
         for chunk in chunks:
-            f.write(chunk)
+            if isinstance(chunk, FileSpan):
+                f.flush()
+                start = f.tell()
+                copy_range(chunk, f.fileno(), start)
+                f.seek(start + chunk.size)
+            else:
+                f.write(chunk)

@@ -30,7 +30,7 @@ from hsi_conform.container.jxl_index import (
 )
 from hsi_conform.container.reader import Container, CubeLayout, open_container
 from hsi_conform.container.thumbnail import thumbnail_fits, thumbnail_for, written_thumbnail
-from hsi_conform.container.write import iter_slabs
+from hsi_conform.container.write import iter_chunks
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -41,8 +41,8 @@ from hsi_conform.converters.base import (
     OptionSpec,
     dataset_members,
     parse_flag,
-    payload_chunks,
     payload_size,
+    payload_spans,
 )
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.errors import ConfigError, ContainerError, DatasetError, FieldValueError
@@ -194,9 +194,9 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True, co
         for name in dataset.member_names():
             content = payloads[name]
             if isinstance(content, np.ndarray):
-                written = zw.add_stream(name, iter_slabs(content), content.nbytes)
+                written = zw.add_stream(name, iter_chunks(content), content.nbytes)
             else:
-                written = zw.add_stream(name, payload_chunks(content), payload_size(content))
+                written = zw.add_stream(name, payload_spans(content), payload_size(content))
             if name == CUBE_DATA and render:
                 _add_thumbnail(zw, written, dataset)
     return dest
@@ -226,9 +226,9 @@ def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings:
                     if render:
                         zw.add_bytes(THUMBNAIL, thumbnail_for(dataset.header, dataset.cube))
                 elif isinstance(content, np.ndarray):
-                    zw.add_stream(name, iter_slabs(content), content.nbytes)
+                    zw.add_stream(name, iter_chunks(content), content.nbytes)
                 else:
-                    zw.add_stream(name, payload_chunks(content), payload_size(content))
+                    zw.add_stream(name, payload_spans(content), payload_size(content))
     finally:
         encoded.close()
     return dest

@@ -22,7 +22,7 @@ from hsi_conform.container.jpegxl import JpegXlArray
 from hsi_conform.container.jxl_index import is_jpegxl, plain_header
 from hsi_conform.container.reader import Container
 from hsi_conform.container.thumbnail import thumbnail_fits, written_thumbnail
-from hsi_conform.container.write import CubeSource, iter_slabs
+from hsi_conform.container.write import CubeSource, iter_chunks
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember
 from hsi_conform.converters.base import Blob
 from hsi_conform.errors import InvalidArgumentError, OutputUnwritableError
@@ -111,8 +111,8 @@ def _write(zw: ContainerWriter, source: Container, name: str, item: Content | st
         return zw.add_bytes(name, item)
     if isinstance(item, str):
         info = source.info(item)
-        return zw.add_stream(name, Blob(info.file, info.offset, info.size).chunks(), info.size)
-    return zw.add_stream(name, iter_slabs(item), item.nbytes)
+        return zw.add_stream(name, Blob(info.file, info.offset, info.size).spans(), info.size)
+    return zw.add_stream(name, iter_chunks(item), item.nbytes)
 
 
 def local_array(array: np.ndarray[Any, Any] | RemoteArray, what: str) -> np.ndarray[Any, Any]:
