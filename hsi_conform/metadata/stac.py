@@ -61,7 +61,12 @@ def stac_item(container: Container, href: str) -> dict[str, Any]:
                             "links": [], "assets": _assets(container, href)}
     eo = _eo_bands(container, bands)
     if eo:
+        # on the cube's assets too: eo v1.1.0's schema allows Item-level bands only when an asset has them
+        # (spec/metadata-crosswalk.md#stac)
         item["properties"]["eo:bands"] = eo
+        for name in ("container", CUBE_DATA):
+            if name in item["assets"]:
+                item["assets"][name]["eo:bands"] = eo
         item["stac_extensions"].append(EXTENSIONS["eo"])
     geo = georeferencing(header) if isinstance(lines, int) and isinstance(samples, int) else None
     if geo is not None and isinstance(lines, int) and isinstance(samples, int):
