@@ -1,6 +1,6 @@
 """``hsi-conform explain ID`` and ``hsi-conform rules [PREFIX]``.
 
-``explain`` prints a rule's metadata, its spec text as plain text (spec/README.md#plain-text) and a failing and a
+``explain`` prints a rule's metadata, its spec text as plain text (spec/cli-tools.md#plain-text) and a failing and a
 valid corpus example; an unknown id or name is a usage error naming the closest ids and names. ``rules PREFIX``
 lists the rules a selector matches, with the same selector rules as ``validate --select``.
 """
@@ -50,7 +50,7 @@ _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
 
 def plain_text(markdown: str) -> str:
-    """Return spec Markdown as a terminal shows it (spec/README.md#plain-text).
+    """Return spec Markdown as a terminal shows it (spec/cli-tools.md#plain-text).
 
     Anchors (``<a id=…></a>``) go, ``**bold**`` keeps its words, a link keeps its text with the target in
     parentheses (``spec/fix.md`` style paths stay readable), and backquotes stay: they mark literal header text.

@@ -1,4 +1,4 @@
-"""Zarr version 2 metadata and chunk references over byte ranges (spec/refs.md#zarr).
+"""Zarr version 2 metadata and chunk references over byte ranges (spec/refs.md#format).
 
 What a kerchunk reference set holds, written without a zarr writer: ``.zgroup``, each array's ``.zarray`` and
 ``.zattrs`` (inline JSON text) and its chunk keys, each a ``[url, offset, length]`` reference to one contiguous byte
