@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hsi_conform._progress import Progress
 from hsi_conform._walk import WalkError
-from hsi_conform.errors import ConfigError, InputUnreadableError
+from hsi_conform.errors import ConfigError, InputUnreadableError, MissingDependencyError
 from hsi_conform.finding import Report
 from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
@@ -64,6 +64,8 @@ def check_job(job: tuple[Path | str | WalkError, Policy, CheckOptions]) -> Repor
         return check(item, policy=policy, options=options)
     except InputUnreadableError as exc:
         return _unreadable(item, exc.reason, policy, options)
+    except MissingDependencyError as exc:  # e.g. a JPEG-XL cube at --content full without its codec: not checked
+        return _unreadable(item, f"could not be checked: {exc}", policy, options)
 
 
 def lost_job(job: tuple[Path | str | WalkError, Policy, CheckOptions], reason: str) -> Report:

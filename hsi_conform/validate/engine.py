@@ -13,7 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from hsi_conform.errors import ConfigError, ExitCode, InputUnreadableError, UnknownSelectorError
+from hsi_conform.errors import (
+    ConfigError,
+    ExitCode,
+    InputUnreadableError,
+    MissingDependencyError,
+    UnknownSelectorError,
+)
 from hsi_conform.finding import INTERNAL_ERROR, Finding, Level, Problem, Report, Severity, Skipped, Suppression
 from hsi_conform.rules import (
     AREAS,
@@ -266,8 +272,8 @@ def _run_rule(rule: RuleSpec, context: object, severity: Severity, run: _Run,
     except SkipRule as skip:
         run.skipped.append(Skipped(rule.id, skip.reason, needs=skip.needs))
         return None
-    except InputUnreadableError:  # the input failed (cut short, a remote read that kept failing): exit 3, no verdict
-        raise
+    except (InputUnreadableError, MissingDependencyError):
+        raise  # the input failed (cut short, a remote read that kept failing), or cannot be checked here: no verdict
     except Exception as exc:  # a crashing rule is a bug in the tool, never a reason to abort the run
         detail = f"{type(exc).__name__}: {exc}"
         run.internal_errors.append(f"{rule.id} [{rule.name}]: {detail}")

@@ -134,3 +134,22 @@ def test_readers_without_the_profile_fail_instead_of_misreading(tmp_path: Path) 
         image.load()
     with pytest.raises(EOFError):
         image.read_band(0)
+
+
+def test_without_the_codec_full_is_no_verdict_and_the_other_tiers_still_run(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.errors import MissingDependencyError
+    from hsi_conform.testing.scene import write_scene
+    from hsi_conform.validate.batch import check_many
+    from hsi_conform.validate.engine import Policy
+
+    plain = write_scene(tmp_path / "plain.hsi")
+    packed = tmp_path / "packed.hsi"
+    convert(plain, packed, compression="jpegxl")
+    monkeypatch.setitem(__import__("sys").modules, "imagecodecs", None)  # what a bare install has: no module
+    assert check(packed, content="crc").conformant  # index and codestream headers need no codec
+    with pytest.raises(MissingDependencyError, match=r"hsi-conform\[jpegxl\]"):
+        check(packed, content="full")
+    [report] = check_many([(packed, Policy())], CheckOptions(content=Content.FULL))
+    assert report.input_error is not None and "hsi-conform[jpegxl]" in report.input_error
+    assert not report.conformant

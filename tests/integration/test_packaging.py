@@ -56,8 +56,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
-                   capture_output=True)
+    # with the JPEG-XL codec: the corpus has JPEG-XL cases graded at --content full, which a bare install reports
+    # as not checked (spec/jpegxl.md#validator)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[jpegxl]"],
+                   check=True, capture_output=True)
     return Installed(venv / "bin", tmp_path_factory.mktemp("elsewhere"))
 
 
@@ -146,7 +148,7 @@ def test_installed_corpus_run_scores_the_installed_reader(installed: Installed,
 def test_installed_explain_has_the_spec_text_and_both_examples(installed: Installed) -> None:
     run = installed.run("hsi-conform", "explain", "HDR015")
     assert run.returncode == 0, run.stderr
-    assert 'id="key-case"' in run.stdout
+    assert "Keys are written in lower case" in run.stdout and "<a id=" not in run.stdout  # plain text
     assert "Failing example:" in run.stdout and "Valid example:" in run.stdout
     assert run.stdout == explain("HDR015")  # the same text as from the checkout
 
