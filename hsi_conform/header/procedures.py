@@ -229,16 +229,17 @@ def parse_procedure(text: str) -> Procedure:
     if not text.strip():
         raise ProcedureError("empty procedure")
     try:
-        tree = parser().parse(text)
-        return _Build().transform(tree)
+        return _Build().transform(parser().parse(text))
     except VisitError as exc:
-        if isinstance(exc.orig_exc, ProcedureError):
-            raise exc.orig_exc from None
-        raise ProcedureError(str(exc.orig_exc)) from None
+        error = exc.orig_exc if isinstance(exc.orig_exc, ProcedureError) else ProcedureError(str(exc.orig_exc))
     except UnexpectedInput as exc:
-        raise ProcedureError(_unexpected(text, exc), column=exc.column if exc.column > 0 else None) from None
+        error = ProcedureError(_unexpected(text, exc), column=exc.column if exc.column > 0 else None)
     except LarkError as exc:  # pragma: no cover - any other parser failure is still a finding
-        raise ProcedureError(str(exc)) from None
+        error = ProcedureError(str(exc))
+    # Raised outside the handler: no lark exception (with its parser state) as the context, so that the error
+    # pickles whatever the pickler (a process pool's, or distributed's, which pickles the whole chain).
+    error.__context__ = error.__cause__ = None
+    raise error
 
 
 def _unexpected(text: str, exc: UnexpectedInput) -> str:

@@ -11,7 +11,13 @@ import pytest
 
 import hsi_conform
 from hsi_conform import apply_procedures
-from hsi_conform.errors import ExitCode, InapplicableProcedureError, InvalidArgumentError, OutputIsInputError
+from hsi_conform.errors import (
+    ExitCode,
+    InapplicableProcedureError,
+    InvalidArgumentError,
+    OutputIsInputError,
+    ProcedureError,
+)
 from hsi_conform.pipeline.procedures import write_procedures
 from tests._support import assert_no_errors
 from tests.unit.pipeline.procedure_helpers import MAP_INFO, scene_with
@@ -159,3 +165,15 @@ def test_merge_output_conforms_and_shifts_the_tie_point(tmp_path: Path) -> None:
         assert c.header.value("map info")[1:3] == ("11", "3")
         assert "Reference/white.envi" not in c.names and "class names" not in c.header
         assert "merge canvas pixels" in c.header.value("description")
+
+
+def test_errors_pickle_under_a_chain_pickler(tmp_path: Path) -> None:
+    """distributed installs tblib's reducers, which pickle an exception with its cause and context: a lark parser
+    state in that chain (a module inside) must not be there (a process pool or a Dask worker hands errors back)."""
+    pickling_support = pytest.importorskip("tblib.pickling_support")
+    pickling_support.install(InapplicableProcedureError, ProcedureError)
+    path = scene_with(tmp_path / "in", ["rotate:sideways"])
+    with pytest.raises(InapplicableProcedureError) as info:
+        _write(path, tmp_path / "out.hsi")
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert str(copy) == str(info.value) and copy.finding == info.value.finding
