@@ -90,10 +90,19 @@ class RangeServer:
         with self._lock:
             self._faults.setdefault(self._path(url), deque()).extend(faults)
 
-    def stats(self, url: str) -> Stats:
-        """Return what ``url`` has cost so far."""
-        with self._lock:
-            return self._stats.setdefault(self._path(url), Stats())
+    def stats(self, url: str, *, settle: float = 5.0) -> Stats:
+        """Return what ``url`` has cost so far, once no response is still being sent (for up to ``settle`` s).
+
+        A handler counts a response's bytes after its last write returns, which can be after the client has read
+        them all: without waiting, a count taken right after a read could miss them.
+        """
+        deadline = time.monotonic() + settle
+        while True:
+            with self._lock:
+                s = self._stats.setdefault(self._path(url), Stats())
+                if s.active == 0 or time.monotonic() >= deadline:
+                    return s
+            time.sleep(0.005)
 
     def reset(self, url: str) -> None:
         """Start counting ``url`` from zero."""
