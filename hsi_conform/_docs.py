@@ -8,13 +8,15 @@
   (``converters/crosswalk.toml``, :mod:`hsi_conform.crosswalk`);
 - ``README.md``: the block between the ``generated:exit_codes`` markers is the table of
   :class:`~hsi_conform.errors.ExitCode`; ``generated:format_options``: every converter's declared options;
-- ``docs/hsi-conform.1``: the manual page, from the command line's parser.
+- ``docs/hsi-conform.1``: the manual page, from the command line's parser;
+- ``spec/info.schema.json``: the enumeration of member kinds, from :class:`~hsi_conform.members.MemberKind`.
 
 ``python -m hsi_conform._docs`` rewrites them; ``--check`` exits 1 when one is stale (a test runs the check).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -238,6 +240,20 @@ def readme(current: str) -> str:
     return _numbers(text)
 
 
+_MEMBER_KINDS = re.compile(r'("kind": \{"enum": )\[[^\]]*\]')
+
+
+def info_schema(current: str) -> str:
+    """Return ``spec/info.schema.json`` with its member kinds regenerated from :class:`~hsi_conform.members.MemberKind`.
+
+    The rest of the schema is written by hand; only the enumeration repeats another table.
+    """
+    from hsi_conform.members import MemberKind
+
+    kinds = json.dumps([kind.value for kind in MemberKind])
+    return _MEMBER_KINDS.sub(lambda m: m.group(1) + kinds, current, count=1)
+
+
 def documents() -> dict[Path, Callable[[str], str]]:
     """Return each generated document with the function that computes it from its current text."""
     return {
@@ -246,6 +262,7 @@ def documents() -> dict[Path, Callable[[str], str]]:
         SPEC / "rules.md": lambda _current: rules_md(),
         SPEC / "coverage.md": lambda _current: coverage_md(),
         SPEC / "metadata-crosswalk.md": metadata_crosswalk,
+        SPEC / "info.schema.json": info_schema,
         ROOT / "README.md": readme,
         ROOT / "docs" / "hsi-conform.1": lambda _current: man_page(),
     }

@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 
 import hsi_conform
-from hsi_conform.members import MemberKind
 from hsi_conform.testing.samples import sample_members, write_members
 from hsi_conform.testing.scene import write_scene
 from tests._http import RangeServer
@@ -56,11 +55,6 @@ def test_json_validates_against_the_schema_and_matches_the_container(scene: Path
         assert described["cube"]["offset"] == c.info("data.envi").offset
     assert described["layout"]["dtype"] == "uint16" and described["layout"]["bytes"] == 64 * 48 * 32 * 2
     assert hsi_conform.info(scene) == described  # the Python API gives the same
-
-
-def test_the_schema_names_every_member_kind() -> None:
-    kinds = SCHEMA["properties"]["members"]["items"]["properties"]["kind"]["enum"]
-    assert kinds == [k.value for k in MemberKind]
 
 
 def test_georeferencing_is_what_gdal_reads(tmp_path: Path) -> None:

@@ -46,3 +46,17 @@ def test_readme_exit_code_table_is_generated_from_exit_code() -> None:
         assert f"| {int(code)} | `{code.name}` | {code.meaning} |" in text
     tampered = text.replace("| 2 | `USAGE` |", "| 7 | `USAGE` |")
     assert tampered != text and _docs.readme(tampered) == text
+
+
+def test_info_schema_member_kinds_are_generated_from_member_kind() -> None:
+    import json
+
+    from hsi_conform.members import MemberKind
+
+    schema = _docs.SPEC / "info.schema.json"
+    assert schema in _docs.documents()
+    text = schema.read_text(encoding="utf-8")
+    kinds = json.loads(text)["properties"]["members"]["items"]["properties"]["kind"]["enum"]
+    assert kinds == [k.value for k in MemberKind]
+    tampered = text.replace('"cube index", ', "")
+    assert tampered != text and _docs.info_schema(tampered) == text
