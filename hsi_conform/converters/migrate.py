@@ -36,6 +36,9 @@
   other by default, worker processes, or Dask); each worker returns its record and this process alone appends it
   to the journal, as it finishes (so the journal's order is the order they finished in), and the summary lists
   them in discovery order (spec/batch.md#migrate).
+* **URLs.** ``src`` and ``dst`` may be fsspec URLs: a source is listed into a local skeleton for discovery and each
+  dataset staged in a temp folder; an output is uploaded under a temp key and moved; the journal is one object per
+  record and the lock an object (spec/batch.md#remote-migrate).
 * **One at a time.** A migration holds the lock of ``dst`` (:mod:`hsi_conform._lock`): a second one into the same
   tree raises :class:`~hsi_conform.errors.InUseError`. A full disk stops the migration
   (:class:`~hsi_conform.errors.NoSpaceError`): every later dataset would fail the same way.
@@ -254,7 +257,7 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     """Convert every recognised dataset under ``src`` to a validated ``.hsi`` under ``dst`` (see the module doc).
 
     Args:
-        src: the source tree (read only): a folder, or an fsspec URL that can be listed (spec/batch.md#remote).
+        src: the source tree (read only): a folder, or an fsspec URL that can be listed (spec/batch.md#remote-migrate).
         dst: the destination folder (created when missing), or an fsspec URL (an object store's bucket must exist).
         options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
             routes them; each dataset's reader gets those it declares.

@@ -3,7 +3,7 @@
 Locally, ``DST/migrate-journal.jsonl`` is appended and fsynced, a record per line; a line cut by a crash is ended
 before the next record and, not being JSON, ignored. An object store has no append: under a destination URL each
 record is its own object, ``DST/.hsi-conform/journal/<run>/<sequence>.json`` (a PUT is atomic per object), read
-back by listing them in name order, which is the order they were written in (spec/batch.md#remote). Only the
+back by listing them in name order, which is the order they were written in (spec/batch.md#remote-migrate). Only the
 client writes either.
 """
 

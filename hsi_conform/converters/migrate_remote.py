@@ -6,7 +6,7 @@ object a file of its listed size, holding its first :data:`HEAD` bytes (sparse b
 it as they judge a local tree. A worker **stages** a dataset's files into a local temp folder, converts from there
 and removes it. A destination URL gets each validated output under a temp key (``.hsi-conform/tmp/``), its size
 checked, then moved to its final key; the journal is one object per record, and the lock an object
-(spec/batch.md#remote).
+(spec/batch.md#remote-migrate).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def tree_of(name: str | os.PathLike[str], storage_options: Mapping[str, Any] | N
     tree = RemoteTree(text.rstrip("/"), dict(storage_options or {}))
     if tree.protocol in _NOT_LISTABLE:
         raise ConfigError(f"migrate lists and writes trees, and {tree.protocol}:// cannot be listed: {text} "
-                          "(spec/batch.md#remote)")
+                          "(spec/batch.md#remote-migrate)")
     return tree
 
 
@@ -241,9 +241,10 @@ def prepare_destination(tree: RemoteTree) -> None:
     fs, root = tree.fs()
     try:
         if _is_object_store(fs):
-            bucket = root.split("/", 1)[0]
-            if not fs.exists(bucket):
-                raise ConfigError(f"the bucket of {tree.url} does not exist (migrate creates no bucket)")
+            try:
+                fs.info(root.split("/", 1)[0])  # not exists(): it says False for an endpoint it cannot reach
+            except FileNotFoundError as exc:
+                raise ConfigError(f"the bucket of {tree.url} does not exist (migrate creates no bucket)") from exc
         elif not fs.isdir(root):
             fs.makedirs(root, exist_ok=True)
     except HsiConformError:
@@ -323,7 +324,7 @@ def remote_lock(tree: RemoteTree) -> Iterator[str]:
 
     The object names its owner (host, pid, run); a lock whose owner is a dead process of this host is taken
     over. Check, write, read back: two runs starting in the same instant may both pass on a store without
-    conditional writes (spec/batch.md#remote).
+    conditional writes (spec/batch.md#remote-migrate).
 
     Raises:
         InUseError: another run holds it.

@@ -351,7 +351,7 @@ def url_filesystem(url: str, storage_options: Mapping[str, Any] | None = None, *
     """Return the fsspec filesystem of ``url`` and the path in it, as :func:`open_url` finds them.
 
     ``s3://`` honours ``AWS_ENDPOINT_URL`` as :func:`open_url` does. For callers that list and write trees
-    (``migrate``, spec/batch.md#remote) rather than read one container.
+    (``migrate``, spec/batch.md#remote-migrate) rather than read one container.
 
     Args:
         url: The URL as given.

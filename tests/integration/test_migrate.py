@@ -210,7 +210,7 @@ def test_options_are_checked_against_the_declared_tables_before_converting(tmp_p
 
 @pytest.mark.parametrize("which", ["source", "dest"])
 def test_a_url_is_never_made_a_local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
-    """spec/batch.md#remote: ``https://`` cannot be listed (exit 2); ``memory://`` is a URL, never a folder here."""
+    """spec/batch.md#remote-migrate: ``https://`` cannot be listed (exit 2); ``memory://`` is never a folder."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "src").mkdir()
     args = ["src", "https://example.org/out"] if which == "dest" else ["https://example.org/in", "out"]
