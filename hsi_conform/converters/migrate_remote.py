@@ -130,7 +130,7 @@ def list_tree(tree: RemoteTree) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """List every object under the tree: ``{relative name: size}`` and the names that cannot be files.
 
     A name with an empty, ``.`` or ``..`` part (possible in an object store) is returned with its reason, as an
-    unreadable entry of a local walk is.
+    unreadable entry of a local walk is; migrate's own objects (``.hsi-conform/``) are left out.
 
     Raises:
         ConfigError: the tree does not exist or is not a folder (a missing bucket or prefix).
@@ -145,6 +145,8 @@ def list_tree(tree: RemoteTree) -> tuple[dict[str, int], list[tuple[str, str]]]:
         if not path.startswith(prefix) or info.get("type", "file") != "file":
             continue
         rel = path[len(prefix):]
+        if rel.startswith(f"{STATE}/"):
+            continue  # the journal, lock and temp keys of a tree migrated into: never a dataset
         if any(part in ("", ".", "..") for part in rel.split("/")) or "\0" in rel:
             bad.append((rel, "a name that cannot be a file (an empty, '.' or '..' part)"))
             continue

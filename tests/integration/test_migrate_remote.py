@@ -81,6 +81,8 @@ def test_memory_urls_give_the_records_and_bytes_of_a_local_run(tree: Path, tmp_p
     second = migrate(f"{url}/src", f"{url}/both")  # resume: every output is there, nothing is converted
     assert (second.ok, second.skipped) == (0, 5)
     assert _outputs(fs, f"{bucket}/both") == expected
+    chained = migrate(f"{url}/both", tmp_path / "chained")  # a tree migrated into: its journal objects are not listed
+    assert (chained.ok, chained.unrecognised) == (5, [])
 
 
 def test_a_file_url_is_the_local_folder(tree: Path, tmp_path: Path) -> None:
