@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import json
 import os
 import posixpath
@@ -287,9 +288,7 @@ def publish(local: Path, tree: RemoteTree, name: str) -> None:
         fs.makedirs(posixpath.dirname(final), exist_ok=True)
     try:
         fs.put_file(str(local), tmp)
-        uploaded = int(fs.info(tmp)["size"])
-        if uploaded != size:
-            raise OSError(errno.EIO, f"{uploaded} bytes uploaded of {size}")
+        _check_upload(fs.info(tmp), local, size)
         fs.mv(tmp, final)  # a rename where the filesystem has one; a server-side copy and a delete on S3
     except BaseException:
         with contextlib.suppress(Exception):
@@ -299,10 +298,31 @@ def publish(local: Path, tree: RemoteTree, name: str) -> None:
         raise OSError(errno.EIO, f"{final}: the published object is not {size} bytes")
 
 
+def _check_upload(info: Mapping[str, Any], local: Path, size: int) -> None:
+    """Raise unless the uploaded object has the local file's size, and its MD5 where its ETag is one.
+
+    A single-part S3 upload's ETag is the MD5 of its bytes; a multipart one (``<hex>-<parts>``) and other stores'
+    tags are not, and only the size is compared.
+    """
+    uploaded = int(info.get("size", -1))
+    if uploaded != size:
+        raise OSError(errno.EIO, f"{uploaded} bytes uploaded of {size}")
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"').lower()
+    if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag):
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(local, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != etag:
+            raise OSError(errno.EIO, f"the uploaded object's MD5 (ETag {etag}) is not the file's")
+
+
 def exists(tree: RemoteTree, name: str) -> bool:
     """Whether ``name`` exists under the tree (a failed look-up counts as missing: it is converted again)."""
+    fs = tree.fs()[0]
     try:
-        return bool(tree.fs()[0].isfile(tree.key(name)))
+        fs.invalidate_cache(tree.key(name))  # a worker's filesystem may have listed it before this run
+        return bool(fs.isfile(tree.key(name)))
     except Exception:
         return False
 

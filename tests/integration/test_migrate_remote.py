@@ -266,3 +266,18 @@ def test_s3_to_s3_on_a_dask_cluster(tree: Path, tmp_path: Path, s3: tuple[Any, s
     fs.invalidate_cache()
     assert _records(f"s3://{bucket}/dst") == _records(tmp_path / "local")
     assert _outputs(fs, f"{bucket}/dst") == _local_outputs(tmp_path / "local")
+
+
+def test_an_upload_is_checked_by_size_and_by_its_md5_etag(tmp_path: Path, s3: tuple[Any, str]) -> None:
+    from hsi_conform.converters.migrate_remote import _check_upload
+
+    fs, bucket = s3
+    fs.pipe(f"{bucket}/x.hsi", b"the uploaded bytes")
+    info = fs.info(f"{bucket}/x.hsi")
+    (tmp_path / "same").write_bytes(b"the uploaded bytes")
+    (tmp_path / "other").write_bytes(b"the uploaded BYTES")  # same size, other bytes
+    _check_upload(info, tmp_path / "same", 18)
+    with pytest.raises(OSError, match="MD5"):
+        _check_upload(info, tmp_path / "other", 18)
+    with pytest.raises(OSError, match="18 bytes uploaded of 19"):
+        _check_upload(info, tmp_path / "same", 19)
