@@ -1,7 +1,8 @@
 """``migrate`` from and to URLs: remote trees listed, staged, published and locked through fsspec.
 
 A source URL is listed once on the client (``fs.find``), and the listing becomes a local **skeleton**: every
-object a file of its listed size, holding its first :data:`HEAD` bytes (sparse beyond them), so the converters'
+object a file of its listed size, holding its first :data:`HEAD` bytes (sparse beyond them; an ENVI header
+whole), so the converters'
 ``can_read`` and ``source_files`` (names, sizes, signatures, headers) and :func:`~hsi_conform._walk.walk` judge
 it as they judge a local tree. A worker **stages** a dataset's files into a local temp folder, converts from there
 and removes it. A destination URL gets each validated output under a temp key (``.hsi-conform/tmp/``), its size
@@ -38,8 +39,9 @@ from hsi_conform.errors import (
 from hsi_conform.remote.fsspec_reader import url_filesystem
 from hsi_conform.remote.urls import is_url
 
-__all__ = ["HEAD", "RemoteSource", "RemoteTree", "list_tree", "publish", "remote_lock", "require_folder", "skeleton",
-           "stage", "sweep_remote", "tree_of"]
+__all__ = ["HEAD", "STATE", "RemoteSource", "RemoteTree", "check_roots", "exists", "head_size", "list_tree",
+           "prepare_destination", "publish", "remote_lock", "require_folder", "skeleton", "stage", "sweep_remote",
+           "tree_of"]
 
 HEAD = 64 * 1024
 """Bytes of each object the skeleton holds: whole objects up to this size (headers), the start of larger ones."""
@@ -139,6 +141,8 @@ def list_tree(tree: RemoteTree) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """
     fs, root = tree.fs()
     found = _listed(tree, lambda: fs.find(root, detail=True, withdirs=False))
+    if not found:
+        require_folder(tree)  # an empty listing: an empty folder, or none
     sizes: dict[str, int] = {}
     bad: list[tuple[str, str]] = []
     prefix = root + "/"
@@ -177,6 +181,11 @@ def _listed(tree: RemoteTree, ask: Callable[[], Any]) -> Any:
         raise InputUnreadableError(tree.url, f"cannot list: {exc}") from exc
 
 
+def head_size(rel: str, size: int) -> int:
+    """Return how many bytes of an object the skeleton holds: an ENVI header whole, else up to :data:`HEAD`."""
+    return size if rel.lower().endswith(".hdr") else min(size, HEAD)
+
+
 def skeleton(tree: RemoteTree, sizes: Mapping[str, int], into: Path) -> list[tuple[str, str]]:
     """Write the skeleton of a listing into the folder ``into``; return the names that could not be fetched.
 
@@ -184,14 +193,14 @@ def skeleton(tree: RemoteTree, sizes: Mapping[str, int], into: Path) -> list[tup
         NoSpaceError: the heads do not fit beside ``into``.
     """
     make_folders(into)
-    ensure_room(into / "heads", sum(min(size, HEAD) for size in sizes.values()))
+    ensure_room(into / "heads", sum(head_size(rel, size) for rel, size in sizes.items()))
     fs, root = tree.fs()
     bad: list[tuple[str, str]] = []
     names = sorted(sizes)
     for start in range(0, len(names), _BATCH):
         batch = [rel for rel in names[start:start + _BATCH] if sizes[rel]]
         heads = fs.cat_ranges([f"{root}/{rel}" for rel in batch], [0] * len(batch),
-                              [min(sizes[rel], HEAD) for rel in batch], on_error="return") if batch else []
+                              [head_size(rel, sizes[rel]) for rel in batch], on_error="return") if batch else []
         got = dict(zip(batch, heads, strict=True))
         for rel in names[start:start + _BATCH]:
             head = got.get(rel, b"")
