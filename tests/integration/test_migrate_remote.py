@@ -281,3 +281,29 @@ def test_an_upload_is_checked_by_size_and_by_its_md5_etag(tmp_path: Path, s3: tu
         _check_upload(info, tmp_path / "other", 18)
     with pytest.raises(OSError, match="18 bytes uploaded of 19"):
         _check_upload(info, tmp_path / "same", 19)
+
+
+def test_formats_told_by_their_content_are_found_from_the_heads_alone(tmp_path: Path,
+                                                                      memory: tuple[Any, str]) -> None:
+    """A TIFF, an HDF5 file and a container, each larger than the skeleton's head, are discovered from a URL."""
+    pytest.importorskip("tifffile")
+    pytest.importorskip("h5py")
+    from hsi_conform.converters.hsi import HsiConverter
+    from hsi_conform.converters.migrate_remote import HEAD
+    from hsi_conform.converters.registry import get_converter
+    from hsi_conform.testing.scene import SceneSpec, write_scene
+
+    fs, bucket = memory
+    src = tmp_path / "src"
+    src.mkdir()
+    dataset = HsiConverter().read(write_scene(src / "scene.hsi", SceneSpec(bands=40)))
+    get_converter("tiff").write(dataset, src / "scene.tif", {})
+    get_converter("hdf5").write(dataset, src / "scene.h5", {})
+    assert all(p.stat().st_size > 4 * HEAD for p in src.iterdir())
+    fs.put(f"{src}/", f"{bucket}/src", recursive=True)
+    local = migrate(src, tmp_path / "local")
+    remote = migrate(f"memory://{bucket}/src", tmp_path / "remote")
+    assert remote.lines() == local.lines() and (remote.ok, remote.unrecognised) == (3, [])
+    assert {e["format"] for e in iter_journal(tmp_path / "remote")} == {"hsi", "tiff", "hdf5"}
+    assert _records(tmp_path / "remote") == _records(tmp_path / "local")
+    assert _local_outputs(tmp_path / "remote") == _local_outputs(tmp_path / "local")
