@@ -63,9 +63,19 @@ class RemoteTree:
 
     url: str
     storage_options: dict[str, Any] = field(default_factory=dict)
+    owner: int | None = None
+    """The process a ``memory://`` filesystem lives in (None: any process reaches the tree)."""
 
     def fs(self) -> tuple[Any, str]:
-        """Return the filesystem and the tree's path in it."""
+        """Return the filesystem and the tree's path in it.
+
+        Raises:
+            ConfigError: a ``memory://`` tree asked for in another process than its own (a worker process): the
+                task fails rather than read or write a memory nobody else sees.
+        """
+        if self.owner is not None and self.owner != os.getpid():
+            raise ConfigError(f"{self.url} lives in the memory of process {self.owner}, not of this worker "
+                              f"(process {os.getpid()}): use -j 1 or Dask threads")
         fs, root = url_filesystem(self.url, self.storage_options, task=f"migrating {self.url!r}")
         return fs, root.rstrip("/")
 
@@ -104,6 +114,8 @@ def tree_of(name: str | os.PathLike[str], storage_options: Mapping[str, Any] | N
     if text.lower().startswith("file://"):
         return Path(text[len("file://"):] or "/")
     tree = RemoteTree(text.rstrip("/"), dict(storage_options or {}))
+    if tree.protocol == "memory":
+        tree = RemoteTree(tree.url, tree.storage_options, os.getpid())
     if tree.protocol in _NOT_LISTABLE:
         raise ConfigError(f"migrate lists and writes trees, and {tree.protocol}:// cannot be listed: {text} "
                           "(spec/batch.md#remote-migrate)")

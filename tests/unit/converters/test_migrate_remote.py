@@ -101,3 +101,23 @@ def test_the_lock_object_is_exclusive_and_released(bucket: tuple[Any, str]) -> N
             pass
         assert fs.exists(key)  # the refused one did not remove it
     assert not fs.exists(key)
+
+
+def _reach(tree: RemoteTree) -> str:
+    try:
+        tree.fs()
+    except ConfigError as exc:
+        return str(exc)
+    return "reached"
+
+
+def test_a_memory_tree_is_reached_only_in_its_own_process() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    tree = tree_of("memory://anywhere/t", None)
+    assert isinstance(tree, RemoteTree) and _reach(tree) == "reached"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        message = pool.submit(_reach, tree).result()
+    assert "lives in the memory of process" in message and "use -j 1 or Dask threads" in message
+    assert _reach(RemoteTree("memory://anywhere/t")) == "reached"  # no owner named: any process
