@@ -67,7 +67,9 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("migrate", help="convert every dataset of a tree to validated .hsi files (resumable)",
                        description="Walk SRC_DIR (read only), convert each recognised dataset to DST_DIR/<path>.hsi, "
                                    "validate it and journal it in DST_DIR/migrate-journal.jsonl. Either may be an "
-                                   "fsspec URL (s3://bucket/prefix, memory://, file://; spec/batch.md#remote-migrate).")
+                                   "fsspec URL (s3://bucket/prefix, memory://, file://); under a URL the journal is "
+                                   "one object per record in DST_DIR/.hsi-conform/journal/ "
+                                   "(spec/batch.md#remote-migrate).")
     # kept as strings: a URL must reach migrate unmangled (Path folds s3://b into s3:/b)
     p.add_argument("source", type=name_source, metavar="SRC_DIR",
                    help="the tree to read (never written): a folder or a URL that can be listed")

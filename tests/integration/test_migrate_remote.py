@@ -246,8 +246,10 @@ def test_s3_failures_are_clear_errors_never_tracebacks(cli: CliRunner, tree: Pat
     up = cli(["migrate", str(tree), f"s3://{bucket}/out", *unreachable])
     assert up.code == ExitCode.UNWRITABLE and "Traceback" not in up.err
     assert not (tmp_path / "d").exists()
-    monkeypatch.delenv("AWS_ENDPOINT_URL")  # the endpoint from --storage-option alone
-    done = cli(["migrate", "-j", "2", str(tree), f"s3://{bucket}/out", "--storage-option", f"endpoint_url={s3_server}"])
+    fs.put(f"{tree}/", f"{bucket}/src", recursive=True)
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # the endpoint from --storage-option alone, in two worker processes
+    done = cli(["migrate", "-j", "2", f"s3://{bucket}/src", f"s3://{bucket}/out",
+                "--storage-option", f"endpoint_url={s3_server}"])
     assert done.code == ExitCode.OK, done.err
     assert _records(f"s3://{bucket}/out", {"endpoint_url": s3_server}) == _records(tmp_path / "local")
 
