@@ -294,16 +294,16 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
     remote.check_roots(source, dest)
     if isinstance(source, RemoteTree):
         remote.require_folder(source)  # before the destination is created
+    elif not source.is_dir():
+        raise ConfigError(f"{src} is not a folder")
     with contextlib.ExitStack() as stack:
-        if isinstance(dest, Path):
-            dest = _check_roots(source, dest)[1] if isinstance(source, Path) else dest.resolve()
+        if isinstance(dest, Path):  # the source is a URL: the trees cannot overlap
+            dest = dest.resolve()
             dest.mkdir(parents=True, exist_ok=True)
             stack.enter_context(lock(dest))
         else:
             remote.prepare_destination(dest)
             stack.enter_context(remote.remote_lock(dest))
-        if isinstance(source, Path) and not source.is_dir():
-            raise ConfigError(f"{src} is not a folder")
         tree: Source = source.resolve() if isinstance(source, Path) else \
             RemoteSource(source, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hsi-conform-")),
                                       source.name))

@@ -133,6 +133,8 @@ def test_urls_that_cannot_be_migrated_are_refused_before_anything_is_written(tmp
     (tmp_path / "src").mkdir()
     with pytest.raises(ConfigError, match="is not a folder"):
         migrate(f"memory://{bucket}/missing", f"memory://{bucket}/out")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        migrate(tmp_path / "missing", f"memory://{bucket}/out")
     with pytest.raises(ConfigError, match="cannot be listed"):
         migrate("https://example.org/tree", tmp_path / "dst")
     with pytest.raises(ConfigError, match="lives in one process"):
