@@ -11,6 +11,7 @@ The public API::
     r = hsi_conform.reflectance(c)               # calibrated with Reference/ (spec/calibration.md)
     with hsi_conform.open("s3://bucket/x.hsi") as c:   # any fsspec URL: ranged reads, a lazy cube (spec/remote.md)
         c.read_band(0)
+    hsi_conform.migrate("raw/", "s3://bucket/hsi")     # a tree to validated containers, resumable (spec/batch.md)
 
 Every exception class (``hsi_conform.errors``) is importable from here too: ``except hsi_conform.HsiConformError``.
 """
@@ -23,6 +24,7 @@ from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.converters.info import info
+from hsi_conform.converters.migrate import migrate
 from hsi_conform.errors import (
     CalibrationError,
     ConfigError,
@@ -76,5 +78,5 @@ __all__ = ["Calibrated", "CalibrationError", "ConfigError", "ConformanceError", 
            "NoSpaceError", "NoSuchFieldError", "NoSuchMemberError", "NonconformantSourceError", "NotAnEnviHeaderError",
            "OutputIsInputError", "OutputUnwritableError", "ProcedureError", "QuantizationError", "UnknownOptionError",
            "UnknownSelectorError", "__version__", "apply_procedures", "block_reduce", "calibrate", "check", "info",
-           "open", "parse_header", "preview_levels", "reflectance", "to_spectral", "validate", "write_container",
-           "write_previews"]
+           "migrate", "open", "parse_header", "preview_levels", "reflectance", "to_spectral", "validate",
+           "write_container", "write_previews"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hsi_conform.cli.batching import add_executor_options, open_executor
@@ -65,15 +66,23 @@ def add_migrate(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``hsi-conform migrate``."""
     p = sub.add_parser("migrate", help="convert every dataset of a tree to validated .hsi files (resumable)",
                        description="Walk SRC_DIR (read only), convert each recognised dataset to DST_DIR/<path>.hsi, "
-                                   "validate it and journal it in DST_DIR/migrate-journal.jsonl.")
-    # kept as strings: a URL must reach migrate unmangled, to be refused
-    p.add_argument("source", type=name_source, metavar="SRC_DIR", help="the tree to read (never written)")
+                                   "validate it and journal it in DST_DIR/migrate-journal.jsonl. Either may be an "
+                                   "fsspec URL (s3://bucket/prefix, memory://, file://); under a URL the journal is "
+                                   "one object per record in DST_DIR/.hsi-conform/journal/ "
+                                   "(spec/batch.md#remote-migrate).")
+    # kept as strings: a URL must reach migrate unmangled (Path folds s3://b into s3:/b)
+    p.add_argument("source", type=name_source, metavar="SRC_DIR",
+                   help="the tree to read (never written): a folder or a URL that can be listed")
     p.add_argument("dest", type=name_destination, metavar="DST_DIR",
-                   help="where the .hsi files and the journal go (a run resumes what an earlier one left)")
+                   help="where the .hsi files and the journal go, a folder or a URL (a run resumes what an "
+                        "earlier one left)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="reader option, e.g. quantize=int16 (repeatable)")
     _add_allow_nonconformant(p)
     _add_no_thumbnail(p)
+    p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE", dest="storage_options",
+                   help="an fsspec option for a URL SRC_DIR or DST_DIR (repeatable; VALUE read as JSON when it is "
+                        "JSON), over the storage options of the configuration found from the current folder")
     add_executor_options(p, jobs=True)
     p.set_defaults(run=cmd_migrate)
 
@@ -170,12 +179,15 @@ def _usage_error(exc: ConverterNotFoundError, args: argparse.Namespace) -> Confi
 def cmd_migrate(args: argparse.Namespace) -> ExitCode:
     """Run ``migrate``: print the summary; exit ``OK`` when everything converted without ERROR findings."""
     from hsi_conform.converters.migrate import migrate
+    from hsi_conform.remote import parse_storage_option
+    from hsi_conform.validate.config import load_storage_options
 
+    storage = load_storage_options(Path.cwd(), options=dict(parse_storage_option(t) for t in args.storage_options))
     out = output_of(args)
     progress = out.progress(0, "migrating")
     with open_executor(args) as executor:
         summary = migrate(args.source, args.dest, options=_options(args), progress=progress,
-                          allow_nonconformant=args.allow_nonconformant, executor=executor)
+                          allow_nonconformant=args.allow_nonconformant, executor=executor, storage_options=storage)
     for line in summary.lines():
         out.verdict(line)
     return summary.exit_code

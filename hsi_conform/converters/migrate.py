@@ -36,6 +36,9 @@
   other by default, worker processes, or Dask); each worker returns its record and this process alone appends it
   to the journal, as it finishes (so the journal's order is the order they finished in), and the summary lists
   them in discovery order (spec/batch.md#migrate).
+* **URLs.** ``src`` and ``dst`` may be fsspec URLs: a source is listed into a local skeleton for discovery and each
+  dataset staged in a temp folder; an output is uploaded under a temp key and moved; the journal is one object per
+  record and the lock an object (spec/batch.md#remote-migrate).
 * **One at a time.** A migration holds the lock of ``dst`` (:mod:`hsi_conform._lock`): a second one into the same
   tree raises :class:`~hsi_conform.errors.InUseError`. A full disk stops the migration
   (:class:`~hsi_conform.errors.NoSpaceError`): every later dataset would fail the same way.
@@ -43,23 +46,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
-import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from hsi_conform._atomic import sweep_temps
 from hsi_conform._lock import lock
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._progress import Progress
 from hsi_conform._version import __version__
-from hsi_conform._walk import Folder, Unit, Visit, WalkError, walk
+from hsi_conform._walk import Folder, Unit, Visit, WalkError, make_folders, walk
+from hsi_conform.converters import migrate_remote as remote
 from hsi_conform.converters.base import Converter, resolve_options
+from hsi_conform.converters.migrate_journal import JOURNAL, iter_journal, journal_of, read_journal
+from hsi_conform.converters.migrate_remote import RemoteSource, RemoteTree, tree_of
 from hsi_conform.converters.registry import convert_with, get_converter, registered
 from hsi_conform.errors import (
     ConfigError,
@@ -69,10 +76,11 @@ from hsi_conform.errors import (
     NoSpaceError,
     UnknownOptionError,
 )
-from hsi_conform.remote.urls import is_url
 from hsi_conform.validate.executor import Executor, ProcessExecutor
 
-JOURNAL = "migrate-journal.jsonl"
+__all__ = ["JOURNAL", "Dataset", "Summary", "available_converters", "convert_and_check", "discover", "iter_journal",
+           "migrate", "read_journal", "sha256_file"]
+
 _BAD = ("error", "fatal")
 
 
@@ -230,41 +238,6 @@ def _output_names(datasets: list[Dataset], root: Path) -> list[str]:
     return names
 
 
-def read_journal(dst: Path) -> dict[str, dict[str, Any]]:
-    """Return the latest ``ok`` journal entry per source (lines that do not parse are ignored)."""
-    done: dict[str, dict[str, Any]] = {}
-    path = dst / JOURNAL
-    if not path.is_file():
-        return done
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by a crash
-        if isinstance(entry, dict) and entry.get("status") == "ok" and isinstance(entry.get("source"), str):
-            done[entry["source"]] = entry
-    return done
-
-
-def _append(dst: Path, entry: dict[str, Any]) -> None:
-    line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
-    with open(dst / JOURNAL, "a+b") as f:
-        if _ends_mid_line(f):
-            line = b"\n" + line  # the last line was cut by a crash: end it, so this record stays whole
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _ends_mid_line(f: BinaryIO) -> bool:
-    """Whether a file's last line lacks its newline (a record cut by a crash)."""
-    end = f.seek(0, os.SEEK_END)
-    if end == 0:
-        return False
-    f.seek(end - 1)
-    return f.read(1) != b"\n"
-
-
 def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
     if not src.is_dir():
         raise ConfigError(f"{src} is not a folder")
@@ -272,14 +245,20 @@ def _check_roots(src: Path, dst: Path) -> tuple[Path, Path]:
     return src.resolve(), dst.resolve()
 
 
+Source = Path | RemoteSource
+Destination = Path | RemoteTree
+Item = tuple[Dataset, str, "dict[str, Any] | None", "dict[str, int] | None"]
+"""A task: the dataset, its output name, its ``ok`` record of an earlier run, its files' sizes (remote source)."""
+
+
 def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options: Mapping[str, Any] | None = None,
             progress: Progress | None = None, allow_nonconformant: bool = False,
-            executor: Executor | None = None) -> Summary:
+            executor: Executor | None = None, storage_options: Mapping[str, Any] | None = None) -> Summary:
     """Convert every recognised dataset under ``src`` to a validated ``.hsi`` under ``dst`` (see the module doc).
 
     Args:
-        src: the source tree (read only).
-        dst: the destination folder (created when missing).
+        src: the source tree (read only): a folder, or an fsspec URL that can be listed (spec/batch.md#remote-migrate).
+        dst: the destination folder (created when missing), or an fsspec URL (an object store's bucket must exist).
         options: options of the readers (e.g. ``quantize``) or of the ``hsi`` writer, routed as ``convert``
             routes them; each dataset's reader gets those it declares.
         progress: a progress display (default: on stderr when it is a terminal), naming the dataset in
@@ -288,41 +267,82 @@ def migrate(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, options
             does (by default each is a ``failed`` journal record).
         executor: where the datasets are converted (default: one after the other in this process); e.g. a
             :class:`~hsi_conform.validate.dask_executor.DaskExecutor` whose workers see ``src`` and ``dst`` at the
-            same paths. The journal is written by this process only, a record as each dataset finishes
+            same paths or URLs. The journal is written by this process only, a record as each dataset finishes
             (spec/batch.md#migrate).
+        storage_options: fsspec options of the URLs among ``src`` and ``dst`` (they travel with each task).
 
     Raises:
-        ConfigError: ``src`` is not a folder, or ``src`` or ``dst`` is a URL (spec/batch.md#remote).
+        ConfigError: ``src`` is not a folder (a missing bucket or prefix), a URL that cannot be listed
+            (``http(s)://``), ``memory://`` with worker processes, or a destination bucket that does not exist.
         OutputIsInputError: one tree lies inside the other, or is the other (a ConfigError).
         UnknownOptionError: an option no reader and not the ``hsi`` writer declares.
         InUseError: another migration writes into ``dst``.
+        InputUnreadableError: a source URL cannot be listed (permission, network).
+        OutputUnwritableError: a destination URL cannot be prepared, locked or journaled.
         NoSpaceError: the destination's filesystem is full (outputs so far are complete and journaled).
     """
-    for name in (src, dst):
-        if is_url(name):
-            raise ConfigError(f"migrate reads and writes folders, not URLs: {name} (see spec/batch.md#remote)")
-    root, out_root = _check_roots(Path(src), Path(dst))
-    out_root.parent.mkdir(parents=True, exist_ok=True)
-    with lock(out_root):
-        return _migrate_locked(root, out_root, options, progress, allow_nonconformant, executor or ProcessExecutor())
+    source, dest = tree_of(src, storage_options), tree_of(dst, storage_options)
+    executor = executor or ProcessExecutor()
+    if isinstance(source, Path) and isinstance(dest, Path):
+        root, out_root = _check_roots(source, dest)
+        out_root.parent.mkdir(parents=True, exist_ok=True)
+        with lock(out_root):
+            return _migrate_locked(root, out_root, options, progress, allow_nonconformant, executor)
+    for end in (source, dest):
+        if isinstance(end, RemoteTree) and end.protocol == "memory" and getattr(executor, "workers", 1) > 1:
+            raise ConfigError(f"{end.url}: a memory:// filesystem lives in one process; use -j 1 (or Dask threads)")
+    remote.check_roots(source, dest)
+    if isinstance(source, RemoteTree):
+        remote.require_folder(source)  # before the destination is created
+    elif not source.is_dir():
+        raise ConfigError(f"{src} is not a folder")
+    with contextlib.ExitStack() as stack:
+        if isinstance(dest, Path):  # the source is a URL: the trees cannot overlap
+            dest = dest.resolve()
+            dest.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(lock(dest))
+        else:
+            remote.prepare_destination(dest)
+            stack.enter_context(remote.remote_lock(dest))
+        tree: Source = source.resolve() if isinstance(source, Path) else \
+            RemoteSource(source, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hsi-conform-")),
+                                      source.name))
+        return _migrate_locked(tree, dest, options, progress, allow_nonconformant, executor)
 
 
-def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | None, progress: Progress | None,
-                    allow_nonconformant: bool, executor: Executor) -> Summary:
+def _walk_source(root: Source, converters: list[Converter]) -> tuple[Path, list[Dataset], list[Path],
+                                                                       list[tuple[str, str]]]:
+    """Return the local tree discovered (the source or its skeleton), its datasets and others, what is unreadable."""
+    unreadable: list[WalkError] = []
+    bad: list[tuple[str, str]] = []
+    local = root if isinstance(root, Path) else root.skeleton
+    if isinstance(root, RemoteSource):
+        sizes, bad = remote.list_tree(root.tree)
+        bad += remote.skeleton(root.tree, sizes, local)
+    datasets, unrecognised = discover(local, converters, on_error=unreadable.append)
+    bad += [(_rel(e.path, local), e.reason) for e in unreadable]
+    return local, datasets, unrecognised, bad
+
+
+def _migrate_locked(root: Source, out_root: Destination, options: Mapping[str, Any] | None,
+                    progress: Progress | None, allow_nonconformant: bool, executor: Executor) -> Summary:
     converters = available_converters()
     _check_options(converters, get_converter("hsi"), options or {})
-    out_root.mkdir(parents=True, exist_ok=True)
-    sweep_temps(out_root)
-    unreadable: list[WalkError] = []
-    datasets, unrecognised = discover(root, converters, on_error=unreadable.append)
-    summary = Summary(unrecognised=[_rel(p, root) for p in unrecognised])
+    if isinstance(out_root, Path):
+        out_root.mkdir(parents=True, exist_ok=True)
+        sweep_temps(out_root)
+    else:
+        remote.sweep_remote(out_root)
+    journal = journal_of(out_root)
+    local, datasets, unrecognised, unreadable = _walk_source(root, converters)
+    summary = Summary(unrecognised=[_rel(p, local) for p in unrecognised])
     # What could not be read was not migrated: a journaled failure, never a silent gap.
-    for error in unreadable:
-        entry = _error_entry(_rel(error.path, root), f"cannot read {_rel(error.path, root)}: {error.reason}")
-        _append(out_root, entry)
+    for rel, reason in unreadable:
+        entry = _error_entry(rel, f"cannot read {rel}: {reason}")
+        journal.append(entry)
         _tally(summary, entry)
-    done = read_journal(out_root)
-    pairs = zip(datasets, _output_names(datasets, root), strict=True)
+    done = journal.done()
+    pairs = zip(datasets, _output_names(datasets, local), strict=True)
     task = functools.partial(_migrate_task, root, out_root, dict(options or {}), allow_nonconformant)
     finished: dict[int, dict[str, Any]] = {}
     bar = progress or Progress(len(datasets), what="migrating")
@@ -330,8 +350,8 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     try:
         # one dataset per task: each is seconds of work, and its record is journaled the moment it is done
         for index, entry in executor.map_unordered(task, _taken(pairs, root, done, bar), chunk=1,
-                                                   on_lost=functools.partial(_lost_entry, root)):
-            _append(out_root, entry)  # by this process alone, as each dataset finishes
+                                                   on_lost=functools.partial(_lost_entry, local)):
+            journal.append(entry)  # by this process alone, as each dataset finishes
             finished[index] = {k: entry[k] for k in ("source", "status", "error", "findings")}
             bar.advance(entry["source"])
     finally:
@@ -341,25 +361,59 @@ def _migrate_locked(root: Path, out_root: Path, options: Mapping[str, Any] | Non
     return summary
 
 
-def _taken(pairs: Iterable[tuple[Dataset, str]], root: Path, done: Mapping[str, dict[str, Any]],
-           bar: Progress) -> Iterator[tuple[Dataset, str, dict[str, Any] | None]]:
+def _taken(pairs: Iterable[tuple[Dataset, str]], root: Source, done: Mapping[str, dict[str, Any]],
+           bar: Progress) -> Iterator[Item]:
     """Yield each dataset's task, naming it on the bar as the executor takes it: in one process, the one in progress."""
+    local = root if isinstance(root, Path) else root.skeleton
     for ds, name in pairs:
-        bar.start(_rel(ds.source, root))
-        yield ds, name, done.get(_rel(ds.source, root))
+        bar.start(_rel(ds.source, local))
+        # a worker cannot see the client's skeleton: the sizes it stages travel with the task
+        sizes = None if isinstance(root, Path) else {_rel(f, local): f.stat().st_size for f in ds.files}
+        yield ds, name, done.get(_rel(ds.source, local)), sizes
 
 
-def _lost_entry(root: Path, item: tuple[Dataset, str, dict[str, Any] | None], reason: str) -> dict[str, Any]:
+def _lost_entry(root: Path, item: Item, reason: str) -> dict[str, Any]:
     """Return the journal record of a dataset whose workers kept dying while they converted it: an ``error``."""
     return {**_error_entry(_rel(item[0].source, root), f"could not be converted: {reason}"),
             "format": item[0].converter.name}
 
 
-def _migrate_task(root: Path, out_root: Path, options: dict[str, Any], allow_nonconformant: bool,
-                  item: tuple[Dataset, str, dict[str, Any] | None]) -> dict[str, Any]:
+def _migrate_task(root: Source, out_root: Destination, options: dict[str, Any], allow_nonconformant: bool,
+                  item: Item) -> dict[str, Any]:
     """Migrate one dataset and return its journal record (the task an executor's worker runs)."""
-    ds, name, prior = item
-    return _migrate_one(ds, root, out_root, name, prior, dict(options), allow_nonconformant)
+    ds, name, prior, sizes = item
+    if isinstance(root, Path) and isinstance(out_root, Path):
+        return _migrate_one(ds, root, out_root, name, prior, dict(options), allow_nonconformant)
+    with tempfile.TemporaryDirectory(prefix="hsi-conform-migrate-") as tmp:
+        return _migrate_staged(ds, root, out_root, name, prior, sizes or {}, Path(tmp),
+                               functools.partial(_migrate_one, options=dict(options),
+                                                 allow_nonconformant=allow_nonconformant))
+
+
+def _migrate_staged(ds: Dataset, root: Source, out_root: Destination, name: str, prior: dict[str, Any] | None,
+                    sizes: dict[str, int], work: Path, one: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """Migrate one dataset of a remote source or to a remote destination, through the local folder ``work``."""
+    local_root = root
+    if isinstance(root, RemoteSource):  # stage the files, then convert from there as from a local tree
+        local_root = make_folders(work / "src" / root.tree.name)
+        why = remote.stage(root.tree, sizes, local_root)
+        source = _rel(ds.source, root.skeleton)
+        if why is not None:
+            return {**_error_entry(source, why), "format": ds.converter.name}
+        ds = Dataset(local_root if ds.source == root.skeleton else local_root / source, ds.converter,
+                     tuple(local_root / rel for rel in sizes))
+    assert isinstance(local_root, Path)
+    out = make_folders(work / "out") if isinstance(out_root, RemoteTree) else out_root
+    present = functools.partial(remote.exists, out_root, name) if isinstance(out_root, RemoteTree) else None
+    entry = one(ds, local_root, out, name, prior, present=present)
+    if isinstance(out_root, RemoteTree) and entry["status"] == "ok":
+        try:
+            remote.publish(out / name, out_root, name)
+        except Exception as exc:  # this dataset only: the next run converts it again
+            entry.update(status="failed", error=f"cannot publish {out_root.url}/{name}: {type(exc).__name__}: {exc}")
+    if isinstance(root, RemoteSource) and entry["error"]:
+        entry["error"] = entry["error"].replace(str(local_root), root.tree.url)  # name the URL, not the stage
+    return entry
 
 
 def _check_options(readers: list[Converter], writer: Converter, options: Mapping[str, Any]) -> None:
@@ -405,7 +459,8 @@ def _hashes(ds: Dataset, root: Path) -> dict[str, str] | str:
 
 
 def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, prior: Mapping[str, Any] | None,
-                 options: dict[str, Any], allow_nonconformant: bool) -> dict[str, Any]:
+                 options: dict[str, Any], allow_nonconformant: bool, *,
+                 present: Callable[[], bool] | None = None) -> dict[str, Any]:
     files = _hashes(ds, root)  # inside the per-dataset handling: one unreadable file fails only its dataset
     if isinstance(files, str):
         return {**_error_entry(_rel(ds.source, root), files), "format": ds.converter.name}
@@ -415,7 +470,7 @@ def _migrate_one(ds: Dataset, root: Path, out_root: Path, name: str, prior: Mapp
         "output": name, "status": "ok", "findings": {}, "error": None, "notes": [],
         "tool_version": __version__, "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    if prior is not None and prior.get("sha256") == digest and (out_root / name).is_file():
+    if prior is not None and prior.get("sha256") == digest and (present or (out_root / name).is_file)():
         entry.update(status="skipped", findings=prior.get("findings", {}), output=prior.get("output", name))
         return entry
     try:
@@ -442,14 +497,3 @@ def convert_and_check(ds: Dataset, out: Path, options: dict[str, Any], *,
     done = convert_with(ds.converter, get_converter("hsi"), ds.source, out, options, ignore_unknown=True,
                         allow_nonconformant=allow_nonconformant)
     return list(done.notes), check(done.written).counts
-
-
-def iter_journal(dst: Path) -> Iterator[dict[str, Any]]:
-    """Yield every parseable journal line of ``dst`` (for tests and tools)."""
-    path = dst / JOURNAL
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                continue

@@ -30,7 +30,7 @@ import numpy as np
 from hsi_conform.errors import InputUnreadableError, MissingDependencyError
 from hsi_conform.remote.ranges import coalesce
 
-__all__ = ["DEFAULT_RETRY", "FsspecReader", "Retry", "open_url"]
+__all__ = ["DEFAULT_RETRY", "FsspecReader", "Retry", "open_url", "url_filesystem"]
 
 T = TypeVar("T")
 
@@ -344,3 +344,38 @@ def open_url(url: str, storage_options: Mapping[str, Any] | None = None, *,
     reader = FsspecReader(fs, path, url, retry=retry)
     reader.size()
     return reader
+
+
+def url_filesystem(url: str, storage_options: Mapping[str, Any] | None = None, *,
+                   task: str | None = None) -> tuple[Any, str]:
+    """Return the fsspec filesystem of ``url`` and the path in it, as :func:`open_url` finds them.
+
+    ``s3://`` honours ``AWS_ENDPOINT_URL`` as :func:`open_url` does. For callers that list and write trees
+    (``migrate``, spec/batch.md#remote-migrate) rather than read one container.
+
+    Args:
+        url: The URL as given.
+        storage_options: Passed to the filesystem.
+        task: What the caller does, for the message of a missing dependency (default: ``reading URL``).
+
+    Raises:
+        MissingDependencyError: fsspec, or the package of the URL's protocol, is not installed.
+        InputUnreadableError: no filesystem for the protocol, or options it refuses.
+    """
+    what = task or f"reading {url!r}"
+    try:
+        import fsspec.core
+    except ImportError:
+        raise MissingDependencyError(what, ("fsspec",), extra="remote") from None
+    options = dict(storage_options or {})
+    protocol = url.split("://", 1)[0].rsplit("::", 1)[-1].lower()
+    if protocol in ("s3", "s3a"):
+        options = _s3_options(options)
+    try:
+        return fsspec.core.url_to_fs(url, **options)  # type: ignore[no-any-return]
+    except ImportError as exc:
+        package = _package_of(protocol, exc)
+        raise MissingDependencyError(what, (package,), hint=str(exc),
+                                     extra="remote" if package in _REMOTE_EXTRA else None) from None
+    except (ValueError, TypeError, OSError) as exc:
+        raise InputUnreadableError(url, f"cannot open: {exc}") from exc

@@ -143,3 +143,34 @@ def test_an_input_that_kills_every_worker_is_reported_not_lost(inputs: list[Path
     lost = done[1]
     assert lost.path == str(inputs[1]) and not lost.conformant
     assert lost.input_error is not None and "could not be checked: every worker that ran it died" in lost.input_error
+
+
+@pytest.mark.slow  # worker processes (the module's cluster) and a moto server
+def test_migrate_s3_on_worker_processes_with_the_runs_storage_options(tmp_path: Path, client: distributed.Client,
+                                                                     s3_server: str) -> None:
+    """spec/batch.md#remote-migrate: the storage options travel with each task; the workers have no AWS settings."""
+    s3fs = pytest.importorskip("s3fs")
+    options = {"endpoint_url": s3_server, "key": "testing", "secret": "testing"}
+    fs = s3fs.S3FileSystem(**options, skip_instance_cache=True)
+    bucket = f"i14-procs-{os.getpid()}"
+    fs.mkdir(bucket)
+    src = tmp_path / "src"
+    for i in range(3):
+        (src / f"d{i}").mkdir(parents=True)
+        write_sample_container(src / f"d{i}" / f"s{i}.hsi", bands=3 + i)
+    fs.put(f"{src}/", f"{bucket}/src", recursive=True)
+    try:
+        with DaskExecutor(client=client, chunk=1) as executor:
+            summary = migrate(f"s3://{bucket}/src", f"s3://{bucket}/dst", executor=executor, storage_options=options)
+        assert summary.ok == 3, summary.lines()
+        migrate(src, tmp_path / "local")
+        fs.invalidate_cache()
+        remote = sorted(({k: v for k, v in e.items() if k != "time"}
+                         for e in iter_journal(f"s3://{bucket}/dst", options)), key=lambda e: e["source"])
+        local = sorted(({k: v for k, v in e.items() if k != "time"}
+                        for e in iter_journal(tmp_path / "local")), key=lambda e: e["source"])
+        assert remote == local
+        for e in local:
+            assert fs.cat_file(f"{bucket}/dst/{e['output']}") == (tmp_path / "local" / e["output"]).read_bytes()
+    finally:
+        fs.rm(bucket, recursive=True)

@@ -209,11 +209,13 @@ def test_options_are_checked_against_the_declared_tables_before_converting(tmp_p
 
 
 @pytest.mark.parametrize("which", ["source", "dest"])
-def test_a_url_is_refused_never_made_a_local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    which: str) -> None:
-    """spec/batch.md#remote: ``s3://b/x`` would otherwise become a folder ``s3:/b/x`` here."""
+def test_a_url_is_never_made_a_local_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+    """spec/batch.md#remote-migrate: ``https://`` cannot be listed (exit 2); ``memory://`` is never a folder."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "src").mkdir()
-    args = ["src", "s3://bucket/out"] if which == "dest" else ["s3://bucket/in", "out"]
+    args = ["src", "https://example.org/out"] if which == "dest" else ["https://example.org/in", "out"]
     assert main(["migrate", *args]) == 2
+    args = ["src", "memory://i14-never/out"] if which == "dest" else ["memory://i14-never/in", "out"]
+    # an empty tree migrates to a URL; a missing source is not a folder
+    assert main(["migrate", *args]) == (0 if which == "dest" else 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
