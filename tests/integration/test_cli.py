@@ -294,3 +294,12 @@ def test_reports_stream_and_report_files_are_published_only_at_the_end(
     out = capsys.readouterr().out
     assert f"{good}: conformant" in out and f"{bad}: NONCONFORMANT" in out  # the first two were written
     assert not report.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".report.json")]
+
+
+def test_documents_on_standard_output_come_at_the_end_in_format_order(
+        good: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("jinja2")
+    assert main(["validate", str(good), "--format", "html", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    html, _, rest = out.partition("</html>\n")
+    assert html.startswith("<!DOCTYPE html>") and json.loads(rest)["conformant"] is True
