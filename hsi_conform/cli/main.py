@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hsi_conform import _atomic, _lock, _signals, report
-from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
 from hsi_conform._walk import WalkError
@@ -38,7 +37,7 @@ from hsi_conform.cli.fix import add_fix
 from hsi_conform.cli.formats import add_formats
 from hsi_conform.cli.info import add_info
 from hsi_conform.cli.metadata import add_metadata
-from hsi_conform.cli.output import COLOR_CHOICES, output_of, use_color
+from hsi_conform.cli.output import COLOR_CHOICES, output_of
 from hsi_conform.cli.parser import Parser, finish
 from hsi_conform.cli.previews import add_previews
 from hsi_conform.cli.procedures import add_procedures
@@ -46,13 +45,13 @@ from hsi_conform.cli.refs import add_refs
 from hsi_conform.cli.streams import file_destination, file_source
 from hsi_conform.errors import ConfigError, ExitCode, HsiConformError, InputUnreadableError, Interrupted
 from hsi_conform.fields import ByteOrder, DataType, Interleave
-from hsi_conform.finding import Report, Severity
+from hsi_conform.finding import Severity
 from hsi_conform.limits import LIMIT_NAMES, parse_limit_assignment
-from hsi_conform.report.text import render_text
 from hsi_conform.rules import PROFILES, catalogue
 from hsi_conform.rules.context import Content
 
 if TYPE_CHECKING:
+    from hsi_conform.cli.reports import ReportOutputs
     from hsi_conform.cli.settings import RunSettings
     from hsi_conform.rules.context import CheckOptions
     from hsi_conform.validate.engine import Policy
@@ -202,7 +201,6 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 def _cmd_validate(args: argparse.Namespace) -> ExitCode:
     from hsi_conform.cli.settings import run_settings, show_settings
     from hsi_conform.validate.config import parse_severity_assignment, read_config
-    from hsi_conform.validate.engine import exit_code
 
     if args.config is not None and not args.isolated:
         read_config(args.config)  # a bad --config (a FIFO, a folder, a device, invalid) stops the run at once
@@ -218,21 +216,26 @@ def _cmd_validate(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("validate needs at least one PATH (or - for standard input)")
     start = time.monotonic()
     with contextlib.ExitStack() as stack:
-        reports = _validate(args, settings, stack)
+        outputs = _validate(args, settings, stack)
     if output_of(args).verbose:  # on stderr: the report itself stays the same from run to run
-        print(f"hsi-conform: validated {len(reports)} file{'s' if len(reports) != 1 else ''} in "
+        print(f"hsi-conform: validated {outputs.files} file{'s' if outputs.files != 1 else ''} in "
               f"{time.monotonic() - start:.2f} s ({settings.jobs} job{'s' if settings.jobs != 1 else ''}, content "
               f"{settings.content}; run configuration: {settings.config or 'none'})", file=sys.stderr)
-    _emit(args, settings, reports)
     # The worst of all: an input that could not be read is never a clean pass (exit 3).
-    return exit_code(reports)
+    return outputs.code
 
 
-def _validate(args: argparse.Namespace, settings: RunSettings, stack: contextlib.ExitStack) -> list[Report]:
+def _validate(args: argparse.Namespace, settings: RunSettings, stack: contextlib.ExitStack) -> ReportOutputs:
+    """Validate the inputs and write each report into every output as it arrives, in input order.
+
+    Only ``--write-baseline`` keeps every report before the first is written: the baseline is made of them all,
+    and each is then compared with it (spec/report.md#streaming).
+    """
+    from hsi_conform.cli.reports import ReportOutputs
     from hsi_conform.cli.streams import STDIN_NAME, STDIO, spool_stdin
     from hsi_conform.validate import CheckOptions
     from hsi_conform.validate.baseline import apply_baseline, read_baseline, write_baseline
-    from hsi_conform.validate.batch import check_many
+    from hsi_conform.validate.batch import iter_check_many
 
     if args.paths.count(STDIO) > 1:
         raise ConfigError("'-' (standard input) can be given once")
@@ -241,31 +244,39 @@ def _validate(args: argparse.Namespace, settings: RunSettings, stack: contextlib
     jobs = _validation_jobs(args, args.severity_map, settings, stdin)
     if not jobs:
         raise InputUnreadableError(", ".join(args.paths), "no containers found")
-    outputs = [o for o in args.output if o != STDIO] + ([args.write_baseline] if args.write_baseline else [])
-    refuse_output_on_input(outputs, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
+    written = [o for o in args.output if o != STDIO] + ([args.write_baseline] if args.write_baseline else [])
+    refuse_output_on_input(written, [p for p, *_ in jobs if isinstance(p, Path)])  # never replace an input
     # (a URL is never a local output; a file:// URL of one is the user's own doing, as with any other name)
+    outputs = ReportOutputs(args, settings, stack)  # a bad -o stops the run before any input is read
     out = output_of(args)
     options = CheckOptions(content=Content(settings.content))
-    with open_executor(args, jobs=settings.jobs) as executor:
-        if len(jobs) > 1:
-            reports = check_many(jobs, options, executor=executor, progress=out.progress(len(jobs), "validating"))
-        else:  # one file (--content full of a large cube takes a while): what runs and for how long
-            item = jobs[0][0]
-            with out.activity(f"validating {Path(str(item.path if isinstance(item, WalkError) else item)).name}"):
-                reports = check_many(jobs, options, executor=executor)
+    executor = stack.enter_context(open_executor(args, jobs=settings.jobs))
+    if len(jobs) > 1:
+        bar = out.progress(len(jobs), "validating")
+        reports = iter_check_many(jobs, options, executor=executor, progress=bar)
+    else:  # one file (--content full of a large cube takes a while): what runs and for how long
+        item = jobs[0][0]
+        bar = None
+        with out.activity(f"validating {Path(str(item.path if isinstance(item, WalkError) else item)).name}"):
+            reports = iter(list(iter_check_many(jobs, options, executor=executor)))  # erased before it is written
     if stdin is not None:
-        reports = [replace(r, path=STDIN_NAME) if r.path == str(stdin) else r for r in reports]
+        reports = (replace(r, path=STDIN_NAME) if r.path == str(stdin) else r for r in reports)
     if args.write_baseline is not None:  # then compared with it: every finding unchanged, exit 0 unless unreadable
-        written = write_baseline(args.write_baseline, reports)
+        kept = list(reports)
+        baseline = write_baseline(args.write_baseline, kept)
         if not out.quiet:
-            print(f"hsi-conform: wrote {args.write_baseline} ({written.size} findings)", file=sys.stderr)
-        baseline = written
-    if baseline is not None:
-        reports = apply_baseline(reports, baseline)
+            print(f"hsi-conform: wrote {args.write_baseline} ({baseline.size} findings)", file=sys.stderr)
+        reports = iter(kept)
     for r in reports:
+        if baseline is not None:
+            (r,) = apply_baseline([r], baseline)
+        if bar is not None and outputs.text_on_terminal:
+            bar.close()  # erased before the text; drawn again at the next input
         if r.input_error is not None:
             print(f"hsi-conform: cannot read {r.path}: {r.input_error}", file=sys.stderr)
-    return reports
+        outputs.write(r)
+    outputs.close()
+    return outputs
 
 
 def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity], settings: RunSettings,
@@ -305,30 +316,6 @@ def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity], se
             jobs.append(job(path, root if isinstance(path, str) else path))
         jobs.extend(job(error, root) for error in errors)
     return jobs
-
-
-def _emit(args: argparse.Namespace, settings: RunSettings, reports: Sequence[Report]) -> None:
-    from hsi_conform.cli.streams import STDIO
-
-    formats = list(settings.formats)
-    if len(args.output) > len(formats):
-        raise ConfigError("more -o files than --format options")
-    if args.output.count(STDIO) > 1:
-        raise ConfigError("-o - (standard output) can be given once")
-    outputs: list[str | None] = [*args.output, *([None] * (len(formats) - len(args.output)))]
-    verbosity = output_of(args).verbosity
-    for fmt, out in zip(formats, outputs, strict=True):
-        to_stdout = out is None or out == STDIO
-        if to_stdout and fmt == "text":
-            text = render_text(reports, color=use_color(settings.color, sys.stdout), verbosity=verbosity)
-        elif to_stdout and verbosity <= -2:
-            continue  # -qq: nothing on standard output
-        else:
-            text = report.render(fmt, reports)
-        if to_stdout:
-            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-        else:
-            publish_text(Path(str(out)), text)  # a report is replaced: the same run writes it again (spec/cli.md)
 
 
 def _cmd_rules(args: argparse.Namespace) -> ExitCode:

@@ -38,7 +38,7 @@ _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # aiohttp's exceptions, known by name so that aiohttp is never imported here (it may not be installed).
 _TRANSIENT_NAMES = frozenset({"ClientConnectionError", "ClientPayloadError", "ServerDisconnectedError",
                               "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError"})
-_PARALLEL = 8  # requests in flight for a batch of ranges
+_PARALLEL = 16  # requests in flight for a batch of ranges (spec/remote.md#coalescing)
 _AHEAD = 4  # chunks fetched ahead while a stream is consumed
 _PREFETCH_GAP = 64 << 10  # prefetched ranges closer than this are one request
 _KEEP_READ = 1 << 20  # plain reads up to this size are kept (headers, CSV, JPEG: what the CRC pass reads again)
@@ -289,12 +289,15 @@ def _s3_options(options: dict[str, Any]) -> dict[str, Any]:
     """Add the endpoint of ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` unless the options name one.
 
     Recent botocore reads these variables itself; this makes older ones (and s3fs's own client set-up) agree.
+    The client's connection pool is made as large as the requests a batch has in flight, unless the options say.
     Profiles (``AWS_PROFILE``, or the ``profile`` option) are botocore's and s3fs's to resolve.
     """
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     client_kwargs = options.get("client_kwargs") or {}
     if endpoint and "endpoint_url" not in options and "endpoint_url" not in client_kwargs:
         options["endpoint_url"] = endpoint
+    # botocore's pool holds 10 connections: the requests of a batch would queue behind them (spec/remote.md#coalescing).
+    options["config_kwargs"] = {"max_pool_connections": _PARALLEL, **(options.get("config_kwargs") or {})}
     return options
 
 

@@ -20,11 +20,14 @@ from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
-__all__ = ["MAX_GAP", "MAX_REQUESTS", "FileObjectReader", "RangeReader", "coalesce", "read_ranges_serially"]
+__all__ = ["MAX_GAP", "MAX_REQUESTS", "REQUEST_COST", "FileObjectReader", "RangeReader", "coalesce",
+           "read_ranges_serially"]
 
-#: Two ranges closer than this are read as one request when the byte budget allows it.
+#: The fixed part of a read's byte budget, and the largest gap ever merged (spec/remote.md#coalescing).
 MAX_GAP = 256 << 10
-#: Above this many requests for one read, ranges are merged whatever the bytes in between cost.
+#: What one request is worth in bytes of transfer: past :data:`MAX_REQUESTS`, gaps up to this are merged.
+REQUEST_COST = 16 << 10
+#: Above this many requests for one read, gaps of up to :data:`REQUEST_COST` are merged past the byte budget.
 MAX_REQUESTS = 512
 
 
@@ -144,18 +147,23 @@ class Plan:
 
 
 def coalesce(starts: np.ndarray[tuple[int], np.dtype[np.int64]], stops: np.ndarray[tuple[int], np.dtype[np.int64]],
-             *, max_gap: int = MAX_GAP, max_requests: int = MAX_REQUESTS) -> Plan:
-    """Merge ranges into requests: the smallest gaps first, within a byte budget, then by a cap on requests.
+             *, max_gap: int = MAX_GAP, max_requests: int = MAX_REQUESTS,
+             request_cost: int = REQUEST_COST) -> Plan:
+    """Merge ranges into requests: the smallest gaps first within a byte budget, then only gaps cheaper than a request.
 
-    The bytes read between ranges (the gaps merged over) stay within ``0.1 x`` the useful bytes ``+ max_gap``, so a
-    read costs at most ``1.1 x`` its bytes plus ``max_gap`` (spec/remote.md#budgets); when that leaves more than
-    ``max_requests`` requests, the smallest remaining gaps are merged too (a request costs more than bytes do).
+    The cost model of spec/remote.md#coalescing: the bytes merged over stay within ``0.1 x`` the useful bytes ``+
+    max_gap``, and no gap larger than ``max_gap`` is merged, so a read costs at most ``1.1 x`` its bytes plus
+    ``max_gap`` (spec/remote.md#budgets). When that leaves more than ``max_requests`` requests, the smallest of the
+    remaining gaps of at most ``request_cost`` bytes are merged too, down to ``max_requests`` (a band of a BIP
+    cube would otherwise be a request per pixel); a larger gap is never merged past the budget, however many
+    requests remain (a band of a BIL cube is a request per line, run in parallel).
 
     Args:
         starts: First byte of each range.
         stops: One past the last byte of each range (ranges may overlap or repeat).
         max_gap: The fixed part of the byte budget, and the largest gap merged within it.
-        max_requests: The most requests.
+        max_requests: The number of requests above which gaps cheaper than a request are merged.
+        request_cost: The largest gap merged past the byte budget: what a request is worth in bytes.
     """
     if len(starts) == 0:
         return Plan([], np.zeros(0, dtype=np.intp))
@@ -166,12 +174,13 @@ def coalesce(starts: np.ndarray[tuple[int], np.dtype[np.int64]], stops: np.ndarr
     positive = np.flatnonzero(~merge)
     if len(positive):
         by_size = positive[np.argsort(gaps[positive], kind="stable")]
+        sizes = gaps[by_size]
         useful = int(np.sum(stops - starts))
-        cost = np.cumsum(gaps[by_size])
-        within = int(np.searchsorted(cost, useful // 10 + max_gap, side="right"))
-        within = int(np.searchsorted(gaps[by_size][:within], max_gap, side="right"))
-        forced = max(0, len(positive) + 1 - max_requests)
-        merge[by_size[: max(within, forced)]] = True
+        within = int(np.searchsorted(np.cumsum(sizes), useful // 10 + max_gap, side="right"))
+        within = int(np.searchsorted(sizes[:within], max_gap, side="right"))
+        cheap = int(np.searchsorted(sizes, min(request_cost, max_gap), side="right"))
+        excess = max(0, len(positive) + 1 - max_requests)
+        merge[by_size[: max(within, min(excess, cheap))]] = True
     first = np.concatenate(([True], ~merge))
     group = np.cumsum(first) - 1
     heads = np.flatnonzero(first)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from hsi_conform._version import __version__
 from hsi_conform.finding import Report, Severity
+from hsi_conform.report._spool import Spool
 
-__all__ = ["SCHEMA_VERSION", "dump_json", "render_json", "report_to_dict"]
+__all__ = ["SCHEMA_VERSION", "JsonWriter", "dump_json", "render_json", "report_to_dict"]
 
 SCHEMA_VERSION = 1
 """Bumped on every incompatible change of the report structure."""
@@ -63,13 +65,61 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return data
 
 
-def _profile(reports: Sequence[Report]) -> str:
-    profiles = {r.profile for r in reports}
-    return profiles.pop() if len(profiles) == 1 else ("mixed" if profiles else "exchange")
+def _item(value: Any, depth: int) -> str:
+    """Return ``value`` as ``json.dumps(..., indent=2)`` writes it as an array item at ``depth``."""
+    return " " * (2 * depth) + dump_json(value)[:-1].replace("\n", "\n" + " " * (2 * depth))
+
+
+def _array(spool: Spool, out: TextIO) -> None:
+    out.write("[\n" if spool.items else "[")
+    spool.copy_to(out)
+    out.write("\n  ]" if spool.items else "]")
+
+
+class JsonWriter:
+    """Writes the JSON report of reports that arrive one at a time, keeping none of them (spec/report.md#streaming).
+
+    The document is the one :func:`render_json` returns, byte for byte: its head (profile, verdict, counts) comes
+    before the files but depends on all of them, so each report's ``findings`` and ``files`` items are written,
+    indented for their place, to two spools (memory, then an anonymous temporary file) and the document is
+    assembled at :meth:`close`. The running counts are all that is kept in memory.
+    """
+
+    def __init__(self, out: TextIO, *, tool_version: str = __version__) -> None:
+        self._out = out
+        self._tool_version = tool_version
+        self._profiles: set[str] = set()
+        self._conformant = True
+        self._counts = _empty_counts()
+        self._findings = Spool(",\n")
+        self._files = Spool(",\n")
+
+    def write(self, report: Report) -> None:
+        """Add one report."""
+        data = report_to_dict(report)
+        self._profiles.add(report.profile)
+        self._conformant = self._conformant and report.conformant
+        for label, number in report.counts.items():
+            self._counts[label] += number
+        for finding in data["findings"]:
+            self._findings.add(_item(finding, 2))
+        self._files.add(_item(data, 2))
+
+    def close(self) -> None:
+        """Write the document."""
+        profiles = self._profiles
+        profile = next(iter(profiles)) if len(profiles) == 1 else ("mixed" if profiles else "exchange")
+        head = dump_json({"schema_version": SCHEMA_VERSION, "tool": "hsi-conform", "tool_version": self._tool_version,
+                          "profile": profile, "conformant": self._conformant, "counts": self._counts})
+        self._out.write(head[: -len("\n}\n")] + ',\n  "findings": ')
+        _array(self._findings, self._out)
+        self._out.write(',\n  "files": ')
+        _array(self._files, self._out)
+        self._out.write("\n}\n")
 
 
 def render_json(reports: Sequence[Report], *, tool_version: str = __version__) -> str:
-    """Render reports as one JSON document (``schema_version`` 1).
+    """Render reports as one JSON document (``schema_version`` 1; what :class:`JsonWriter` writes, as a string).
 
     Args:
         reports: One report per input file.
@@ -78,19 +128,9 @@ def render_json(reports: Sequence[Report], *, tool_version: str = __version__) -
     Returns:
         The JSON text.
     """
-    files = [report_to_dict(r) for r in reports]
-    counts = _empty_counts()
+    out = io.StringIO()
+    writer = JsonWriter(out, tool_version=tool_version)
     for report in reports:
-        for label, number in report.counts.items():
-            counts[label] += number
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": "hsi-conform",
-        "tool_version": tool_version,
-        "profile": _profile(reports),
-        "conformant": all(r.conformant for r in reports),
-        "counts": counts,
-        "findings": [finding for file in files for finding in file["findings"]],
-        "files": files,
-    }
-    return dump_json(document)
+        writer.write(report)
+    writer.close()
+    return out.getvalue()

@@ -7,15 +7,18 @@ Expired waivers are warnings in the suite's ``system-err``.
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import TextIO
 
 from hsi_conform._version import __version__
 from hsi_conform.finding import BaselineState, Finding, Report, Skipped
+from hsi_conform.report._spool import Spool
 from hsi_conform.rules import RuleSpec
 
-__all__ = ["render_junit"]
+__all__ = ["JunitWriter", "render_junit"]
 
 # XML 1.0 cannot carry these even as character references; hostile member names may contain them.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -105,10 +108,49 @@ def _skipped_case(suite: ET.Element, name: str, skipped: Skipped) -> str:
     return "errors" if skipped.internal else "skipped"
 
 
+class JunitWriter:
+    """Writes the JUnit report of reports that arrive one at a time, keeping none of them (spec/report.md#streaming).
+
+    Each report's ``testsuite`` is rendered as it arrives, indented for its place, into a spool; the root's totals
+    are counted as they go and the document is written at :meth:`close`, the one :func:`render_junit` returns.
+    """
+
+    def __init__(self, out: TextIO, rules: Sequence[RuleSpec] = (), *, tool_version: str = __version__) -> None:
+        self._out = out
+        self._rules = {rule.id: rule for rule in rules}
+        self._tool_version = tool_version
+        self._totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        self._suites = Spool("\n  ")
+
+    def write(self, report: Report) -> None:
+        """Add one report's test suite."""
+        parent = ET.Element("testsuites")
+        for key, value in _suite(parent, report, self._rules, self._tool_version).items():
+            self._totals[key] += value
+        (suite,) = parent
+        ET.indent(suite, level=1)
+        self._suites.add(ET.tostring(suite, encoding="unicode"))
+
+    def close(self) -> None:
+        """Write the document."""
+        root = ET.Element("testsuites", {"name": "hsi-conform"})
+        for key, value in self._totals.items():
+            root.set(key, str(value))
+        empty = ET.tostring(root, encoding="unicode")
+        self._out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        if not self._suites.items:
+            self._suites.copy_to(self._out)
+            self._out.write(empty + "\n")
+            return
+        self._out.write(empty.removesuffix(" />") + ">\n  ")
+        self._suites.copy_to(self._out)
+        self._out.write("\n</testsuites>\n")
+
+
 def render_junit(
     reports: Sequence[Report], rules: Sequence[RuleSpec] = (), *, tool_version: str = __version__
 ) -> str:
-    """Render reports as JUnit XML.
+    """Render reports as JUnit XML (what :class:`JunitWriter` writes, as one string).
 
     A rule's test case fails when it has a finding at or above the report's ``fail_on``; lower findings go
     to its ``system-out``. Skipped levels and rules are skipped test cases; crashed rules are errors.
@@ -121,13 +163,9 @@ def render_junit(
     Returns:
         The XML document text.
     """
-    by_id = {rule.id: rule for rule in rules}
-    root = ET.Element("testsuites", {"name": "hsi-conform"})
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    out = io.StringIO()
+    writer = JunitWriter(out, rules, tool_version=tool_version)
     for report in reports:
-        for key, value in _suite(root, report, by_id, tool_version).items():
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        writer.write(report)
+    writer.close()
+    return out.getvalue()

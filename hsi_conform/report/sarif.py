@@ -43,7 +43,7 @@ def _file_uri(path: str) -> str:
     pure = PurePath(path)
     if pure.is_absolute():
         return pure.as_uri()
-    return quote(path.replace(os.sep, "/"))
+    return quote(path.replace(os.sep, "/"), errors="surrogateescape")  # a lone surrogate: the name's own byte
 
 
 def _rule_descriptor(rule: RuleSpec, spec_base: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class _Artifacts:
         """Return the artifact index of a member (or of the file itself), adding it on first use."""
         key = (file_index, member)
         if member is not None and key not in self._index:
-            uri = "/" + quote(member.lstrip("/"))
+            uri = "/" + quote(member.lstrip("/"), errors="surrogateescape")
             self._add(key, {"location": {"uri": uri}, "parentIndex": self._index[(file_index, None)]})
         return self._index[key]
 

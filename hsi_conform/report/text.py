@@ -12,12 +12,14 @@ since a baseline are only counted, and the baseline's entries that were not foun
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Sequence
+from typing import TextIO
 
 from hsi_conform.finding import BaselineEntry, BaselineState, Finding, Location, Report, Severity, Suppression
 
-__all__ = ["clean", "render_text"]
+__all__ = ["TextWriter", "clean", "render_text"]
 
 _EXCERPT_WIDTH = 120
 _SHOWN_OTHERS = 3
@@ -169,13 +171,8 @@ def _summary_lines(report: Report, style: _Style, verbosity: int = 0) -> list[st
     return lines
 
 
-def _tier_summary(reports: Sequence[Report]) -> list[str]:
+def _tier_summary(needs: dict[str, set[str]]) -> list[str]:
     """Return the one line that names the rules the chosen content tier skipped, over the whole run."""
-    needs: dict[str, set[str]] = {}
-    for report in reports:
-        for skipped in report.skipped:
-            if skipped.needs is not None:
-                needs.setdefault(skipped.target, set()).add(skipped.needs)
     if not needs:
         return []
     tiers = "/".join(sorted({tier for tiers in needs.values() for tier in tiers}))
@@ -184,8 +181,73 @@ def _tier_summary(reports: Sequence[Report]) -> list[str]:
     return [f"{len(needs)} {rules} --content {tiers} and did not run ({ids}; -v lists them per file)"]
 
 
+class TextWriter:
+    """Writes the text report as the reports arrive: each file's lines at once, the run's summary at the end.
+
+    What the end needs is counted as it goes (files, conformant, unreadable, the rules the content tier skipped),
+    so no report is kept (spec/report.md#streaming). With ``-q``, a conformant file's verdict is shown only when
+    it is the run's only file: the first such verdict waits until a second file arrives or the run ends.
+
+    Args:
+        out: Where the text goes.
+        color: Emit ANSI colour codes (only when writing to a terminal).
+        verbosity: ``-v`` count minus ``-q`` count (see the module doc).
+    """
+
+    def __init__(self, out: TextIO, *, color: bool = False, verbosity: int = 0) -> None:
+        self._out = out
+        self._style = _Style(color)
+        self._verbosity = verbosity
+        self._files = self._good = self._unreadable = 0
+        self._needs: dict[str, set[str]] = {}
+        self._waiting: list[str] = []  # -q: the first file's verdict, shown only if no other file follows
+        self._wrote = False
+
+    def write(self, report: Report) -> None:
+        """Write the lines of one more file."""
+        if self._verbosity <= -2:
+            return
+        self._files += 1
+        self._good += report.conformant
+        self._unreadable += report.input_error is not None
+        for skipped in report.skipped:
+            if skipped.needs is not None:
+                self._needs.setdefault(skipped.target, set()).add(skipped.needs)
+        self._waiting.clear()  # a second file: the first one's verdict stays hidden
+        lines: list[str] = []
+        for finding, count, others in _grouped(report.findings):
+            lines.extend(_finding_lines(report, finding, count, others, self._style))
+        lines.extend(_absent_line(report, entry) for entry in report.absent)
+        summary = _summary_lines(report, self._style, self._verbosity)
+        if self._verbosity >= 0 or not report.conformant:
+            lines.extend(summary)
+        elif self._files == 1:
+            self._waiting = summary
+        self._lines(lines)
+
+    def close(self) -> None:
+        """Write the end: the held verdict of a lone file, the content tier's line and the run's total."""
+        if self._verbosity <= -2:
+            return
+        lines = self._waiting if self._files == 1 else []
+        if self._verbosity == 0:
+            lines += _tier_summary(self._needs)
+        if self._files > 1:
+            bad = self._files - self._good - self._unreadable
+            lines.append(f"{self._files} files: {self._good} conformant, {bad} nonconformant"
+                         + (f", {self._unreadable} unreadable" if self._unreadable else ""))
+        self._lines(lines)
+        if not self._wrote:
+            self._out.write("\n")
+
+    def _lines(self, lines: list[str]) -> None:
+        if lines:
+            self._out.write("\n".join(lines) + "\n")
+            self._wrote = True
+
+
 def render_text(reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
-    """Render reports for a human.
+    """Render reports for a human (what :class:`TextWriter` writes, as one string).
 
     Args:
         reports: One report per input file.
@@ -195,21 +257,9 @@ def render_text(reports: Sequence[Report], *, color: bool = False, verbosity: in
     Returns:
         The text, ending with a newline (empty when ``verbosity <= -2``).
     """
-    if verbosity <= -2:
-        return ""
-    style = _Style(color)
-    lines: list[str] = []
+    out = io.StringIO()
+    writer = TextWriter(out, color=color, verbosity=verbosity)
     for report in reports:
-        for finding, count, others in _grouped(report.findings):
-            lines.extend(_finding_lines(report, finding, count, others, style))
-        lines.extend(_absent_line(report, entry) for entry in report.absent)
-        if verbosity >= 0 or not report.conformant or len(reports) == 1:
-            lines.extend(_summary_lines(report, style, verbosity))
-    if verbosity == 0:
-        lines.extend(_tier_summary(reports))
-    if len(reports) > 1:
-        good = sum(r.conformant for r in reports)
-        unreadable = sum(r.input_error is not None for r in reports)
-        lines.append(f"{len(reports)} files: {good} conformant, {len(reports) - good - unreadable} nonconformant"
-                     + (f", {unreadable} unreadable" if unreadable else ""))
-    return "\n".join(lines) + "\n"
+        writer.write(report)
+    writer.close()
+    return out.getvalue()

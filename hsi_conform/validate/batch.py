@@ -7,7 +7,7 @@ is still validated (spec/safety.md#batches).
 
 The checks run on an executor (:mod:`hsi_conform.validate.executor`: in this process, worker processes, or Dask
 with :mod:`hsi_conform.validate.dask_executor`), in bounded waves; the reports come back in input order whatever
-the executor (spec/batch.md#order).
+the executor, each as soon as those before it are done (:func:`iter_check_many`; spec/batch.md#order).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from hsi_conform.validate import CheckOptions, check
 from hsi_conform.validate.engine import Policy
 from hsi_conform.validate.executor import EXECUTORS, Executor, ProcessExecutor
 
-__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "lost_job", "make_executor"]
+__all__ = ["EXECUTORS", "Executor", "Job", "ProcessExecutor", "check_job", "check_many", "iter_check_many", "lost_job",
+           "make_executor"]
 
 Job = tuple[Path | str | WalkError, Policy] | tuple[Path | str | WalkError, Policy, CheckOptions]
 """One input of a batch (a path, or a URL as a ``str``), its policy and optionally its own options (its
@@ -83,29 +84,42 @@ def _unreadable(path: Path | str, reason: str, policy: Policy, options: CheckOpt
                              fail_on=policy.fail_on)
 
 
-def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, progress: bool | Progress = False,
-               executor: Executor | None = None, total: int | None = None) -> list[Report]:
-    """Validate every ``(path, policy)`` or ``(path, policy, options)`` and return the reports in input order.
+def iter_check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1,
+                    progress: bool | Progress = False, executor: Executor | None = None,
+                    total: int | None = None) -> Iterator[Report]:
+    """Validate every ``(path, policy)`` or ``(path, policy, options)`` and yield the reports in input order.
 
-    ``options`` applies to the jobs that bring none. The jobs run on ``executor`` (default: a
-    :class:`ProcessExecutor` of ``workers`` processes; reports pickle); whatever order they finish in, the reports
-    are returned in the order of the jobs (spec/batch.md#order). ``progress`` (True: a counter on stderr when it is
-    a terminal; or a :class:`Progress`) names each file as the executor takes it and is erased at the end
-    (``total`` is its end, default ``len(jobs)`` when ``jobs`` has a length). An input that cannot be read gets a
-    report with ``input_error`` set (never an exception), so one bad input never hides the others; so does one
-    whose workers kept dying while they checked it (e.g. out of memory), where the executor can tell.
+    Each report is yielded as soon as it and every report before it are done (spec/batch.md#order): the executor
+    takes no input more than its window ahead of the first report not yet yielded, so at most a window of reports
+    is held back behind a slow input, whatever the number of inputs. ``options`` applies to the jobs that bring
+    none. The jobs run on ``executor`` (default: a :class:`ProcessExecutor` of ``workers`` processes; reports
+    pickle). ``progress`` (True: a counter on stderr when it is a terminal; or a :class:`Progress`) names each file
+    as the executor takes it and is erased at the end (``total`` is its end, default ``len(jobs)`` when ``jobs``
+    has a length). An input that cannot be read gets a report with ``input_error`` set (never an exception), so
+    one bad input never hides the others; so does one whose workers kept dying while they checked it (e.g. out of
+    memory), where the executor can tell.
     """
     if total is None and isinstance(jobs, Sequence):
         total = len(jobs)
     bar = progress if isinstance(progress, Progress) else Progress(total or 0, what="validating",
                                                                     enabled=None if progress else False)
     runner = executor or ProcessExecutor(workers)
-    found: dict[int, Report] = {}
+    held: dict[int, Report] = {}  # finished out of order: at most the executor's window
+    wanted = 0
     with bar:
-        for index, report in runner.map_unordered(check_job, _taken(jobs, options, bar), on_lost=lost_job):
-            found[index] = report
+        for index, report in runner.map_unordered(check_job, _taken(jobs, options, bar), on_lost=lost_job,
+                                                  ahead=runner.window):
             bar.advance(report.path)
-    return [found[i] for i in range(len(found))]
+            held[index] = report
+            while wanted in held:
+                yield held.pop(wanted)
+                wanted += 1
+
+
+def check_many(jobs: Iterable[Job], options: CheckOptions, *, workers: int = 1, progress: bool | Progress = False,
+               executor: Executor | None = None, total: int | None = None) -> list[Report]:
+    """Validate every job and return the reports in input order: :func:`iter_check_many`, listed."""
+    return list(iter_check_many(jobs, options, workers=workers, progress=progress, executor=executor, total=total))
 
 
 def _taken(jobs: Iterable[Job], options: CheckOptions,

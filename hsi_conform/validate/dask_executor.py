@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from hsi_conform.errors import ConfigError, MissingDependencyError
-from hsi_conform.validate.executor import chunks, run_chunk
+from hsi_conform.validate.executor import Intake, run_chunk
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -108,14 +108,16 @@ class DaskExecutor:
         return 4 * max(1, threads)
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T], *, chunk: int | None = None,
-                      on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
+                      on_lost: Callable[[T, str], R] | None = None,
+                      ahead: int | None = None) -> Iterator[tuple[int, R]]:
         """Yield ``(index, fn(item))`` as tasks finish, with at most :attr:`window` items in flight.
 
         A task whose workers kept dying (Dask's ``KilledWorker``) is split into one task per item; an item whose
         own task meets the same fate gets ``on_lost(item, reason)`` (without ``on_lost``: the exception).
         """
         client = self.client
-        todo = chunks(items, chunk or self.chunk)
+        intake = Intake(items, chunk or self.chunk, ahead)
+        tasks = self._tasks()
         finished = self._distributed.as_completed()
         in_flight: dict[Any, tuple[tuple[int, T], ...]] = {}
 
@@ -129,9 +131,8 @@ class DaskExecutor:
             return True
 
         try:
-            for _ in range(self._tasks()):
-                if not submit(next(todo, None)):
-                    break
+            while len(in_flight) < tasks and submit(intake.take()):
+                pass
             for future in finished:
                 batch = in_flight.pop(future)
                 try:
@@ -141,8 +142,12 @@ class DaskExecutor:
                         raise
                     results = self._lost(batch, exc, on_lost, submit)
                 future.release()  # the scheduler forgets it now, not when the loop ends
-                yield from results
-                submit(next(todo, None))
+                for index, result in results:
+                    intake.yielded(index)
+                    yield index, result
+                # one out, one in, unless the next item would run too far ahead of the first not yielded
+                while len(in_flight) < tasks and submit(intake.take()):
+                    pass
         finally:  # stopped early (an interruption, an exception): what has not started never will
             if in_flight:
                 client.cancel(list(in_flight))  # type: ignore[no-untyped-call]

@@ -69,8 +69,11 @@ def test_cloud_group_runs_on_a_tiny_cube(tmp_path: Path, monkeypatch: pytest.Mon
     assert bench_run.main(["--size", str(1 << 20), "--only", "cloud"]) == 0
     (run,) = saved
     rows = {row.name: row for row in run.rows}
-    budgets = [row for name, row in rows.items() if "--content none" in name or "(bsq," in name]
-    assert len(budgets) >= 6 and all(row.met for row in budgets)  # byte and request counts within the budgets
+    budgets = [row for name, row in rows.items() if "--content none" in name or "bytes fetched" in name]
+    assert len(budgets) >= 9 and all(row.met for row in budgets)  # byte and request counts within the budgets
+    assert {"bsq", "bil", "bip"} <= {name.split("(", 1)[1][:3] for name in rows if name.startswith("remote band")}
+    timed = [row for name, row in rows.items() if "over loopback HTTP: time" in name]
+    assert len(timed) == 2 and all(row.target == "<= 2x" for row in timed)  # issue 16: bsq and bil vs plain GETs
     assert any(name.startswith("refs + xarray/zarr") for name in rows)
     assert all(row.anchor > 0 and row.ours >= 0 for row in run.rows)  # a tiny band may come from kept bytes: 0
     importlib.reload(data)

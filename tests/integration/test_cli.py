@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
+import signal
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -15,8 +18,11 @@ from hsi_conform.cli import ExitCode
 from hsi_conform.cli.main import main
 from hsi_conform.errors import HsiConformError
 from hsi_conform.finding import Report
-from hsi_conform.report import RenderOptions
+from hsi_conform.report import RenderOptions, render_json, render_text
 from hsi_conform.testing.samples import sample_members, write_members, write_sample_container
+from hsi_conform.validate import CheckOptions
+from hsi_conform.validate.batch import check_many
+from hsi_conform.validate.engine import Policy
 from tests._support import write_tree
 
 
@@ -257,3 +263,43 @@ def test_a_selector_typo_in_the_config_file_is_a_usage_error(bad: Path, capsys: 
     assert "conformant" not in out and "pyproject.toml" in err
     assert main(["validate", "--isolated", "--select", "hdr0", str(bad)]) == 1
     capsys.readouterr()
+
+
+def test_reports_stream_and_report_files_are_published_only_at_the_end(
+        tmp_path: Path, good: Path, bad: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Text reaches standard output file by file; -o files appear whole at the end, or not at all (spec/report.md)."""
+    batch = importlib.import_module("hsi_conform.validate.batch")  # the package name is also a function's
+    from hsi_conform.errors import Interrupted
+
+    inputs = [good, bad, good]
+    report = tmp_path / "report.json"
+    argv = ["validate", *map(str, inputs), "--format", "text", "--format", "json", "-o", "-", "-o", str(report)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    expected = check_many([(p, Policy()) for p in inputs], CheckOptions())
+    assert out == render_text(expected) and report.read_text() == render_json(expected)
+    report.unlink()
+    real = batch.check_job
+    calls = []
+
+    def stops_at_the_third(job: Any) -> Report:
+        calls.append(job)
+        if len(calls) == 3:
+            raise Interrupted(signal.SIGTERM)
+        return real(job)
+
+    monkeypatch.setattr(batch, "check_job", stops_at_the_third)
+    assert main(argv) == 128 + signal.SIGTERM
+    out = capsys.readouterr().out
+    assert f"{good}: conformant" in out and f"{bad}: NONCONFORMANT" in out  # the first two were written
+    assert not report.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".report.json")]
+
+
+def test_documents_on_standard_output_come_at_the_end_in_format_order(
+        good: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("jinja2")
+    assert main(["validate", str(good), "--format", "html", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    html, _, rest = out.partition("</html>\n")
+    assert html.startswith("<!DOCTYPE html>") and json.loads(rest)["conformant"] is True

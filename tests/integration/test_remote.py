@@ -40,13 +40,22 @@ def _scene(folder: Path, name: str, **spec: object) -> Path:
 
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A small and a large BSQ container (the large one's cube ~19 MiB: several CRC requests), and a BIL one."""
+    """BSQ, BIL and BIP containers: a small and a large BSQ one (the large one's cube ~19 MiB: several CRC requests),
+    a small BIL and BIP one (every gap within the byte budget), a tall BIL one (600 lines, 16.6 KiB apart: more
+    requests than the cap, each gap dearer than a request) and a BIP one whose band spans 1 MiB (4,096 pixels,
+    254 bytes apart: merged down to the cap)."""
     folder = tmp_path_factory.mktemp("remote")
+    rng = np.random.default_rng(14)
     return {
         "small": _scene(folder, "small.hsi", lines=32, samples=24, bands=16, interleave=Interleave.BSQ),
         "large": _scene(folder, "large.hsi", lines=384, samples=384, bands=64, interleave=Interleave.BSQ),
         "bil": _scene(folder, "bil.hsi", lines=64, samples=96, bands=40, interleave=Interleave.BIL,
                       data_type=DataType.FLOAT32),
+        "bip": _scene(folder, "bip.hsi", lines=48, samples=40, bands=30, interleave=Interleave.BIP),
+        "bil-tall": hsi_conform.write_container(folder / "bil-tall.hsi", rng.integers(0, 4096, (600, 260, 32),
+                                                dtype="<u2"), interleave="bil", thumbnail=False),
+        "bip-wide": hsi_conform.write_container(folder / "bip-wide.hsi", rng.integers(0, 4096, (64, 64, 128),
+                                                dtype="<u2"), interleave="bip", thumbnail=False),
     }
 
 
@@ -75,21 +84,56 @@ def test_validate_content_none_reads_the_tail_and_headers_only(cli: CliRunner, h
     assert json.loads(result.out)["files"][0]["path"] == url
 
 
-@pytest.mark.parametrize("which", ["large", "bil"])
-def test_a_band_a_line_and_a_spectrum_cost_their_bytes(http_server: RangeServer, scenes: dict[str, Path],
-                                                       which: str) -> None:
+_READS = {"band": lambda c: c.read_band(7), "line": lambda c: c.read_line(5),
+          "spectrum": lambda c: c.read_spectrum(3, 11), "window": lambda c: c.bsq()[2, 10:20, 5:40]}
+
+
+def _read_budget(c: hsi_conform.Container, what: str, nbytes: int) -> int:
+    """spec/remote.md#budgets: 1.1 x the bytes + 256 KiB; a BIP band whose pixels outnumber the cap: its span."""
+    lines, samples, bands = c.layout.lines, c.layout.samples, c.layout.bands
+    itemsize = c.layout.dtype.itemsize
+    if what == "band" and c.layout.interleave is Interleave.BIP and lines * samples > 512:
+        return (lines * samples - 1) * bands * itemsize + itemsize
+    return int(1.1 * nbytes) + 256 * KIB
+
+
+@pytest.mark.parametrize("which", ["large", "bil", "bip", "bil-tall", "bip-wide"])
+def test_a_band_a_line_a_spectrum_and_a_window_cost_their_bytes(http_server: RangeServer, scenes: dict[str, Path],
+                                                                which: str) -> None:
     url = http_server.serve(scenes[which], f"/slices/{which}.hsi")
     with hsi_conform.open(url) as remote, hsi_conform.open(scenes[which]) as local:
         http_server.reset(url)
         assert isinstance(remote.cube, RemoteArray) and remote.cube.shape == local.cube.shape
         assert http_server.stats(url).bytes == 0  # the cube is lazy: making it reads nothing
-        reads = [("band", lambda c: c.read_band(7)), ("line", lambda c: c.read_line(5)),
-                 ("spectrum", lambda c: c.read_spectrum(3, 11)), ("window", lambda c: c.bsq()[2, 10:20, 5:40])]
-        for what, read in reads:
+        for what, read in _READS.items():
             http_server.reset(url)
             got, want = np.asarray(read(remote)), np.asarray(read(local))
             assert np.array_equal(got, want) and got.dtype == want.dtype, what
-            assert http_server.stats(url).bytes <= 1.1 * want.nbytes + 256 * KIB, (what, http_server.stats(url))
+            stats = http_server.stats(url)
+            assert stats.bytes <= _read_budget(local, what, want.nbytes), (what, stats.bytes, stats.requests)
+            assert stats.requests <= max(512, local.layout.lines), (what, stats.requests)
+
+
+def test_a_tall_bil_band_is_a_request_per_line_in_parallel_and_exactly_its_bytes(http_server: RangeServer,
+                                                                                  scenes: dict[str, Path]) -> None:
+    url = http_server.serve(scenes["bil-tall"], "/slices/bil-tall-band.hsi")
+    with hsi_conform.open(url) as remote:
+        http_server.reset(url)
+        band = remote.read_band(100)
+        stats = http_server.stats(url)
+    # The byte budget merges 16 gaps of 16,576 bytes; past it no gap is merged, each dearer than a request (the
+    # last lines lie in the tail kept since the open: they cost no request).
+    assert stats.bytes <= 1.1 * band.nbytes + 256 * KIB and 512 < stats.requests <= 600 - 16
+    assert stats.max_active >= 2
+
+
+def test_a_wide_bip_band_merges_down_to_the_cap(http_server: RangeServer, scenes: dict[str, Path]) -> None:
+    url = http_server.serve(scenes["bip-wide"], "/slices/bip-wide-band.hsi")
+    with hsi_conform.open(url) as remote:
+        http_server.reset(url)
+        remote.read_band(0)
+        stats = http_server.stats(url)
+    assert stats.requests <= 512 and stats.bytes <= 64 * 64 * 128 * 2
 
 
 def test_crc_fetches_each_byte_once_in_parallel_ranges(cli: CliRunner, http_server: RangeServer,
@@ -266,7 +310,7 @@ def s3_objects(s3_server: str, scenes: dict[str, Path]) -> str:
     fs = s3fs.S3FileSystem(endpoint_url=s3_server, key="testing", secret="testing", skip_instance_cache=True)
     if not fs.exists("hsi-test"):
         fs.mkdir("hsi-test")
-    for name in ("small", "large"):
+    for name in ("small", "large", "bil-tall"):
         fs.pipe(f"hsi-test/{name}.hsi", scenes[name].read_bytes())
     return "s3://hsi-test"
 
@@ -296,6 +340,17 @@ def test_s3_urls_validate_within_the_budget(cli: CliRunner, s3_bucket: str, scen
         band = c.read_band(9)
         assert np.array_equal(band, local.read_band(9))
         assert c.reader().bytes_read - before <= 1.1 * band.nbytes + 256 * KIB  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow  # ~580 requests to moto's server, ~12 ms each
+def test_s3_a_tall_bil_band_is_a_request_per_line_within_the_budget(s3_bucket: str, scenes: dict[str, Path]) -> None:
+    with hsi_conform.open(f"{s3_bucket}/bil-tall.hsi") as c, hsi_conform.open(scenes["bil-tall"]) as local:
+        reader = c.reader()
+        before, requests = reader.bytes_read, reader.requests  # type: ignore[attr-defined]
+        band = c.read_band(100)  # a request per line past the byte budget: no gap is worth merging
+        assert np.array_equal(band, local.read_band(100))
+        assert reader.bytes_read - before <= 1.1 * band.nbytes + 256 * KIB  # type: ignore[attr-defined]
+        assert 512 < reader.requests - requests <= 600 - 16  # type: ignore[attr-defined]
 
 
 def test_s3_errors_are_exit_3_naming_the_url(cli: CliRunner, s3_bucket: str) -> None:

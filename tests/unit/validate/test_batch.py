@@ -109,3 +109,18 @@ def test_one_item_per_task_keeps_the_number_of_tasks(client: distributed.Client)
             yielded += 1
             most_ahead = max(most_ahead, taken[0] - yielded)
     assert yielded == 40 and most_ahead <= 3
+
+
+def _first_waits(x: int) -> int:
+    if x == 0:
+        time.sleep(1.0)  # the others finish meanwhile: only the bound keeps them from running on
+    return x
+
+
+def test_dask_runs_no_further_than_ahead_past_the_first_not_yielded(client: distributed.Client) -> None:
+    taken = [0]
+    with DaskExecutor(client=client, chunk=1, window=4) as executor:
+        for index, _ in executor.map_unordered(_first_waits, _counted(200, taken), ahead=6):
+            if index == 0:
+                assert taken[0] <= 6  # the reorder buffer of check_many holds at most this many
+                break
