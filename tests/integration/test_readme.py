@@ -24,18 +24,33 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("readme")
 
 
+@pytest.fixture(scope="module")
+def python_ran(workdir: Path) -> Path:
+    """The folder where every Python example has run, in order (later examples use files of earlier ones).
+
+    A fixture, not the order of the tests: under ``pytest -n`` the two tests may run in different workers.
+    """
+    before = Path.cwd()
+    os.chdir(workdir)
+    try:
+        for index, block in enumerate(PYTHON):
+            exec(compile(block, f"README-python-{index}", "exec"), {})
+    finally:
+        os.chdir(before)
+    return workdir
+
+
 def test_readme_has_examples() -> None:
     assert len(PYTHON) >= 3 and len(COMMANDS) >= 3
 
 
-def test_python_examples(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(workdir)
-    for index, block in enumerate(PYTHON):  # in order: later examples use files written by earlier ones
-        exec(compile(block, f"README-python-{index}", "exec"), {})
+def test_python_examples(python_ran: Path) -> None:
+    assert any(python_ran.iterdir()), "the Python examples wrote nothing"
 
 
-def test_console_examples(workdir: Path) -> None:
+def test_console_examples(python_ran: Path) -> None:
+    """Every ``$`` command, in order, in the folder the Python examples left (the commands read their files)."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     for command in COMMANDS:
-        run = subprocess.run(command, shell=True, cwd=workdir, env=env, capture_output=True, text=True)
+        run = subprocess.run(command, shell=True, cwd=python_ran, env=env, capture_output=True, text=True)
         assert run.returncode == 0, f"{command}\n{run.stdout}\n{run.stderr}"
