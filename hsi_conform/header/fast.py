@@ -38,9 +38,9 @@ _LINE = re.compile(rf"({_KEY}) = (\{{[^}}]*\}}|{_SCALAR})\n|(;[^\n]*|)\n")
 _MAGIC = "ENVI\n"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CleanHeader:
-    """A clean header as scanned; its nodes are built by :meth:`lines` when the model is first read.
+    """A clean header as scanned; its nodes are built when first read: all by :meth:`lines`, one by :meth:`entry`.
 
     Attributes:
         text: the header text.
@@ -50,25 +50,50 @@ class CleanHeader:
 
     text: str
     found: list[tuple[str, str, str]]
+    _rows: dict[str, int] | None = None  # key -> its row of ``found`` (keys are unique and normalised)
+    _built: dict[int, Line] | None = None  # entries built by ``entry``: ``lines`` returns the same objects
+
+    def entry(self, key: str) -> Entry | None:
+        """Return the entry of a normalised key, built alone (a lookup need not build every line), or ``None``."""
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = {k: row for row, (k, _, _) in enumerate(self.found) if k}
+        row = rows.get(key)
+        if row is None:
+            return None
+        built = self._built
+        if built is None:
+            built = self._built = {}
+        line = built.get(row)
+        if line is None:
+            start = len(_MAGIC) + sum(len(k) + len(v) + 4 if k else len(c) + 1 for k, v, c in self.found[:row])
+            line = built[row] = _line(*self.found[row], start)
+        assert isinstance(line, Entry)
+        return line
 
     def lines(self) -> list[Line]:
         """Return the lines the scanner builds for this text (:func:`hsi_conform.header.scan.scan`)."""
         lines: list[Line] = [Magic(text=_MAGIC, start=0)]
         pos = len(_MAGIC)
-        for key, value, comment in self.found:
-            if not key:
-                line = comment + "\n"
-                lines.append(Comment(text=line, start=pos) if comment else Blank(text=line, start=pos))
-            elif value[0] == "{":
-                line = f"{key} = {value}\n"
-                lines.append(lazy_list_entry(text=line, start=pos, key=key, value_raw=value,
-                                             value_start=pos + len(key) + 3, opaque=is_opaque_text(key)))
-            else:
-                line = f"{key} = {value}\n"
-                lines.append(Entry(text=line, start=pos, key_raw=key, key=key, key_start=pos, value_raw=value,
-                                   value_start=pos + len(key) + 3, eol="\n"))
-            pos += len(line)
+        built = self._built or {}
+        for row, (key, value, comment) in enumerate(self.found):
+            line = built.get(row) if built else None
+            lines.append(line if line is not None else _line(key, value, comment, pos))
+            pos += len(lines[-1].text)
         return lines
+
+
+def _line(key: str, value: str, comment: str, pos: int) -> Line:
+    """Return the node of one matched line that starts at ``pos``."""
+    if not key:
+        line = comment + "\n"
+        return Comment(text=line, start=pos) if comment else Blank(text=line, start=pos)
+    line = f"{key} = {value}\n"
+    if value[0] == "{":
+        return lazy_list_entry(text=line, start=pos, key=key, value_raw=value, value_start=pos + len(key) + 3,
+                               opaque=is_opaque_text(key))
+    return Entry(text=line, start=pos, key_raw=key, key=key, key_start=pos, value_raw=value,
+                 value_start=pos + len(key) + 3, eol="\n")
 
 
 def scan_clean(text: str) -> CleanHeader | None:

@@ -132,16 +132,22 @@ class Header:
 
     def keys(self) -> list[str]:
         """Return the normalised keys in file order (of first appearance), each once."""
-        self.get("")  # builds the index
-        assert self._index is not None
-        return list(self._index)
+        return list(self._entry_index())
 
     def get(self, key: str) -> Entry | None:
         """Return the entry of a key (case- and blank-insensitive); the last one wins, as in SPy and GDAL."""
+        clean = self._clean
+        if clean is not None and self._index is None:  # a clean header builds only the entries looked up
+            found = clean.entry(key)
+            return found if found is not None else clean.entry(normalize_key(key))
+        index = self._entry_index()
+        found = index.get(key)
+        return found if found is not None else index.get(normalize_key(key))
+
+    def _entry_index(self) -> dict[str, Entry]:
         if self._index is None:
             self._index = {entry.key: entry for entry in self.entries()}  # later entries overwrite: last wins
-        found = self._index.get(key)
-        return found if found is not None else self._index.get(normalize_key(key))
+        return self._index
 
     def get_all(self, key: str) -> list[Entry]:
         """Return every entry of a key, in file order."""
