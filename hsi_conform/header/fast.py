@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 
 from hsi_conform.fields import is_opaque_text
 from hsi_conform.header.checks import GDAL_LINE_LIMIT, long_line_spans
@@ -50,26 +50,37 @@ class CleanHeader:
 
     text: str
     found: list[tuple[str, str, str]]
-    _rows: dict[str, int] | None = None  # key -> its row of ``found`` (keys are unique and normalised)
+    _rows: dict[str, tuple[int, int]] | None = None  # key -> its row of ``found`` and where its line starts
     _built: dict[int, Line] | None = None  # entries built by ``entry``: ``lines`` returns the same objects
+
+    def scalar(self, key: str) -> str | None:
+        """Return the value text of a normalised key's entry unless it is a list (``None``: absent or a list)."""
+        place = self._places().get(key)
+        value = self.found[place[0]][1] if place is not None else None
+        return value if value is not None and value[0] != "{" else None
 
     def entry(self, key: str) -> Entry | None:
         """Return the entry of a normalised key, built alone (a lookup need not build every line), or ``None``."""
-        rows = self._rows
-        if rows is None:
-            rows = self._rows = {k: row for row, (k, _, _) in enumerate(self.found) if k}
-        row = rows.get(key)
-        if row is None:
+        place = self._places().get(key)
+        if place is None:
             return None
         built = self._built
         if built is None:
             built = self._built = {}
-        line = built.get(row)
+        line = built.get(place[0])
         if line is None:
-            start = len(_MAGIC) + sum(len(k) + len(v) + 4 if k else len(c) + 1 for k, v, c in self.found[:row])
-            line = built[row] = _line(*self.found[row], start)
+            line = built[place[0]] = _line(*self.found[place[0]], place[1])
         assert isinstance(line, Entry)
         return line
+
+    def _places(self) -> dict[str, tuple[int, int]]:
+        rows = self._rows
+        if rows is None:  # keys are unique and normalised in a clean header
+            found = self.found
+            starts = accumulate([len(k) + len(v) + 4 if k else len(c) + 1 for k, v, c in found], initial=len(_MAGIC))
+            places = enumerate(zip(found, starts, strict=False))  # one start more than lines: the end
+            rows = self._rows = {k: (row, start) for row, ((k, _, _), start) in places if k}
+        return rows
 
     def lines(self) -> list[Line]:
         """Return the lines the scanner builds for this text (:func:`hsi_conform.header.scan.scan`)."""

@@ -25,7 +25,7 @@ from hsi_conform.header.fast import CleanHeader, scan_clean
 from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
 from hsi_conform.header.scan import Collector, Pending, scan
 from hsi_conform.header.serialize import format_entry
-from hsi_conform.header.values import typed_value
+from hsi_conform.header.values import typed_scalar, typed_value
 
 # The nodes live in their own module (below the scanner and the value parsers, which this module builds on);
 # their old home keeps exporting them.
@@ -182,6 +182,12 @@ class Header:
         Raises:
             FieldValueError: when the value does not have the field's kind.
         """
+        clean = self._clean
+        if clean is not None and self._index is None:  # a clean header's scalar is typed from its text alone
+            raw = clean.scalar(key)
+            raw = clean.scalar(normalize_key(key)) if raw is None else raw
+            if raw is not None:
+                return typed_scalar(raw, self.field_spec(key))
         entry = self.get(key)
         return None if entry is None else typed_value(entry, self.field_spec(key))
 
