@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate
 
 from hsi_conform.fields import is_opaque_text
 from hsi_conform.header.checks import GDAL_LINE_LIMIT, long_line_spans
@@ -27,13 +27,15 @@ __all__ = ["CleanHeader", "scan_clean"]
 _CLEAN_BYTES = bytes([10, *range(32, 127)])
 
 # A key: lower-case words separated by one space; no brace, no '='; the first character is not ';'.
-_KEY = r"[^A-Z\s={};][^A-Z\s={}]*(?: [^A-Z\s={}]+)*"
+_KEY = r"[^A-Z\s={};][^A-Z\s={}]*+(?: [^A-Z\s={}]++)*+"
 # A scalar: words separated by spaces; no brace; no word starts with ';' (semicolon-in-scalar); no trailing blank.
-_SCALAR = r"[^\s{};][^\s{}]*(?: +[^\s{};][^\s{}]*)*"
+_SCALAR = r"[^\s{};][^\s{}]*+(?: ++[^\s{};][^\s{}]*+)*+"
 # One line of a clean header after the magic: an entry, a comment starting in column 1, or an empty line. A list is
 # matched up to its first '}' (a fast loop of the regular-expression engine); what it holds is judged by C-level
 # passes over its text (_clean_lists).
-_LINE = re.compile(rf"({_KEY}) = (\{{[^}}]*\}}|{_SCALAR})\n|(;[^\n]*|)\n")
+# Possessive quantifiers: what follows each run can never be matched by the run, so giving nothing back changes no
+# match and saves the engine its backtracking bookkeeping.
+_LINE = re.compile(rf"({_KEY}) = (\{{[^}}]*+\}}|{_SCALAR})\n|(;[^\n]*+|)\n")
 
 _MAGIC = "ENVI\n"
 
@@ -119,16 +121,23 @@ def scan_clean(text: str) -> CleanHeader | None:
     if text.encode("ascii").translate(None, _CLEAN_BYTES) or _has_long_line(text):
         return None
     found = _LINE.findall(text, len(_MAGIC))  # in C: a tuple of strings per line, no match objects
-    keys = [key for key, _, _ in found if key]
+    if not found:
+        return None if len(text) > len(_MAGIC) else CleanHeader(text, found)
+    all_keys, values, comments = zip(*found, strict=True)  # columns, in C
+    keys = [key for key in all_keys if key]
+    joined = "".join(values)
     # The matches do not overlap and come in order: they tile the text when their lengths add up to it
     # (an entry adds ' = ' and LF to its key and value, any other line its LF).
-    if len("".join(chain.from_iterable(found))) + 3 * len(keys) + len(found) != len(text) - len(_MAGIC):
+    if (len("".join(all_keys)) + len(joined) + len("".join(comments)) + 3 * len(keys) + len(found)
+            != len(text) - len(_MAGIC)):
         return None
     # No key repeats (HDR017) and no two differ only by '_' versus space (HDR018): their spaced forms differ.
     if len({key.replace("_", " ") for key in keys} if "_" in text else set(keys)) != len(keys):
         return None
-    lists = [(key, value) for key, value, _ in found if value[:1] == "{"]
-    return CleanHeader(text, found) if not lists or _clean_lists(lists) else None
+    if "{" not in joined:
+        return CleanHeader(text, found)
+    lists = [(key, value) for key, value in zip(all_keys, values, strict=True) if value[:1] == "{"]
+    return CleanHeader(text, found) if _clean_lists(lists) else None
 
 
 def _clean_lists(lists: list[tuple[str, str]]) -> bool:
@@ -137,10 +146,10 @@ def _clean_lists(lists: list[tuple[str, str]]) -> bool:
     No ``{`` between the braces (no nesting) and no line inside that starts with ``;`` (a comment); unless the
     field is free text, the list is not empty, no item is empty or holds a line break and no comma ends it.
     """
-    values = "".join(value for _, value in lists)
+    values = "".join([value for _, value in lists])
     if values.count("{") != len(lists) or (";" in values and _COMMENT_IN_LIST.search(values)):
         return False
-    items = b",".join(value[1:-1].encode("ascii") for key, value in lists if not is_opaque_text(key))
+    items = ",".join([value[1:-1] for key, value in lists if not is_opaque_text(key)]).encode("ascii")
     return _clean_items(items)
 
 
