@@ -1,4 +1,4 @@
-"""End-record discovery for the strict ZIP reader: EOCD scan, ZIP64 locator and record, comment.
+"""End records and central directory of the strict ZIP reader: EOCD scan, ZIP64 records, comment, CD records.
 
 Private helper of :mod:`hsi_conform.container.zipread`.
 """
@@ -10,7 +10,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeAlias, cast
 
 from hsi_conform.remote.ranges import RangeReader, is_range_reader
 
@@ -18,16 +18,21 @@ from ._extra_field import U16_MAX, U32_MAX
 from ._file_name import Problem
 from ._records import ZipIssue, ZipLimits
 
-__all__ = ["LFH_SIG", "TAIL", "BaseParser", "End", "Source"]
+__all__ = ["CD_SIG", "LFH_SIG", "TAIL", "BaseParser", "CdEntry", "End", "Source"]
+
+#: One central-directory record as read: its offset, its fixed fields, its raw name and its raw extra field.
+CdEntry: TypeAlias = tuple[int, tuple[int, ...], bytes, bytes]
 
 LFH_SIG = b"PK\x03\x04"
 EOCD_SIG = b"PK\x05\x06"
 LOC64_SIG = b"PK\x06\x07"
 EOCD64_SIG = b"PK\x06\x06"
+CD_SIG = b"PK\x01\x02"
 
 _EOCD = struct.Struct("<4s4H2LH")
 _LOC64 = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_CDH = struct.Struct("<4s6H3L5H2L")
 _TAIL = _EOCD.size + U16_MAX  # an EOCD plus the longest possible comment
 TAIL = _TAIL
 _EOCD_SIG_RX = re.compile(re.escape(EOCD_SIG))
@@ -227,3 +232,56 @@ class BaseParser:
         if any(classic not in (wide, sentinel) for classic, wide, sentinel in pairs):
             self.add("zip64-eocd", "the classic end record disagrees with the ZIP64 end record", offset=z_off)
         return z_off, n_total, cd_size, cd_offset
+
+    # -- central directory ------------------------------------------------------------------------------
+
+    def read_cd(self, end: End) -> list[CdEntry] | None:
+        if end.cd_size > self.limits.max_cd_size:
+            self.add(
+                "cd-too-large", f"the central directory is {end.cd_size} bytes long", offset=end.cd_offset
+            )
+            return None
+        if end.cd_offset > self.size or end.cd_offset + end.cd_size > end.cd_end:
+            self.add("cd-bounds", "the central directory runs past the end records", offset=end.offset)
+        cd = self.src.read_at(end.cd_offset, end.cd_size)
+        entries: list[CdEntry] = []
+        pos = 0
+        while pos < len(cd) and len(entries) < self.limits.max_entries:
+            head, rec_end = self._cd_record(cd, pos, end.cd_offset)
+            if head is None:
+                break
+            name_end = pos + _CDH.size + head[10]
+            entries.append(
+                (
+                    end.cd_offset + pos,
+                    head,
+                    cd[pos + _CDH.size : name_end],
+                    cd[name_end : name_end + head[11]],
+                )
+            )
+            pos = rec_end
+        if not entries and (end.cd_size or end.entries):
+            if pos >= len(cd):
+                self.add("cd-bounds", "no central directory at the declared offset", offset=end.cd_offset)
+            return None
+        # Judge the directory actually present, not the (possibly lying) declared count.
+        if pos < len(cd) and len(entries) == self.limits.max_entries:
+            self.add("too-many-entries", f"more than {self.limits.max_entries} entries", offset=end.cd_offset)
+        elif len(entries) != end.entries:
+            self.add(
+                "count-mismatch",
+                f"the end record counts {end.entries} entries, the directory has {len(entries)}",
+                offset=end.offset,
+            )
+        return entries
+
+    def _cd_record(self, cd: bytes, pos: int, base: int) -> tuple[tuple[int, ...] | None, int]:
+        if pos + _CDH.size > len(cd) or cd[pos : pos + 4] != CD_SIG:
+            self.add("cd-bounds", "no central-directory record where one is expected", offset=base + pos)
+            return None, pos
+        head = cast(tuple[int, ...], _CDH.unpack_from(cd, pos))
+        rec_end = pos + _CDH.size + head[10] + head[11] + head[12]
+        if rec_end > len(cd):
+            self.add("cd-bounds", "a central-directory record runs past the directory", offset=base + pos)
+            return None, pos
+        return head, rec_end

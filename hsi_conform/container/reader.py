@@ -1,17 +1,17 @@
 """Open a ``.hsi`` container (or an expanded folder with the same layout) without copying the cube.
 
 The cube is a read-only ``numpy.memmap`` of the stored ``data.envi`` at its exact byte offset inside the ZIP
-file: the offset is computed from the member's *local* header by the strict reader, and the size is checked
-against the header with Python integers before anything is mapped (spec/container.md#zero-copy).
+file: the offset comes from the member's *local* header, and the size is checked against the header with Python
+integers before anything is mapped (spec/container.md#zero-copy). Opening a local file only locates its members;
+the strict judgement of the archive runs when :attr:`Container.structure` is first read
+(spec/container.md#lazy-open). A ``.hsi`` file is opened once: its structure, every member's bytes and every
+mapped array are read through that one descriptor, so a file renamed over it meanwhile is never mixed in
+(spec/safety.md#batches).
 
-A ``.hsi`` file is opened once: its structure, every member's bytes and every mapped array are read through that
-one descriptor (:class:`~hsi_conform.container.source.SourceFile`), so a file renamed over it meanwhile is never
-mixed in (spec/safety.md#batches).
-
-A URL of any fsspec protocol, or a file object, opens a *remote* container (spec/remote.md): the same strict
-reader reads it through a :class:`~hsi_conform.remote.ranges.RangeReader` by byte ranges, and every ENVI data
-member is a lazy :class:`~hsi_conform.remote.array.RemoteArray` instead of a memmap: indexing it fetches only
-the bytes selected.
+A URL of any fsspec protocol, or a file object, opens a *remote* container (spec/remote.md): the strict reader
+reads it through a :class:`~hsi_conform.remote.ranges.RangeReader` by byte ranges, and every ENVI data member is
+a lazy :class:`~hsi_conform.remote.array.RemoteArray` instead of a memmap: indexing it fetches only the bytes
+selected.
 """
 
 from __future__ import annotations
@@ -20,18 +20,27 @@ import dataclasses
 import os
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import numpy as np
 
-from hsi_conform.container.folder import folder_members, is_container_folder
+from hsi_conform.container._members import (
+    MemberInfo,
+    copy_of,
+    folder_member_map,
+    located_member_map,
+    preview_levels,
+    readable,
+    require_in_file,
+    zip_member_map,
+)
+from hsi_conform.container.folder import is_container_folder
 from hsi_conform.container.jpegxl import JpegXlArray, open_cube
 from hsi_conform.container.jxl_index import MAX_INDEX_BYTES, is_jpegxl
 from hsi_conform.container.layout import CubeLayout, as_interleave
-from hsi_conform.container.source import SourceFile, map_array, read_block
+from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import (
     ContainerClosedError,
@@ -52,10 +61,6 @@ from hsi_conform.members import (
     CUBE_INDEX,
     DATA_SUFFIX,
     HEADER_SUFFIX,
-    MANDATORY,
-    MemberKind,
-    classify_member,
-    header_of,
     preview_stem,
     reference_stem,
 )
@@ -69,26 +74,6 @@ CubeArray: TypeAlias = "np.memmap[tuple[int, ...], np.dtype[np.generic]] | Remot
 
 #: Headers larger than this are not read into memory by default (real headers stay far below); see ``Limits``.
 MAX_HEADER_BYTES = DEFAULT_LIMITS.max_header_bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemberInfo:
-    """Where the bytes of one member live.
-
-    Attributes:
-        name: POSIX path inside the container.
-        file: the file holding the bytes (the ``.hsi`` itself, or the file inside an expanded folder); for a remote
-            container no local file holds them, and this is ``os.devnull`` (read with ``Container.read_bytes``).
-        offset: first byte of the member's data in ``file``.
-        size: stored size in bytes.
-        stored: the bytes are stored uncompressed and unencrypted (they can be mapped).
-    """
-
-    name: str
-    file: Path
-    offset: int
-    size: int
-    stored: bool = True
 
 
 class Container:
@@ -117,12 +102,12 @@ class Container:
         self.is_zip = is_zip
         #: The resource limits applied when reading (``max_header_bytes`` for headers).
         self.limits = limits
-        #: The strict reader's view of the archive (None for an expanded folder).
-        self.structure = structure
+        self._structure = structure
         self._members = members
         self._source = source
         self._header: Header | None = None
         self._cube: CubeArray | None = None
+        self._cube_layout: CubeLayout | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -136,6 +121,25 @@ class Container:
         lines, samples, bands = layout.lines, layout.samples, layout.bands
         return (f"<Container {self.location!r}: {lines} lines x {samples} samples x {bands} bands, "
                 f"{layout.dtype}, {layout.interleave.value}, {count}>")
+
+    @property
+    def structure(self) -> ZipStructure | None:
+        """The strict reader's view of the archive (None for an expanded folder).
+
+        ``open`` only locates the members; the archive is read strictly, through the container's own descriptor,
+        when this is first asked for (spec/container.md#lazy-open).
+
+        Raises:
+            ContainerClosedError: the container was closed before the structure was read.
+            InputUnreadableError: the file cannot be read.
+        """
+        if self._structure is None and self.is_zip:
+            try:
+                with self.source().file() as f:
+                    self._structure = read_zip_structure(f, limits=self.limits)
+            except OSError as exc:
+                raise InputUnreadableError.from_os_error(self.location, exc) from exc
+        return self._structure
 
     @property
     def closed(self) -> bool:
@@ -176,7 +180,7 @@ class Container:
         :class:`~hsi_conform.errors.ContainerClosedError` from now on.
         """
         self._closed = True
-        self._cube = None
+        self._cube = self._cube_layout = None
         self._header = None
         if self._source is not None:
             self._source.close()
@@ -322,6 +326,8 @@ class Container:
             layout = CubeLayout.from_header(header)
         except FieldValueError as exc:
             raise ContainerError(data, f"header layout is invalid: {exc}") from exc
+        if data == CUBE_DATA and header is self._header:
+            self._cube_layout = layout  # what ``layout`` answers once ``cube`` is mapped with it
         if data == CUBE_DATA and is_jpegxl(header):
             return self._jpegxl_cube(layout)
         info = self._readable(data)
@@ -347,22 +353,8 @@ class Container:
                          lambda at, size: self._read(dataclasses.replace(info, offset=info.offset + at), size))
 
     def _check_in_file(self, info: MemberInfo, need: int) -> None:
-        """Raise unless the file holds ``need`` bytes of the member.
-
-        The sizes come from the archive, which may claim (ZIP64) more bytes than the file holds: reading them
-        would allocate the claimed size, and a mapping past the end fails in mmap or faults on first access. A
-        ``.hsi`` is measured through its open descriptor, the file every member is read from.
-        """
-        try:
-            size = self.reader().size() if self.is_zip else info.file.stat().st_size
-            available = size - info.offset
-        except InputUnreadableError:
-            raise
-        except OSError as exc:
-            raise InputUnreadableError.from_os_error(str(info.file), exc) from exc
-        if available < need:
-            raise ContainerError(info.name, f"member data is truncated: the file holds {max(available, 0)} of its "
-                                 f"bytes, {need} are needed")
+        """Raise unless the file holds ``need`` bytes of the member (a ``.hsi`` measured through its descriptor)."""
+        require_in_file(info, need, self.reader().size if self.is_zip else lambda: info.file.stat().st_size)
 
     @property
     def cube(self) -> CubeArray:
@@ -385,7 +377,7 @@ class Container:
         Raises:
             IndexError: no such band.
         """
-        return self._copy(self.bsq(), band)
+        return copy_of(self.bsq(), band)
 
     def read_line(self, line: int) -> np.ndarray[Any, Any]:
         """Return image line ``line`` as a new ``(samples, bands)`` array: one spectrum per row.
@@ -393,7 +385,7 @@ class Container:
         Raises:
             IndexError: no such line.
         """
-        return self._copy(self.bip(), line)
+        return copy_of(self.bip(), line)
 
     def read_spectrum(self, line: int, sample: int) -> np.ndarray[Any, Any]:
         """Return the spectrum of pixel ``(line, sample)`` as a new ``(bands,)`` array.
@@ -401,17 +393,13 @@ class Container:
         Raises:
             IndexError: no such pixel.
         """
-        return self._copy(self.bip(), line, sample)
-
-    @staticmethod
-    def _copy(view: np.ndarray[Any, Any] | RemoteArray, *index: int) -> np.ndarray[Any, Any]:
-        if isinstance(view, RemoteArray):
-            return np.asarray(view[index])
-        return read_block(view[index])
+        return copy_of(self.bip(), line, sample)
 
     @property
     def layout(self) -> CubeLayout:
-        """The layout of ``data.envi`` according to ``data.hdr``."""
+        """The layout of ``data.envi`` according to ``data.hdr`` (once :attr:`cube` is mapped, the one it used)."""
+        if self._cube is not None and self._cube_layout is not None:
+            return self._cube_layout
         return CubeLayout.from_header(self.header)
 
     def bsq(self) -> np.ndarray[Any, Any] | RemoteArray:
@@ -430,12 +418,7 @@ class Container:
     def previews(self) -> tuple[str, ...]:
         """Preview levels present: ``""`` for ``preview.envi``, else the ``<lod>`` of ``preview_<lod>.envi``."""
         self._check_open()
-        found = []
-        for name in self._members:
-            kind = classify_member(name)
-            if kind.kind is MemberKind.PREVIEW_DATA and header_of(name) in self._members:
-                found.append(kind.lod or "")
-        return tuple(sorted(found))
+        return preview_levels(self._members)
 
     def preview(self, lod: str = "") -> CubeArray:
         """Map a preview level (``preview.envi``, or ``preview_<lod>.envi``) read-only.
@@ -465,10 +448,7 @@ class Container:
         return tuple(self._members.values())
 
     def _readable(self, name: str) -> MemberInfo:
-        info = self.info(name)
-        if not info.stored:
-            raise ContainerError(name, "member is compressed or encrypted; it cannot be read in place")
-        return info
+        return readable(self.info(name))
 
 
 def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[str, Any] | None = None, *,
@@ -477,7 +457,8 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
     """Open a ``.hsi`` file, an expanded container folder, a URL or a file object read-only.
 
     ``source`` is the file already opened (the validator opens each input once) and ``structure`` a strict read
-    of it; both are read here when not given. The container reads every member through that one descriptor;
+    of it. Without a structure, a local file's members are located here and the strict read waits for
+    :attr:`Container.structure` (spec/container.md#lazy-open). Every member is read through that one descriptor;
     ``limits`` bound what is read (spec/safety.md#limits). A URL of any fsspec protocol (``https://``, ``s3://``,
     ``memory://``, ``file://``...), with its ``storage_options``, or a file object opens a remote container
     (spec/remote.md).
@@ -494,7 +475,10 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
         ContainerError: the file is not a readable ZIP archive, or the folder is not an expanded container.
     """
     if is_remote(path) or (source is not None and not isinstance(source, SourceFile)):
-        return _open_remote(path, source or open_reader(path, storage_options), structure, limits)
+        reader = source or open_reader(path, storage_options)
+        structure = read_zip_structure(reader, limits=limits) if structure is None else structure  # eager: one plan
+        return Container(None, zip_member_map(structure, Path(os.devnull)), is_zip=True, structure=structure,
+                         source=reader, limits=limits, location=reader.name, url=reader.name if is_url(path) else None)
     p = Path(InputUnreadableError.checked_path(path))
     local = source if isinstance(source, SourceFile) else None
     try:
@@ -502,46 +486,13 @@ def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[
     except OSError as exc:
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
     if stat.S_ISDIR(mode):
-        if not (any_folder or is_container_folder(p)):
-            raise ContainerError(None, f"{p} is a folder without {' or '.join(MANDATORY)} at its root: not an "
-                                 "expanded container")
-        members = {name: MemberInfo(name=name, file=file, offset=0, size=size)
-                   for name, file, size in folder_members(p, None if any_folder else limits.max_entries)}
-        return Container(p, members, is_zip=False, limits=limits)
+        return Container(p, folder_member_map(p, limits, any_folder=any_folder), is_zip=False, limits=limits)
     if not stat.S_ISREG(mode):
         raise InputUnreadableError(str(p), "not a regular file or directory")
     try:
         local = local or SourceFile.open(p)
-        if structure is None:
-            with local.file() as f:
-                structure = read_zip_structure(f, limits=limits)
+        members = located_member_map(local, p, limits) if structure is None else zip_member_map(structure, p)
     except OSError as exc:
         raise InputUnreadableError(str(p), exc.strerror or str(exc)) from exc
-    return Container(p, _zip_members(structure, p), is_zip=True, structure=structure, source=local, limits=limits)
+    return Container(p, members, is_zip=True, structure=structure, source=local, limits=limits)
 
-
-def _open_remote(target: object, reader: RangeReader, structure: ZipStructure | None, limits: Limits) -> Container:
-    if structure is None:
-        structure = read_zip_structure(reader, limits=limits)
-    members = _zip_members(structure, Path(os.devnull))
-    return Container(None, members, is_zip=True, structure=structure, source=reader, limits=limits,
-                     location=reader.name, url=reader.name if is_url(target) else None)
-
-
-def _zip_members(structure: ZipStructure, file: Path) -> dict[str, MemberInfo]:
-    """Where each member's data is, by name (the first of duplicates); a fatal structure is refused.
-
-    Raises:
-        ContainerError: no usable central directory.
-    """
-    if structure.fatal:
-        codes = ", ".join(sorted(structure.codes))
-        raise ContainerError(None, f"not a readable ZIP archive ({codes})")
-    members: dict[str, MemberInfo] = {}
-    for m in structure.members:
-        if m.name in members or m.data_offset is None:
-            continue  # duplicates and unreadable members are for the validator to report
-        stored = m.method == 0 and not m.flags & 0x41 and m.compressed_size == m.uncompressed_size
-        members[m.name] = MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.compressed_size,
-                                     stored=stored)
-    return members

@@ -77,7 +77,7 @@ class SourceFile:
         Raises:
             OSError: It cannot be opened.
         """
-        p = Path(path)
+        p = path if isinstance(path, Path) else Path(path)  # a Path is not parsed again (every open passes one)
         return cls(p, os.open(p, _OPEN_FLAGS))
 
     def __enter__(self) -> Self:
@@ -111,7 +111,7 @@ class SourceFile:
     def file(self) -> io.BufferedReader:
         """Return a buffered file object on the descriptor (its position is shared; closing it keeps the descriptor)."""
         raw = io.FileIO(self._fd, "rb", closefd=False)
-        raw.name = str(self.path)  # numpy records it as memmap.filename
+        raw.name = self.name  # numpy records it as memmap.filename
         return io.BufferedReader(raw)
 
     def read(self, offset: int, size: int) -> bytes:

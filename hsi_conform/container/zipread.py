@@ -22,7 +22,7 @@ from hsi_conform._crc32 import crc32
 from hsi_conform.members import DATA_SUFFIX as _DATA_SUFFIX
 from hsi_conform.remote.ranges import RangeReader, is_range_reader
 
-from ._eocd import LFH_SIG, TAIL, BaseParser, End, Source
+from ._eocd import LFH_SIG, TAIL, BaseParser, CdEntry, End, Source
 from ._extra_field import (
     U16_MAX,
     U32_MAX,
@@ -46,10 +46,8 @@ __all__ = [
     "read_zip_structure",
 ]
 
-CD_SIG = b"PK\x01\x02"
 DD_SIG = b"PK\x07\x08"
 
-_CDH = struct.Struct("<4s6H3L5H2L")
 _LFH = struct.Struct("<4s5H3L2H")
 _FLAG_DESCRIPTOR = 0x0008
 #: The default policy limits of :func:`read_zip_structure`.
@@ -74,59 +72,6 @@ class _Region:
 
 
 class _Parser(BaseParser):
-    # -- central directory ------------------------------------------------------------------------------
-
-    def read_cd(self, end: End) -> list[tuple[int, tuple[int, ...], bytes, bytes]] | None:
-        if end.cd_size > self.limits.max_cd_size:
-            self.add(
-                "cd-too-large", f"the central directory is {end.cd_size} bytes long", offset=end.cd_offset
-            )
-            return None
-        if end.cd_offset > self.size or end.cd_offset + end.cd_size > end.cd_end:
-            self.add("cd-bounds", "the central directory runs past the end records", offset=end.offset)
-        cd = self.src.read_at(end.cd_offset, end.cd_size)
-        entries: list[tuple[int, tuple[int, ...], bytes, bytes]] = []
-        pos = 0
-        while pos < len(cd) and len(entries) < self.limits.max_entries:
-            head, rec_end = self._cd_record(cd, pos, end.cd_offset)
-            if head is None:
-                break
-            name_end = pos + _CDH.size + head[10]
-            entries.append(
-                (
-                    end.cd_offset + pos,
-                    head,
-                    cd[pos + _CDH.size : name_end],
-                    cd[name_end : name_end + head[11]],
-                )
-            )
-            pos = rec_end
-        if not entries and (end.cd_size or end.entries):
-            if pos >= len(cd):
-                self.add("cd-bounds", "no central directory at the declared offset", offset=end.cd_offset)
-            return None
-        # Judge the directory actually present, not the (possibly lying) declared count.
-        if pos < len(cd) and len(entries) == self.limits.max_entries:
-            self.add("too-many-entries", f"more than {self.limits.max_entries} entries", offset=end.cd_offset)
-        elif len(entries) != end.entries:
-            self.add(
-                "count-mismatch",
-                f"the end record counts {end.entries} entries, the directory has {len(entries)}",
-                offset=end.offset,
-            )
-        return entries
-
-    def _cd_record(self, cd: bytes, pos: int, base: int) -> tuple[tuple[int, ...] | None, int]:
-        if pos + _CDH.size > len(cd) or cd[pos : pos + 4] != CD_SIG:
-            self.add("cd-bounds", "no central-directory record where one is expected", offset=base + pos)
-            return None, pos
-        head = cast(tuple[int, ...], _CDH.unpack_from(cd, pos))
-        rec_end = pos + _CDH.size + head[10] + head[11] + head[12]
-        if rec_end > len(cd):
-            self.add("cd-bounds", "a central-directory record runs past the directory", offset=base + pos)
-            return None, pos
-        return head, rec_end
-
     # -- members ----------------------------------------------------------------------------------------
 
     def build_member(
@@ -312,7 +257,7 @@ def _prefetch_tail(src: Source) -> None:
     src.prefetch([(max(0, src.size - TAIL - _TAIL_EXTRA), src.size)])
 
 
-def _prefetch_members(src: Source, entries: list[tuple[int, tuple[int, ...], bytes, bytes]]) -> None:
+def _prefetch_members(src: Source, entries: list[CdEntry]) -> None:
     """Fetch every local header, and the data of small members other than ENVI data, in one batch (rarely two).
 
     The batch guesses each local header's length from its central record, plus room for the alignment padding

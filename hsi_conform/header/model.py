@@ -25,7 +25,7 @@ from hsi_conform.header.fast import CleanHeader, scan_clean
 from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
 from hsi_conform.header.scan import Collector, Pending, scan
 from hsi_conform.header.serialize import format_entry
-from hsi_conform.header.values import typed_value
+from hsi_conform.header.values import typed_scalar, typed_value
 
 # The nodes live in their own module (below the scanner and the value parsers, which this module builds on);
 # their old home keeps exporting them.
@@ -132,16 +132,22 @@ class Header:
 
     def keys(self) -> list[str]:
         """Return the normalised keys in file order (of first appearance), each once."""
-        self.get("")  # builds the index
-        assert self._index is not None
-        return list(self._index)
+        return list(self._entry_index())
 
     def get(self, key: str) -> Entry | None:
         """Return the entry of a key (case- and blank-insensitive); the last one wins, as in SPy and GDAL."""
+        clean = self._clean
+        if clean is not None and self._index is None:  # a clean header builds only the entries looked up
+            found = clean.entry(key)
+            return found if found is not None else clean.entry(normalize_key(key))
+        index = self._entry_index()
+        found = index.get(key)
+        return found if found is not None else index.get(normalize_key(key))
+
+    def _entry_index(self) -> dict[str, Entry]:
         if self._index is None:
             self._index = {entry.key: entry for entry in self.entries()}  # later entries overwrite: last wins
-        found = self._index.get(key)
-        return found if found is not None else self._index.get(normalize_key(key))
+        return self._index
 
     def get_all(self, key: str) -> list[Entry]:
         """Return every entry of a key, in file order."""
@@ -176,6 +182,12 @@ class Header:
         Raises:
             FieldValueError: when the value does not have the field's kind.
         """
+        clean = self._clean
+        if clean is not None and self._index is None:  # a clean header's scalar is typed from its text alone
+            raw = clean.scalar(key)
+            raw = clean.scalar(normalize_key(key)) if raw is None else raw
+            if raw is not None:
+                return typed_scalar(raw, self.field_spec(key))
         entry = self.get(key)
         return None if entry is None else typed_value(entry, self.field_spec(key))
 

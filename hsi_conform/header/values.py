@@ -125,7 +125,22 @@ def typed_value(entry: Entry, spec: FieldSpec) -> Any:
         return _typed_list(entry, spec)
     if entry.is_list:
         raise FieldValueError(spec.key, None, "a brace list where a single value is expected")
-    raw = entry.value_raw
+    return typed_scalar(entry.value_raw, spec)
+
+
+def typed_scalar(raw: str, spec: FieldSpec) -> Any:
+    """Return the typed value of a scalar entry's value text (what :func:`typed_value` returns for its entry).
+
+    Raises:
+        FieldValueError: the field is a list, or the value does not have the field's kind.
+    """
+    kind = spec.kind
+    if kind is Kind.ANY:
+        return raw
+    if kind is Kind.TEXT:
+        return raw.replace("\r\n", "\n").replace("\r", "\n")
+    if spec.is_list:
+        raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
     if kind is Kind.INT:
         return parse_int(raw, field=spec.key)
     if kind is Kind.FLOAT:

@@ -47,7 +47,24 @@ def assert_same(text: str) -> Header:
         with contextlib.suppress(FieldValueError):
             assert repr(fast.value(key)) == repr(full.value(key))
     assert canonical_bytes(fast) == canonical_bytes(full)
+    # Looked up before the lines are built, a clean header builds each entry alone: equal entries, which the lines
+    # built afterwards hold (an edit finds its entry among them by identity).
+    looked = Header.from_text(text)
+    assert {key: _typed(looked, key) for key in [*keys, "no such key"]} == {
+        key: _typed(full, key) for key in [*keys, "no such key"]}
+    entries = {key: looked.get(key.upper()) for key in [*reversed(keys), "no such key"]}
+    assert entries == {key: full.get(key.upper()) for key in entries}
+    assert all(any(line is entry for line in looked.lines) for entry in entries.values() if entry is not None)
+    assert looked.lines == full.lines
     return fast
+
+
+def _typed(header: Header, key: str) -> str:
+    """The typed value of a key, or its error, as text."""
+    try:
+        return repr(header.value(key))
+    except FieldValueError as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 @SETTINGS
