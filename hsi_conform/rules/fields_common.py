@@ -127,7 +127,8 @@ class Field:
 
 def is_unknown(entry: Entry) -> bool:
     """Whether an entry's value is empty (``key =``), which means "unknown"."""
-    return entry.items is None and entry.value_raw.strip(" \t") == ""
+    # The text first: ``items`` is a property that may split a list, and an empty text is rare.
+    return entry.value_raw.strip(" \t") == "" and entry.items is None
 
 
 def headers(ctx: CheckContext) -> Iterator[tuple[str, Header, Scope]]:
@@ -147,21 +148,31 @@ def present(header: Header, key: str) -> Entry | None:
 def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterable[str] | None = None
            ) -> Iterator[Field]:
     """Yield every judged known field of every header, optionally only of some kinds or keys."""
-    every = ctx.memo("fields.all", lambda: list(_all_fields(ctx)))
+    every: list[Field] = ctx.memo("fields.all", lambda: list(_all_fields(ctx)))
     if kinds is None and keys is None:
-        yield from every
-        return
-    # About a hundred rules ask for a few keys or kinds each: index the fields once per context, not per rule.
+        return iter(every)
+    # About a hundred rules ask for a few keys or kinds each, most for none that this container has: each choice
+    # is made once per context, from an index of the fields by key and by kind.
+    wanted = (None if kinds is None else frozenset(kinds), None if keys is None else frozenset(keys))
+    chosen: dict[tuple[frozenset[Kind] | None, frozenset[str] | None], tuple[Field, ...]] = ctx.memo(
+        "fields.chosen", dict)
+    found = chosen.get(wanted)
+    if found is None:
+        found = chosen[wanted] = _choose(ctx, every, *wanted)
+    return iter(found)
+
+
+def _choose(ctx: CheckContext, every: list[Field], kinds: frozenset[Kind] | None, keys: frozenset[str] | None
+            ) -> tuple[Field, ...]:
     by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions(f.key for f in every))
     by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions(f.spec.kind for f in every))
     chosen: set[int] | None = None
     if keys is not None:
-        chosen = {i for key in set(keys) for i in by_key.get(key, ())}
+        chosen = {i for key in keys for i in by_key.get(key, ())}
     if kinds is not None:
-        of_kinds = {i for kind in set(kinds) for i in by_kind.get(kind, ())}
+        of_kinds = {i for kind in kinds for i in by_kind.get(kind, ())}
         chosen = of_kinds if chosen is None else chosen & of_kinds
-    for i in sorted(chosen or ()):  # file order, as without the index
-        yield every[i]
+    return tuple(every[i] for i in sorted(chosen or ()))  # file order, as without the index
 
 
 def _positions(labels: Iterable[T]) -> dict[T, list[int]]:
