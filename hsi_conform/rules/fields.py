@@ -36,10 +36,12 @@ from hsi_conform.rules.context import CheckContext, entry_location
 from hsi_conform.rules.fields_common import (
     ENVI_DEFAULTS,
     MAX_ITEM_FINDINGS,
+    SHORT_LIST,
     Field,
     capped,
     fields,
     headers,
+    is_unknown,
     positive_int,
 )
 
@@ -52,8 +54,6 @@ _TOLERATED_LIST = frozenset({"temperature"})
 _TOLERATED_SCALAR = frozenset({"data offset values"})
 _TOLERATED = _TOLERATED_LIST | _TOLERATED_SCALAR
 _NUMERIC = frozenset({Kind.INT, Kind.FLOAT, Kind.INT_LIST, Kind.FLOAT_LIST})
-#: Lists up to this long are range-checked item by item in Python; longer ones by numpy (spec/safety.md#limits).
-_SHORT_LIST = 64
 _UNDEFINED_TYPES = frozenset({"7", "8", "10", "11"})
 _NON_PORTABLE = {DataType.COMPLEX64: "complex", DataType.COMPLEX128: "complex",
                  DataType.INT64: "64-bit integer", DataType.UINT64: "64-bit integer"}
@@ -68,9 +68,23 @@ def _expected(wanted: str, defaultable: bool, scope: Scope) -> tuple[FieldSpec, 
                  if scope in getattr(spec, wanted) and (spec.key in ENVI_DEFAULTS) == defaultable)
 
 
+def _filled(ctx: CheckContext, member: str, header: Header) -> frozenset[str]:
+    """Return the keys of a header whose value is not empty, computed once per header (four rules ask)."""
+    return ctx.memo("fields.filled:" + member, lambda: _filled_keys(header))
+
+
+def _filled_keys(header: Header) -> frozenset[str]:
+    keys = header.keys()
+    entries = map(header.get, keys)
+    return frozenset(k for k, e in zip(keys, entries, strict=True) if e is not None and not is_unknown(e))
+
+
 def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Problem]:
     for member, header, scope in headers(ctx):
+        filled = _filled(ctx, member, header)
         for spec in _expected(wanted, defaultable, scope):
+            if spec.key in filled:
+                continue  # present, not empty: the common case, one set lookup
             entry = header.get(spec.key)
             if entry is None:
                 yield Problem(f"{spec.key} is missing ({scope.value} header)", Location(member=member,
@@ -220,7 +234,7 @@ def _numbers(f: Field, maximum: float | None) -> Iterable[tuple[int | None, floa
     array = f.numbers()
     if array is None:
         return _text_numbers(f)
-    if len(array) <= _SHORT_LIST:  # a few items: one comparison each beats the fixed cost of numpy calls
+    if len(array) <= SHORT_LIST:  # a few items: one comparison each beats the fixed cost of numpy calls
         values = array.tolist()
         return [(i, values[i]) for i in _short_suspects(f.spec, values, maximum)]
     # One vectorised pass finds the items worth a look: no object per item.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -25,6 +26,10 @@ from hsi_conform.header import Header
 from hsi_conform.header.model import Entry, Span
 from hsi_conform.header.values import check_number_items, plain_number_items, typed_value
 from hsi_conform.rules.context import CheckContext, entry_location, span_location
+
+#: Lists up to this long are converted and judged item by item in Python; longer ones by numpy, in C-level passes
+#: (spec/safety.md#limits): below it, numpy's fixed cost per call is more than the work.
+SHORT_LIST = 64
 
 #: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
 MAX_ITEM_FINDINGS = 20
@@ -98,7 +103,14 @@ class Field:
 
     def _convert(self, items: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
         integers = self.spec.kind is Kind.INT_LIST
-        if plain_number_items(items, integers=integers):  # the common case: one conversion pass, no re-check
+        plain = plain_number_items(items, integers=integers)
+        if plain and len(items) <= SHORT_LIST:
+            # A few items (a header's lists, mostly): Python floats and one array beat numpy's per-call costs.
+            with contextlib.suppress(ValueError):
+                floats = list(map(float, items))
+                if integers or self.spec.nonfinite or all(map(math.isfinite, floats)):
+                    return np.array(floats, dtype=np.float64)
+        elif plain:  # the common case: one conversion pass, no re-check
             with contextlib.suppress(ValueError):
                 values = np.fromiter(map(float, items), np.float64, count=len(items))
                 if integers or self.spec.nonfinite or bool(np.isfinite(values).all()):
