@@ -197,6 +197,10 @@ def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, .
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
 
 
+#: Selections :func:`check_selection` found good, by selectors and the identity of the rules they were judged against.
+_GOOD_SELECTIONS: dict[tuple[object, ...], tuple[RuleSpec, ...]] = {}
+
+
 def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
                     retired: Mapping[str, RetiredRule] | None = None) -> None:
     """Refuse a policy whose selectors match no rule, or whose selection leaves no rule to run.
@@ -214,12 +218,20 @@ def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
         ConfigError: The selection leaves no rule to run.
     """
     rules = load_builtin_rules() if rules is None else tuple(rules)
+    # A batch builds one policy per input from the same selectors: a selection found good is not judged again.
+    key = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides),
+           tuple(w.rule for w in policy.waivers), id(rules))
+    if _GOOD_SELECTIONS.get(key) is rules:
+        return
     unknown = unknown_selectors(policy, rules)
     if unknown:
         raise _unknown(unknown[0], rules, retired_rules() if retired is None else retired)
     if not any(is_selected(r, policy) for r in rules):
         raise ConfigError(f"the selection leaves no rule to run (select {list(policy.select) or 'all'}, "
                           f"ignore {list(policy.ignore)})")
+    if len(_GOOD_SELECTIONS) >= _MAX_PLANS:
+        _GOOD_SELECTIONS.clear()
+    _GOOD_SELECTIONS[key] = rules  # kept alive with its key, so that its id is not reused while cached
 
 
 def _unknown(selector: str, rules: Sequence[RuleSpec], retired: Mapping[str, RetiredRule]) -> UnknownSelectorError:
