@@ -81,11 +81,14 @@ class Field:
     def nested(self) -> bool:
         """Whether a list item holds braces (a nested list)."""
         if self._nested is None:
-            items = self.entry.items
-            # No brace inside the outer ones (one C-level search) means no item holds one.
+            # No brace inside the outer ones (one C-level search) means no item holds one: the items (a property
+            # that may split the list) are read only when there is one.
             inner = self.entry.value_raw[1:-1]
-            self._nested = (bool(items) and not self.entry.opaque and ("{" in inner or "}" in inner)
-                            and any("{" in t or "}" in t for t in items or ()))
+            if ("{" not in inner and "}" not in inner) or self.entry.opaque:
+                self._nested = False
+            else:
+                items = self.entry.items
+                self._nested = bool(items) and any("{" in t or "}" in t for t in items or ())
         return self._nested
 
     def numbers(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
