@@ -137,11 +137,12 @@ def _issues_by_code(ctx: CheckContext) -> dict[str, list[ZipIssue]]:
     return found
 
 
-def _issue_check(code: str) -> Callable[[CheckContext], Iterator[Problem]]:
-    def check(ctx: CheckContext) -> Iterator[Problem]:
-        # Some forty rules each want one code: the issues are grouped once per context, not scanned per rule.
-        for issue in ctx.memo("zip.issues", lambda: _issues_by_code(ctx)).get(code, ()):
-            yield Problem(issue.message, Location(member=issue.member, offset=issue.offset))
+def _issue_check(code: str) -> Callable[[CheckContext], list[Problem]]:
+    def check(ctx: CheckContext) -> list[Problem]:
+        # Some forty rules each want one code: the issues are grouped once per context, not scanned per rule; a
+        # list, not a generator, as nearly every container has none of them.
+        issues = ctx.memo("zip.issues", lambda: _issues_by_code(ctx)).get(code, ())
+        return [Problem(issue.message, Location(member=issue.member, offset=issue.offset)) for issue in issues]
 
     return check
 

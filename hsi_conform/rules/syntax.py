@@ -52,11 +52,12 @@ def _diagnostics_by_code(ctx: CheckContext) -> dict[str, list[tuple[str, Header,
     return found
 
 
-def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iterator[Problem]]:
-    def check(ctx: CheckContext) -> Iterator[Problem]:
-        # Some forty rules each want one code: the diagnostics are grouped once per context, not scanned per rule.
-        for member, header, d in ctx.memo("hdr.diagnostics", lambda: _diagnostics_by_code(ctx)).get(decision.code, ()):
-            yield Problem(d.message, diagnostic_location(member, header, d))
+def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], list[Problem]]:
+    def check(ctx: CheckContext) -> list[Problem]:
+        # Some forty rules each want one code: the diagnostics are grouped once per context, not scanned per rule;
+        # a list, not a generator, as nearly every header has none of them.
+        found = ctx.memo("hdr.diagnostics", lambda: _diagnostics_by_code(ctx)).get(decision.code, ())
+        return [Problem(d.message, diagnostic_location(member, header, d)) for member, header, d in found]
 
     check.__name__ = decision.code.replace("-", "_")
     check.__doc__ = decision.summary
