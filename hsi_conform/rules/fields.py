@@ -29,7 +29,7 @@ from hsi_conform.fields import (
 )
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
-from hsi_conform.header.values import parse_enum, parse_float, parse_int
+from hsi_conform.header.values import parse_float, parse_int
 from hsi_conform.members import CUBE_HEADER
 from hsi_conform.rules import fields_camera, fields_refs, fields_values, rule
 from hsi_conform.rules.context import CheckContext, entry_location
@@ -166,7 +166,7 @@ def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
         if f.entry.is_list:
             continue  # FLD004
         try:
-            parse_enum(f.entry.value_raw, f.spec)
+            f.typed_or_raise()  # parse_enum of the text (the value is a scalar), shared with FLD007
         except FieldValueError as exc:
             undefined = f.key == "data type" and f.entry.value_raw.strip(" \t") in _UNDEFINED_TYPES
             yield f.problem("code is not defined by ENVI" if undefined else exc.reason)
@@ -200,10 +200,15 @@ def data_type_non_portable(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{int(value)} ({_NON_PORTABLE[value]}) is not supported by many readers")
 
 
-def _expected_count(header: Header, rule_text: str) -> tuple[int, ...] | None:
+def _positive(ctx: CheckContext, f: Field, key: str) -> int | None:
+    """Return :func:`positive_int` of another field of the header of ``f``, once per header (every list asks)."""
+    return ctx.memo(f"fields.positive:{f.member}:{key}", lambda: positive_int(f.header, key))
+
+
+def _expected_count(ctx: CheckContext, f: Field, rule_text: str) -> tuple[int, ...] | None:
     if rule_text in ("1|3", "2", "3"):
         return tuple(int(n) for n in rule_text.split("|"))
-    base = positive_int(header, "bands" if rule_text == "bands" else "classes")
+    base = _positive(ctx, f, "bands" if rule_text == "bands" else "classes")
     if base is None:
         return None
     return (3 * base,) if rule_text == "3*classes" else (base,)
@@ -217,7 +222,7 @@ def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     for f in fields(ctx, kinds=_LISTS):
         if f.spec.count is None or not f.entry.is_list or f.nested:
             continue
-        expected = _expected_count(f.header, f.spec.count)
+        expected = _expected_count(ctx, f, f.spec.count)
         got = len(f.entry.items or ())
         if expected is not None and got not in expected:
             want = " or ".join(map(str, expected))
@@ -296,7 +301,7 @@ def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
     for f in fields(ctx, kinds=_NUMERIC):
         if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED):
             continue
-        maximum = positive_int(f.header, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
+        maximum = _positive(ctx, f, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
         found = 0
         for i, v in _numbers(f, maximum):
             msg = _range_error(f.spec, v, maximum)

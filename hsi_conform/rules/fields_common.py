@@ -42,6 +42,16 @@ ENVI_DEFAULTS: dict[str, str] = {"byte order": "0", "file type": "ENVI Standard"
 T = TypeVar("T")
 
 
+_UNTYPED: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """Why a field's value could not be typed (kept to be raised again)."""
+
+    error: Exception
+
+
 @dataclass(slots=True)
 class Field:
     """A known field of one ENVI header of the container."""
@@ -56,6 +66,7 @@ class Field:
     _nested: bool | None = field(default=None, repr=False, compare=False)
     _numbers: np.ndarray[Any, np.dtype[np.float64]] | None = field(default=None, repr=False, compare=False)
     _numbers_done: bool = field(default=False, repr=False, compare=False)
+    _typed: Any = field(default=_UNTYPED, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -125,17 +136,24 @@ class Field:
         return np.fromiter(map(float, items), np.float64, count=len(items))
 
     def typed_or_raise(self) -> Any:
-        """Return the typed value.
+        """Return the typed value (typed once per field: FLD004, FLD005 and FLD007 ask for the same ones).
 
         Raises:
             FieldValueError: the value does not have the field's kind.
         """
-        return typed_value(self.entry, self.spec)
+        if self._typed is _UNTYPED:
+            try:
+                self._typed = typed_value(self.entry, self.spec)
+            except (FieldValueError, ValueError) as exc:
+                self._typed = _Failed(exc)
+        if isinstance(self._typed, _Failed):
+            raise self._typed.error
+        return self._typed
 
     def typed(self) -> Any:
         """Return the typed value, or None when it does not have the field's kind."""
         try:
-            return typed_value(self.entry, self.spec)
+            return self.typed_or_raise()
         except (FieldValueError, ValueError):
             return None
 
