@@ -53,6 +53,7 @@ _LISTS = frozenset({Kind.INT_LIST, Kind.FLOAT_LIST, Kind.STRING_LIST})
 _TOLERATED_LIST = frozenset({"temperature"})
 _TOLERATED_SCALAR = frozenset({"data offset values"})
 _TOLERATED = _TOLERATED_LIST | _TOLERATED_SCALAR
+_EXACT = 2**53  # integers up to this size are exact as doubles
 _NUMERIC = frozenset({Kind.INT, Kind.FLOAT, Kind.INT_LIST, Kind.FLOAT_LIST})
 _UNDEFINED_TYPES = frozenset({"7", "8", "10", "11"})
 _NON_PORTABLE = {DataType.COMPLEX64: "complex", DataType.COMPLEX128: "complex",
@@ -232,6 +233,11 @@ def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
 def _numbers(f: Field, maximum: float | None) -> Iterable[tuple[int | None, float]]:
     """Return the numbers of a field that may be out of range (a scalar; a list's suspects; FLD004 has the rest)."""
     if not f.entry.is_list:
+        typed = f.typed() if f.spec.kind is Kind.INT or f.spec.kind is Kind.FLOAT else None
+        if isinstance(typed, float) or (isinstance(typed, int) and -_EXACT <= typed <= _EXACT):
+            # FLD004 typed it already: the same number parse_float gives (a float exactly, an int that a double
+            # holds exactly).
+            return [(None, float(typed))]
         try:
             return [(None, parse_float(f.entry.value_raw, nonfinite=f.spec.nonfinite))]
         except FieldValueError:
