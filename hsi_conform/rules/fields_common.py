@@ -197,8 +197,8 @@ def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterabl
 
 def _choose(ctx: CheckContext, every: list[Field], kinds: frozenset[Kind] | None, keys: frozenset[str] | None
             ) -> tuple[Field, ...]:
-    by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions(f.key for f in every))
-    by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions(f.spec.kind for f in every))
+    by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions([f.spec.key for f in every]))
+    by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions([f.spec.kind for f in every]))
     chosen: set[int] | None = None
     if keys is not None:
         chosen = {i for key in keys for i in by_key.get(key, ())}
@@ -211,7 +211,11 @@ def _choose(ctx: CheckContext, every: list[Field], kinds: frozenset[Kind] | None
 def _positions(labels: Iterable[T]) -> dict[T, list[int]]:
     index: dict[T, list[int]] = {}
     for i, label in enumerate(labels):
-        index.setdefault(label, []).append(i)
+        positions = index.get(label)
+        if positions is None:
+            index[label] = [i]
+        else:
+            positions.append(i)
     return index
 
 
