@@ -152,6 +152,7 @@ class Registry:
         self._retired = _retired.RETIRED if retired is None else retired
         self._by_id: dict[str, RuleSpec] = {}
         self._by_name: dict[str, RuleSpec] = {}
+        self._ordered: tuple[RuleSpec, ...] | None = None
 
     def add(self, spec: RuleSpec) -> None:
         """Register a rule.
@@ -171,10 +172,16 @@ class Registry:
         self._by_id[spec.id] = spec
         for name in names:
             self._by_name[name] = spec
+        self._ordered = None
 
     def rules(self) -> tuple[RuleSpec, ...]:
-        """Return all rules, in run order: by level, area, then id."""
-        return tuple(sorted(self._by_id.values(), key=lambda r: r.order))
+        """Return all rules, in run order: by level, area, then id.
+
+        The same tuple until a rule is added: every check asks for it, and the engine's plans are keyed by it.
+        """
+        if self._ordered is None:
+            self._ordered = tuple(sorted(self._by_id.values(), key=lambda r: r.order))
+        return self._ordered
 
     def get(self, id_or_name: str) -> RuleSpec:
         """Return the rule with this id (case-insensitive), kebab name or old name.
@@ -217,6 +224,8 @@ def _validate(spec: RuleSpec) -> None:
 
 _GLOBAL = Registry()
 _current = _GLOBAL
+#: The registry the built-in modules were imported into, and the module list they came from.
+_loaded: tuple[Registry, tuple[str, ...]] | None = None
 
 
 def rule(
@@ -299,14 +308,17 @@ def load_builtin_rules() -> tuple[RuleSpec, ...]:
     The modules always register into the global registry, also when called inside :func:`isolated_registry`
     (which then keeps returning only its own rules).
     """
-    global _current
-    saved = _current
-    _current = _GLOBAL
-    try:
-        for module in BUILTIN_RULE_MODULES:
-            importlib.import_module(module)
-    finally:
-        _current = saved
+    global _current, _loaded
+    # Every check calls this: the modules are imported (looked up in sys.modules) once per registry, not per input.
+    if _loaded is None or _loaded[0] is not _GLOBAL or _loaded[1] is not BUILTIN_RULE_MODULES:
+        saved = _current
+        _current = _GLOBAL
+        try:
+            for module in BUILTIN_RULE_MODULES:
+                importlib.import_module(module)
+        finally:
+            _current = saved
+        _loaded = (_GLOBAL, BUILTIN_RULE_MODULES)
     return all_rules()
 
 

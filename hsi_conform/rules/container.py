@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from hsi_conform.container.zipread import ISSUE_CODES, ZipMember, iter_member_crc
+from hsi_conform.container.zipread import ISSUE_CODES, ZipIssue, ZipMember, iter_member_crc
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.rules import SkipRule, rule
 from hsi_conform.rules.context import CheckContext, Content
@@ -129,13 +129,20 @@ ZIP_RULES: tuple[ZipRule, ...] = (
 BY_CODE: dict[str, ZipRule] = {r.code: r for r in ZIP_RULES}
 
 
-def _issue_check(code: str) -> Callable[[CheckContext], Iterator[Problem]]:
-    def check(ctx: CheckContext) -> Iterator[Problem]:
-        if ctx.structure is None:
-            return  # an expanded folder has no ZIP structure
-        for issue in ctx.structure.issues:
-            if issue.code == code:
-                yield Problem(issue.message, Location(member=issue.member, offset=issue.offset))
+def _issues_by_code(ctx: CheckContext) -> dict[str, list[ZipIssue]]:
+    """Return the structure's issues by code, in their order (an expanded folder has no ZIP structure: none)."""
+    found: dict[str, list[ZipIssue]] = {}
+    for issue in ctx.structure.issues if ctx.structure is not None else ():
+        found.setdefault(issue.code, []).append(issue)
+    return found
+
+
+def _issue_check(code: str) -> Callable[[CheckContext], list[Problem]]:
+    def check(ctx: CheckContext) -> list[Problem]:
+        # Some forty rules each want one code: the issues are grouped once per context, not scanned per rule; a
+        # list, not a generator, as nearly every container has none of them.
+        issues = ctx.memo("zip.issues", lambda: _issues_by_code(ctx)).get(code, ())
+        return [Problem(issue.message, Location(member=issue.member, offset=issue.offset)) for issue in issues]
 
     return check
 

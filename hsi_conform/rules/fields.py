@@ -9,9 +9,9 @@ the IEEE 4001 camera-metadata rules. Decisions: spec/semantics.md.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,21 @@ from hsi_conform.fields import (
 )
 from hsi_conform.finding import Level, Location, Problem, Severity
 from hsi_conform.header import Header
-from hsi_conform.header.values import parse_enum, parse_float, parse_int
+from hsi_conform.header.values import parse_float, parse_int
 from hsi_conform.members import CUBE_HEADER
 from hsi_conform.rules import fields_camera, fields_refs, fields_values, rule
 from hsi_conform.rules.context import CheckContext, entry_location
-from hsi_conform.rules.fields_common import ENVI_DEFAULTS, Field, capped, fields, headers, positive_int
+from hsi_conform.rules.fields_common import (
+    ENVI_DEFAULTS,
+    MAX_ITEM_FINDINGS,
+    SHORT_LIST,
+    Field,
+    capped,
+    fields,
+    headers,
+    is_unknown,
+    positive_int,
+)
 
 __all__ = ["fields_camera", "fields_refs", "fields_values"]  # importing this module registers all FLD rules
 
@@ -42,6 +52,9 @@ _LISTS = frozenset({Kind.INT_LIST, Kind.FLOAT_LIST, Kind.STRING_LIST})
 #: Shapes that D4.1 and real headers disagree on, reported by their own rules (FLD014, FLD015), not as kinds.
 _TOLERATED_LIST = frozenset({"temperature"})
 _TOLERATED_SCALAR = frozenset({"data offset values"})
+_TOLERATED = _TOLERATED_LIST | _TOLERATED_SCALAR
+_EXACT = 2**53  # integers up to this size are exact as doubles
+_NUMERIC = frozenset({Kind.INT, Kind.FLOAT, Kind.INT_LIST, Kind.FLOAT_LIST})
 _UNDEFINED_TYPES = frozenset({"7", "8", "10", "11"})
 _NON_PORTABLE = {DataType.COMPLEX64: "complex", DataType.COMPLEX128: "complex",
                  DataType.INT64: "64-bit integer", DataType.UINT64: "64-bit integer"}
@@ -56,14 +69,28 @@ def _expected(wanted: str, defaultable: bool, scope: Scope) -> tuple[FieldSpec, 
                  if scope in getattr(spec, wanted) and (spec.key in ENVI_DEFAULTS) == defaultable)
 
 
+def _filled(ctx: CheckContext, member: str, header: Header) -> frozenset[str]:
+    """Return the keys of a header whose value is not empty, computed once per header (four rules ask)."""
+    return ctx.memo("fields.filled:" + member, lambda: _filled_keys(header))
+
+
+def _filled_keys(header: Header) -> frozenset[str]:
+    keys = header.keys()
+    entries = map(header.get, keys)
+    return frozenset(k for k, e in zip(keys, entries, strict=True) if e is not None and not is_unknown(e))
+
+
 def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Problem]:
     for member, header, scope in headers(ctx):
+        filled = _filled(ctx, member, header)
         for spec in _expected(wanted, defaultable, scope):
+            if spec.key in filled:
+                continue  # present, not empty: the common case, one set lookup
             entry = header.get(spec.key)
             if entry is None:
                 yield Problem(f"{spec.key} is missing ({scope.value} header)", Location(member=member,
                                                                                     field=spec.key))
-            elif entry.items is None and not entry.value_raw.strip(" \t"):
+            elif not entry.value_raw.strip(" \t") and entry.items is None:  # items: a property, read last
                 yield Problem(f"{spec.key} is empty ({scope.value} header)",
                               entry_location(member, header, entry))
 
@@ -93,24 +120,25 @@ def recommended_field_missing(ctx: CheckContext) -> Iterator[Problem]:
     yield from _missing(ctx, "recommended_in", defaultable=True)
 
 
-def _kind_problems(f: Field) -> Iterator[Problem]:
-    kind = f.spec.kind
-    if kind in _SCALARS and f.entry.is_list and f.key not in _TOLERATED_LIST:
-        yield f.problem("a brace list where a single value is expected")
-    elif kind in _LISTS and not f.entry.is_list and f.key not in _TOLERATED_SCALAR:
-        yield f.problem("a single value where a brace list is expected")
-    elif kind in (Kind.INT, Kind.FLOAT) and not f.entry.is_list:
+def _kind_problems(f: Field) -> Iterable[Problem]:
+    # A list, not a generator, for the common case (nothing to report): ~50 fields per container run through here.
+    kind, is_list = f.spec.kind, f.entry.is_list
+    if kind in _SCALARS and is_list and f.key not in _TOLERATED_LIST:
+        return [f.problem("a brace list where a single value is expected")]
+    if kind in _LISTS and not is_list and f.key not in _TOLERATED_SCALAR:
+        return [f.problem("a single value where a brace list is expected")]
+    if (kind is Kind.INT or kind is Kind.FLOAT) and not is_list:
         try:
             f.typed_or_raise()
         except FieldValueError as exc:
-            yield f.problem(exc.reason)
-    elif kind in (Kind.INT_LIST, Kind.FLOAT_LIST) and f.entry.is_list and not f.nested:
-        yield from capped(_item_problems(f))
+            return [f.problem(exc.reason)]
+        return ()
+    if (kind is Kind.INT_LIST or kind is Kind.FLOAT_LIST) and is_list and not f.nested and f.numbers() is None:
+        return capped(_item_problems(f))  # an item is not a number of the field's kind: find which
+    return ()
 
 
 def _item_problems(f: Field) -> Iterator[Problem]:
-    if f.numbers() is not None:
-        return  # every item is a number of the field's kind (checked once, in C-level passes)
     for index, text in enumerate(f.entry.items or ()):
         try:
             if f.spec.kind is Kind.INT_LIST:
@@ -139,7 +167,7 @@ def enum_value_invalid(ctx: CheckContext) -> Iterator[Problem]:
         if f.entry.is_list:
             continue  # FLD004
         try:
-            parse_enum(f.entry.value_raw, f.spec)
+            f.typed_or_raise()  # parse_enum of the text (the value is a scalar), shared with FLD007
         except FieldValueError as exc:
             undefined = f.key == "data type" and f.entry.value_raw.strip(" \t") in _UNDEFINED_TYPES
             yield f.problem("code is not defined by ENVI" if undefined else exc.reason)
@@ -173,10 +201,15 @@ def data_type_non_portable(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"{int(value)} ({_NON_PORTABLE[value]}) is not supported by many readers")
 
 
-def _expected_count(header: Header, rule_text: str) -> tuple[int, ...] | None:
+def _positive(ctx: CheckContext, f: Field, key: str) -> int | None:
+    """Return :func:`positive_int` of another field of the header of ``f``, once per header (every list asks)."""
+    return ctx.memo(f"fields.positive:{f.member}:{key}", lambda: positive_int(f.header, key))
+
+
+def _expected_count(ctx: CheckContext, f: Field, rule_text: str) -> tuple[int, ...] | None:
     if rule_text in ("1|3", "2", "3"):
         return tuple(int(n) for n in rule_text.split("|"))
-    base = positive_int(header, "bands" if rule_text == "bands" else "classes")
+    base = _positive(ctx, f, "bands" if rule_text == "bands" else "classes")
     if base is None:
         return None
     return (3 * base,) if rule_text == "3*classes" else (base,)
@@ -190,29 +223,52 @@ def list_count_mismatch(ctx: CheckContext) -> Iterator[Problem]:
     for f in fields(ctx, kinds=_LISTS):
         if f.spec.count is None or not f.entry.is_list or f.nested:
             continue
-        expected = _expected_count(f.header, f.spec.count)
+        expected = _expected_count(ctx, f, f.spec.count)
         got = len(f.entry.items or ())
         if expected is not None and got not in expected:
             want = " or ".join(map(str, expected))
             yield f.problem(f"{got} values, expected {want} ({f.spec.count})")
 
 
-def _numbers(f: Field, maximum: float | None) -> Iterator[tuple[int | None, float]]:
-    """Yield the numbers of a field that may be out of range (a scalar; a list's suspects; FLD004 has the rest)."""
+def _numbers(f: Field, maximum: float | None) -> Iterable[tuple[int | None, float]]:
+    """Return the numbers of a field that may be out of range (a scalar; a list's suspects; FLD004 has the rest)."""
     if not f.entry.is_list:
-        with contextlib.suppress(FieldValueError):  # FLD004
-            yield None, parse_float(f.entry.value_raw, nonfinite=f.spec.nonfinite)
-        return
+        typed = f.typed() if f.spec.kind is Kind.INT or f.spec.kind is Kind.FLOAT else None
+        if isinstance(typed, float) or (isinstance(typed, int) and -_EXACT <= typed <= _EXACT):
+            # FLD004 typed it already: the same number parse_float gives (a float exactly, an int that a double
+            # holds exactly).
+            return [(None, float(typed))]
+        try:
+            return [(None, parse_float(f.entry.value_raw, nonfinite=f.spec.nonfinite))]
+        except FieldValueError:
+            return ()  # FLD004
     array = f.numbers()
-    if array is not None:  # one vectorised pass finds the items worth a look: no object per item
-        for suspect in np.flatnonzero(_suspects(f.spec, array, maximum)).tolist():
-            yield suspect, float(array[suspect])
-        return
+    if array is None:
+        return _text_numbers(f)
+    if len(array) <= SHORT_LIST:  # a few items: one comparison each beats the fixed cost of numpy calls
+        values = array.tolist()
+        return [(i, values[i]) for i in _short_suspects(f.spec, values, maximum)]
+    # One vectorised pass finds the items worth a look: no object per item.
+    return ((i, float(array[i])) for i in np.flatnonzero(_suspects(f.spec, array, maximum)).tolist())
+
+
+def _text_numbers(f: Field) -> Iterator[tuple[int | None, float]]:
     for index, text in enumerate(f.entry.items or ()):
         try:
             yield index, parse_float(text, nonfinite=f.spec.nonfinite)
         except FieldValueError:
             continue  # FLD004
+
+
+def _short_suspects(spec: FieldSpec, values: list[float], maximum: float | None) -> list[int]:
+    """Return the items :func:`_suspects` marks, for a short list of Python floats (same tests, same superset)."""
+    low = -math.inf if spec.minimum is None else spec.minimum
+    high = math.inf if maximum is None else maximum
+    above = 0.0 if spec.positive else -math.inf
+    bbl = spec.key == "bbl"
+    # NaN fails every comparison; an infinity fails the strict bounds of finiteness.
+    return [i for i, v in enumerate(values)
+            if not (-math.inf < v < math.inf and v > above and low <= v <= high and (not bbl or v in (0.0, 1.0)))]
 
 
 def _suspects(spec: FieldSpec, values: np.ndarray[Any, np.dtype[np.float64]], maximum: float | None
@@ -248,10 +304,15 @@ def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | 
       spec="semantics.md#ranges")
 def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
     """Numbers are within their field's range (dimensions > 0, wavelength > 0, default bands in 1..bands, ...)."""
-    numeric = (Kind.INT, Kind.FLOAT, Kind.INT_LIST, Kind.FLOAT_LIST)
-    for f in fields(ctx, kinds=numeric):
-        if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED_LIST | _TOLERATED_SCALAR):
+    for f in fields(ctx, kinds=_NUMERIC):
+        if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED):
             continue
-        maximum = positive_int(f.header, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
-        problems = ((i, _range_error(f.spec, v, maximum)) for i, v in _numbers(f, maximum))
-        yield from capped(f.problem(msg if i is None else f"item {i}: {msg}", i) for i, msg in problems if msg)
+        maximum = _positive(ctx, f, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
+        found = 0
+        for i, v in _numbers(f, maximum):
+            msg = _range_error(f.spec, v, maximum)
+            if msg is not None:
+                yield f.problem(msg if i is None else f"item {i}: {msg}", i)
+                found += 1
+                if found == MAX_ITEM_FINDINGS:  # a hostile list may have a million bad items
+                    break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +27,10 @@ from hsi_conform.header.model import Entry, Span
 from hsi_conform.header.values import check_number_items, plain_number_items, typed_value
 from hsi_conform.rules.context import CheckContext, entry_location, span_location
 
+#: Lists up to this long are converted and judged item by item in Python; longer ones by numpy, in C-level passes
+#: (spec/safety.md#limits): below it, numpy's fixed cost per call is more than the work.
+SHORT_LIST = 64
+
 #: Per entry, at most this many item findings are reported (a hostile list may have a million bad items).
 MAX_ITEM_FINDINGS = 20
 
@@ -35,6 +40,16 @@ MAX_ITEM_FINDINGS = 20
 ENVI_DEFAULTS: dict[str, str] = {"byte order": "0", "file type": "ENVI Standard", "header offset": "0"}
 
 T = TypeVar("T")
+
+
+_UNTYPED: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """Why a field's value could not be typed (kept to be raised again)."""
+
+    error: Exception
 
 
 @dataclass(slots=True)
@@ -51,6 +66,7 @@ class Field:
     _nested: bool | None = field(default=None, repr=False, compare=False)
     _numbers: np.ndarray[Any, np.dtype[np.float64]] | None = field(default=None, repr=False, compare=False)
     _numbers_done: bool = field(default=False, repr=False, compare=False)
+    _typed: Any = field(default=_UNTYPED, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -76,11 +92,14 @@ class Field:
     def nested(self) -> bool:
         """Whether a list item holds braces (a nested list)."""
         if self._nested is None:
-            items = self.entry.items
-            # No brace inside the outer ones (one C-level search) means no item holds one.
+            # No brace inside the outer ones (one C-level search) means no item holds one: the items (a property
+            # that may split the list) are read only when there is one.
             inner = self.entry.value_raw[1:-1]
-            self._nested = (bool(items) and not self.entry.opaque and ("{" in inner or "}" in inner)
-                            and any("{" in t or "}" in t for t in items or ()))
+            if ("{" not in inner and "}" not in inner) or self.entry.opaque:
+                self._nested = False
+            else:
+                items = self.entry.items
+                self._nested = bool(items) and any("{" in t or "}" in t for t in items or ())
         return self._nested
 
     def numbers(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
@@ -98,7 +117,14 @@ class Field:
 
     def _convert(self, items: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
         integers = self.spec.kind is Kind.INT_LIST
-        if plain_number_items(items, integers=integers):  # the common case: one conversion pass, no re-check
+        plain = plain_number_items(items, integers=integers)
+        if plain and len(items) <= SHORT_LIST:
+            # A few items (a header's lists, mostly): Python floats and one array beat numpy's per-call costs.
+            with contextlib.suppress(ValueError):
+                floats = list(map(float, items))
+                if integers or self.spec.nonfinite or all(map(math.isfinite, floats)):
+                    return np.array(floats, dtype=np.float64)
+        elif plain:  # the common case: one conversion pass, no re-check
             with contextlib.suppress(ValueError):
                 values = np.fromiter(map(float, items), np.float64, count=len(items))
                 if integers or self.spec.nonfinite or bool(np.isfinite(values).all()):
@@ -110,24 +136,32 @@ class Field:
         return np.fromiter(map(float, items), np.float64, count=len(items))
 
     def typed_or_raise(self) -> Any:
-        """Return the typed value.
+        """Return the typed value (typed once per field: FLD004, FLD005 and FLD007 ask for the same ones).
 
         Raises:
             FieldValueError: the value does not have the field's kind.
         """
-        return typed_value(self.entry, self.spec)
+        if self._typed is _UNTYPED:
+            try:
+                self._typed = typed_value(self.entry, self.spec)
+            except (FieldValueError, ValueError) as exc:
+                self._typed = _Failed(exc)
+        if isinstance(self._typed, _Failed):
+            raise self._typed.error
+        return self._typed
 
     def typed(self) -> Any:
         """Return the typed value, or None when it does not have the field's kind."""
         try:
-            return typed_value(self.entry, self.spec)
+            return self.typed_or_raise()
         except (FieldValueError, ValueError):
             return None
 
 
 def is_unknown(entry: Entry) -> bool:
     """Whether an entry's value is empty (``key =``), which means "unknown"."""
-    return entry.items is None and entry.value_raw.strip(" \t") == ""
+    # The text first: ``items`` is a property that may split a list, and an empty text is rare.
+    return entry.value_raw.strip(" \t") == "" and entry.items is None
 
 
 def headers(ctx: CheckContext) -> Iterator[tuple[str, Header, Scope]]:
@@ -147,27 +181,41 @@ def present(header: Header, key: str) -> Entry | None:
 def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterable[str] | None = None
            ) -> Iterator[Field]:
     """Yield every judged known field of every header, optionally only of some kinds or keys."""
-    every = ctx.memo("fields.all", lambda: list(_all_fields(ctx)))
+    every: list[Field] = ctx.memo("fields.all", lambda: list(_all_fields(ctx)))
     if kinds is None and keys is None:
-        yield from every
-        return
-    # About a hundred rules ask for a few keys or kinds each: index the fields once per context, not per rule.
-    by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions(f.key for f in every))
-    by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions(f.spec.kind for f in every))
+        return iter(every)
+    # About a hundred rules ask for a few keys or kinds each, most for none that this container has: each choice
+    # is made once per context, from an index of the fields by key and by kind.
+    wanted = (None if kinds is None else frozenset(kinds), None if keys is None else frozenset(keys))
+    chosen: dict[tuple[frozenset[Kind] | None, frozenset[str] | None], tuple[Field, ...]] = ctx.memo(
+        "fields.chosen", dict)
+    found = chosen.get(wanted)
+    if found is None:
+        found = chosen[wanted] = _choose(ctx, every, *wanted)
+    return iter(found)
+
+
+def _choose(ctx: CheckContext, every: list[Field], kinds: frozenset[Kind] | None, keys: frozenset[str] | None
+            ) -> tuple[Field, ...]:
+    by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions([f.spec.key for f in every]))
+    by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions([f.spec.kind for f in every]))
     chosen: set[int] | None = None
     if keys is not None:
-        chosen = {i for key in set(keys) for i in by_key.get(key, ())}
+        chosen = {i for key in keys for i in by_key.get(key, ())}
     if kinds is not None:
-        of_kinds = {i for kind in set(kinds) for i in by_kind.get(kind, ())}
+        of_kinds = {i for kind in kinds for i in by_kind.get(kind, ())}
         chosen = of_kinds if chosen is None else chosen & of_kinds
-    for i in sorted(chosen or ()):  # file order, as without the index
-        yield every[i]
+    return tuple(every[i] for i in sorted(chosen or ()))  # file order, as without the index
 
 
 def _positions(labels: Iterable[T]) -> dict[T, list[int]]:
     index: dict[T, list[int]] = {}
     for i, label in enumerate(labels):
-        index.setdefault(label, []).append(i)
+        positions = index.get(label)
+        if positions is None:
+            index[label] = [i]
+        else:
+            positions.append(i)
     return index
 
 

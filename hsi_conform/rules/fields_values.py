@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.values import parse_date, parse_enum, parse_float
 from hsi_conform.rules import rule
 from hsi_conform.rules.context import CheckContext
-from hsi_conform.rules.fields_common import Field, capped, fields, present
+from hsi_conform.rules.fields_common import SHORT_LIST, Field, capped, fields, present
 
 _UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
 
@@ -37,10 +38,18 @@ def wavelength_not_sorted(ctx: CheckContext) -> Iterator[Problem]:
         values = f.numbers()
         if values is None:
             continue  # FLD004
-        drops = np.flatnonzero(values[1:] < values[:-1])  # one vectorised pass, whatever the number of bands
-        if drops.size:
-            drop = int(drops[0]) + 1
+        drop = _first_drop(values)
+        if drop is not None:
             yield f.problem(f"item {drop}: {values[drop]:g} follows {values[drop - 1]:g}", drop)
+
+
+def _first_drop(values: np.ndarray[Any, np.dtype[np.float64]]) -> int | None:
+    """Return the first index whose value is below the one before it, or None."""
+    if len(values) <= SHORT_LIST:
+        v = values.tolist()
+        return next((i for i in range(1, len(v)) if v[i] < v[i - 1]), None)
+    drops = np.flatnonzero(values[1:] < values[:-1])  # one vectorised pass, whatever the number of bands
+    return int(drops[0]) + 1 if drops.size else None
 
 
 @rule("FLD011", "fld-wavelength-units-unknown", old_names=("wavelength-units-unknown",),

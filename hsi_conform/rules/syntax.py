@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from hsi_conform.finding import Level, Location, Problem, Severity
+from hsi_conform.header import Header
 from hsi_conform.header.diagnostics import DIAGNOSTICS, SyntaxDecision
+from hsi_conform.header.model import Diagnostic
 from hsi_conform.rules import rule
 from hsi_conform.rules.context import CheckContext, diagnostic_location
 
@@ -39,15 +41,23 @@ def too_large(ctx: CheckContext) -> Iterator[Problem]:
                           " it is not read", Location(member=pair.header, offset=0))
 
 
-def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], Iterator[Problem]]:
-    def check(ctx: CheckContext) -> Iterator[Problem]:
-        for pair in ctx.envi_pairs():
-            header = ctx.header(pair.header)
-            if header is None:
-                continue
+def _diagnostics_by_code(ctx: CheckContext) -> dict[str, list[tuple[str, Header, Diagnostic]]]:
+    """Return every diagnostic of every parsed header as ``(member, header, diagnostic)``, by code, in header order."""
+    found: dict[str, list[tuple[str, Header, Diagnostic]]] = {}
+    for pair in ctx.envi_pairs():
+        header = ctx.header(pair.header)
+        if header is not None:
             for d in header.diagnostics:
-                if d.code == decision.code:
-                    yield Problem(d.message, diagnostic_location(pair.header, header, d))
+                found.setdefault(d.code, []).append((pair.header, header, d))
+    return found
+
+
+def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], list[Problem]]:
+    def check(ctx: CheckContext) -> list[Problem]:
+        # Some forty rules each want one code: the diagnostics are grouped once per context, not scanned per rule;
+        # a list, not a generator, as nearly every header has none of them.
+        found = ctx.memo("hdr.diagnostics", lambda: _diagnostics_by_code(ctx)).get(decision.code, ())
+        return [Problem(d.message, diagnostic_location(member, header, d)) for member, header, d in found]
 
     check.__name__ = decision.code.replace("-", "_")
     check.__doc__ = decision.summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,9 +50,10 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
         options = replace(options or CheckOptions(), content=_content(content))
     if storage_options is not None:
         options = replace(options or CheckOptions(), storage_options=dict(storage_options))
-    options = options or CheckOptions()
+    options = options or _default_options()
+    policy = policy or _default_policy()
     if is_remote(path):
-        return _check_remote(path, policy or Policy(), options)
+        return _check_remote(path, policy, options)
     p = Path(InputUnreadableError.checked_path(cast("str | os.PathLike[str]", path)))
     try:
         mode = p.stat().st_mode
@@ -65,7 +67,19 @@ def check(path: str | os.PathLike[str] | BinaryIO, *, policy: Policy | None = No
         context = CheckContext(p, options)
     except OSError as exc:
         raise InputUnreadableError.from_os_error(str(p), exc) from exc
-    return run_rules(context, policy=policy or Policy(), path=str(p), content=options.content.value)
+    return run_rules(context, policy=policy, path=str(p), content=options.content.value)
+
+
+@functools.cache
+def _default_policy() -> Policy:
+    """Return the policy of a check given none (built once: frozen, and never handed to a caller)."""
+    return Policy()
+
+
+@functools.cache
+def _default_options() -> CheckOptions:
+    """Return the options of a check given none (built once: frozen, and never handed to a caller)."""
+    return CheckOptions()
 
 
 def _check_remote(target: object, policy: Policy, options: CheckOptions) -> Report:

@@ -46,11 +46,11 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
@@ -181,6 +181,40 @@ def read_regular(path: Path) -> str:
         return f.read().decode("utf-8")
 
 
+T = TypeVar("T")
+_Signature = tuple[int, int, int, int, int]
+_CONFIGS: dict[Path, tuple[_Signature, ConfigFile]] = {}
+_HAS_TABLE: dict[Path, tuple[_Signature, bool]] = {}
+_MAX_CACHED = 64
+
+
+def _signature(path: Path) -> _Signature | None:
+    """Return what identifies a file's content unread: device, inode, size, change and modification times."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # the read that follows reports it
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _by_file(cache: dict[Path, tuple[_Signature, T]], path: Path, compute: Callable[[Path], T]) -> T:
+    """Return ``compute(path)``, computed again only when the file at ``path`` is another or has changed."""
+    signature = _signature(path)
+    cached = cache.get(path)
+    if cached is not None and signature is not None and cached[0] == signature:
+        return cached[1]
+    value = compute(path)  # raises for a file that cannot be read or is invalid: nothing is kept
+    if signature is not None:
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+        cache[path] = (signature, value)
+    return value
+
+
+def _has_table(path: Path) -> bool:
+    return _by_file(_HAS_TABLE, path, lambda p: _table(p) is not None)
+
+
 def _table(path: Path) -> dict[str, Any] | None:
     """Return the hsi-conform settings of a file, or None when a pyproject.toml has none."""
     try:
@@ -207,7 +241,7 @@ def find_config(start: Path) -> Path | None:
     for directory in (here, *here.parents):
         for name in CONFIG_FILENAMES:
             candidate = directory / name
-            if candidate.is_file() and (name != "pyproject.toml" or _table(candidate) is not None):
+            if candidate.is_file() and (name != "pyproject.toml" or _has_table(candidate)):
                 return candidate
     return None
 
@@ -240,9 +274,16 @@ def _severities(value: object, source: str) -> Mapping[str, Severity]:
 def read_config(path: Path) -> ConfigFile:
     """Read and validate one configuration file.
 
+    A batch asks for the configuration of every input (its policy, limits and storage options): a file is read
+    and validated once, and again only when it changed (spec/batch.md#configuration-cache).
+
     Raises:
         ConfigError: If the file cannot be parsed or holds unknown keys or ill-typed values.
     """
+    return _by_file(_CONFIGS, path, _read_config)
+
+
+def _read_config(path: Path) -> ConfigFile:
     source = str(path)
     table = _table(path) or {}
     unknown = sorted(set(table) - _KEYS)

@@ -197,6 +197,10 @@ def unknown_selectors(policy: Policy, rules: Sequence[RuleSpec]) -> tuple[str, .
     return tuple(k for k in dict.fromkeys(keys) if all(_specificity(k, r) < 0 for r in rules))
 
 
+#: Selections :func:`check_selection` found good, by selectors and the identity of the rules they were judged against.
+_GOOD_SELECTIONS: dict[tuple[object, ...], tuple[RuleSpec, ...]] = {}
+
+
 def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
                     retired: Mapping[str, RetiredRule] | None = None) -> None:
     """Refuse a policy whose selectors match no rule, or whose selection leaves no rule to run.
@@ -214,12 +218,20 @@ def check_selection(policy: Policy, rules: Sequence[RuleSpec] | None = None,
         ConfigError: The selection leaves no rule to run.
     """
     rules = load_builtin_rules() if rules is None else tuple(rules)
+    # A batch builds one policy per input from the same selectors: a selection found good is not judged again.
+    key = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides),
+           tuple(w.rule for w in policy.waivers), id(rules))
+    if _GOOD_SELECTIONS.get(key) is rules:
+        return
     unknown = unknown_selectors(policy, rules)
     if unknown:
         raise _unknown(unknown[0], rules, retired_rules() if retired is None else retired)
     if not any(is_selected(r, policy) for r in rules):
         raise ConfigError(f"the selection leaves no rule to run (select {list(policy.select) or 'all'}, "
                           f"ignore {list(policy.ignore)})")
+    if len(_GOOD_SELECTIONS) >= _MAX_PLANS:
+        _GOOD_SELECTIONS.clear()
+    _GOOD_SELECTIONS[key] = rules  # kept alive with its key, so that its id is not reused while cached
 
 
 def _unknown(selector: str, rules: Sequence[RuleSpec], retired: Mapping[str, RetiredRule]) -> UnknownSelectorError:
@@ -264,44 +276,70 @@ def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | Non
     return next((w.suppression() for w in waivers if w.rule == best), None)
 
 
-def _run_rule(rule: RuleSpec, context: object, severity: Severity, run: _Run,
-              waivers: Sequence[Waiver] = ()) -> str | None:
-    """Run one rule into ``run``; return a cascade reason when it found something FATAL."""
-    try:
-        problems = list(rule.check(context))
-    except SkipRule as skip:
-        run.skipped.append(Skipped(rule.id, skip.reason, needs=skip.needs))
-        return None
-    except (InputUnreadableError, MissingDependencyError):
-        raise  # the input failed (cut short, a remote read that kept failing), or cannot be checked here: no verdict
-    except Exception as exc:  # a crashing rule is a bug in the tool, never a reason to abort the run
-        detail = f"{type(exc).__name__}: {exc}"
-        run.internal_errors.append(f"{rule.id} [{rule.name}]: {detail}")
-        run.skipped.append(Skipped(rule.id, f"{INTERNAL_ERROR}: {detail}"))
-        return None
-    run.rules_run.append(rule.id)
-    suppression = _suppression(rule, waivers) if problems else None
+def _run_level(graded: tuple[tuple[RuleSpec, Severity], ...], context: object, run: _Run,
+               waivers: Sequence[Waiver]) -> str | None:
+    """Run the rules of one level into ``run``; return a cascade reason when one found something FATAL.
+
+    The loop every rule of every input goes through: a rule that finds nothing (most of them) costs one call,
+    one list and one append.
+    """
+    cascade = None
+    rules_run = run.rules_run
+    for rule, severity in graded:
+        try:
+            problems = list(rule.check(context))
+        except (InputUnreadableError, MissingDependencyError):
+            raise  # the input failed (cut short, a remote read that kept failing), or cannot be checked here
+        except Exception as exc:  # a skip, or a crash: a bug in the tool, never a reason to abort the run
+            _not_run(rule, exc, run)
+            continue
+        rules_run.append(rule.id)
+        if problems:
+            cascade = _found(rule, severity, problems, run, waivers) or cascade
+    return cascade
+
+
+def _not_run(rule: RuleSpec, exc: Exception, run: _Run) -> None:
+    """Record a rule that skipped (:class:`SkipRule`) or crashed."""
+    if isinstance(exc, SkipRule):
+        run.skipped.append(Skipped(rule.id, exc.reason, needs=exc.needs))
+        return
+    detail = f"{type(exc).__name__}: {exc}"
+    run.internal_errors.append(f"{rule.id} [{rule.name}]: {detail}")
+    run.skipped.append(Skipped(rule.id, f"{INTERNAL_ERROR}: {detail}"))
+
+
+def _found(rule: RuleSpec, severity: Severity, problems: list[Problem], run: _Run,
+           waivers: Sequence[Waiver]) -> str | None:
+    """Grade the problems of a rule into findings; return a cascade reason when they are FATAL."""
+    suppression = _suppression(rule, waivers)
     run.findings.extend(_stamp(rule, severity, p, suppression) for p in problems)
     # A waived or re-graded FATAL rule still means the input cannot feed the later levels.
-    if problems and Severity.FATAL in (severity, rule.severity):
+    if Severity.FATAL in (severity, rule.severity):
         return f"{rule.id} [{rule.name}] found a fatal problem at level {rule.level.value}"
     return None
 
 
 _Plan = tuple[tuple[Level, tuple[tuple[RuleSpec, Severity], ...]], ...]
 #: Plans by policy (what selects and grades) and rules. A batch checks every input with the same policy: the
-#: selection is checked, made and graded once, not once per input. The rules are kept with their plan, so the ids
-#: in the key cannot be reused by other rule objects while it is cached.
+#: selection is checked, made and graded once, not once per input. The registry hands out the same tuple of rules
+#: until one is added, so the tuple's identity is the key's fast part; the ids of its rules follow, so that an
+#: equal tuple built elsewhere finds the same plan. The rules are kept with their plan, so the ids in the key
+#: cannot be reused by other objects while it is cached.
 _PLANS: dict[tuple[object, ...], tuple[tuple[RuleSpec, ...], _Plan]] = {}
 _MAX_PLANS = 32
 
 
 def _plan(policy: Policy, candidates: tuple[RuleSpec, ...]) -> _Plan:
     """Return the selected rules of each level, in order, each with its severity (checked by check_selection)."""
-    key = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides.items()),
-           tuple(map(id, candidates)))
+    grading = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides.items()))
+    cached = _PLANS.get((*grading, id(candidates)))
+    if cached is not None and cached[0] is candidates:
+        return cached[1]
+    key = (*grading, tuple(map(id, candidates)))
     cached = _PLANS.get(key)
     if cached is not None:
+        _PLANS[(*grading, id(candidates))] = (candidates, cached[1])
         return cached[1]
     check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
@@ -309,7 +347,7 @@ def _plan(policy: Policy, candidates: tuple[RuleSpec, ...]) -> _Plan:
                  for level in Level)
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
-    _PLANS[key] = (candidates, plan)
+    _PLANS[key] = _PLANS[(*grading, id(candidates))] = (candidates, plan)
     return plan
 
 
@@ -350,8 +388,7 @@ def run_rules(
         if cascade is not None:
             run.skipped.append(Skipped(level.value, cascade))
             continue
-        for rule, severity in graded:
-            cascade = _run_rule(rule, context, severity, run, waivers) or cascade
+        cascade = _run_level(graded, context, run, waivers)
     return Report(
         path=path,
         profile=policy.profile,

@@ -177,3 +177,27 @@ def test_rule_has_anchor_and_fixtures(rule: RuleSpec) -> None:
     for path in folders:
         expect = json.loads(path.read_text(encoding="utf-8"))["expect"]
         assert path.parent.name.startswith("valid") or rule.id in {e["rule"] for e in expect}
+
+
+@pytest.mark.parametrize("extra", [0, 1, 40])
+def test_short_and_long_lists_are_judged_alike(tmp_path: Path, extra: int) -> None:
+    # Lists up to SHORT_LIST items are judged with Python floats, longer ones with numpy: same findings at the same
+    # items (FLD009 ranges, FLD010 order), whatever the path.
+    from hsi_conform.rules.fields_common import SHORT_LIST
+
+    n = SHORT_LIST + extra
+    values = [400.0 + i for i in range(n)]
+    values[3], values[7], values[9] = -1.0, 0.0, 5.0  # two out of range (wavelength > 0); 9 drops below 8
+    bbl = ["1"] * n
+    bbl[5] = "2"
+    header = edit(set={"bands": f"bands = {n}", "wavelength": "wavelength = {" + ", ".join(map(str, values)) + "}",
+                       "fwhm": "fwhm = {" + ", ".join(["5"] * n) + "}"}, add=("bbl = {" + ", ".join(bbl) + "}",))
+    members = {"data.hdr": header, "preview.hdr": None, "preview.envi": None}
+    ranges = run("FLD009", tmp_path / "ranges", members)
+    assert [(p.location.field, p.location.item, p.message) for p in ranges] == [
+        ("wavelength", 3, "wavelength: item 3: -1 is not > 0"),
+        ("wavelength", 7, "wavelength: item 7: 0 is not > 0"),
+        ("bbl", 5, "bbl: item 5: 2 is above 1"),
+    ]
+    order = run("FLD010", tmp_path / "order", members)
+    assert [(p.location.item, p.message) for p in order] == [(3, "wavelength: item 3: -1 follows 402")]

@@ -317,3 +317,39 @@ def test_where_a_batch_runs_comes_from_the_command_line_over_the_file(tmp_path: 
     (tmp_path / "hsi-conform.toml").write_text("scheduler = 8786\n")
     with pytest.raises(ConfigError, match="'scheduler' must be a string"):
         load_executor(tmp_path)
+
+
+def test_a_configuration_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    # spec/batch.md#configuration-cache: a batch asks for the same file once per input.
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text('profile = "strict"\n')
+    first = read_config(path)
+    assert read_config(path) is first
+    path.write_text('profile = "reader"\nignore = ["FLD003"]\n')
+    changed = read_config(path)
+    assert changed is not first
+    assert (changed.profile, changed.ignore) == ("reader", ("FLD003",))
+    replaced = tmp_path / "other.toml"
+    replaced.write_text('profile = "strict"\nignore = ["FLD003"]\n')
+    replaced.replace(path)  # another file at the same name: another inode
+    assert read_config(path).profile == "strict"
+
+
+def test_an_invalid_configuration_is_refused_every_time(tmp_path: Path) -> None:
+    path = tmp_path / "hsi-conform.toml"
+    path.write_text('profile = "strict"\n')
+    read_config(path)
+    path.write_text('profile = "nonsense"\n')
+    for _ in range(2):
+        with pytest.raises(ConfigError):
+            read_config(path)
+    path.write_text('profile = "strict"\n')
+    assert read_config(path).profile == "strict"
+
+
+def test_a_pyproject_given_the_table_later_is_found(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert find_config(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.hsi-conform]\nprofile = "strict"\n')
+    assert find_config(tmp_path) == (tmp_path / "pyproject.toml").resolve()
+    assert load_policy(tmp_path).profile == "strict"

@@ -406,3 +406,27 @@ def test_the_exit_code_is_the_worst_of_all_reports() -> None:
     crashed = Report(path="d", internal_errors=("XRF001: boom",))
     assert [exit_code(rs) for rs in ([ok], [ok, failing], [failing, unreadable, ok], [unreadable, crashed])] == [
         ExitCode.OK, ExitCode.NONCONFORMANT, ExitCode.UNREADABLE, ExitCode.INTERNAL]
+
+
+def test_a_selection_found_good_is_judged_again_against_other_rules() -> None:
+    # The cache of good selections is keyed by the rules too: a selector good for one set is refused by another.
+    with isolated_registry():
+        rule("HDR001", "hdr-key-case", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR001"))
+        first = all_rules()
+        check_selection(Policy(select=("HDR001",)), first)
+        check_selection(Policy(select=("HDR001",)), first)
+    with isolated_registry():
+        rule("HDR002", "hdr-other", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR002"))
+        with pytest.raises(UnknownSelectorError):
+            check_selection(Policy(select=("HDR001",)), all_rules())
+        with pytest.raises(UnknownSelectorError):
+            check_selection(Policy(select=("HDR001",)), all_rules())
+
+
+def test_the_registry_hands_out_one_ordered_tuple_until_a_rule_is_added() -> None:
+    with isolated_registry():
+        rule("HDR002", "hdr-other", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR002"))
+        before = all_rules()
+        assert all_rules() is before
+        rule("HDR001", "hdr-key-case", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR001"))
+        assert [r.id for r in all_rules()] == ["HDR001", "HDR002"] and all_rules() is not before
