@@ -23,6 +23,8 @@ from hsi_conform._signals import checkpoint
 from hsi_conform._walk import files_under
 from hsi_conform.container._file_name import NameIndex, member_parts
 from hsi_conform.container.source import SourceFile
+from hsi_conform.converters.digested import PLACEHOLDER_SHA256 as PLACEHOLDER_SHA256
+from hsi_conform.converters.digested import Digested as Digested
 from hsi_conform.errors import ConfigError, MemberNameError
 from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
@@ -65,8 +67,8 @@ class Blob:
                 yield f.read_range(start, min(size, self.offset + self.size - start))
 
 
-Payload = bytes | Blob
-"""The content of a member: bytes in memory, or a lazy range of a file."""
+Payload = bytes | Blob | Digested
+"""The content of a member: bytes in memory, a lazy range of a file, or bytes made from digests of other members."""
 
 
 def payload_bytes(payload: Payload) -> bytes:

@@ -131,6 +131,16 @@ def file_ranges(dataset: HsiDataset) -> list[FileRange]:
     return out
 
 
+def content_range(content: Payload | np.ndarray[Any, Any]) -> tuple[Path, int, int] | None:
+    """Return the file range whose bytes a member's content is, verbatim: (file, offset, size); None for bytes.
+
+    A mapped array counts only when it is C-contiguous (its bytes in C order are the range's).
+    """
+    if isinstance(content, np.ndarray) and not content.flags.c_contiguous:
+        return None
+    return _range_of(content)
+
+
 def _range_of(content: Payload | np.ndarray[Any, Any]) -> tuple[Path, int, int] | None:
     if isinstance(content, Blob):
         return content.file, content.offset, content.size

@@ -36,6 +36,7 @@ from hsi_conform.converters.base import (
     NO_OPTIONS,
     Blob,
     ConverterBase,
+    Digested,
     EnviArray,
     HsiDataset,
     OptionSpec,
@@ -44,7 +45,8 @@ from hsi_conform.converters.base import (
     payload_size,
     payload_spans,
 )
-from hsi_conform.converters.guard import guard_write
+from hsi_conform.converters.digested import is_whole_file
+from hsi_conform.converters.guard import content_range, guard_write
 from hsi_conform.errors import ConfigError, ContainerError, DatasetError, FieldValueError
 from hsi_conform.members import (
     CUBE_DATA,
@@ -190,16 +192,29 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True, co
     payloads = dataset_members(dataset)
     ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
     render = thumbnail and thumbnail_fits(payloads)  # the dataset's own thumbnail is kept as it is
+    wanted = _digests_wanted(payloads)
+    digests: dict[str, str] = {}
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
             content = payloads[name]
-            if isinstance(content, np.ndarray):
-                written = zw.add_stream(name, iter_chunks(content), content.nbytes)
-            else:
-                written = zw.add_stream(name, payload_spans(content), payload_size(content))
+            if isinstance(content, Digested):  # after the members it digests (else their files are hashed)
+                zw.add_bytes(name, content.with_digests(digests))
+                continue
+            chunks = iter_chunks(content) if isinstance(content, np.ndarray) else payload_spans(content)
+            size = content.nbytes if isinstance(content, np.ndarray) else payload_size(content)
+            written = zw.add_stream(name, chunks, size, sha256=name in wanted
+                                    and is_whole_file(wanted[name], content_range(content)))
+            if written.sha256 is not None:
+                digests[name] = written.sha256
             if name == CUBE_DATA and render:
                 _add_thumbnail(zw, written, dataset)
     return dest
+
+
+def _digests_wanted(payloads: Mapping[str, object]) -> dict[str, Path]:
+    """Return the members whose SHA-256 a :class:`Digested` member needs, with the file each should hold whole."""
+    return {name: path for content in payloads.values() if isinstance(content, Digested)
+            for name, path in content.sources.items()}
 
 
 def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings: JpegXlSettings) -> Path:
