@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -97,6 +97,15 @@ def payload_chunks(payload: Payload) -> Iterator[bytes]:
         yield from payload.chunks()
 
 
+class MemberCrc(NamedTuple):
+    """Where a container member's bytes are and the CRC-32 its central directory gives them."""
+
+    file: Path
+    offset: int
+    size: int
+    crc: int
+
+
 @dataclass(kw_only=True)
 class EnviArray:
     """An ENVI image of the container (a reference or a preview): its header and its data.
@@ -130,6 +139,8 @@ class HsiDataset:
         notes: what a reader inferred or could not carry (shown to the user, kept in provenance).
         compression: how the source stored the cube: None (uncompressed) or ``"jpegxl"`` (spec/jpegxl.md; the
             dataset holds the decoded cube and its plain header either way).
+        crcs: the CRC-32 of each stored member of a source ``.hsi`` file, with its range, by member name: a writer
+            that copies a member verbatim checks it from the bytes it copies (spec/safety.md#crc-while-copying).
     """
 
     header: Header
@@ -141,6 +152,7 @@ class HsiDataset:
     order: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compression: str | None = None
+    crcs: dict[str, MemberCrc] = field(default_factory=dict)
 
     def member_names(self) -> list[str]:
         """Return every container member name this dataset writes, in container order."""

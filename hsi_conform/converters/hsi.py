@@ -39,6 +39,7 @@ from hsi_conform.converters.base import (
     Digested,
     EnviArray,
     HsiDataset,
+    MemberCrc,
     OptionSpec,
     dataset_members,
     parse_flag,
@@ -141,6 +142,10 @@ def read_container(container: Container) -> HsiDataset:
             dataset.references[which] = _envi_array(container, reference_stem(which))
     for lod in container.previews:
         dataset.previews[lod] = _envi_array(container, preview_stem(lod))
+    if container.structure is not None:  # a .hsi file: its central directory gives each member's CRC-32
+        records = {m.name: m for m in container.structure.members}
+        dataset.crcs = {i.name: MemberCrc(i.file, i.offset, i.size, records[i.name].crc) for i in container.members
+                        if i.stored and i.name in records and not i.name.endswith("/")}
     taken = {*dataset.member_names(), CUBE_INDEX}
     for info in container.members:
         if info.name not in taken and not info.name.endswith("/"):
