@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hsi_conform.errors import InputUnreadableError
+from hsi_conform.errors import DatasetError, InputUnreadableError
 
 __all__ = ["PLACEHOLDER_SHA256", "Digested", "file_sha256", "is_whole_file"]
 
@@ -49,11 +49,12 @@ class Digested:
 
         Raises:
             InputUnreadableError: a source file cannot be read.
+            DatasetError: ``render`` gave another size than it does with 64-digit placeholders (a bug in it).
         """
         known = {name: digests.get(name) or file_sha256(path) for name, path in self.sources.items()}
         data = self.render(known)
         if len(data) != self.size:  # a render whose size depends on more than the digests' length
-            raise ValueError(f"a digested member rendered {len(data)} bytes, {self.size} were announced")
+            raise DatasetError(f"a digested member rendered {len(data)} bytes, {self.size} were announced")
         return data
 
     def read(self) -> bytes:

@@ -159,9 +159,10 @@ def _calibrate(c: Container, dest: Path, dtype: str, scale: float | None, thumbn
                         lambda start, stop: _encode(plan.compute(start, stop, tally, order), scale, counts))
     try:
         path = publish(c, dest, header=header, cube=cube, add=add, drop=previews, thumbnail=thumbnail)
-    finally:
-        inputs = hashing.result_or_none()  # the thread is over whatever happened
-    record["inputs"] = inputs
+    except BaseException:
+        hashing.cancel()  # nothing to record: stop reading the inputs before the error goes on
+        raise
+    record["inputs"] = hashing.result()
     if counts.nan:
         shown = "NaN" if scale is None else f"{NAN_CODE} (the data ignore value)"
         notes.append(f"{counts.nan} values have no reflectance and are stored as {shown}")
@@ -279,6 +280,7 @@ class InputDigests:
         self._members = [(name, c.info(name)) for name in names]
         self._digests: dict[str, dict[str, Any]] = {}
         self._error: BaseException | None = None
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hsi-digests", daemon=True)
         self._thread.start()
 
@@ -287,6 +289,8 @@ class InputDigests:
             for name, info in self._members:
                 digest = hashlib.sha256()
                 for chunk in Blob(info.file, info.offset, info.size).chunks():
+                    if self._stop.is_set():
+                        return
                     digest.update(chunk)
                 self._digests[name] = {"size": info.size, "sha256": digest.hexdigest()}
         except BaseException as exc:  # re-raised by result()
@@ -303,7 +307,7 @@ class InputDigests:
             raise self._error
         return dict(self._digests)
 
-    def result_or_none(self) -> dict[str, dict[str, Any]] | None:
-        """Wait for the thread; return the digests, or None when it failed (the failure is the writer's to say)."""
+    def cancel(self) -> None:
+        """Stop the thread after its current chunk and wait for it (its digests are not wanted any more)."""
+        self._stop.set()
         self._thread.join()
-        return None if self._error is not None else dict(self._digests)
