@@ -327,10 +327,22 @@ def test_a_cube_the_writer_will_not_copy_verbatim_is_checked_before_writing(tmp_
         check_deferred_crcs("hsi", src, dataset, (CUBE_DATA,))
 
 
-def test_a_conformant_envi_export_is_unchanged(tmp_path: Path) -> None:
+def test_a_conformant_envi_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.container import zipread
     from hsi_conform.converters import convert
+    from hsi_conform.rules import container as container_rules
 
+    checked: list[str] = []
+
+    def spy(path, structure, members=None, **kwargs):  # type: ignore[no-untyped-def]
+        for member, crc in iter_member_crc(path, structure, members, **kwargs):
+            checked.append(member.name)
+            yield member, crc
+
+    monkeypatch.setattr(zipread, "iter_member_crc", spy)
+    monkeypatch.setattr(container_rules, "iter_member_crc", spy)
     src = write_sample_container(tmp_path / "src.hsi")
     convert(src, tmp_path / "out.hdr")
+    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the export, the cube it copies
     with hsi_conform.open(src) as c:
         assert (tmp_path / "out.img").read_bytes() == c.read_bytes(CUBE_DATA)
