@@ -18,11 +18,14 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform.errors import InputUnreadableError
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 __all__ = ["BLOCK", "FileSpan", "OverlappedCrc", "copy_range"]
 
@@ -148,14 +151,19 @@ class OverlappedCrc:
     without one, inline. Ranges are read back from the temp file through one reused buffer: the CRC is that of
     the bytes as they landed, whatever copied them.
 
+    The same pieces may also feed a SHA-256 (``digest``): a writer asked for a member's digest gets it from the
+    bytes read back for the CRC, with no pass of its own (spec/container.md#copies).
+
     Args:
         temp: The file the ranges are read back from.
         pool: A one-worker pool (None: inline).
+        digest: A hash object updated with every piece, in order (None: the CRC only).
     """
 
-    def __init__(self, temp: str, pool: ThreadPoolExecutor | None) -> None:
+    def __init__(self, temp: str, pool: ThreadPoolExecutor | None, digest: Hash | None = None) -> None:
         self._temp = temp
         self._pool = pool
+        self._digest = digest
         self._value = 0
         self._fd: int | None = None
         self._buffer: mmap.mmap | None = None
@@ -195,6 +203,8 @@ class OverlappedCrc:
 
     def _update(self, view: memoryview) -> None:
         self._value = crc32(view, self._value)
+        if self._digest is not None:
+            self._digest.update(view)
 
     def _update_from_file(self, offset: int, size: int) -> None:
         if self._fd is None:
@@ -206,7 +216,7 @@ class OverlappedCrc:
         while done < size:
             n = min(len(view), size - done)
             got = _pread_exact(self._fd, view[:n], offset + done)
-            self._value = crc32(view[:got], self._value)
+            self._update(view[:got])
             if got < n:
                 raise OSError(errno.EIO, "the container ended before the data just written", self._temp)
             done += n

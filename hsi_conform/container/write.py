@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,12 +225,41 @@ def iter_slabs(array: CubeSource, slab_bytes: int = SLAB_BYTES) -> Iterator[memo
         return
     rows = array.shape[0]
     row = max(1, array.nbytes // rows)
+    if isinstance(array, ComputedCube):  # two half slabs alive at once, never more than one slab's worth
+        yield from _computed_ahead(array, max(1, slab_bytes // 2 // row))
+        return
     step = max(1, slab_bytes // row)
     for start in range(0, rows, step):
         checkpoint()  # a signal stops a writer between two slabs
         stop = min(rows, start + step)
-        slab = array.rows(start, stop) if isinstance(array, ComputedCube) else read_block(array[start:stop])
-        yield memoryview(slab).cast("B")  # type: ignore[arg-type]
+        yield memoryview(read_block(array[start:stop])).cast("B")  # type: ignore[arg-type]
+
+
+def _computed_ahead(cube: ComputedCube, step: int) -> Iterator[memoryview]:
+    """Yield the slabs of a computed cube, each next one computed in a worker while the caller writes this one.
+
+    ``compute`` runs in one worker thread, one slab at a time and in order, so it sees the calls it would see
+    inline; numpy and the writes release the GIL, so computing and writing overlap (spec/pipeline.md#overlap).
+    The slabs are half as large as those written from arrays, so the two alive at once (the one being written, the
+    one being computed) hold about what one slab did. When the caller stops early (an error, a signal), the slab
+    being computed is waited for before this returns, so ``compute`` never runs after its writer is gone.
+    """
+    rows = cube.shape[0]
+    starts = range(0, rows, step)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsi-compute") as pool:
+        ahead = pool.submit(cube.rows, 0, min(rows, step))
+        try:
+            for start in starts:
+                checkpoint()  # a signal stops a writer between two slabs
+                slab = ahead.result()
+                nxt = start + step
+                if nxt < rows:
+                    ahead = pool.submit(cube.rows, nxt, min(rows, nxt + step))
+                yield memoryview(slab).cast("B")  # type: ignore[arg-type]
+                del slab  # written: only the slab being computed is alive while waiting for it
+        finally:
+            ahead.cancel()
+            wait([ahead])
 
 
 def _dimensions(shape: tuple[int, ...], il: Interleave) -> tuple[int, int, int]:

@@ -14,6 +14,7 @@ destination untouched, because an interrupted ZIP is still a *valid* ZIP with a 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import struct
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from hsi_conform.members import DATA_SUFFIX
 
 from ._file_name import FLAG_UTF8, NameIndex, member_parts, name_problems
 from .zipread import DEFAULT_LIMITS, ZipLimits, ZipStructure, read_zip_structure
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 __all__ = ["ALIGN_EXTRA_ID", "ContainerVerifyError", "ContainerWriter", "WrittenMember", "member_parts"]
 
@@ -74,6 +78,7 @@ class WrittenMember:
         data_offset: Offset of its first data byte.
         size: Stored size in bytes.
         crc: CRC-32 of its data.
+        sha256: Hex SHA-256 of its data, when the writer was asked for it (else None).
     """
 
     name: str
@@ -81,6 +86,7 @@ class WrittenMember:
     data_offset: int
     size: int
     crc: int
+    sha256: str | None = None
 
 
 def _dos_datetime(mtime: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
@@ -196,7 +202,8 @@ class ContainerWriter:
             return self._add(name, size, _file_spans(src, size, path), None)
 
     def add_stream(
-        self, name: str, chunks: Iterable[bytes | bytearray | memoryview | FileSpan], size: int
+        self, name: str, chunks: Iterable[bytes | bytearray | memoryview | FileSpan], size: int, *,
+        sha256: bool = False,
     ) -> WrittenMember:
         """Add a member from chunks whose total size is known up front.
 
@@ -208,6 +215,8 @@ class ContainerWriter:
             name: Member name.
             chunks: The content, in order: bytes-like objects or file spans.
             size: Total size in bytes; a different total aborts the writer.
+            sha256: Also compute the SHA-256 of the bytes as they landed (``WrittenMember.sha256``), in the same
+                read-back as the CRC: no pass of its own (spec/container.md#copies).
 
         Returns:
             Where the member landed.
@@ -222,7 +231,7 @@ class ContainerWriter:
         if size < 0:
             raise InvalidArgumentError("size must not be negative")
         return self._add(name, size, (c if isinstance(c, FileSpan) else memoryview(c).cast("B") for c in chunks),
-                         None)
+                         None, hashlib.sha256() if sha256 else None)
 
     def written_array(self, member: WrittenMember, dtype: np.dtype[Any], shape: tuple[int, ...]
                       ) -> np.memmap[Any, np.dtype[Any]]:
@@ -268,7 +277,8 @@ class ContainerWriter:
         if problems:  # a MemberNameError, not a bare ValueError: the CLI reports it instead of crashing (exit 1)
             raise MemberNameError(name, [code for code, _ in problems])
 
-    def _add(self, name: str, size: int, chunks: Iterator[memoryview | FileSpan], crc: int | None) -> WrittenMember:
+    def _add(self, name: str, size: int, chunks: Iterator[memoryview | FileSpan], crc: int | None,
+             digest: Hash | None = None) -> WrittenMember:
         self._check_name(name)
         if name.endswith("/") and size:
             raise DatasetError("a directory entry cannot carry data", name)
@@ -278,7 +288,7 @@ class ContainerWriter:
         header = self._local_header(raw, flags, crc or 0, size, lho, aligned=name.endswith(self._suffixes))
         try:
             self._write(header)
-            computed = self._copy(chunks, size, compute=crc is None)
+            computed = self._copy(chunks, size, compute=crc is None, digest=digest)
             if crc is None:
                 self._patch_crc(lho, computed)
             else:
@@ -287,7 +297,8 @@ class ContainerWriter:
             self.abort()
             raise
         member = WrittenMember(
-            name=name, local_header_offset=lho, data_offset=lho + len(header), size=size, crc=computed
+            name=name, local_header_offset=lho, data_offset=lho + len(header), size=size, crc=computed,
+            sha256=None if digest is None else digest.hexdigest(),
         )
         self._records.append((raw, member, name.endswith("/")))
         self._names.add(name)
@@ -300,19 +311,8 @@ class ContainerWriter:
             pad = -(lho + _LFH.size + len(raw) + len(extra) + 6) % self._align
             extra += struct.pack("<HHH", ALIGN_EXTRA_ID, 2 + pad, self._align) + bytes(pad)
         stored = _U32 if wide else size
-        head = _LFH.pack(
-            b"PK\x03\x04",
-            45 if wide else 20,
-            flags,
-            0,
-            self._time,
-            self._date,
-            crc,
-            stored,
-            stored,
-            len(raw),
-            len(extra),
-        )
+        head = _LFH.pack(b"PK\x03\x04", 45 if wide else 20, flags, 0, self._time, self._date, crc, stored, stored,
+                         len(raw), len(extra))
         return head + raw + extra
 
     def _write(self, data: bytes | memoryview) -> None:
@@ -330,13 +330,14 @@ class ContainerWriter:
         except OSError as exc:
             raise OutputUnwritableError.from_os_error(self._dest, exc) from exc
 
-    def _copy(self, chunks: Iterator[memoryview | FileSpan], size: int, *, compute: bool) -> int:
+    def _copy(self, chunks: Iterator[memoryview | FileSpan], size: int, *, compute: bool,
+              digest: Hash | None = None) -> int:
         if not compute:
             return self._copy_chunks(chunks, size, None)
         if size >= _OVERLAP_BYTES:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsi-crc") as pool:
-                return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, pool))
-        return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, None))
+                return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, pool, digest))
+        return self._copy_chunks(chunks, size, OverlappedCrc(self.temp_path, None, digest))
 
     def _copy_chunks(self, chunks: Iterator[memoryview | FileSpan], size: int, crc: OverlappedCrc | None) -> int:
         """Write the chunks; their CRC is computed by ``crc`` (in its worker, overlapping the writes), or not (None).

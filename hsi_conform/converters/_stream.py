@@ -19,7 +19,7 @@ from hsi_conform._atomic import sweep_beside, temp_name
 from hsi_conform._signals import checkpoint, shielded
 from hsi_conform.container.reader import CubeLayout
 from hsi_conform.container.source import read_block
-from hsi_conform.converters.base import Blob, Payload
+from hsi_conform.converters.base import Blob, Payload, payload_bytes
 from hsi_conform.errors import ContainerError, HsiConformError
 from hsi_conform.fields import Interleave
 from hsi_conform.header import Header
@@ -95,8 +95,8 @@ def aligned_empty(count: int, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
 
 def payload_range(payload: Payload, start: int, size: int) -> Iterator[bytes]:
     """Yield ``size`` bytes of a payload from ``start``, in chunks."""
-    if isinstance(payload, bytes):
-        yield payload[start : start + size]
+    if not isinstance(payload, Blob):  # in memory, or made in memory
+        yield payload_bytes(payload)[start : start + size]
         return
     yield from Blob(payload.file, payload.offset + start, size).chunks()
 

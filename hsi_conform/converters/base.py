@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,6 +23,8 @@ from hsi_conform._signals import checkpoint
 from hsi_conform._walk import files_under
 from hsi_conform.container._file_name import NameIndex, member_parts
 from hsi_conform.container.source import SourceFile
+from hsi_conform.converters.digested import PLACEHOLDER_SHA256 as PLACEHOLDER_SHA256
+from hsi_conform.converters.digested import Digested as Digested
 from hsi_conform.errors import ConfigError, MemberNameError
 from hsi_conform.errors import UnknownOptionError as UnknownOptionError  # its earlier home
 from hsi_conform.header import Header
@@ -65,8 +67,8 @@ class Blob:
                 yield f.read_range(start, min(size, self.offset + self.size - start))
 
 
-Payload = bytes | Blob
-"""The content of a member: bytes in memory, or a lazy range of a file."""
+Payload = bytes | Blob | Digested
+"""The content of a member: bytes in memory, a lazy range of a file, or bytes made from digests of other members."""
 
 
 def payload_bytes(payload: Payload) -> bytes:
@@ -93,6 +95,15 @@ def payload_chunks(payload: Payload) -> Iterator[bytes]:
         yield payload
     else:
         yield from payload.chunks()
+
+
+class MemberCrc(NamedTuple):
+    """Where a container member's bytes are and the CRC-32 its central directory gives them."""
+
+    file: Path
+    offset: int
+    size: int
+    crc: int
 
 
 @dataclass(kw_only=True)
@@ -128,6 +139,8 @@ class HsiDataset:
         notes: what a reader inferred or could not carry (shown to the user, kept in provenance).
         compression: how the source stored the cube: None (uncompressed) or ``"jpegxl"`` (spec/jpegxl.md; the
             dataset holds the decoded cube and its plain header either way).
+        crcs: the CRC-32 of each stored member of a source ``.hsi`` file, with its range, by member name: a writer
+            that copies a member verbatim checks it from the bytes it copies (spec/safety.md#crc-while-copying).
     """
 
     header: Header
@@ -139,6 +152,7 @@ class HsiDataset:
     order: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compression: str | None = None
+    crcs: dict[str, MemberCrc] = field(default_factory=dict)
 
     def member_names(self) -> list[str]:
         """Return every container member name this dataset writes, in container order."""

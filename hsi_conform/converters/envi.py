@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from hsi_conform._atomic import atomic_unit, sweep_beside
-from hsi_conform._copy import FileSpan, copy_range
+from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range
 from hsi_conform._lock import lock
 from hsi_conform._space import ensure_room
 from hsi_conform._walk import make_folders
@@ -76,12 +77,13 @@ from hsi_conform.converters.envi_files import (
 )
 from hsi_conform.converters.envi_sidecars import apply_sidecars
 from hsi_conform.converters.envi_source import decompress, expected_data, gzip_compressed, no_data_file
-from hsi_conform.converters.guard import guard_write
+from hsi_conform.converters.guard import guard_write, verbatim_crc
 from hsi_conform.errors import (
     ConfigError,
     FieldValueError,
     HsiConformError,
     InputUnreadableError,
+    MemberCrcError,
     NotAnEnviHeaderError,
 )
 from hsi_conform.fields import EXPLORATION_FILE_TYPES, ROOT_FILE_TYPES, envi_wavelength_unit
@@ -122,6 +124,8 @@ class EnviConverter(ConverterBase):
         "sidecar": OptionSpec(help="write the other members into <name>.hsi.d/ (false: the pair only, lossy)",
                               default=True, parse=parse_flag),
     }
+    #: Members whose source CRC-32 the export checks from the bytes it copies (spec/safety.md#crc-while-copying).
+    crc_checked: ClassVar[tuple[str, ...]] = (CUBE_DATA,)
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is an ENVI header or data file with its partner present.
@@ -402,6 +406,8 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         DataBudgetError: members that share bytes of their file (nothing written).
         InUseError: another export to the same destination runs.
         NoSpaceError: the files do not fit on the destination's filesystem (nothing is published).
+        MemberCrcError: ``data.envi``, copied verbatim from a container, does not match its CRC-32 (nothing is
+            published; spec/safety.md#crc-while-copying).
     """
     hdr, img, folder = export_paths(dest)
     guard_write(dataset, (hdr, img, folder))
@@ -419,7 +425,9 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         ensure_room(hdr, sum(_size(c) for c in (header_out, members[CUBE_DATA], *(rest.values() if sidecar else ()))))
         with atomic_unit(hdr, files=[img], folders=[folder] if sidecar else [],
                          drop=[] if sidecar or not os.path.lexists(folder) else [folder]) as temps:
-            _write_file(temps.files[0], _content_chunks(members[CUBE_DATA]), "wb")
+            expected = verbatim_crc(dataset, CUBE_DATA, members[CUBE_DATA])
+            _write_file(temps.files[0], _content_chunks(members[CUBE_DATA]), "wb",
+                        expected=None if expected is None else (CUBE_DATA, expected.crc))
             _write_file(temps.key, [header_out], "wb")
             for name, content in rest.items() if sidecar else ():
                 _write_file(temps.folders[0].joinpath(*member_parts(name)), _content_chunks(content))
@@ -436,17 +444,35 @@ def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes |
     return payload_spans(content)
 
 
-def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mode: Literal["wb", "xb"] = "xb") -> None:
+def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mode: Literal["wb", "xb"] = "xb", *,
+                expected: tuple[str, int] | None = None) -> None:
     # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
     # members are created exclusively: two names that land on one file (a case-insensitive disk) fail. File
     # ranges (data.envi of the container, members kept as ranges) are copied by the kernel (spec/container.md#copies).
     make_folders(path.parent)  # not Path.mkdir(parents=True): it recurses once per missing level
-    with open(path, mode) as f:
-        for chunk in chunks:
-            if isinstance(chunk, FileSpan):
+    with open(path, mode) as f, ThreadPoolExecutor(1, thread_name_prefix="hsi-crc") as pool:
+        crc = None if expected is None else OverlappedCrc(str(path), pool)
+        try:
+            for chunk in chunks:
+                if isinstance(chunk, FileSpan):
+                    f.flush()
+                    start = f.tell()
+                    copy_range(chunk, f.fileno(), start, on_block=None if crc is None else crc.add_landed)
+                    f.seek(start + chunk.size)
+                else:
+                    pending = None if crc is None else crc.add_view(memoryview(chunk))
+                    f.write(chunk)
+                    if pending is not None:
+                        pending.result()  # the view must stay valid until its CRC is done
+            if crc is not None and expected is not None:
                 f.flush()
-                start = f.tell()
-                copy_range(chunk, f.fileno(), start)
-                f.seek(start + chunk.size)
-            else:
-                f.write(chunk)
+                _check_crc(expected, crc.result())
+        finally:
+            if crc is not None:
+                crc.close()
+
+
+def _check_crc(expected: tuple[str, int], found: int) -> None:
+    name, crc = expected
+    if found != crc:
+        raise MemberCrcError(name, f"the data has CRC-32 {found:08x}, the central directory says {crc:08x}")

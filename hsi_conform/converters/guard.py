@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hsi_conform._outputs import refuse_output_on_input
-from hsi_conform.converters.base import Blob, HsiDataset, Payload, dataset_members, member_paths
-from hsi_conform.errors import DataBudgetError, InputUnreadableError, NonconformantSourceError
+from hsi_conform.converters.base import Blob, HsiDataset, MemberCrc, Payload, dataset_members, member_paths
+from hsi_conform.errors import DataBudgetError, InputUnreadableError, MemberCrcError, NonconformantSourceError
 from hsi_conform.finding import Report
 from hsi_conform.members import SOURCE_REPORT
 
@@ -35,8 +36,8 @@ try:
 except ImportError:  # numpy < 2
     from numpy import byte_bounds  # type: ignore[attr-defined,no-redef]
 
-__all__ = ["FileRange", "check_budget", "dataset_sources", "file_ranges", "guard_write", "judge_source",
-           "record_source_report", "source_inputs"]
+__all__ = ["FileRange", "check_budget", "check_deferred_crcs", "content_range", "crc_judged", "dataset_sources",
+           "file_ranges", "guard_write", "judge_source", "record_source_report", "source_inputs", "verbatim_crc"]
 
 #: The converter whose sources the validator judges: containers (``.hsi`` files and expanded folders).
 CONTAINER_READER = "hsi"
@@ -45,11 +46,21 @@ FileRange = tuple[Path, int, int, str]
 """``(file, offset, size, member)``: bytes a writer copies from a file."""
 
 
-def judge_source(reader_name: str, source: Path, *, allow_nonconformant: bool) -> Report | None:
+def judge_source(reader_name: str, source: Path, *, allow_nonconformant: bool,
+                 deferred: Collection[str] = ()) -> Report | None:
     """Validate a container source before it is converted (other formats: None, their reader is the judge).
 
     The source is judged as ``hsi-conform validate --content crc SRC`` judges it (its configuration file
     included): CRCs too, so that a damaged member is never re-stamped with a fresh CRC by the writer.
+
+    Args:
+        reader_name: The source's converter.
+        source: The source.
+        allow_nonconformant: Return the report of a nonconformant source instead of raising.
+        deferred: Members whose CRC-32 the writer checks from the bytes it copies (spec/safety.md#crc-while-copying):
+            the judge leaves their CRC to it (unless ``allow_nonconformant``: the report kept must be whole).
+            The caller then runs :func:`check_deferred_crcs` before writing and the write inside
+            :func:`crc_judged`.
 
     Returns:
         The report, or None when the reader is not the container reader.
@@ -63,10 +74,72 @@ def judge_source(reader_name: str, source: Path, *, allow_nonconformant: bool) -
     from hsi_conform.validate import check
     from hsi_conform.validate.config import load_policy
 
-    report = check(source, policy=load_policy(source), content="crc")
+    policy = load_policy(source)
+    if deferred and not allow_nonconformant and source.is_file():
+        report = check(source, policy=policy, content="none")  # the structure, headers and rules, no data read
+        if report.conformant and _crcs_match(source, exclude=frozenset(deferred)):
+            return report
+    report = check(source, policy=policy, content="crc")
     if not report.conformant and not allow_nonconformant:
         raise NonconformantSourceError(report)
     return report
+
+
+def _crcs_match(source: Path, *, exclude: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> bool:
+    """Return whether the stored members of a ``.hsi`` file (all but ``exclude``, or ``only``) match their CRCs."""
+    from hsi_conform.container.zipread import iter_member_crc, read_zip_structure
+
+    structure = read_zip_structure(source)
+    if structure.fatal:
+        return False
+    members = [m for m in structure.members if m.name not in exclude and (only is None or m.name in only)
+               and m.method == 0 and m.compressed_size == m.uncompressed_size]
+    return all(crc == m.crc for m, crc in iter_member_crc(source, structure, members))
+
+
+def check_deferred_crcs(reader_name: str, source: Path, dataset: HsiDataset, deferred: Collection[str]) -> None:
+    """Check, from the source, the CRC of each deferred member that the writer will not copy verbatim.
+
+    The judge left those CRCs to the writer; a member the dataset no longer holds as its source range (a cube
+    replaced or decoded) would go unchecked, so it is checked here, before anything is written.
+
+    Raises:
+        NonconformantSourceError: a CRC does not match (the source judged in full, as before any write).
+    """
+    if reader_name != CONTAINER_READER or not deferred or not source.is_file():
+        return
+    members = dataset_members(dataset)
+    unchecked = frozenset(n for n in deferred if n in members and verbatim_crc(dataset, n, members[n]) is None)
+    if unchecked and not _crcs_match(source, only=unchecked):
+        judge_source(reader_name, source, allow_nonconformant=False)
+
+
+def verbatim_crc(dataset: HsiDataset, name: str, content: Payload | np.ndarray[Any, Any]) -> MemberCrc | None:
+    """Return the source CRC of member ``name`` when ``content`` is its source range verbatim, else None."""
+    expected = dataset.crcs.get(name)
+    found = content_range(content)
+    if expected is None or found is None or found[1:] != (expected.offset, expected.size):
+        return None
+    try:
+        return expected if os.path.samefile(found[0], expected.file) else None
+    except OSError:
+        return None
+
+
+@contextmanager
+def crc_judged(reader_name: str, source: Path, deferred: Collection[str]) -> Iterator[None]:
+    """Turn a writer's :class:`~hsi_conform.errors.MemberCrcError` into the judge's refusal.
+
+    The judge left the CRC of ``deferred`` members to the writer; when the writer finds one wrong (and published
+    nothing), the source is judged in full, so the error is the :class:`NonconformantSourceError` a judge before
+    the write would have raised. A source the full judge passes (it changed meanwhile) re-raises the writer's error.
+    """
+    try:
+        yield
+    except MemberCrcError:
+        if deferred and reader_name == CONTAINER_READER:
+            judge_source(reader_name, source, allow_nonconformant=False)
+        raise
 
 
 def record_source_report(dataset: HsiDataset, report: Report | None) -> None:
@@ -129,6 +202,16 @@ def file_ranges(dataset: HsiDataset) -> list[FileRange]:
         if found is not None:
             out.append((*found, name))
     return out
+
+
+def content_range(content: Payload | np.ndarray[Any, Any]) -> tuple[Path, int, int] | None:
+    """Return the file range whose bytes a member's content is, verbatim: (file, offset, size); None for bytes.
+
+    A mapped array counts only when it is C-contiguous (its bytes in C order are the range's).
+    """
+    if isinstance(content, np.ndarray) and not content.flags.c_contiguous:
+        return None
+    return _range_of(content)
 
 
 def _range_of(content: Payload | np.ndarray[Any, Any]) -> tuple[Path, int, int] | None:

@@ -36,15 +36,18 @@ from hsi_conform.converters.base import (
     NO_OPTIONS,
     Blob,
     ConverterBase,
+    Digested,
     EnviArray,
     HsiDataset,
+    MemberCrc,
     OptionSpec,
     dataset_members,
     parse_flag,
     payload_size,
     payload_spans,
 )
-from hsi_conform.converters.guard import guard_write
+from hsi_conform.converters.digested import is_whole_file
+from hsi_conform.converters.guard import content_range, guard_write
 from hsi_conform.errors import ConfigError, ContainerError, DatasetError, FieldValueError
 from hsi_conform.members import (
     CUBE_DATA,
@@ -139,6 +142,10 @@ def read_container(container: Container) -> HsiDataset:
             dataset.references[which] = _envi_array(container, reference_stem(which))
     for lod in container.previews:
         dataset.previews[lod] = _envi_array(container, preview_stem(lod))
+    if container.structure is not None:  # a .hsi file: its central directory gives each member's CRC-32
+        records = {m.name: m for m in container.structure.members}
+        dataset.crcs = {i.name: MemberCrc(i.file, i.offset, i.size, records[i.name].crc) for i in container.members
+                        if i.stored and i.name in records and not i.name.endswith("/")}
     taken = {*dataset.member_names(), CUBE_INDEX}
     for info in container.members:
         if info.name not in taken and not info.name.endswith("/"):
@@ -190,16 +197,29 @@ def write_dataset(dataset: HsiDataset, dest: Path, *, thumbnail: bool = True, co
     payloads = dataset_members(dataset)
     ensure_room(dest, sum(c.nbytes if isinstance(c, np.ndarray) else payload_size(c) for c in payloads.values()))
     render = thumbnail and thumbnail_fits(payloads)  # the dataset's own thumbnail is kept as it is
+    wanted = _digests_wanted(payloads)
+    digests: dict[str, str] = {}
     with ContainerWriter(dest) as zw:
         for name in dataset.member_names():
             content = payloads[name]
-            if isinstance(content, np.ndarray):
-                written = zw.add_stream(name, iter_chunks(content), content.nbytes)
-            else:
-                written = zw.add_stream(name, payload_spans(content), payload_size(content))
+            if isinstance(content, Digested):  # after the members it digests (else their files are hashed)
+                zw.add_bytes(name, content.with_digests(digests))
+                continue
+            chunks = iter_chunks(content) if isinstance(content, np.ndarray) else payload_spans(content)
+            size = content.nbytes if isinstance(content, np.ndarray) else payload_size(content)
+            written = zw.add_stream(name, chunks, size, sha256=name in wanted
+                                    and is_whole_file(wanted[name], content_range(content)))
+            if written.sha256 is not None:
+                digests[name] = written.sha256
             if name == CUBE_DATA and render:
                 _add_thumbnail(zw, written, dataset)
     return dest
+
+
+def _digests_wanted(payloads: Mapping[str, object]) -> dict[str, Path]:
+    """Return the members whose SHA-256 a :class:`Digested` member needs, with the file each should hold whole."""
+    return {name: path for content in payloads.values() if isinstance(content, Digested)
+            for name, path in content.sources.items()}
 
 
 def _write_jpegxl(dataset: HsiDataset, dest: Path, *, thumbnail: bool, settings: JpegXlSettings) -> Path:

@@ -32,7 +32,14 @@ from hsi_conform.converters.base import (
     OptionSpec,
     resolve_options,
 )
-from hsi_conform.converters.guard import guard_write, judge_source, record_source_report, source_inputs
+from hsi_conform.converters.guard import (
+    check_deferred_crcs,
+    crc_judged,
+    guard_write,
+    judge_source,
+    record_source_report,
+    source_inputs,
+)
 from hsi_conform.errors import (
     ConverterNotFoundError,
     ConverterUnavailableError,
@@ -287,13 +294,15 @@ def convert_with(reader: Converter, writer: Converter, source: Path, dest: Path,
         existing = [path for path in outputs if path.exists() or path.is_symlink()]
         if existing and not overwrite:
             raise DestinationExistsError(str(dest if dest in existing else existing[0]))
-        report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant)
+        deferred = tuple(getattr(writer, "crc_checked", ()))  # CRCs the writer checks as it copies
+        report = judge_source(reader.name, source, allow_nonconformant=allow_nonconformant, deferred=deferred)
         dataset = reader.read(source, read_options)
+        check_deferred_crcs(reader.name, source, dataset, deferred)
     record_source_report(dataset, report)
     guard_write(dataset, outputs)
     with _os_errors(OutputUnwritableError, dest):
         make_folders(dest.parent)  # the destination's folder is created, as `mkdir -p` would (at any depth)
-        with lock(dest):
+        with lock(dest), crc_judged(reader.name, source, deferred):
             sweep_beside(dest)
             written = writer.write(dataset, dest, write_options)
     return Conversion(reader.name, writer.name, written, tuple(dataset.notes))

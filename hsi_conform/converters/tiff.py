@@ -55,6 +55,7 @@ from hsi_conform.converters.base import (
     parse_flag,
     payload_bytes,
     payload_chunks,
+    payload_size,
     resolve_options,
 )
 from hsi_conform.converters.geotiff import geotiff_tags
@@ -344,7 +345,7 @@ def _zip_add(zf: zipfile.ZipFile, name: str, chunks: Iterator[Any]) -> str:
 def _raw_parts(raw: Payload | None, layout: CubeLayout, nbytes: int) -> Iterator[tuple[str, Iterator[bytes]]]:
     if raw is None:
         return
-    size = raw.size if isinstance(raw, Blob) else len(raw)
+    size = payload_size(raw)
     if layout.header_offset:
         yield _BLOB["envi_head"], payload_range(raw, 0, layout.header_offset)
     end = layout.header_offset + nbytes

@@ -202,6 +202,22 @@ class MemberNameError(ContainerError, ValueError):
                 "outside the destination or is not portable; nothing was written")
 
 
+class MemberCrcError(ContainerError):
+    """A member copied verbatim from a container does not match the CRC-32 its central directory gives it.
+
+    A writer that checks a member's CRC from the bytes it copies (the ENVI export's ``data.envi``,
+    spec/safety.md#crc-while-copying) raises it and publishes nothing; ``convert`` then judges the source in full
+    and reports it as a :class:`NonconformantSourceError`, as it would have before the copy. The exit code is
+    ``NONCONFORMANT``.
+
+    Attributes:
+        member: The member.
+        reason: The CRC found and the one expected.
+    """
+
+    exit_code: ClassVar[ExitCode] = ExitCode.NONCONFORMANT
+
+
 class DataBudgetError(ContainerError):
     """A conversion would write more than the source holds: members share bytes of a file.
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from hsi_conform.members import (
     envi_names,
 )
 from hsi_conform.pipeline.calibration import EXPOSURE_KEY, CalibrationPlan, Tally, report_findings
-from hsi_conform.pipeline.output import Content, publish
+from hsi_conform.pipeline.output import Content, Later, publish
 
 __all__ = ["CALIBRATION_SERVICES", "DTYPES", "NAN_CODE", "Calibrated", "calibrate"]
 
@@ -144,8 +145,10 @@ def _calibrate(c: Container, dest: Path, dtype: str, scale: float | None, thumbn
         notes.append(f"previews of the raw data left out: {', '.join(previews)}")
     if removed:
         notes.append(f"read procedures done by the calibration removed: {', '.join(removed)}")
-    record = _record(c, plan, order, dtype, scale, removed, previews)
-    add: dict[str, Content] = {CALIBRATION_RECORD: (json.dumps(record, indent=2) + "\n").encode()}
+    hashing = InputDigests(c, _inputs(plan))  # read while the cube is computed and written
+    record = _record(c, plan, order, dtype, scale, removed, previews, hashing.placeholder())
+    add: dict[str, Content] = {CALIBRATION_RECORD: Later(lambda: _record_bytes(record | {"inputs": hashing.result()}),
+                                                         len(_record_bytes(record)))}
     if source_report is not None and not source_report.conformant:
         from hsi_conform.report import render
 
@@ -154,7 +157,12 @@ def _calibrate(c: Container, dest: Path, dtype: str, scale: float | None, thumbn
     lay = plan.layout
     cube = ComputedCube(order.shape(lay.lines, lay.samples, lay.bands), np.dtype("<f4" if scale is None else "<u2"),
                         lambda start, stop: _encode(plan.compute(start, stop, tally, order), scale, counts))
-    path = publish(c, dest, header=header, cube=cube, add=add, drop=previews, thumbnail=thumbnail)
+    try:
+        path = publish(c, dest, header=header, cube=cube, add=add, drop=previews, thumbnail=thumbnail)
+    except BaseException:
+        hashing.cancel()  # nothing to record: stop reading the inputs before the error goes on
+        raise
+    record["inputs"] = hashing.result()
     if counts.nan:
         shown = "NaN" if scale is None else f"{NAN_CODE} (the data ignore value)"
         notes.append(f"{counts.nan} values have no reflectance and are stored as {shown}")
@@ -229,9 +237,19 @@ def _description(header: Header, c: Container, plan: CalibrationPlan, scale: flo
 
 # -- the record -----------------------------------------------------------------------------------------------
 
+def _inputs(plan: CalibrationPlan) -> list[str]:
+    """Return the members the calibration reads: the cube's pair and each reference's."""
+    stems = (plan.white.stem, plan.black.stem, plan.dark.stem)
+    return list(dict.fromkeys([CUBE_HEADER, CUBE_DATA, *(n for stem in stems for n in envi_names(stem))]))
+
+
+def _record_bytes(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, indent=2) + "\n").encode()
+
+
 def _record(c: Container, plan: CalibrationPlan, order: Interleave, dtype: str, scale: float | None,
-            removed: list[str], previews: list[str]) -> dict[str, Any]:
-    """Return what :data:`CALIBRATION_RECORD` holds (spec/calibration.md#record)."""
+            removed: list[str], previews: list[str], inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return what :data:`CALIBRATION_RECORD` holds (spec/calibration.md#record), with ``inputs`` as given."""
     refs = {ref.stem: {"lines": ref.lines, "applied": "per pixel" if ref.per_pixel else "mean over lines",
                        "exposure": ref.exposure}
             for ref in (plan.white, plan.black, plan.dark)}
@@ -240,7 +258,7 @@ def _record(c: Container, plan: CalibrationPlan, order: Interleave, dtype: str, 
         "version": 1,
         "tool": f"hsi-conform {__version__}",
         "source": c.path.name,
-        "inputs": _digests(c, [CUBE_HEADER, CUBE_DATA, *(n for stem in refs for n in envi_names(stem))]),
+        "inputs": inputs,
         "formula": FORMULA,
         "references": {"W": plan.white.stem, "B": plan.black.stem, "B_w": plan.dark.stem, **refs},
         "exposure": {"key": EXPOSURE_KEY, "cube": plan.exposure, "white": plan.white.exposure, "ratio": plan.ratio},
@@ -251,13 +269,45 @@ def _record(c: Container, plan: CalibrationPlan, order: Interleave, dtype: str, 
     }
 
 
-def _digests(c: Container, names: list[str]) -> dict[str, dict[str, Any]]:
-    """Return ``{member: {"size", "sha256"}}`` of the inputs, each read once in chunks."""
-    out = {}
-    for name in dict.fromkeys(names):
-        info = c.info(name)
-        digest = hashlib.sha256()
-        for chunk in Blob(info.file, info.offset, info.size).chunks():
-            digest.update(chunk)
-        out[name] = {"size": info.size, "sha256": digest.hexdigest()}
-    return out
+class InputDigests:
+    """``{member: {"size", "sha256"}}`` of the calibration's inputs, each read once, in a background thread.
+
+    The hashing overlaps the computing and writing of the cube (hashlib and the reads release the GIL); the record
+    that holds the digests is written after the cube (spec/pipeline.md#overlap).
+    """
+
+    def __init__(self, c: Container, names: list[str]) -> None:
+        self._members = [(name, c.info(name)) for name in names]
+        self._digests: dict[str, dict[str, Any]] = {}
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hsi-digests", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for name, info in self._members:
+                digest = hashlib.sha256()
+                for chunk in Blob(info.file, info.offset, info.size).chunks():
+                    if self._stop.is_set():
+                        return
+                    digest.update(chunk)
+                self._digests[name] = {"size": info.size, "sha256": digest.hexdigest()}
+        except BaseException as exc:  # re-raised by result()
+            self._error = exc
+
+    def placeholder(self) -> dict[str, dict[str, Any]]:
+        """Return the digests' shape with 64 zeros for each digest (a record of the final size)."""
+        return {name: {"size": info.size, "sha256": "0" * 64} for name, info in self._members}
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        """Wait for the thread and return the digests (re-raising its error: an input that cannot be read)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return dict(self._digests)
+
+    def cancel(self) -> None:
+        """Stop the thread after its current chunk and wait for it (its digests are not wanted any more)."""
+        self._stop.set()
+        self._thread.join()

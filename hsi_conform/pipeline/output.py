@@ -9,7 +9,8 @@ atomically or not at all (spec/safety.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,28 @@ from hsi_conform.header import Header
 from hsi_conform.members import CUBE_DATA, CUBE_HEADER, CUBE_INDEX, THUMBNAIL
 from hsi_conform.remote import RemoteArray
 
-__all__ = ["Content", "local_array", "publish"]
+__all__ = ["Content", "Later", "local_array", "publish"]
 
-Content = bytes | CubeSource
-"""What :func:`publish` writes into a member: bytes, or an array (or computed cube) streamed in slabs."""
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A member made when the writer reaches it, after every member before it is written.
+
+    A record of digests taken while the cube is computed and written (the calibration record) is written after
+    the cube, so its digests cost no pass before the writer starts (spec/pipeline.md#overlap).
+
+    Attributes:
+        make: Returns the member's bytes.
+        size: The bytes it will have, for the room check before writing.
+    """
+
+    make: Callable[[], bytes]
+    size: int
+
+
+Content = bytes | CubeSource | Later
+"""What :func:`publish` writes into a member: bytes, an array (or computed cube) streamed in slabs, or bytes made
+when the writer reaches the member."""
 
 
 def publish(source: Container, dest: str | os.PathLike[str], *, header: Header | None = None,
@@ -46,8 +65,8 @@ def publish(source: Container, dest: str | os.PathLike[str], *, header: Header |
         dest: the new ``.hsi`` file; never one of the source's files.
         header: the new ``data.hdr`` (None keeps the source's bytes).
         cube: the new ``data.envi`` in the storage order ``header`` describes (None keeps the source's bytes).
-        add: members to add, or to replace in place (same name): bytes, arrays or computed cubes; a
-            ``thumbnail.jpg`` given here is written as given.
+        add: members to add, or to replace in place (same name): bytes, arrays, computed cubes or
+            :class:`Later` members; a ``thumbnail.jpg`` given here is written as given.
         drop: members of the source not to copy.
         thumbnail: render ``thumbnail.jpg`` from the cube as written, when the cube changed or the source has
             none (spec/previews.md#thumbnail); False writes none for a new cube (the source's would be stale)
@@ -103,12 +122,16 @@ def _members(source: Container, header: Header | None, cube: CubeSource | None, 
 def _size(source: Container, item: Content | str) -> int:
     if isinstance(item, str):
         return source.info(item).size
+    if isinstance(item, Later):
+        return item.size
     return len(item) if isinstance(item, bytes) else item.nbytes
 
 
 def _write(zw: ContainerWriter, source: Container, name: str, item: Content | str) -> WrittenMember:
     if isinstance(item, bytes):
         return zw.add_bytes(name, item)
+    if isinstance(item, Later):
+        return zw.add_bytes(name, item.make())
     if isinstance(item, str):
         info = source.info(item)
         return zw.add_stream(name, Blob(info.file, info.offset, info.size).spans(), info.size)

@@ -236,5 +236,8 @@ def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:
                                                          findings=[]))
 
     small, large = peak(1024), peak(4096)  # 16 and 64 MiB of float32 output, slabs of 8 MiB
-    assert large <= 1.25 * small + (1 << 20), (small, large)
-    assert small < 64 << 20, small  # a few slabs, never the cube
+    # The next slab is computed while this one is written (spec/pipeline.md#overlap): how long the two overlap
+    # depends on the scheduler, so two runs differ by up to two half slabs and their temporaries; a peak that grew
+    # with the cube would differ by the 48 MiB between the two outputs.
+    assert large <= small + (16 << 20), (small, large)
+    assert small < 48 << 20 and large < 48 << 20, (small, large)  # a few slabs, never the cube

@@ -258,3 +258,91 @@ def test_migrate_journals_a_nonconformant_source_and_converts_the_rest(tmp_path:
     assert (allowed.ok, allowed.failed) == (2, 0)
     with hsi_conform.open(tmp_path / "dst2" / "bad.hsi") as out:
         assert SOURCE_REPORT in out
+
+
+# -- CRCs checked while copying (spec/safety.md#crc-while-copying) -----------------------------------------------
+
+def flipped(path: Path, member: str) -> Path:
+    """Flip one byte of a member's data in place (its central directory CRC is left as it was)."""
+    structure = read_zip_structure(path)
+    info = next(m for m in structure.members if m.name == member)
+    assert info.data_offset is not None
+    data = bytearray(path.read_bytes())
+    data[info.data_offset + info.compressed_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("member", [CUBE_DATA, "Metadata/notes.txt"])
+def test_an_envi_export_of_a_source_with_a_wrong_crc_is_refused_as_before(cli: CliRunner, tmp_path: Path,
+                                                                          member: str) -> None:
+    from hsi_conform.converters import convert
+    from hsi_conform.converters.guard import judge_source
+    from hsi_conform.errors import NonconformantSourceError
+
+    src = write_sample_container(tmp_path / "src.hsi")
+    with zipfile.ZipFile(src) as zf:
+        member = member if member in zf.namelist() else next(n for n in zf.namelist() if n.startswith("Metadata/"))
+    flipped(src, member)
+    with pytest.raises(NonconformantSourceError) as judged:  # what the judge before any copy says
+        judge_source("hsi", src, allow_nonconformant=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(NonconformantSourceError) as refused:
+        convert(src, tmp_path / "out.hdr")
+    assert str(refused.value) == str(judged.value)
+    assert [(f.rule, f.message) for f in refused.value.report.findings] == [
+        (f.rule, f.message) for f in judged.value.report.findings]
+    assert any(f.rule == "ZIP050" and f.location.member == member for f in refused.value.report.findings)
+    result = cli(["convert", src, tmp_path / "out.hdr"])
+    assert result.code == 1 and "ZIP050" in result.out
+    assert snapshot(tmp_path) == before  # nothing published, no temp left
+
+
+def test_the_envi_writer_checks_the_cube_crc_it_copies(tmp_path: Path) -> None:
+    from hsi_conform.converters.envi import write_envi
+    from hsi_conform.converters.hsi import HsiConverter
+    from hsi_conform.errors import MemberCrcError
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    dataset = HsiConverter().read(src)
+    before = snapshot(tmp_path)
+    with pytest.raises(MemberCrcError) as caught:
+        write_envi(dataset, tmp_path / "out.hdr")
+    assert caught.value.member == CUBE_DATA and caught.value.exit_code is ExitCode.NONCONFORMANT
+    assert snapshot(tmp_path) == before
+
+
+def test_a_cube_the_writer_will_not_copy_verbatim_is_checked_before_writing(tmp_path: Path) -> None:
+    import numpy as np
+
+    from hsi_conform.converters.guard import check_deferred_crcs
+    from hsi_conform.converters.hsi import HsiConverter
+    from hsi_conform.errors import NonconformantSourceError
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    dataset = HsiConverter().read(src)
+    check_deferred_crcs("hsi", src, dataset, (CUBE_DATA,))  # copied verbatim: the writer checks it
+    dataset.cube, dataset.cube_raw = np.array(dataset.cube), None
+    with pytest.raises(NonconformantSourceError):
+        check_deferred_crcs("hsi", src, dataset, (CUBE_DATA,))
+
+
+def test_a_conformant_envi_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.container import zipread
+    from hsi_conform.converters import convert
+    from hsi_conform.rules import container as container_rules
+
+    checked: list[str] = []
+
+    def spy(path, structure, members=None, **kwargs):  # type: ignore[no-untyped-def]
+        for member, crc in iter_member_crc(path, structure, members, **kwargs):
+            checked.append(member.name)
+            yield member, crc
+
+    monkeypatch.setattr(zipread, "iter_member_crc", spy)
+    monkeypatch.setattr(container_rules, "iter_member_crc", spy)
+    src = write_sample_container(tmp_path / "src.hsi")
+    convert(src, tmp_path / "out.hdr")
+    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the export, the cube it copies
+    with hsi_conform.open(src) as c:
+        assert (tmp_path / "out.img").read_bytes() == c.read_bytes(CUBE_DATA)

@@ -20,12 +20,13 @@ All vendor facts live in ``converters/specim.toml``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, HsiDataset, OptionSpec
+from hsi_conform.converters.base import NO_OPTIONS, Blob, ConverterBase, Digested, HsiDataset, OptionSpec
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.specim.export import manifest_of, restore_folder, synthesise_folder
 from hsi_conform.converters.specim.folder import Recording, describe, locate, looks_like_specim, walk
@@ -110,25 +111,37 @@ def read_specim(source: Path) -> HsiDataset:
 
 
 def _keep_originals(dataset: HsiDataset, rec: Recording, table: SpecimTable, notes: list[str]) -> None:
-    """Add every original file under ``Metadata/specim/`` and the restore manifest (which keeps the notes too)."""
+    """Add every original file under ``Metadata/specim/`` and the restore manifest (which keeps the notes too).
+
+    The manifest is a :class:`~hsi_conform.converters.base.Digested` member: the SHA-256 of each original is
+    taken from its bytes as the container writer copies them, and the manifest is written after them
+    (spec/specim-mapping.md#manifest-last).
+    """
     files, dirs, skipped = walk(rec.root)
     raw_rel = rec.capture.data.relative_to(rec.root).as_posix()
-    records = []
+    records: list[dict[str, Any]] = []
+    sources: dict[str, Path] = {}
     for rel in files:
         record = describe(rec.root, rel)
-        entry: dict[str, Any] = {"path": rel, "size": record.size, "sha256": record.sha256,
-                                 "mtime_ns": record.mtime_ns}
+        entry: dict[str, Any] = {"path": rel, "size": record.size, "mtime_ns": record.mtime_ns}
         if rel == raw_rel:
             entry["member"] = CUBE_DATA
         else:
             entry["member"] = f"{table.originals}/{rel}"
             dataset.members[entry["member"]] = Blob(rec.root / rel, 0, record.size)
+        sources[entry["member"]] = rec.root / rel
         records.append(entry)
     notes += [f"{rel}: a symbolic link or special file, not kept" for rel in skipped]
     manifest = {"format": table.manifest_format, "version": table.manifest_version, "layout": rec.layout,
-                "folder": rec.root.name, "id": rec.id, "dirs": dirs, "files": records, "notes": notes}
-    text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    dataset.members[table.manifest] = text.encode("utf-8")
+                "folder": rec.root.name, "id": rec.id, "dirs": dirs, "notes": list(notes)}
+    dataset.members[table.manifest] = Digested(sources, functools.partial(_manifest_text, manifest, records))
+
+
+def _manifest_text(manifest: dict[str, Any], records: list[dict[str, Any]], digests: Mapping[str, str]) -> bytes:
+    """Return the manifest's JSON, each file with the SHA-256 of the member holding it."""
+    files = [entry | {"sha256": digests[entry["member"]]} for entry in records]
+    text = json.dumps(manifest | {"files": files}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    return text.encode("utf-8")
 
 
 def write_specim(dataset: HsiDataset, dest: Path, *, mode: str = "auto") -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,11 +39,10 @@ class Recording:
 
 @dataclass(frozen=True, slots=True)
 class FileRecord:
-    """One file of the folder as the manifest records it."""
+    """One file of the folder as the manifest records it (its SHA-256 is taken when it is copied)."""
 
     path: str
     size: int
-    sha256: str
     mtime_ns: int
 
 
@@ -167,16 +165,14 @@ def walk(root: Path) -> tuple[list[str], list[str], list[str]]:
 
 
 def describe(root: Path, rel: str) -> FileRecord:
-    """Return the manifest record of one file (its sha256 is computed in a streaming pass).
+    """Return the manifest record of one file (size and modification time; nothing is read).
 
     Raises:
-        InputUnreadableError: the file cannot be read.
+        InputUnreadableError: the file cannot be examined.
     """
     path = root / rel
     try:
-        with open(path, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-            stat = os.fstat(f.fileno())
+        stat = os.stat(path, follow_symlinks=False)
     except OSError as exc:
         raise InputUnreadableError(str(path), exc.strerror or str(exc)) from None
-    return FileRecord(rel, stat.st_size, digest, stat.st_mtime_ns)
+    return FileRecord(rel, stat.st_size, stat.st_mtime_ns)

@@ -405,3 +405,46 @@ def test_source_files_lists_the_whole_folder(tmp_path: Path) -> None:
     src = write_iq_folder(tmp_path)
     listed = {p.relative_to(src).as_posix() for p in SpecimConverter().source_files(src)}
     assert listed == {k for k in tree(src) if not k.endswith("/")}
+
+
+# -- the manifest last (spec/specim-mapping.md#manifest-last) --------------------------------------------------
+def test_the_manifest_comes_after_the_members_it_digests_and_equals_the_hashed_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.converters import digested
+
+    ds = read_specim(write_lumo_folder(tmp_path / "in", name="rec"))
+    from_files = payload_bytes(ds.members[MANIFEST])  # every original hashed from its file
+
+    def no_second_pass(path: Path) -> str:
+        raise AssertionError(f"{path} was read again for its digest")
+
+    monkeypatch.setattr(digested, "file_sha256", no_second_pass)  # the writer's copies give every digest
+    container = write_dataset(ds, tmp_path / "c.hsi")
+    with zipfile.ZipFile(container) as z:
+        offsets = {i.filename: i.header_offset for i in z.infolist()}
+        assert z.read(MANIFEST) == from_files
+    manifest = json.loads(from_files)
+    assert all(offsets[f["member"]] < offsets[MANIFEST] for f in manifest["files"])
+    root = tmp_path / "in" / "rec"
+    assert {f["path"]: f["sha256"] for f in manifest["files"]} == {
+        f["path"]: hashlib.sha256((root / f["path"]).read_bytes()).hexdigest() for f in manifest["files"]}
+
+
+def test_a_cube_replaced_before_writing_is_not_digested_from_its_copy(tmp_path: Path) -> None:
+    ds = read_specim(write_iq_folder(tmp_path / "in"))
+    ds.cube_raw = None
+    ds.cube = np.array(ds.cube) ^ 1  # not the raw file any more: the manifest keeps the file's digest
+    container = write_dataset(ds, tmp_path / "c.hsi")
+    with pytest.raises(ContainerError, match="sha256"):
+        write_specim(HsiConverter().read(container), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_original_that_changes_after_reading_is_caught_on_restore(tmp_path: Path) -> None:
+    folder = write_lumo_folder(tmp_path / "in", name="rec")
+    ds = read_specim(folder)
+    log = next(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".raw")
+    log.write_bytes(bytes(b ^ 0xFF for b in log.read_bytes()))  # same size, other bytes
+    container = write_dataset(ds, tmp_path / "c.hsi")  # the digest is that of the bytes copied
+    back = SpecimConverter().write(HsiConverter().read(container), tmp_path / "back" / "rec")
+    assert (back / log.relative_to(folder)).read_bytes() == log.read_bytes()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 import zlib
@@ -249,3 +250,24 @@ def test_close_is_idempotent(tmp_path: Path) -> None:
     w.close()
     w.abort()
     assert (tmp_path / "x.hsi").exists()
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel-copy", "buffered"])
+@pytest.mark.parametrize("size", [70_000, 9 << 20], ids=["inline", "worker"])
+def test_sha256_of_a_member_is_that_of_its_bytes_as_landed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          kernel: bool, size: int) -> None:
+    from hsi_conform import _copy
+    from hsi_conform._copy import FileSpan
+
+    monkeypatch.setattr(_copy, "_HAS_KERNEL_COPY", kernel and hasattr(os, "copy_file_range"))
+    data = os.urandom(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    with ContainerWriter(tmp_path / "o.hsi") as w, open(src, "rb") as f:
+        spanned = w.add_stream("a.envi", [FileSpan(f.fileno(), 0, size, str(src))], size, sha256=True)
+        viewed = w.add_stream("b.bin", [data[:1000], memoryview(data)[1000:]], size, sha256=True)
+        plain = w.add_stream("c.bin", [data], size)
+    assert spanned.sha256 == viewed.sha256 == hashlib.sha256(data).hexdigest()
+    assert plain.sha256 is None
+    with zipfile.ZipFile(tmp_path / "o.hsi") as z:
+        assert z.read("a.envi") == z.read("b.bin") == data
