@@ -85,9 +85,9 @@ def located_member_map(source: SourceFile, file: Path, limits: Limits) -> dict[s
         ContainerError: no usable central directory (the message names the strict reader's issue codes).
         OSError: the file cannot be read.
     """
-    with source.file() as f:
-        located = locate_members(f, limits)
-        if located is None:  # refused: the strict reader names why, as it did when open read it first
+    located = locate_members(source, limits)
+    if located is None:  # refused: the strict reader names why, as it did when open read it first
+        with source.file() as f:
             return zip_member_map(read_zip_structure(f, limits=limits), file)
     return {m.name: MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.size, stored=m.stored)
             for m in located}
