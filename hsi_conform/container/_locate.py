@@ -7,17 +7,22 @@ the same code), the central directory, and one read of each local header, whose 
 stray end records, data descriptors): those are the strict reader's, run when the structure is first asked for.
 For every archive the members it places equal what :func:`read_zip_structure` places (a test compares both over
 the hostile corpus).
+
+The end record is usually the file's last 22 bytes and the only end-record signature in the tail: then the
+strict reader's ranking has nothing to rank and picks it, so the signatures are not collected and ranked
+(spec/container.md#sole-end-record). The file is read by ``pread`` through the container's descriptor.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
-from ._eocd import LFH_SIG, BaseParser, Source
+from ._eocd import _EOCD, EOCD_SIG, LFH_SIG, TAIL, BaseParser, Source
 from ._extra_field import U16_MAX, U32_MAX, parse_extra, resolve_zip64
 from ._file_name import decode_name
 from ._records import ZipLimits
+from .source import SourceFile
 
 __all__ = ["Located", "locate_members"]
 
@@ -34,7 +39,35 @@ class Located(NamedTuple):
     stored: bool
 
 
-def locate_members(f: BinaryIO, limits: ZipLimits) -> list[Located] | None:
+class _LocalTail(Source):
+    """The strict reader's :class:`Source` over an opened local file: its tail read by one ``pread``.
+
+    It reads what ``Source`` reads, as ``Source`` reads a :class:`SourceFile` (``pread``), without the
+    runtime-protocol check of a ranged reader (spec/remote.md#interface), which costs more than the reads.
+    """
+
+    def __init__(self, source: SourceFile) -> None:  # the state of Source.__init__ for a local reader
+        self._reader = source
+        self.size = source.size()
+        self.remote = False
+        self._tail_start = max(0, self.size - TAIL)
+        self._tail = source.read(self._tail_start, self.size - self._tail_start)
+
+    def sole_end_record(self) -> tuple[int, tuple[int, ...]] | None:
+        """Return the end record the strict reader picks when it is the tail's only complete one, else None.
+
+        ``BaseParser.find_eocd`` ranks every end-record signature of the tail with 22 bytes after it; a
+        signature cannot overlap another, so none lies in the last record's first four bytes, and one that
+        starts inside the last 22 bytes is not complete. With no signature before the last 22 bytes there is
+        nothing to rank (spec/container.md#sole-end-record).
+        """
+        tail, last = self._tail, len(self._tail) - _EOCD.size
+        if last < 0 or tail[last : last + 4] != EOCD_SIG or tail.rfind(EOCD_SIG, 0, last) != -1:
+            return None
+        return self._tail_start + last, tuple(_EOCD.unpack_from(tail, last))
+
+
+def locate_members(source: SourceFile, limits: ZipLimits) -> list[Located] | None:
     """Return the members of an archive by the strict reader's placement, or ``None`` when it is fatal.
 
     ``None`` means what ``ZipStructure.fatal`` means (no end record, no usable central directory); the caller
@@ -45,9 +78,9 @@ def locate_members(f: BinaryIO, limits: ZipLimits) -> list[Located] | None:
     Raises:
         OSError: On an I/O error.
     """
-    src = Source(f)
+    src = _LocalTail(source)
     parser = BaseParser(src, limits)
-    found = parser.find_eocd()
+    found = src.sole_end_record() or parser.find_eocd()
     end = parser.read_end(*found) if found is not None else None
     entries = parser.read_cd(end) if end is not None and end.located else None
     if end is None or entries is None:

@@ -22,12 +22,14 @@ from hsi_conform.remote import RemoteArray
 from ._locate import locate_members
 from ._records import ZipStructure
 from .folder import folder_members, is_container_folder
+from .layout import CubeLayout
 from .source import SourceFile, read_block
 from .zipread import read_zip_structure
 
 __all__ = [
     "MemberInfo",
     "copy_of",
+    "data_start",
     "folder_member_map",
     "located_member_map",
     "preview_levels",
@@ -83,9 +85,9 @@ def located_member_map(source: SourceFile, file: Path, limits: Limits) -> dict[s
         ContainerError: no usable central directory (the message names the strict reader's issue codes).
         OSError: the file cannot be read.
     """
-    with source.file() as f:
-        located = locate_members(f, limits)
-        if located is None:  # refused: the strict reader names why, as it did when open read it first
+    located = locate_members(source, limits)
+    if located is None:  # refused: the strict reader names why, as it did when open read it first
+        with source.file() as f:
             return zip_member_map(read_zip_structure(f, limits=limits), file)
     return {m.name: MemberInfo(name=m.name, file=file, offset=m.data_offset, size=m.size, stored=m.stored)
             for m in located}
@@ -124,6 +126,20 @@ def require_in_file(info: MemberInfo, need: int, file_size: Callable[[], int]) -
     if available < need:
         raise ContainerError(info.name, f"member data is truncated: the file holds {max(available, 0)} of its "
                              f"bytes, {need} are needed")
+
+
+def data_start(info: MemberInfo, layout: CubeLayout, file_size: Callable[[], int]) -> int:
+    """Return where the first element of a data member is, once it holds every byte its header's layout needs.
+
+    Raises:
+        ContainerError: the member is smaller than the layout, or the file holds fewer of its bytes.
+        InputUnreadableError: the file cannot be measured.
+    """
+    need = layout.header_offset + layout.nbytes
+    if info.size < need:
+        raise ContainerError(info.name, f"member has {info.size} bytes, the header needs {need}")
+    require_in_file(info, need, file_size)
+    return info.offset + layout.header_offset
 
 
 def preview_levels(names: Iterable[str]) -> tuple[str, ...]:

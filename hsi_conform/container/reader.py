@@ -19,16 +19,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Self, TypeAlias
 
 import numpy as np
 
+from hsi_conform.container._direct import DirectCube, layout_of
 from hsi_conform.container._members import (
     MemberInfo,
     copy_of,
+    data_start,
     folder_member_map,
     located_member_map,
     preview_levels,
@@ -45,7 +47,6 @@ from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import (
     ContainerClosedError,
     ContainerError,
-    FieldValueError,
     HsiConformError,
     InputUnreadableError,
     NoSuchMemberError,
@@ -108,6 +109,7 @@ class Container:
         self._header: Header | None = None
         self._cube: CubeArray | None = None
         self._cube_layout: CubeLayout | None = None
+        self._direct: DirectCube | None = None  # the cube read by pread (spec/container.md#direct-reads)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -180,7 +182,7 @@ class Container:
         :class:`~hsi_conform.errors.ContainerClosedError` from now on.
         """
         self._closed = True
-        self._cube = self._cube_layout = None
+        self._cube = self._cube_layout = self._direct = None
         self._header = None
         if self._source is not None:
             self._source.close()
@@ -235,10 +237,10 @@ class Container:
                 claims more bytes than the file holds).
             InputUnreadableError: the file cannot be read.
         """
-        info = self._readable(name)
+        info = readable(self.info(name))
         if limit is not None and info.size > limit:
             raise ContainerError(name, f"member is larger than {limit} bytes")
-        self._check_in_file(info, info.size)
+        require_in_file(info, info.size, self._file_size(info))
         data = self._read(info, info.size)
         if len(data) != info.size:
             raise ContainerError(name, "member data is truncated")
@@ -250,7 +252,7 @@ class Container:
         Raises:
             ContainerError: no such member, or a compressed member.
         """
-        info = self._readable(name)
+        info = readable(self.info(name))
         return self._read(info, min(size, info.size))
 
     def _read(self, info: MemberInfo, size: int) -> bytes:
@@ -322,20 +324,13 @@ class Container:
         """
         if not isinstance(header, Header):
             header = self.read_header(header or str(PurePosixPath(data).with_suffix(HEADER_SUFFIX)))
-        try:
-            layout = CubeLayout.from_header(header)
-        except FieldValueError as exc:
-            raise ContainerError(data, f"header layout is invalid: {exc}") from exc
+        layout = layout_of(data, header)
         if data == CUBE_DATA and header is self._header:
             self._cube_layout = layout  # what ``layout`` answers once ``cube`` is mapped with it
         if data == CUBE_DATA and is_jpegxl(header):
             return self._jpegxl_cube(layout)
-        info = self._readable(data)
-        need = layout.header_offset + layout.nbytes
-        if info.size < need:
-            raise ContainerError(data, f"member has {info.size} bytes, the header needs {need}")
-        self._check_in_file(info, need)
-        offset = info.offset + layout.header_offset
+        info = readable(self.info(data))
+        offset = data_start(info, layout, self._file_size(info))
         if self.remote:
             return RemoteArray(self.reader(), layout.dtype, offset, layout.shape)
         if self.is_zip:
@@ -343,18 +338,27 @@ class Container:
         with SourceFile.open(info.file) as f:
             return map_array(f, layout.dtype, offset, layout.shape)
 
+    def _direct_cube(self) -> DirectCube | None:
+        """Return the cube as read by ``pread`` (None: a remote or JPEG-XL cube, read through :attr:`cube`)."""
+        self._check_open()
+        if self._direct is None and not self.remote and not is_jpegxl(self.header):
+            layout, info = layout_of(CUBE_DATA, self.header), readable(self.info(CUBE_DATA))
+            self._direct = DirectCube(layout, data_start(info, layout, self._file_size(info)),
+                                      self.source() if self.is_zip else info.file)
+        return self._direct
+
     def _jpegxl_cube(self, layout: CubeLayout) -> JpegXlArray:
         """Return the lazily decoded cube of a ``file type = JPEGXL`` container (spec/jpegxl.md#reading)."""
-        info = self._readable(CUBE_DATA)
+        info = readable(self.info(CUBE_DATA))
         if CUBE_INDEX not in self._members:
             raise ContainerError(CUBE_DATA, f"file type = JPEGXL, but the band-group index {CUBE_INDEX} is missing")
-        self._check_in_file(info, info.size)
+        require_in_file(info, info.size, self._file_size(info))
         return open_cube(layout, self.read_bytes(CUBE_INDEX, limit=MAX_INDEX_BYTES), info.size, self.location,
                          lambda at, size: self._read(dataclasses.replace(info, offset=info.offset + at), size))
 
-    def _check_in_file(self, info: MemberInfo, need: int) -> None:
-        """Raise unless the file holds ``need`` bytes of the member (a ``.hsi`` measured through its descriptor)."""
-        require_in_file(info, need, self.reader().size if self.is_zip else lambda: info.file.stat().st_size)
+    def _file_size(self, info: MemberInfo) -> Callable[[], int]:
+        """Return how the file holding a member is measured (a ``.hsi`` through its descriptor)."""
+        return self.reader().size if self.is_zip else lambda: info.file.stat().st_size
 
     @property
     def cube(self) -> CubeArray:
@@ -371,13 +375,13 @@ class Container:
     def read_band(self, band: int) -> np.ndarray[Any, Any]:
         """Return band ``band`` as a new ``(lines, samples)`` array (stored dtype and byte order).
 
-        Locally a ``pread`` of the band's bytes; remotely one ranged request per contiguous run, coalesced
-        (spec/remote.md#budgets).
+        Locally a ``pread`` of the band's bytes, the cube not mapped (spec/container.md#direct-reads); remotely
+        one ranged request per contiguous run, coalesced (spec/remote.md#budgets).
 
         Raises:
             IndexError: no such band.
         """
-        return copy_of(self.bsq(), band)
+        return direct.band(band) if (direct := self._direct_cube()) else copy_of(self.bsq(), band)
 
     def read_line(self, line: int) -> np.ndarray[Any, Any]:
         """Return image line ``line`` as a new ``(samples, bands)`` array: one spectrum per row.
@@ -385,7 +389,7 @@ class Container:
         Raises:
             IndexError: no such line.
         """
-        return copy_of(self.bip(), line)
+        return direct.line(line) if (direct := self._direct_cube()) else copy_of(self.bip(), line)
 
     def read_spectrum(self, line: int, sample: int) -> np.ndarray[Any, Any]:
         """Return the spectrum of pixel ``(line, sample)`` as a new ``(bands,)`` array.
@@ -393,7 +397,8 @@ class Container:
         Raises:
             IndexError: no such pixel.
         """
-        return copy_of(self.bip(), line, sample)
+        direct = self._direct_cube()
+        return direct.spectrum(line, sample) if direct else copy_of(self.bip(), line, sample)
 
     @property
     def layout(self) -> CubeLayout:
@@ -446,9 +451,6 @@ class Container:
         """Where each member's bytes are (see :attr:`structure` for the full ZIP records)."""
         self._check_open()
         return tuple(self._members.values())
-
-    def _readable(self, name: str) -> MemberInfo:
-        return readable(self.info(name))
 
 
 def open_container(path: str | os.PathLike[str] | Any, storage_options: Mapping[str, Any] | None = None, *,

@@ -33,7 +33,7 @@ import numpy as np
 from hsi_conform._copy import FileSpan
 from hsi_conform.errors import InputUnreadableError
 
-__all__ = ["MAX_READ", "SourceFile", "array_span", "map_array", "read_block", "read_into"]
+__all__ = ["MAX_READ", "SourceFile", "array_span", "map_array", "read_block", "read_into", "read_strided"]
 
 #: Largest read straight into the destination array (bytes); bigger blocks are read in pieces.
 MAX_READ = 64 << 20
@@ -338,6 +338,40 @@ def read_into(array: np.ndarray[Any, Any], out: np.ndarray[Any, Any]) -> None:
     stored, target = array.transpose(order), out.transpose(order)
     start = mapping.offset + (array.ctypes.data - mapping.address)
     _copy(mapping.source, start, stored.shape, stored.strides, array.dtype, target)
+
+
+def read_strided(source: SourceFile, start: int, shape: tuple[int, ...], strides: tuple[int, ...],
+                 dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    """Return the elements lying ``strides`` bytes apart from ``start`` in the file as a new C-contiguous array.
+
+    Read with ``pread`` of exactly what is needed, nothing mapped (spec/container.md#direct-reads): one read when
+    the elements are dense or close together, else one read per element or row. Strides are positive.
+
+    Raises:
+        InputUnreadableError: The file ends before the last element (it was truncated after it was opened).
+    """
+    out = np.empty(shape, dtype=dtype)
+    if out.size == 0:
+        return out
+    if len(shape) == 1 and shape[0] > 1 and strides[0] > _SCRATCH_READ:
+        _gather(source, start, shape[0], strides[0], out)  # far apart (a BSQ spectrum): one small read each
+        return out
+    order = sorted(range(len(shape)), key=lambda axis: -strides[axis])
+    _copy(source, start, tuple(shape[a] for a in order), tuple(strides[a] for a in order), dtype,
+          out.transpose(order))
+    return out
+
+
+def _gather(source: SourceFile, start: int, count: int, stride: int, out: np.ndarray[Any, Any]) -> None:
+    """Fill the 1-D ``out`` with one ``pread`` per element, the elements ``stride`` bytes apart from ``start``."""
+    size, fd = out.itemsize, source.fileno()
+    parts = [os.pread(fd, size, start + i * stride) for i in range(count)] if hasattr(os, "pread") else []
+    data = b"".join(parts)
+    if len(data) != count * size:  # a short read (or no pread): the long way names the truncation
+        for i in range(count):
+            source.read_exact(memoryview(out[i : i + 1].view(np.uint8)), start + i * stride)  # type: ignore[arg-type]
+        return
+    out.view(np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
 
 
 def _copy(source: SourceFile, start: int, shape: tuple[int, ...], strides: tuple[int, ...], dtype: np.dtype[Any],

@@ -7,6 +7,7 @@ same refusal, the same cube or the same error, and ``Container.structure`` equal
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 import hsi_conform
 from hsi_conform.container import reader
+from hsi_conform.container._eocd import BaseParser
 from hsi_conform.container.reader import Container, open_container
 from hsi_conform.container.zipread import read_zip_structure
 from hsi_conform.corpus.zipcases import CASES, align, clean_entries
@@ -46,7 +48,23 @@ def _hostile() -> dict[str, bytes]:
         "a first cube entry without a local header": zipcraft.build(
             [zipcraft.Entry(b"data.envi", write_local=False, offset=1 << 30), *entries]),
         "two cube entries": zipcraft.build([*entries, first]),
+        "a forged end record in a member, ending the file, pointing at a directory": _forged_end(entries, 0),
+        "a forged end record in a member, ending the file, its directory just before it": _forged_end(entries, 46),
+        "a forged end record in a member, its comment past the end of the file": _forged_end(entries, 0, 7),
     }
+
+
+def _forged_end(entries: list[zipcraft.Entry], cd_size: int, past: int = 0) -> bytes:
+    """Return an archive whose last member holds an end record that the strict ranking may prefer.
+
+    Its comment length makes it end the file exactly (or ``past`` bytes beyond), and its directory fields end
+    where it starts (consistent): the last 22 bytes are then no longer the only end record of the tail.
+    """
+    marker = b"PK\x05\x06" + b"\xee" * 18
+    data = zipcraft.build([*entries, zipcraft.Entry(b"Metadata/forged.bin", b"x" * 64 + marker + b"y" * 64)])
+    at = data.index(marker)
+    record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 3, 3, cd_size, at - cd_size, len(data) - at - 22 + past)
+    return data[:at] + record + data[at + 22 :]
 
 
 def _archives() -> list[tuple[str, bytes]]:
@@ -120,3 +138,22 @@ def test_a_fatal_archive_names_the_strict_codes(tmp_path: Path) -> None:
     path.write_bytes(next(c.make() for c in CASES if c.folder.startswith("ZIP002-")))
     with pytest.raises(ContainerError, match=r"not a readable ZIP archive \(no-eocd\)"):
         open_container(path)
+
+
+def test_the_sole_end_record_is_taken_without_ranking_and_any_other_signature_ranks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked: list[object] = []
+    real = BaseParser.find_eocd
+
+    def counted(self: BaseParser) -> object:
+        ranked.append(self)
+        return real(self)
+
+    monkeypatch.setattr(BaseParser, "find_eocd", counted)
+    clean, inner = tmp_path / "clean.hsi", tmp_path / "inner.hsi"
+    clean.write_bytes(next(c.make() for c in CASES if c.folder.startswith("ZIP001-zip-not-a-zip/valid")))
+    inner.write_bytes(next(c.make() for c in CASES if c.folder.startswith("ZIP010-zip-multiple-eocd/valid")))
+    with open_container(clean):
+        assert ranked == []  # spec/container.md#sole-end-record
+    with open_container(inner) as c:
+        assert len(ranked) == 1 and "Metadata/archive.zip" in c  # a stored ZIP member: two signatures, ranked
