@@ -104,8 +104,12 @@ class RangeServer:
                     return s
             time.sleep(0.005)
 
-    def reset(self, url: str) -> None:
-        """Start counting ``url`` from zero."""
+    def reset(self, url: str, *, settle: float = 5.0) -> None:
+        """Start counting ``url`` from zero, once no response is still being sent (for up to ``settle`` s).
+
+        A response still being sent when the count restarts would add its bytes to the new count.
+        """
+        self.stats(url, settle=settle)
         with self._lock:
             self._stats[self._path(url)] = Stats()
 
