@@ -289,17 +289,18 @@ def _validation_jobs(args: argparse.Namespace, severity: dict[str, Severity], se
     """
     from hsi_conform.remote import is_url, parse_storage_option
     from hsi_conform.validate import CheckOptions, expand_inputs
-    from hsi_conform.validate.config import load_limits, load_policy, load_storage_options
+    from hsi_conform.validate.config import ConfigSearch, load_limits, load_policy, load_storage_options
 
     limits = args.limit_map
     storage = dict(parse_storage_option(text) for text in args.storage_options)
     content = Content(settings.content)
+    search = ConfigSearch()  # one upward search per directory of the inputs, shared by the three loaders
 
     def job(item: Path | str | WalkError, path: Path) -> tuple[Path | str | WalkError, Policy, CheckOptions]:
         policy = load_policy(path, config=args.config, isolated=args.isolated, profile=args.profile,
                              select=_split(args.select), ignore=_split(args.ignore), severity=severity,
-                             fail_on=args.fail_on, waivers=not args.no_waivers)
-        found = {"config": args.config, "isolated": args.isolated}
+                             fail_on=args.fail_on, waivers=not args.no_waivers, search=search)
+        found = {"config": args.config, "isolated": args.isolated, "search": search}
         return item, policy, CheckOptions(content=content, limits=load_limits(path, **found, limits=limits),
                                           storage_options=load_storage_options(path, **found, options=storage))
 

@@ -44,6 +44,8 @@ def parse_extra(extra: bytes) -> tuple[dict[int, bytes], bool]:
         block, no stray trailing bytes, no duplicated id).
     """
     blocks: dict[int, bytes] = {}
+    if not extra:
+        return blocks, True
     ok = True
     pos = 0
     while pos < len(extra):

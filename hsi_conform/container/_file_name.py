@@ -31,6 +31,9 @@ _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"]
     + [f"{dev}{n}" for dev in ("COM", "LPT") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
 )
+#: Names with no character any check of :func:`check_name` but length, depth and device names looks at.
+_PLAIN_PART = r"[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
+_PLAIN = re.compile(f"{_PLAIN_PART}(?:/{_PLAIN_PART})*")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -120,6 +123,19 @@ def check_name(
     """
     if not raw:
         return [("name-empty", "the name is empty")]
+    if len(raw) <= max_name_bytes and raw.count(b"/") < max_name_depth and _PLAIN.fullmatch(name) is not None:
+        # The common name (letters, digits, "_-" and inner dots, "/" between components) can only break the
+        # length, depth and device-name rules; when it breaks none, the full judgement finds nothing either. The
+        # depth is known before the name is split, so a deep name is never split here.
+        components = name.split("/")
+        if max(map(len, components)) <= max_component_bytes and not any(map(_is_reserved, components)):
+            return []
+    return _judge_name(name, raw, max_name_bytes, max_component_bytes, max_name_depth)
+
+
+def _judge_name(name: str, raw: bytes, max_name_bytes: int, max_component_bytes: int,
+                max_name_depth: int) -> list[Problem]:
+    """Judge a non-empty name fully: every check of :func:`check_name`, in its order."""
     out: list[Problem] = []
     if len(raw) > max_name_bytes:
         out.append(("name-too-long", f"the name is {len(raw)} bytes long (limit {max_name_bytes})"))
@@ -205,6 +221,11 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
+def _fold_key(name: str, lower: str) -> str:
+    # An ASCII name is its own NFC form and folds to its ASCII lower case.
+    return lower if name.isascii() else _fold(name)
+
+
 class NameIndex:
     """Names seen so far, for duplicate, collision and file/directory checks in archive order.
 
@@ -234,12 +255,16 @@ class NameIndex:
         Returns:
             Duplicate, collision and file/directory problems (empty when none).
         """
+        lower = name.translate(_ASCII_LOWER)
+        return self._check(name, lower, _fold_key(name, lower))
+
+    def _check(self, name: str, lower: str, folded: str) -> list[Problem]:
         out: list[Problem] = []
         if name in self._exact:
             out.append(("duplicate-name", f"the name {name!r} occurs more than once"))
-        elif (other := self._ascii.get(name.translate(_ASCII_LOWER))) is not None:
+        elif (other := self._ascii.get(lower)) is not None:
             out.append(("name-case-collision", f"the name differs from {other!r} only in letter case"))
-        elif (other := self._fold.get(_fold(name))) is not None:
+        elif (other := self._fold.get(folded)) is not None:
             out.append(
                 ("name-unicode-collision", f"the name collides with {other!r} after NFC and case folding")
             )
@@ -257,9 +282,11 @@ class NameIndex:
         Returns:
             The problems found by :meth:`check`.
         """
-        out = self.check(name)
+        lower = name.translate(_ASCII_LOWER)
+        folded = _fold_key(name, lower)
+        out = self._check(name, lower, folded)
         self._exact.add(name)
-        self._ascii.setdefault(name.translate(_ASCII_LOWER), name)
-        self._fold.setdefault(_fold(name), name)
+        self._ascii.setdefault(lower, name)
+        self._fold.setdefault(folded, name)
         self._tree.add(name)
         return out

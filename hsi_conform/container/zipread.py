@@ -15,8 +15,8 @@ import os
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol, cast
+from operator import itemgetter
+from typing import BinaryIO, Protocol, TypeAlias, cast
 
 from hsi_conform._crc32 import crc32
 from hsi_conform.members import DATA_SUFFIX as _DATA_SUFFIX
@@ -63,12 +63,9 @@ _SMALL_MEMBER = 64 << 10
 _SMALL_TOTAL = 1 << 20
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Region:
-    start: int
-    end: int
-    kind: str  # "member", "cd" or "end"
-    member: ZipMember | None = None
+#: One accounted byte range: start, end, kind ("member", "cd" or "end") and the member it belongs to.
+_Region: TypeAlias = tuple[int, int, str, "ZipMember | None"]
+_START_END = itemgetter(0, 1)
 
 
 class _Parser(BaseParser):
@@ -81,16 +78,18 @@ class _Parser(BaseParser):
         name, problems = decode_name(name_raw, flags)
         self.add_all(problems, member=name, offset=central)
         blocks, ok = parse_extra(extra)
-        (usize, csize, lho, disk), z_ok = resolve_zip64(
-            blocks, [usize, csize, lho, disk], [U32_MAX, U32_MAX, U32_MAX, U16_MAX]
-        )
+        z_ok = True
+        if U32_MAX in (usize, csize, lho) or disk == U16_MAX:  # no sentinel, nothing to resolve
+            (usize, csize, lho, disk), z_ok = resolve_zip64(
+                blocks, [usize, csize, lho, disk], [U32_MAX, U32_MAX, U32_MAX, U16_MAX]
+            )
         if not (ok and z_ok):
             self.add(
                 "extra-corrupt", "the central-directory extra field is malformed", member=name, offset=central
             )
         if disk:
             self.add("multidisk", "the member starts on another disk", member=name, offset=central)
-        data_offset, local_extra = self._read_local(name, name_raw, head, (crc, csize, usize), lho)
+        data_offset, local_extra, local_blocks = self._read_local(name, name_raw, head, (crc, csize, usize), lho)
         member = ZipMember(
             index=index,
             name=name,
@@ -110,9 +109,7 @@ class _Parser(BaseParser):
             local_extra=local_extra,
         )
         self.add_all(member_problems(member), member=name, offset=central)
-        upath = unicode_path_problem(blocks, name) or unicode_path_problem(
-            parse_extra(local_extra or b"")[0], name
-        )
+        upath = unicode_path_problem(blocks, name) or unicode_path_problem(local_blocks, name)
         if upath is not None:
             self.add_all([upath], member=name, offset=central)
         limit = min(end.cd_offset, self.size)
@@ -127,26 +124,29 @@ class _Parser(BaseParser):
 
     def _read_local(
         self, name: str, name_raw: bytes, head: tuple[int, ...], cd_vals: tuple[int, int, int], lho: int
-    ) -> tuple[int | None, bytes | None]:
+    ) -> tuple[int | None, bytes | None, dict[int, bytes]]:
         raw = self.src.read_at(lho, _LFH.size)
         if len(raw) < _LFH.size or raw[:4] != LFH_SIG:
             self.add("lfh-missing", "no local file header at the declared offset", member=name, offset=lho)
-            return None, None
+            return None, None, {}
         _, _, lflags, lmethod, _, _, lcrc, lcsize, lusize, nlen, xlen = _LFH.unpack(raw)
-        lname = self.src.read_at(lho + _LFH.size, nlen)
-        lextra = self.src.read_at(lho + _LFH.size + nlen, xlen)
-        if len(lname) < nlen or len(lextra) < xlen:
+        # The name and the extra field are contiguous: one read, short exactly when either part would be.
+        rest = self.src.read_at(lho + _LFH.size, nlen + xlen)
+        if len(rest) < nlen + xlen:
             self.add(
                 "lfh-missing",
                 "the local file header is cut off by the end of the file",
                 member=name,
                 offset=lho,
             )
-            return None, None
-        if lname != name_raw:
+            return None, None, {}
+        if rest[:nlen] != name_raw:
             self.add("lfh-name-mismatch", "the local header names another member", member=name, offset=lho)
+        lextra = rest[nlen:]
         blocks, ok = parse_extra(lextra)
-        (lusize, lcsize), z_ok = resolve_zip64(blocks, [lusize, lcsize], [U32_MAX, U32_MAX])
+        z_ok = True
+        if U32_MAX in (lusize, lcsize):
+            (lusize, lcsize), z_ok = resolve_zip64(blocks, [lusize, lcsize], [U32_MAX, U32_MAX])
         if not (ok and z_ok):
             self.add("extra-corrupt", "the local extra field is malformed", member=name, offset=lho)
         flags, method = head[3], head[4]
@@ -160,7 +160,7 @@ class _Parser(BaseParser):
                 member=name,
                 offset=lho,
             )
-        return lho + _LFH.size + nlen + xlen, lextra
+        return lho + _LFH.size + nlen + xlen, lextra, blocks
 
     def descriptor_length(self, member: ZipMember) -> int:
         """Length of the data descriptor after a bit-3 member (checked against the directory)."""
@@ -194,39 +194,38 @@ class _Parser(BaseParser):
 
     def coverage(self, members: list[ZipMember], end: End) -> None:
         limit = min(end.cd_offset, self.size)
-        regions = [_Region(start=s, end=e, kind="end") for s, e in end.regions]
-        regions.append(_Region(start=end.cd_offset, end=end.cd_offset + end.cd_size, kind="cd"))
+        # Plain tuples (start, end, kind, member), sorted on (start, end) only: the sort is stable, as it was.
+        regions: list[_Region] = [(s, e, "end", None) for s, e in end.regions]
+        regions.append((end.cd_offset, end.cd_offset + end.cd_size, "cd", None))
         for m in members:
-            if m.data_end is not None and m.local_header_offset < limit:
-                stop = min(m.data_end + self.descriptor_length(m), limit)
-                regions.append(_Region(start=m.local_header_offset, end=stop, kind="member", member=m))
-        regions.sort(key=lambda r: (r.start, r.end))
+            data_end = m.data_end
+            if data_end is not None and m.local_header_offset < limit:
+                stop = min(data_end + self.descriptor_length(m), limit)
+                regions.append((m.local_header_offset, stop, "member", m))
+        regions.sort(key=_START_END)
         cursor = 0
         previous: _Region | None = None
         for r in regions:
-            if r.start > cursor:
+            start, stop, _, member = r
+            if start > cursor:
                 self._hole(cursor, previous, r)
-            elif r.start < cursor and r.member is not None:
-                self.add(
-                    "overlap",
-                    "the member shares bytes with an earlier record",
-                    member=r.member.name,
-                    offset=r.start,
-                )
-            cursor = max(cursor, r.end)
+            elif start < cursor and member is not None:
+                self.add("overlap", "the member shares bytes with an earlier record", member=member.name, offset=start)
+            if stop > cursor:
+                cursor = stop
             previous = r
         if cursor < self.size:
             self.add("trailing-data", f"{self.size - cursor} bytes after the end record", offset=cursor)
 
     def _hole(self, cursor: int, previous: _Region | None, region: _Region) -> None:
         if previous is None:
-            self.add("prefix-data", f"{region.start} bytes before the first record", offset=0)
-        elif previous.kind == "cd" and region.kind == "end":
+            self.add("prefix-data", f"{region[0]} bytes before the first record", offset=0)
+        elif previous[2] == "cd" and region[2] == "end":
             self.add(
                 "cd-bounds", "stray bytes between the central directory and the end records", offset=cursor
             )
         else:
-            self.add("gap", f"{region.start - cursor} bytes belong to no record", offset=cursor)
+            self.add("gap", f"{region[0] - cursor} bytes belong to no record", offset=cursor)
 
     def stray_eocds(self, members: list[ZipMember], chosen: int) -> None:
         spans = [

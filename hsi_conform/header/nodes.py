@@ -10,11 +10,30 @@ from hsi_conform.header.lists import item_bounds, split_list
 _KEY_BLANKS = re.compile(r"[ \t]+")
 
 
+#: Lookup forms of the keys rules ask for (the field table's, most absent from a given header, so every lookup of
+#: them misses and normalises again): short keys only, a bounded number.
+_NORMALIZED: dict[str, str] = {}
+_MAX_NORMALIZED = 1024
+_MAX_KEPT_KEY = 48
+
+
 def normalize_key(key: str) -> str:
     """Return the lookup form of a key: blanks trimmed, runs of blanks collapsed, lower case.
 
     Underscores stay distinct from spaces (ENVI treats them as different keys; spec/header-syntax.md#keys).
     """
+    found = _NORMALIZED.get(key)
+    if found is not None:
+        return found
+    lookup = _normalize(key)
+    if len(key) <= _MAX_KEPT_KEY:
+        if len(_NORMALIZED) >= _MAX_NORMALIZED:
+            _NORMALIZED.clear()
+        _NORMALIZED[key] = lookup
+    return lookup
+
+
+def _normalize(key: str) -> str:
     if "  " not in key and "\t" not in key:  # the common case needs no regular expression
         lookup = key.strip(" ").lower()
         return key if lookup == key else lookup  # one string, not two equal ones, per entry of a huge header

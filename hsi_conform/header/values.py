@@ -128,12 +128,34 @@ def typed_value(entry: Entry, spec: FieldSpec) -> Any:
     return typed_scalar(entry.value_raw, spec)
 
 
+#: Typed scalars by field spec (its identity, the spec kept with the value) and value text. A batch reads the same
+#: few layout and acquisition values from every header of every input; each value is immutable (a number, an
+#: enumeration member, a text), so the same text of the same field gives the same object. Failures are not kept.
+_SCALARS: dict[tuple[int, str], tuple[FieldSpec, Any]] = {}
+_MAX_SCALARS = 4096
+_MAX_KEPT_TEXT = 64
+
+
 def typed_scalar(raw: str, spec: FieldSpec) -> Any:
     """Return the typed value of a scalar entry's value text (what :func:`typed_value` returns for its entry).
 
     Raises:
         FieldValueError: the field is a list, or the value does not have the field's kind.
     """
+    key = (id(spec), raw)
+    hit = _SCALARS.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    value = _typed_scalar(raw, spec)
+    if len(raw) > _MAX_KEPT_TEXT or spec.kind in (Kind.ANY, Kind.TEXT):
+        return value  # free text is returned as it is (nothing to save), a long text is not kept alive
+    if len(_SCALARS) >= _MAX_SCALARS:
+        _SCALARS.clear()
+    _SCALARS[key] = (spec, value)
+    return value
+
+
+def _typed_scalar(raw: str, spec: FieldSpec) -> Any:
     kind = spec.kind
     if kind is Kind.ANY:
         return raw

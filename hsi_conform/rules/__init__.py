@@ -104,6 +104,10 @@ class RuleSpec:
         fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs its findings (spec/fix.md), else None.
         off_in: Profiles under which the rule does not run unless a selector names it (advice a tolerant reader has
             no use for, e.g. the IEEE 4001 camera-metadata rules under ``reader``; spec/metadata-crosswalk.md).
+        needs: The lowest content tier the rule runs in (``"crc"`` or ``"full"``), None when it runs in every tier.
+            Under a lower tier the engine records it as skipped, with ``needs_reason`` and this tier, without
+            calling it (spec/cli.md#content-tier-declared).
+        needs_reason: The reason recorded for such a skip (also what the check raises when called directly).
 
     Raises:
         ValueError: If the id, name, summary, spec anchor, profile names or fix kind are malformed.
@@ -120,6 +124,8 @@ class RuleSpec:
     old_names: tuple[str, ...] = field(default=(), compare=False)
     fix: str | None = field(default=None, compare=False)
     off_in: frozenset[str] = field(default=frozenset(), compare=False)
+    needs: str | None = field(default=None, compare=False)
+    needs_reason: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -220,6 +226,17 @@ def _validate(spec: RuleSpec) -> None:
         raise ValueError(f"rule {spec.id} re-grades unknown profiles {sorted(unknown)}")
     if spec.fix is not None and spec.fix not in FIX_KINDS:
         raise ValueError(f"rule {spec.id} declares fix {spec.fix!r}; expected one of {FIX_KINDS} or None")
+    _validate_needs(spec)
+
+
+def _validate_needs(spec: RuleSpec) -> None:
+    from hsi_conform.rules.context import Content  # the tiers' one home; imported when a rule is declared
+
+    tiers = [c.value for c in Content][1:]  # the lowest tier runs every rule: no rule needs it
+    if spec.needs is not None and spec.needs not in tiers:
+        raise ValueError(f"rule {spec.id} needs content tier {spec.needs!r}; expected one of {tiers} or None")
+    if (spec.needs is None) != (not spec.needs_reason):
+        raise ValueError(f"rule {spec.id}: a needed content tier and its skip reason go together")
 
 
 _GLOBAL = Registry()
@@ -239,6 +256,8 @@ def rule(
     old_names: tuple[str, ...] = (),
     fix: str | None = None,
     off_in: tuple[str, ...] = (),
+    needs: str | None = None,
+    needs_reason: str = "",
 ) -> Callable[[CheckT], CheckT]:
     """Register the decorated check as a rule and return it unchanged.
 
@@ -253,6 +272,9 @@ def rule(
         fix: ``"safe"`` or ``"unsafe"`` when ``hsi-conform fix`` repairs the rule's findings (a fixer keyed by
             the rule id in :mod:`hsi_conform.fix`), None when it does not.
         off_in: Profiles under which the rule does not run unless a selector names it.
+        needs: The lowest content tier the rule runs in (``"crc"``, ``"full"``), None for every tier: under a lower
+            tier the engine records the rule as skipped without calling it.
+        needs_reason: The reason of that skip (required with ``needs``).
 
     Returns:
         A decorator.
@@ -276,6 +298,8 @@ def rule(
                 old_names=old_names,
                 fix=fix,
                 off_in=frozenset(off_in),
+                needs=None if needs is None else str(needs),
+                needs_reason=needs_reason,
             )
         )
         return check

@@ -69,9 +69,14 @@ class Scan:
     first_saturated: tuple[tuple[int, int, int], int] | None = None
 
 
+#: Why the data rules do not run under the lower tiers.
+FULL_ONLY = "data content is checked in the 'full' content tier only"
+
+
 def _require_full(ctx: CheckContext) -> None:
+    # The engine skips these rules up front under a lower tier (their declared ``needs``); a direct call lands here.
     if ctx.options.content is not Content.FULL:
-        raise SkipRule("data content is checked in the 'full' content tier only", needs=Content.FULL.value)
+        raise SkipRule(FULL_ONLY, needs=Content.FULL.value)
     if ctx.container is None:
         raise SkipRule("the container could not be opened")
 
@@ -180,7 +185,8 @@ def _bands(bands: list[int]) -> str:
 
 @rule("DAT001", "dat-nonfinite-values", old_names=("nonfinite-values",),
       severity=Severity.WARNING, level=Level.CONSISTENCY,
-      spec="data.md#nonfinite")
+      spec="data.md#nonfinite",
+      needs=Content.FULL.value, needs_reason=FULL_ONLY)
 def nonfinite_values(ctx: CheckContext) -> Iterator[Problem]:
     """Float and complex arrays hold no NaN or infinite values."""
     for pair, scan in _scans(ctx, tuple(Scope)):
@@ -191,7 +197,8 @@ def nonfinite_values(ctx: CheckContext) -> Iterator[Problem]:
 
 
 @rule("DAT002", "dat-zero-band", old_names=("zero-band",),
-      severity=Severity.WARNING, level=Level.CONSISTENCY, spec="data.md#zero-band")
+      severity=Severity.WARNING, level=Level.CONSISTENCY, spec="data.md#zero-band",
+      needs=Content.FULL.value, needs_reason=FULL_ONLY)
 def zero_band(ctx: CheckContext) -> Iterator[Problem]:
     """No band of the cube or of a preview is all zero (a dead or unwritten band)."""
     for pair, scan in _scans(ctx, (Scope.ROOT, Scope.PREVIEW)):
@@ -200,7 +207,8 @@ def zero_band(ctx: CheckContext) -> Iterator[Problem]:
 
 
 @rule("DAT003", "dat-saturated-band", old_names=("saturated-band",), severity=Severity.WARNING, level=Level.CONSISTENCY,
-      spec="data.md#saturated-band")
+      spec="data.md#saturated-band",
+      needs=Content.FULL.value, needs_reason=FULL_ONLY)
 def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
     """No band of an integer cube or preview has every value at the data type's maximum."""
     for pair, scan in _scans(ctx, (Scope.ROOT, Scope.PREVIEW)):
@@ -210,7 +218,8 @@ def saturated_band(ctx: CheckContext) -> Iterator[Problem]:
 
 
 @rule("DAT005", "dat-saturated-values", severity=Severity.WARNING, level=Level.CONSISTENCY,
-      spec="data.md#saturated-values")
+      spec="data.md#saturated-values",
+      needs=Content.FULL.value, needs_reason=FULL_ONLY)
 def saturated_values(ctx: CheckContext) -> Iterator[Problem]:
     """Tell how many values of an integer cube sit at the data type's maximum (the sensor saturated there)."""
     for pair, scan in _scans(ctx, (Scope.ROOT,)):
@@ -258,7 +267,8 @@ def white_dark_stem(ctx: CheckContext) -> str:
 
 @rule("DAT004", "dat-white-not-above-black", old_names=("white-not-above-black",),
       severity=Severity.WARNING, level=Level.CONSISTENCY,
-      spec="data.md#white-above-black")
+      spec="data.md#white-above-black",
+      needs=Content.FULL.value, needs_reason=FULL_ONLY)
 def white_not_above_black(ctx: CheckContext) -> Iterator[Problem]:
     """Check that the white reference is above its dark (``whitedark``, else black) for every pixel and band."""
     _require_full(ctx)

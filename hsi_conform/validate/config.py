@@ -65,6 +65,7 @@ __all__ = [
     "COLOR_CHOICES",
     "CONFIG_FILENAMES",
     "ConfigFile",
+    "ConfigSearch",
     "find_config",
     "load_executor",
     "load_limits",
@@ -246,6 +247,35 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+class ConfigSearch:
+    """One upward search per directory of a batch's inputs (spec/batch.md#configuration-cache).
+
+    A link or an input that cannot be seen is searched on its own; the file found is read through the file cache.
+    """
+
+    def __init__(self) -> None:
+        """Start a search that has seen no directory (it lives as long as one listing of inputs)."""
+        self._found: dict[str, Path | None] = {}
+
+    def find(self, start: Path) -> Path | None:
+        """Return what :func:`find_config` returns for ``start``, searching each directory once."""
+        try:
+            mode = os.lstat(start).st_mode
+        except OSError:
+            return find_config(start)
+        if stat.S_ISLNK(mode):
+            return find_config(start)
+        # Not a link: the directory searched is the input's own (a folder) or its parent's, resolved alike.
+        directory = str(start) if stat.S_ISDIR(mode) else str(start.parent)
+        if directory not in self._found:
+            self._found[directory] = find_config(Path(directory))
+        return self._found[directory]
+
+
+def _find(start: Path, search: ConfigSearch | None) -> Path | None:
+    return find_config(start) if search is None else search.find(start)
+
+
 def _strings(value: object, key: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
@@ -348,6 +378,7 @@ def load_policy(
     fail_on: Severity | str | None = None,
     waivers: bool = True,
     today: date | None = None,
+    search: ConfigSearch | None = None,
 ) -> Policy:
     """Build the policy for validating ``start``: its configuration file, overridden by the CLI values.
 
@@ -363,6 +394,7 @@ def load_policy(
         fail_on: Verdict threshold from the command line.
         waivers: Apply the file's waivers whose ``paths`` match ``start`` (False: ``--no-waivers``).
         today: The day waivers expire against (None: the local date when the rules run).
+        search: The batch's configuration search (None: search from ``start`` now).
 
     Returns:
         The policy.
@@ -371,7 +403,7 @@ def load_policy(
         ConfigError: If the configuration or an override is invalid, a selector matches no rule, or the
             selection leaves no rule to run.
     """
-    found = None if isolated else (config or find_config(start))
+    found = None if isolated else (config or _find(start, search))
     file = read_config(found) if found is not None else ConfigFile()
     cli_severity = {k: _severity(v, k, None) for k, v in (severity or {}).items()}
     overrides = layer_overrides(file.severity, cli_severity) if cli_severity else dict(file.severity)
@@ -411,7 +443,7 @@ def _selection(file: ConfigFile, select: Sequence[str] | None,
 
 
 def load_limits(start: Path, *, config: Path | None = None, isolated: bool = False,
-                limits: Mapping[str, object] | None = None) -> Limits:
+                limits: Mapping[str, object] | None = None, search: ConfigSearch | None = None) -> Limits:
     """Return the resource limits for validating ``start``: its configuration's, overridden by the CLI values.
 
     Args:
@@ -419,17 +451,19 @@ def load_limits(start: Path, *, config: Path | None = None, isolated: bool = Fal
         config: An explicit configuration file (skips the search).
         isolated: Ignore every configuration file.
         limits: Limits from the command line (``{"max-header-bytes": "64MiB"}``), applied over the file's.
+        search: The batch's configuration search (None: search from ``start`` now).
 
     Raises:
         ConfigError: If the configuration or an override names an unknown limit or holds an invalid value.
     """
-    found = None if isolated else (config or find_config(start))
+    found = None if isolated else (config or _find(start, search))
     base = read_config(found).limits if found is not None else DEFAULT_LIMITS
     return limits_from_mapping(limits or {}, base=base)
 
 
 def load_storage_options(start: Path, *, config: Path | None = None, isolated: bool = False,
-                         options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                         options: Mapping[str, Any] | None = None,
+                         search: ConfigSearch | None = None) -> dict[str, Any]:
     """Return the fsspec storage options for URL inputs: the configuration's, overridden by the CLI values.
 
     Args:
@@ -437,11 +471,12 @@ def load_storage_options(start: Path, *, config: Path | None = None, isolated: b
         config: An explicit configuration file (skips the search).
         isolated: Ignore every configuration file.
         options: Options from the command line (``--storage-option KEY=VALUE``), applied over the file's.
+        search: The batch's configuration search (None: search from ``start`` now).
 
     Raises:
         ConfigError: If the configuration is invalid.
     """
-    found = None if isolated else (config or find_config(start))
+    found = None if isolated else (config or _find(start, search))
     merged = dict(read_config(found).storage_options) if found is not None else {}
     merged.update(options or {})
     return merged

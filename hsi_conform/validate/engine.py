@@ -32,6 +32,7 @@ from hsi_conform.rules import (
     load_builtin_rules,
     retired_rules,
 )
+from hsi_conform.rules.context import CheckContext, Content
 from hsi_conform.validate.waivers import Waiver
 
 __all__ = [
@@ -276,16 +277,20 @@ def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | Non
     return next((w.suppression() for w in waivers if w.rule == best), None)
 
 
-def _run_level(graded: tuple[tuple[RuleSpec, Severity], ...], context: object, run: _Run,
+def _run_level(graded: tuple[tuple[RuleSpec, Severity | None], ...], context: object, run: _Run,
                waivers: Sequence[Waiver]) -> str | None:
     """Run the rules of one level into ``run``; return a cascade reason when one found something FATAL.
 
     The loop every rule of every input goes through: a rule that finds nothing (most of them) costs one call,
-    one list and one append.
+    one list and one append. A rule planned without a severity needs a higher content tier: it is recorded as
+    skipped, as its own check would have raised (spec/cli.md#content-tier-declared), without being called.
     """
     cascade = None
     rules_run = run.rules_run
     for rule, severity in graded:
+        if severity is None:
+            run.skipped.append(Skipped(rule.id, rule.needs_reason, needs=rule.needs))
+            continue
         try:
             problems = list(rule.check(context))
         except (InputUnreadableError, MissingDependencyError):
@@ -320,7 +325,9 @@ def _found(rule: RuleSpec, severity: Severity, problems: list[Problem], run: _Ru
     return None
 
 
-_Plan = tuple[tuple[Level, tuple[tuple[RuleSpec, Severity], ...]], ...]
+_Plan = tuple[tuple[Level, tuple[tuple[RuleSpec, Severity | None], ...]], ...]
+#: The content tiers by rank, lowest first (``Content``'s order).
+_TIER_RANK: dict[str, int] = {c.value: i for i, c in enumerate(Content)}
 #: Plans by policy (what selects and grades) and rules. A batch checks every input with the same policy: the
 #: selection is checked, made and graded once, not once per input. The registry hands out the same tuple of rules
 #: until one is added, so the tuple's identity is the key's fast part; the ids of its rules follow, so that an
@@ -330,9 +337,14 @@ _PLANS: dict[tuple[object, ...], tuple[tuple[RuleSpec, ...], _Plan]] = {}
 _MAX_PLANS = 32
 
 
-def _plan(policy: Policy, candidates: tuple[RuleSpec, ...]) -> _Plan:
-    """Return the selected rules of each level, in order, each with its severity (checked by check_selection)."""
-    grading = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides.items()))
+def _plan(policy: Policy, candidates: tuple[RuleSpec, ...], tier: str | None = None) -> _Plan:
+    """Return the selected rules of each level, in order, each with its severity (checked by check_selection).
+
+    Under a content ``tier`` (None: not known, every rule is called), a rule that needs a higher tier has no
+    severity: the engine records it as skipped.
+    """
+    grading = (policy.profile, tuple(policy.select), tuple(policy.ignore), tuple(policy.severity_overrides.items()),
+               tier)
     cached = _PLANS.get((*grading, id(candidates)))
     if cached is not None and cached[0] is candidates:
         return cached[1]
@@ -343,12 +355,19 @@ def _plan(policy: Policy, candidates: tuple[RuleSpec, ...]) -> _Plan:
         return cached[1]
     check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
-    plan = tuple((level, tuple((r, effective_severity(r, policy)) for r in selected if r.level is level))
+    rank = None if tier is None else _TIER_RANK[tier]
+    plan = tuple((level, tuple((r, None if _short_tier(r, rank) else effective_severity(r, policy))
+                               for r in selected if r.level is level))
                  for level in Level)
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
     _PLANS[key] = _PLANS[(*grading, id(candidates))] = (candidates, plan)
     return plan
+
+
+def _short_tier(rule: RuleSpec, rank: int | None) -> bool:
+    """Whether the content tier of this rank is below the one the rule needs."""
+    return rank is not None and rule.needs is not None and rank < _TIER_RANK[rule.needs]
 
 
 def run_rules(
@@ -380,7 +399,9 @@ def run_rules(
             that failed after its retries): there is no verdict to give.
     """
     candidates = load_builtin_rules() if rules is None else tuple(rules)
-    plan = _plan(policy, candidates)
+    # The tier the rules themselves read (not the recorded ``content``): a skip up front is the one they raise.
+    tier = context.options.content.value if isinstance(context, CheckContext) else None
+    plan = _plan(policy, candidates, tier)
     today = policy.today or date.today()
     waivers = tuple(w for w in policy.waivers if not w.expired(today))
     run, cascade = _Run(), None

@@ -152,3 +152,30 @@ def test_deep_names_are_judged_in_linear_memory() -> None:
     peak_flat = traced_peak(lambda: _judge([flat, flat + "/z", "x" * 200 + "q"]))
     assert peak_deep <= 50 * len(deep)
     assert peak_deep <= 3 * peak_flat + (256 << 10)
+
+
+def test_plain_names_short_cut_agrees_with_the_full_judgement() -> None:
+    # check_name skips the full judgement for names of letters, digits, "_-", inner dots and "/": it must find
+    # exactly what the full judgement finds, for names near every limit, device names and odd dots and slashes.
+    from hsi_conform.container._file_name import _judge_name
+
+    rng = random.Random(16)
+    alphabet = "aZ0_-./ :\\C\u00e9"
+    pieces = ["con", "CON.txt", "aux ", "com1", "LPT9.x", "nul", "data.hdr", "Reference", "..", ".", ""]
+    clean = 0
+    for _ in range(6000):
+        if rng.random() < 0.5:
+            name = "/".join(rng.choice(pieces) if rng.random() < 0.3 else
+                            "".join(rng.choice(alphabet[:6]) for _ in range(rng.randint(1, 9)))
+                            for _ in range(rng.randint(1, 5)))
+        else:
+            name = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        raw = name.encode()
+        if not raw:
+            continue  # the empty name is judged before either path
+        limits = (rng.randint(4, 30), rng.randint(2, 8), rng.randint(1, 5))
+        fast = check_name(name, raw, max_name_bytes=limits[0], max_component_bytes=limits[1],
+                          max_name_depth=limits[2])
+        assert fast == _judge_name(name, raw, *limits), (name, limits)
+        clean += not fast
+    assert clean > 500  # clean names (the short cut's case) were common, not only broken ones

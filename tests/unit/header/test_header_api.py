@@ -34,3 +34,12 @@ def test_repr_counts_diagnostics() -> None:
     header = parse_header(TEXT + b"no equals sign\n")
     assert header.diagnostics and f"{len(header.diagnostics)} diagnostics" in repr(header)
     assert "diagnostics" not in repr(parse_header(TEXT.replace(b"Lines", b"lines")))
+
+
+def test_a_key_normalised_again_gives_the_same_lookup_form() -> None:
+    from hsi_conform.header.nodes import _normalize, normalize_key
+
+    keys = ["Data Type", " data  type ", "data\ttype", "DATA_TYPE", "wavelength", "x" * 200 + "  Y"]
+    for _ in range(2):  # the second round reads the kept forms
+        assert [normalize_key(k) for k in keys] == [_normalize(k) for k in keys]
+    assert normalize_key(" data  type ") == "data type" and normalize_key("DATA_TYPE") == "data_type"

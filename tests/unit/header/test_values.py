@@ -208,3 +208,31 @@ def test_acquisition_time_field() -> None:
 def test_every_calendar_date_is_accepted(day: datetime.date, with_time: bool) -> None:
     text = f"{day.isoformat()}T12:00:00Z" if with_time else day.isoformat()
     assert parse_date(text) == text
+
+
+# -- typed scalars kept for the next header ------------------------------------------------------------------
+
+
+def test_a_kept_scalar_is_the_value_of_its_own_field_and_failures_are_never_kept() -> None:
+    from hsi_conform.header.values import _typed_scalar, typed_scalar
+
+    for _ in range(2):  # the second round reads what the first kept
+        assert typed_scalar("4", field_spec("data type")) is DataType(4)
+        assert typed_scalar("4", field_spec("bands")) == 4 and type(typed_scalar("4", field_spec("bands"))) is int
+        for key, text in [("samples", " 12 "), ("reflectance scale factor", "1e4"), ("interleave", "BIL"),
+                          ("acquisition time", "2024-05-01T10:00:00Z"), ("description", "4")]:
+            assert typed_scalar(text, field_spec(key)) == _typed_scalar(text, field_spec(key))
+        with pytest.raises(FieldValueError):
+            typed_scalar("x", field_spec("bands"))
+    with pytest.raises(FieldValueError):
+        typed_scalar("4", field_spec("byte order"))
+
+
+def test_a_header_value_read_twice_is_the_same_after_other_headers() -> None:
+    first = parse_header(b"ENVI\nsamples = 5\nlines = 3\nbands = 2\ndata type = 12\nbyte order = 1\ninterleave = bsq\n")
+    other = parse_header(b"ENVI\nsamples = 7\nlines = 3\nbands = 2\ndata type = 4\nbyte order = 0\ninterleave = bip\n")
+    for _ in range(2):
+        assert (first.value("samples"), first.value("data type"), first.value("interleave")) == (
+            5, DataType(12), Interleave.BSQ)
+        assert (other.value("samples"), other.value("data type"), other.value("byte order")) == (
+            7, DataType(4), ByteOrder(0))

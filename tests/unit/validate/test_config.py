@@ -9,6 +9,7 @@ from hsi_conform.errors import ConfigError, UnknownSelectorError
 from hsi_conform.finding import Severity
 from hsi_conform.rules import load_builtin_rules
 from hsi_conform.validate.config import (
+    ConfigSearch,
     find_config,
     load_executor,
     load_policy,
@@ -353,3 +354,25 @@ def test_a_pyproject_given_the_table_later_is_found(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.hsi-conform]\nprofile = "strict"\n')
     assert find_config(tmp_path) == (tmp_path / "pyproject.toml").resolve()
     assert load_policy(tmp_path).profile == "strict"
+
+
+def test_a_batch_search_finds_what_the_plain_search_finds_once_per_directory(tmp_path: Path) -> None:
+    # spec/batch.md#configuration-cache: the inputs of one directory share one upward search.
+    top, deep, other = tmp_path / "top", tmp_path / "top" / "a" / "b", tmp_path / "other"
+    deep.mkdir(parents=True)
+    other.mkdir()
+    (top / "hsi-conform.toml").write_text('profile = "strict"\n')
+    (other / "pyproject.toml").write_text('[tool.hsi-conform]\nprofile = "reader"\n')
+    for folder in (top, deep, other):
+        (folder / "x.hsi").write_bytes(b"")
+    (deep / "link.hsi").symlink_to(other / "x.hsi")  # a link's configuration is the one above its target
+    inputs = [top / "x.hsi", deep / "x.hsi", deep / "link.hsi", other / "x.hsi", deep, tmp_path / "missing.hsi",
+              Path(str(deep / ".." / "x.hsi"))]
+    search = ConfigSearch()
+    assert [search.find(p) for p in inputs] == [find_config(p) for p in inputs]
+    assert search.find(deep / "link.hsi") == (other / "pyproject.toml").resolve()
+    (deep / "hsi-conform.toml").write_text('profile = "reader"\n')  # made after the listing searched deep/
+    assert search.find(deep / "x.hsi") == (top / "hsi-conform.toml").resolve()  # the listing's answer
+    assert find_config(deep / "x.hsi") == (deep / "hsi-conform.toml").resolve()
+    assert load_policy(deep / "x.hsi", search=ConfigSearch()).profile == "reader"
+    assert load_policy(deep / "x.hsi", search=search).profile == "strict"
