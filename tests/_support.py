@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import hsi_conform
+from hsi_conform._progress import Progress
+from hsi_conform.errors import Interrupted
 from hsi_conform.finding import Severity
 
 
@@ -89,3 +92,16 @@ def traced_peak(fn: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+class StopAfter(Progress):
+    """A progress display that stops the run (as Ctrl-C would) after ``n`` datasets finished."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(0, enabled=False)
+        self.n = n
+
+    def advance(self, label: str = "") -> None:
+        super().advance(label)
+        if self.done == self.n:
+            raise Interrupted(signal.SIGINT)

@@ -8,7 +8,6 @@ is tests/integration/test_dask_cluster.py.
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hsi_conform._progress import Progress
 from hsi_conform.converters.migrate import iter_journal, migrate
 from hsi_conform.errors import ExitCode, Interrupted
 from hsi_conform.testing.samples import write_sample_container
 from tests._http import RangeServer
-from tests._support import CliRunner
+from tests._support import CliRunner, StopAfter
 
 distributed = pytest.importorskip("distributed")
 
@@ -120,23 +118,12 @@ def test_migrate_on_dask_journals_what_one_process_does(tmp_path: Path, cluster:
         sorted(p.name for p in (tmp_path / "one").rglob("*.hsi"))
 
 
-class _StopAfter(Progress):
-    """A progress display that stops the run (as Ctrl-C would) after ``n`` datasets finished."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__(0, enabled=False)
-        self.n = n
-
-    def advance(self, label: str = "") -> None:
-        super().advance(label)
-        if self.done == self.n:
-            raise Interrupted(signal.SIGINT)
 
 
 def test_migrate_resumes_on_dask(tmp_path: Path, cluster: distributed.Client) -> None:
     src, dst = _tree(tmp_path / "src", 9), tmp_path / "dst"
     with DaskExecutor(client=cluster, chunk=1, window=2) as executor, pytest.raises(Interrupted):
-        migrate(src, dst, executor=executor, progress=_StopAfter(3))
+        migrate(src, dst, executor=executor, progress=StopAfter(3))
     first = list(iter_journal(dst))
     assert len(first) == 3  # one record per finished dataset, written as it finished
     with DaskExecutor(client=cluster, chunk=2) as executor:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import socket
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from hsi_conform._progress import Progress
 from hsi_conform.converters.migrate import iter_journal, migrate
 from hsi_conform.errors import ConfigError, ExitCode, Interrupted, InUseError
 from hsi_conform.validate.executor import ProcessExecutor
-from tests._support import CliRunner
+from tests._support import CliRunner, StopAfter
 from tests.integration.test_migrate import make_tree, pair
 
 fsspec = pytest.importorskip("fsspec")
@@ -203,24 +202,13 @@ def test_s3_to_local_local_to_s3_and_s3_to_s3(tree: Path, tmp_path: Path, s3: tu
         assert not fs.exists(f"{bucket}/{name}/.hsi-conform/lock")
 
 
-class _StopAfter(Progress):
-    """Stops the run (as Ctrl-C would) after ``n`` datasets finished."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__(0, enabled=False)
-        self.n = n
-
-    def advance(self, label: str = "") -> None:
-        super().advance(label)
-        if self.done == self.n:
-            raise Interrupted(signal.SIGINT)
 
 
 def test_s3_resume_after_an_interrupted_run(tree: Path, tmp_path: Path, s3: tuple[Any, str]) -> None:
     fs, bucket = s3
     dst = f"s3://{bucket}/dst"
     with pytest.raises(Interrupted):
-        migrate(tree, dst, progress=_StopAfter(2))
+        migrate(tree, dst, progress=StopAfter(2))
     assert len(list(iter_journal(dst))) == 2 and not fs.exists(f"{bucket}/dst/.hsi-conform/lock")
     fs.pipe(f"{bucket}/dst/.hsi-conform/tmp/feed.hsi", b"a temp key a crash left")
     summary = migrate(tree, dst)
