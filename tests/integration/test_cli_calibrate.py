@@ -235,9 +235,9 @@ def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:
         return traced_peak(lambda: hsi_conform.calibrate(src, tmp_path / f"{lines}-out.hsi", thumbnail=False,
                                                          findings=[]))
 
-    small, large = peak(1024), peak(4096)  # 16 and 64 MiB of float32 output, slabs of 8 MiB
+    small, large = peak(2048), peak(8192)  # 32 and 128 MiB of float32 output, slabs of 8 MiB
     # The next slab is computed while this one is written (spec/pipeline.md#overlap): how long the two overlap
-    # depends on the scheduler, so two runs differ by up to two half slabs and their temporaries; a peak that grew
-    # with the cube would differ by the 48 MiB between the two outputs.
-    assert large <= small + (16 << 20), (small, large)
-    assert small < 48 << 20 and large < 48 << 20, (small, large)  # a few slabs, never the cube
+    # depends on the scheduler, so a run with few slabs may never reach the steady peak (two half slabs and their
+    # temporaries, ~28 MiB here) and comparing two runs' peaks is flaky. A peak that grew with the cube would pass
+    # 40 MiB for the 128 MiB output; a constant one stays under it at every size.
+    assert small < 40 << 20 and large < 40 << 20, (small, large)  # a few slabs, never the cube

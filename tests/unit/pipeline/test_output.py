@@ -94,10 +94,9 @@ def test_peak_memory_does_not_grow_with_the_cube(tmp_path: Path) -> None:
 
     small, large = run(4_000), run(16_000)  # 16 and 64 MiB of float32 output, in 8 MiB slabs
     # The next slab is computed while this one is written (spec/pipeline.md#overlap): how long the two overlap
-    # depends on the scheduler, so two runs differ by up to a slab; a peak that grew with the cube would differ by
-    # the 48 MiB between the two outputs.
-    assert large < small + (9 << 20)
-    assert large < 40 << 20
+    # depends on the scheduler, so a run with few slabs may never reach the steady peak and comparing two runs'
+    # peaks is flaky. A peak that grew with the cube would pass 40 MiB for the 64 MiB output.
+    assert small < 40 << 20 and large < 40 << 20, (small, large)
 
 
 def test_a_thumbnail_given_by_the_caller_is_written_as_given(sample: Path, tmp_path: Path) -> None:
