@@ -132,12 +132,15 @@ UNUSUAL = {
     "magic with blanks": SAMPLE.replace("ENVI\n", "ENVI \n", 1),
     "line too long": SAMPLE + "long = " + "x" * 10_001 + "\n",
     "empty list": SAMPLE + "bbl = {}\n",
+    "unclosed lists": SAMPLE + "x = {1\ny = {2\n",
+    "closing brace alone": SAMPLE + "x = 1}\n",
+    "lone brace in a comment": SAMPLE + "; {\n",
 }
 
 
 #: Declined although the scanner reports nothing: the fast path recognises a subset of the clean headers.
 DECLINED_BUT_CLEAN = {"blank line inside a list", "nested list", "empty list", "non-ASCII", "tab in a value",
-                      "trailing blank after a value"}
+                      "trailing blank after a value", "lone brace in a comment"}
 
 
 @pytest.mark.parametrize("name", sorted(UNUSUAL))
@@ -151,6 +154,23 @@ def test_unusual_headers_fall_back(name: str) -> None:
     assert header.lines == full.lines
     if not bom:
         assert scan_clean(text) is None
+
+
+FREE_TEXT = {
+    "line break in free text": "ENVI\ndescription = {line one\nline two}\nsamples = 4\nbands = {1, 2}\n",
+    "free text alone": "ENVI\ndescription = {a, b}\nsamples = 4\n",
+    "empty items in free text": "ENVI\nband names = {a}\ndescription = {a,,b,}\nbbl = {1,\n 0}\n",
+    "empty free text": "ENVI\ndescription = {}\n",
+    "braces in a comment": "ENVI\n; {a} and {}\nsamples = 4\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FREE_TEXT))
+def test_free_text_lists_take_the_fast_path(name: str) -> None:
+    """Free text need not pass the item checks: the lists of other fields are judged without it."""
+    text = FREE_TEXT[name]
+    assert scan_clean(text) is not None
+    assert not assert_same(text).diagnostics
 
 
 def test_list_items_are_split_when_first_read() -> None:
