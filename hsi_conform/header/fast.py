@@ -23,10 +23,12 @@ from hsi_conform.header.nodes import Blank, Comment, Entry, Line, Magic, lazy_li
 
 __all__ = ["CleanHeader", "scan_clean"]
 
+# The text is printable ASCII and LF when these match (scan_clean checks first), so the only blanks are ' ' and LF:
+# written as literals rather than '\s', each class compiles to one bitmap test per character.
 # A key: lower-case words separated by one space; no brace, no '='; the first character is not ';'.
-_KEY = r"[^A-Z\s={};][^A-Z\s={}]*+(?: [^A-Z\s={}]++)*+"
+_KEY = r"[^A-Z \n={};][^A-Z \n={}]*+(?: [^A-Z \n={}]++)*+"
 # A scalar: words separated by spaces; no brace; no word starts with ';' (semicolon-in-scalar); no trailing blank.
-_SCALAR = r"[^\s{};][^\s{}]*+(?: ++[^\s{};][^\s{}]*+)*+"
+_SCALAR = r"[^ \n{};][^ \n{}]*+(?: ++[^ \n{};][^ \n{}]*+)*+"
 # One line of a clean header after the magic, in five groups: an entry's key and its list or scalar value, a comment
 # starting in column 1 or an empty line, or anything else (junk: the header is not clean). The last alternative
 # matches any line, so the matches tile the text and junk is seen in its own group. A list is matched up to its first
