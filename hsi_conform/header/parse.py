@@ -47,7 +47,7 @@ def parse_header(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> He
     else:
         bom = data.startswith("\ufeff")
         text = data[1:] if bom else data
-    if not text.lstrip(" \t").startswith("ENVI"):
+    if not text.startswith("ENVI") and not text.lstrip(" \t").startswith("ENVI"):
         raise NotAnEnviHeaderError("the first line is not the ENVI magic", 3 if bom else 0)
     return Header.from_text(text, bom=bom)
 
