@@ -180,10 +180,11 @@ def _clean_items(lists: bytes) -> bool:
     empty line in a list) are left to the scanner.
     """
     classes = lists.translate(_ITEM_CLASSES, b" {")
-    if b"\n\n" in classes or b"x\nx" in classes:
-        return False
-    flat = classes.translate(None, b"\n")
-    return not (flat[:1] == b"," or b",," in flat)
+    if b"\n" in classes:  # lists of one line each need no search for line breaks
+        if b"\n\n" in classes or b"x\nx" in classes:
+            return False
+        classes = classes.translate(None, b"\n")
+    return not (classes[:1] == b"," or b",," in classes)
 
 
 def _has_long_line(text: str) -> bool:

@@ -8,6 +8,7 @@ every input that has a diagnostic.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import pickle
 import re
 
@@ -188,3 +189,15 @@ def test_an_edited_clean_header_keeps_its_other_bytes() -> None:
     header.set("bands", 11)
     assert header.to_text() == SAMPLE.replace("bands = 10", "bands = 11")
     assert header["bands"] == 11 and not header.diagnostics
+
+
+def test_a_clean_header_is_built_as_the_constructor_builds_it() -> None:
+    """The fast path's constructor sets every field of :class:`Header` to what the dataclass constructor sets."""
+    fast = Header.from_text(SAMPLE)
+    clean = fast._clean
+    assert clean is not None
+    made = Header(lines=[], _text=SAMPLE, _clean=clean)
+    for spec in dataclasses.fields(Header):
+        if spec.name != "lines":  # the property builds the lines from the scan: compared below
+            assert getattr(fast, spec.name) == getattr(made, spec.name), spec.name
+    assert fast.lines == made.lines == Header.from_text(SAMPLE, fast=False).lines
