@@ -96,6 +96,19 @@ def test_one_edit_of_a_clean_header_agrees(at: int, inserted: str, removed: int)
     assert_same(SAMPLE[: max(at, 5)] + inserted + SAMPLE[max(at, 5) + removed :])
 
 
+#: A clean header with what the sample lacks: wrapped lists, free text over lines, comments (one with braces).
+WRAPPED = ("ENVI\n; written by a test {v1}\ndescription = {first line,\nsecond line, , third}\nsamples = 4\n"
+           "wavelength = {\n 400.0, 401.5,\n 403.0 ,404.5\n}\n\nband names = {a b, c}\nbbl = {1, 0,\n1, 1}\n")
+
+
+@SETTINGS
+@given(st.integers(0, len(WRAPPED)), st.text(SYNTAX_ALPHABET, min_size=1, max_size=3), st.integers(0, 3))
+def test_one_edit_of_wrapped_lists_agrees(at: int, inserted: str, removed: int) -> None:
+    """Edits of lists over lines, of free text and of braces: the fast path declines exactly what it must."""
+    assert scan_clean(WRAPPED) is not None
+    assert_same(WRAPPED[: max(at, 5)] + inserted + WRAPPED[max(at, 5) + removed :])
+
+
 def test_the_sample_header_is_clean() -> None:
     header = assert_same(SAMPLE)
     assert scan_clean(SAMPLE) is not None
