@@ -82,6 +82,7 @@ class CheckContext:
         self._layouts: dict[str, CubeLayout | None] = {}
         self._pairs: list[MemberPair] | None = None
         self._memo: dict[str, Any] = {}
+        self._shared: dict[Callable[[CheckContext], Any], Any] = {}
         self.header_errors: dict[str, str] = {}
         #: Header members larger than ``limits.max_header_bytes``, with their sizes: never read, never parsed.
         self.oversized_headers: dict[str, int] = {}
@@ -115,6 +116,18 @@ class CheckContext:
         if key not in self._memo:
             self._memo[key] = compute()
         value: T = self._memo[key]
+        return value
+
+    def shared(self, compute: Callable[[CheckContext], T]) -> T:
+        """Return ``compute(self)``, computed once per context and kept by the function itself.
+
+        What :meth:`memo` does for a value every input has once (the issues by code, the known fields...), without
+        a key to build or a closure to make: some hundred rules per input ask for such values.
+        """
+        try:
+            value: T = self._shared[compute]
+        except KeyError:
+            value = self._shared[compute] = compute(self)
         return value
 
     # -- members -------------------------------------------------------------------------------------------
