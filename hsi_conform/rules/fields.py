@@ -240,8 +240,8 @@ def _numbers(f: Field, maximum: float | None) -> Iterable[tuple[int | None, floa
     array = f.numbers()
     if array is None:
         return _text_numbers(f)
-    if len(array) <= SHORT_LIST:  # a few items: one comparison each beats the fixed cost of numpy calls
-        values = array.tolist()
+    if isinstance(array, list) or len(array) <= SHORT_LIST:  # one comparison each beats numpy's fixed costs
+        values = array if isinstance(array, list) else array.tolist()
         return [(i, values[i]) for i in _short_suspects(f.spec, values, maximum)]
     # One vectorised pass finds the items worth a look: no object per item.
     return ((i, float(array[i])) for i in np.flatnonzero(_suspects(f.spec, array, maximum)).tolist())
@@ -313,12 +313,21 @@ def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | 
 def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
     """Numbers are within their field's range (dimensions > 0, wavelength > 0, default bands in 1..bands, ...)."""
     for f in fields(ctx, kinds=_NUMERIC):
-        key = f.spec.key
+        spec = f.spec
+        key = spec.key
         if key in _UNBOUNDED:
             continue  # no bound: _range_error finds nothing whatever the numbers
-        if f.nested or (f.entry.is_list != f.spec.is_list and key not in _TOLERATED):
+        is_list = f.entry.is_list
+        if (is_list != (spec.kind in _LISTS) and key not in _TOLERATED) or f.nested:
             continue
         maximum = _positive(ctx, f, "bands") if key == "default bands" else _MAXIMUM.get(key)
+        if not is_list and (spec.kind is Kind.INT or spec.kind is Kind.FLOAT):
+            typed = f.typed()  # the common scalar, typed by FLD004 already (what _numbers returns for it)
+            if isinstance(typed, float) or (isinstance(typed, int) and -_EXACT <= typed <= _EXACT):
+                msg = _range_error(spec, float(typed), maximum)
+                if msg is not None:
+                    yield f.problem(msg)
+                continue
         found = 0
         for i, v in _numbers(f, maximum):
             msg = _range_error(f.spec, v, maximum)

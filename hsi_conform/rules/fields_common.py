@@ -15,7 +15,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,9 @@ T = TypeVar("T")
 
 _UNTYPED: Any = object()
 
+#: The numbers of a list field: a float64 array, or Python floats for a short list (:meth:`Field.numbers`).
+Numbers: TypeAlias = "list[float] | np.ndarray[Any, np.dtype[np.float64]]"
+
 
 @dataclass(frozen=True, slots=True)
 class _Failed:
@@ -64,7 +67,7 @@ class Field:
     _spans: list[Span] | None = field(default=None, repr=False, compare=False)
     # Computed once per field, not once per rule: a hostile list has millions of items (spec/safety.md#limits).
     _nested: bool | None = field(default=None, repr=False, compare=False)
-    _numbers: np.ndarray[Any, np.dtype[np.float64]] | None = field(default=None, repr=False, compare=False)
+    _numbers: Numbers | None = field(default=None, repr=False, compare=False)
     _numbers_done: bool = field(default=False, repr=False, compare=False)
     _typed: Any = field(default=_UNTYPED, repr=False, compare=False)
 
@@ -102,11 +105,13 @@ class Field:
                 self._nested = bool(items) and any("{" in t or "}" in t for t in items or ())
         return self._nested
 
-    def numbers(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    def numbers(self) -> Numbers | None:
         """Return the items of a numeric list as float64 (integers too), or None.
 
         None when the field is not an ``int`` or ``float`` list, or an item is not a number of its kind (FLD004
-        reports it). Checked and converted in C-level passes, once per field, in 8 bytes per item.
+        reports it). Checked and converted in C-level passes, once per field, in 8 bytes per item. A list of up to
+        :data:`SHORT_LIST` plain items comes as a list of Python floats (the rules judge such a list item by item:
+        an array would be converted back).
         """
         if not self._numbers_done:
             self._numbers_done = True
@@ -115,7 +120,7 @@ class Field:
                 self._numbers = self._convert(items)
         return self._numbers
 
-    def _convert(self, items: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    def _convert(self, items: tuple[str, ...]) -> Numbers | None:
         integers = self.spec.kind is Kind.INT_LIST
         plain = plain_number_items(items, integers=integers)
         if plain and len(items) <= SHORT_LIST:
@@ -123,7 +128,7 @@ class Field:
             with contextlib.suppress(ValueError):
                 floats = list(map(float, items))
                 if integers or self.spec.nonfinite or all(map(math.isfinite, floats)):
-                    return np.array(floats, dtype=np.float64)
+                    return floats
         elif plain:  # the common case: one conversion pass, no re-check
             with contextlib.suppress(ValueError):
                 values = np.fromiter(map(float, items), np.float64, count=len(items))
