@@ -32,6 +32,9 @@ from hsi_conform.remote import RangeReader, is_url, open_reader
 
 T = TypeVar("T")
 
+#: The scopes in their order (root first): the order of :meth:`CheckContext.envi_pairs`.
+_SCOPE_RANK = {scope: rank for rank, scope in enumerate(Scope)}
+
 
 class Content(StrEnum):
     """How much of the member data validation reads."""
@@ -190,7 +193,7 @@ class CheckContext:
 
     def _find_pairs(self) -> list[MemberPair]:
         pairs = [p for p in map(MemberPair.of, self.names) if p is not None]
-        return sorted(pairs, key=lambda p: (list(Scope).index(p.scope), p.header))
+        return sorted(pairs, key=lambda p: (_SCOPE_RANK[p.scope], p.header))
 
     def layout(self, header_name: str) -> CubeLayout | None:
         """Return the data layout a header declares, or None when a layout field is missing or invalid."""
