@@ -98,13 +98,12 @@ class CheckContext:
         if self.source is not None:  # remote: read through the ranged reader
             self.structure = read_zip_structure(self.source, limits=self.options.limits)
             target = self.source.name
-        elif Path(self.path).is_file():
-            target = Path(self.path)
-            local = self.source = SourceFile.open(target)
-            with local.file() as f:
-                self.structure = read_zip_structure(f, limits=self.options.limits)
         else:
-            target = Path(self.path)
+            target = self.path if isinstance(self.path, Path) else Path(self.path)  # parsed once
+            if target.is_file():
+                local = self.source = SourceFile.open(target)
+                with local.file() as f:
+                    self.structure = read_zip_structure(f, limits=self.options.limits)
         if self.structure is not None and self.structure.fatal:
             self.open_error = "not a readable ZIP archive"
             return
