@@ -80,6 +80,11 @@ class Source:
             self._tail = self._read(start, self.size - start)
             self._tail_start = start
 
+    @property
+    def tail(self) -> tuple[int, bytes]:
+        """Where the tail read when the parser started begins, and its bytes (empty for a remote reader)."""
+        return self._tail_start, self._tail
+
     def prefetch(self, ranges: Sequence[tuple[int, int]]) -> None:
         """Ask a remote reader for these ranges now (nothing happens for a local file)."""
         if self._reader is not None and self.remote:

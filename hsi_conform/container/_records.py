@@ -5,7 +5,7 @@ The public names are re-exported by :mod:`hsi_conform.container.zipread`; import
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hsi_conform.limits import Limits as ZipLimits  # the ZIP reader's limits live with all the others
 
@@ -163,6 +163,10 @@ class ZipStructure:
         cd_offset: Declared central-directory offset.
         cd_size: Declared central-directory size.
         fatal: True when no usable central directory could be read.
+        tail: The last bytes of a local archive as the strict read read them, at ``tail_offset``: the members
+            inside them are served from these bytes, not read again (spec/container.md#one-read-for-the-tail).
+            Not part of the structure's equality.
+        tail_offset: Where ``tail`` starts in the archive.
     """
 
     size: int
@@ -174,6 +178,15 @@ class ZipStructure:
     cd_offset: int | None
     cd_size: int | None
     fatal: bool
+    tail: bytes = field(default=b"", repr=False, compare=False)
+    tail_offset: int = field(default=0, repr=False, compare=False)
+
+    def held(self, offset: int, size: int) -> bytes | None:
+        """Return the ``size`` bytes at ``offset`` when the tail holds them all, else None."""
+        at = offset - self.tail_offset
+        if self.tail and at >= 0 and at + size <= len(self.tail):
+            return self.tail[at : at + size]
+        return None
 
     def member(self, name: str) -> ZipMember | None:
         """Return the first member with exactly this decoded name.

@@ -240,6 +240,9 @@ class Container:
         info = readable(self.info(name))
         if limit is not None and info.size > limit:
             raise ContainerError(name, f"member is larger than {limit} bytes")
+        held = self._held(info, info.size)
+        if held is not None:  # in the file when the strict read read it: nothing to measure or read again
+            return held
         require_in_file(info, info.size, self._file_size(info))
         data = self._read(info, info.size)
         if len(data) != info.size:
@@ -255,8 +258,17 @@ class Container:
         info = readable(self.info(name))
         return self._read(info, min(size, info.size))
 
+    def _held(self, info: MemberInfo, size: int) -> bytes | None:
+        """Return the bytes of a member the strict read's tail holds (spec/container.md#one-read-for-the-tail)."""
+        structure = self._structure
+        return structure.held(info.offset, size) if structure is not None and self.is_zip else None
+
     def _read(self, info: MemberInfo, size: int) -> bytes:
         if self.is_zip:
+            held = self._held(info, size)
+            if held is not None:
+                self._check_open()
+                return held
             return self.reader().read(info.offset, size)
         with SourceFile.open(info.file) as f:  # a member file of a folder: opened for this read only
             return f.read(info.offset, size)

@@ -312,6 +312,7 @@ def _parse(src: Source, limits: ZipLimits) -> ZipStructure:
     if not any(i.code == "too-many-entries" for i in p.issues):
         p.coverage(members, end)
     p.stray_eocds(members, end.offset)
+    tail_offset, tail = src.tail
     return ZipStructure(
         size=src.size,
         members=tuple(members),
@@ -322,6 +323,8 @@ def _parse(src: Source, limits: ZipLimits) -> ZipStructure:
         cd_offset=end.cd_offset,
         cd_size=end.cd_size,
         fatal=False,
+        tail=tail,
+        tail_offset=tail_offset,
     )
 
 

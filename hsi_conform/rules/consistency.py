@@ -59,8 +59,8 @@ def safe_value(header: Header | None, key: str) -> Any:
 
 
 def layout_of(ctx: CheckContext, header: str) -> CubeLayout | None:
-    """Return ``ctx.layout(header)``, computed once per context (every XRF rule asks for the same layouts)."""
-    return memo(ctx, "layout:" + header, lambda: ctx.layout(header))
+    """Return ``ctx.layout(header)`` (computed once per context: every XRF rule asks for the same layouts)."""
+    return ctx.layout(header)
 
 
 def root_layout(ctx: CheckContext) -> CubeLayout:
@@ -107,7 +107,21 @@ def _stored_size(ctx: CheckContext, name: str) -> int | None:
 # -- data sizes ---------------------------------------------------------------------------------------------
 
 def _sizes(ctx: CheckContext) -> list[tuple[str, int, int]]:
-    """Return ``(data member, actual size, needed size)`` of every pair with a valid layout and a data member."""
+    """Return ``(data member, actual size, needed size)`` of every pair with a valid layout and a data member.
+
+    Found once per context (XRF001 and XRF002 ask for the same sizes).
+
+    Raises:
+        SkipRule: no ENVI header has valid layout fields.
+    """
+    found = ctx.shared(_find_sizes)
+    if isinstance(found, str):
+        raise SkipRule(found)
+    return found
+
+
+def _find_sizes(ctx: CheckContext) -> list[tuple[str, int, int]] | str:
+    """Return the sizes of :func:`_sizes`, or the reason to skip."""
     found, invalid = [], False
     for pair in ctx.envi_pairs():
         layout, size = layout_of(ctx, pair.header), _stored_size(ctx, pair.data)
@@ -118,7 +132,7 @@ def _sizes(ctx: CheckContext) -> list[tuple[str, int, int]]:
         if layout is not None and size is not None:
             found.append((pair.data, size, layout.header_offset + layout.nbytes))
     if invalid and not found:
-        raise SkipRule("no ENVI header with valid layout fields")
+        return "no ENVI header with valid layout fields"
     return found
 
 

@@ -141,7 +141,9 @@ def _issue_check(code: str) -> Callable[[CheckContext], list[Problem]]:
     def check(ctx: CheckContext) -> list[Problem]:
         # Some forty rules each want one code: the issues are grouped once per context, not scanned per rule; a
         # list, not a generator, as nearly every container has none of them.
-        issues = ctx.memo("zip.issues", lambda: _issues_by_code(ctx)).get(code, ())
+        issues = ctx.shared(_issues_by_code).get(code)
+        if not issues:
+            return []
         return [Problem(issue.message, Location(member=issue.member, offset=issue.offset)) for issue in issues]
 
     return check

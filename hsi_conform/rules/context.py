@@ -32,6 +32,9 @@ from hsi_conform.remote import RangeReader, is_url, open_reader
 
 T = TypeVar("T")
 
+#: The scopes in their order (root first): the order of :meth:`CheckContext.envi_pairs`.
+_SCOPE_RANK = {scope: rank for rank, scope in enumerate(Scope)}
+
 
 class Content(StrEnum):
     """How much of the member data validation reads."""
@@ -82,6 +85,7 @@ class CheckContext:
         self._layouts: dict[str, CubeLayout | None] = {}
         self._pairs: list[MemberPair] | None = None
         self._memo: dict[str, Any] = {}
+        self._shared: dict[Callable[[CheckContext], Any], Any] = {}
         self.header_errors: dict[str, str] = {}
         #: Header members larger than ``limits.max_header_bytes``, with their sizes: never read, never parsed.
         self.oversized_headers: dict[str, int] = {}
@@ -94,13 +98,12 @@ class CheckContext:
         if self.source is not None:  # remote: read through the ranged reader
             self.structure = read_zip_structure(self.source, limits=self.options.limits)
             target = self.source.name
-        elif Path(self.path).is_file():
-            target = Path(self.path)
-            local = self.source = SourceFile.open(target)
-            with local.file() as f:
-                self.structure = read_zip_structure(f, limits=self.options.limits)
         else:
-            target = Path(self.path)
+            target = self.path if isinstance(self.path, Path) else Path(self.path)  # parsed once
+            if target.is_file():
+                local = self.source = SourceFile.open(target)
+                with local.file() as f:
+                    self.structure = read_zip_structure(f, limits=self.options.limits)
         if self.structure is not None and self.structure.fatal:
             self.open_error = "not a readable ZIP archive"
             return
@@ -115,6 +118,18 @@ class CheckContext:
         if key not in self._memo:
             self._memo[key] = compute()
         value: T = self._memo[key]
+        return value
+
+    def shared(self, compute: Callable[[CheckContext], T]) -> T:
+        """Return ``compute(self)``, computed once per context and kept by the function itself.
+
+        What :meth:`memo` does for a value every input has once (the issues by code, the known fields...), without
+        a key to build or a closure to make: some hundred rules per input ask for such values.
+        """
+        try:
+            value: T = self._shared[compute]
+        except KeyError:
+            value = self._shared[compute] = compute(self)
         return value
 
     # -- members -------------------------------------------------------------------------------------------
@@ -177,7 +192,7 @@ class CheckContext:
 
     def _find_pairs(self) -> list[MemberPair]:
         pairs = [p for p in map(MemberPair.of, self.names) if p is not None]
-        return sorted(pairs, key=lambda p: (list(Scope).index(p.scope), p.header))
+        return sorted(pairs, key=lambda p: (_SCOPE_RANK[p.scope], p.header))
 
     def layout(self, header_name: str) -> CubeLayout | None:
         """Return the data layout a header declares, or None when a layout field is missing or invalid."""

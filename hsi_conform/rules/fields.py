@@ -40,8 +40,8 @@ from hsi_conform.rules.fields_common import (
     Field,
     capped,
     fields,
+    filled_entries,
     headers,
-    is_unknown,
     positive_int,
 )
 
@@ -71,13 +71,8 @@ def _expected(wanted: str, defaultable: bool, scope: Scope) -> tuple[FieldSpec, 
 
 def _filled(ctx: CheckContext, member: str, header: Header) -> frozenset[str]:
     """Return the keys of a header whose value is not empty, computed once per header (four rules ask)."""
-    return ctx.memo("fields.filled:" + member, lambda: _filled_keys(header))
-
-
-def _filled_keys(header: Header) -> frozenset[str]:
-    keys = header.keys()
-    entries = map(header.get, keys)
-    return frozenset(k for k, e in zip(keys, entries, strict=True) if e is not None and not is_unknown(e))
+    return ctx.memo("fields.filled-keys:" + member,
+                    lambda: frozenset(key for key, _ in filled_entries(ctx, member, header)))
 
 
 def _missing(ctx: CheckContext, wanted: str, defaultable: bool) -> Iterator[Problem]:
@@ -245,8 +240,8 @@ def _numbers(f: Field, maximum: float | None) -> Iterable[tuple[int | None, floa
     array = f.numbers()
     if array is None:
         return _text_numbers(f)
-    if len(array) <= SHORT_LIST:  # a few items: one comparison each beats the fixed cost of numpy calls
-        values = array.tolist()
+    if isinstance(array, list) or len(array) <= SHORT_LIST:  # one comparison each beats numpy's fixed costs
+        values = array if isinstance(array, list) else array.tolist()
         return [(i, values[i]) for i in _short_suspects(f.spec, values, maximum)]
     # One vectorised pass finds the items worth a look: no object per item.
     return ((i, float(array[i])) for i in np.flatnonzero(_suspects(f.spec, array, maximum)).tolist())
@@ -266,6 +261,12 @@ def _short_suspects(spec: FieldSpec, values: list[float], maximum: float | None)
     high = math.inf if maximum is None else maximum
     above = 0.0 if spec.positive else -math.inf
     bbl = spec.key == "bbl"
+    # A finite sum means no NaN and no infinity (an overflowing sum only sends the list to the exact pass): then
+    # the smallest and the largest value decide every bound, in C-level passes.
+    if not bbl and values and math.isfinite(sum(values)):
+        smallest, largest = min(values), max(values)
+        if smallest > above and low <= smallest and largest <= high:
+            return []
     # NaN fails every comparison; an infinity fails the strict bounds of finiteness.
     return [i for i, v in enumerate(values)
             if not (-math.inf < v < math.inf and v > above and low <= v <= high and (not bbl or v in (0.0, 1.0)))]
@@ -287,6 +288,13 @@ def _suspects(spec: FieldSpec, values: np.ndarray[Any, np.dtype[np.float64]], ma
     return suspects
 
 
+#: Numeric fields with no bound of any kind (not positive, no minimum, no maximum, not ``bbl``): nothing is out of
+#: their range, not even NaN (:func:`_range_error` tests only bounds).
+_UNBOUNDED = frozenset(spec.key for spec in FIELDS
+                       if spec.kind in _NUMERIC and not spec.positive and spec.minimum is None
+                       and spec.key not in _MAXIMUM and spec.key not in ("bbl", "default bands"))
+
+
 def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | None:
     if spec.positive and not value > 0:
         return f"{value:g} is not > 0"
@@ -305,9 +313,21 @@ def _range_error(spec: FieldSpec, value: float, maximum: float | None) -> str | 
 def value_out_of_range(ctx: CheckContext) -> Iterator[Problem]:
     """Numbers are within their field's range (dimensions > 0, wavelength > 0, default bands in 1..bands, ...)."""
     for f in fields(ctx, kinds=_NUMERIC):
-        if f.nested or (f.entry.is_list != f.spec.is_list and f.key not in _TOLERATED):
+        spec = f.spec
+        key = spec.key
+        if key in _UNBOUNDED:
+            continue  # no bound: _range_error finds nothing whatever the numbers
+        is_list = f.entry.is_list
+        if (is_list != (spec.kind in _LISTS) and key not in _TOLERATED) or f.nested:
             continue
-        maximum = _positive(ctx, f, "bands") if f.key == "default bands" else _MAXIMUM.get(f.key)
+        maximum = _positive(ctx, f, "bands") if key == "default bands" else _MAXIMUM.get(key)
+        if not is_list and (spec.kind is Kind.INT or spec.kind is Kind.FLOAT):
+            typed = f.typed()  # the common scalar, typed by FLD004 already (what _numbers returns for it)
+            if isinstance(typed, float) or (isinstance(typed, int) and -_EXACT <= typed <= _EXACT):
+                msg = _range_error(spec, float(typed), maximum)
+                if msg is not None:
+                    yield f.problem(msg)
+                continue
         found = 0
         for i, v in _numbers(f, maximum):
             msg = _range_error(f.spec, v, maximum)

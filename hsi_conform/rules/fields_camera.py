@@ -8,6 +8,7 @@ Advice to producers: the rules are off under the ``reader`` profile.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 
@@ -56,10 +57,16 @@ def _row_provided(ctx: CheckContext, row: CrosswalkRow) -> bool:
     return bool(row.ieee4001) and row.ieee4001 in _documented(ctx)
 
 
+@functools.cache
+def _rows(group: str) -> tuple[CrosswalkRow, ...]:
+    """Return the rows of a group that can tell a producer who provides it (the shipped table: found once)."""
+    return tuple(r for r in crosswalk().in_group(group) if r.field not in _MANDATORY)
+
+
 def _missing_group(ctx: CheckContext, group: str) -> Iterator[Problem]:
     if ctx.header(CUBE_HEADER) is None:
         raise SkipRule(f"{CUBE_HEADER} cannot be read")
-    rows = [r for r in crosswalk().in_group(group) if r.field not in _MANDATORY]
+    rows = _rows(group)
     if any(_row_provided(ctx, r) for r in rows):
         return
     fields = ", ".join(sorted({f"`{r.field}`" for r in rows if r.field}))

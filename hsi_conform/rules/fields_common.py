@@ -15,7 +15,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,9 @@ T = TypeVar("T")
 
 _UNTYPED: Any = object()
 
+#: The numbers of a list field: a float64 array, or Python floats for a short list (:meth:`Field.numbers`).
+Numbers: TypeAlias = "list[float] | np.ndarray[Any, np.dtype[np.float64]]"
+
 
 @dataclass(frozen=True, slots=True)
 class _Failed:
@@ -64,7 +67,7 @@ class Field:
     _spans: list[Span] | None = field(default=None, repr=False, compare=False)
     # Computed once per field, not once per rule: a hostile list has millions of items (spec/safety.md#limits).
     _nested: bool | None = field(default=None, repr=False, compare=False)
-    _numbers: np.ndarray[Any, np.dtype[np.float64]] | None = field(default=None, repr=False, compare=False)
+    _numbers: Numbers | None = field(default=None, repr=False, compare=False)
     _numbers_done: bool = field(default=False, repr=False, compare=False)
     _typed: Any = field(default=_UNTYPED, repr=False, compare=False)
 
@@ -102,11 +105,13 @@ class Field:
                 self._nested = bool(items) and any("{" in t or "}" in t for t in items or ())
         return self._nested
 
-    def numbers(self) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    def numbers(self) -> Numbers | None:
         """Return the items of a numeric list as float64 (integers too), or None.
 
         None when the field is not an ``int`` or ``float`` list, or an item is not a number of its kind (FLD004
-        reports it). Checked and converted in C-level passes, once per field, in 8 bytes per item.
+        reports it). Checked and converted in C-level passes, once per field, in 8 bytes per item. A list of up to
+        :data:`SHORT_LIST` plain items comes as a list of Python floats (the rules judge such a list item by item:
+        an array would be converted back).
         """
         if not self._numbers_done:
             self._numbers_done = True
@@ -115,7 +120,7 @@ class Field:
                 self._numbers = self._convert(items)
         return self._numbers
 
-    def _convert(self, items: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    def _convert(self, items: tuple[str, ...]) -> Numbers | None:
         integers = self.spec.kind is Kind.INT_LIST
         plain = plain_number_items(items, integers=integers)
         if plain and len(items) <= SHORT_LIST:
@@ -123,7 +128,7 @@ class Field:
             with contextlib.suppress(ValueError):
                 floats = list(map(float, items))
                 if integers or self.spec.nonfinite or all(map(math.isfinite, floats)):
-                    return np.array(floats, dtype=np.float64)
+                    return floats
         elif plain:  # the common case: one conversion pass, no re-check
             with contextlib.suppress(ValueError):
                 values = np.fromiter(map(float, items), np.float64, count=len(items))
@@ -165,11 +170,30 @@ def is_unknown(entry: Entry) -> bool:
 
 
 def headers(ctx: CheckContext) -> Iterator[tuple[str, Header, Scope]]:
-    """Yield ``(member, header, scope)`` for every ENVI header of the container that parsed."""
-    for pair in ctx.envi_pairs():
-        header = ctx.header(pair.header)
-        if header is not None:
-            yield pair.header, header, pair.scope
+    """Yield ``(member, header, scope)`` for every ENVI header of the container that parsed (found once)."""
+    return iter(ctx.shared(_parsed_headers))
+
+
+def _parsed_headers(ctx: CheckContext) -> tuple[tuple[str, Header, Scope], ...]:
+    parsed = ((pair, ctx.header(pair.header)) for pair in ctx.envi_pairs())
+    return tuple((pair.header, header, pair.scope) for pair, header in parsed if header is not None)
+
+
+def filled_entries(ctx: CheckContext, member: str, header: Header) -> tuple[tuple[str, Entry], ...]:
+    """Return ``(key, entry)`` of every key of a header whose value is not empty, in file order.
+
+    The entry is the judged one (:func:`present`). Found once per header: the presence rules (FLD001-FLD003) and
+    the walk of the known fields read the same entries.
+    """
+    return ctx.memo("fields.filled:" + member, lambda: tuple(_filled_entries(header)))
+
+
+def _filled_entries(header: Header) -> Iterator[tuple[str, Entry]]:
+    keys = header.keys()  # a list (a Header is not a mapping)
+    for key in keys:
+        entry = header.get(key)
+        if entry is not None and not is_unknown(entry):
+            yield key, entry
 
 
 def present(header: Header, key: str) -> Entry | None:
@@ -181,52 +205,62 @@ def present(header: Header, key: str) -> Entry | None:
 def fields(ctx: CheckContext, kinds: Iterable[Kind] | None = None, keys: Iterable[str] | None = None
            ) -> Iterator[Field]:
     """Yield every judged known field of every header, optionally only of some kinds or keys."""
-    every: list[Field] = ctx.memo("fields.all", lambda: list(_all_fields(ctx)))
+    every = ctx.shared(_all_fields)
     if kinds is None and keys is None:
         return iter(every)
     # About a hundred rules ask for a few keys or kinds each, most for none that this container has: each choice
     # is made once per context, from an index of the fields by key and by kind.
     wanted = (None if kinds is None else frozenset(kinds), None if keys is None else frozenset(keys))
-    chosen: dict[tuple[frozenset[Kind] | None, frozenset[str] | None], tuple[Field, ...]] = ctx.memo(
-        "fields.chosen", dict)
+    chosen = ctx.shared(_choices)
     found = chosen.get(wanted)
     if found is None:
         found = chosen[wanted] = _choose(ctx, every, *wanted)
     return iter(found)
 
 
+def _choices(ctx: CheckContext) -> dict[tuple[frozenset[Kind] | None, frozenset[str] | None], tuple[Field, ...]]:
+    """Return a new table of the fields chosen by kinds and keys (filled by :func:`fields`, one per context)."""
+    return {}
+
+
 def _choose(ctx: CheckContext, every: list[Field], kinds: frozenset[Kind] | None, keys: frozenset[str] | None
             ) -> tuple[Field, ...]:
-    by_key: dict[str, list[int]] = ctx.memo("fields.by_key", lambda: _positions([f.spec.key for f in every]))
-    by_kind: dict[Kind, list[int]] = ctx.memo("fields.by_kind", lambda: _positions([f.spec.kind for f in every]))
-    chosen: set[int] | None = None
+    by_key, by_kind = ctx.shared(_index)
     if keys is not None:
-        chosen = {i for key in keys for i in by_key.get(key, ())}
-    if kinds is not None:
-        of_kinds = {i for kind in kinds for i in by_kind.get(kind, ())}
-        chosen = of_kinds if chosen is None else chosen & of_kinds
-    return tuple(every[i] for i in sorted(chosen or ()))  # file order, as without the index
+        chosen = [i for key in keys for i in by_key.get(key, ())]
+        if kinds is not None:
+            chosen = [i for i in chosen if every[i].spec.kind in kinds]
+    else:
+        chosen = [i for kind in kinds or () for i in by_kind.get(kind, ())]
+    # A field has one key and one kind, so no position comes twice; sorted, they are in file order.
+    return tuple([every[i] for i in sorted(chosen)])
 
 
-def _positions(labels: Iterable[T]) -> dict[T, list[int]]:
-    index: dict[T, list[int]] = {}
-    for i, label in enumerate(labels):
-        positions = index.get(label)
-        if positions is None:
-            index[label] = [i]
+def _index(ctx: CheckContext) -> tuple[dict[str, list[int]], dict[Kind, list[int]]]:
+    """Return the positions of the known fields by key and by kind (in file order), in one pass."""
+    by_key: dict[str, list[int]] = {}
+    by_kind: dict[Kind, list[int]] = {}
+    for i, f in enumerate(ctx.shared(_all_fields)):
+        spec = f.spec
+        at = by_key.get(spec.key)
+        if at is None:
+            by_key[spec.key] = [i]
         else:
-            positions.append(i)
-    return index
+            at.append(i)
+        at = by_kind.get(spec.kind)
+        if at is None:
+            by_kind[spec.kind] = [i]
+        else:
+            at.append(i)
+    return by_key, by_kind
 
 
-def _all_fields(ctx: CheckContext) -> Iterator[Field]:
-    for member, header, scope in headers(ctx):
-        keys = header.keys()
-        for key in keys:
-            spec = BY_KEY.get(key)
-            entry = None if spec is None else present(header, key)
-            if spec is not None and entry is not None and entry.closed:
-                yield Field(member, header, entry, spec, scope)
+def _all_fields(ctx: CheckContext) -> list[Field]:
+    """Return every judged known field of every header, in file order, header by header."""
+    return [Field(member, header, entry, spec, scope)
+            for member, header, scope in headers(ctx)
+            for key, entry in filled_entries(ctx, member, header)
+            if (spec := BY_KEY.get(key)) is not None and entry.closed]
 
 
 def positive_int(header: Header, key: str) -> int | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from hsi_conform.finding import Level, Problem, Severity
 from hsi_conform.header.values import parse_date, parse_enum, parse_float
 from hsi_conform.rules import rule
 from hsi_conform.rules.context import CheckContext
-from hsi_conform.rules.fields_common import SHORT_LIST, Field, capped, fields, present
+from hsi_conform.rules.fields_common import SHORT_LIST, Field, Numbers, capped, fields, present
 
 _UNITS = frozenset(u.lower() for u in WAVELENGTH_UNITS)
 
@@ -43,10 +42,10 @@ def wavelength_not_sorted(ctx: CheckContext) -> Iterator[Problem]:
             yield f.problem(f"item {drop}: {values[drop]:g} follows {values[drop - 1]:g}", drop)
 
 
-def _first_drop(values: np.ndarray[Any, np.dtype[np.float64]]) -> int | None:
+def _first_drop(values: Numbers) -> int | None:
     """Return the first index whose value is below the one before it, or None."""
-    if len(values) <= SHORT_LIST:
-        v = values.tolist()
+    if isinstance(values, list) or len(values) <= SHORT_LIST:
+        v = values if isinstance(values, list) else values.tolist()
         return next((i for i in range(1, len(v)) if v[i] < v[i - 1]), None)
     drops = np.flatnonzero(values[1:] < values[:-1])  # one vectorised pass, whatever the number of bands
     return int(drops[0]) + 1 if drops.size else None

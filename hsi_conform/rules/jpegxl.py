@@ -35,6 +35,11 @@ __all__ = ["decoded_cube", "jpegxl_cube"]
 
 
 def _is_jpegxl(ctx: CheckContext) -> bool:
+    """Whether ``data.hdr`` says ``file type = JPEGXL``, judged once per context (a dozen rules ask)."""
+    return ctx.shared(_cube_is_jpegxl)
+
+
+def _cube_is_jpegxl(ctx: CheckContext) -> bool:
     header = ctx.header(CUBE_HEADER)
     return header is not None and is_jpegxl(header)
 

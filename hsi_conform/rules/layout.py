@@ -122,7 +122,11 @@ def _names(ctx: CheckContext) -> list[str]:
     (spec/container.md#directory-entries); judging only empty ones makes both report the same.
     """
     _require_container(ctx)
-    return ctx.memo("layout.names", lambda: _judged_names(ctx.names, ctx.options.limits.max_name_depth))
+    return ctx.shared(_names_judged)
+
+
+def _names_judged(ctx: CheckContext) -> list[str]:
+    return _judged_names(ctx.names, ctx.options.limits.max_name_depth)
 
 
 def _judged_names(names: tuple[str, ...], max_depth: int) -> list[str]:

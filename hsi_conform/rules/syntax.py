@@ -56,7 +56,9 @@ def _diagnostic_check(decision: SyntaxDecision) -> Callable[[CheckContext], list
     def check(ctx: CheckContext) -> list[Problem]:
         # Some forty rules each want one code: the diagnostics are grouped once per context, not scanned per rule;
         # a list, not a generator, as nearly every header has none of them.
-        found = ctx.memo("hdr.diagnostics", lambda: _diagnostics_by_code(ctx)).get(decision.code, ())
+        found = ctx.shared(_diagnostics_by_code).get(decision.code)
+        if not found:
+            return []
         return [Problem(d.message, diagnostic_location(member, header, d)) for member, header, d in found]
 
     check.__name__ = decision.code.replace("-", "_")

@@ -292,7 +292,9 @@ def _run_level(graded: tuple[tuple[RuleSpec, Severity | None], ...], context: ob
             run.skipped.append(Skipped(rule.id, rule.needs_reason, needs=rule.needs))
             continue
         try:
-            problems = list(rule.check(context))
+            found = rule.check(context)
+            # A rule that returns a list (most rules that find nothing) is not copied; a generator is drained here.
+            problems = found if type(found) is list else list(found)
         except (InputUnreadableError, MissingDependencyError):
             raise  # the input failed (cut short, a remote read that kept failing), or cannot be checked here
         except Exception as exc:  # a skip, or a crash: a bug in the tool, never a reason to abort the run

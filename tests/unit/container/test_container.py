@@ -10,8 +10,9 @@ import pytest
 
 import hsi_conform
 from hsi_conform.container.interop import to_spectral
-from hsi_conform.container.reader import as_interleave
+from hsi_conform.container.reader import as_interleave, open_container
 from hsi_conform.container.write import iter_slabs, write_container
+from hsi_conform.container.zipread import read_zip_structure
 from hsi_conform.errors import ContainerError, InputUnreadableError
 from hsi_conform.fields import DataType, Interleave
 from hsi_conform.header import build_header_text
@@ -248,3 +249,32 @@ def test_references_and_previews_are_written_with_headers(tmp_path: Path) -> Non
         assert c.read_header("Reference/white.hdr").value("wavelength") == (1.0, 2.0, 3.0)
         assert all(c.info(n).offset % 4096 == 0 for n in c.names if n.endswith(".envi"))
     assert hsi_conform.check(path).conformant
+
+
+def _overwrite_in_place(path: Path) -> None:
+    """Zero every byte of the file, same inode, same size: a later read of the descriptor sees zeros."""
+    with path.open("r+b") as f:
+        f.write(b"\x00" * path.stat().st_size)
+
+
+def test_members_in_the_strict_reads_tail_are_served_from_it(tmp_path: Path) -> None:
+    # spec/container.md#one-read-for-the-tail: the validator's container reads a small archive once.
+    path = write_sample_container(tmp_path / "small.hsi")
+    structure = read_zip_structure(path)
+    with open_container(path, structure=structure) as c:
+        _overwrite_in_place(path)
+        assert c.read_bytes("data.hdr") == sample_members()["data.hdr"]
+        assert c.read_prefix("thumbnail.jpg", 4) == sample_members()["thumbnail.jpg"][:4]
+        assert c.header.value("samples") == 12
+
+
+def test_members_before_the_tail_are_read_from_the_file(tmp_path: Path) -> None:
+    header = b"ENVI\nsamples = 1\n"
+    path = tmp_path / "big.hsi"
+    zipcraft.write(path, [zipcraft.Entry(b"data.hdr", header), zipcraft.Entry(b"data.envi", b"\x01" * 200_000)])
+    structure = read_zip_structure(path)
+    with open_container(path, structure=structure) as c:
+        assert structure.held(c.info("data.hdr").offset, len(header)) is None
+        assert c.read_bytes("data.hdr") == header
+        _overwrite_in_place(path)
+        assert c.read_bytes("data.hdr") == b"\x00" * len(header)  # read again: the tail does not hold it

@@ -3,8 +3,17 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hsi_conform.container._file_name import NameIndex, check_name, decode_name, name_problems
+from hsi_conform.container._file_name import (
+    _ASCII_LOWER,
+    NameIndex,
+    _ascii_lower,
+    check_name,
+    decode_name,
+    name_problems,
+)
 from tests._support import traced_peak
 
 
@@ -179,3 +188,10 @@ def test_plain_names_short_cut_agrees_with_the_full_judgement() -> None:
         assert fast == _judge_name(name, raw, *limits), (name, limits)
         clean += not fast
     assert clean > 500  # clean names (the short cut's case) were common, not only broken ones
+
+
+@given(st.text() | st.text(alphabet="AZaz_./-\u0130\u212a\u00c4"))
+def test_the_ascii_lower_case_changes_only_a_to_z(name: str) -> None:
+    # The case-collision key: str.lower() for an ASCII name, the A-Z table otherwise (U+0130 and the Kelvin sign
+    # lower to ASCII under str.lower()).
+    assert _ascii_lower(name) == name.translate(_ASCII_LOWER)

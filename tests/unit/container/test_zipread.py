@@ -509,3 +509,16 @@ def test_local_headers_before_the_tail_are_read_on_their_own() -> None:
     # The tail once, then each local header before it: its fixed part, then its name and extra field.
     assert not s.fatal and f.reads == 1 + 2 * 2
     assert s.members[1].data_offset == data.index(b"data.envi") + len(b"data.envi")
+
+
+def test_the_structure_holds_exactly_the_bytes_of_its_tail() -> None:
+    data = B([E(b"data.hdr", b"ENVI\n"), E(b"data.envi", b"\x00" * 200_000)])
+    s = read_zip_structure(io.BytesIO(data))
+    start = s.tail_offset
+    assert start == len(data) - len(s.tail) > 0 and s.tail == data[start:]
+    assert s.held(start, 4) == data[start : start + 4]
+    assert s.held(len(data) - 3, 3) == data[-3:]
+    assert s.held(len(data) - 3, 4) is None  # runs past the end
+    assert s.held(start - 1, 2) is None  # starts before the tail
+    assert s.held(0, 5) is None
+    assert read_zip_structure(io.BytesIO(data)) == s  # not part of the equality

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import hsi_conform
 from hsi_conform.container.write import write_container
@@ -64,3 +65,20 @@ def test_an_open_container_keeps_reading_the_file_it_opened(tmp_path: Path) -> N
     assert np.array_equal(container.open_array("data.envi"), cube)
     container.close()
     assert hsi_conform.open(path).read_bytes("data.hdr") != header  # a new open sees the new file
+
+
+def test_a_shared_value_is_computed_once_per_context_and_a_failure_is_not_kept(tmp_path: Path) -> None:
+    path = write_sample_container(tmp_path / "s.hsi")
+    calls: list[int] = []
+
+    def count(ctx: CheckContext) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return len(ctx.names)
+
+    ctx = CheckContext(path)
+    with pytest.raises(ValueError, match="first call fails"):
+        ctx.shared(count)
+    assert ctx.shared(count) == ctx.shared(count) == len(ctx.names) and len(calls) == 2
+    assert CheckContext(path).shared(count) == len(ctx.names) and len(calls) == 3  # another context: computed again

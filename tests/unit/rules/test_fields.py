@@ -7,9 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hsi_conform.fields import FIELDS, FieldSpec
 from hsi_conform.finding import Problem, Severity
 from hsi_conform.rules import RuleSpec, get_rule, load_builtin_rules
+from hsi_conform.rules import fields as fields_rules
 from hsi_conform.testing.samples import sample_members
 from hsi_conform.validate import CheckContext, check
 from hsi_conform.validate.engine import Policy
@@ -201,3 +205,24 @@ def test_short_and_long_lists_are_judged_alike(tmp_path: Path, extra: int) -> No
     ]
     order = run("FLD010", tmp_path / "order", members)
     assert [(p.location.item, p.message) for p in order] == [(3, "wavelength: item 3: -1 follows 402")]
+
+
+_NUMBERS = st.lists(st.one_of(st.floats(), st.sampled_from([0.0, 1.0, -1.0, 1e308, -1e308, 255.0, 256.0])),
+                    max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_NUMBERS, spec=st.sampled_from([s for s in FIELDS if s.kind in fields_rules._NUMERIC]),
+       maximum=st.sampled_from([None, 3.0, 255.0]))
+def test_short_lists_mark_every_value_out_of_range(values: list[float], spec: FieldSpec, maximum: float | None
+                                                   ) -> None:
+    # The C-level short cut (sum, min, max) of FLD009 never hides a value the exact judgement objects to.
+    marked = set(fields_rules._short_suspects(spec, values, maximum))
+    assert {i for i, v in enumerate(values) if fields_rules._range_error(spec, v, maximum)} <= marked
+
+
+@given(value=st.floats())
+def test_fields_without_bounds_have_no_range_error(value: float) -> None:
+    for spec in FIELDS:
+        if spec.key in fields_rules._UNBOUNDED:
+            assert fields_rules._range_error(spec, value, fields_rules._MAXIMUM.get(spec.key)) is None
