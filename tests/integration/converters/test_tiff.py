@@ -70,6 +70,25 @@ def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interl
         assert member_digests(roundtrip(src, tmp_path, compression="zlib")) == member_digests(src)
 
 
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_image_data_written_slab_by_slab_is_the_cube_tifffile_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    interleave: str) -> None:
+    from hsi_conform.converters import tiff
+    from hsi_conform.converters._stream import TO_BSQ
+    from hsi_conform.fields import Interleave
+
+    monkeypatch.setitem(tiff._G, "block_bytes", 1000)  # many slabs, the last one short
+    shape = {"bsq": (6, 29, 17), "bil": (29, 6, 17), "bip": (29, 17, 6)}[interleave]
+    data = np.random.default_rng(11).integers(0, 1 << 16, size=shape, dtype=np.uint16).astype(">u2")
+    fields = {"wavelength units": "nm", "wavelength": [400.0 + 50 * b for b in range(6)]}
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave, fields=fields)
+    with tifffile.TiffFile(convert(src, tmp_path / "x.tif")) as tif:
+        page = tif.pages.first
+        assert page.is_contiguous and tif.byteorder == ">"
+        assert np.array_equal(page.asarray(), data.transpose(TO_BSQ[Interleave(interleave)]))
+    assert member_digests(convert(tmp_path / "x.tif", tmp_path / "back.hsi")) == member_digests(src)  # SHA checked
+
+
 def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
     members = sample_members()
     members["data.hdr"] = members["data.hdr"].replace(b"header offset = 0", b"header offset = 7")
