@@ -59,7 +59,7 @@ from hsi_conform.converters.base import (
 from hsi_conform.converters.geotiff import geotiff_tags
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.imagej import derived_thumbnail, imagej_view
-from hsi_conform.converters.tiff_image import write_planes
+from hsi_conform.converters.tiff_image import CubeDigest, check_cube_crc, cube_member_chunks, write_planes
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
@@ -101,6 +101,9 @@ class TiffConverter(ConverterBase):
         "lossy": OptionSpec(help="imagej profile: write although members would be dropped", default=False,
                             parse=parse_flag, needs=(Need("profile", ("imagej",)),)),
     }
+
+    #: Members whose source CRC-32 the writer checks from the bytes it reads (spec/safety.md#crc-while-copying).
+    crc_checked: ClassVar[tuple[str, ...]] = (CUBE_DATA,)
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a TIFF written by this converter (either profile)."""
@@ -187,11 +190,12 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     view = cube.transpose(TO_BSQ[layout.interleave])
     shape = tuple(int(n) for n in view.shape)
     byteorder = ">" if layout.byte_order else "<"
-    # data.envi's SHA-256: from the writer's own reads when the member is the cube's bytes and the data is copied
-    # as it is, else in a pass of its own (a thread, meanwhile).
-    digest = hashlib.sha256()
-    hashing = None if dataset.cube_raw is None and opts["compression"] is None else HashThread(
-        payload_chunks(dataset.cube_raw) if dataset.cube_raw is not None else iter_slabs(cube))
+    # data.envi's SHA-256 and CRC-32: from the writer's own reads when the member is the cube's bytes and the data
+    # is copied as it is, else in a pass of their own (a thread, meanwhile).
+    digest = CubeDigest()
+    fused = dataset.cube_raw is None and opts["compression"] is None
+    if not fused:
+        digest.feed(cube_member_chunks(dataset))
     bigtiff = opts["bigtiff"]
     if bigtiff is None:
         bigtiff = layout.nbytes > TABLE["format"]["bigtiff_threshold"]
@@ -203,7 +207,7 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     if opts["compression"] is None:
         written: Any = tifffile.imwrite(tmp, None, returnoffset=True, **common)
         write_planes(tmp, cube, layout.interleave, int(written[0]), budget=_G["block_bytes"],
-                     digest=digest if hashing is None else None)
+                     digest=digest if fused else None)
     else:
         tile = (_G["tile"], _G["tile"])
         default = cube.dtype.kind == "f" or (cube.dtype.kind in "iu" and cube.dtype.itemsize <= 4)
@@ -214,7 +218,9 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
                              predictor=bool(predictor), **common)
         except ValueError as exc:  # tifffile refuses e.g. a predictor for 64-bit integers or complex data
             raise ConfigError(f"tifffile cannot write this combination: {exc}") from exc
-    _append_members(tmp, dataset, layout, hashing.result() if hashing is not None else digest.hexdigest())
+    sha, crc = digest.result()
+    check_cube_crc(dataset, crc)
+    _append_members(tmp, dataset, layout, sha)
 
 
 def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.ndarray[Any, Any]]:
@@ -451,9 +457,12 @@ def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
         raise ConfigError("the imagej profile cannot carry: " + "; ".join(lost) + " (pass lossy=True to drop them)")
     view = dataset.cube.transpose(TO_BSQ[layout.interleave])
     shown = imagej_view(dataset.header, layout.bands)
+    digest = CubeDigest(sha256=False)  # its CRC (crc_checked), in a thread while tifffile writes
+    digest.feed(cube_member_chunks(dataset))
     _tifffile().imwrite(tmp, band_strips(view, layout.lines, _G["block_bytes"]), shape=view.shape,
                         dtype=view.dtype, byteorder=">" if layout.byte_order else "<", imagej=True,
                         metadata=shown.metadata, resolution=shown.resolution)
+    check_cube_crc(dataset, digest.result()[1])
     if shown.note:
         dataset.notes.append(shown.note)
 
