@@ -165,6 +165,7 @@ class _Planes:
         self.offset = offset
         self.bsq = interleave == Interleave.BSQ
         self.buffer: np.ndarray[Any, Any] | None = None
+        self.flat = memoryview(b"")
 
     def write(self, fd: int, slab: np.ndarray[Any, Any], start: int) -> None:
         """Write a slab whose first storage row is ``start`` (a band for BSQ, a line for BIL and BIP)."""
@@ -175,14 +176,14 @@ class _Planes:
         strip = view[0].nbytes
         if self.buffer is None or self.buffer.nbytes < strip:  # one band's strip at least
             self.buffer = aligned_empty(max(STRIP_BUFFER, strip) // slab.itemsize, slab.dtype)
+            self.flat = _bytes(self.buffer)
         group = max(1, self.buffer.nbytes // strip)
         where = self.offset + start * self.row
         for b0 in range(0, view.shape[0], group):
             part = view[b0 : b0 + group]
-            out = self.buffer[: part.size].reshape(part.shape)
-            np.copyto(out, part)
-            for i in range(len(out)):
-                _pwrite_all(fd, _bytes(out[i]), where + (b0 + i) * self.plane)
+            np.copyto(self.buffer[: part.size].reshape(part.shape), part)
+            for i in range(len(part)):  # a few thousand writes per GiB: slices of one view, no array per write
+                _pwrite_all(fd, self.flat[i * strip : (i + 1) * strip], where + (b0 + i) * self.plane)
 
 
 def _bytes(array: np.ndarray[Any, Any]) -> memoryview:
@@ -191,8 +192,8 @@ def _bytes(array: np.ndarray[Any, Any]) -> memoryview:
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
-    done = 0
-    while done < len(data):
+    done = os.pwrite(fd, data, offset)
+    while done < len(data):  # a short write (rare on a regular file): the rest
         done += os.pwrite(fd, data[done:], offset + done)
 
 
