@@ -313,3 +313,18 @@ def test_a_conformant_tiff_export_reads_the_cube_once(tmp_path: Path, monkeypatc
     assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the writer, the cube it reads
     monkeypatch.undo()
     assert member_digests(convert(tmp_path / "x.tif", tmp_path / "back.hsi")) == member_digests(src)
+
+
+@pytest.mark.parametrize("dest", ["out.tif", "out.hdr"])
+def test_an_allowed_nonconformant_source_is_exported_as_it_is_with_its_report(tmp_path: Path, dest: str) -> None:
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    convert(src, tmp_path / dest, allow_nonconformant=True)  # the judge reported the CRC: the writer copies as is
+    back = member_digests(convert(tmp_path / dest, tmp_path / "back.hsi"))
+    with hsi_conform.open(tmp_path / "back.hsi") as out:
+        kept = json.loads(out.read_bytes(SOURCE_REPORT))
+    assert "ZIP050" in json.dumps(kept)
+    source = member_digests(src)
+    assert back[CUBE_DATA] == source[CUBE_DATA]  # the damaged bytes, exactly
