@@ -104,3 +104,33 @@ def test_an_interrupted_write_stops_between_slabs(tmp_path: Path, monkeypatch: p
     written = planes_of(path, cube)
     assert written[:, :2].tobytes() == np.ascontiguousarray(cube[:2].transpose(1, 0, 2)).tobytes()
     assert not written[:, 2:].any()  # nothing of the third slab on
+
+
+def test_the_cube_digest_is_sha256_and_crc32_of_what_it_was_fed() -> None:
+    import zlib
+
+    from hsi_conform.converters.tiff_image import CubeDigest
+
+    chunks = [b"", b"ENVI", bytes(range(256)) * 40, b"tail"]
+    fed, inline, crc_only = CubeDigest(), CubeDigest(), CubeDigest(sha256=False)
+    fed.feed(iter(chunks))
+    crc_only.feed(iter(chunks))
+    for chunk in chunks:
+        inline.update(memoryview(chunk))
+    expected = (hashlib.sha256(b"".join(chunks)).hexdigest(), zlib.crc32(b"".join(chunks)))
+    assert fed.result() == inline.result() == expected
+    assert crc_only.result() == ("", expected[1])
+
+
+def test_the_cube_digest_reraises_what_stopped_its_thread() -> None:
+    from hsi_conform.converters.tiff_image import CubeDigest
+    from hsi_conform.errors import InputUnreadableError
+
+    def chunks() -> Any:
+        yield b"abc"
+        raise InputUnreadableError("cube.hsi", "truncated while read")
+
+    digest = CubeDigest()
+    digest.feed(chunks())
+    with pytest.raises(InputUnreadableError):
+        digest.result()
