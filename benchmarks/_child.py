@@ -39,9 +39,13 @@ def main(argv: list[str]) -> int:
     for lib in ("numpy", "h5py", "tifffile"):  # optional extras: absent ones are simply not warmed up
         with contextlib.suppress(ImportError):
             importlib.import_module(lib)
-    from hsi_conform.converters import convert
+    from hsi_conform.converters import convert, registered
     from hsi_conform.pipeline.calibrate import calibrate
     from hsi_conform.pipeline.previews import write_previews
+
+    for entry in registered().values():  # our converters' modules too (convert finds its writer by loading each)
+        with contextlib.suppress(Exception):  # one whose extra is missing is simply not warmed up
+            entry.load()
 
     t0 = time.perf_counter()
     if op == "convert":

@@ -49,22 +49,6 @@ def iter_blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tupl
                        slice(s0, min(s0 + block[2], shape[2])))
 
 
-def storage_slabs(shape: tuple[int, ...], interleave: Interleave, itemsize: int,
-                  budget: int) -> Iterator[tuple[slice, slice, slice]]:
-    """Yield (band, line, sample) selections of a cube stored as ``interleave``, each contiguous in the file.
-
-    Each is a slab along the first storage axis of about ``budget`` bytes (at least one storage row), so a mapped
-    source is read in one piece per slab.
-    """
-    outer = TO_BSQ[interleave].index(0)
-    row = itemsize * math.prod(shape) // max(1, shape[outer])
-    step = max(1, budget // max(1, row))
-    for start in range(0, shape[outer], step):
-        sel = [slice(0, n) for n in shape]
-        sel[outer] = slice(start, min(start + step, shape[outer]))
-        yield sel[0], sel[1], sel[2]
-
-
 def band_strips(view: np.ndarray[Any, Any], rows: int, budget: int) -> Iterator[np.ndarray[Any, Any]]:
     """Yield strips of ``rows`` lines of each band of a (band, line, sample) view, band by band, in memory.
 

@@ -143,11 +143,16 @@ def crc_judged(reader_name: str, source: Path, deferred: Collection[str]) -> Ite
 
 
 def record_source_report(dataset: HsiDataset, report: Report | None) -> None:
-    """Keep the report of a nonconformant source in the dataset as :data:`SOURCE_REPORT` (JSON), with a note."""
+    """Keep the report of a nonconformant source in the dataset as :data:`SOURCE_REPORT` (JSON), with a note.
+
+    Its members are then written as they are: a writer that checks CRCs while copying (``crc_checked``) no longer
+    refuses a member the judge reported and the caller allowed (spec/safety.md#crc-while-copying).
+    """
     if report is None or report.conformant:
         return
     from hsi_conform.report import render
 
+    dataset.crcs = {}  # every CRC was judged (the judge runs whole when nonconformance is allowed) and reported
     dataset.members[SOURCE_REPORT] = render("json", [report]).encode("utf-8")
     counts = ", ".join(f"{n} {label}" for label, n in report.counts.items() if n)
     dataset.notes.append(f"the source is not conformant ({counts}); its findings are kept as {SOURCE_REPORT}")

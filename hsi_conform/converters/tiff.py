@@ -10,10 +10,10 @@ Tags, names and defaults are data: ``converters/tiff.toml``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import json
-import math
 import os
 import struct
 import zipfile
@@ -26,20 +26,18 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_path
 from hsi_conform.container.reader import CubeLayout
-from hsi_conform.container.source import SourceFile, map_array, read_into
+from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,
     TO_BSQ,
     HashThread,
     Scratch,
-    aligned_empty,
     band_strips,
     band_values,
     member_layout,
     payload_range,
     safe_value,
-    storage_slabs,
 )
 from hsi_conform.converters.base import (
     NO_OPTIONS,
@@ -61,8 +59,8 @@ from hsi_conform.converters.base import (
 from hsi_conform.converters.geotiff import geotiff_tags
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.imagej import derived_thumbnail, imagej_view
+from hsi_conform.converters.tiff_image import CubeDigest, check_cube_crc, cube_member_chunks, write_planes
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
-from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (
     CUBE_DATA,
@@ -103,6 +101,9 @@ class TiffConverter(ConverterBase):
         "lossy": OptionSpec(help="imagej profile: write although members would be dropped", default=False,
                             parse=parse_flag, needs=(Need("profile", ("imagej",)),)),
     }
+
+    #: Members whose source CRC-32 the writer checks from the bytes it reads (spec/safety.md#crc-while-copying).
+    crc_checked: ClassVar[tuple[str, ...]] = (CUBE_DATA,)
 
     def can_read(self, source: Path) -> bool:
         """Return whether ``source`` is a TIFF written by this converter (either profile)."""
@@ -189,7 +190,12 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
     view = cube.transpose(TO_BSQ[layout.interleave])
     shape = tuple(int(n) for n in view.shape)
     byteorder = ">" if layout.byte_order else "<"
-    digest = HashThread(payload_chunks(dataset.cube_raw) if dataset.cube_raw is not None else iter_slabs(cube))
+    # data.envi's SHA-256 and CRC-32: from the writer's own reads when the member is the cube's bytes and the data
+    # is copied as it is, else in a pass of their own (a thread, meanwhile).
+    digest = CubeDigest()
+    fused = dataset.cube_raw is None and opts["compression"] is None
+    if not fused:
+        digest.feed(cube_member_chunks(dataset))
     bigtiff = opts["bigtiff"]
     if bigtiff is None:
         bigtiff = layout.nbytes > TABLE["format"]["bigtiff_threshold"]
@@ -200,7 +206,8 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
         common.update(shape=shape[1:], planarconfig=None)
     if opts["compression"] is None:
         written: Any = tifffile.imwrite(tmp, None, returnoffset=True, **common)
-        _fill(tmp, view, int(written[0]), layout.interleave)
+        write_planes(tmp, cube, layout.interleave, int(written[0]), budget=_G["block_bytes"],
+                     digest=digest if fused else None)
     else:
         tile = (_G["tile"], _G["tile"])
         default = cube.dtype.kind == "f" or (cube.dtype.kind in "iu" and cube.dtype.itemsize <= 4)
@@ -211,32 +218,9 @@ def _write_gdal(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
                              predictor=bool(predictor), **common)
         except ValueError as exc:  # tifffile refuses e.g. a predictor for 64-bit integers or complex data
             raise ConfigError(f"tifffile cannot write this combination: {exc}") from exc
-    _append_members(tmp, dataset, layout, digest)
-
-
-def _fill(path: Path, view: np.ndarray[Any, Any], offset: int, interleave: Interleave) -> None:
-    """Copy the (band, line, sample) view into the reserved contiguous image data, block by block.
-
-    The blocks are slabs of the source's storage order (read in one piece each); every band of a block is one
-    write of whole rows.
-    """
-    shape = tuple(int(n) for n in view.shape)
-    blocks = list(storage_slabs(shape, interleave, view.dtype.itemsize, _G["block_bytes"]))
-    buffer = aligned_empty(max(math.prod(s.stop - s.start for s in sel) for sel in blocks), view.dtype)
-    plane = shape[1] * shape[2] * view.dtype.itemsize
-    row = shape[2] * view.dtype.itemsize
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        for sel in blocks:
-            part = view[sel]
-            out = buffer[: part.size].reshape(part.shape)
-            read_into(part, out)
-            band, line = int(sel[0].start), int(sel[1].start)
-            for i in range(len(out)):
-                where = offset + (band + i) * plane + line * row
-                os.pwrite(fd, memoryview(out[i]).cast("B"), where)
-    finally:
-        os.close(fd)
+    sha, crc = digest.result()
+    check_cube_crc(dataset, crc)
+    _append_members(tmp, dataset, layout, sha)
 
 
 def _tiles(view: np.ndarray[Any, Any], tile: tuple[int, int]) -> Iterator[np.ndarray[Any, Any]]:
@@ -310,7 +294,7 @@ def gdal_metadata(header: Header, layout: CubeLayout, bands: int) -> str:
     return "\n".join(lines).encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_digest: HashThread) -> None:
+def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_sha: str) -> None:
     """Append a stored ZIP of every other member (and the manifest with every SHA-256) after the TIFF data."""
     payloads = dataset_members(dataset)
     names = [n for n in dataset.member_names() if n not in MANDATORY]
@@ -324,7 +308,7 @@ def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_di
                                      else payload_chunks(content))
             for name, chunks in _raw_parts(dataset.cube_raw, layout, dataset.cube.nbytes):
                 _zip_add(zf, name, chunks)
-            sha[CUBE_DATA] = cube_digest.result()
+            sha[CUBE_DATA] = cube_sha
             sha[CUBE_HEADER] = HashThread(iter([dataset.header.to_bytes()])).result()
             manifest = {"mapping": TABLE["format"]["mapping"], "order": dataset.member_names(), "sha256": sha}
             # A ZipInfo dates it 1980-01-01 like the others (a bare name takes the clock): same input, same bytes.
@@ -332,8 +316,6 @@ def _append_members(path: Path, dataset: HsiDataset, layout: CubeLayout, cube_di
 
 
 def _zip_add(zf: zipfile.ZipFile, name: str, chunks: Iterator[Any]) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with zf.open(name, "w", force_zip64=True) as out:
         for chunk in chunks:
@@ -475,9 +457,12 @@ def _write_imagej(dataset: HsiDataset, tmp: Path, opts: dict[str, Any]) -> None:
         raise ConfigError("the imagej profile cannot carry: " + "; ".join(lost) + " (pass lossy=True to drop them)")
     view = dataset.cube.transpose(TO_BSQ[layout.interleave])
     shown = imagej_view(dataset.header, layout.bands)
+    digest = CubeDigest(sha256=False)  # its CRC (crc_checked), in a thread while tifffile writes
+    digest.feed(cube_member_chunks(dataset))
     _tifffile().imwrite(tmp, band_strips(view, layout.lines, _G["block_bytes"]), shape=view.shape,
                         dtype=view.dtype, byteorder=">" if layout.byte_order else "<", imagej=True,
                         metadata=shown.metadata, resolution=shown.resolution)
+    check_cube_crc(dataset, digest.result()[1])
     if shown.note:
         dataset.notes.append(shown.note)
 

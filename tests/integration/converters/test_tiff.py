@@ -70,6 +70,25 @@ def test_every_type_interleave_and_byte_order(tmp_path: Path, dtype: str, interl
         assert member_digests(roundtrip(src, tmp_path, compression="zlib")) == member_digests(src)
 
 
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_image_data_written_slab_by_slab_is_the_cube_tifffile_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    interleave: str) -> None:
+    from hsi_conform.converters import tiff
+    from hsi_conform.converters._stream import TO_BSQ
+    from hsi_conform.fields import Interleave
+
+    monkeypatch.setitem(tiff._G, "block_bytes", 1000)  # many slabs, the last one short
+    shape = {"bsq": (6, 29, 17), "bil": (29, 6, 17), "bip": (29, 17, 6)}[interleave]
+    data = np.random.default_rng(11).integers(0, 1 << 16, size=shape, dtype=np.uint16).astype(">u2")
+    fields = {"wavelength units": "nm", "wavelength": [400.0 + 50 * b for b in range(6)]}
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave, fields=fields)
+    with tifffile.TiffFile(convert(src, tmp_path / "x.tif")) as tif:
+        page = tif.pages.first
+        assert page.is_contiguous and tif.byteorder == ">"
+        assert np.array_equal(page.asarray(), data.transpose(TO_BSQ[Interleave(interleave)]))
+    assert member_digests(convert(tmp_path / "x.tif", tmp_path / "back.hsi")) == member_digests(src)  # SHA checked
+
+
 def test_embedded_header_and_trailing_bytes(tmp_path: Path) -> None:
     members = sample_members()
     members["data.hdr"] = members["data.hdr"].replace(b"header offset = 0", b"header offset = 7")
@@ -235,3 +254,77 @@ def test_imagej_profile_refuses_a_thumbnail_the_cube_does_not_render(tmp_path: P
                                       members={"thumbnail.jpg": jpeg_image(5, 4)})  # not the rendered one
     with pytest.raises(ConfigError, match="thumbnail"):
         convert(src, tmp_path / "x.tif", profile="imagej")
+
+
+# -- data.envi's CRC, checked by the writer from the bytes it reads (spec/safety.md#crc-while-copying) -------------
+
+@pytest.mark.parametrize("options", [{}, {"compression": "zlib"}, {"profile": "imagej", "lossy": True}],
+                         ids=["planes", "compressed", "imagej"])
+def test_a_source_cube_with_a_wrong_crc_is_refused_as_the_judge_refuses_it(tmp_path: Path,
+                                                                          options: dict[str, Any]) -> None:
+    from hsi_conform.converters.guard import judge_source
+    from hsi_conform.errors import NonconformantSourceError
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped, snapshot
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    with pytest.raises(NonconformantSourceError) as judged:
+        judge_source("hsi", src, allow_nonconformant=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(NonconformantSourceError) as refused:
+        convert(src, tmp_path / "out.tif", **options)
+    assert str(refused.value) == str(judged.value)
+    assert any(f.rule == "ZIP050" and f.location.member == CUBE_DATA for f in refused.value.report.findings)
+    assert snapshot(tmp_path) == before  # nothing published, no temp left
+
+
+def test_the_tiff_writer_checks_the_cube_crc_it_reads(tmp_path: Path) -> None:
+    from hsi_conform.converters import get_converter
+    from hsi_conform.converters.hsi import HsiConverter
+    from hsi_conform.errors import ExitCode, MemberCrcError
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped, snapshot
+
+    dataset = HsiConverter().read(flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA))
+    before = snapshot(tmp_path)
+    with pytest.raises(MemberCrcError) as caught:
+        get_converter("tiff").write(dataset, tmp_path / "out.tif")
+    assert caught.value.member == CUBE_DATA and caught.value.exit_code is ExitCode.NONCONFORMANT
+    assert snapshot(tmp_path) == before
+
+
+def test_a_conformant_tiff_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.container import zipread
+    from hsi_conform.container.zipread import iter_member_crc
+    from hsi_conform.members import CUBE_DATA
+    from hsi_conform.rules import container as container_rules
+
+    checked: list[str] = []
+
+    def spy(path, structure, members=None, **kwargs):  # type: ignore[no-untyped-def]
+        for member, crc in iter_member_crc(path, structure, members, **kwargs):
+            checked.append(member.name)
+            yield member, crc
+
+    monkeypatch.setattr(zipread, "iter_member_crc", spy)
+    monkeypatch.setattr(container_rules, "iter_member_crc", spy)
+    src = write_sample_container(tmp_path / "src.hsi")
+    convert(src, tmp_path / "x.tif")
+    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the writer, the cube it reads
+    monkeypatch.undo()
+    assert member_digests(convert(tmp_path / "x.tif", tmp_path / "back.hsi")) == member_digests(src)
+
+
+@pytest.mark.parametrize("dest", ["out.tif", "out.hdr"])
+def test_an_allowed_nonconformant_source_is_exported_as_it_is_with_its_report(tmp_path: Path, dest: str) -> None:
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    convert(src, tmp_path / dest, allow_nonconformant=True)  # the judge reported the CRC: the writer copies as is
+    back = member_digests(convert(tmp_path / dest, tmp_path / "back.hsi"))
+    with hsi_conform.open(tmp_path / "back.hsi") as out:
+        kept = json.loads(out.read_bytes(SOURCE_REPORT))
+    assert "ZIP050" in json.dumps(kept)
+    source = member_digests(src)
+    assert back[CUBE_DATA] == source[CUBE_DATA]  # the damaged bytes, exactly
