@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import shutil
 import sys
 import time
 import warnings
 from typing import Any
-
-
-def _sync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _cube(src: str, lines: str, samples: str, bands: str) -> Any:
@@ -39,6 +30,7 @@ def main(argv: list[str]) -> int:
     for lib in ("numpy", "h5py", "tifffile"):  # optional extras: absent ones are simply not warmed up
         with contextlib.suppress(ImportError):
             importlib.import_module(lib)
+    from benchmarks._harness import copy_durably, copytree_durably, fsync_path
     from hsi_conform.converters import convert
     from hsi_conform.pipeline.calibrate import calibrate
     from hsi_conform.pipeline.previews import write_previews
@@ -58,21 +50,25 @@ def main(argv: list[str]) -> int:
         cube = _cube(src, options["lines"], options["samples"], options["bands"])
         with h5py.File(dst, "w") as f:
             f.create_dataset("cube", data=cube)
-        _sync(dst)
+        fsync_path(dst)
     elif op == "tifffile":  # the peer of the TIFF export: the same array, one planar-separate IFD, then fsynced
         import tifffile
 
         cube = _cube(src, options["lines"], options["samples"], options["bands"])
         tifffile.imwrite(dst, cube, planarconfig="separate", photometric="minisblack")
-        _sync(dst)
+        fsync_path(dst)
     elif op == "calibrate":
         calibrate(src, dst, findings=[])
     elif op == "previews":
         write_previews(src, dst, lods=(2, 4, 8))
     elif op == "copytree":
         shutil.copytree(src, dst)
+    elif op == "copytree-fsync":  # the durable anchor of the SPECIM import
+        copytree_durably(src, dst)
     elif op == "cp":
         shutil.copyfile(src, dst)
+    elif op == "cp-fsync":  # the durable anchor of the ENVI export
+        copy_durably(src, dst)
     else:
         raise SystemExit(f"unknown operation {op}")
     print(time.perf_counter() - t0)
