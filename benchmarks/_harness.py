@@ -10,12 +10,13 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,27 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, m
     return statistics.median(samples)
 
 
+def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1) -> dict[str, float]:
+    """Return the median wall time of each function, measured round-robin: one run of each per round.
+
+    A row and its anchors measured in turn share the VM's noisy minutes alike (``BENCH_QUICK=1``: once, no
+    warm-up).
+    """
+    if os.environ.get("BENCH_QUICK"):
+        repeat, warmup = 1, 0
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
 def ratio_row(group: str, name: str, ours: float, anchor_name: str, anchor: float, *, max_ratio: float | None = None,
               min_ratio: float | None = None, note: str = "") -> Row:
     """Build a row whose target is a bound on ``ours / anchor``."""
@@ -138,6 +160,37 @@ def peak_anon_memory(argv: list[str], *, env: dict[str, str] | None = None, inte
     if code != 0:
         raise RuntimeError(f"{argv} exited with {code}")
     return peak, time.perf_counter() - t0
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Fsync a file or a folder by path (what our atomic publish does to the temp file and its folder)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_durably(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """``cp`` + fsync: copy a file (``shutil.copyfile``: the kernel copies) and fsync the copy.
+
+    The durable anchor of a row whose output is fsynced before it is published (README, "Durable anchors").
+    """
+    shutil.copyfile(src, dst)
+    fsync_path(dst)
+
+
+def copytree_durably(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Copy a folder (``shutil.copytree``), then fsync every copied file and every folder, innermost first.
+
+    The durable anchor of the SPECIM import (README, "Durable anchors"): all files are copied before the first
+    fsync, as our writer copies every member before its one fsync.
+    """
+    shutil.copytree(src, dst)
+    for root, _, files in os.walk(dst, topdown=False):
+        for name in files:
+            fsync_path(os.path.join(root, name))
+        fsync_path(root)
 
 
 def fmt(value: float, unit: str) -> str:

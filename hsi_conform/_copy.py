@@ -7,14 +7,18 @@ kernel, ``ENOSYS``; a file system without support, ``EOPNOTSUPP``/``EINVAL``; Wi
 falls back, for the rest of the range, to ``pread``/``pwrite`` through one reused page-aligned buffer
 (spec/container.md#copies). A copy is split into blocks: :func:`hsi_conform._signals.checkpoint` runs before each
 one, and ``on_block`` is told where each one landed (the container writer computes the CRC of the bytes as they
-landed in the destination, overlapped with the next block).
+landed in the destination, overlapped with the next block). With ``writeback``, the kernel is asked to start
+writing each block to disk as soon as it landed (:func:`start_writeback`), so that the one fsync before publishing
+waits for the last blocks only (spec/container.md#writeback).
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import mmap
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +31,7 @@ from hsi_conform.errors import InputUnreadableError
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
 
-__all__ = ["BLOCK", "FileSpan", "OverlappedCrc", "copy_range"]
+__all__ = ["BLOCK", "FileSpan", "OverlappedCrc", "copy_range", "start_writeback"]
 
 #: Bytes per block of a copy (one checkpoint and one ``on_block`` call each).
 BLOCK = 8 << 20
@@ -35,6 +39,38 @@ BLOCK = 8 << 20
 _FALLBACK = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.ETXTBSY, errno.EPERM,
                        errno.EBADF, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)})
 _HAS_KERNEL_COPY = hasattr(os, "copy_file_range")
+#: ``SYNC_FILE_RANGE_WRITE`` of Linux's ``sync_file_range(2)``: start writeback of the range's dirty pages, no wait.
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+@functools.cache
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Return libc's ``sync_file_range`` (Linux), else None; the standard library does not wrap it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # pragma: no cover - a libc without it
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def start_writeback(fd: int, offset: int, size: int) -> None:
+    """Ask the kernel to start writing ``size`` bytes of ``fd`` from ``offset`` to disk, without waiting.
+
+    A file copied through the page cache and fsynced once at the end waits, in that fsync, for the disk to write
+    all of it; started block by block while the copy goes on, the disk writes during the copy and the fsync waits
+    for the last blocks only (spec/container.md#writeback). Linux's ``sync_file_range(SYNC_FILE_RANGE_WRITE)``;
+    nothing elsewhere. A hint, not a sync: its errors are ignored, and the fsync before publishing (which does
+    report them) is still what makes the file durable.
+    """
+    fn = _sync_file_range()
+    if fn is not None and size > 0:
+        fn(fd, offset, size, _SYNC_FILE_RANGE_WRITE)  # the GIL is released during the call (ctypes.CDLL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +91,7 @@ class FileSpan:
 
 
 def copy_range(span: FileSpan, dst: int, dst_offset: int, *, on_block: Callable[[int, int], None] | None = None,
-               kernel: bool = True) -> None:
+               kernel: bool = True, writeback: bool = False) -> None:
     """Copy ``span`` into the descriptor ``dst`` at ``dst_offset`` (file positions are not used nor moved).
 
     Args:
@@ -64,6 +100,8 @@ def copy_range(span: FileSpan, dst: int, dst_offset: int, *, on_block: Callable[
         dst_offset: Where the first byte lands.
         on_block: Called with ``(dst_offset, size)`` of each block once it is in the destination.
         kernel: Try ``os.copy_file_range`` first (False: the buffered loop only).
+        writeback: Start the disk's writeback of each block once it landed (:func:`start_writeback`): for a
+            destination that is fsynced when complete.
 
     Raises:
         InputUnreadableError: The source ends before the range does (it was truncated), or cannot be read by the
@@ -72,11 +110,22 @@ def copy_range(span: FileSpan, dst: int, dst_offset: int, *, on_block: Callable[
             output it was.
         Interrupted: A signal arrived (between two blocks).
     """
+    if writeback:
+        on_block = _with_writeback(dst, on_block)
     done = 0
     if kernel and _HAS_KERNEL_COPY:
         done = _kernel_copy(span, dst, dst_offset, on_block)
     if done < span.size:
         _buffered_copy(span, done, dst, dst_offset, on_block)
+
+
+def _with_writeback(dst: int, on_block: Callable[[int, int], None] | None) -> Callable[[int, int], None]:
+    def landed(offset: int, size: int) -> None:
+        start_writeback(dst, offset, size)
+        if on_block is not None:
+            on_block(offset, size)
+
+    return landed
 
 
 def _kernel_copy(span: FileSpan, dst: int, dst_offset: int, on_block: Callable[[int, int], None] | None) -> int:

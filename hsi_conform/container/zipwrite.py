@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Self
 import numpy as np
 
 from hsi_conform._atomic import AtomicFile
-from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range
+from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range, start_writeback
 from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform._space import raise_no_space
@@ -356,7 +356,7 @@ class ContainerWriter:
                     written += item.size
                     continue
                 pending = crc.add_view(item) if crc is not None else None
-                self._write(item)
+                self._write_data(item)
                 if pending is not None:
                     pending.result()  # the view must stay valid until its CRC is done
                 written += item.nbytes
@@ -367,13 +367,23 @@ class ContainerWriter:
             if crc is not None:
                 crc.close()
 
+    def _write_data(self, view: memoryview) -> None:
+        """Write member data; a large piece goes to disk now, not all at the fsync (spec/container.md#writeback)."""
+        start = self._pos
+        self._write(view)
+        if view.nbytes >= _OVERLAP_BYTES:
+            with self._writing():
+                self._f.flush()
+                start_writeback(self._f.fileno(), start, view.nbytes)
+
     def _copy_span(self, span: FileSpan, crc: OverlappedCrc | None) -> None:
         """Copy a file range into the container at the current position (kernel copy, buffered fallback)."""
         with self._writing():
             self._f.flush()
             start = self._pos
             try:
-                copy_range(span, self._f.fileno(), start, on_block=None if crc is None else crc.add_landed)
+                copy_range(span, self._f.fileno(), start, on_block=None if crc is None else crc.add_landed,
+                           writeback=True)
             finally:
                 self._f.seek(start + span.size)
         self._pos = start + span.size

@@ -42,7 +42,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from hsi_conform._atomic import atomic_unit, sweep_beside
-from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range
+from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range, start_writeback
 from hsi_conform._lock import lock
 from hsi_conform._space import ensure_room
 from hsi_conform._walk import make_folders
@@ -110,6 +110,8 @@ __all__ = ["MAX_HEADER_BYTES", "EnviConverter", "EnviFiles", "check_file_type", 
            "walk_files", "write_envi"]
 
 _REFERENCE_OR_PREVIEW = tuple(reference_stem(which) for which in REFERENCES)
+#: Pieces at least this large written from memory start their writeback at once (spec/container.md#writeback).
+_WRITEBACK_BYTES = 4 << 20
 
 
 class EnviConverter(ConverterBase):
@@ -426,9 +428,9 @@ def write_envi(dataset: HsiDataset, dest: Path, *, sidecar: bool = True) -> Path
         with atomic_unit(hdr, files=[img], folders=[folder] if sidecar else [],
                          drop=[] if sidecar or not os.path.lexists(folder) else [folder]) as temps:
             expected = verbatim_crc(dataset, CUBE_DATA, members[CUBE_DATA])
-            _write_file(temps.files[0], _content_chunks(members[CUBE_DATA]), "wb",
+            _write_file(temps.files[0], _content_chunks(members[CUBE_DATA]), "r+b",
                         expected=None if expected is None else (CUBE_DATA, expected.crc))
-            _write_file(temps.key, [header_out], "wb")
+            _write_file(temps.key, [header_out], "r+b")
             for name, content in rest.items() if sidecar else ():
                 _write_file(temps.folders[0].joinpath(*member_parts(name)), _content_chunks(content))
     return hdr
@@ -444,11 +446,13 @@ def _content_chunks(content: Payload | np.ndarray[Any, Any]) -> Iterable[bytes |
     return payload_spans(content)
 
 
-def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mode: Literal["wb", "xb"] = "xb", *,
+def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mode: Literal["r+b", "xb"] = "xb", *,
                 expected: tuple[str, int] | None = None) -> None:
-    # Always a temp of _atomic or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
+    # Always a temp of _atomic ("r+b": created empty by it, and not truncated again, which would make ext4 flush
+    # the file when it is closed) or a file inside a temp folder, which _atomic fsyncs before publishing. Sidecar
     # members are created exclusively: two names that land on one file (a case-insensitive disk) fail. File
-    # ranges (data.envi of the container, members kept as ranges) are copied by the kernel (spec/container.md#copies).
+    # ranges (data.envi of the container, members kept as ranges) are copied by the kernel, and each block's
+    # writeback starts as it lands (spec/container.md#copies, #writeback).
     make_folders(path.parent)  # not Path.mkdir(parents=True): it recurses once per missing level
     with open(path, mode) as f, ThreadPoolExecutor(1, thread_name_prefix="hsi-crc") as pool:
         crc = None if expected is None else OverlappedCrc(str(path), pool)
@@ -457,11 +461,16 @@ def _write_file(path: Path, chunks: Iterable[bytes | memoryview | FileSpan], mod
                 if isinstance(chunk, FileSpan):
                     f.flush()
                     start = f.tell()
-                    copy_range(chunk, f.fileno(), start, on_block=None if crc is None else crc.add_landed)
+                    copy_range(chunk, f.fileno(), start, on_block=None if crc is None else crc.add_landed,
+                               writeback=True)
                     f.seek(start + chunk.size)
                 else:
                     pending = None if crc is None else crc.add_view(memoryview(chunk))
+                    start = f.tell()
                     f.write(chunk)
+                    if memoryview(chunk).nbytes >= _WRITEBACK_BYTES:
+                        f.flush()
+                        start_writeback(f.fileno(), start, memoryview(chunk).nbytes)
                     if pending is not None:
                         pending.result()  # the view must stay valid until its CRC is done
             if crc is not None and expected is not None:

@@ -13,6 +13,8 @@ with its own :class:`~hsi_conform.converters.base.OptionSpec`); an option neithe
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -127,13 +129,42 @@ def protocol_problems(cls: object) -> list[str]:
 def registered() -> dict[str, Registered]:
     """Return every converter in the entry-point group by name (duplicates: the first wins, with a warning)."""
     found: dict[str, Registered] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)):
+    for ep in _group_entry_points():
         if ep.name in found:
             warnings.warn(f"converter {ep.name!r} is registered twice; using {found[ep.name].entry_point.value}",
                           RuntimeWarning, stacklevel=2)
             continue
         found[ep.name] = Registered(ep.name, ep)
     return found
+
+
+#: The group's entry points and the state of ``sys.path`` they were listed under (see :func:`_group_entry_points`).
+_listed: tuple[tuple[tuple[str, int], ...], tuple[EntryPoint, ...]] | None = None
+
+
+def _group_entry_points() -> tuple[EntryPoint, ...]:
+    """Return the group's entry points, sorted; listed again only when ``sys.path`` or a folder on it changed.
+
+    Listing them reads the metadata of every installed distribution (about 20 ms here, and a conversion asks twice:
+    detection and the writer). A plugin installed meanwhile adds a folder to a folder on ``sys.path`` (changing its
+    modification time) or a folder to ``sys.path``: either lists the group again.
+    """
+    global _listed
+    state = _path_state()
+    if _listed is None or _listed[0] != state:
+        _listed = state, tuple(sorted(entry_points(group=GROUP), key=lambda e: (e.name, e.value)))
+    return _listed[1]
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    state = []
+    for entry in sys.path:
+        try:
+            mtime = os.stat(entry or ".").st_mtime_ns
+        except OSError:  # a missing folder or a file that does not exist yet
+            mtime = -1
+        state.append((entry, mtime))
+    return tuple(state)
 
 
 def missing_requirements(cls: type[Converter]) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -51,6 +52,42 @@ def test_a_range_lands_where_asked_in_blocks(source: tuple[Path, bytes], tmp_pat
     blocks = _copy_file(src, dst, 100, len(data) - 100, kernel=kernel)
     assert dst.read_bytes() == b"\0" * 7 + data[100:]
     assert blocks == [(7, BLOCK), (7 + BLOCK, BLOCK), (7 + 2 * BLOCK, len(data) - 100 - 2 * BLOCK)]
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "buffered"])
+def test_writeback_starts_for_every_block_as_it_lands(source: tuple[Path, bytes], tmp_path: Path, kernel: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    src, data = source
+    started: list[tuple[int, int]] = []
+    real = _copy.start_writeback
+
+    def spy(fd: int, offset: int, size: int) -> None:
+        started.append((offset, size))
+        real(fd, offset, size)
+
+    monkeypatch.setattr(_copy, "start_writeback", spy)
+    dst = tmp_path / "dst.bin"
+    blocks = _copy_file(src, dst, 100, len(data) - 100, kernel=kernel, writeback=True)
+    assert dst.read_bytes() == b"\0" * 7 + data[100:]
+    assert started == blocks == [(7, BLOCK), (7 + BLOCK, BLOCK), (7 + 2 * BLOCK, len(data) - 100 - 2 * BLOCK)]
+    started.clear()
+    _copy_file(src, dst, 0, 10, kernel=kernel)
+    assert started == []  # only when asked: a destination that is fsynced when complete
+
+
+def test_writeback_is_a_hint_that_never_fails(tmp_path: Path) -> None:
+    if sys.platform.startswith("linux"):
+        assert _copy._sync_file_range() is not None
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _copy.start_writeback(fd, 0, 10000)  # read-only descriptors too: the page cache is the file's
+        _copy.start_writeback(fd, 5000, 0)
+    finally:
+        os.close(fd)
+    _copy.start_writeback(fd, 0, 10)  # a closed descriptor: the error is ignored (fsync reports real ones)
+    assert path.read_bytes() == b"x" * 10000
 
 
 def test_an_unsupported_kernel_copy_falls_back_to_the_buffered_loop(source: tuple[Path, bytes], tmp_path: Path,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import zipfile
 import zlib
@@ -271,3 +272,25 @@ def test_sha256_of_a_member_is_that_of_its_bytes_as_landed(tmp_path: Path, monke
     assert plain.sha256 is None
     with zipfile.ZipFile(tmp_path / "o.hsi") as z:
         assert z.read("a.envi") == z.read("b.bin") == data
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel-copy", "buffered"])
+def test_sha256_of_views_and_ranges_mixed_keeps_their_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            kernel: bool) -> None:
+    # The digest of ranges runs in a worker of its own, that of views beside the CRC's: the order must hold.
+    from hsi_conform import _copy
+    from hsi_conform._copy import BLOCK, FileSpan
+
+    monkeypatch.setattr(_copy, "_HAS_KERNEL_COPY", kernel and hasattr(os, "copy_file_range"))
+    data = os.urandom(3 * BLOCK + 5000)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    cut = [0, 1000, BLOCK + 77, BLOCK + 5000, 2 * BLOCK + 3, len(data)]
+    with ContainerWriter(tmp_path / "o.hsi") as w, open(src, "rb") as f:
+        pieces = [FileSpan(f.fileno(), a, b - a, str(src)) if i % 2 else memoryview(data)[a:b]
+                  for i, (a, b) in enumerate(itertools.pairwise(cut))]
+        mixed = w.add_stream("m.bin", pieces, len(data), sha256=True)
+    assert mixed.sha256 == hashlib.sha256(data).hexdigest()
+    assert mixed.crc == zlib.crc32(data)
+    with zipfile.ZipFile(tmp_path / "o.hsi") as z:
+        assert z.read("m.bin") == data

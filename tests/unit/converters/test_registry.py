@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
 import warnings
@@ -42,6 +43,28 @@ def test_builtins_register_through_the_entry_point_group() -> None:
     assert {"hsi", "envi", "legacy"} <= set(names)
     assert names["envi"].load().name == "envi"
     assert names["legacy"].load().name == "legacy"
+
+
+def test_the_group_is_listed_again_only_when_the_path_changes(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsi_conform.converters import registry
+
+    calls = []
+    real = registry.entry_points
+
+    def counting(**kw: Any) -> Any:
+        calls.append(kw)
+        return real(**kw)
+
+    monkeypatch.setattr(registry, "entry_points", counting)
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    first = converters.registered()
+    assert converters.registered() == first and len(calls) == 1  # listed once for the same path
+    (folder / "someplugin-1.0.dist-info").mkdir()  # what installing a distribution there does
+    os.utime(folder, ns=(1, 1))  # a new, distinct modification time, however coarse the clock
+    assert converters.registered() == first and len(calls) == 2
 
 
 def test_a_plugin_in_a_dist_info_is_discovered(fake_plugins: None) -> None:
