@@ -97,25 +97,38 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, m
     return statistics.median(samples)
 
 
-def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1) -> dict[str, float]:
-    """Return the median wall time of each function, measured round-robin: one run of each per round.
+def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1,
+                 min_time: float = 0.0) -> dict[str, float]:
+    """Return the median wall time of each function, measured round-robin: one sample of each per round.
 
-    A row and its anchors measured in turn share the VM's noisy minutes alike (``BENCH_QUICK=1``: once, no
-    warm-up).
+    A row and its anchors measured in turn share the VM's noisy minutes alike; measured one after the other, a burst
+    of load on one side decides the row. Short functions are looped until one sample lasts at least ``min_time``
+    seconds, each with its own loop count (``BENCH_QUICK=1``: once, no warm-up).
     """
     if os.environ.get("BENCH_QUICK"):
-        repeat, warmup = 1, 0
+        repeat, warmup, min_time = 1, 0, 0.0
     for _ in range(warmup):
         for fn in fns.values():
             fn()
+    loops = {name: _loops(fn, min_time) for name, fn in fns.items()}
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
             gc.collect()
             t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
+            for _ in range(loops[name]):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / loops[name])
     return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def _loops(fn: Callable[[], object], min_time: float) -> int:
+    """How many calls of ``fn`` make one sample of at least ``min_time`` seconds."""
+    if not min_time:
+        return 1
+    t0 = time.perf_counter()
+    fn()
+    return max(1, int(min_time / max(time.perf_counter() - t0, 1e-7)))
 
 
 def ratio_row(group: str, name: str, ours: float, anchor_name: str, anchor: float, *, max_ratio: float | None = None,

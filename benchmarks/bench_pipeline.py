@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import data
-from benchmarks._harness import Row, Run, median_time, peak_anon_memory, ratio_row
+from benchmarks._harness import Row, Run, median_times, peak_anon_memory, ratio_row
 from hsi_conform import open as open_container
 from hsi_conform.pipeline.calibrate import calibrate
 from hsi_conform.pipeline.previews import write_previews
@@ -70,13 +70,15 @@ def run(r: Run) -> None:
     """Add the pipeline rows to the run."""
     src = data.raw_container(r.size)
     out, anchor = data.DATA / "pipeline-out.hsi", data.DATA / "pipeline-anchor.bin"
-    ours = median_time(lambda: calibrate(src, out, findings=[]), repeat=3)
-    numpy_time = median_time(lambda: _numpy_calibration(src, anchor), repeat=3)
+    times = median_times({"ours": lambda: calibrate(src, out, findings=[]),
+                          "numpy": lambda: _numpy_calibration(src, anchor)}, repeat=3)
+    ours, numpy_time = times["ours"], times["numpy"]
     r.add(ratio_row("pipeline", "calibrate to float32 reflectance", ours,
                     "numpy ((raw - B) / (W - B)).astype(f4) + tofile + fsync", numpy_time, max_ratio=1.5,
                     note="ours also hashes the inputs, renders the thumbnail and writes a validated-layout container"))
-    ours = median_time(lambda: write_previews(src, out, lods=LODS), repeat=3)
-    numpy_time = median_time(lambda: _numpy_previews(src, anchor), repeat=3)
+    times = median_times({"ours": lambda: write_previews(src, out, lods=LODS),
+                          "numpy": lambda: _numpy_previews(src, anchor)}, repeat=3)
+    ours, numpy_time = times["ours"], times["numpy"]
     r.add(ratio_row("pipeline", "previews 2, 4, 8 + coarsest (block mean)", ours,
                     "numpy reshape-mean per level + tofile + fsync", numpy_time, max_ratio=1.5,
                     note="ours rounds half away from zero with exact integer sums and keeps partial edge blocks"))
