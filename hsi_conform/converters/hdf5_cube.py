@@ -10,12 +10,12 @@ writer checks, so no other pass reads the cube:
   ``pwrite`` per BSQ slab, one per band's strip of rows for BIL and BIP), beside HDF5, which never writes those
   bytes itself;
 * chunked: slabs hold whole chunk rows (bands for BSQ, lines for BIL and BIP), so each slab covers whole chunks;
-  a BSQ slab goes to HDF5 as it is, a BIL or BIP slab is rearranged into ``(band, line, sample)`` through one more
-  slab-sized buffer first;
+  a BSQ slab goes to HDF5 as it is, a BIL or BIP slab is rearranged into ``(band, line, sample)`` a few chunk bands
+  at a time through a buffer of about 1 MiB;
 * a chunk row that does not fit in :data:`SLAB_LIMIT` slabs of the budget (chunks of square tiles of a wide cube)
   is written block by block from the array as before, and the digest reads the member in a thread of its own.
 
-The memory is two or three slabs and HDF5's chunk cache, whatever the cube's size.
+The memory is two slabs, the 1 MiB buffer and HDF5's chunk cache, whatever the cube's size.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import TO_BSQ, aligned_empty, block_shape, iter_blocks, payload_range
 from hsi_conform.converters.base import Payload, mapping_table, payload_size
 from hsi_conform.converters.cube_slabs import CubeDigest, slab_rows, stream_slabs
-from hsi_conform.converters.tiff_image import write_planes
+from hsi_conform.converters.tiff_image import STRIP_BUFFER, write_planes
 from hsi_conform.fields import Interleave
 
 __all__ = ["SLAB_LIMIT", "chunk_shape", "write_cube", "write_raw_parts"]
@@ -80,8 +80,8 @@ def write_cube(h5py: Any, group: Any, name: str, array: np.ndarray[Any, Any], in
         stream_slabs(array, lambda slab, start: cube.write_direct(slab, dest_sel=np.s_[start : start + len(slab)]),
                      budget=budget, unit=unit, digest=digest)
     else:
-        stream_slabs(array, _Transposing(cube, array, interleave, budget, unit).write, budget=budget, unit=unit,
-                     digest=digest)
+        rearranged = _Transposing(cube, array, interleave, chunks[0], budget, unit)
+        stream_slabs(array, rearranged.write, budget=budget, unit=unit, digest=digest)
     return cube
 
 
@@ -101,20 +101,31 @@ def _write_contiguous(h5py: Any, group: Any, name: str, array: np.ndarray[Any, A
 
 
 class _Transposing:
-    """Writes BIL or BIP slabs of whole chunk rows as (band, line, sample) blocks."""
+    """Writes BIL or BIP slabs of whole chunk rows as (band, line, sample) blocks of whole chunks.
 
-    def __init__(self, cube: Any, array: np.ndarray[Any, Any], interleave: Interleave, budget: int,
+    A slab is rearranged a few chunk bands at a time through a buffer of about :data:`STRIP_BUFFER` bytes, which
+    stays in the CPU cache between the rearranging copy and HDF5's write of it.
+    """
+
+    def __init__(self, cube: Any, array: np.ndarray[Any, Any], interleave: Interleave, depth: int, budget: int,
                  unit: int) -> None:
         self.cube = cube
         self.order = TO_BSQ[interleave]
+        self.depth = depth
         rows = min(int(array.shape[0]), slab_rows(array, budget, unit))
-        self.buffer = aligned_empty(rows * math.prod(array.shape[1:]), array.dtype)
+        band_bytes = rows * math.prod(array.shape[1:]) * array.itemsize // int(array.shape[self.order[0]])
+        self.group = max(1, STRIP_BUFFER // max(1, band_bytes * depth)) * depth  # whole chunk bands
+        self.buffer = aligned_empty(self.group * band_bytes // array.itemsize, array.dtype)
 
     def write(self, slab: np.ndarray[Any, Any], start: int) -> None:
-        view = slab.transpose(self.order)
-        out = self.buffer[: view.size].reshape(view.shape)
-        np.copyto(out, view)
-        self.cube.write_direct(out, dest_sel=np.s_[:, start : start + len(slab), :])
+        """Write a slab whose first storage row is the line ``start``."""
+        view = slab.transpose(self.order)  # (band, line, sample) of the slab's lines
+        lines = np.s_[start : start + len(slab)]
+        for b0 in range(0, view.shape[0], self.group):
+            part = view[b0 : b0 + self.group]
+            out = self.buffer[: part.size].reshape(part.shape)
+            np.copyto(out, part)
+            self.cube.write_direct(out, dest_sel=(np.s_[b0 : b0 + len(part)], lines, np.s_[:]))
 
 
 def _write_blocks(cube: Any, array: np.ndarray[Any, Any], interleave: Interleave, shape: tuple[int, ...],

@@ -44,13 +44,15 @@ def written(path: Path, array: np.ndarray[Any, Any], interleave: Interleave, chu
 @pytest.mark.parametrize("interleave", list(SHAPES))
 @pytest.mark.parametrize("dtype", ["u1", ">i2", "<f8", "c8"])
 @pytest.mark.parametrize("budget", [1, 700, 1 << 20], ids=["row", "rows", "one-slab"])
-@pytest.mark.parametrize(("chunks", "by"), [(c, by) for c in CHUNKS for by in ("slabs", "blocks")
+@pytest.mark.parametrize(("chunks", "by"), [(c, by) for c in CHUNKS for by in ("slabs", "blocks", "chunk-bands")
                                             if CHUNKS[c] is not None or by == "slabs"])
 def test_the_cube_is_the_array_band_by_band_and_the_digest_its_stored_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interleave: Interleave, dtype: str, chunks: str,
         budget: int, by: str) -> None:
     if by == "blocks":
         monkeypatch.setattr(hdf5_cube, "SLAB_LIMIT", 0)  # every chunk row is "too large": block by block
+    if by == "chunk-bands":
+        monkeypatch.setattr(hdf5_cube, "STRIP_BUFFER", 1)  # a BIL or BIP slab rearranged one chunk band at a time
     array = stored(interleave, dtype)
     values, (sha, crc) = written(tmp_path / "x.h5", array, interleave, CHUNKS[chunks], budget)
     assert values.tobytes() == np.ascontiguousarray(array.transpose(TO_BSQ[interleave])).tobytes()
