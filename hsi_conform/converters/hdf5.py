@@ -4,10 +4,12 @@ Every ENVI pair becomes a group holding the verbatim header text and the array a
 views beside it (:mod:`~hsi_conform.converters.hdf5_cf`: dimension scales, wavelengths, map coordinates, the grid
 mapping); every other member is a ``uint8`` dataset under a group that mirrors its container path. The
 reverse read restores every member byte for byte (the cube in its original interleave and byte order) and checks
-the stored SHA-256 of each. Writes stream in blocks through one page-aligned buffer, so anonymous memory stays
-bounded whatever the cube size. h5py cannot recover from a write that fails inside HDF5 (a full disk crashes the
-process), so the file is written into space reserved up front for :func:`output_bound` bytes, and HDF5 truncates
-it to what it used on close. The paths and names are data: ``converters/hdf5.toml``.
+the stored SHA-256 of each. The cube is read once, in slabs of its storage order, which also give its SHA-256
+and the CRC-32 checked against the source (:mod:`~hsi_conform.converters.hdf5_cube`); other writes stream in
+blocks, so anonymous memory stays bounded whatever the cube size. h5py cannot recover from a write that fails
+inside HDF5 (a full disk crashes the process), so the file is written into space reserved up front for
+:func:`output_bound` bytes, and HDF5 truncates it to what it used on close. The paths and names are data:
+``converters/hdf5.toml``.
 """
 
 from __future__ import annotations
