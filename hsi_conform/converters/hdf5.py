@@ -4,10 +4,12 @@ Every ENVI pair becomes a group holding the verbatim header text and the array a
 views beside it (:mod:`~hsi_conform.converters.hdf5_cf`: dimension scales, wavelengths, map coordinates, the grid
 mapping); every other member is a ``uint8`` dataset under a group that mirrors its container path. The
 reverse read restores every member byte for byte (the cube in its original interleave and byte order) and checks
-the stored SHA-256 of each. Writes stream in blocks through one page-aligned buffer, so anonymous memory stays
-bounded whatever the cube size. h5py cannot recover from a write that fails inside HDF5 (a full disk crashes the
-process), so the file is written into space reserved up front for :func:`output_bound` bytes, and HDF5 truncates
-it to what it used on close. The paths and names are data: ``converters/hdf5.toml``.
+the stored SHA-256 of each. The cube is read once, in slabs of its storage order, which also give its SHA-256
+and the CRC-32 checked against the source (:mod:`~hsi_conform.converters.hdf5_cube`); other writes stream in
+blocks, so anonymous memory stays bounded whatever the cube size. h5py cannot recover from a write that fails
+inside HDF5 (a full disk crashes the process), so the file is written into space reserved up front for
+:func:`output_bound` bytes, and HDF5 truncates it to what it used on close. The paths and names are data:
+``converters/hdf5.toml``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from hsi_conform._atomic import atomic_path
 from hsi_conform._space import reserve
 from hsi_conform.container.reader import CubeLayout
-from hsi_conform.container.source import SourceFile, map_array, read_into
+from hsi_conform.container.source import SourceFile, map_array
 from hsi_conform.container.write import iter_slabs
 from hsi_conform.converters._stream import (
     FROM_BSQ,
@@ -36,7 +38,6 @@ from hsi_conform.converters._stream import (
     block_shape,
     iter_blocks,
     member_layout,
-    payload_range,
     safe_value,
 )
 from hsi_conform.converters.base import (
@@ -56,12 +57,13 @@ from hsi_conform.converters.base import (
     resolve_options,
 )
 from hsi_conform.converters.cf import CONVENTIONS
+from hsi_conform.converters.cube_slabs import CubeDigest, check_cube_crc
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.hdf5_cf import write_views
+from hsi_conform.converters.hdf5_cube import chunk_shape, write_cube, write_raw_parts
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError
-from hsi_conform.fields import Interleave
 from hsi_conform.header import Header, parse_header
-from hsi_conform.members import CUBE_HEADER, DATA_SUFFIX, HEADER_SUFFIX
+from hsi_conform.members import CUBE_DATA, CUBE_HEADER, DATA_SUFFIX, HEADER_SUFFIX
 
 TABLE = mapping_table("hdf5")
 _P, _D, _A, _F = TABLE["paths"], TABLE["datasets"], TABLE["cube_attrs"], TABLE["file_attrs"]
@@ -89,6 +91,9 @@ class Hdf5Converter(ConverterBase):
     name: ClassVar[str] = "hdf5"
     description: ClassVar[str] = "HDF5 (band, y, x) with CF-1.10 views; lossless (spec/hdf5-mapping.md)"
     requires: ClassVar[tuple[str, ...]] = ("h5py",)
+    #: The judge leaves data.envi's CRC-32 to the writer, which computes it from the reads it makes anyway
+    #: (spec/safety.md#crc-while-copying).
+    crc_checked: ClassVar[tuple[str, ...]] = (CUBE_DATA,)
     extra: ClassVar[str | None] = "hdf5"
     suffixes: ClassVar[tuple[str, ...]] = tuple(TABLE["format"]["suffixes"])
     write_options: ClassVar[Mapping[str, OptionSpec]] = {
@@ -268,7 +273,11 @@ def write_file(h5py: Any, h5: Any, dataset: HsiDataset, opts: WriteOptions) -> N
     h5.attrs[TABLE["root_attrs"]["conventions"]] = CONVENTIONS
     h5.attrs[TABLE["root_attrs"]["order"]] = np.array(dataset.member_names(), dtype=h5py.string_dtype())
     for base, header, array, raw in envi_pairs(dataset):
-        write_envi_group(h5py, h5.require_group(f"{_P['envi']}/{base}"), base, header, array, raw, opts)
+        root = base == _P["root_cube"]
+        crc = write_envi_group(h5py, h5.require_group(f"{_P['envi']}/{base}"), base, header, array, raw, opts,
+                               crc=root)
+        if root and crc is not None:
+            check_cube_crc(dataset, crc)  # crc_checked: the judge left data.envi's CRC to this writer
     for name, payload in dataset.members.items():
         write_member(h5, name, payload, opts.checksum)
 
@@ -283,69 +292,36 @@ def envi_pairs(dataset: HsiDataset) -> Iterator[tuple[str, Header, np.ndarray[An
 
 
 def write_envi_group(h5py: Any, group: Any, base: str, header: Header, array: np.ndarray[Any, Any],
-                     raw: Payload | None, opts: WriteOptions) -> None:
-    """Write one ENVI pair: verbatim header, cube with scales and attributes, bytes that are not the array."""
+                     raw: Payload | None, opts: WriteOptions, *, crc: bool = False) -> int | None:
+    """Write one ENVI pair: verbatim header, cube with scales and attributes, bytes that are not the array.
+
+    The data member's SHA-256 (stored when ``opts.checksum``) and, when ``crc`` is asked for, its CRC-32 (returned)
+    come from the writer's own reads of the array when the member is the array's bytes
+    (spec/hdf5-mapping.md#streaming), else from a thread that reads the member meanwhile.
+    """
     text = header.to_bytes()
     if text.count(b"\0") == 0 and _is_utf8(text):
         group.create_dataset(_D["header"], data=text.decode("utf-8"), dtype=h5py.string_dtype("utf-8"))
     else:
         group.create_dataset(_D["header"], data=np.frombuffer(text, dtype=np.uint8))
     layout = member_layout(base + HEADER_SUFFIX, header)
-    digest = _Digest(raw if raw is not None else array, enabled=opts.checksum)
     mapped = array.size > 0 and array.shape == layout.shape
+    digest = CubeDigest(sha256=opts.checksum) if opts.checksum or crc else None
+    if digest is not None and not (mapped and raw is None):  # the member is not (only) the array's bytes
+        digest.feed(payload_chunks(raw) if raw is not None else iter_slabs(array))
     if raw is not None:
-        _write_raw_parts(group, raw, layout, array if mapped else None)
+        write_raw_parts(group, raw, layout, array if mapped else None)
     if mapped:
-        cube = write_cube(group, array, layout.interleave, opts)
+        shape = tuple(int(n) for n in array.transpose(TO_BSQ[layout.interleave]).shape)
+        cube = write_cube(h5py, group, _D["cube"], array, layout.interleave,
+                          chunks=cube_chunks(shape, array.dtype.itemsize, opts), filters=opts.filter_kwargs(),
+                          budget=TABLE["chunking"]["block_bytes"], digest=digest if raw is None else None)
     else:
         cube = group.create_dataset(_D["cube"], shape=(0, 0, 0), dtype=np.uint8)
     write_views(h5py, group, cube, header)
-    _cube_attrs(cube, base, header, layout, digest.hexdigest())
-
-
-def write_cube(group: Any, array: np.ndarray[Any, Any], interleave: Interleave, opts: WriteOptions) -> Any:
-    """Create ``cube`` as (band, line, sample) and stream the array into it block by block."""
-    view = array.transpose(TO_BSQ[interleave])
-    shape = tuple(int(n) for n in view.shape)
-    chunks = cube_chunks(shape, array.dtype.itemsize, opts)
-    cube = group.create_dataset(_D["cube"], shape=shape, dtype=array.dtype, chunks=chunks, **opts.filter_kwargs())
-    unit = chunks or (1, 1, shape[2])
-    block = _line_slab(shape, unit, array.dtype.itemsize) if unit[2] == shape[2] else block_shape(
-        shape, unit, array.dtype.itemsize, TABLE["chunking"]["block_bytes"])
-    buffer = aligned_empty(math.prod(block), array.dtype)
-    for sel in iter_blocks(shape, block):
-        part = view[sel]
-        out = buffer[: part.size].reshape(part.shape)
-        read_into(part, out)
-        cube.write_direct(out, dest_sel=sel)
-    return cube
-
-
-def _line_slab(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
-    """Return a block of every band and sample and whole chunk rows of lines, within the block budget."""
-    bands, lines, samples = shape
-    per_row = bands * unit[1] * samples * itemsize
-    rows = max(1, TABLE["chunking"]["block_bytes"] // max(1, per_row)) * unit[1]
-    return bands, min(lines, rows), samples
-
-
-def chunk_shape(shape: tuple[int, ...], itemsize: int) -> tuple[int, int, int]:
-    """Return balanced chunks for (band, line, sample) (spec/hdf5-mapping.md#chunking).
-
-    A chunk holds about ``target_bytes``. Its band depth ``cb`` and line count ``cl`` make one band read
-    (``lines / cl`` chunks) cost as many chunks as one spectrum read (``bands / cb`` chunks). Chunks span whole
-    lines when a line of ``cb`` bands fits the target: the writer then streams line slabs, which are contiguous
-    in BIL and BIP sources; otherwise they are square tiles.
-    """
-    bands, lines, samples = shape
-    elements = max(1, TABLE["chunking"]["target_bytes"] // itemsize)
-    depth = round(math.sqrt(bands * elements / max(1, lines * samples)))
-    depth = min(bands, max(1, depth))
-    rows = elements // (depth * samples)
-    if rows >= 1:
-        return depth, min(lines, rows), samples
-    side = max(1, math.isqrt(max(1, elements // depth)))
-    return depth, min(lines, side), min(samples, side)
+    sha, member_crc = digest.result() if digest is not None else ("", None)
+    _cube_attrs(cube, base, header, layout, sha if opts.checksum else None)
+    return member_crc
 
 
 def write_member(h5: Any, name: str, payload: Payload, checksum: bool) -> None:
@@ -366,26 +342,6 @@ def write_member(h5: Any, name: str, payload: Payload, checksum: bool) -> None:
     ds.attrs[_F["member"]] = name
     if checksum:
         ds.attrs[_F["sha256"]] = digest.hexdigest()
-
-
-def _write_raw_parts(group: Any, raw: Payload, layout: CubeLayout, array: np.ndarray[Any, Any] | None) -> None:
-    size = payload_size(raw)
-    end = layout.header_offset + (array.nbytes if array is not None else 0)
-    if array is None or size < end:
-        _write_range(group, _D["whole"], raw, 0, size)
-        return
-    if layout.header_offset:
-        _write_range(group, _D["embedded_header"], raw, 0, layout.header_offset)
-    if size > end:
-        _write_range(group, _D["trailing"], raw, end, size - end)
-
-
-def _write_range(group: Any, name: str, raw: Payload, start: int, size: int) -> None:
-    ds = group.create_dataset(name, shape=(size,), dtype=np.uint8)
-    pos = 0
-    for chunk in payload_range(raw, start, size):
-        ds.write_direct(np.frombuffer(chunk, dtype=np.uint8), dest_sel=np.s_[pos : pos + len(chunk)])
-        pos += len(chunk)
 
 
 def _cube_attrs(cube: Any, base: str, header: Header, layout: CubeLayout, sha256: str | None) -> None:
@@ -409,20 +365,6 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-class _Digest:
-    """SHA-256 of a member's bytes (an array in storage order, or a payload), hashed in a background thread."""
-
-    def __init__(self, source: np.ndarray[Any, Any] | Payload, *, enabled: bool) -> None:
-        self._thread = None
-        if enabled:
-            chunks = iter_slabs(source) if isinstance(source, np.ndarray) else payload_chunks(source)
-            self._thread = HashThread(chunks)
-
-    def hexdigest(self) -> str | None:
-        """Return the digest (waits for the thread), or None when disabled."""
-        return None if self._thread is None else self._thread.result()
 
 
 # -- reading -------------------------------------------------------------------------------------------------------

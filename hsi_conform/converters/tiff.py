@@ -56,10 +56,11 @@ from hsi_conform.converters.base import (
     payload_size,
     resolve_options,
 )
+from hsi_conform.converters.cube_slabs import CubeDigest, check_cube_crc, cube_member_chunks
 from hsi_conform.converters.geotiff import geotiff_tags
 from hsi_conform.converters.guard import guard_write
 from hsi_conform.converters.imagej import derived_thumbnail, imagej_view
-from hsi_conform.converters.tiff_image import CubeDigest, check_cube_crc, cube_member_chunks, write_planes
+from hsi_conform.converters.tiff_image import write_planes
 from hsi_conform.errors import ConfigError, ContainerError, ConverterUnavailableError, HsiConformError
 from hsi_conform.header import Header, parse_header
 from hsi_conform.members import (

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -216,16 +217,17 @@ def sample():
     while not done:
         peak[0] = max(peak[0], anon()); time.sleep(0.002)
 t = threading.Thread(target=sample); t.start()
-get_converter(fmt).write(dataset, tmp / ("out." + fmt))
+get_converter(fmt).write(dataset, tmp / ("out." + fmt), dict(o.split("=", 1) for o in sys.argv[3:]))
 done.append(1); t.join()
 print(peak[0] - base)
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
-def test_anonymous_memory_is_bounded(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path), "hdf5"], capture_output=True,
-                         text=True, check=True)
+@pytest.mark.parametrize("options", [[], ["chunks=none"]], ids=["chunked", "contiguous"])
+def test_anonymous_memory_is_bounded(tmp_path: Path, options: list[str]) -> None:
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path), "hdf5", *options],
+                         capture_output=True, text=True, check=True)
     assert int(out.stdout.strip()) <= 128 << 20
     with h5py.File(tmp_path / "out.hdf5") as f:
         assert f["envi/data/cube"].shape == (128, 1024, 1024)
@@ -329,3 +331,148 @@ def test_a_complex_cube_opens_with_h5netcdf(tmp_path: Path) -> None:
     h5 = convert(src, tmp_path / "c.h5")
     with xr.open_datatree(h5, engine="h5netcdf", phony_dims="sort") as tree:
         np.testing.assert_array_equal(tree["envi/data"]["cube"].values, data)
+
+
+# -- the cube read once: data.envi's SHA-256 and CRC-32 from the writer's reads (spec/hdf5-mapping.md#streaming) --
+
+def h5_content(path: Path) -> dict[str, Any]:
+    """Every group's and dataset's attributes and every dataset's values (references by name), layout aside."""
+    found: dict[str, Any] = {}
+    with h5py.File(path) as f:
+        def plain(value: Any) -> Any:
+            if isinstance(value, h5py.Reference):
+                return f[value].name
+            if isinstance(value, list | tuple):
+                return [plain(v) for v in value]
+            return value
+
+        def described(obj: Any) -> Any:
+            attrs = {}
+            for key in obj.attrs:
+                value = np.asarray(obj.attrs[key])
+                attrs[key] = (repr(plain(value.tolist())) if value.dtype.hasobject else value.tobytes(),
+                              obj.attrs.get_id(key).dtype.str)
+            if not isinstance(obj, h5py.Dataset):
+                return attrs
+            value = obj[()]
+            data = value.tobytes() if isinstance(value, np.ndarray) and not value.dtype.hasobject else repr(value)
+            return attrs, obj.dtype.str, obj.shape, data
+
+        found["/"] = described(f)
+        f.visititems(lambda name, obj: found.__setitem__(name, described(obj)))
+    return found
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+@pytest.mark.parametrize("dtype", [">i2", "c8"])
+def test_every_layout_and_write_path_stores_the_same_data_and_attributes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interleave: str, dtype: str) -> None:
+    from hsi_conform.converters import hdf5_cube
+
+    data = cube(dtype.lstrip("<>"), interleave, ">" if dtype[0] == ">" else "<")
+    src = hsi_conform.write_container(tmp_path / "s.hsi", data, interleave=interleave,
+                                      fields={"wavelength": [400.0 + i for i in range(4)],
+                                              "wavelength units": "nm"})
+    contiguous = h5_content(convert(src, tmp_path / "c.h5", chunks="none"))
+    chunked = h5_content(convert(src, tmp_path / "k.h5"))
+    monkeypatch.setattr(hdf5_cube, "SLAB_LIMIT", 0)  # the chunked cube block by block, its digest in a thread
+    blocks = h5_content(convert(src, tmp_path / "b.h5"))
+    assert contiguous == chunked == blocks
+    stored = contiguous["envi/data/cube"]
+    with hsi_conform.open(src) as container:
+        envi = container.read_bytes("data.envi")
+        expected = np.ascontiguousarray(container.cube.transpose(*{"bsq": (0, 1, 2), "bil": (1, 0, 2),
+                                                                     "bip": (2, 0, 1)}[interleave]))
+    assert stored[3] == expected.tobytes()  # the values as (band, line, sample)
+    assert stored[0]["source_sha256"][0] == np.asarray(hashlib.sha256(envi).hexdigest()).tobytes()
+
+
+@pytest.mark.parametrize("options", [{}, {"chunks": "none"}, {"compression": "gzip"}],
+                         ids=["chunked", "contiguous", "gzip"])
+def test_a_source_cube_with_a_wrong_crc_is_refused_as_the_judge_refuses_it(tmp_path: Path,
+                                                                          options: dict[str, Any]) -> None:
+    from hsi_conform.converters.guard import judge_source
+    from hsi_conform.errors import NonconformantSourceError
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped, snapshot
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    with pytest.raises(NonconformantSourceError) as judged:
+        judge_source("hsi", src, allow_nonconformant=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(NonconformantSourceError) as refused:
+        convert(src, tmp_path / "out.h5", **options)
+    assert str(refused.value) == str(judged.value)
+    assert any(f.rule == "ZIP050" and f.location.member == CUBE_DATA for f in refused.value.report.findings)
+    assert snapshot(tmp_path) == before  # nothing published, no temp left
+
+
+@pytest.mark.parametrize("options", [{}, {"chunks": "none", "checksum": False}], ids=["chunked", "contiguous"])
+def test_the_hdf5_writer_checks_the_cube_crc_it_reads(tmp_path: Path, options: dict[str, Any]) -> None:
+    from hsi_conform.converters.hsi import HsiConverter
+    from hsi_conform.errors import ExitCode, MemberCrcError
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped, snapshot
+
+    dataset = HsiConverter().read(flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA))
+    before = snapshot(tmp_path)
+    with pytest.raises(MemberCrcError) as caught:
+        get_converter("hdf5").write(dataset, tmp_path / "out.h5", options)
+    assert caught.value.member == CUBE_DATA and caught.value.exit_code is ExitCode.NONCONFORMANT
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("options", [{}, {"chunks": "none"}], ids=["chunked", "contiguous"])
+def test_a_conformant_hdf5_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      options: dict[str, Any]) -> None:
+    from hsi_conform.container import zipread
+    from hsi_conform.container.zipread import iter_member_crc
+    from hsi_conform.members import CUBE_DATA
+    from hsi_conform.rules import container as container_rules
+
+    checked: list[str] = []
+
+    def spy(path, structure, members=None, **kwargs):  # type: ignore[no-untyped-def]
+        for member, crc in iter_member_crc(path, structure, members, **kwargs):
+            checked.append(member.name)
+            yield member, crc
+
+    monkeypatch.setattr(zipread, "iter_member_crc", spy)
+    monkeypatch.setattr(container_rules, "iter_member_crc", spy)
+    src = write_sample_container(tmp_path / "src.hsi")
+    convert(src, tmp_path / "x.h5", **options)
+    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the writer, the cube it reads
+    monkeypatch.undo()
+    assert member_digests(convert(tmp_path / "x.h5", tmp_path / "back.hsi")) == member_digests(src)
+
+
+@pytest.mark.parametrize("options", [{}, {"chunks": "none"}], ids=["chunked", "contiguous"])
+def test_an_allowed_nonconformant_source_is_exported_with_its_damaged_cube_and_report(
+        tmp_path: Path, options: dict[str, Any]) -> None:
+    from hsi_conform.members import CUBE_DATA
+    from tests.integration.test_refuse import flipped
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    convert(src, tmp_path / "x.h5", allow_nonconformant=True, **options)
+    back = member_digests(convert(tmp_path / "x.h5", tmp_path / "back.hsi"))
+    with hsi_conform.open(tmp_path / "back.hsi") as out:
+        assert "ZIP050" in out.read_bytes(SOURCE_REPORT).decode()
+    assert back[CUBE_DATA] == member_digests(src)[CUBE_DATA]  # the damaged bytes, exactly
+
+
+@pytest.mark.parametrize("options", [{}, {"chunks": "none"}], ids=["chunked", "contiguous"])
+def test_an_interrupted_hdf5_export_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      options: dict[str, Any]) -> None:
+    from hsi_conform.converters import cube_slabs
+    from tests.integration.test_refuse import snapshot
+
+    src = write_sample_container(tmp_path / "src.hsi")
+    before = snapshot(tmp_path)
+
+    def checkpoint() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cube_slabs, "checkpoint", checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        convert(src, tmp_path / "x.h5", **options)
+    assert snapshot(tmp_path) == before

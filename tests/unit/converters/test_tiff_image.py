@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform.converters import tiff_image
+from hsi_conform.converters import cube_slabs, tiff_image
 from hsi_conform.converters._stream import TO_BSQ
 from hsi_conform.converters.tiff_image import write_planes
 from hsi_conform.fields import Interleave
@@ -96,7 +96,7 @@ def test_an_interrupted_write_stops_between_slabs(tmp_path: Path, monkeypatch: p
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(tiff_image, "checkpoint", checkpoint)
+    monkeypatch.setattr(cube_slabs, "checkpoint", checkpoint)
     cube = stored(Interleave.BIL, "<u2")
     path = reserved(tmp_path / "x.tif", cube.nbytes)
     with pytest.raises(KeyboardInterrupt):
@@ -109,7 +109,7 @@ def test_an_interrupted_write_stops_between_slabs(tmp_path: Path, monkeypatch: p
 def test_the_cube_digest_is_sha256_and_crc32_of_what_it_was_fed() -> None:
     import zlib
 
-    from hsi_conform.converters.tiff_image import CubeDigest
+    from hsi_conform.converters.cube_slabs import CubeDigest
 
     chunks = [b"", b"ENVI", bytes(range(256)) * 40, b"tail"]
     fed, inline, crc_only = CubeDigest(), CubeDigest(), CubeDigest(sha256=False)
@@ -123,7 +123,7 @@ def test_the_cube_digest_is_sha256_and_crc32_of_what_it_was_fed() -> None:
 
 
 def test_the_cube_digest_reraises_what_stopped_its_thread() -> None:
-    from hsi_conform.converters.tiff_image import CubeDigest
+    from hsi_conform.converters.cube_slabs import CubeDigest
     from hsi_conform.errors import InputUnreadableError
 
     def chunks() -> Any:
