@@ -327,10 +327,26 @@ def test_a_cube_the_writer_will_not_copy_verbatim_is_checked_before_writing(tmp_
         check_deferred_crcs("hsi", src, dataset, (CUBE_DATA,))
 
 
-def test_a_conformant_envi_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# Writers that check data.envi's CRC from the bytes they read (spec/safety.md#crc-while-copying): the judge CRCs
+# every other member, the writer the cube, so a conformant export reads the cube once and a damaged one is refused
+# as the judge refuses it, with nothing published.
+ONE_READ_EXPORTS = [("out.hdr", {}), ("out.tif", {}), ("out.h5", {}), ("out.h5", {"chunks": "none"})]
+CRC_REFUSALS = [("out.tif", {}), ("out.tif", {"compression": "zlib"}),
+                ("out.tif", {"profile": "imagej", "lossy": True}),
+                ("out.h5", {}), ("out.h5", {"chunks": "none"}), ("out.h5", {"compression": "gzip"})]
+
+
+def _ids(cases: list[tuple[str, dict[str, object]]]) -> list[str]:
+    return [name.split(".")[1] + "".join(f"-{k}={v}" for k, v in options.items()) for name, options in cases]
+
+
+@pytest.mark.parametrize(("name", "options"), ONE_READ_EXPORTS, ids=_ids(ONE_READ_EXPORTS))
+def test_a_conformant_export_reads_the_cube_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                                 options: dict[str, object]) -> None:
     from hsi_conform.container import zipread
     from hsi_conform.converters import convert
     from hsi_conform.rules import container as container_rules
+    from tests._support import member_digests
 
     checked: list[str] = []
 
@@ -342,7 +358,29 @@ def test_a_conformant_envi_export_reads_the_cube_once(tmp_path: Path, monkeypatc
     monkeypatch.setattr(zipread, "iter_member_crc", spy)
     monkeypatch.setattr(container_rules, "iter_member_crc", spy)
     src = write_sample_container(tmp_path / "src.hsi")
-    convert(src, tmp_path / "out.hdr")
-    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the export, the cube it copies
-    with hsi_conform.open(src) as c:
-        assert (tmp_path / "out.img").read_bytes() == c.read_bytes(CUBE_DATA)
+    out = convert(src, tmp_path / name, **options)
+    assert checked and CUBE_DATA not in checked  # the judge CRCs the others; the writer, the cube it reads
+    monkeypatch.undo()
+    if name.endswith(".hdr"):
+        with hsi_conform.open(src) as c:
+            assert (tmp_path / "out.img").read_bytes() == c.read_bytes(CUBE_DATA)
+    else:
+        assert member_digests(convert(out, tmp_path / "back.hsi")) == member_digests(src)
+
+
+@pytest.mark.parametrize(("name", "options"), CRC_REFUSALS, ids=_ids(CRC_REFUSALS))
+def test_a_source_cube_with_a_wrong_crc_is_refused_as_the_judge_refuses_it(tmp_path: Path, name: str,
+                                                                          options: dict[str, object]) -> None:
+    from hsi_conform.converters import convert
+    from hsi_conform.converters.guard import judge_source
+    from hsi_conform.errors import NonconformantSourceError
+
+    src = flipped(write_sample_container(tmp_path / "src.hsi"), CUBE_DATA)
+    with pytest.raises(NonconformantSourceError) as judged:
+        judge_source("hsi", src, allow_nonconformant=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(NonconformantSourceError) as refused:
+        convert(src, tmp_path / name, **options)
+    assert str(refused.value) == str(judged.value)
+    assert any(f.rule == "ZIP050" and f.location.member == CUBE_DATA for f in refused.value.report.findings)
+    assert snapshot(tmp_path) == before  # nothing published, no temp left
