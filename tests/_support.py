@@ -105,3 +105,16 @@ class StopAfter(Progress):
         super().advance(label)
         if self.done == self.n:
             raise Interrupted(signal.SIGINT)
+
+
+class InterruptOnCall:
+    """A stand-in for a signal checkpoint that raises ``KeyboardInterrupt`` (as Ctrl-C would) on its ``n``-th call."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt

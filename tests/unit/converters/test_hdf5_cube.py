@@ -15,6 +15,7 @@ from hsi_conform.converters._stream import TO_BSQ
 from hsi_conform.converters.cube_slabs import CubeDigest
 from hsi_conform.converters.hdf5_cube import write_cube
 from hsi_conform.fields import Interleave
+from tests._support import InterruptOnCall
 
 h5py = pytest.importorskip("h5py")
 
@@ -82,16 +83,10 @@ def test_the_contiguous_cube_is_written_beside_hdf5_without_a_fill(tmp_path: Pat
 @pytest.mark.parametrize("chunks", list(CHUNKS))
 def test_an_interrupted_cube_write_stops_between_slabs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        chunks: str) -> None:
-    calls: list[int] = []
-
-    def checkpoint() -> None:
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-
+    checkpoint = InterruptOnCall(3)
     monkeypatch.setattr(cube_slabs, "checkpoint", checkpoint)
     array = stored(Interleave.BIL, "<u2")
     with pytest.raises(KeyboardInterrupt), h5py.File(tmp_path / "x.h5", "w") as f:
         write_cube(h5py, f, "cube", array, Interleave.BIL, chunks=CHUNKS[chunks], filters={},
                    budget=5 * BANDS * SAMPLES * 2, digest=CubeDigest())
-    assert len(calls) == 3  # two slabs written, the third never read
+    assert checkpoint.calls == 3  # two slabs written, the third never read

@@ -14,6 +14,7 @@ from hsi_conform.converters import cube_slabs, tiff_image
 from hsi_conform.converters._stream import TO_BSQ
 from hsi_conform.converters.tiff_image import write_planes
 from hsi_conform.fields import Interleave
+from tests._support import InterruptOnCall
 
 #: (lines, bands, samples) of the cubes below, stored as each interleave stores them.
 LINES, BANDS, SAMPLES = 23, 7, 11
@@ -89,13 +90,7 @@ def test_a_strided_cube_is_copied_as_its_values(tmp_path: Path) -> None:
 
 
 def test_an_interrupted_write_stops_between_slabs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-
-    def checkpoint() -> None:
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-
+    checkpoint = InterruptOnCall(3)
     monkeypatch.setattr(cube_slabs, "checkpoint", checkpoint)
     cube = stored(Interleave.BIL, "<u2")
     path = reserved(tmp_path / "x.tif", cube.nbytes)
