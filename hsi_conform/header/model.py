@@ -132,7 +132,17 @@ class Header:
 
     def keys(self) -> list[str]:
         """Return the normalised keys in file order (of first appearance), each once."""
+        clean = self._clean
+        if clean is not None and self._index is None:  # from the scan's key column: no entry is built
+            return clean.keys()
         return list(self._entry_index())
+
+    def items(self) -> list[tuple[str, Entry]]:
+        """Return ``(key, entry)`` of each normalised key in :meth:`keys` order, the entry :meth:`get` returns.
+
+        For a caller that reads every entry: a clean header builds its lines in one pass, not entry by entry.
+        """
+        return list(self._entry_index().items())
 
     def get(self, key: str) -> Entry | None:
         """Return the entry of a key (case- and blank-insensitive); the last one wins, as in SPy and GDAL."""
