@@ -107,6 +107,10 @@ def parse_enum(text: str, spec: FieldSpec) -> DataType | Interleave | ByteOrder 
     return t
 
 
+#: The kinds of :attr:`FieldSpec.is_list` (a property: a set look-up per typed value costs less).
+_LIST_KINDS = frozenset(kind for kind in Kind if FieldSpec(key="", kind=kind, section="", summary="").is_list)
+
+
 def typed_value(entry: Entry, spec: FieldSpec) -> Any:
     """Return the typed value of an entry according to its field spec.
 
@@ -115,14 +119,14 @@ def typed_value(entry: Entry, spec: FieldSpec) -> Any:
             non-number, an unknown enumeration value, ...).
     """
     kind = spec.kind
+    if kind in _LIST_KINDS:
+        return _typed_list(entry, spec)
     if kind is Kind.ANY:
         return entry.value
     if kind is Kind.TEXT:
         # Line ends inside free text read as LF whatever the file uses (universal newlines, as SPy reads it).
         text = entry.items[0] if entry.items else entry.value_raw
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    if spec.is_list:
-        return _typed_list(entry, spec)
     if entry.is_list:
         raise FieldValueError(spec.key, None, "a brace list where a single value is expected")
     return typed_scalar(entry.value_raw, spec)
@@ -161,7 +165,7 @@ def _typed_scalar(raw: str, spec: FieldSpec) -> Any:
         return raw
     if kind is Kind.TEXT:
         return raw.replace("\r\n", "\n").replace("\r", "\n")
-    if spec.is_list:
+    if kind in _LIST_KINDS:
         raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
     if kind is Kind.INT:
         return parse_int(raw, field=spec.key)
