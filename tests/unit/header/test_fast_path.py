@@ -43,6 +43,8 @@ def assert_same(text: str) -> Header:
     assert fast.lines == full.lines
     keys = full.keys()
     assert fast.keys() == keys
+    items = Header.from_text(text).items()  # built with the lines before any look-up, then looked up
+    assert items == full.items() and [key for key, _ in items] == keys
     assert fast.to_bytes() == full.to_bytes() == text.encode("utf-8", "surrogateescape")
     for key in keys:
         assert fast.get(key) == full.get(key)
