@@ -159,9 +159,26 @@ def _get_items(entry: Entry) -> tuple[str, ...] | None:
     items: tuple[str, ...] | None = _ITEMS_SLOT.__get__(entry, Entry)
     if items is _UNSPLIT:
         inner = entry.value_raw[1:-1]
-        items = (inner.strip(" \t\r\n"),) if entry.opaque else split_list(inner).items
+        items = (inner.strip(_BLANKS),) if entry.opaque else _clean_items(inner)
         _ITEMS_SLOT.__set__(entry, items)
     return items
+
+
+_BLANKS = " \t\r\n"
+
+
+def _clean_items(inner: str) -> tuple[str, ...]:
+    """Return the items of a clean list (spec/header-syntax.md#fast-path): what :func:`split_list` returns.
+
+    A clean list that is not free text holds no brace, no comment line, no empty item and no trailing comma, so
+    its items are its comma-separated pieces, blanks stripped; the split's judgements (and its result object, a
+    third of its time on a short list) are not needed. An empty piece, which a clean list cannot hold, still goes
+    to the split.
+    """
+    texts = inner.split(",")
+    for index, piece in enumerate(texts):  # in place: no unstripped copy of a huge list next to the result
+        texts[index] = piece.strip(_BLANKS)
+    return split_list(inner).items if "" in texts else tuple(texts)
 
 
 def _set_items(entry: Entry, items: tuple[str, ...] | None) -> None:
