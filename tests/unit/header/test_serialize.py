@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hsi_conform import parse_header
@@ -83,6 +83,7 @@ def test_format_list_wraps_after_commas() -> None:
 @given(st.lists(st.text(alphabet="abc xyz0123456789.-", min_size=1, max_size=300).map(str.strip)
                 .filter(bool), max_size=60),
        st.integers(min_value=40, max_value=MAX_LINE))
+@example(["0" * 35], 40)
 def test_format_list_wrapped_lines_fit_and_read_back(items: list[str], max_line: int) -> None:
     text = "x = " + format_list(items, key_width=4, max_line=max_line)
     longest_item = max((len(i) for i in items), default=0)
