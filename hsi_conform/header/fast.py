@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from hsi_conform.fields import is_opaque_text
 from hsi_conform.header.checks import GDAL_LINE_LIMIT, long_line_spans
-from hsi_conform.header.nodes import Blank, Comment, Entry, Line, Magic, lazy_list_entry
+from hsi_conform.header.nodes import Blank, Comment, Entry, Line, Magic, clean_entry
 
 __all__ = ["CleanHeader", "scan_clean"]
 
@@ -78,7 +78,8 @@ class CleanHeader:
             built = self._built = {}
         line = built.get(place[0])
         if line is None:
-            line = built[place[0]] = _line(self.found[place[0]], place[1])
+            name, items, scalar, _, _ = self.found[place[0]]
+            line = built[place[0]] = _entry(name, items, scalar, place[1])
         assert isinstance(line, Entry)
         return line
 
@@ -92,29 +93,32 @@ class CleanHeader:
             rows = self._rows = {row[0]: (number, start) for number, (row, start) in places if row[0]}
         return rows
 
+    def keys(self) -> list[str]:
+        """Return the keys in file order (normalised and unique in a clean header), no entry built."""
+        return list(self._places())
+
     def lines(self) -> list[Line]:
         """Return the lines the scanner builds for this text (:func:`hsi_conform.header.scan.scan`)."""
         lines: list[Line] = [Magic(text=_MAGIC, start=0)]
+        append = lines.append
         pos = len(_MAGIC)
-        built = self._built or {}
-        for number, row in enumerate(self.found):
-            line = built.get(number) if built else None
-            lines.append(line if line is not None else _line(row, pos))
-            pos += len(lines[-1].text)
+        built = self._built
+        for number, (key, items, scalar, comment, _) in enumerate(self.found):
+            if key:
+                line = built.get(number) if built else None
+                append(line if line is not None else _entry(key, items, scalar, pos))
+                pos += len(key) + len(items) + len(scalar) + 4  # one of the two values is ""
+            else:
+                append(Comment(text=comment + "\n", start=pos) if comment else Blank(text="\n", start=pos))
+                pos += len(comment) + 1
         return lines
 
 
-def _line(row: Found, pos: int) -> Line:
-    """Return the node of one matched line that starts at ``pos``."""
-    key, items, scalar, comment, _ = row
-    if not key:
-        line = comment + "\n"
-        return Comment(text=line, start=pos) if comment else Blank(text=line, start=pos)
+def _entry(key: str, items: str, scalar: str, pos: int) -> Entry:
+    """Return the entry of one matched line that starts at ``pos``."""
     if items:
-        return lazy_list_entry(text=f"{key} = {items}\n", start=pos, key=key, value_raw=items,
-                               value_start=pos + len(key) + 3, opaque=is_opaque_text(key))
-    return Entry(text=f"{key} = {scalar}\n", start=pos, key_raw=key, key=key, key_start=pos, value_raw=scalar,
-                 value_start=pos + len(key) + 3, eol="\n")
+        return clean_entry(key, items, pos, is_list=True, opaque=is_opaque_text(key))
+    return clean_entry(key, scalar, pos, is_list=False, opaque=False)
 
 
 def scan_clean(text: str) -> CleanHeader | None:

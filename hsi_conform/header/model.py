@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hsi_conform.errors import NoSuchFieldError
-from hsi_conform.fields import FieldSpec
+from hsi_conform.fields import BY_KEY, FieldSpec
 from hsi_conform.fields import field_spec as table_spec
 from hsi_conform.header.fast import CleanHeader, scan_clean
 from hsi_conform.header.nodes import Blank, Comment, Diagnostic, Entry, Junk, Line, Magic, Span, normalize_key
@@ -31,6 +31,8 @@ from hsi_conform.header.values import typed_scalar, typed_value
 # their old home keeps exporting them.
 __all__ = ["Blank", "Comment", "Diagnostic", "Entry", "Header", "Junk", "Line", "Magic", "Span", "normalize_key"]
 
+# The specs of the table's keys as they are written there (normalised): what field_spec returns for them.
+_SPECS: dict[str, FieldSpec] = dict(BY_KEY)
 _REPR_KEYS = ("samples", "lines", "bands", "data type", "interleave", "byte order")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK = 4096  # characters per block of the byte-offset table of a non-ASCII header
@@ -132,7 +134,17 @@ class Header:
 
     def keys(self) -> list[str]:
         """Return the normalised keys in file order (of first appearance), each once."""
+        clean = self._clean
+        if clean is not None and self._index is None:  # from the scan's key column: no entry is built
+            return clean.keys()
         return list(self._entry_index())
+
+    def items(self) -> list[tuple[str, Entry]]:
+        """Return ``(key, entry)`` of each normalised key in :meth:`keys` order, the entry :meth:`get` returns.
+
+        For a caller that reads every entry: a clean header builds its lines in one pass, not entry by entry.
+        """
+        return list(self._entry_index().items())
 
     def get(self, key: str) -> Entry | None:
         """Return the entry of a key (case- and blank-insensitive); the last one wins, as in SPy and GDAL."""
@@ -194,7 +206,8 @@ class Header:
     @staticmethod
     def field_spec(key: str) -> FieldSpec:
         """Return the field table's spec of a key (a free-text spec for keys the table does not know)."""
-        return table_spec(normalize_key(key))
+        spec = _SPECS.get(key)  # the table's own spelling needs no normalising
+        return spec if spec is not None else table_spec(normalize_key(key))
 
     # -- editing -----------------------------------------------------------------------------------------
     def set(self, key: str, value: object) -> None:

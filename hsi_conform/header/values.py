@@ -107,6 +107,10 @@ def parse_enum(text: str, spec: FieldSpec) -> DataType | Interleave | ByteOrder 
     return t
 
 
+#: The kinds of :attr:`FieldSpec.is_list` (a property: a set look-up per typed value costs less).
+_LIST_KINDS = frozenset(kind for kind in Kind if FieldSpec(key="", kind=kind, section="", summary="").is_list)
+
+
 def typed_value(entry: Entry, spec: FieldSpec) -> Any:
     """Return the typed value of an entry according to its field spec.
 
@@ -115,14 +119,14 @@ def typed_value(entry: Entry, spec: FieldSpec) -> Any:
             non-number, an unknown enumeration value, ...).
     """
     kind = spec.kind
+    if kind in _LIST_KINDS:
+        return _typed_list(entry, spec)
     if kind is Kind.ANY:
         return entry.value
     if kind is Kind.TEXT:
         # Line ends inside free text read as LF whatever the file uses (universal newlines, as SPy reads it).
         text = entry.items[0] if entry.items else entry.value_raw
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    if spec.is_list:
-        return _typed_list(entry, spec)
     if entry.is_list:
         raise FieldValueError(spec.key, None, "a brace list where a single value is expected")
     return typed_scalar(entry.value_raw, spec)
@@ -161,7 +165,7 @@ def _typed_scalar(raw: str, spec: FieldSpec) -> Any:
         return raw
     if kind is Kind.TEXT:
         return raw.replace("\r\n", "\n").replace("\r", "\n")
-    if spec.is_list:
+    if kind in _LIST_KINDS:
         raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
     if kind is Kind.INT:
         return parse_int(raw, field=spec.key)
@@ -175,6 +179,10 @@ def _typed_scalar(raw: str, spec: FieldSpec) -> Any:
 
 
 def _typed_list(entry: Entry, spec: FieldSpec) -> tuple[Any, ...]:
+    if spec.kind in _NUMBER_LISTS and entry.is_list and entry.closed:
+        typed = _typed_number_text(entry.value_raw, spec)
+        if typed is not None:
+            return typed
     if entry.items is None:
         raise FieldValueError(spec.key, None, "a single value where a brace list is expected")
     if not entry.closed:
@@ -183,6 +191,45 @@ def _typed_list(entry: Entry, spec: FieldSpec) -> tuple[Any, ...]:
         check_number_items(entry.items, spec)
         return tuple(map(int if spec.kind is Kind.INT_LIST else float, entry.items))
     return entry.items
+
+
+_NUMBER_LISTS = (Kind.INT_LIST, Kind.FLOAT_LIST)
+# What a list of plain numbers may hold besides its numbers: commas and the blanks list.split_list strips (the only
+# blanks int() and float() strip that these bytes let through).
+_LIST_BLANKS = b", \t\r\n"
+_INT_LIST_BYTES = _INT_BYTES + _LIST_BLANKS
+_FLOAT_LIST_BYTES = _FLOAT_BYTES + _LIST_BLANKS
+
+
+def _typed_number_text(raw: str, spec: FieldSpec) -> tuple[int, ...] | tuple[float, ...] | None:
+    """Return a closed numeric list typed from its text in C-level passes, or ``None`` (the exact path decides).
+
+    spec/header-syntax.md#typed-lists: when the text between the braces holds only digits, signs, ``.``, ``e``,
+    ``E`` (not for integers), commas and the blanks around items, ``int()``/``float()`` of each comma-separated
+    piece accept exactly the pieces :func:`parse_int`/:func:`parse_float` accept, and return the same numbers
+    (the blanks they strip are the ones the item split strips). Anything else (an empty item, a trailing comma,
+    an item refused or out of range, a comment, a nested brace, a very long integer) returns ``None``: the item
+    by item path then types or refuses it, with its item index.
+    """
+    inner = raw[1:-1]
+    if raw[:1] != "{" or raw[-1:] != "}" or not inner.isascii():
+        return None
+    integers = spec.kind is Kind.INT_LIST
+    if inner.encode("ascii").translate(None, _INT_LIST_BYTES if integers else _FLOAT_LIST_BYTES):
+        return None
+    pieces = inner.split(",")
+    if integers and len(inner) > MAX_INT_DIGITS and max(map(len, pieces)) > MAX_INT_DIGITS:
+        return None  # int() would refuse it, or with Python's digit limit lifted accept it: parse_int refuses
+    try:
+        if integers:
+            return tuple(map(int, pieces))
+        values = tuple(map(float, pieces))
+    except ValueError:
+        return None
+    # A finite sum means no NaN and no infinity (1e999 is infinity); a sum that overflows is judged item by item.
+    if spec.nonfinite or math.isfinite(sum(values)) or all(map(math.isfinite, values)):
+        return values
+    return None
 
 
 def check_number_items(items: Sequence[str], spec: FieldSpec) -> None:

@@ -189,10 +189,8 @@ def filled_entries(ctx: CheckContext, member: str, header: Header) -> tuple[tupl
 
 
 def _filled_entries(header: Header) -> Iterator[tuple[str, Entry]]:
-    keys = header.keys()  # a list (a Header is not a mapping)
-    for key in keys:
-        entry = header.get(key)
-        if entry is not None and not is_unknown(entry):
+    for key, entry in header.items():  # every entry is read: built in one pass, not looked up one by one
+        if not is_unknown(entry):
             yield key, entry
 
 

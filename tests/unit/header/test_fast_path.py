@@ -21,6 +21,7 @@ from hsi_conform.errors import FieldValueError
 from hsi_conform.header import Header, canonical_bytes, parse_header
 from hsi_conform.header.fast import scan_clean
 from hsi_conform.header.grammar import parser
+from hsi_conform.header.nodes import Entry, clean_entry
 from hsi_conform.testing.samples import sample_members
 from hsi_conform.testing.strategies import header_sources
 
@@ -42,6 +43,8 @@ def assert_same(text: str) -> Header:
     assert fast.lines == full.lines
     keys = full.keys()
     assert fast.keys() == keys
+    items = Header.from_text(text).items()  # built with the lines before any look-up, then looked up
+    assert items == full.items() and [key for key, _ in items] == keys
     assert fast.to_bytes() == full.to_bytes() == text.encode("utf-8", "surrogateescape")
     for key in keys:
         assert fast.get(key) == full.get(key)
@@ -214,3 +217,30 @@ def test_a_clean_header_is_built_as_the_constructor_builds_it() -> None:
         if spec.name != "lines":  # the property builds the lines from the scan: compared below
             assert getattr(fast, spec.name) == getattr(made, spec.name), spec.name
     assert fast.lines == made.lines == Header.from_text(SAMPLE, fast=False).lines
+
+
+@pytest.mark.parametrize(("key", "value", "is_list", "opaque"), [
+    ("samples", "16", False, False),
+    ("wavelength", "{400, 500}", True, False),
+    ("description", "{free, text}", True, True),
+])
+def test_a_clean_entry_is_built_as_the_constructor_builds_it(key: str, value: str, is_list: bool,
+                                                             opaque: bool) -> None:
+    """The fast path's entry constructor sets every field of :class:`Entry` to what the dataclass constructor sets."""
+    made = clean_entry(key, value, 7, is_list=is_list, opaque=opaque)
+    inner = value[1:-1]
+    items = ((inner,) if opaque else tuple(inner.split(", "))) if is_list else None
+    expected = Entry(text=f"{key} = {value}\n", start=7, key_raw=key, key=key, key_start=7, value_raw=value,
+                     value_start=7 + len(key) + 3, is_list=is_list, items=items, opaque=opaque, eol="\n")
+    for spec in dataclasses.fields(Entry):
+        assert getattr(made, spec.name) == getattr(expected, spec.name), spec.name
+    assert made == expected
+
+
+def test_the_keys_of_a_clean_header_build_no_entry() -> None:
+    header = Header.from_text(SAMPLE)
+    keys = header.keys()
+    clean = header._clean
+    assert clean is not None and clean._built is None  # neither the lines nor one entry were built
+    assert keys == Header.from_text(SAMPLE, fast=False).keys()
+    assert header.get("samples") is not None and len(clean._built or ()) == 1

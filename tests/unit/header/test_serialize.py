@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hsi_conform import parse_header
@@ -83,10 +83,13 @@ def test_format_list_wraps_after_commas() -> None:
 @given(st.lists(st.text(alphabet="abc xyz0123456789.-", min_size=1, max_size=300).map(str.strip)
                 .filter(bool), max_size=60),
        st.integers(min_value=40, max_value=MAX_LINE))
+@example(["0" * 35], 40)
 def test_format_list_wrapped_lines_fit_and_read_back(items: list[str], max_line: int) -> None:
     text = "x = " + format_list(items, key_width=4, max_line=max_line)
     longest_item = max((len(i) for i in items), default=0)
-    assert all(len(line) <= max(max_line, longest_item + 4) for line in text.split("\n"))
+    # An item longer than a line gets a line of its own, which also holds "x = {" (the key's 4 and the brace) and
+    # its "}" or ",": 6 more characters (a 35-character item with max_line 40 makes a line of 41).
+    assert all(len(line) <= max(max_line, longest_item + 6) for line in text.split("\n"))
     h = parse_header(f"ENVI\n{text}\n")
     assert h.diagnostics == []
     assert h.value("x") == tuple(items)

@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 
 from hsi_conform import parse_header
 from hsi_conform.errors import FieldValueError
-from hsi_conform.fields import ByteOrder, DataType, Interleave, field_spec
-from hsi_conform.header.values import parse_date, parse_enum, parse_float, parse_int
+from hsi_conform.fields import ByteOrder, DataType, Interleave, Kind, field_spec
+from hsi_conform.header.lists import split_list
+from hsi_conform.header.model import Header
+from hsi_conform.header.values import (
+    _typed_number_text,
+    check_number_items,
+    parse_date,
+    parse_enum,
+    parse_float,
+    parse_int,
+)
 from tests.unit.header.test_edge_cases import hdr, value_error
 
 # -- integers ----------------------------------------------------------------------------------------------
@@ -236,3 +245,58 @@ def test_a_header_value_read_twice_is_the_same_after_other_headers() -> None:
             5, DataType(12), Interleave.BSQ)
         assert (other.value("samples"), other.value("data type"), other.value("byte order")) == (
             7, DataType(4), ByteOrder(0))
+
+
+# -- numeric lists typed from their text (spec/header-syntax.md#typed-lists) -------------------------------------
+
+_NUMBERISH = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-10**30, 10**30).map(str),
+    st.text("0123456789+-.eE", max_size=8),  # mostly not numbers: the exact path must refuse what the fast one does
+    st.sampled_from(["1e999", "-1e400", "1.", ".5", "+.5e-3", "1.e5", "", "007", "1e", "e5", ".", "1_0", "nan",
+                     "٤", "1;2", "{1}", "9" * 4301]),
+)
+_BLANK = st.sampled_from(["", " ", "  ", "\t", "\n", "\r\n", "\n  ", "\x0b", "\u00a0"])
+
+
+def _exact_list(inner: str, key: str) -> tuple[object, ...] | None:
+    """The item-by-item typing of a closed numeric list (split, check each item, convert), or None if refused."""
+    spec = field_spec(key)
+    items = split_list(inner).items
+    try:
+        check_number_items(items, spec)
+    except FieldValueError:
+        return None
+    return tuple(map(int if spec.kind is Kind.INT_LIST else float, items))
+
+
+@settings(max_examples=400, deadline=None)
+@given(items=st.lists(st.tuples(_BLANK, _NUMBERISH, _BLANK), max_size=12), trailing=st.booleans(),
+       key=st.sampled_from(["wavelength", "fwhm", "default bands", "class lookup", "bbl"]))
+def test_numeric_list_from_its_text_equals_the_item_by_item_typing(
+        items: list[tuple[str, str, str]], trailing: bool, key: str) -> None:
+    inner = ",".join(a + text + b for a, text, b in items) + ("," if trailing else "")
+    expected = _exact_list(inner, key)
+    fast = _typed_number_text("{" + inner + "}", field_spec(key))
+    if fast is not None:  # the same numbers of the same types, -0.0 included; never a list the exact path refuses
+        assert expected is not None
+        assert [(type(v), repr(v)) for v in fast] == [(type(v), repr(v)) for v in expected]
+    # Through the model: the typed value (or its refusal) is the exact path's, on both parser paths.
+    for fast_path in (True, False):
+        header = Header.from_text(f"ENVI\n{key} = {{{inner}}}\n", fast=fast_path)
+        if expected is None:
+            with pytest.raises(FieldValueError):
+                header.value(key)
+        else:
+            got = header.value(key)
+            assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in expected]
+
+
+def test_numeric_list_from_text_declines_what_it_cannot_judge() -> None:
+    wavelength, bands = field_spec("wavelength"), field_spec("default bands")
+    assert _typed_number_text("{400, 5e2, .6e3}", wavelength) == (400.0, 500.0, 600.0)
+    assert _typed_number_text("{ 1,\n 2 }", bands) == (1, 2)
+    for raw in ["{1, 2,}", "{}", "{1,,2}", "{1, nan}", "{1e999}", "{1, 2.0}", "{1 2}", "{1\n;c\n,2}", "{1, ٤}"]:
+        assert _typed_number_text(raw, wavelength if raw != "{1, 2.0}" else bands) is None, raw
+    assert _typed_number_text("{1e308, 1e308}", wavelength) == (1e308, 1e308)  # the sum overflows, no item does
+    assert _typed_number_text("{" + "1" * 4301 + "}", bands) is None
