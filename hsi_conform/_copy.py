@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import mmap
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -297,3 +298,15 @@ def _pwrite(fd: int, part: memoryview, offset: int) -> int:
         return os.pwrite(fd, part, offset)
     os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - no pwrite (Windows); the writer seeks back after
     return os.write(fd, part)  # pragma: no cover
+
+
+def file_spans(src: io.FileIO, size: int, path: str) -> Iterator[FileSpan]:
+    """Yield the whole file as one span, then check that it did not grow meanwhile (a shrink fails the copy)."""
+    yield FileSpan(src.fileno(), 0, size, path)
+    try:
+        src.seek(size)  # the copy used offsets: the file position is ours
+        grew = src.read(1)
+    except OSError as exc:
+        raise InputUnreadableError.from_os_error(path, exc) from exc
+    if grew:
+        raise InputUnreadableError(path, "the file grew while being copied")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import struct
 from collections.abc import Iterable, Iterator
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Self
 import numpy as np
 
 from hsi_conform._atomic import AtomicFile
-from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range, start_writeback
+from hsi_conform._copy import FileSpan, OverlappedCrc, copy_range, file_spans, start_writeback
 from hsi_conform._crc32 import crc32
 from hsi_conform._signals import checkpoint
 from hsi_conform._space import raise_no_space
@@ -199,7 +198,7 @@ class ContainerWriter:
             raise InputUnreadableError.from_os_error(path, exc) from exc
         with src:
             size = os.fstat(src.fileno()).st_size
-            return self._add(name, size, _file_spans(src, size, path), None)
+            return self._add(name, size, file_spans(src, size, path), None)
 
     def add_stream(
         self, name: str, chunks: Iterable[bytes | bytearray | memoryview | FileSpan], size: int, *,
@@ -488,15 +487,3 @@ def _matches(structure: ZipStructure, written: list[WrittenMember]) -> bool:
         (m.name, m.crc, m.compressed_size, m.data_offset) == (w.name, w.crc, w.size, w.data_offset)
         for m, w in zip(structure.members, written, strict=True)
     )
-
-
-def _file_spans(src: io.FileIO, size: int, path: str) -> Iterator[FileSpan]:
-    """Yield the whole file as one span, then check that it did not grow meanwhile (a shrink fails the copy)."""
-    yield FileSpan(src.fileno(), 0, size, path)
-    try:
-        src.seek(size)  # the copy used offsets: the file position is ours
-        grew = src.read(1)
-    except OSError as exc:
-        raise InputUnreadableError.from_os_error(path, exc) from exc
-    if grew:
-        raise InputUnreadableError(path, "the file grew while being copied")
