@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from hsi_conform._version import __version__
 from hsi_conform.container.interop import to_spectral
+from hsi_conform.container.opening import open_container as open
 from hsi_conform.container.reader import Container, CubeLayout
-from hsi_conform.container.reader import open_container as open
 from hsi_conform.container.write import write_container
 from hsi_conform.converters.info import info
 from hsi_conform.converters.migrate import migrate

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from hsi_conform.container.reader import Container, CubeArray, CubeLayout, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeArray, CubeLayout
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.cf import cf_georeferencing, fill_value
 from hsi_conform.errors import ContainerError, ConverterUnavailableError, FieldValueError, HsiConformError

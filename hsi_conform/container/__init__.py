@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeLayout, MemberInfo
 from hsi_conform.container.write import write_container
 
 __all__ = ["Container", "CubeLayout", "MemberInfo", "open_container", "write_container"]

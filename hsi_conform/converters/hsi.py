@@ -28,7 +28,8 @@ from hsi_conform.container.jxl_index import (
     jpegxl_header,
     plain_header,
 )
-from hsi_conform.container.reader import Container, CubeLayout, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.thumbnail import thumbnail_fits, thumbnail_for, written_thumbnail
 from hsi_conform.container.write import iter_chunks
 from hsi_conform.container.zipwrite import ContainerWriter, WrittenMember

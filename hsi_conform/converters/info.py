@@ -19,7 +19,8 @@ import numpy as np
 
 from hsi_conform.container.jpeg import jpeg_size
 from hsi_conform.container.layout import CubeLayout
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.converters.base import HsiDataset, dataset_members, payload_bytes, payload_size
 from hsi_conform.converters.registry import detect, get_converter
 from hsi_conform.errors import HsiConformError

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.corpus.thirdparty import Dataset, Reference
 from hsi_conform.members import CUBE_DATA
 

@@ -50,7 +50,7 @@ def read_spectral(path: Path, content: str = Content.FULL.value) -> None:
     from spectral.io.bipfile import BipFile
     from spectral.io.bsqfile import BsqFile
 
-    from hsi_conform.container.reader import open_container
+    from hsi_conform.container.opening import open_container
     from hsi_conform.errors import ContainerError
 
     with open_container(path) as container, tempfile.TemporaryDirectory(prefix="hsi-spy-") as tmp:

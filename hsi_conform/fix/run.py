@@ -20,7 +20,8 @@ import numpy as np
 
 from hsi_conform._atomic import atomic_path, temp_name
 from hsi_conform._outputs import refuse_output_on_input
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.container.zipread import iter_member_crc, read_zip_structure
 from hsi_conform.errors import ContainerVerifyError, InputUnreadableError, InvalidArgumentError
 from hsi_conform.finding import Finding, Report

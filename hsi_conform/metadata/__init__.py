@@ -14,7 +14,8 @@ from typing import Any
 
 from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.crosswalk import crosswalk
 from hsi_conform.errors import DatasetError, InputUnreadableError, InvalidArgumentError, OutputUnwritableError
 from hsi_conform.members import IMPORTED_METADATA

@@ -23,7 +23,8 @@ import numpy as np
 
 from hsi_conform._outputs import refuse_output_on_input
 from hsi_conform._version import __version__
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.container.write import ComputedCube
 from hsi_conform.converters.base import Blob
 from hsi_conform.errors import InvalidArgumentError, ProcedureError

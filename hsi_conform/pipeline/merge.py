@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from hsi_conform._signals import checkpoint
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.errors import InputUnreadableError
 from hsi_conform.header.procedures import MergeSource
 from hsi_conform.pipeline.findings import inapplicable

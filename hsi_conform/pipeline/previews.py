@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.container.thumbnail import MAX_SIDE, display_bands, image_view, wavelengths_nm
 from hsi_conform.container.write import ComputedCube, cube_header_fields, interleave_of
 from hsi_conform.errors import DatasetError, HsiConformError, InvalidArgumentError

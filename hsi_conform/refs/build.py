@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from hsi_conform._atomic import publish_text
 from hsi_conform._outputs import refuse_output_on_input
-from hsi_conform.container.reader import Container, CubeLayout, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.converters.base import mapping_table
 from hsi_conform.converters.cf import CONVENTIONS, fill_value
 from hsi_conform.errors import (

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.container.reader import Container, CubeLayout, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeLayout
 from hsi_conform.container.source import read_block
 from hsi_conform.container.thumbnail import image_view, wavelengths_nm
 from hsi_conform.errors import HsiConformError

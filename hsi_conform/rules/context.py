@@ -18,7 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hsi_conform.container.reader import Container, CubeLayout, MemberInfo, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container, CubeLayout, MemberInfo
 from hsi_conform.container.source import SourceFile
 from hsi_conform.container.zipread import ZipStructure, read_zip_structure
 from hsi_conform.errors import ContainerError, FieldValueError, HsiConformError

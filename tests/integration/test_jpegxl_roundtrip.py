@@ -14,7 +14,7 @@ import pytest
 from hsi_conform.cli.main import main
 from hsi_conform.container.jpegxl import JpegXlArray
 from hsi_conform.container.jxl_index import is_jpegxl
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.converters import convert
 from hsi_conform.corpus.golden import Case, build_input, load_cases
 from hsi_conform.corpus.thirdparty import Dataset, load_datasets

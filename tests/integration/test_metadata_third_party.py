@@ -16,7 +16,7 @@ import pytest
 import rasterio
 
 from hsi_conform.cli.main import main
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.corpus.thirdparty import Dataset, load_datasets
 from hsi_conform.errors import DatasetError
 from hsi_conform.metadata import export_metadata

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from hsi_conform.cli.main import main
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.corpus import interop
 from hsi_conform.corpus.thirdparty import (
     EXPECTED,

@@ -10,7 +10,8 @@ import pytest
 
 import hsi_conform
 from hsi_conform.container.interop import to_spectral
-from hsi_conform.container.reader import as_interleave, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import as_interleave
 from hsi_conform.container.write import iter_slabs, write_container
 from hsi_conform.container.zipread import read_zip_structure
 from hsi_conform.errors import ContainerError, InputUnreadableError

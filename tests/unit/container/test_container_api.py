@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import hsi_conform
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.errors import ContainerClosedError, ContainerError, NoSuchMemberError
 from hsi_conform.limits import Limits
 from hsi_conform.testing.samples import sample_cube, sample_members, write_members, write_sample_container

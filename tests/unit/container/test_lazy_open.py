@@ -16,7 +16,8 @@ import pytest
 import hsi_conform
 from hsi_conform.container import reader
 from hsi_conform.container._eocd import BaseParser
-from hsi_conform.container.reader import Container, open_container
+from hsi_conform.container.opening import open_container
+from hsi_conform.container.reader import Container
 from hsi_conform.container.zipread import read_zip_structure
 from hsi_conform.corpus.zipcases import CASES, align, clean_entries
 from hsi_conform.errors import ContainerError, HsiConformError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.errors import DatasetError, OutputIsInputError
 from hsi_conform.members import IMPORTED_METADATA
 from hsi_conform.metadata import document_kind, export_metadata, import_metadata

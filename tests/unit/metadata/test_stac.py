@@ -11,7 +11,7 @@ import pytest
 import rasterio
 from pyproj import Transformer
 
-from hsi_conform.container.reader import open_container
+from hsi_conform.container.opening import open_container
 from hsi_conform.crosswalk import crosswalk
 from hsi_conform.errors import DatasetError, MissingDependencyError
 from hsi_conform.metadata import export_metadata, metadata_document
