@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +95,14 @@ def s3_server() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def memory_bucket() -> Iterator[tuple[Any, str]]:
+    """A fresh folder of fsspec's ``memory://`` filesystem, as ``(filesystem, "/name")``; removed after the test."""
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    bucket = f"/bucket-{uuid.uuid4().hex[:8]}"
+    yield fs, bucket
+    if fs.exists(bucket):
+        fs.rm(bucket, recursive=True)

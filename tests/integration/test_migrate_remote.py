@@ -50,19 +50,9 @@ def tree(tmp_path: Path) -> Path:
     return src
 
 
-@pytest.fixture
-def memory() -> Iterator[tuple[Any, str]]:
-    """A fresh ``memory://`` bucket; removed after the test."""
-    fs = fsspec.filesystem("memory")
-    bucket = f"/i14-{uuid.uuid4().hex[:8]}"
-    yield fs, bucket
-    if fs.exists(bucket):
-        fs.rm(bucket, recursive=True)
-
-
 def test_memory_urls_give_the_records_and_bytes_of_a_local_run(tree: Path, tmp_path: Path,
-                                                               memory: tuple[Any, str]) -> None:
-    fs, bucket = memory
+                                                               memory_bucket: tuple[Any, str]) -> None:
+    fs, bucket = memory_bucket
     fs.put(f"{tree}/", f"{bucket}/src", recursive=True)  # no link: an object store has none
     url = f"memory://{bucket}"
     local, expected = _records(tmp_path / "local"), _local_outputs(tmp_path / "local")
@@ -91,8 +81,8 @@ def test_a_file_url_is_the_local_folder(tree: Path, tmp_path: Path) -> None:
     assert _local_outputs(tmp_path / "dst") == _local_outputs(tmp_path / "local")
 
 
-def test_a_dataset_at_the_root_of_a_url_is_named_after_it(tmp_path: Path, memory: tuple[Any, str]) -> None:
-    fs, bucket = memory
+def test_a_dataset_at_the_root_of_a_url_is_named_after_it(tmp_path: Path, memory_bucket: tuple[Any, str]) -> None:
+    fs, bucket = memory_bucket
     pair(tmp_path / "run7", "scan", "<f4", 4)  # a legacy folder: the source is one dataset
     fs.put(f"{tmp_path / 'run7'}/", f"{bucket}/run7", recursive=True)
     migrate(tmp_path / "run7", tmp_path / "local")
@@ -115,8 +105,8 @@ class _Vanish(Progress):
 
 
 def test_unreadable_objects_are_error_records_and_the_run_goes_on(tree: Path, tmp_path: Path,
-                                                                  memory: tuple[Any, str]) -> None:
-    fs, bucket = memory
+                                                                  memory_bucket: tuple[Any, str]) -> None:
+    fs, bucket = memory_bucket
     fs.put(f"{tree}/", f"{bucket}/src", recursive=True)
     summary = migrate(f"memory://{bucket}/src", tmp_path / "dst",
                       progress=_Vanish(fs, f"{bucket}/src/a/scene.img", "a/scene.hdr"))
@@ -127,8 +117,8 @@ def test_unreadable_objects_are_error_records_and_the_run_goes_on(tree: Path, tm
 
 
 def test_urls_that_cannot_be_migrated_are_refused_before_anything_is_written(tmp_path: Path,
-                                                                             memory: tuple[Any, str]) -> None:
-    fs, bucket = memory
+                                                                             memory_bucket: tuple[Any, str]) -> None:
+    fs, bucket = memory_bucket
     (tmp_path / "src").mkdir()
     with pytest.raises(ConfigError, match="is not a folder"):
         migrate(f"memory://{bucket}/missing", f"memory://{bucket}/out")
@@ -145,8 +135,8 @@ def test_urls_that_cannot_be_migrated_are_refused_before_anything_is_written(tmp
 
 
 def test_a_temp_key_left_by_a_crash_is_swept_and_a_dead_runs_lock_taken_over(tree: Path, tmp_path: Path,
-                                                                            memory: tuple[Any, str]) -> None:
-    fs, bucket = memory
+                                                                            memory_bucket: tuple[Any, str]) -> None:
+    fs, bucket = memory_bucket
     dst = f"{bucket}/dst"
     fs.pipe(f"{dst}/.hsi-conform/tmp/0123abcd.hsi", b"half an upload")
     dead = _dead_pid()
@@ -276,7 +266,7 @@ def test_an_upload_is_checked_by_size_and_by_its_md5_etag(tmp_path: Path, s3: tu
 
 
 def test_formats_told_by_their_content_are_found_from_the_heads_alone(tmp_path: Path,
-                                                                      memory: tuple[Any, str]) -> None:
+                                                                      memory_bucket: tuple[Any, str]) -> None:
     """A TIFF, an HDF5 file and a container, each larger than the skeleton's head, are discovered from a URL."""
     pytest.importorskip("tifffile")
     pytest.importorskip("h5py")
@@ -285,7 +275,7 @@ def test_formats_told_by_their_content_are_found_from_the_heads_alone(tmp_path: 
     from hsi_conform.converters.registry import get_converter
     from hsi_conform.testing.scene import SceneSpec, write_scene
 
-    fs, bucket = memory
+    fs, bucket = memory_bucket
     src = tmp_path / "src"
     src.mkdir()
     dataset = HsiConverter().read(write_scene(src / "scene.hsi", SceneSpec(bands=40)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +22,6 @@ from hsi_conform.errors import ConfigError, InUseError, OutputIsInputError
 fsspec = pytest.importorskip("fsspec")
 
 
-@pytest.fixture
-def bucket() -> Iterator[tuple[Any, str]]:
-    fs = fsspec.filesystem("memory")
-    name = f"/u14-{uuid.uuid4().hex[:8]}"
-    yield fs, name
-    if fs.exists(name):
-        fs.rm(name, recursive=True)
-
-
 def test_a_path_or_file_url_is_a_folder_other_urls_are_trees() -> None:
     assert tree_of("some/folder", None) == Path("some/folder")
     assert tree_of("file:///data/raw", None) == Path("/data/raw")
@@ -45,8 +34,8 @@ def test_a_path_or_file_url_is_a_folder_other_urls_are_trees() -> None:
             tree_of(url, None)
 
 
-def test_nested_trees_of_one_filesystem_are_refused(bucket: tuple[Any, str]) -> None:
-    _, name = bucket
+def test_nested_trees_of_one_filesystem_are_refused(memory_bucket: tuple[Any, str]) -> None:
+    _, name = memory_bucket
     src = RemoteTree(f"memory://{name}/a")
     with pytest.raises(OutputIsInputError):
         check_roots(src, RemoteTree(f"memory://{name}/a"))
@@ -56,8 +45,8 @@ def test_nested_trees_of_one_filesystem_are_refused(bucket: tuple[Any, str]) -> 
     check_roots(src, Path("/tmp/a"))
 
 
-def test_the_skeleton_has_every_size_and_the_heads(bucket: tuple[Any, str], tmp_path: Path) -> None:
-    fs, name = bucket
+def test_the_skeleton_has_every_size_and_the_heads(memory_bucket: tuple[Any, str], tmp_path: Path) -> None:
+    fs, name = memory_bucket
     big, header = bytes(range(256)) * (HEAD // 128), b"ENVI\n" + b"; a long comment\n" * (HEAD // 8)
     fs.pipe({f"{name}/t/d/big.img": big, f"{name}/t/d/big.hdr": header, f"{name}/t/empty": b"",
              f"{name}/t/.hsi-conform/journal/r/000000001.json": b"{}"})
@@ -71,14 +60,14 @@ def test_the_skeleton_has_every_size_and_the_heads(bucket: tuple[Any, str], tmp_
     assert (tmp_path / "t" / "empty").stat().st_size == 0
 
 
-def test_a_missing_tree_is_not_a_folder(bucket: tuple[Any, str]) -> None:
-    _, name = bucket
+def test_a_missing_tree_is_not_a_folder(memory_bucket: tuple[Any, str]) -> None:
+    _, name = memory_bucket
     with pytest.raises(ConfigError, match="not a folder"):
         list_tree(RemoteTree(f"memory://{name}/nothing"))
 
 
-def test_journal_objects_are_read_back_in_the_order_written(bucket: tuple[Any, str], tmp_path: Path) -> None:
-    fs, name = bucket
+def test_journal_objects_are_read_back_in_the_order_written(memory_bucket: tuple[Any, str], tmp_path: Path) -> None:
+    fs, name = memory_bucket
     tree = RemoteTree(f"memory://{name}/dst")
     first, second = RemoteJournal(tree), RemoteJournal(tree)
     for i in range(12):  # more than nine: the sequence sorts by name as it counts
@@ -92,8 +81,8 @@ def test_journal_objects_are_read_back_in_the_order_written(bucket: tuple[Any, s
     assert [e["source"] for e in local.entries()] == ["a", "b"]
 
 
-def test_the_lock_object_is_exclusive_and_released(bucket: tuple[Any, str]) -> None:
-    fs, name = bucket
+def test_the_lock_object_is_exclusive_and_released(memory_bucket: tuple[Any, str]) -> None:
+    fs, name = memory_bucket
     tree = RemoteTree(f"memory://{name}/dst")
     with remote_lock(tree) as key:
         assert fs.exists(key)
