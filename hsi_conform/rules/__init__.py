@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -108,6 +108,11 @@ class RuleSpec:
             Under a lower tier the engine records it as skipped, with ``needs_reason`` and this tier, without
             calling it (spec/cli.md#content-tier-declared).
         needs_reason: The reason recorded for such a skip (also what the check raises when called directly).
+        judged_by: For a rule that reports the issues of one code from a per-context index (the ZIP reader's
+            detection codes, the header's diagnostic codes): ``(index, code)``, where ``index(ctx)`` is the
+            index by code, computed once per context with ``ctx.shared``. The engine looks the code up and, when
+            it is absent (nearly always), records the rule as run without calling it; the check itself gives the
+            same answer, and runs whenever the code is present.
 
     Raises:
         ValueError: If the id, name, summary, spec anchor, profile names or fix kind are malformed.
@@ -126,6 +131,7 @@ class RuleSpec:
     off_in: frozenset[str] = field(default=frozenset(), compare=False)
     needs: str | None = field(default=None, compare=False)
     needs_reason: str = field(default="", compare=False)
+    judged_by: tuple[Callable[[Any], Collection[str]], str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -258,6 +264,7 @@ def rule(
     off_in: tuple[str, ...] = (),
     needs: str | None = None,
     needs_reason: str = "",
+    judged_by: tuple[Callable[[Any], Collection[str]], str] | None = None,
 ) -> Callable[[CheckT], CheckT]:
     """Register the decorated check as a rule and return it unchanged.
 
@@ -275,6 +282,8 @@ def rule(
         needs: The lowest content tier the rule runs in (``"crc"``, ``"full"``), None for every tier: under a lower
             tier the engine records the rule as skipped without calling it.
         needs_reason: The reason of that skip (required with ``needs``).
+        judged_by: ``(index, code)`` of a rule that reports one code of a per-context index (see
+            :class:`RuleSpec`): the engine calls it only when the code is in the index.
 
     Returns:
         A decorator.
@@ -300,6 +309,7 @@ def rule(
                 off_in=frozenset(off_in),
                 needs=None if needs is None else str(needs),
                 needs_reason=needs_reason,
+                judged_by=judged_by,
             )
         )
         return check

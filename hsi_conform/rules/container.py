@@ -155,7 +155,7 @@ def _register(entry: ZipRule) -> None:
     check.__doc__ = f"{entry.summary}\n\nReader detection code `{entry.code}`: {ISSUE_CODES[entry.code]}."
     profiles = {"reader": entry.reader} if entry.reader != entry.severity else None
     rule(entry.id, entry.name, severity=entry.severity, level=Level.CONTAINER, spec=entry.anchor,
-         profiles=profiles, fix=entry.fix)(check)
+         profiles=profiles, fix=entry.fix, judged_by=(_issues_by_code, entry.code))(check)
 
 
 for _entry in ZIP_RULES:

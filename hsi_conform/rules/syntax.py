@@ -70,4 +70,4 @@ for _decision in DIAGNOSTICS:
     # The rule is named after its diagnostic code, with the area in front (the code alone was its first name).
     rule(_decision.id, f"hdr-{_decision.code}", old_names=(_decision.code,), severity=_decision.severity,
          level=Level.SYNTAX, spec=_decision.anchor, profiles={"reader": _decision.reader},
-         fix=_decision.fix)(_diagnostic_check(_decision))
+         fix=_decision.fix, judged_by=(_diagnostics_by_code, _decision.code))(_diagnostic_check(_decision))

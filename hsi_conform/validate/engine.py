@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from hsi_conform.errors import (
     ConfigError,
@@ -277,21 +278,26 @@ def _suppression(rule: RuleSpec, waivers: Sequence[Waiver]) -> Suppression | Non
     return next((w.suppression() for w in waivers if w.rule == best), None)
 
 
-def _run_level(graded: tuple[tuple[RuleSpec, Severity | None], ...], context: object, run: _Run,
-               waivers: Sequence[Waiver]) -> str | None:
+def _run_level(graded: tuple[_Graded, ...], context: object, run: _Run, waivers: Sequence[Waiver]) -> str | None:
     """Run the rules of one level into ``run``; return a cascade reason when one found something FATAL.
 
     The loop every rule of every input goes through: a rule that finds nothing (most of them) costs one call,
     one list and one append. A rule planned without a severity needs a higher content tier: it is recorded as
-    skipped, as its own check would have raised (spec/cli.md#content-tier-declared), without being called.
+    skipped, as its own check would have raised (spec/cli.md#content-tier-declared), without being called. A rule
+    judged by a code (:attr:`RuleSpec.judged_by`) is called only when its code is in the context's index: some
+    eighty rules of every input report one detection or diagnostic code each, which nearly no input has.
     """
     cascade = None
     rules_run = run.rules_run
-    for rule, severity in graded:
+    shared = getattr(context, "shared", None)
+    for rule, severity, judged_by in graded:
         if severity is None:
             run.skipped.append(Skipped(rule.id, rule.needs_reason, needs=rule.needs))
             continue
         try:
+            if judged_by is not None and shared is not None and judged_by[1] not in shared(judged_by[0]):
+                rules_run.append(rule.id)
+                continue
             found = rule.check(context)
             # A rule that returns a list (most rules that find nothing) is not copied; a generator is drained here.
             problems = found if type(found) is list else list(found)
@@ -327,7 +333,9 @@ def _found(rule: RuleSpec, severity: Severity, problems: list[Problem], run: _Ru
     return None
 
 
-_Plan = tuple[tuple[Level, tuple[tuple[RuleSpec, Severity | None], ...]], ...]
+#: A planned rule: the rule, its severity (None: skipped for the content tier) and what judges it by a code.
+_Graded = tuple[RuleSpec, Severity | None, tuple[Callable[[Any], Collection[str]], str] | None]
+_Plan = tuple[tuple[Level, tuple[_Graded, ...]], ...]
 #: The content tiers by rank, lowest first (``Content``'s order).
 _TIER_RANK: dict[str, int] = {c.value: i for i, c in enumerate(Content)}
 #: Plans by policy (what selects and grades) and rules. A batch checks every input with the same policy: the
@@ -358,7 +366,7 @@ def _plan(policy: Policy, candidates: tuple[RuleSpec, ...], tier: str | None = N
     check_selection(policy, candidates)
     selected = sorted((r for r in candidates if is_selected(r, policy)), key=lambda r: r.order)
     rank = None if tier is None else _TIER_RANK[tier]
-    plan = tuple((level, tuple((r, None if _short_tier(r, rank) else effective_severity(r, policy))
+    plan = tuple((level, tuple((r, None if _short_tier(r, rank) else effective_severity(r, policy), r.judged_by)
                                for r in selected if r.level is level))
                  for level in Level)
     if len(_PLANS) >= _MAX_PLANS:

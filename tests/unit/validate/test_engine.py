@@ -430,3 +430,73 @@ def test_the_registry_hands_out_one_ordered_tuple_until_a_rule_is_added() -> Non
         assert all_rules() is before
         rule("HDR001", "hdr-key-case", severity=E, level=Level.SYNTAX, spec="container.md#x")(_check("HDR001"))
         assert [r.id for r in all_rules()] == ["HDR001", "HDR002"] and all_rules() is not before
+
+
+@dataclass
+class SharedCtx(Ctx):
+    """A fake context with the per-context index the engine looks codes up in."""
+
+    codes: dict[str, list[str]] = field(default_factory=dict)
+    indexed: int = 0
+
+    def shared(self, compute):  # type: ignore[no-untyped-def]
+        return compute(self)
+
+
+def _codes(ctx: SharedCtx) -> dict[str, list[str]]:
+    ctx.indexed += 1
+    return ctx.codes
+
+
+def _coded_check(code: str):  # type: ignore[no-untyped-def]
+    def check(ctx: SharedCtx) -> list[Problem]:
+        """Reports one code."""
+        ctx.calls.append(code)
+        return [Problem(text) for text in ctx.codes.get(code, [])]
+
+    return check
+
+
+def test_a_rule_judged_by_a_code_is_called_only_when_its_code_is_in_the_index() -> None:
+    with isolated_registry():
+        for rid, code in (("ZIP003", "eocd-missing"), ("ZIP004", "cd-corrupt")):
+            rule(rid, f"zip-{code}", severity=E, level=Level.CONTAINER, spec="container.md#x",
+                 judged_by=(_codes, code))(_coded_check(code))
+        ctx = SharedCtx(codes={"cd-corrupt": ["the directory is cut"]})
+        report = run(ctx)
+    assert ctx.calls == ["cd-corrupt"]  # the absent code's rule is not called...
+    assert report.rules_run == ("ZIP003", "ZIP004")  # ...and still counts as run: it was judged
+    assert [(f.rule, f.message) for f in report.findings] == [("ZIP004", "the directory is cut")]
+
+
+def test_an_index_that_crashes_is_an_internal_error_of_the_rule_not_of_the_run() -> None:
+    def broken(ctx: SharedCtx) -> dict[str, list[str]]:
+        raise ZeroDivisionError("index")
+
+    with isolated_registry():
+        rule("ZIP003", "zip-eocd-missing", severity=E, level=Level.CONTAINER, spec="container.md#x",
+             judged_by=(broken, "eocd-missing"))(_coded_check("eocd-missing"))
+        report = run(SharedCtx())
+    assert report.rules_run == ()
+    assert len(report.internal_errors) == 1 and "ZIP003" in report.internal_errors[0]
+
+
+def test_rules_judged_by_codes_answer_as_their_checks_on_every_fixture() -> None:
+    """The engine's lookup is an optimisation only: calling every check gives the same findings."""
+    from hsi_conform.rules.context import CheckContext
+    from hsi_conform.validate import CheckOptions
+    from tests._paths import FIXTURES
+
+    judged = [r for r in load_builtin_rules() if r.judged_by is not None]
+    assert len(judged) > 50
+    paths = sorted(FIXTURES.glob("**/*.hsi"))
+    present = 0
+    for path in paths:
+        ctx = CheckContext(path, CheckOptions())
+        for spec in judged:
+            assert spec.judged_by is not None
+            index, code = spec.judged_by
+            found = list(spec.check(ctx))
+            assert bool(found) == (code in ctx.shared(index)), (path.name, spec.id)
+            present += bool(found)
+    assert present > 10  # the fixtures hold containers with detection and diagnostic codes, not only clean ones
