@@ -105,6 +105,13 @@ def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, wa
     of load on one side decides the row. Short functions are looped until one sample lasts at least ``min_time``
     seconds, each with its own loop count (``BENCH_QUICK=1``: once, no warm-up).
     """
+    return {name: statistics.median(times) for name, times in
+            round_robin_samples(fns, repeat=repeat, warmup=warmup, min_time=min_time).items()}
+
+
+def round_robin_samples(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1,
+                        min_time: float = 0.0) -> dict[str, list[float]]:
+    """Return every sample (seconds per call) of each function, measured round-robin as :func:`median_times` does."""
     if os.environ.get("BENCH_QUICK"):
         repeat, warmup, min_time = 1, 0, 0.0
     for _ in range(warmup):
@@ -119,7 +126,7 @@ def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, wa
             for _ in range(loops[name]):
                 fn()
             samples[name].append((time.perf_counter() - t0) / loops[name])
-    return {name: statistics.median(times) for name, times in samples.items()}
+    return samples
 
 
 def _loops(fn: Callable[[], object], min_time: float) -> int:
