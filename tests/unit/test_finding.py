@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+import typing
 from dataclasses import replace
 from typing import Any
 
@@ -264,3 +265,10 @@ def test_baseline_names_are_documented_and_pickled_as_hsi_conform_finding() -> N
     assert b"hsi_conform._fingerprint" not in data
     assert pickle.loads(data) == report
     assert pickle.loads(data).counted == ()
+
+
+def test_the_model_type_hints_resolve_where_it_is_documented() -> None:
+    # BaselineEntry is named hsi_conform.finding.BaselineEntry; its hints must resolve in that module too.
+    assert typing.get_type_hints(BaselineEntry)["member"] == str | None
+    assert typing.get_type_hints(Report)["absent"] == tuple[BaselineEntry, ...]
+    assert typing.get_type_hints(Finding)["baseline_state"] == BaselineState | None
