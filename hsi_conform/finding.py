@@ -4,32 +4,39 @@ Rules yield :class:`Problem` objects; the engine stamps the rule metadata and th
 them to make immutable :class:`Finding` objects, collected in one :class:`Report` per input file. A finding may
 carry a :class:`Suppression` (a waiver of the configuration) and a :class:`BaselineState` (compared with a
 baseline); either can take it out of the verdict (spec/report.md#baselines, spec/report.md#waivers).
+
+The fingerprint scheme (a finding's identity across edits) and the baseline's records live in
+:mod:`hsi_conform._fingerprint`; this module exports them, and they are documented and pickled under its name.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from hsi_conform._fingerprint import (
+    FINGERPRINT_KEY,
+    BaselineEntry,
+    BaselineState,
+    fingerprints,
+    identity,
+    normalise_message,
+)
+
 __all__ = ["FINGERPRINT_KEY", "INTERNAL_ERROR", "BaselineEntry", "BaselineState", "Finding", "Level", "Location",
            "Notice", "Problem", "Report", "Severity", "Skipped", "Suppression", "fingerprints", "normalise_message"]
 
 
+# Public names are documented and pickled as hsi_conform.finding.X wherever they are defined (as errors/ does).
+for _public in (BaselineEntry, BaselineState, fingerprints, normalise_message):
+    _public.__module__ = __name__
+del _public
+
 INTERNAL_ERROR = "internal error"
 """Prefix of the reason of a rule or level skipped because the tool crashed on it."""
-
-FINGERPRINT_KEY = "hsiConform/v1"
-"""Name and version of the fingerprint scheme (the SARIF ``partialFingerprints`` key); spec/report.md#fingerprints."""
-
-_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?)")
-_QUOTES = str.maketrans(dict.fromkeys("\"`\u2018\u2019\u201c\u201d", "'"))
-_SPACE = re.compile(r"\s+")
 
 
 class Severity(IntEnum):
@@ -173,17 +180,6 @@ class Problem:
     details: tuple[str, ...] = ()
 
 
-class BaselineState(StrEnum):
-    """How a finding compares with a baseline (SARIF's ``baselineState``)."""
-
-    NEW = "new"
-    """Not in the baseline: it counts toward the verdict."""
-    UNCHANGED = "unchanged"
-    """In the baseline: reported, but it does not count toward the verdict."""
-    ABSENT = "absent"
-    """In the baseline but no longer found (fixed); only a :class:`BaselineEntry` of :attr:`Report.absent`."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Suppression:
     """Why a finding does not count toward the verdict: a waiver of the configuration (spec/report.md#waivers).
@@ -262,9 +258,7 @@ class Finding:
         Line numbers, columns and offsets are left out, so that the identity survives edits elsewhere in the
         member; numbers in the message are normalised away for the same reason (spec/report.md#fingerprints).
         """
-        parts = (self.rule, self.location.member or "", self.location.field or "", normalise_message(self.message))
-        # Member names from hostile archives may hold lone surrogates; they still hash.
-        return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return identity(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict with the severity and level as lower-case strings."""
@@ -292,66 +286,6 @@ class Finding:
         where = str(self.location)
         prefix = f"{where}: " if where else ""
         return f"{prefix}{self.severity.label} {self.rule} [{self.name}] {self.message}"
-
-
-def normalise_message(message: str) -> str:
-    """Return ``message`` with every number as ``#``, every quote mark as ``'`` and white space runs as one space.
-
-    Values, sizes and offsets in a message change with unrelated edits; the rule, member and field still say
-    what the finding is about.
-    """
-    return _SPACE.sub(" ", _NUMBER.sub("#", message.translate(_QUOTES))).strip()
-
-
-def fingerprints(findings: Iterable[Finding]) -> list[str]:
-    """Return the fingerprint of each finding, in order: ``<identity>:<n>``.
-
-    ``n`` counts the findings of the same :meth:`Finding.identity` from 1, in report order, so that identical
-    occurrences in one member (two upper-case keys) each get their own fingerprint; it stays the same when lines
-    move, because the order of the occurrences does not change.
-    """
-    seen: Counter[str] = Counter()
-    result = []
-    for finding in findings:
-        identity = finding.identity()
-        seen[identity] += 1
-        result.append(f"{identity}:{seen[identity]}")
-    return result
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BaselineEntry:
-    """A finding recorded in a baseline: what identifies it, and what a reader needs to recognise it.
-
-    Attributes:
-        fingerprint: ``<identity>:<n>`` (:func:`fingerprints`).
-        rule: Rule id.
-        message: The message when it was recorded.
-        member: The member, or None for the archive.
-        field: The header key, or None.
-    """
-
-    fingerprint: str
-    rule: str
-    message: str
-    member: str | None = None
-    field: str | None = None
-
-    @classmethod
-    def of(cls, finding: Finding, fingerprint: str) -> BaselineEntry:
-        """Return the entry that records ``finding`` under its ``fingerprint``."""
-        return cls(fingerprint=fingerprint, rule=finding.rule, message=finding.message,
-                   member=finding.location.member, field=finding.location.field)
-
-    def to_dict(self) -> dict[str, str]:
-        """Return a JSON-ready dict: rule, member and field when known, message, fingerprint."""
-        data = {"rule": self.rule}
-        if self.member is not None:
-            data["member"] = self.member
-        if self.field is not None:
-            data["field"] = self.field
-        data.update(message=self.message, fingerprint=self.fingerprint)
-        return data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pickle
+import typing
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +19,9 @@ from hsi_conform.errors import (
     NotAnEnviHeaderError,
 )
 from hsi_conform.finding import (
+    FINGERPRINT_KEY,
+    BaselineEntry,
+    BaselineState,
     Finding,
     Level,
     Location,
@@ -240,3 +245,30 @@ def test_fingerprints_number_identical_occurrences_in_order() -> None:
     assert prints[0].split(":")[0] == prints[1].split(":")[0] != prints[2].split(":")[0]
     shifted = (make(member="data.hdr", line=3), make(member="data.hdr", line=8), make(member="x.hdr", line=4))
     assert fingerprints(shifted) == prints == Report(path="a.hsi", findings=twice).fingerprints()
+
+
+def test_fingerprints_are_those_of_the_spec_example() -> None:
+    # spec/report.md#baselines shows these two; a change of the scheme must change FINGERPRINT_KEY instead.
+    lower = [replace(make(rule="HDR015", member="data.hdr", field=key), message="key is not written in lower case")
+             for key in ("lines", "samples")]
+    assert [fingerprints([f])[0] for f in lower] == ["42f8a1c8f2bc5608:1", "64a7634d93dfe122:1"]
+    assert FINGERPRINT_KEY == "hsiConform/v1"
+
+
+def test_baseline_names_are_documented_and_pickled_as_hsi_conform_finding() -> None:
+    entry = BaselineEntry.of(make(member="data.hdr"), "0123456789abcdef:1")
+    report = Report(path="a.hsi", findings=(replace(make(), baseline_state=BaselineState.UNCHANGED),),
+                    absent=(entry,))
+    for public in (BaselineEntry, BaselineState, fingerprints, normalise_message):
+        assert public.__module__ == "hsi_conform.finding"
+    data = pickle.dumps(report)
+    assert b"hsi_conform._fingerprint" not in data
+    assert pickle.loads(data) == report
+    assert pickle.loads(data).counted == ()
+
+
+def test_the_model_type_hints_resolve_where_it_is_documented() -> None:
+    # BaselineEntry is named hsi_conform.finding.BaselineEntry; its hints must resolve in that module too.
+    assert typing.get_type_hints(BaselineEntry)["member"] == str | None
+    assert typing.get_type_hints(Report)["absent"] == tuple[BaselineEntry, ...]
+    assert typing.get_type_hints(Finding)["baseline_state"] == BaselineState | None
