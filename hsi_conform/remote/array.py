@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.remote.ranges import RangeReader, coalesce
+from hsi_conform.remote.ranges import RangeReader, coalesce, read_ranges_into
 
 __all__ = ["RemoteArray"]
 
@@ -152,6 +152,15 @@ class RemoteArray:
     def _gather(self, starts: np.ndarray[tuple[int], np.dtype[np.int64]], run: int) -> np.ndarray[Any, Any]:
         """Return the bytes of every ``[start, start + run)`` in order, as a ``(len(starts), run)`` uint8 array."""
         plan = coalesce(starts, starts + run)
+        out = np.empty((len(starts), run), dtype=np.uint8)
+        if len(plan.requests) == len(starts):  # a request per run (a BSQ band, a BIL band): each lands in its row
+            rows = np.empty(len(starts), dtype=np.intp)
+            rows[plan.owner] = np.arange(len(starts), dtype=np.intp)
+            counts = read_ranges_into(self.reader, plan.requests, [out[i] for i in rows.tolist()])
+            for (a, b), count in zip(plan.requests, counts, strict=True):
+                if count != run:
+                    raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
+            return out
         chunks = self.reader.read_ranges(plan.requests)
         for (a, b), chunk in zip(plan.requests, chunks, strict=True):
             if len(chunk) != b - a:
@@ -160,7 +169,6 @@ class RemoteArray:
         positions = np.cumsum([0] + [len(c) for c in chunks[:-1]], dtype=np.int64)
         buffer = np.frombuffer(b"".join(chunks), dtype=np.uint8)
         at = positions[plan.owner] + (starts - bases[plan.owner])
-        out = np.empty((len(starts), run), dtype=np.uint8)
         if run >= 4096 or len(starts) < 64:
             for i, pos in enumerate(at.tolist()):
                 out[i] = buffer[pos : pos + run]
