@@ -185,6 +185,8 @@ def coalesce(starts: np.ndarray[tuple[int], np.dtype[np.int64]], stops: np.ndarr
     """
     if len(starts) == 0:
         return Plan([], np.zeros(0, dtype=np.intp))
+    if len(starts) == 1:  # a BSQ band, a window of one run: nothing to merge (and no sort to pay for)
+        return Plan([(int(starts[0]), int(stops[0]))], np.zeros(1, dtype=np.intp))
     order = np.argsort(starts, kind="stable")
     s, e = starts[order], np.maximum.accumulate(stops[order])  # running end: overlapping ranges join
     gaps = s[1:] - e[:-1]
