@@ -156,18 +156,15 @@ class RemoteArray:
         if len(plan.requests) == len(starts):  # a request per run (a BSQ band, a BIL band): each lands in its row
             rows = np.empty(len(starts), dtype=np.intp)
             rows[plan.owner] = np.arange(len(starts), dtype=np.intp)
-            counts = read_ranges_into(self.reader, plan.requests, [out[i] for i in rows.tolist()])
-            for (a, b), count in zip(plan.requests, counts, strict=True):
-                if count != run:
-                    raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
+            self._read_into(plan.requests, [out[i] for i in rows.tolist()])
             return out
-        chunks = self.reader.read_ranges(plan.requests)
-        for (a, b), chunk in zip(plan.requests, chunks, strict=True):
-            if len(chunk) != b - a:
-                raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
+        # Requests merged over gaps: their bodies land side by side in one buffer, the runs are copied out of it.
+        sizes = [b - a for a, b in plan.requests]
+        positions = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
+        buffer = np.empty(sum(sizes), dtype=np.uint8)
+        self._read_into(plan.requests, [buffer[pos : pos + size]
+                                        for pos, size in zip(positions.tolist(), sizes, strict=True)])
         bases = np.array([a for a, _ in plan.requests], dtype=np.int64)
-        positions = np.cumsum([0] + [len(c) for c in chunks[:-1]], dtype=np.int64)
-        buffer = np.frombuffer(b"".join(chunks), dtype=np.uint8)
         at = positions[plan.owner] + (starts - bases[plan.owner])
         if run >= 4096 or len(starts) < 64:
             for i, pos in enumerate(at.tolist()):
@@ -175,6 +172,12 @@ class RemoteArray:
         else:
             out[:] = buffer[at[:, None] + np.arange(run, dtype=np.int64)[None, :]]
         return out
+
+    def _read_into(self, requests: list[tuple[int, int]], buffers: list[np.ndarray[Any, Any]]) -> None:
+        """Fill each buffer with its request's bytes (spec/remote.md#http-reads); none may lie past the source."""
+        for (a, b), count in zip(requests, read_ranges_into(self.reader, requests, buffers), strict=True):
+            if count != b - a:
+                raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
 
 
 def _strides(shape: tuple[int, ...], itemsize: int) -> list[int]:

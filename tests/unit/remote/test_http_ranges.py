@@ -56,6 +56,16 @@ def test_a_band_lands_in_place_with_the_filesystems_request_options(http_server:
         assert stats.max_active >= 2  # the requests of one read overlap on the loop
 
 
+def test_requests_merged_over_gaps_land_in_one_buffer(http_server: RangeServer, cubes: dict[str, Path]) -> None:
+    url = http_server.serve(cubes["bsq"], "/in-place/spectrum.hsi")
+    with _open(url, headers={"X-Hsi-Test": "16"}) as remote, hsi_conform.open(cubes["bsq"]) as local:
+        http_server.reset(url)
+        assert np.array_equal(remote.read_spectrum(3, 100), local.read_spectrum(3, 100))
+        stats = http_server.stats(url)
+    # 40 values 64 KiB apart: the budget merges a few gaps, the other values are a request each
+    assert 1 < stats.requests < 40 and all(h.get("X-Hsi-Test") == "16" for h in stats.headers)
+
+
 @pytest.mark.parametrize("interleave", ["bsq", "bil"])
 @pytest.mark.parametrize("faults", [(Fault(status=503),), (Fault(short=10),), (Fault(status=500), Fault(short=3))],
                          ids=["503", "short body", "500 then short"])
