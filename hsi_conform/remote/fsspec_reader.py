@@ -206,7 +206,12 @@ class FsspecReader:
                 jobs.append((middle_start, middle_stop, view[len(head) : count - len(tail)]))
             counts.append(count)
         if self._http and jobs:
-            gather_on_loop(self.fs, [self._http_job(*job) for job in jobs], _PARALLEL)
+            try:
+                gather_on_loop(self.fs, [self._http_job(*job) for job in jobs], _PARALLEL)
+            except InputUnreadableError:
+                raise
+            except Exception as exc:  # reaching the loop failed (a forked child: fsspec's loop is not fork-safe)
+                raise InputUnreadableError(self.name, _reason(exc)) from exc
         elif len(jobs) == 1:
             self._fetch_into(*jobs[0])
         elif jobs:

@@ -122,3 +122,28 @@ def test_a_subclass_with_its_own_request_keeps_cat_file(http_server: RangeServer
         before = Counting.calls
         assert np.array_equal(remote.read_band(7), local.read_band(7))
         assert Counting.calls - before == 8
+
+
+def _read_band_in_child(remote: hsi_conform.Container, out: Any) -> None:
+    try:
+        remote.read_band(1)
+        out.put("read")
+    except InputUnreadableError as exc:
+        out.put(f"unreadable: {exc.path}")
+    except BaseException as exc:  # what the test must not see: a raw error
+        out.put(f"raw {type(exc).__name__}: {exc}")
+
+
+def test_a_forked_child_gets_an_input_error_not_a_raw_one(http_server: RangeServer, cubes: dict[str, Path]) -> None:
+    import multiprocessing
+
+    url = http_server.serve(cubes["bsq"], "/forked/bsq.hsi")
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    with _open(url) as remote:
+        assert remote.cube.shape == (40, 8, 4096)  # opened and mapped in the parent: the child only reads the band
+        child = context.Process(target=_read_band_in_child, args=(remote, out))
+        child.start()
+        child.join(60)
+    # fsspec's loop belongs to the parent (not fork-safe): the child says the URL is unreadable, never a raw error
+    assert out.get(timeout=5) == f"unreadable: {url}"
