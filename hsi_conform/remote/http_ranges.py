@@ -28,6 +28,7 @@ from hsi_conform.errors import InputUnreadableError
 __all__ = ["gather_on_loop", "get_into", "is_plain_http"]
 
 _HTTP_MODULE = "fsspec.implementations.http"
+_WAKE = 0.25  # seconds between two looks at pending signals while a read is waited for
 
 
 def is_plain_http(fs: Any) -> bool:
@@ -81,14 +82,37 @@ def _ignored(name: str, start: int, wanted: int, got: int) -> InputUnreadableErr
 
 
 def gather_on_loop(fs: Any, jobs: Sequence[Callable[[], Awaitable[None]]], limit: int) -> None:
-    """Run every job on ``fs.loop``, at most ``limit`` at once, in one call from this thread.
+    """Run every job on ``fs.loop``, at most ``limit`` at once, and wait for them in this thread.
 
-    The first failure cancels the jobs still running (none of them writes into its buffer after this returns) and
-    is raised here.
+    The first failure cancels the jobs still running, waits for them to stop (none writes into its buffer after this
+    returns) and is raised here. An exception raised while this thread waits (an interrupt, a signal turned into an
+    exception) cancels them too, without waiting.
+
+    Raises:
+        RuntimeError: called from the loop's own thread (it would wait for itself), or the loop is unusable (a
+            forked child: fsspec's loop is not fork-safe).
     """
-    from fsspec.asyn import sync
+    import asyncio
+    import concurrent.futures
 
-    sync(fs.loop, _gather, jobs, limit)
+    loop = fs.loop
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        raise RuntimeError("a remote read cannot wait for fsspec's event loop from that loop's own thread")
+    future = asyncio.run_coroutine_threadsafe(_gather(jobs, limit), loop)
+    try:
+        while True:
+            try:
+                # Timed waits: a lock waited on without a timeout is not woken by a signal landing on another thread.
+                return future.result(timeout=_WAKE)
+            except concurrent.futures.TimeoutError:
+                continue
+    except BaseException:
+        future.cancel()
+        raise
 
 
 async def _gather(jobs: Sequence[Callable[[], Awaitable[None]]], limit: int) -> None:

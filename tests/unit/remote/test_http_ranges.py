@@ -147,3 +147,29 @@ def test_a_forked_child_gets_an_input_error_not_a_raw_one(http_server: RangeServ
         child.join(60)
     # fsspec's loop belongs to the parent (not fork-safe): the child says the URL is unreadable, never a raw error
     assert out.get(timeout=5) == f"unreadable: {url}"
+
+
+def test_an_interrupt_while_waiting_cancels_the_requests(http_server: RangeServer, cubes: dict[str, Path]) -> None:
+    import _thread
+    import asyncio
+    import threading
+    import time
+
+    from fsspec.asyn import sync
+
+    url = http_server.serve(cubes["bil"], "/interrupted/bil.hsi")
+    with _open(url) as remote:
+        fs = remote.cube.reader.fs
+        http_server.fault(url, *[Fault(delay=2.0)] * 8)  # every line's request hangs
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            remote.read_band(2)
+        assert time.monotonic() - t0 < 1.5
+
+        async def ours() -> list[str]:
+            await asyncio.sleep(0.05)  # the cancellation runs on the loop
+            return [name for t in asyncio.all_tasks() if (name := t.get_coro().__qualname__).startswith("_gather")]
+
+        assert sync(fs.loop, ours) == []
