@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hsi_conform.remote.ranges import RangeReader, coalesce
+from hsi_conform.remote.ranges import RangeReader, coalesce, read_ranges_into
 
 __all__ = ["RemoteArray"]
 
@@ -152,21 +152,32 @@ class RemoteArray:
     def _gather(self, starts: np.ndarray[tuple[int], np.dtype[np.int64]], run: int) -> np.ndarray[Any, Any]:
         """Return the bytes of every ``[start, start + run)`` in order, as a ``(len(starts), run)`` uint8 array."""
         plan = coalesce(starts, starts + run)
-        chunks = self.reader.read_ranges(plan.requests)
-        for (a, b), chunk in zip(plan.requests, chunks, strict=True):
-            if len(chunk) != b - a:
-                raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
-        bases = np.array([a for a, _ in plan.requests], dtype=np.int64)
-        positions = np.cumsum([0] + [len(c) for c in chunks[:-1]], dtype=np.int64)
-        buffer = np.frombuffer(b"".join(chunks), dtype=np.uint8)
-        at = positions[plan.owner] + (starts - bases[plan.owner])
         out = np.empty((len(starts), run), dtype=np.uint8)
+        if len(plan.requests) == len(starts):  # a request per run (a BSQ band, a BIL band): each lands in its row
+            rows = np.empty(len(starts), dtype=np.intp)
+            rows[plan.owner] = np.arange(len(starts), dtype=np.intp)
+            self._read_into(plan.requests, [out[i] for i in rows.tolist()])
+            return out
+        # Requests merged over gaps: their bodies land side by side in one buffer, the runs are copied out of it.
+        sizes = [b - a for a, b in plan.requests]
+        positions = np.cumsum([0, *sizes[:-1]], dtype=np.int64)
+        buffer = np.empty(sum(sizes), dtype=np.uint8)
+        self._read_into(plan.requests, [buffer[pos : pos + size]
+                                        for pos, size in zip(positions.tolist(), sizes, strict=True)])
+        bases = np.array([a for a, _ in plan.requests], dtype=np.int64)
+        at = positions[plan.owner] + (starts - bases[plan.owner])
         if run >= 4096 or len(starts) < 64:
             for i, pos in enumerate(at.tolist()):
                 out[i] = buffer[pos : pos + run]
         else:
             out[:] = buffer[at[:, None] + np.arange(run, dtype=np.int64)[None, :]]
         return out
+
+    def _read_into(self, requests: list[tuple[int, int]], buffers: list[np.ndarray[Any, Any]]) -> None:
+        """Fill each buffer with its request's bytes (spec/remote.md#http-reads); none may lie past the source."""
+        for (a, b), count in zip(requests, read_ranges_into(self.reader, requests, buffers), strict=True):
+            if count != b - a:
+                raise IndexError(f"{self.reader.name}: bytes {a}-{b - 1} lie beyond the end of the source")
 
 
 def _strides(shape: tuple[int, ...], itemsize: int) -> list[int]:

@@ -3,7 +3,9 @@
 fsspec (and aiohttp for ``http(s)://``, s3fs for ``s3://``: the ``[remote]`` extra) is imported only when a URL
 is opened, so local reads never pay for it. Every read is one ranged request (``cat_file(path, start, end)``);
 a batch of ranges runs in a small thread pool, fsspec's async filesystems overlapping them on their own event
-loop. What spec/remote.md#errors says holds here:
+loop. Array reads over fsspec's HTTP filesystem (:meth:`FsspecReader.read_ranges_into`) instead run their requests
+as coroutines on its loop, bodies landing in place (``http_ranges.py``, spec/remote.md#http-reads). What
+spec/remote.md#errors says holds here, on either path:
 
 - a transient failure (HTTP 408, 425, 429 and 5xx, a timeout, a dropped connection, a body shorter than its
   range) is retried with exponential backoff (:class:`Retry`);
@@ -16,11 +18,12 @@ loop. What spec/remote.md#errors says holds here:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from hsi_conform.errors import InputUnreadableError, MissingDependencyError
+from hsi_conform.remote.http_ranges import gather_on_loop, get_into, is_plain_http
 from hsi_conform.remote.ranges import coalesce
 
 __all__ = ["DEFAULT_RETRY", "FsspecReader", "Retry", "open_url", "url_filesystem"]
@@ -138,6 +142,7 @@ class FsspecReader:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+        self._http = is_plain_http(fs)  # array reads run on its loop, into place (spec/remote.md#http-reads)
 
     @classmethod
     def from_file(cls, f: Any, *, retry: Retry = DEFAULT_RETRY) -> FsspecReader:
@@ -178,6 +183,41 @@ class FsspecReader:
         pool = self._executor()
         futures = [pool.submit(self._read, a, b - a) for a, b in ranges]
         return [f.result() for f in futures]
+
+    def read_ranges_into(self, ranges: Sequence[tuple[int, int]], buffers: Sequence[Any]) -> list[int]:
+        """Fill each writable buffer with its ``(start, stop)`` range's bytes, fetched in parallel (nothing is kept).
+
+        Each buffer holds at least its range. Kept bytes at either end of a range are used as :meth:`read` uses
+        them. Over fsspec's HTTP filesystem the requests of the call run on its event loop and each body lands in
+        its buffer as it arrives (spec/remote.md#http-reads); other filesystems read through ``cat_file``.
+
+        Returns:
+            The bytes of each range, fewer only at the end of the object.
+        """
+        counts: list[int] = []
+        jobs: list[tuple[int, int, memoryview]] = []
+        for (start, stop), buffer in zip(ranges, buffers, strict=True):
+            view = memoryview(buffer).cast("B")
+            head, (middle_start, middle_stop), tail = self._split(start, stop - start)
+            count = len(head) + middle_stop - middle_start + len(tail)
+            view[: len(head)] = head
+            view[count - len(tail) : count] = tail
+            if middle_stop > middle_start:
+                jobs.append((middle_start, middle_stop, view[len(head) : count - len(tail)]))
+            counts.append(count)
+        if self._http and jobs:
+            try:
+                gather_on_loop(self.fs, [self._http_job(*job) for job in jobs], _PARALLEL)
+            except InputUnreadableError:
+                raise
+            except Exception as exc:  # reaching the loop failed (a forked child: fsspec's loop is not fork-safe)
+                raise InputUnreadableError(self.name, _reason(exc)) from exc
+        elif len(jobs) == 1:
+            self._fetch_into(*jobs[0])
+        elif jobs:
+            for f in [self._executor().submit(self._fetch_into, *job) for job in jobs]:
+                f.result()
+        return counts
 
     def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
         """Yield each range's bytes in order, with a few requests in flight ahead of the consumer."""
@@ -227,9 +267,22 @@ class FsspecReader:
 
     def _read(self, offset: int, size: int, *, keep: bool = False) -> bytes:
         """Read ``[offset, offset + size)``: kept bytes at either end are used, only the rest is fetched."""
+        head, (middle_start, middle_stop), tail = self._split(offset, size)
+        if middle_start == middle_stop:
+            return head + tail
+        middle = self._fetch(middle_start, middle_stop)
+        if keep:
+            self._keep(middle_start, middle)
+        return head + middle + tail
+
+    def _split(self, offset: int, size: int) -> tuple[bytes, tuple[int, int], bytes]:
+        """Return the kept bytes at the start of ``[offset, offset + size)``, the span left to fetch, those at its end.
+
+        The range is first cut at the end of the object (a range past it is empty).
+        """
         stop = min(offset + size, self.size())
         if offset < 0 or stop <= offset:
-            return b""
+            return b"", (0, 0), b""
         head = tail = b""
         for start, data in list(self._kept):
             end = start + len(data)
@@ -240,12 +293,7 @@ class FsspecReader:
         middle_start, middle_stop = offset + len(head), stop - len(tail)
         if middle_stop < middle_start:  # the two kept spans overlap
             tail, middle_stop = tail[middle_start - middle_stop :], middle_start
-        if middle_start == middle_stop:
-            return head + tail
-        middle = self._fetch(middle_start, middle_stop)
-        if keep:
-            self._keep(middle_start, middle)
-        return head + middle + tail
+        return head, (middle_start, middle_stop), tail
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -269,6 +317,33 @@ class FsspecReader:
             return data
 
         return self._call(get)
+
+    def _fetch_into(self, start: int, stop: int, view: memoryview) -> None:
+        view[:] = self._fetch(start, stop)
+
+    def _http_job(self, start: int, stop: int, view: memoryview) -> Callable[[], Awaitable[None]]:
+        """Return the coroutine function of one ranged GET into ``view``, retried as :meth:`_call` retries."""
+        async def job() -> None:
+            delays = self.retry.delays()
+            while True:
+                try:
+                    got = await get_into(self.fs, self.path, self.name, start, view)
+                    with self._lock:
+                        self.requests += 1
+                        self.bytes_read += got
+                    if got < stop - start:
+                        raise _ShortRead(f"the server sent {got} of bytes {start}-{stop - 1} "
+                                         f"({stop - start} bytes): short read")
+                    return
+                except InputUnreadableError:
+                    raise
+                except Exception as exc:
+                    wait = next(delays, None) if _transient(exc) else None
+                    if wait is None:
+                        raise InputUnreadableError(self.name, _reason(exc)) from exc
+                    await asyncio.sleep(wait)
+
+        return job
 
     def _call(self, action: Callable[[], T]) -> T:
         """Run a request, retrying transient failures; any failure left is an input error naming the URL."""

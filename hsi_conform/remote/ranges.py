@@ -16,12 +16,12 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, TypeGuard, runtime_checkable
+from typing import Any, BinaryIO, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
 __all__ = ["MAX_GAP", "MAX_REQUESTS", "REQUEST_COST", "FileObjectReader", "RangeReader", "coalesce",
-           "read_ranges_serially"]
+           "read_ranges_into", "read_ranges_serially"]
 
 #: The fixed part of a read's byte budget, and the largest gap ever merged (spec/remote.md#coalescing).
 MAX_GAP = 256 << 10
@@ -77,6 +77,24 @@ def is_range_reader(value: object) -> TypeGuard[RangeReader]:
     if isinstance(value, str | bytes | os.PathLike | io.IOBase):
         return False
     return isinstance(value, RangeReader)
+
+
+def read_ranges_into(reader: RangeReader, ranges: Sequence[tuple[int, int]], buffers: Sequence[Any]) -> list[int]:
+    """Fill each writable buffer with the bytes of its ``(start, stop)`` range; return how many each got.
+
+    A reader with a ``read_ranges_into`` method of its own (the fsspec reader: bodies land in place,
+    spec/remote.md#http-reads) fills them itself; any other reader's :meth:`RangeReader.read_ranges` is copied in.
+    A count is short only at the end of the source.
+    """
+    own = getattr(reader, "read_ranges_into", None)
+    if own is not None:
+        counts: list[int] = own(ranges, buffers)
+        return counts
+    counts = []
+    for buffer, data in zip(buffers, reader.read_ranges(ranges), strict=True):
+        memoryview(buffer).cast("B")[: len(data)] = data
+        counts.append(len(data))
+    return counts
 
 
 def read_ranges_serially(reader: RangeReader, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
@@ -167,6 +185,8 @@ def coalesce(starts: np.ndarray[tuple[int], np.dtype[np.int64]], stops: np.ndarr
     """
     if len(starts) == 0:
         return Plan([], np.zeros(0, dtype=np.intp))
+    if len(starts) == 1:  # a BSQ band, a window of one run: nothing to merge (and no sort to pay for)
+        return Plan([(int(starts[0]), int(stops[0]))], np.zeros(1, dtype=np.intp))
     order = np.argsort(starts, kind="stable")
     s, e = starts[order], np.maximum.accumulate(stops[order])  # running end: overlapping ranges join
     gaps = s[1:] - e[:-1]

@@ -83,3 +83,21 @@ def test_a_protocol_whose_package_is_missing_says_what_to_install() -> None:
 def test_transient_failures_are_retried_with_backoff() -> None:
     assert list(Retry(attempts=4, backoff=0.25, cap=0.6).delays()) == [0.25, 0.5, 0.6]
     assert list(Retry(attempts=1).delays()) == []
+
+
+@pytest.mark.parametrize(("kept", "wanted", "fetched"), [
+    ([(0, 100)], (10, 50), 0), ([(0, 100)], (50, 200), 100), ([(100, 200)], (50, 150), 50),
+    ([(0, 100), (150, 300)], (50, 250), 50), ([(500, 600)], (0, 3000), 3000), ([], (2990, 3100), 10),
+])
+def test_ranges_read_into_buffers_splice_kept_bytes_in(url: str, kept: list[tuple[int, int]],
+                                                       wanted: tuple[int, int], fetched: int) -> None:
+    reader = open_reader(url)
+    assert isinstance(reader, FsspecReader)
+    for span in kept:
+        reader.prefetch([span])
+    before = reader.bytes_read
+    a, b = wanted
+    buffers = [bytearray(b - a), bytearray(40)]
+    counts = reader.read_ranges_into([(a, b), (1000, 1040)], buffers)
+    assert counts == [len(DATA[a:b]), 40] and bytes(buffers[0][: counts[0]]) == DATA[a:b]
+    assert bytes(buffers[1]) == DATA[1000:1040] and reader.bytes_read - before == fetched + 40
