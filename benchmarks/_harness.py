@@ -98,19 +98,20 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, m
 
 
 def median_times(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1,
-                 min_time: float = 0.0) -> dict[str, float]:
+                 min_time: float = 0.0, before: Callable[[], object] | None = None) -> dict[str, float]:
     """Return the median wall time of each function, measured round-robin: one sample of each per round.
 
     A row and its anchors measured in turn share the VM's noisy minutes alike; measured one after the other, a burst
     of load on one side decides the row. Short functions are looped until one sample lasts at least ``min_time``
-    seconds, each with its own loop count (``BENCH_QUICK=1``: once, no warm-up).
+    seconds, each with its own loop count (``BENCH_QUICK=1``: once, no warm-up). ``before`` runs before every
+    sample, off the clock (:func:`warm`).
     """
     return {name: statistics.median(times) for name, times in
-            round_robin_samples(fns, repeat=repeat, warmup=warmup, min_time=min_time).items()}
+            round_robin_samples(fns, repeat=repeat, warmup=warmup, min_time=min_time, before=before).items()}
 
 
 def round_robin_samples(fns: Mapping[str, Callable[[], object]], *, repeat: int = 5, warmup: int = 1,
-                        min_time: float = 0.0) -> dict[str, list[float]]:
+                        min_time: float = 0.0, before: Callable[[], object] | None = None) -> dict[str, list[float]]:
     """Return every sample (seconds per call) of each function, measured round-robin as :func:`median_times` does."""
     if os.environ.get("BENCH_QUICK"):
         repeat, warmup, min_time = 1, 0, 0.0
@@ -121,12 +122,32 @@ def round_robin_samples(fns: Mapping[str, Callable[[], object]], *, repeat: int 
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            if before is not None:
+                before()
             gc.collect()
             t0 = time.perf_counter()
             for _ in range(loops[name]):
                 fn()
             samples[name].append((time.perf_counter() - t0) / loops[name])
     return samples
+
+
+def warm(*paths: str | os.PathLike[str]) -> None:
+    """Read files (every file under a folder) so that the next timed sample finds them in the page cache.
+
+    This VM's kernel pages out memory it sees as cold (a DAMON ``pageout`` scheme over physical memory), page cache
+    included: a source read by one sample may be gone by the next, and in a round-robin the side timed first after
+    a pause read it from disk while its anchors, right behind, found it cached (benchmarks/README.md#warm-sources).
+    Every sample of a row that reads a large source is therefore preceded by this read, off the clock.
+    """
+    buffer = bytearray(16 << 20)
+    for path in paths:
+        root = Path(path)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for file in files:
+            with open(file, "rb", buffering=0) as f:
+                while f.readinto(buffer):
+                    pass
 
 
 def _loops(fn: Callable[[], object], min_time: float) -> int:

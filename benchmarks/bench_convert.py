@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from benchmarks import data
-from benchmarks._harness import Row, Run, peak_anon_memory
+from benchmarks._harness import Row, Run, peak_anon_memory, warm
 
 MIB = 1 << 20
 
@@ -24,13 +24,15 @@ def timed_children(cases: Mapping[str, tuple[str, Path, Path, tuple[str, ...]]],
     """Return, per case, the median seconds of its operation run in a child process and its largest memory peak.
 
     ``cases`` maps a name to ``(op, src, dst, options)`` (see ``benchmarks/_child.py``). The cases run in turn,
-    one of each per round, so that a row and its anchors share the VM's noisy minutes alike.
+    one of each per round, so that a row and its anchors share the VM's noisy minutes alike; each reads its source
+    from the page cache (:func:`~benchmarks._harness.warm`, off the clock).
     """
     times: dict[str, list[float]] = {name: [] for name in cases}
     peaks: dict[str, list[int]] = {name: [] for name in cases}
     for _ in range(repeat):
         for name, (op, src, dst, options) in cases.items():
             _remove(dst)
+            warm(src)
             argv = [sys.executable, "-m", "benchmarks._child", op, str(src), str(dst), *options]
             out = Path(str(dst) + ".time")
             with open(out, "w") as f:
