@@ -338,10 +338,7 @@ class FsspecReader:
                 except InputUnreadableError:
                     raise
                 except Exception as exc:
-                    wait = next(delays, None) if _transient(exc) else None
-                    if wait is None:
-                        raise InputUnreadableError(self.name, _reason(exc)) from exc
-                    await asyncio.sleep(wait)
+                    await asyncio.sleep(_retry_wait(self.name, exc, delays))
 
         return job
 
@@ -354,10 +351,19 @@ class FsspecReader:
             except InputUnreadableError:
                 raise
             except Exception as exc:
-                wait = next(delays, None) if _transient(exc) else None
-                if wait is None:
-                    raise InputUnreadableError(self.name, _reason(exc)) from exc
-                time.sleep(wait)
+                time.sleep(_retry_wait(self.name, exc, delays))
+
+
+def _retry_wait(name: str, exc: Exception, delays: Iterator[float]) -> float:
+    """Return the wait before the next try after ``exc`` (spec/remote.md#errors), for a loop and a coroutine alike.
+
+    Raises:
+        InputUnreadableError: naming ``name``, when ``exc`` is not transient or no try is left.
+    """
+    wait = next(delays, None) if _transient(exc) else None
+    if wait is None:
+        raise InputUnreadableError(name, _reason(exc)) from exc
+    return wait
 
 
 def _s3_options(options: dict[str, Any]) -> dict[str, Any]:
