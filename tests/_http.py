@@ -2,7 +2,9 @@
 
 Used through the ``http_server`` fixture of ``tests/conftest.py``: ``url = http_server.serve(path)`` publishes a
 local file, ``http_server.stats(url)`` says how many requests and body bytes it cost, and ``http_server.fault(url,
-...)`` makes the next requests fail (a status, a short body, a delay). It binds 127.0.0.1 only.
+...)`` makes the next requests fail (a status, a short body, a delay), and ``http_server.rendezvous(url, n)`` holds
+each GET until ``n`` are in progress at once, so a test of concurrency does not depend on how the scheduler raced. It
+binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class RangeServer:
         self._stats: dict[str, Stats] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self._rendezvous: dict[str, tuple[int, float, float]] = {}
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -93,6 +97,16 @@ class RangeServer:
         """Queue faults for the next requests of ``url`` (HEAD and GET alike, in order)."""
         with self._lock:
             self._faults.setdefault(self._path(url), deque()).extend(faults)
+
+    def rendezvous(self, url: str, n: int, *, wait: float = 1.0, within: float = 20.0) -> None:
+        """Hold each GET of ``url`` (its body not yet sent) until ``n`` GETs are in progress at once.
+
+        The gate opens for good the first time ``n`` meet. A GET held ``wait`` s without meeting them goes on (the
+        open's lone requests, a client that never overlaps); after ``within`` s the gate is dropped. A concurrent
+        client then shows ``max_active >= n`` whatever the load on the machine, and a sequential one cannot.
+        """
+        with self._lock:
+            self._rendezvous[self._path(url)] = (n, wait, time.monotonic() + within)
 
     def stats(self, url: str, *, settle: float = 5.0) -> Stats:
         """Return what ``url`` has cost so far, once no response is still being sent (for up to ``settle`` s).
@@ -141,6 +155,19 @@ class RangeServer:
             s.headers.append(headers)
             s.active += 1
             s.max_active = max(s.max_active, s.active)
+
+    def meet(self, path: str) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
+            gate = self._rendezvous.get(path)
+            if gate is None:
+                return
+            n, wait, until = gate
+            wait = min(wait, until - time.monotonic())
+            met = self._arrived.wait_for(lambda: self._stats[path].active >= n, timeout=max(0.0, wait))
+            if met or time.monotonic() >= until:
+                self._rendezvous.pop(path, None)
+                self._arrived.notify_all()
 
     def end(self, path: str, start: int, sent: int) -> None:
         with self._lock:
@@ -196,6 +223,7 @@ def _handler(server: RangeServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if head:
                 return
+            server.meet(path)
             sent = 0
             try:
                 body = _pread(file, start, stop - start)

@@ -119,6 +119,7 @@ def test_a_tall_bil_band_is_a_request_per_line_in_parallel_and_exactly_its_bytes
     url = http_server.serve(scenes["bil-tall"], "/slices/bil-tall-band.hsi")
     with hsi_conform.open(url) as remote:
         http_server.reset(url)
+        http_server.rendezvous(url, 2)
         band = remote.read_band(100)
         stats = http_server.stats(url)
     # The byte budget merges 16 gaps of 16,576 bytes; past it no gap is merged, each dearer than a request (the
@@ -139,6 +140,7 @@ def test_a_wide_bip_band_merges_down_to_the_cap(http_server: RangeServer, scenes
 def test_crc_fetches_each_byte_once_in_parallel_ranges(cli: CliRunner, http_server: RangeServer,
                                                        scenes: dict[str, Path]) -> None:
     url = http_server.serve(scenes["large"], "/crc/large.hsi")
+    http_server.rendezvous(url, 2)
     result = cli(["validate", url, "--content", "crc"])
     assert result.code == ExitCode.OK, result.err
     stats = http_server.stats(url)

@@ -48,6 +48,7 @@ def test_a_band_lands_in_place_with_the_filesystems_request_options(http_server:
     with _open(url, headers={"X-Hsi-Test": "16"}) as remote, hsi_conform.open(cubes[interleave]) as local:
         assert isinstance(remote.cube.reader, FsspecReader) and is_plain_http(remote.cube.reader.fs)
         http_server.reset(url)
+        http_server.rendezvous(url, 2)
         assert np.array_equal(remote.read_band(20), local.read_band(20))
         stats = http_server.stats(url)
     assert stats.requests == (1 if interleave == "bsq" else 8) and stats.bytes == 8 * 4096 * 2
