@@ -161,13 +161,13 @@ def test_an_interrupt_while_waiting_cancels_the_requests(http_server: RangeServe
     url = http_server.serve(cubes["bil"], "/interrupted/bil.hsi")
     with _open(url) as remote:
         fs = remote.cube.reader.fs
-        http_server.fault(url, *[Fault(delay=2.0)] * 8)  # every line's request hangs
+        http_server.fault(url, *[Fault(delay=12.0)] * 8)  # every line's request hangs
         timer = threading.Timer(0.3, _thread.interrupt_main)
         timer.start()
         t0 = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
             remote.read_band(2)
-        assert time.monotonic() - t0 < 1.5
+        assert time.monotonic() - t0 < 6  # far from the 12 s the requests hang, whatever the load on the machine
 
         async def ours() -> list[str]:
             await asyncio.sleep(0.05)  # the cancellation runs on the loop
