@@ -62,7 +62,9 @@ def test_progress_is_silent_off_a_terminal() -> None:
 def test_activity_draws_the_label_and_the_time_then_erases() -> None:
     stream = _Terminal()
     with Activity("converting a.hsi", stream=stream, interval=0.01):
-        time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while "converting a.hsi" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)  # drawn by a thread: on a loaded machine its first turn may come late
     text = stream.getvalue()
     assert "converting a.hsi" in text and text.endswith("\r") and "\n" not in text
     silent = io.StringIO()
