@@ -30,7 +30,9 @@ class Stats:
         heads: HEAD requests answered.
         bytes: Body bytes sent.
         ranges: ``(start, stop)`` of every body sent, in order.
-        max_active: Most GET requests in progress at once.
+        max_active: Most GET requests in progress at once. A handler finishes after its last write returns, so a
+            client's next request may begin before: a sequential client can show 2 here. ``met`` cannot lie.
+        met: A rendezvous of this path was met: that many GETs were held at once, none of them answered yet.
         headers: The request headers of every GET answered with a body, in order.
     """
 
@@ -40,7 +42,16 @@ class Stats:
     ranges: list[tuple[int, int]] = field(default_factory=list)
     max_active: int = 0
     active: int = 0
+    met: bool = False
     headers: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Gate:
+    n: int
+    wait: float
+    until: float
+    held: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ class RangeServer:
         self._faults: dict[str, deque[Fault]] = {}
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self._rendezvous: dict[str, tuple[int, float, float]] = {}
+        self._rendezvous: dict[str, _Gate] = {}
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -99,14 +110,15 @@ class RangeServer:
             self._faults.setdefault(self._path(url), deque()).extend(faults)
 
     def rendezvous(self, url: str, n: int, *, wait: float = 1.0, within: float = 20.0) -> None:
-        """Hold each GET of ``url`` (its body not yet sent) until ``n`` GETs are in progress at once.
+        """Hold each GET of ``url`` before its body until ``n`` GETs are held at once; then ``stats(url).met``.
 
         The gate opens for good the first time ``n`` meet. A GET held ``wait`` s without meeting them goes on (the
-        open's lone requests, a client that never overlaps); after ``within`` s the gate is dropped. A concurrent
-        client then shows ``max_active >= n`` whatever the load on the machine, and a sequential one cannot.
+        open's lone requests, a client that never overlaps); after ``within`` s the gate is dropped. Held requests
+        are unanswered, so ``n`` of them are ``n`` requests the client has in flight together: a concurrent client
+        meets the gate whatever the load on the machine, and a sequential one cannot.
         """
         with self._lock:
-            self._rendezvous[self._path(url)] = (n, wait, time.monotonic() + within)
+            self._rendezvous[self._path(url)] = _Gate(n, wait, time.monotonic() + within)
 
     def stats(self, url: str, *, settle: float = 5.0) -> Stats:
         """Return what ``url`` has cost so far, once no response is still being sent (for up to ``settle`` s).
@@ -158,16 +170,21 @@ class RangeServer:
 
     def meet(self, path: str) -> None:
         with self._arrived:
-            self._arrived.notify_all()
             gate = self._rendezvous.get(path)
             if gate is None:
                 return
-            n, wait, until = gate
-            wait = min(wait, until - time.monotonic())
-            met = self._arrived.wait_for(lambda: self._stats[path].active >= n, timeout=max(0.0, wait))
-            if met or time.monotonic() >= until:
-                self._rendezvous.pop(path, None)
-                self._arrived.notify_all()
+            gate.held += 1
+            self._arrived.notify_all()
+            try:
+                opened = self._arrived.wait_for(lambda: gate.held >= gate.n or self._rendezvous.get(path) is not gate,
+                                                timeout=max(0.0, min(gate.wait, gate.until - time.monotonic())))
+                if opened and self._rendezvous.get(path) is gate:
+                    del self._rendezvous[path]  # met: open for good
+                    self._stats[path].met = True
+                elif time.monotonic() >= gate.until and self._rendezvous.get(path) is gate:
+                    del self._rendezvous[path]
+            finally:
+                gate.held -= 1
 
     def end(self, path: str, start: int, sent: int) -> None:
         with self._lock:
