@@ -3,8 +3,8 @@
 Used through the ``http_server`` fixture of ``tests/conftest.py``: ``url = http_server.serve(path)`` publishes a
 local file, ``http_server.stats(url)`` says how many requests and body bytes it cost, and ``http_server.fault(url,
 ...)`` makes the next requests fail (a status, a short body, a delay), and ``http_server.rendezvous(url, n)`` holds
-each GET until ``n`` are in progress at once, so a test of concurrency does not depend on how the scheduler raced. It
-binds 127.0.0.1 only.
+each GET, unanswered, until ``n`` are held at once (``stats(url).met``), so a test of concurrency does not depend on
+how the scheduler raced. It binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
